@@ -1,0 +1,124 @@
+"""The one settings object of tickwise, read once by the CLI (or the flow entry point).
+
+Every component gets its own frozen part of it; nothing else reads the environment.
+Secrets are ``SecretStr`` and never appear in ``repr``, logs or the summary.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(ValueError):
+    """A setting is invalid; the message is one sentence a user can act on."""
+
+
+class Settings(BaseSettings):
+    """All settings, from environment variables (names in the field aliases) or arguments."""
+
+    model_config = SettingsConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    # Kafka
+    kafka_bootstrap: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP")
+    ticks_topic: str = Field("ticks", alias="KAFKA_TICKS_TOPIC")
+    signals_topic: str = Field("signals", alias="KAFKA_SIGNALS_TOPIC")
+    dlq_topic: str = Field("ticks.dlq", alias="KAFKA_DLQ_TOPIC")
+    model_events_topic: str = Field("model-events", alias="KAFKA_MODEL_EVENTS_TOPIC")
+    ticks_partitions: int = Field(4, alias="KAFKA_TICKS_PARTITIONS", ge=1, le=1024)
+    kafka_security_protocol: str | None = Field(None, alias="KAFKA_SECURITY_PROTOCOL")
+    kafka_sasl_mechanism: str | None = Field(None, alias="KAFKA_SASL_MECHANISM")
+    kafka_sasl_username: str | None = Field(None, alias="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: SecretStr | None = Field(None, alias="KAFKA_SASL_PASSWORD")
+    kafka_ssl_ca_location: str | None = Field(None, alias="KAFKA_SSL_CA_LOCATION")
+    source_batch_size: int = Field(5000, alias="TICKWISE_SOURCE_BATCH_SIZE", ge=1, le=1_000_000)
+
+    # ClickHouse and Redis
+    clickhouse_url: SecretStr = Field(SecretStr("chdb://.tickwise/chdb"), alias="CLICKHOUSE_URL")
+    redis_url: SecretStr = Field(SecretStr("redis://127.0.0.1:6379/0"), alias="REDIS_URL")
+
+    # Models
+    model: str = Field("default", alias="TICKWISE_MODEL")
+
+    # Metrics
+    metrics_host: str = Field("127.0.0.1", alias="TICKWISE_METRICS_HOST")
+    metrics_port: int = Field(9464, alias="TICKWISE_METRICS_PORT", ge=0, le=65535)
+
+    # Event time
+    ahead_tolerance_s: float = Field(3600.0, alias="TICKWISE_AHEAD_TOLERANCE_S", gt=0)
+    late_tolerance_s: float = Field(2.0, alias="TICKWISE_LATE_TOLERANCE_S", ge=0)
+    feature_interval_s: float = Field(1.0, alias="TICKWISE_FEATURE_INTERVAL_S", ge=0)
+
+    # Risk
+    risk_account_equity: float = Field(1_000_000.0, alias="TICKWISE_RISK_ACCOUNT_EQUITY", gt=0)
+    risk_per_trade: float = Field(0.02, alias="TICKWISE_RISK_PER_TRADE", gt=0, le=1)
+    risk_portfolio_risk: float = Field(0.0, alias="TICKWISE_RISK_PORTFOLIO_RISK", ge=0, le=1)
+    risk_min_confidence: float = Field(0.05, alias="TICKWISE_RISK_MIN_CONFIDENCE", ge=0, le=1)
+    risk_max_position_shares: float = Field(10_000.0, alias="TICKWISE_RISK_MAX_POSITION_SHARES", gt=0)
+    risk_max_position_notional: float = Field(1_000_000.0, alias="TICKWISE_RISK_MAX_POSITION_NOTIONAL", gt=0)
+    risk_max_order_notional: float = Field(250_000.0, alias="TICKWISE_RISK_MAX_ORDER_NOTIONAL", gt=0)
+    risk_trading_state: Literal["ACTIVE", "REDUCING", "HALTED"] = Field("ACTIVE", alias="TICKWISE_RISK_TRADING_STATE")
+
+    # Run
+    until_eof: bool = Field(False, alias="TICKWISE_UNTIL_EOF")
+    state_dir: Path = Field(Path(".tickwise"), alias="TICKWISE_STATE_DIR")
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap_has_port(cls, value: str) -> str:
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"expected host:port[,host:port...], got {value!r}")
+        return value
+
+    @field_validator("clickhouse_url")
+    @classmethod
+    def _clickhouse_scheme(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if not url.startswith(("chdb://", "http://", "https://")):
+            raise ValueError("expected a chdb:///path, http:// or https:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected a redis://, rediss:// or unix:// URL")
+        return value
+
+    def kafka_options(self) -> dict[str, str]:
+        """librdkafka security options passed through unchanged (secrets included: do not log)."""
+        options: dict[str, str] = {}
+        if self.kafka_security_protocol:
+            options["security.protocol"] = self.kafka_security_protocol
+        if self.kafka_sasl_mechanism:
+            options["sasl.mechanism"] = self.kafka_sasl_mechanism
+        if self.kafka_sasl_username:
+            options["sasl.username"] = self.kafka_sasl_username
+        if self.kafka_sasl_password is not None:
+            options["sasl.password"] = self.kafka_sasl_password.get_secret_value()
+        if self.kafka_ssl_ca_location:
+            options["ssl.ca.location"] = self.kafka_ssl_ca_location
+        return options
+
+    def chdb_path(self) -> Path | None:
+        url = self.clickhouse_url.get_secret_value()
+        if url.startswith("chdb://"):
+            return Path(url.removeprefix("chdb://"))
+        return None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once, apply ``overrides`` (by field name), fail with one sentence."""
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "settings"
+        alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
+        raise ConfigError(f"invalid setting {alias}: {first['msg']} (got {first.get('input')!r})") from None

@@ -1,0 +1,133 @@
+"""Prometheus metrics of the tickwise engine, held in one passable ``MetricsRegistry``.
+
+Nothing is created at import time: a ``MetricsRegistry()`` owns its own
+``CollectorRegistry`` (so tests and several flows in one process never collide), and
+``default_metrics()`` lazily creates the one instance a process normally shares.
+Names use full words and units (``_seconds``, ``_total``) as Prometheus recommends.
+
+>>> metrics = MetricsRegistry()
+>>> metrics.observe_stage("features", 0.002, items=4)
+>>> metrics.value("tickwise_stage_items_total", stage="features")
+4.0
+"""
+
+from __future__ import annotations
+
+import threading
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+LATENCY_BUCKETS_SECONDS: tuple[float, ...] = (
+    0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+)
+
+
+class MetricsRegistry:
+    """Every tickwise metric, registered in a private ``CollectorRegistry``."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.ticks = Counter(
+            "tickwise_ticks_total", "Ticks read, by validation outcome.", ["outcome"], registry=r)
+        self.rejects = Counter(
+            "tickwise_rejects_total", "Messages rejected, by reason code.", ["reason"], registry=r)
+        self.stage_items = Counter(
+            "tickwise_stage_items_total", "Items processed by each stage.", ["stage"], registry=r)
+        self.stage_latency = Histogram(
+            "tickwise_stage_latency_seconds", "Time a stage spent on one batch.", ["stage"],
+            buckets=LATENCY_BUCKETS_SECONDS, registry=r)
+        self.sink_rows = Counter(
+            "tickwise_sink_rows_total", "Rows delivered by a sink, by target table or topic.",
+            ["sink", "table"], registry=r)
+        self.sink_stale_rows = Counter(
+            "tickwise_sink_stale_rows_total",
+            "Rows a sink skipped because the store already held a newer one (replays).",
+            ["sink"], registry=r)
+        self.sink_errors = Counter(
+            "tickwise_sink_errors_total", "Failed sink deliveries (each raised).", ["sink"], registry=r)
+        self.drift_events = Counter(
+            "tickwise_drift_events_total", "Drift detector alarms.", registry=r)
+        self.signals = Counter(
+            "tickwise_signals_total", "Risk decisions, by outcome and reason.",
+            ["decision", "reason"], registry=r)
+        self.model_info = Gauge(
+            "tickwise_model_info", "The model version being served (value is always 1).",
+            ["version"], registry=r)
+        self._model_version: str | None = None
+        self._lock = threading.Lock()
+
+    def observe_stage(self, stage: str, seconds: float, items: int = 1) -> None:
+        """Record one batch of ``items`` that took ``seconds`` in ``stage``."""
+        self.stage_latency.labels(stage=stage).observe(seconds)
+        if items:
+            self.stage_items.labels(stage=stage).inc(items)
+
+    def count_ticks(self, valid: int = 0, rejected: int = 0) -> None:
+        if valid:
+            self.ticks.labels(outcome="valid").inc(valid)
+        if rejected:
+            self.ticks.labels(outcome="rejected").inc(rejected)
+
+    def count_reject(self, reason: str, count: int = 1) -> None:
+        self.rejects.labels(reason=reason).inc(count)
+
+    def count_decision(self, accepted: bool, reason: str, count: int = 1) -> None:
+        self.signals.labels(decision="accepted" if accepted else "denied", reason=reason).inc(count)
+
+    def count_sink_rows(self, sink: str, table: str, rows: int) -> None:
+        if rows:
+            self.sink_rows.labels(sink=sink, table=table).inc(rows)
+
+    def count_sink_stale(self, sink: str, rows: int) -> None:
+        if rows:
+            self.sink_stale_rows.labels(sink=sink).inc(rows)
+
+    def count_sink_error(self, sink: str) -> None:
+        self.sink_errors.labels(sink=sink).inc()
+
+    def set_model_version(self, version: str) -> None:
+        """Expose ``tickwise_model_info{version=...} 1``, dropping the previous version's series."""
+        with self._lock:
+            if self._model_version is not None and self._model_version != version:
+                self.model_info.remove(self._model_version)
+            self.model_info.labels(version=version).set(1)
+            self._model_version = version
+
+    def value(self, name: str, **labels: str) -> float | None:
+        """The current value of one sample (tests and summaries), or None if never set."""
+        return self.registry.get_sample_value(name, labels)
+
+
+_default: MetricsRegistry | None = None
+_default_lock = threading.Lock()
+
+
+def default_metrics() -> MetricsRegistry:
+    """The process-wide registry, created on first use (never at import)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = MetricsRegistry()
+        return _default
+
+
+def observe_stage(stage: str, seconds: float, items: int = 1, metrics: MetricsRegistry | None = None) -> None:
+    """Record one stage batch on ``metrics`` (default: the process-wide registry)."""
+    (metrics or default_metrics()).observe_stage(stage, seconds, items)
+
+
+def start_metrics_server(
+    port: int, host: str = "127.0.0.1", metrics: MetricsRegistry | None = None
+) -> tuple[WSGIServer, threading.Thread]:
+    """Serve ``/metrics`` on ``host:port`` (loopback unless a host is named explicitly).
+
+    ``prometheus_client.start_http_server`` binds every interface by default; this
+    wrapper never does unless the caller asks for it. ``port=0`` picks a free port
+    (read it back from ``server.server_port``).
+    """
+    registry = (metrics or default_metrics()).registry
+    server, thread = start_http_server(port, addr=host, registry=registry)
+    return server, thread
