@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     # ClickHouse and Redis
     clickhouse_url: SecretStr = Field(SecretStr("chdb://.tickwise/chdb"), alias="CLICKHOUSE_URL")
     redis_url: SecretStr = Field(SecretStr("redis://127.0.0.1:6379/0"), alias="REDIS_URL")
+    redis_key_prefix: str = Field("tickwise:features:", alias="TICKWISE_REDIS_KEY_PREFIX")
 
     # Models
     model: str = Field("default", alias="TICKWISE_MODEL")
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
     # Metrics
     metrics_host: str = Field("127.0.0.1", alias="TICKWISE_METRICS_HOST")
     metrics_port: int = Field(9464, alias="TICKWISE_METRICS_PORT", ge=0, le=65535)
+    process_index: int = Field(0, alias="TICKWISE_PROCESS_INDEX", ge=0, le=1024)
 
     # Event time
     ahead_tolerance_s: float = Field(3600.0, alias="TICKWISE_AHEAD_TOLERANCE_S", gt=0)
@@ -121,4 +123,8 @@ def load_settings(**overrides: object) -> Settings:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "settings"
         alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
-        raise ConfigError(f"invalid setting {alias}: {first['msg']} (got {first.get('input')!r})") from None
+        shown = "" if field in _SECRET_FIELDS else f" (got {first.get('input')!r})"
+        raise ConfigError(f"invalid setting {alias}: {first['msg']}{shown}") from None
+
+
+_SECRET_FIELDS = frozenset({"kafka_sasl_password", "clickhouse_url", "redis_url"})

@@ -1,0 +1,133 @@
+"""The live dataflow: Kafka ticks -> validate -> features -> drift -> scoring -> risk -> sinks.
+
+Run it with ``tickwise run`` or directly with Bytewax::
+
+    python -m bytewax.run "dataflows.signals:flow()"
+
+Step ids are part of the recovery contract: renaming one orphans its saved state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from bytewax import operators as op
+from bytewax.dataflow import Dataflow, Stream
+from bytewax.inputs import Source
+from bytewax.outputs import Sink
+
+from dataflows.components import Components, build_components
+from dataflows.config import Settings, load_settings
+from operators.messages import Decision, FeatureRow, Reject, SourceRecord, ValidTick
+from operators.validation import decode_tick
+from sinks.metrics import start_metrics_server
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where each stream goes; tests and backfills swap these for their own sinks."""
+
+    clickhouse: Sink | None
+    redis: Sink | None
+    signals: Sink | None
+    dead_letters: Sink | None
+    model_events: Sink | None
+
+
+def _is_valid(item: ValidTick | Reject) -> bool:
+    return isinstance(item, ValidTick)
+
+
+def _is_feature_row(item: ValidTick | FeatureRow | Reject) -> bool:
+    return isinstance(item, FeatureRow)
+
+
+def _symbol(item: ValidTick) -> str:
+    return item.tick.symbol
+
+
+def _record_symbol(item: FeatureRow | Decision) -> str:
+    return item.symbol
+
+
+def _is_accepted(decision: Decision) -> bool:
+    return decision.accepted
+
+
+def _clickhouse_key(record: object) -> tuple[str, object]:
+    # chDB has one partition (one writer); a ClickHouse server spreads symbols over partitions.
+    symbol = record.tick.symbol if isinstance(record, ValidTick) else getattr(record, "symbol", None)
+    return (symbol or "_unknown", record)
+
+
+@dataclass(frozen=True)
+class FeatureStreams:
+    admitted: Stream[ValidTick]
+    rows: Stream[FeatureRow]
+    rejects: Stream[Reject]
+
+
+def feature_stage(components: Components, raw: Stream[SourceRecord]) -> FeatureStreams:
+    """Decode and validate, guard event time per symbol, compute features per symbol.
+
+    Shared by the live flow and the backfill (training) flow, so training features are the
+    live features by construction.
+    """
+    metrics = components.metrics
+    decoded = op.map("decode", raw, metrics.timed("decode", partial(decode_tick, limits=components.limits)))
+    checked = op.branch("split_decoded", decoded, _is_valid)
+    # Per symbol: the event-time guard admits or rejects each tick, then features update.
+    # The step re-emits every admitted tick, so "valid" means admitted by both checks.
+    keyed_ticks = op.key_on("key_by_symbol", checked.trues, _symbol)
+    symbol_out = op.key_rm("unkey_features", op.stateful("features", keyed_ticks, components.symbol_logic))
+    split_features = op.branch("split_features", symbol_out, _is_feature_row)
+    split_ticks = op.branch("split_admitted", split_features.falses, _is_valid)
+    rejects = op.merge("all_rejects", checked.falses, split_ticks.falses)
+    op.inspect("count_admitted", split_ticks.trues, metrics.count_admitted)
+    op.inspect("count_rejects", rejects, metrics.count_reject)
+    return FeatureStreams(admitted=split_ticks.trues, rows=split_features.trues, rejects=rejects)
+
+
+def build_flow(components: Components, source: Source, outputs: Outputs, flow_id: str = "tickwise_signals") -> Dataflow:
+    """Wire the signal flow from ready-made components; no math here."""
+    metrics = components.metrics
+    flow = Dataflow(flow_id)
+    raw = op.input("ticks_in", flow, source)
+    streams = feature_stage(components, raw)
+    admitted, rows, rejects = streams.admitted, streams.rows, streams.rejects
+
+    keyed_rows = op.key_on("key_rows", rows, _record_symbol)
+    drift_events = op.key_rm("unkey_drift", op.stateful_flat_map("drift", keyed_rows, components.drift_step))
+    op.inspect("count_drift", drift_events, metrics.count_drift)
+
+    predictions = op.flat_map_batch("score", rows, metrics.timed_batch("score", components.scorer))
+    keyed_predictions = op.key_on("key_predictions", predictions, _record_symbol)
+    decisions = op.key_rm("unkey_decisions", op.stateful_map("risk", keyed_predictions,
+                                                             metrics.timed_state("risk", components.risk_step)))
+    op.inspect("count_decisions", decisions, metrics.count_decision)
+    accepted = op.filter("accepted_signals", decisions, _is_accepted)
+
+    if outputs.clickhouse is not None:
+        history = op.merge("history", admitted, rows, predictions, decisions, rejects, drift_events)
+        op.output("clickhouse_out", op.map("key_history", history, _clickhouse_key), outputs.clickhouse)
+    if outputs.redis is not None:
+        op.output("redis_out", rows, outputs.redis)
+    if outputs.signals is not None:
+        op.output("signals_out", accepted, outputs.signals)
+    if outputs.dead_letters is not None:
+        op.output("dead_letters_out", rejects, outputs.dead_letters)
+    if outputs.model_events is not None:
+        op.output("model_events_out", drift_events, outputs.model_events)
+    return flow
+
+
+def flow(settings: Settings | None = None) -> Dataflow:
+    """Entry point for ``python -m bytewax.run "dataflows.signals:flow()"``: reads the environment once."""
+    settings = settings or load_settings()
+    components = build_components(settings)
+    if settings.metrics_port:
+        # One endpoint per process of the cluster: port + process index, loopback unless configured.
+        start_metrics_server(settings.metrics_port + settings.process_index, settings.metrics_host,
+                             components.metrics.registry)
+    return build_flow(components, components.kafka_source(), components.live_outputs())

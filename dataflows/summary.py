@@ -1,0 +1,54 @@
+"""The run summary: counts read back from ClickHouse (deduplicated with FINAL)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import orjson
+
+from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter, count_all
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    ticks_in: int
+    ticks_valid: int
+    ticks_rejected: int
+    features: int
+    predictions: int
+    signals_accepted: int
+    signals_denied: int
+    drift_events: int
+    elapsed_s: float
+    ticks_per_s: float
+    processes: int
+    workers: int
+    model_version: str
+    rejects_by_reason: dict[str, int]
+
+    def json_line(self) -> str:
+        return orjson.dumps(asdict(self), option=orjson.OPT_SORT_KEYS).decode()
+
+
+def summarize(clickhouse_url: str, elapsed_s: float, processes: int, workers: int) -> RunSummary:
+    writer = ClickHouseWriter(ClickHouseSettings(url=clickhouse_url))
+    client = writer.connect()
+    try:
+        writer.ensure_schema()
+        counts = count_all(client)
+        reasons = dict(client.query("SELECT reason, count() FROM rejects FINAL GROUP BY reason ORDER BY reason")
+                       .result_rows)
+        versions = [row[0] for row in client.query(
+            "SELECT DISTINCT model_version FROM predictions FINAL ORDER BY model_version").result_rows]
+    finally:
+        writer.close()
+    valid, rejected = counts["ticks"], counts["rejects"]
+    ticks_in = valid + rejected
+    return RunSummary(
+        ticks_in=ticks_in, ticks_valid=valid, ticks_rejected=rejected, features=counts["features"],
+        predictions=counts["predictions"], signals_accepted=counts["signals"],
+        signals_denied=counts["risk_decisions"] - counts["signals"], drift_events=counts["monitor_events"],
+        elapsed_s=round(elapsed_s, 3), ticks_per_s=round(ticks_in / elapsed_s, 1) if elapsed_s > 0 else 0.0,
+        processes=processes, workers=workers, model_version=",".join(versions),
+        rejects_by_reason={str(reason): int(count) for reason, count in reasons.items()},
+    )

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# One-shot init job: turn topic auto-creation off and create the tickwise topics.
+# Idempotent: an existing topic is left as it is. rpk reads RPK_BROKERS / RPK_ADMIN_HOSTS.
+set -euo pipefail
+
+rpk cluster config set auto_create_topics_enabled false
+
+create_topic() {
+  local name=$1 partitions=$2
+  shift 2
+  local output
+  if output=$(rpk topic create "$name" --partitions "$partitions" --replicas 1 "$@" 2>&1); then
+    echo "$output"
+  elif grep -q TOPIC_ALREADY_EXISTS <<<"$output"; then
+    echo "topic $name already exists"
+  else
+    echo "$output" >&2
+    exit 1
+  fi
+}
+
+# ticks: partitions >= total Bytewax workers (2 processes x 1 worker in docker-compose.yml).
+create_topic ticks 4
+create_topic signals 4
+create_topic ticks.dlq 1 --topic-config retention.ms=1209600000
+create_topic model-events 1
+
+rpk topic list

@@ -1,0 +1,80 @@
+"""Helpers for integration tests: produce real ticks, read topics to their end, run flows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from dataflows.config import Settings, load_settings
+from dataflows.produce import produce_messages
+from dataflows.stack import StackInfo
+from dataflows.tickfiles import encode_ticks, read_tick_frame
+from sinks.kafka import KafkaSettings, ensure_topics
+
+# Messages no tick feed should ever send; each must end on the dead-letter topic.
+BAD_MESSAGES: tuple[tuple[bytes | None, bytes], ...] = (
+    (b"IBM", b"{not json"),
+    (b"IBM", b'{"type":"trade","symbol":"IBM","ts_ns":1381329000000000000,"price":NaN,"size":100}'),
+    (b"IBM", b'{"type":"trade","symbol":"IBM","ts_ns":1381329000000000000,"price":1e999,"size":100}'),
+    (b"IBM", b'{"type":"trade","symbol":"IBM","ts_ns":1381329000000000000,"price":-1.0,"size":100}'),
+    (b"IBM", b'{"type":"quote","symbol":"IBM","ts_ns":1381329000000000000,"bid":181.0,"ask":180.0,'
+             b'"bid_size":100,"ask_size":100}'),
+    (b"IBM", b'{"type":"trade","symbol":"IBM","price":180.0,"size":100}'),
+    (b"IBM", b'{"type":"order","symbol":"IBM","ts_ns":1381329000000000000}'),
+    (b"IBM", b"\xff\xfe\x00garbage"),
+)
+
+
+def topic_settings(stack: StackInfo, prefix: str, chdb_url: str, **overrides: object) -> Settings:
+    return load_settings(
+        kafka_bootstrap=stack.kafka_bootstrap, redis_url=stack.redis_url, clickhouse_url=chdb_url,
+        ticks_topic=f"{prefix}.ticks", signals_topic=f"{prefix}.signals", dlq_topic=f"{prefix}.ticks.dlq",
+        model_events_topic=f"{prefix}.model-events", redis_key_prefix=f"{prefix}:features:", until_eof=True, metrics_port=0, **overrides,
+    )
+
+
+def create_topics(settings: Settings, partitions: int = 4) -> None:
+    kafka = KafkaSettings(bootstrap=settings.kafka_bootstrap, idempotence=False)
+    ensure_topics(kafka, [settings.ticks_topic, settings.signals_topic, settings.dlq_topic,
+                          settings.model_events_topic], partitions)
+
+
+def produce_real_day(settings: Settings, market: Path, symbols: Sequence[str], start_ns: int, end_ns: int,
+                     bad_messages: Sequence[tuple[bytes | None, bytes]] = ()) -> int:
+    frame = read_tick_frame([market / "trades.csv.gz", market / "quotes.csv.gz"], symbols, start_ns, end_ns)
+    messages = list(encode_ticks(frame))
+    # Spread the bad messages through the day so they arrive between real ticks.
+    step = max(1, len(messages) // (len(bad_messages) + 1))
+    for index, bad in enumerate(bad_messages, start=1):
+        messages.insert(min(index * step + index - 1, len(messages)), bad)
+    report = produce_messages(settings.kafka_bootstrap, settings.ticks_topic, messages)
+    return report.messages
+
+
+def read_topic(bootstrap: str, topic: str, timeout_s: float = 60.0) -> list[object]:
+    """Every message of ``topic`` up to its end (decided by the fetch, not broker metadata)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    partitions = sorted(admin.list_topics(topic, timeout=10).topics[topic].partitions)
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"read-{topic}", "enable.auto.commit": False,
+                         "enable.partition.eof": True, "auto.offset.reset": "earliest"})
+    consumer.assign([TopicPartition(topic, partition, 0) for partition in partitions])
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    finished: set[int] = set()
+    messages = []
+    while len(finished) < len(partitions) and time.monotonic() < deadline:
+        for message in consumer.consume(10_000, 0.5):
+            if message.error():
+                if message.error().code() == KafkaError._PARTITION_EOF:
+                    finished.add(message.partition())
+                    continue
+                raise RuntimeError(str(message.error()))
+            messages.append(message)
+    consumer.close()
+    if len(finished) < len(partitions):
+        raise TimeoutError(f"{topic}: only {len(finished)} of {len(partitions)} partitions reached their end")
+    return messages

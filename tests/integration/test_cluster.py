@@ -1,0 +1,67 @@
+"""A two-process Bytewax cluster gives the same signals as one process.
+
+Both runs go through ``tickwise run --until-eof`` (the CLI, real subprocesses) over the
+same real ticks on separate topics and chDB directories. With chDB, ClickHouse writes are
+routed to the one worker that owns the data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pandas as pd
+import pytest
+
+from tests.integration.flowkit import create_topics, produce_real_day, read_topic, topic_settings
+
+pytestmark = pytest.mark.integration
+
+START = int(pd.Timestamp("2013-10-08 13:30", tz="UTC").value)
+END = int(pd.Timestamp("2013-10-08 15:00", tz="UTC").value)
+
+
+def _run_cli(settings, processes: int, state_dir: Path) -> dict:
+    env = {**os.environ,
+           "KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+           "REDIS_URL": settings.redis_url.get_secret_value(),
+           "CLICKHOUSE_URL": settings.clickhouse_url.get_secret_value(),
+           "KAFKA_TICKS_TOPIC": settings.ticks_topic,
+           "KAFKA_SIGNALS_TOPIC": settings.signals_topic,
+           "KAFKA_DLQ_TOPIC": settings.dlq_topic,
+           "KAFKA_MODEL_EVENTS_TOPIC": settings.model_events_topic,
+           "TICKWISE_REDIS_KEY_PREFIX": settings.redis_key_prefix,
+           "TICKWISE_METRICS_PORT": "0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "dataflows.cli", "run", "--until-eof", "--processes", str(processes),
+         "--state-dir", str(state_dir)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return orjson.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _signal_ids(settings) -> set[str]:
+    return {orjson.loads(message.value())["signal_id"]
+            for message in read_topic(settings.kafka_bootstrap, settings.signals_topic)}
+
+
+def test_two_processes_give_the_same_signal_ids_as_one(stack, market_data: Path, tmp_path: Path) -> None:
+    runs = {}
+    for processes in (1, 2):
+        settings = topic_settings(stack, f"cluster{processes}{tmp_path.name[-6:]}",
+                                  f"chdb://{tmp_path / f'chdb{processes}'}")
+        create_topics(settings)
+        produced = produce_real_day(settings, market_data, ["AIG", "BAC", "IBM", "SPY"], START, END)
+        summary = _run_cli(settings, processes, tmp_path / f"state{processes}")
+        assert summary["ticks_in"] == produced
+        assert summary["processes"] == processes
+        runs[processes] = (summary, _signal_ids(settings))
+    one, two = runs[1], runs[2]
+    assert len(one[1]) > 0
+    assert one[1] == two[1]
+    for field in ("ticks_valid", "ticks_rejected", "features", "predictions", "signals_accepted", "signals_denied"):
+        assert one[0][field] == two[0][field], field
