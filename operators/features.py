@@ -1,0 +1,409 @@
+"""Per-symbol feature vectors from the tick stream: bars, indicators, microstructure.
+
+``SymbolFeatures`` owns all feature state of one symbol. Trades build 1-second and 1-minute
+time bars (``operators.bars``; intervals without trades give no bar); every tick, trade or
+quote, advances event time and so completes the bars it has moved past. Bar features always
+describe the **last completed** bar, and indicators run on the sequence of completed 1-minute
+bars, so a row never uses data stamped after its tick.
+
+Emission: a row is emitted at the first tick of each new emit interval, i.e. when
+``ts_ns // emit_interval_ns`` exceeds that of the last emitted row, and it includes that tick.
+``emit_interval_ns=0`` emits at every tick. ``flush()`` (end of input) emits the state after
+the last tick if that tick has not been emitted yet.
+
+Features (``FEATURE_NAMES``, in order; NaN until available, never inf):
+
+=============================  ==========================================================
+``last_price``                 last trade price
+``mid``, ``spread``            latest best quote: mid, ask - bid
+``spread_bps``                 spread in basis points of mid
+``microprice``                 size-weighted mid
+``microprice_deviation_bps``   (microprice - mid) / mid in bps
+``quote_imbalance``            (bid_size - ask_size) / (bid_size + ask_size)
+``order_flow_imbalance``       CKS OFI over ``flow_window_ns``, divided by mean depth
+``signed_volume_imbalance``    (buy - sell) / (buy + sell) volume over ``flow_window_ns``
+``last_trade_age_seconds``     event time since the last trade
+``quote_age_seconds``          event time since the last quote
+``log_return_1s``              log(close / previous close) of the last two 1 s bars
+``ewma_volatility_1s``         RiskMetrics volatility of 1 s bar log returns
+``log_return_1m``              log(close / previous close) of the last two 1 min bars
+``ewma_volatility_1m``         RiskMetrics volatility of 1 min bar log returns
+``vwap_1m``                    VWAP of the last 1 min bar
+``vwap_deviation_1m``          log(last_price / vwap_1m)
+``volume_1m``                  volume of the last 1 min bar
+``trade_count_1m``             trades in the last 1 min bar
+``bar_age_seconds_1m``         event time since the end of the last 1 min bar
+``rsi_1m``                     Wilder RSI of 1 min closes
+``bollinger_percent_b_1m``     Bollinger %B of 1 min closes
+``atr_1m``                     Wilder ATR of 1 min bars
+``atr_bps_1m``                 atr_1m / last 1 min close in bps
+``macd_1m``                    MACD line of 1 min closes
+``macd_signal_1m``             MACD signal line
+``macd_histogram_1m``          MACD - signal
+=============================  ==========================================================
+
+"Previous close" is the close of the previous bar that had trades; the returns and
+volatilities are per bar, not annualised. A tick stamped before the symbol's event time
+(upstream validation should reject these) is applied at the symbol's current event time.
+
+>>> from operators.messages import Trade, ValidTick
+>>> features = SymbolFeatures("IBM", FeatureConfig())
+>>> features.update(ValidTick(Trade("IBM", 1_000_000_000, 180.0, 100.0), "ticks", 0, 7))[0].get("last_price")
+180.0
+>>> features.update(ValidTick(Trade("IBM", 1_500_000_000, 180.5, 100.0), "ticks", 0, 8))
+[]
+>>> features.flush()[0].offset
+8
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from operators.bars import Bar, TimeBarBuilder
+from operators.indicators import (
+    AverageTrueRange,
+    BollingerPercentB,
+    EwmaVolatility,
+    MovingAverageConvergenceDivergence,
+    RelativeStrengthIndex,
+)
+from operators.messages import FeatureRow, Trade, ValidTick
+from operators.microstructure import OrderFlowImbalance, SignedVolumeImbalance, TradeSideClassifier
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "last_price",
+    "mid",
+    "spread",
+    "spread_bps",
+    "microprice",
+    "microprice_deviation_bps",
+    "quote_imbalance",
+    "order_flow_imbalance",
+    "signed_volume_imbalance",
+    "last_trade_age_seconds",
+    "quote_age_seconds",
+    "log_return_1s",
+    "ewma_volatility_1s",
+    "log_return_1m",
+    "ewma_volatility_1m",
+    "vwap_1m",
+    "vwap_deviation_1m",
+    "volume_1m",
+    "trade_count_1m",
+    "bar_age_seconds_1m",
+    "rsi_1m",
+    "bollinger_percent_b_1m",
+    "atr_1m",
+    "atr_bps_1m",
+    "macd_1m",
+    "macd_signal_1m",
+    "macd_histogram_1m",
+)
+
+NAN = math.nan
+SECOND_NS = 1_000_000_000
+MINUTE_NS = 60 * SECOND_NS
+
+
+def _positive_int(name: str, value: object, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"FeatureConfig.{name} must be an integer >= {minimum}, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureConfig:
+    """Settings of the feature step, validated on construction."""
+
+    emit_interval_ns: int = SECOND_NS
+    rsi_period: int = 14
+    bollinger_period: int = 20
+    bollinger_width: float = 2.0
+    atr_period: int = 14
+    macd_fast_period: int = 12
+    macd_slow_period: int = 26
+    macd_signal_period: int = 9
+    ewma_lambda: float = 0.94
+    flow_window_ns: int = 10 * SECOND_NS
+
+    def __post_init__(self) -> None:
+        _positive_int("emit_interval_ns", self.emit_interval_ns, minimum=0)
+        _positive_int("rsi_period", self.rsi_period, minimum=2)
+        _positive_int("bollinger_period", self.bollinger_period, minimum=2)
+        _positive_int("atr_period", self.atr_period)
+        _positive_int("macd_fast_period", self.macd_fast_period, minimum=2)
+        _positive_int("macd_slow_period", self.macd_slow_period, minimum=2)
+        _positive_int("macd_signal_period", self.macd_signal_period)
+        _positive_int("flow_window_ns", self.flow_window_ns)
+        if self.macd_fast_period >= self.macd_slow_period:
+            raise ValueError(
+                f"FeatureConfig.macd_fast_period must be < macd_slow_period, got "
+                f"{self.macd_fast_period!r} and {self.macd_slow_period!r}"
+            )
+        width = self.bollinger_width
+        if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0.0 < width < math.inf:
+            raise ValueError(f"FeatureConfig.bollinger_width must be a positive finite number, got {width!r}")
+        decay = self.ewma_lambda
+        if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0.0 < decay < 1.0:
+            raise ValueError(f"FeatureConfig.ewma_lambda must be strictly between 0 and 1, got {decay!r}")
+
+
+def _finite(value: float) -> float:
+    """Map inf (and NaN) to NaN so rows never carry inf."""
+    return value if -math.inf < value < math.inf else NAN
+
+
+class SymbolFeatures:
+    """All feature state of one symbol; ``update`` returns the rows a tick emits (0 or 1)."""
+
+    __slots__ = (
+        "symbol",
+        "config",
+        "_second_bars",
+        "_minute_bars",
+        "_second_volatility",
+        "_minute_volatility",
+        "_rsi",
+        "_bollinger",
+        "_atr",
+        "_macd",
+        "_order_flow",
+        "_signed_volume",
+        "_classifier",
+        "_event_ts_ns",
+        "_last_partition",
+        "_last_offset",
+        "_last_emitted_interval",
+        "_pending",
+        "_last_price",
+        "_last_trade_ts_ns",
+        "_bid",
+        "_ask",
+        "_bid_size",
+        "_ask_size",
+        "_quote_ts_ns",
+        "_second_close",
+        "_second_return",
+        "_minute_bar",
+        "_minute_return",
+    )
+
+    def __init__(self, symbol: str, config: FeatureConfig) -> None:
+        if not isinstance(symbol, str) or not symbol:
+            raise ValueError(f"symbol must be a non-empty string, got {symbol!r}")
+        if not isinstance(config, FeatureConfig):
+            raise ValueError(f"config must be a FeatureConfig, got {config!r}")
+        self.symbol = symbol
+        self.config = config
+        self._reset()
+
+    def _reset(self) -> None:
+        config = self.config
+        self._second_bars = TimeBarBuilder(SECOND_NS)
+        self._minute_bars = TimeBarBuilder(MINUTE_NS)
+        self._second_volatility = EwmaVolatility(config.ewma_lambda)
+        self._minute_volatility = EwmaVolatility(config.ewma_lambda)
+        self._rsi = RelativeStrengthIndex(config.rsi_period)
+        self._bollinger = BollingerPercentB(config.bollinger_period, config.bollinger_width)
+        self._atr = AverageTrueRange(config.atr_period)
+        self._macd = MovingAverageConvergenceDivergence(
+            config.macd_fast_period, config.macd_slow_period, config.macd_signal_period
+        )
+        self._order_flow = OrderFlowImbalance(config.flow_window_ns)
+        self._signed_volume = SignedVolumeImbalance(config.flow_window_ns)
+        self._classifier = TradeSideClassifier()
+        self._event_ts_ns: int | None = None
+        self._last_partition = 0
+        self._last_offset = 0
+        self._last_emitted_interval: int | None = None
+        self._pending = False
+        self._last_price = NAN
+        self._last_trade_ts_ns: int | None = None
+        self._bid = self._ask = self._bid_size = self._ask_size = NAN
+        self._quote_ts_ns: int | None = None
+        self._second_close = NAN
+        self._second_return = NAN
+        self._minute_bar: Bar | None = None
+        self._minute_return = NAN
+
+    def reset(self) -> None:
+        self._reset()
+
+    @property
+    def ready(self) -> bool:
+        """True once every indicator has warmed up."""
+        return self._macd.ready and self._rsi.ready and self._bollinger.ready and self._atr.ready
+
+    @property
+    def value(self) -> tuple[float, ...]:
+        """The current feature values, aligned with ``FEATURE_NAMES``."""
+        return self._values(self._event_ts_ns if self._event_ts_ns is not None else 0)
+
+    def update(self, tick: ValidTick) -> list[FeatureRow]:
+        item = tick.tick
+        if item.symbol != self.symbol:
+            raise ValueError(f"SymbolFeatures({self.symbol!r}) got a tick for symbol {item.symbol!r}")
+        ts_ns = item.ts_ns
+        previous_ts_ns = self._event_ts_ns
+        if previous_ts_ns is not None and ts_ns < previous_ts_ns:
+            ts_ns = previous_ts_ns
+        self._event_ts_ns = ts_ns
+        self._last_partition = tick.partition
+        self._last_offset = tick.offset
+        if type(item) is Trade:
+            self._apply_trade(ts_ns, item)
+        else:
+            self._apply_quote(ts_ns, item.bid, item.ask, item.bid_size, item.ask_size)
+        interval = self.config.emit_interval_ns
+        if interval:
+            index = ts_ns // interval
+            last = self._last_emitted_interval
+            if last is not None and index <= last:
+                self._pending = True
+                return []
+            self._last_emitted_interval = index
+        self._pending = False
+        return [self._row()]
+
+    def flush(self) -> list[FeatureRow]:
+        """End of input: the row for the last tick if it has not been emitted yet."""
+        if not self._pending:
+            return []
+        self._pending = False
+        return [self._row()]
+
+    def _apply_trade(self, ts_ns: int, trade: Trade) -> None:
+        price = trade.price
+        size = trade.size
+        side = trade.side
+        bid = self._bid
+        inferred = self._classifier.update(price, 0.5 * (bid + self._ask))
+        if side == "unknown":
+            side = inferred
+        second_bar = self._second_bars.update(ts_ns, price, size, side)
+        if second_bar is not None:
+            self._on_second_bar(second_bar)
+        minute_bar = self._minute_bars.update(ts_ns, price, size, side)
+        if minute_bar is not None:
+            self._on_minute_bar(minute_bar)
+        self._signed_volume.update(ts_ns, size, side)
+        self._last_price = price
+        self._last_trade_ts_ns = ts_ns
+
+    def _apply_quote(self, ts_ns: int, bid: float, ask: float, bid_size: float, ask_size: float) -> None:
+        second_bar = self._second_bars.advance(ts_ns)
+        if second_bar is not None:
+            self._on_second_bar(second_bar)
+        minute_bar = self._minute_bars.advance(ts_ns)
+        if minute_bar is not None:
+            self._on_minute_bar(minute_bar)
+        self._order_flow.update(ts_ns, bid, ask, bid_size, ask_size)
+        self._bid = bid
+        self._ask = ask
+        self._bid_size = bid_size
+        self._ask_size = ask_size
+        self._quote_ts_ns = ts_ns
+
+    def _on_second_bar(self, bar: Bar) -> None:
+        close = bar.close
+        previous = self._second_close
+        self._second_return = math.log(close / previous) if previous > 0.0 and close > 0.0 else NAN
+        self._second_close = close
+        if close > 0.0:
+            self._second_volatility.update(close)
+
+    def _on_minute_bar(self, bar: Bar) -> None:
+        close = bar.close
+        previous = self._minute_bar
+        if previous is not None and previous.close > 0.0 and close > 0.0:
+            self._minute_return = math.log(close / previous.close)
+        else:
+            self._minute_return = NAN
+        self._minute_bar = bar
+        if close > 0.0:
+            self._minute_volatility.update(close)
+        self._rsi.update(close)
+        self._bollinger.update(close)
+        self._atr.update(bar.high, bar.low, close)
+        self._macd.update(close)
+
+    def _row(self) -> FeatureRow:
+        ts_ns = self._event_ts_ns
+        assert ts_ns is not None
+        values = self._values(ts_ns)
+        price = self._last_price
+        if price != price:
+            price = values[1]  # mid
+        return FeatureRow(
+            symbol=self.symbol,
+            ts_ns=ts_ns,
+            partition=self._last_partition,
+            offset=self._last_offset,
+            price=price,
+            names=FEATURE_NAMES,
+            values=values,
+        )
+
+    def _values(self, ts_ns: int) -> tuple[float, ...]:
+        # Bring the rolling windows to event time before reading them.
+        self._order_flow.advance(ts_ns)
+        self._signed_volume.advance(ts_ns)
+        bid, ask, bid_size, ask_size = self._bid, self._ask, self._bid_size, self._ask_size
+        mid = 0.5 * (bid + ask)
+        spread = ask - bid
+        depth = bid_size + ask_size
+        if mid > 0.0:
+            spread_bps = spread / mid * 1e4
+        else:
+            mid = spread = spread_bps = NAN
+        if depth > 0.0 and mid == mid:
+            microprice = (bid * ask_size + ask * bid_size) / depth
+            microprice_deviation_bps = (microprice - mid) / mid * 1e4
+            quote_imbalance = (bid_size - ask_size) / depth
+        else:
+            microprice = microprice_deviation_bps = quote_imbalance = NAN
+        last_price = self._last_price
+        last_trade_ts_ns = self._last_trade_ts_ns
+        quote_ts_ns = self._quote_ts_ns
+        bar = self._minute_bar
+        if bar is not None:
+            vwap = bar.vwap
+            vwap_deviation = math.log(last_price / vwap) if vwap > 0.0 and last_price > 0.0 else NAN
+            volume = bar.volume
+            trade_count = float(bar.trade_count)
+            bar_age = (ts_ns - bar.end_ns) / SECOND_NS
+            close = bar.close
+        else:
+            vwap = vwap_deviation = volume = trade_count = bar_age = close = NAN
+        atr = self._atr.value
+        macd = self._macd
+        return (
+            last_price,
+            mid,
+            spread,
+            spread_bps,
+            microprice,
+            microprice_deviation_bps,
+            quote_imbalance,
+            _finite(self._order_flow.value),
+            self._signed_volume.value,
+            (ts_ns - last_trade_ts_ns) / SECOND_NS if last_trade_ts_ns is not None else NAN,
+            (ts_ns - quote_ts_ns) / SECOND_NS if quote_ts_ns is not None else NAN,
+            self._second_return,
+            self._second_volatility.value,
+            self._minute_return,
+            self._minute_volatility.value,
+            vwap,
+            vwap_deviation,
+            volume,
+            trade_count,
+            bar_age,
+            self._rsi.value,
+            _finite(self._bollinger.value),
+            atr,
+            atr / close * 1e4 if close > 0.0 else NAN,
+            macd.value,
+            macd.signal,
+            macd.histogram,
+        )
