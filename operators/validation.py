@@ -1,0 +1,270 @@
+"""Decode and validate raw Kafka tick messages: every message becomes a tick or a reject.
+
+``decode_tick`` is the first step of every flow. It decodes the JSON value of one
+``SourceRecord`` with a typed msgspec decoder for the tagged union ``Trade | Quote``
+(strict: ``ts_ns`` must be a JSON integer, never a float or a bool) and then applies the
+stateless checks of ``ValidationLimits``. It never raises: a message that is empty, too
+large, not UTF-8, not JSON, not a trade or quote, or out of bounds becomes a ``Reject``
+(stage ``"validate"``) with a short reason code, a one-sentence detail, the source
+topic/partition/offset and the original bytes, ready for ``ticks.dlq``.
+
+Reason codes: ``empty_message``, ``message_too_large``, ``invalid_utf8``, ``invalid_json``,
+``unknown_type``, ``missing_field``, ``unknown_field``, ``wrong_type``, ``invalid_value``
+(a ``side`` outside buy/sell/unknown), ``non_finite``, ``invalid_symbol``, ``key_mismatch``,
+``ts_out_of_bounds``, ``price_out_of_bounds``, ``size_out_of_bounds``, ``bid_out_of_bounds``,
+``ask_out_of_bounds``, ``bid_size_out_of_bounds``, ``ask_size_out_of_bounds`` and
+``crossed_quote`` (bid above ask; a locked quote, bid equal to ask, is valid).
+
+Every bound is checked as ``lo <= x <= hi`` (sizes as ``0 < x <= hi``), so NaN fails.
+A reject carries ``symbol`` and ``ts_ns`` only when those values are themselves valid,
+so sinks can store them in typed columns.
+
+>>> from operators.messages import SourceRecord
+>>> limits = ValidationLimits()
+>>> value = b'{"type":"trade","symbol":"IBM","ts_ns":1381152600010000000,"price":185.17,"size":100}'
+>>> decode_tick(SourceRecord("ticks", 0, 41, b"IBM", value), limits).tick
+Trade(symbol='IBM', ts_ns=1381152600010000000, price=185.17, size=100.0, side='unknown')
+>>> crossed = (b'{"type":"quote","symbol":"IBM","ts_ns":1381152600010000000,'
+...            b'"bid":185.2,"ask":185.1,"bid_size":100,"ask_size":200}')
+>>> reject = decode_tick(SourceRecord("ticks", 0, 42, b"IBM", crossed), limits)
+>>> reject.reason, reject.offset, reject.symbol
+('crossed_quote', 42, 'IBM')
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import msgspec
+
+from operators.messages import Quote, Reject, SourceRecord, Trade, ValidTick
+
+__all__ = ["STAGE", "SYMBOL_PATTERN", "ValidationLimits", "decode_tick"]
+
+STAGE = "validate"
+SYMBOL_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._:/-]*")
+"""Accepted symbols (matched in full): upper-case letters, digits and ``. _ : / -``."""
+
+_NANOSECONDS_2000_01_01 = 946_684_800_000_000_000
+_NANOSECONDS_2100_01_01 = 4_102_444_800_000_000_000
+_DETAIL_PREVIEW_CHARS = 40
+
+_DECODER = msgspec.json.Decoder(Trade | Quote)
+_FIELD_IN_BACKTICKS = re.compile(r"`([^`]*)`")
+_PATH_SUFFIX = re.compile(r" - at `(\$[^`]*)`$")
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationLimits:
+    """Bounds a decoded tick must satisfy; validated on construction.
+
+    ``min_ts_ns``/``max_ts_ns`` default to 2000-01-01 and 2100-01-01 UTC in nanoseconds.
+    Prices (trade price, bid, ask) must lie in ``[min_price, max_price]``; sizes (trade
+    size, bid size, ask size) in ``(0, max_size]``.
+
+    >>> ValidationLimits(max_price=-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: ValidationLimits.max_price must be a finite number above min_price=1e-06, got -1.0
+    """
+
+    max_message_bytes: int = 4096
+    min_price: float = 1e-6
+    max_price: float = 1e7
+    max_size: float = 1e10
+    min_ts_ns: int = _NANOSECONDS_2000_01_01
+    max_ts_ns: int = _NANOSECONDS_2100_01_01
+    max_symbol_length: int = 16
+
+    def __post_init__(self) -> None:
+        _require_positive_int("max_message_bytes", self.max_message_bytes)
+        _require_positive_int("max_symbol_length", self.max_symbol_length)
+        if not (_is_real(self.min_price) and 0.0 < self.min_price < math.inf):
+            raise ValueError(f"ValidationLimits.min_price must be a finite number above 0, got {self.min_price!r}")
+        if not (_is_real(self.max_price) and self.min_price < self.max_price < math.inf):
+            raise ValueError(
+                f"ValidationLimits.max_price must be a finite number above min_price={self.min_price!r}, "
+                f"got {self.max_price!r}"
+            )
+        if not (_is_real(self.max_size) and 0.0 < self.max_size < math.inf):
+            raise ValueError(f"ValidationLimits.max_size must be a finite number above 0, got {self.max_size!r}")
+        for name in ("min_ts_ns", "max_ts_ns"):
+            value = getattr(self, name)
+            if type(value) is not int:
+                raise ValueError(f"ValidationLimits.{name} must be an int of nanoseconds, got {value!r}")
+        if not self.min_ts_ns < self.max_ts_ns:
+            raise ValueError(
+                f"ValidationLimits.max_ts_ns must be above min_ts_ns={self.min_ts_ns!r}, got {self.max_ts_ns!r}"
+            )
+
+
+def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | Reject:
+    """Decode ``record.value`` into a ``ValidTick``, or explain in a ``Reject`` why not.
+
+    A Kafka key, when present (not ``None``), must equal the symbol's UTF-8 bytes.
+    Never raises for any content of ``record``.
+    """
+    raw = record.value
+    if not raw:
+        return _reject(record, b"", "empty_message", "expected a JSON tick, got an empty value")
+    if len(raw) > limits.max_message_bytes:
+        return _reject(
+            record,
+            raw,
+            "message_too_large",
+            f"expected at most {limits.max_message_bytes} bytes, got {len(raw)} bytes",
+        )
+    try:
+        tick = _DECODER.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as error:
+        reason, detail = _explain_decode_failure(raw, error)
+        return _reject(record, raw, reason, detail)
+    problem = _check_identity(tick, record.key, limits)
+    if problem is None:
+        problem = _check_trade(tick, limits) if type(tick) is Trade else _check_quote(tick, limits)
+    if problem is None:
+        return ValidTick(tick, record.topic, record.partition, record.offset)
+    symbol = tick.symbol if _symbol_problem(tick.symbol, limits) is None else None
+    ts_ns = tick.ts_ns if limits.min_ts_ns <= tick.ts_ns <= limits.max_ts_ns else None
+    return _reject(record, raw, problem[0], problem[1], symbol, ts_ns)
+
+
+def _check_identity(tick: Trade | Quote, key: bytes | None, limits: ValidationLimits) -> tuple[str, str] | None:
+    symbol = tick.symbol
+    problem = _symbol_problem(symbol, limits)
+    if problem is not None:
+        return "invalid_symbol", problem
+    if key is not None and key != symbol.encode():
+        return "key_mismatch", f"expected the Kafka key to equal the symbol {symbol!r}, got key {_preview(key)}"
+    if not limits.min_ts_ns <= tick.ts_ns <= limits.max_ts_ns:
+        return (
+            "ts_out_of_bounds",
+            f"expected ts_ns in [{limits.min_ts_ns}, {limits.max_ts_ns}], got {_preview(tick.ts_ns)}",
+        )
+    return None
+
+
+def _check_trade(trade: Trade, limits: ValidationLimits) -> tuple[str, str] | None:
+    if not limits.min_price <= trade.price <= limits.max_price:
+        return _price_problem("price", trade.price, limits)
+    if not 0.0 < trade.size <= limits.max_size:
+        return _size_problem("size", trade.size, limits)
+    return None
+
+
+def _check_quote(quote: Quote, limits: ValidationLimits) -> tuple[str, str] | None:
+    if not limits.min_price <= quote.bid <= limits.max_price:
+        return _price_problem("bid", quote.bid, limits)
+    if not limits.min_price <= quote.ask <= limits.max_price:
+        return _price_problem("ask", quote.ask, limits)
+    if not 0.0 < quote.bid_size <= limits.max_size:
+        return _size_problem("bid_size", quote.bid_size, limits)
+    if not 0.0 < quote.ask_size <= limits.max_size:
+        return _size_problem("ask_size", quote.ask_size, limits)
+    if quote.bid > quote.ask:
+        return "crossed_quote", f"expected bid <= ask, got bid {quote.bid!r} above ask {quote.ask!r}"
+    return None
+
+
+def _price_problem(field: str, value: float, limits: ValidationLimits) -> tuple[str, str]:
+    if not math.isfinite(value):
+        return "non_finite", f"expected a finite {field}, got {value!r}"
+    return f"{field}_out_of_bounds", f"expected {field} in [{limits.min_price!r}, {limits.max_price!r}], got {value!r}"
+
+
+def _size_problem(field: str, value: float, limits: ValidationLimits) -> tuple[str, str]:
+    if not math.isfinite(value):
+        return "non_finite", f"expected a finite {field}, got {value!r}"
+    return f"{field}_out_of_bounds", f"expected {field} in (0, {limits.max_size!r}], got {value!r}"
+
+
+def _symbol_problem(symbol: str, limits: ValidationLimits) -> str | None:
+    if len(symbol) > limits.max_symbol_length:
+        return f"expected a symbol of at most {limits.max_symbol_length} characters, got {len(symbol)} characters"
+    if SYMBOL_PATTERN.fullmatch(symbol) is None:
+        return f"expected a symbol matching {SYMBOL_PATTERN.pattern}, got {_preview(symbol)}"
+    return None
+
+
+def _explain_decode_failure(raw: bytes, error: Exception) -> tuple[str, str]:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as utf8_error:
+        return (
+            "invalid_utf8",
+            f"expected UTF-8 text, got byte {raw[utf8_error.start]:#04x} at position {utf8_error.start}",
+        )
+    if isinstance(error, msgspec.ValidationError):
+        return _explain_validation_error(str(error))
+    if isinstance(error, RecursionError):
+        return "invalid_json", "expected a flat JSON object, got JSON nested too deeply to decode"
+    return "invalid_json", f"expected one JSON object, got malformed JSON ({error})"
+
+
+def _explain_validation_error(message: str) -> tuple[str, str]:
+    """Map a msgspec ``ValidationError`` message onto a reason code."""
+    names = _FIELD_IN_BACKTICKS.findall(message)
+    path_match = _PATH_SUFFIX.search(message)
+    path = path_match.group(1) if path_match else "$"
+    if message.startswith("Object missing required field"):
+        reason = "missing_field"
+        detail = f"expected field {names[0]!r} of a trade or quote, got an object without it"
+    elif message.startswith("Object contains unknown field"):
+        reason = "unknown_field"
+        detail = f"expected only the fields of a trade or quote, got unknown field {names[0]!r}"
+    elif path == "$.type" and message.startswith("Invalid value"):
+        reason = "unknown_type"
+        detail = f"expected type 'trade' or 'quote', got {_offending_value(message, 'Invalid value ')}"
+    elif message.startswith("Number out of range"):
+        reason = "non_finite"
+        detail = f"expected a finite number at {path}, got a number out of the float range"
+    elif message.startswith("Invalid enum value"):
+        reason = "invalid_value"
+        detail = f"expected one of the allowed values at {path}, got {_offending_value(message, 'Invalid enum value ')}"
+    else:
+        reason = "wrong_type"
+        detail = f"expected a trade or quote with typed fields, got: {message}"
+    return reason, detail
+
+
+def _offending_value(message: str, prefix: str) -> str:
+    return message.split(" - at ")[0].removeprefix(prefix)
+
+
+def _reject(
+    record: SourceRecord,
+    raw: bytes,
+    reason: str,
+    detail: str,
+    symbol: str | None = None,
+    ts_ns: int | None = None,
+) -> Reject:
+    return Reject(
+        reason=reason,
+        detail=f"{STAGE}: {detail}.",
+        stage=STAGE,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        raw=raw,
+        symbol=symbol,
+        ts_ns=ts_ns,
+    )
+
+
+def _preview(value: object) -> str:
+    text = repr(value)
+    if len(text) > _DETAIL_PREVIEW_CHARS:
+        return text[:_DETAIL_PREVIEW_CHARS] + "..."
+    return text
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _require_positive_int(name: str, value: object) -> None:
+    if type(value) is not int or value <= 0:
+        raise ValueError(f"ValidationLimits.{name} must be a positive int, got {value!r}")
