@@ -1,0 +1,170 @@
+"""Score a batch of feature rows with the specialists, the regime rule and the meta model.
+
+One ``inplace_predict`` per model per batch, never per row (DESIGN.md section 6): call
+``predict`` from a batch step with all the rows at hand. Every row's output depends on that
+row alone, so any split of the rows into batches (any number of workers) gives the same
+numbers.
+
+Outputs, per row:
+
+* ``p_up``: meta-model probability that the log return over ``horizon_ns`` is > 0.
+* ``direction``: +1 if ``p_up > 0.5 + dead_zone``, -1 if ``p_up < 0.5 - dead_zone``, else 0.
+* ``confidence``: ``|2 p_up - 1|``.
+* ``volatility``: predicted standard deviation of the log return over the volatility horizon,
+  ``sigma_1s * sqrt(volatility_ns / 1 s)`` where ``sigma_1s`` is the volatility specialist's
+  per-second realised volatility (``specialists["volatility"]``).
+* ``regime``: "calm" / "normal" / "turbulent": ``sigma_1s`` against the terciles of the
+  volatility specialist's predictions in training (regime v1; issue 4 replaces it with the
+  clustering regime model).
+* ``score``: risk-adjusted edge, ``(2 p_up - 1) * reference_volatility / max(volatility, eps)``
+  with ``reference_volatility`` the median predicted horizon volatility in training: equal to
+  the edge at typical volatility, shrunk when turbulent, grown when calm (an inverse-volatility
+  position size in units of the typical one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xgboost as xgb
+
+from models.labels import SECOND_NS
+from models.manifest import MODEL_NAMES, REGIMES, SPECIALISTS, read_manifest
+
+VOLATILITY_EPS = 1e-12
+
+
+@dataclass(frozen=True)
+class EnsembleOutput:
+    """Arrays of length n, one entry per input row."""
+
+    p_up: np.ndarray
+    direction: np.ndarray  # int8: +1, 0, -1
+    confidence: np.ndarray
+    volatility: np.ndarray
+    regime: np.ndarray  # str
+    score: np.ndarray
+    specialists: dict[str, np.ndarray]  # trend, mean_reversion (probabilities), volatility (per second)
+
+    def __len__(self) -> int:
+        return len(self.p_up)
+
+
+def regime_codes(volatility_1s: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
+    """0 calm, 1 normal, 2 turbulent: per-second volatility against the two tercile thresholds."""
+    return np.digitize(volatility_1s, np.asarray(thresholds, dtype=np.float64), right=True)
+
+
+def meta_inputs(
+    trend_p: np.ndarray,
+    mean_reversion_p: np.ndarray,
+    log_volatility_1s: np.ndarray,
+    regime: np.ndarray,
+    raw: np.ndarray,
+) -> np.ndarray:
+    """The meta model's input matrix; training and scoring both build it here."""
+    one_hot = (regime[:, None] == np.arange(len(REGIMES))[None, :]).astype(np.float64)
+    return np.column_stack([trend_p, mean_reversion_p, log_volatility_1s, one_hot, raw]).astype(np.float64)
+
+
+META_INPUTS = ("trend_p", "mean_reversion_p", "log_volatility_1s", *(f"regime_{r}" for r in REGIMES))
+
+
+class Ensemble:
+    """A loaded ensemble: ``Ensemble.load(dir)`` then ``predict(features)`` on batches."""
+
+    def __init__(self, manifest: Mapping[str, Any], boosters: Mapping[str, xgb.Booster]) -> None:
+        self.manifest = dict(manifest)
+        self.version: str = manifest["version"]
+        self.feature_names: tuple[str, ...] = tuple(manifest["feature_names"])
+        self.horizon_ns: int = int(manifest["horizon_ns"])
+        self.dead_zone = float(manifest["dead_zone"])
+        self._thresholds = tuple(float(x) for x in manifest["regime"]["thresholds"])
+        self._horizon_scale = float(np.sqrt(manifest["horizons"]["volatility_ns"] / SECOND_NS))
+        self._reference_volatility = float(manifest["score"]["reference_volatility"])
+        self._boosters = dict(boosters)
+        position = {name: i for i, name in enumerate(self.feature_names)}
+        self._columns: dict[str, np.ndarray | None] = {}
+        for name in MODEL_NAMES:
+            used = manifest["models"][name]["features"]
+            expected = len(used) + (len(META_INPUTS) if name == "meta" else 0)
+            if self._boosters[name].num_features() != expected:
+                raise ValueError(
+                    f"model {name!r} of {self.version} takes {self._boosters[name].num_features()} inputs "
+                    f"but the manifest lists {expected}"
+                )
+            index = np.array([position[f] for f in used], dtype=np.intp)
+            is_all = name != "meta" and len(index) == len(position) and np.array_equal(index, np.arange(len(position)))
+            self._columns[name] = None if is_all else index
+
+    @classmethod
+    def load(cls, model_dir: Path, *, nthread: int = 1) -> Ensemble:
+        """Load and validate ``model_dir`` (manifest.json + XGBoost JSON files).
+
+        ``nthread`` is per booster; the flow scales with processes, so keep it 1 there.
+        Raises ``ManifestError`` (a ValueError) with one sentence when the directory is unusable.
+        """
+        manifest = read_manifest(Path(model_dir))
+        boosters = {}
+        for name in MODEL_NAMES:
+            booster = xgb.Booster(model_file=str(Path(model_dir) / manifest["models"][name]["file"]))
+            booster.set_param({"nthread": nthread})
+            boosters[name] = booster
+        return cls(manifest, boosters)
+
+    def feature_index(self, names: Sequence[str]) -> np.ndarray:
+        """Positions in ``names`` of each of ``feature_names``: ``rows[:, ensemble.feature_index(cols)]``
+        reorders a matrix whose columns are ``names`` into model order. Raises if one is absent."""
+        position = {name: i for i, name in enumerate(names)}
+        missing = [name for name in self.feature_names if name not in position]
+        if missing:
+            raise ValueError(f"model {self.version} needs features {missing} that the given names lack")
+        return np.array([position[name] for name in self.feature_names], dtype=np.intp)
+
+    def predict(self, features: np.ndarray) -> EnsembleOutput:
+        """Score ``features`` (float64, shape (n, len(feature_names)), feature_names order, NaN = missing)."""
+        x = np.asarray(features, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != len(self.feature_names):
+            raise ValueError(
+                f"model {self.version} expects features of shape (n, {len(self.feature_names)}), got {x.shape}"
+            )
+        if len(x) == 0:
+            empty = np.empty(0)
+            return EnsembleOutput(
+                empty, np.empty(0, np.int8), empty, empty, np.empty(0, dtype="<U9"), empty,
+                {name: empty for name in SPECIALISTS},
+            )
+        trend_p = self._run("trend", x)
+        mean_reversion_p = self._run("mean_reversion", x)
+        log_volatility_1s = self._run("volatility", x)
+        volatility_1s = np.exp(log_volatility_1s)
+        regime = regime_codes(volatility_1s, self._thresholds)
+        raw = self._select("meta", x)
+        p_up = self._run_matrix("meta", meta_inputs(trend_p, mean_reversion_p, log_volatility_1s, regime, raw))
+
+        volatility = volatility_1s * self._horizon_scale
+        edge = 2.0 * p_up - 1.0
+        direction = np.where(p_up > 0.5 + self.dead_zone, 1, np.where(p_up < 0.5 - self.dead_zone, -1, 0))
+        return EnsembleOutput(
+            p_up=p_up,
+            direction=direction.astype(np.int8),
+            confidence=np.abs(edge),
+            volatility=volatility,
+            regime=np.asarray(REGIMES)[regime],
+            score=edge * self._reference_volatility / np.maximum(volatility, VOLATILITY_EPS),
+            specialists={"trend": trend_p, "mean_reversion": mean_reversion_p, "volatility": volatility_1s},
+        )
+
+    def _select(self, name: str, x: np.ndarray) -> np.ndarray:
+        index = self._columns[name]
+        return x if index is None else x[:, index]
+
+    def _run(self, name: str, x: np.ndarray) -> np.ndarray:
+        return self._run_matrix(name, self._select(name, x))
+
+    def _run_matrix(self, name: str, matrix: np.ndarray) -> np.ndarray:
+        return np.asarray(self._boosters[name].inplace_predict(matrix), dtype=np.float64)
