@@ -1,0 +1,181 @@
+"""The online feature store: the latest feature vector of each symbol in a Redis hash.
+
+``{key_prefix}{symbol}`` holds ``ts_ns``, ``partition``, ``offset``, ``price`` and one field
+per feature (NaN stored as ``nan``). Every write goes through one Lua script that compares
+the new row's event time with the stored one and writes only if it is not older (equal
+``ts_ns``: the offset decides), so a replay after a Bytewax resume, or two workers racing,
+never move a symbol backwards. Event times are compared as decimal strings in Lua, because
+nanosecond timestamps do not fit in Lua's doubles.
+
+>>> _feature_fields(FeatureRow("IBM", 5, 0, 7, 101.5, ("spread", "rsi"), (0.25, float("nan"))))
+['ts_ns', '5', 'partition', '0', 'offset', '7', 'price', '101.5', 'spread', '0.25', 'rsi', 'nan']
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import orjson
+import redis
+from bytewax.outputs import DynamicSink, StatelessSinkPartition
+from redis.exceptions import NoScriptError
+
+from operators.messages import FeatureRow
+from sinks.metrics import MetricsRegistry, default_metrics
+
+logger = logging.getLogger(__name__)
+
+SINK_NAME = "redis"
+
+# KEYS[1] = the symbol's hash; ARGV[1] = ts_ns, ARGV[2] = offset, ARGV[3] = JSON array of strings
+# [field, value, field, value, ...] (one argument instead of ~90: redis-py packs each argument in
+# Python, which cost 3x more than the script itself).
+# Returns 1 when the row was written, 0 when the stored row is newer (stale, skipped).
+COMPARE_AND_SET_LUA = """
+local function compare(a, b)
+  local a_negative, b_negative = a:sub(1, 1) == '-', b:sub(1, 1) == '-'
+  if a_negative ~= b_negative then return a_negative and -1 or 1 end
+  local result
+  if #a ~= #b then result = (#a < #b) and -1 or 1
+  elseif a == b then return 0
+  else result = (a < b) and -1 or 1 end
+  if a_negative then return -result end
+  return result
+end
+local stored = redis.call('HMGET', KEYS[1], 'ts_ns', 'offset')
+if stored[1] then
+  local by_time = compare(ARGV[1], stored[1])
+  if by_time < 0 then return 0 end
+  if by_time == 0 and stored[2] and compare(ARGV[2], stored[2]) < 0 then return 0 end
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[3])))
+return 1
+"""
+
+_INTEGER_FIELDS = ("ts_ns", "partition", "offset")
+
+
+@dataclass(frozen=True, repr=False)
+class RedisSettings:
+    """``url`` like ``redis://[:password@]host:port/db`` (a secret: repr hides it)."""
+
+    url: str
+    key_prefix: str = "tickwise:features:"
+    socket_timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"RedisSettings.url must start with redis://, rediss:// or unix://, "
+                             f"got {self.redacted_url()!r}")
+
+    def redacted_url(self) -> str:
+        scheme, _, rest = self.url.partition("://")
+        if "@" not in rest:
+            return self.url
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url, socket_timeout=self.socket_timeout_s)
+
+    def __repr__(self) -> str:
+        return f"RedisSettings(url={self.redacted_url()!r}, key_prefix={self.key_prefix!r})"
+
+
+def _format_value(value: float) -> str:
+    return "nan" if math.isnan(value) else repr(float(value))
+
+
+def _feature_fields(row: FeatureRow) -> list[str]:
+    fields = ["ts_ns", str(row.ts_ns), "partition", str(row.partition), "offset", str(row.offset),
+              "price", _format_value(row.price)]
+    for name, value in zip(row.names, row.values, strict=True):
+        fields.append(name)
+        fields.append(_format_value(value))
+    return fields
+
+
+def latest_per_symbol(rows: Iterable[FeatureRow]) -> dict[str, FeatureRow]:
+    """The newest row of each symbol by (ts_ns, offset); a later duplicate wins ties."""
+    latest: dict[str, FeatureRow] = {}
+    for row in rows:
+        held = latest.get(row.symbol)
+        if held is None or (row.ts_ns, row.offset) >= (held.ts_ns, held.offset):
+            latest[row.symbol] = row
+    return latest
+
+
+class _RedisFeaturePartition(StatelessSinkPartition[FeatureRow | tuple[str, FeatureRow]]):
+    def __init__(self, settings: RedisSettings, client: redis.Redis, metrics: MetricsRegistry) -> None:
+        self._settings = settings
+        self._client = client
+        self._metrics = metrics
+        self._sha = client.script_load(COMPARE_AND_SET_LUA)
+        self.written = 0
+        self.stale = 0
+
+    def write_batch(self, items: list[FeatureRow | tuple[str, FeatureRow]]) -> None:
+        rows = (item[1] if isinstance(item, tuple) else item for item in items)
+        latest = latest_per_symbol(rows)
+        if not latest:
+            return
+        try:
+            try:
+                results = self._run(latest)
+            except NoScriptError:
+                # The server lost its script cache (restart, SCRIPT FLUSH): register it again once.
+                self._sha = self._client.script_load(COMPARE_AND_SET_LUA)
+                results = self._run(latest)
+        except redis.RedisError:
+            self._metrics.count_sink_error(SINK_NAME)
+            raise
+        written = sum(1 for result in results if result == 1)
+        self.written += written
+        self.stale += len(results) - written
+        self._metrics.count_sink_rows(SINK_NAME, "features", written)
+        self._metrics.count_sink_stale(SINK_NAME, len(results) - written)
+
+    def _run(self, latest: dict[str, FeatureRow]) -> list[int]:
+        pipe = self._client.pipeline(transaction=False)
+        prefix = self._settings.key_prefix
+        for symbol, row in latest.items():
+            pipe.evalsha(self._sha, 1, prefix + symbol, str(row.ts_ns), str(row.offset),
+                         orjson.dumps(_feature_fields(row)))
+        return pipe.execute()
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class RedisFeatureSink(DynamicSink[FeatureRow | tuple[str, FeatureRow]]):
+    """Keep the latest feature row per symbol in Redis; never move a symbol back in time.
+
+    Items are ``FeatureRow`` (or keyed ``(symbol, FeatureRow)``). Each batch collapses to
+    the newest row per symbol, then one pipeline of compare-and-set script calls writes it.
+    """
+
+    def __init__(self, settings: RedisSettings, metrics: MetricsRegistry | None = None) -> None:
+        self.settings = settings
+        self.metrics = metrics
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _RedisFeaturePartition:
+        logger.info("redis sink %s worker %d/%d -> %s", step_id, worker_index, worker_count,
+                    self.settings.redacted_url())
+        return _RedisFeaturePartition(self.settings, self.settings.client(), self.metrics or default_metrics())
+
+
+def read_features(client: redis.Redis, symbol: str, key_prefix: str = "tickwise:features:") -> dict[str, float | int]:
+    """The stored row of ``symbol``: ``ts_ns``/``partition``/``offset`` as int, the rest float;
+    an empty dict when nothing is stored."""
+    raw = client.hgetall(key_prefix + symbol)
+    result: dict[str, float | int] = {}
+    for field, value in raw.items():
+        name = field.decode() if isinstance(field, bytes) else field
+        text = value.decode() if isinstance(value, bytes) else value
+        result[name] = int(text) if name in _INTEGER_FIELDS else float(text)
+    return result
