@@ -150,7 +150,8 @@ def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, st
     sink = ClickHouseSink(ClickHouseSettings(url=settings.clickhouse_url.get_secret_value()))
     console.print(f"backfilling features from {len(files)} file(s) with the live feature stage")  # type: ignore[attr-defined]
     result = run_backfill(components, files, start_ns, end_ns, symbols, sink)
-    frame = rows_to_frame(result.rows)
+    # Source positions identify rows; they are not features.
+    frame = rows_to_frame(result.rows).drop(columns=["offset"])
     console.print(f"{result.ticks:,} ticks -> {len(frame):,} feature rows; training")  # type: ignore[attr-defined]
     return train_ensemble(frame, out_dir, TrainConfig())
 

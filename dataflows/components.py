@@ -53,10 +53,7 @@ def feature_config(settings: Settings) -> FeatureConfig:
 
 
 def kafka_settings(settings: Settings) -> KafkaSettings:
-    # Tansu (the embedded broker) has no idempotent-producer support; real Kafka does.
-    embedded = settings.kafka_bootstrap.startswith(("127.", "localhost"))
-    return KafkaSettings(bootstrap=settings.kafka_bootstrap, extra=settings.kafka_options(),
-                         idempotence=not embedded)
+    return KafkaSettings(bootstrap=settings.kafka_bootstrap, extra=settings.kafka_options(), idempotence=True)
 
 
 @dataclass(frozen=True)
