@@ -102,14 +102,35 @@ def stack_status(state_dir: StateDir = STATE_DIR_DEFAULT) -> None:
     console.print(f"running: kafka {info.kafka_bootstrap}, redis {info.redis_url}, clickhouse {info.clickhouse_url}")
 
 
+def _check_kafka(settings: Settings) -> None:
+    """Fail with one sentence when no broker answers, before any client starts retrying."""
+    import socket
+
+    for server in settings.kafka_bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=3):
+                return
+        except OSError:
+            continue
+    raise UserError(f"cannot reach Kafka at {settings.kafka_bootstrap}: start the embedded stack with "
+                    "`tickwise stack up` or point KAFKA_BOOTSTRAP at your brokers")
+
+
 def _ensure_topics(settings: Settings) -> None:
+    from confluent_kafka import KafkaException
+
     from dataflows.components import kafka_settings
     from sinks.kafka import ensure_topics
 
+    _check_kafka(settings)
     kafka = kafka_settings(settings)
-    ensure_topics(kafka, [settings.ticks_topic], settings.ticks_partitions)
-    ensure_topics(kafka, [settings.signals_topic, settings.dlq_topic, settings.model_events_topic],
-                  settings.ticks_partitions)
+    try:
+        ensure_topics(kafka, [settings.ticks_topic], settings.ticks_partitions)
+        ensure_topics(kafka, [settings.signals_topic, settings.dlq_topic, settings.model_events_topic],
+                      settings.ticks_partitions)
+    except (KafkaException, TimeoutError) as error:
+        raise UserError(f"could not create the topics on {settings.kafka_bootstrap}: {error}") from None
 
 
 def _produce_files(settings: Settings, files: list[Path], rate: float | None) -> int:
@@ -135,6 +156,9 @@ def produce(
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Produce real tick files to the ticks topic, merged in time order, keyed by symbol."""
+    from dataflows.tickfiles import check_tick_files
+
+    check_tick_files(file)
     settings = _settings(state_dir)
     _ensure_topics(settings)
     _produce_files(settings, file, rate)
@@ -183,7 +207,11 @@ def run(
 ) -> None:
     """Run the signal flow on the configured Kafka, ClickHouse and Redis."""
     settings = _settings(state_dir, until_eof=until_eof, model=model)
-    summary = _run(settings, processes, workers, recovery_dir, snapshot_interval)
+    try:
+        summary = _run(settings, processes, workers, recovery_dir, snapshot_interval)
+    except KeyboardInterrupt:
+        console.print("interrupted: the cluster was stopped; resume from the recovery dir to continue")
+        raise typer.Exit(130) from None
     if until_eof:
         _print_summary(summary)
     typer.echo(summary.json_line())  # type: ignore[attr-defined]
@@ -288,7 +316,9 @@ def train(
 ) -> None:
     """Backfill features with the live operators, then train and validate the ensemble."""
     from dataflows.backfill import backfill_and_train, parse_day
+    from dataflows.tickfiles import check_tick_files
 
+    check_tick_files(file)
     try:
         start_ns = parse_day(start) if start else None
         end_ns = parse_day(end) if end else None
@@ -296,7 +326,16 @@ def train(
         _fail(str(error))
     manifest = backfill_and_train(files=file, out_dir=out, state_dir=state_dir, start_ns=start_ns, end_ns=end_ns,
                                   symbols=symbols.split(",") if symbols else None, console=console)
-    typer.echo(manifest.to_json() if hasattr(manifest, "to_json") else str(manifest))
+    table = Table("model", "held-out metrics", title=f"model {manifest['version']} -> {out}")
+    for name, metrics in manifest["metrics"].items():
+        shown = ", ".join(f"{key}={value:.3f}" for key, value in metrics.items()
+                          if isinstance(value, float) and not key.startswith("baseline"))
+        table.add_row(name, shown)
+    console.print(table)
+    import orjson
+
+    typer.echo(orjson.dumps({"version": manifest["version"], "out": str(out),
+                             "created_from": manifest["created_from"]}).decode())
 
 
 def main() -> None:

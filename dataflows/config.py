@@ -123,8 +123,11 @@ def load_settings(**overrides: object) -> Settings:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "settings"
         alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
-        shown = "" if field in _SECRET_FIELDS else f" (got {first.get('input')!r})"
-        raise ConfigError(f"invalid setting {alias}: {first['msg']}{shown}") from None
+        secret = field in _SECRET_FIELDS or alias in _SECRET_ALIASES
+        shown = "" if secret or "got " in first["msg"] else f" (got {first.get('input')!r})"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"invalid setting {alias}: {message}{shown}") from None
 
 
 _SECRET_FIELDS = frozenset({"kafka_sasl_password", "clickhouse_url", "redis_url"})
+_SECRET_ALIASES = frozenset({"KAFKA_SASL_PASSWORD", "CLICKHOUSE_URL", "REDIS_URL"})

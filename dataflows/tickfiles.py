@@ -39,6 +39,13 @@ def _layout(path: Path) -> str:
     )
 
 
+def check_tick_files(paths: Sequence[Path]) -> list[str]:
+    """The layout of each file (``trade`` or ``quote``), or a one-sentence ``TickFileError``."""
+    if not paths:
+        raise TickFileError("no tick files given")
+    return [_layout(Path(path)) for path in paths]
+
+
 def read_tick_frame(paths: Sequence[Path], symbols: Sequence[str] | None = None,
                     start_ns: int | None = None, end_ns: int | None = None) -> pd.DataFrame:
     """All ticks of ``paths`` as one frame sorted by ``ts_ns`` (stable: file order breaks ties)."""
