@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -185,13 +186,14 @@ def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path | 
     chdb = settings.chdb_path()
     if chdb is not None:
         chdb.mkdir(parents=True, exist_ok=True)
+    since_ms = int(time.time() * 1000) - 1000  # rows this run writes (1 s slack for clock granularity)
     with console.status(f"running the signal flow on {processes} process(es) x {workers} worker(s)"):
         try:
             run = run_cluster(_child_env(settings), processes, workers, recovery_dir, snapshot_interval,
                               work_dir=settings.state_dir, log_dir=log_dir)
         except ClusterError as error:
             _fail(str(error))
-    summary = summarize(settings.clickhouse_url.get_secret_value(), run.elapsed_s, processes, workers)
+    summary = summarize(settings.clickhouse_url.get_secret_value(), run.elapsed_s, processes, workers, since_ms)
     return summary
 
 
@@ -200,7 +202,7 @@ def run(
     processes: Annotated[int, typer.Option(help="Processes in the local Bytewax cluster.", min=1, max=64)] = 1,
     workers: Annotated[int, typer.Option(help="Worker threads per process.", min=1, max=64)] = 1,
     recovery_dir: Annotated[Path | None, typer.Option(help="Bytewax recovery directory (created if missing).")] = None,
-    snapshot_interval: Annotated[float, typer.Option(help="Seconds between recovery snapshots.", min=0.1)] = 10.0,
+    snapshot_interval: Annotated[int, typer.Option(help="Whole seconds between recovery snapshots.", min=1)] = 10,
     until_eof: Annotated[bool, typer.Option("--until-eof", help="Stop at the end of the ticks topic and print a summary.")] = False,
     model: Annotated[str | None, typer.Option(help="Model directory or 'default'.")] = None,
     state_dir: StateDir = STATE_DIR_DEFAULT,

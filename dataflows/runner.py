@@ -46,7 +46,7 @@ def cluster_commands(processes: int, workers: int, addresses_file: Path | None,
                      flow_import: str = FLOW_IMPORT) -> list[list[str]]:
     base = [sys.executable, "-m", "bytewax.run", flow_import, "-w", str(workers)]
     if recovery_dir is not None:
-        base += ["-r", str(recovery_dir), "-s", str(snapshot_interval_s or 10), "-b", "0"]
+        base += ["-r", str(recovery_dir), "-s", str(max(1, round(snapshot_interval_s or 10))), "-b", "0"]
     if processes == 1:
         return [base]
     assert addresses_file is not None

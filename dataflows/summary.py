@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import orjson
 
-from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter, count_all
+from sinks.clickhouse import TABLES, ClickHouseSettings, ClickHouseWriter
 
 
 @dataclass(frozen=True)
@@ -30,16 +30,22 @@ class RunSummary:
         return orjson.dumps(asdict(self), option=orjson.OPT_SORT_KEYS).decode()
 
 
-def summarize(clickhouse_url: str, elapsed_s: float, processes: int, workers: int) -> RunSummary:
+def summarize(clickhouse_url: str, elapsed_s: float, processes: int, workers: int,
+              since_ms: int | None = None) -> RunSummary:
+    """Counts of the rows this run wrote (``inserted_at >= since_ms``; all rows when None).
+
+    Rows are read with FINAL, so a row written twice (a replay after a resume) counts once.
+    """
     writer = ClickHouseWriter(ClickHouseSettings(url=clickhouse_url))
     client = writer.connect()
+    where = "" if since_ms is None else f" WHERE inserted_at >= fromUnixTimestamp64Milli(toInt64({int(since_ms)}))"
     try:
         writer.ensure_schema()
-        counts = count_all(client)
-        reasons = dict(client.query("SELECT reason, count() FROM rejects FINAL GROUP BY reason ORDER BY reason")
+        counts = {table: int(client.command(f"SELECT count() FROM {table} FINAL{where}")) for table in TABLES}
+        reasons = dict(client.query(f"SELECT reason, count() FROM rejects FINAL{where} GROUP BY reason ORDER BY reason")
                        .result_rows)
         versions = [row[0] for row in client.query(
-            "SELECT DISTINCT model_version FROM predictions FINAL ORDER BY model_version").result_rows]
+            f"SELECT DISTINCT model_version FROM predictions FINAL{where} ORDER BY model_version").result_rows]
     finally:
         writer.close()
     valid, rejected = counts["ticks"], counts["rejects"]
