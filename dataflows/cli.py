@@ -165,6 +165,16 @@ def produce(
     _produce_files(settings, file, rate)
 
 
+def _program_name() -> str:
+    """How the user can call us again: ``tickwise`` if it is on PATH, else the path that ran."""
+    if shutil.which("tickwise") == str(Path(sys.argv[0]).resolve()) or shutil.which("tickwise") == sys.argv[0]:
+        return "tickwise"
+    try:
+        return str(Path(sys.argv[0]).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return sys.argv[0]
+
+
 def _print_summary(summary: object) -> None:
     table = Table(title="tickwise run", show_header=False)
     for name, value in vars(summary).items():
@@ -251,14 +261,16 @@ def demo(
     if summary.ticks_in != produced:  # type: ignore[attr-defined]
         console.print(f"[bold red]warning:[/] produced {produced:,} ticks but the flow accounted for "
                       f"{summary.ticks_in:,}")  # type: ignore[attr-defined]
-    console.print(
-        "\nQuery the results:\n"
-        f"  tickwise query --state-dir {state_dir} \"SELECT symbol, direction, size, confidence, regime, reason "
-        "FROM signals FINAL ORDER BY ts_ns DESC LIMIT 10\"\n"
-        f"  tickwise features --state-dir {state_dir} IBM     # latest online features from Redis\n"
-        f"  tickwise stack down --state-dir {state_dir}      # stop Kafka and Redis when done"
-        if not stop else ""
-    )
+    if not stop:
+        program = _program_name()
+        console.print(
+            "\nQuery the results:\n"
+            f"  {program} query --state-dir {state_dir} \"SELECT symbol, direction, size, confidence, regime, "
+            "reason FROM signals FINAL ORDER BY ts_ns DESC LIMIT 10\"\n"
+            f"  {program} features --state-dir {state_dir} IBM     # latest online features from Redis\n"
+            f"  {program} stack down --state-dir {state_dir}      # stop Kafka and Redis when done",
+            soft_wrap=True,
+        )
     typer.echo(summary.json_line())  # type: ignore[attr-defined]
 
 
