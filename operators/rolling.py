@@ -1,0 +1,78 @@
+"""Rolling sums over the last ``window`` observations in O(1) per update.
+
+The building block of the windowed statistics (realized variance, Kyle's lambda, Roll,
+Amihud): a ring buffer of tuples and their running column sums. To keep float drift bounded
+the sums are recomputed exactly from the buffer every ``window`` updates (O(window) once per
+window, so O(1) amortised).
+
+>>> sums = RollingSums(window=3, columns=2)
+>>> for pair in [(1.0, 2.0), (3.0, 4.0), (5.0, 6.0), (7.0, 8.0)]:
+...     sums.update(*pair)
+>>> sums.count, sums.total(0), sums.total(1)
+(3, 15.0, 18.0)
+"""
+
+from __future__ import annotations
+
+
+class RollingSums:
+    """Column sums of the last ``window`` tuples of ``columns`` floats."""
+
+    __slots__ = ("window", "columns", "_buffer", "_position", "_count", "_sums", "_since_resync")
+
+    def __init__(self, window: int, columns: int) -> None:
+        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+            raise ValueError(f"window must be an integer >= 1, got {window!r}")
+        if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+            raise ValueError(f"columns must be an integer >= 1, got {columns!r}")
+        self.window = window
+        self.columns = columns
+        self._reset()
+
+    def _reset(self) -> None:
+        self._buffer: list[tuple[float, ...] | None] = [None] * self.window
+        self._position = 0
+        self._count = 0
+        self._sums = [0.0] * self.columns
+        self._since_resync = 0
+
+    def reset(self) -> None:
+        self._reset()
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @property
+    def ready(self) -> bool:
+        return self._count >= self.window
+
+    def total(self, column: int) -> float:
+        return self._sums[column]
+
+    def update(self, *values: float) -> None:
+        if len(values) != self.columns:
+            raise ValueError(f"expected {self.columns} values, got {len(values)}")
+        old = self._buffer[self._position]
+        sums = self._sums
+        if old is not None:
+            for index, value in enumerate(old):
+                sums[index] -= value
+        else:
+            self._count += 1
+        for index, value in enumerate(values):
+            sums[index] += value
+        self._buffer[self._position] = values
+        self._position = (self._position + 1) % self.window
+        self._since_resync += 1
+        if self._since_resync >= self.window:
+            self._resync()
+
+    def _resync(self) -> None:
+        sums = [0.0] * self.columns
+        for row in self._buffer:
+            if row is not None:
+                for index, value in enumerate(row):
+                    sums[index] += value
+        self._sums = sums
+        self._since_resync = 0
