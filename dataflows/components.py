@@ -12,10 +12,11 @@ from pathlib import Path
 from dataflows.config import Settings
 from dataflows.instrument import FlowMetrics
 from dataflows.sources import KafkaSourceSettings, KafkaTickSource
-from dataflows.steps import BatchScorer, DriftStep, RiskStep, SymbolLogicBuilder
+from dataflows.steps import BatchScorer, CrossAssetStep, DriftStep, PairRouter, RiskStep, SymbolLogicBuilder
 from models.ensemble import Ensemble
 from models.registry import resolve_model_dir
 from operators.clock import EventTimeConfig
+from operators.cross_asset import CrossAssetConfig
 from operators.drift import DriftConfig
 from operators.features import FeatureConfig
 from operators.risk import RiskCheck, RiskConfig
@@ -52,6 +53,11 @@ def feature_config(settings: Settings) -> FeatureConfig:
     return FeatureConfig(emit_interval_ns=int(settings.feature_interval_s * NANOSECONDS))
 
 
+def cross_asset_config(settings: Settings) -> CrossAssetConfig:
+    return CrossAssetConfig(reference=settings.cross_asset_reference or None, pairs=settings.cross_asset_pairs_list(),
+                            window=settings.cross_asset_window)
+
+
 def kafka_settings(settings: Settings) -> KafkaSettings:
     return KafkaSettings(bootstrap=settings.kafka_bootstrap, extra=settings.kafka_options(), idempotence=True)
 
@@ -66,6 +72,8 @@ class Components:
     drift_step: DriftStep
     scorer: BatchScorer
     risk_step: RiskStep
+    pair_router: PairRouter
+    cross_asset_step: CrossAssetStep
 
     def kafka_source(self, start_offsets: dict[int, int] | None = None,
                      end_offsets: dict[int, int] | None = None) -> KafkaTickSource:
@@ -102,6 +110,7 @@ def build_components(settings: Settings, ensemble: Ensemble | None = None,
     ensemble = ensemble or load_ensemble(settings.model)
     registry = registry or default_metrics()
     registry.set_model_version(ensemble.version)
+    cross_asset = cross_asset_config(settings)
     return Components(
         settings=settings,
         limits=ValidationLimits(),
@@ -111,6 +120,8 @@ def build_components(settings: Settings, ensemble: Ensemble | None = None,
         drift_step=DriftStep(DriftConfig()),
         scorer=BatchScorer(ensemble),
         risk_step=RiskStep(RiskCheck(risk_config(settings))),
+        pair_router=PairRouter(cross_asset, settings.cross_asset_universe()),
+        cross_asset_step=CrossAssetStep(cross_asset),
     )
 
 

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     late_tolerance_s: float = Field(2.0, alias="TICKWISE_LATE_TOLERANCE_S", ge=0)
     feature_interval_s: float = Field(1.0, alias="TICKWISE_FEATURE_INTERVAL_S", ge=0)
 
+    # Cross-asset statistics: every symbol of the universe against the reference, plus pairs
+    cross_asset_reference: str = Field("SPY", alias="TICKWISE_CROSS_ASSET_REFERENCE")
+    cross_asset_symbols: str = Field("AIG,BAC,IBM", alias="TICKWISE_CROSS_ASSET_SYMBOLS")
+    cross_asset_pairs: str = Field("", alias="TICKWISE_CROSS_ASSET_PAIRS")
+    cross_asset_window: int = Field(30, alias="TICKWISE_CROSS_ASSET_WINDOW", ge=3, le=100_000)
+
     # Risk
     risk_account_equity: float = Field(1_000_000.0, alias="TICKWISE_RISK_ACCOUNT_EQUITY", gt=0)
     risk_per_trade: float = Field(0.02, alias="TICKWISE_RISK_PER_TRADE", gt=0, le=1)
@@ -91,6 +97,25 @@ class Settings(BaseSettings):
         if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("expected a redis://, rediss:// or unix:// URL")
         return value
+
+    @field_validator("cross_asset_pairs")
+    @classmethod
+    def _pairs_format(cls, value: str) -> str:
+        for pair in filter(None, (piece.strip() for piece in value.split(","))):
+            left, sep, right = pair.partition(":")
+            if not sep or not left or not right or left == right:
+                raise ValueError(f"expected SYMBOL:SYMBOL pairs such as AIG:BAC,IBM:SPY, got {pair!r}")
+        return value
+
+    def cross_asset_universe(self) -> tuple[str, ...]:
+        return tuple(sorted({s.strip() for s in self.cross_asset_symbols.split(",") if s.strip()}))
+
+    def cross_asset_pairs_list(self) -> tuple[tuple[str, str], ...]:
+        pairs = []
+        for pair in filter(None, (piece.strip() for piece in self.cross_asset_pairs.split(","))):
+            left, _, right = pair.partition(":")
+            pairs.append((left, right))
+        return tuple(pairs)
 
     def kafka_options(self) -> dict[str, str]:
         """librdkafka security options passed through unchanged (secrets included: do not log)."""

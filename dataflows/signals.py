@@ -19,7 +19,7 @@ from bytewax.outputs import Sink
 
 from dataflows.components import Components, build_components
 from dataflows.config import Settings, load_settings
-from operators.messages import Decision, FeatureRow, Reject, SourceRecord, ValidTick
+from operators.messages import BarReturn, CrossAssetRow, Decision, FeatureRow, Reject, SourceRecord, ValidTick
 from operators.validation import decode_tick
 from sinks.metrics import start_metrics_server
 
@@ -41,6 +41,14 @@ def _is_valid(item: ValidTick | Reject) -> bool:
 
 def _is_feature_row(item: ValidTick | FeatureRow | Reject) -> bool:
     return isinstance(item, FeatureRow)
+
+
+def _is_bar_return(item: BarReturn | Reject) -> bool:
+    return isinstance(item, BarReturn)
+
+
+def _is_cross_asset_row(item: CrossAssetRow | None) -> bool:
+    return item is not None
 
 
 def _symbol(item: ValidTick) -> str:
@@ -66,6 +74,7 @@ class FeatureStreams:
     admitted: Stream[ValidTick]
     rows: Stream[FeatureRow]
     rejects: Stream[Reject]
+    bar_returns: Stream[BarReturn]
 
 
 def feature_stage(components: Components, raw: Stream[SourceRecord]) -> FeatureStreams:
@@ -83,10 +92,12 @@ def feature_stage(components: Components, raw: Stream[SourceRecord]) -> FeatureS
     symbol_out = op.key_rm("unkey_features", op.stateful("features", keyed_ticks, components.symbol_logic))
     split_features = op.branch("split_features", symbol_out, _is_feature_row)
     split_ticks = op.branch("split_admitted", split_features.falses, _is_valid)
-    rejects = op.merge("all_rejects", checked.falses, split_ticks.falses)
+    split_returns = op.branch("split_bar_returns", split_ticks.falses, _is_bar_return)
+    rejects = op.merge("all_rejects", checked.falses, split_returns.falses)
     op.inspect("count_admitted", split_ticks.trues, metrics.count_admitted)
     op.inspect("count_rejects", rejects, metrics.count_reject)
-    return FeatureStreams(admitted=split_ticks.trues, rows=split_features.trues, rejects=rejects)
+    return FeatureStreams(admitted=split_ticks.trues, rows=split_features.trues, rejects=rejects,
+                          bar_returns=split_returns.trues)
 
 
 def build_flow(components: Components, source: Source, outputs: Outputs, flow_id: str = "tickwise_signals") -> Dataflow:
@@ -101,6 +112,11 @@ def build_flow(components: Components, source: Source, outputs: Outputs, flow_id
     drift_events = op.key_rm("unkey_drift", op.stateful_flat_map("drift", keyed_rows, components.drift_step))
     op.inspect("count_drift", drift_events, metrics.count_drift)
 
+    # Cross-asset statistics: state per pair, matched on bar intervals (deterministic).
+    routed = op.flat_map("route_pairs", streams.bar_returns, components.pair_router)
+    cross_asset = op.filter("cross_asset_ready", op.key_rm("unkey_cross_asset", op.stateful_map(
+        "cross_asset", routed, components.cross_asset_step)), _is_cross_asset_row)
+
     predictions = op.flat_map_batch("score", rows, metrics.timed_batch("score", components.scorer))
     keyed_predictions = op.key_on("key_predictions", predictions, _record_symbol)
     decisions = op.key_rm("unkey_decisions", op.stateful_map("risk", keyed_predictions,
@@ -109,7 +125,8 @@ def build_flow(components: Components, source: Source, outputs: Outputs, flow_id
     accepted = op.filter("accepted_signals", decisions, _is_accepted)
 
     if outputs.clickhouse is not None:
-        history = op.merge("history", admitted, rows, predictions, decisions, rejects, drift_events)
+        history = op.merge("history", admitted, rows, predictions, decisions, rejects, drift_events,
+                           cross_asset)
         op.output("clickhouse_out", op.map("key_history", history, _clickhouse_key), outputs.clickhouse)
     if outputs.redis is not None:
         op.output("redis_out", rows, outputs.redis)

@@ -17,8 +17,10 @@ from models.ensemble import Ensemble
 from operators.clock import EventTimeConfig, EventTimeGuard
 from operators.drift import DriftConfig, FeatureDriftMonitor
 from operators.features import FeatureConfig, SymbolFeatures
+from operators.cross_asset import CrossAssetConfig, PairCorrelation, pair_keys
 from operators.ids import stable_id
-from operators.messages import Decision, DriftEvent, FeatureRow, Prediction, Reject, ValidTick
+from operators.messages import (BarReturn, CrossAssetRow, Decision, DriftEvent, FeatureRow, Prediction, Reject,
+                                ValidTick)
 from operators.risk import RiskCheck, RiskState
 
 
@@ -36,6 +38,7 @@ class SymbolLogic(StatefulLogic[ValidTick, "ValidTick | FeatureRow | Reject", by
                 self._features = SymbolFeatures(tick.tick.symbol, self._config)
             out.append(tick)
             out.extend(self._features.update(tick))
+            out.extend(self._features.drain_returns())
 
     def on_item(self, value: ValidTick) -> tuple[Iterable[ValidTick | FeatureRow | Reject], bool]:
         admitted, rejected = self._guard.admit(value)
@@ -49,6 +52,7 @@ class SymbolLogic(StatefulLogic[ValidTick, "ValidTick | FeatureRow | Reject", by
         self._apply(admitted, out)
         if self._features is not None:
             out.extend(self._features.flush())
+            out.extend(self._features.drain_returns())
         return out, StatefulLogic.RETAIN
 
     def snapshot(self) -> bytes:
@@ -68,6 +72,35 @@ class SymbolLogicBuilder:
             guard, features = pickle.loads(resume_state)  # noqa: S301 - our own recovery snapshots only
             return SymbolLogic(guard, features, self._features)
         return SymbolLogic(EventTimeGuard(self._clock), None, self._features)
+
+
+class PairRouter:
+    """``flat_map`` mapper: send a symbol's bar return to every pair it belongs to."""
+
+    def __init__(self, config: CrossAssetConfig, universe: tuple[str, ...]) -> None:
+        self._config = config
+        self._universe = universe
+
+    def __call__(self, item: BarReturn) -> list[tuple[str, tuple[str, str, BarReturn]]]:
+        routed = []
+        for key in pair_keys(item.symbol, self._config, self._universe):
+            symbol, reference = key.split("/", 1)
+            routed.append((key, (symbol, reference, item)))
+        return routed
+
+
+class CrossAssetStep:
+    """``stateful_map`` mapper: one ``PairCorrelation`` per pair key."""
+
+    def __init__(self, config: CrossAssetConfig) -> None:
+        self._window = config.window
+
+    def __call__(self, state: PairCorrelation | None, routed: tuple[str, str, BarReturn]
+                 ) -> tuple[PairCorrelation, CrossAssetRow | None]:
+        symbol, reference, item = routed
+        if state is None:
+            state = PairCorrelation(symbol, reference, self._window)
+        return state, state.update(item)
 
 
 class DriftStep:

@@ -59,7 +59,8 @@ volatilities are per bar, not annualised. A tick stamped before the symbol's eve
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 from operators.bars import Bar, TimeBarBuilder
 from operators.indicators import (
@@ -69,8 +70,11 @@ from operators.indicators import (
     MovingAverageConvergenceDivergence,
     RelativeStrengthIndex,
 )
-from operators.messages import FeatureRow, Trade, ValidTick
+from operators.feature_set import DEFAULT_INDICATORS, MISSING, STALE, WARMING_UP, IndicatorFeature, feature_set_version
+from operators.liquidity import AmihudIlliquidity, KyleLambda, LaggedMid, QuoteStaleness, RollSpread
+from operators.messages import BarReturn, FeatureRow, Trade, ValidTick
 from operators.microstructure import OrderFlowImbalance, SignedVolumeImbalance, TradeSideClassifier
+from operators.realized_variance import RealizedVariance
 
 FEATURE_NAMES: tuple[str, ...] = (
     "last_price",
@@ -100,7 +104,26 @@ FEATURE_NAMES: tuple[str, ...] = (
     "macd_1m",
     "macd_signal_1m",
     "macd_histogram_1m",
+    "realized_volatility_close_1m",
+    "realized_volatility_parkinson_1m",
+    "realized_volatility_garman_klass_1m",
+    "realized_volatility_rogers_satchell_1m",
+    "realized_volatility_yang_zhang_1m",
+    "kyle_lambda_bps_1m",
+    "amihud_illiquidity_1m",
+    "roll_spread_bps",
+    "quote_staleness_seconds",
 )
+
+# Where each core feature's input comes from, for the quality flags.
+_QUOTE, _TRADE, _SECOND_BAR, _MINUTE_BAR = 0, 1, 2, 3
+_CORE_SOURCES: tuple[int, ...] = (
+    _TRADE, _QUOTE, _QUOTE, _QUOTE, _QUOTE, _QUOTE, _QUOTE, _QUOTE, _TRADE, _TRADE, _QUOTE,
+    _SECOND_BAR, _SECOND_BAR, _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR,
+    _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR,
+    _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR, _MINUTE_BAR, _TRADE, _QUOTE,
+)
+assert len(_CORE_SOURCES) == len(FEATURE_NAMES)
 
 NAN = math.nan
 SECOND_NS = 1_000_000_000
@@ -126,8 +149,24 @@ class FeatureConfig:
     macd_signal_period: int = 9
     ewma_lambda: float = 0.94
     flow_window_ns: int = 10 * SECOND_NS
+    realized_window: int = 30
+    liquidity_window: int = 30
+    roll_window: int = 100
+    quote_lag_ns: int = 0
+    stale_after_ns: int = 120 * SECOND_NS
+    indicators: tuple[IndicatorFeature, ...] = DEFAULT_INDICATORS
 
     def __post_init__(self) -> None:
+        _positive_int("realized_window", self.realized_window, minimum=2)
+        _positive_int("liquidity_window", self.liquidity_window, minimum=3)
+        _positive_int("roll_window", self.roll_window, minimum=3)
+        _positive_int("quote_lag_ns", self.quote_lag_ns, minimum=0)
+        _positive_int("stale_after_ns", self.stale_after_ns)
+        names = [spec.name for spec in self.indicators]
+        clashes = sorted({name for name in names if names.count(name) > 1 or name in FEATURE_NAMES})
+        if clashes:
+            raise ValueError(f"FeatureConfig.indicators must have unique names not among the core features, "
+                             f"got {', '.join(clashes)} twice")
         _positive_int("emit_interval_ns", self.emit_interval_ns, minimum=0)
         _positive_int("rsi_period", self.rsi_period, minimum=2)
         _positive_int("bollinger_period", self.bollinger_period, minimum=2)
@@ -152,6 +191,48 @@ class FeatureConfig:
 def _finite(value: float) -> float:
     """Map inf (and NaN) to NaN so rows never carry inf."""
     return value if -math.inf < value < math.inf else NAN
+
+
+@dataclass(frozen=True)
+class FeatureLayout:
+    """What a ``FeatureConfig`` produces: names, lineage hash, and how to build the indicators."""
+
+    names: tuple[str, ...]
+    version: str
+    sources: tuple[int, ...]
+    indicator_classes: tuple[type, ...]
+    indicator_outputs: tuple[int, ...]
+
+
+@lru_cache(maxsize=64)
+def feature_layout(config: FeatureConfig) -> FeatureLayout:
+    """The feature names and feature-set version of ``config`` (one clear error for a bad spec)."""
+    from operators.indicators.catalogue import indicator_class
+
+    classes, outputs, sources = [], [], []
+    for spec in config.indicators:
+        indicator = indicator_class(spec.function)
+        if "periods" in indicator.inputs:
+            raise ValueError(f"feature {spec.name}: {spec.function} needs a periods series, which bars do not have")
+        if spec.output is not None and spec.output not in indicator.outputs:
+            raise ValueError(f"feature {spec.name}: {spec.function} has outputs {', '.join(indicator.outputs)}, "
+                             f"not {spec.output!r}")
+        try:
+            indicator(**spec.parameters)
+        except TypeError as error:
+            raise ValueError(f"feature {spec.name}: bad parameters for {spec.function}: {error}") from None
+        classes.append(indicator)
+        outputs.append(0 if spec.output is None else indicator.outputs.index(spec.output))
+        sources.append(_MINUTE_BAR if spec.bars == "1m" else _SECOND_BAR)
+    settings = {key: value for key, value in asdict(config).items() if key != "indicators"}
+    names = FEATURE_NAMES + tuple(spec.name for spec in config.indicators)
+    return FeatureLayout(names=names, version=feature_set_version(FEATURE_NAMES, settings, config.indicators),
+                         sources=_CORE_SOURCES + tuple(sources), indicator_classes=tuple(classes),
+                         indicator_outputs=tuple(outputs))
+
+
+def feature_names(config: FeatureConfig) -> tuple[str, ...]:
+    return feature_layout(config).names
 
 
 class SymbolFeatures:
@@ -187,6 +268,15 @@ class SymbolFeatures:
         "_second_return",
         "_minute_bar",
         "_minute_return",
+        "_second_bar",
+        "_realized",
+        "_kyle",
+        "_amihud",
+        "_roll",
+        "_staleness",
+        "_lagged_mid",
+        "_indicators",
+        "_bar_returns",
     )
 
     def __init__(self, symbol: str, config: FeatureConfig) -> None:
@@ -226,6 +316,17 @@ class SymbolFeatures:
         self._second_return = NAN
         self._minute_bar: Bar | None = None
         self._minute_return = NAN
+        self._second_bar: Bar | None = None
+        self._realized = RealizedVariance(config.realized_window)
+        self._kyle = KyleLambda(config.liquidity_window)
+        self._amihud = AmihudIlliquidity(config.liquidity_window)
+        self._roll = RollSpread(config.roll_window)
+        self._staleness = QuoteStaleness()
+        self._lagged_mid = LaggedMid(config.quote_lag_ns) if config.quote_lag_ns else None
+        layout = feature_layout(config)
+        self._indicators = [indicator(**spec.parameters)
+                            for indicator, spec in zip(layout.indicator_classes, config.indicators)]
+        self._bar_returns: list[BarReturn] = []
 
     def reset(self) -> None:
         self._reset()
@@ -277,8 +378,9 @@ class SymbolFeatures:
         price = trade.price
         size = trade.size
         side = trade.side
-        bid = self._bid
-        inferred = self._classifier.update(price, 0.5 * (bid + self._ask))
+        lagged = self._lagged_mid
+        mid = lagged.mid_at(ts_ns) if lagged is not None else 0.5 * (self._bid + self._ask)
+        inferred = self._classifier.update(price, mid)
         if side == "unknown":
             side = inferred
         second_bar = self._second_bars.update(ts_ns, price, size, side)
@@ -288,6 +390,7 @@ class SymbolFeatures:
         if minute_bar is not None:
             self._on_minute_bar(minute_bar)
         self._signed_volume.update(ts_ns, size, side)
+        self._roll.update(price)
         self._last_price = price
         self._last_trade_ts_ns = ts_ns
 
@@ -299,6 +402,9 @@ class SymbolFeatures:
         if minute_bar is not None:
             self._on_minute_bar(minute_bar)
         self._order_flow.update(ts_ns, bid, ask, bid_size, ask_size)
+        self._staleness.update(ts_ns, bid, ask)
+        if self._lagged_mid is not None:
+            self._lagged_mid.update(ts_ns, bid, ask)
         self._bid = bid
         self._ask = ask
         self._bid_size = bid_size
@@ -310,14 +416,19 @@ class SymbolFeatures:
         previous = self._second_close
         self._second_return = math.log(close / previous) if previous > 0.0 and close > 0.0 else NAN
         self._second_close = close
+        self._second_bar = bar
         if close > 0.0:
             self._second_volatility.update(close)
+        self._update_indicators(bar, _SECOND_BAR)
 
     def _on_minute_bar(self, bar: Bar) -> None:
         close = bar.close
         previous = self._minute_bar
         if previous is not None and previous.close > 0.0 and close > 0.0:
             self._minute_return = math.log(close / previous.close)
+            if previous.end_ns == bar.start_ns:
+                self._bar_returns.append(BarReturn(self.symbol, MINUTE_NS, previous.end_ns, bar.end_ns,
+                                                   self._minute_return))
         else:
             self._minute_return = NAN
         self._minute_bar = bar
@@ -327,6 +438,22 @@ class SymbolFeatures:
         self._bollinger.update(close)
         self._atr.update(bar.high, bar.low, close)
         self._macd.update(close)
+        self._realized.update(bar.open, bar.high, bar.low, close)
+        self._kyle.update(close, bar.buy_volume - bar.sell_volume)
+        self._amihud.update(close, bar.vwap * bar.volume)
+        self._update_indicators(bar, _MINUTE_BAR)
+
+    def _update_indicators(self, bar: Bar, source: int) -> None:
+        layout = feature_layout(self.config)
+        fields = {"open": bar.open, "high": bar.high, "low": bar.low, "close": bar.close, "volume": bar.volume}
+        for indicator, indicator_source in zip(self._indicators, layout.sources[len(FEATURE_NAMES):]):
+            if indicator_source == source:
+                indicator.update(*[fields[name] for name in indicator.inputs])
+
+    def drain_returns(self) -> list[BarReturn]:
+        """The 1-minute bar returns completed since the last call (for cross-asset statistics)."""
+        returns, self._bar_returns = self._bar_returns, []
+        return returns
 
     def _row(self) -> FeatureRow:
         ts_ns = self._event_ts_ns
@@ -335,15 +462,33 @@ class SymbolFeatures:
         price = self._last_price
         if price != price:
             price = values[1]  # mid
+        layout = feature_layout(self.config)
         return FeatureRow(
             symbol=self.symbol,
             ts_ns=ts_ns,
             partition=self._last_partition,
             offset=self._last_offset,
             price=price,
-            names=FEATURE_NAMES,
+            names=layout.names,
             values=values,
+            feature_set=layout.version,
+            quality=self._quality(ts_ns, values, layout.sources),
         )
+
+    def _quality(self, ts_ns: int, values: tuple[float, ...], sources: tuple[int, ...]) -> tuple[int, ...]:
+        stale_after = self.config.stale_after_ns
+        quote_ts, trade_ts = self._quote_ts_ns, self._last_trade_ts_ns
+        second_bar, minute_bar = self._second_bar, self._minute_bar
+        seen = (quote_ts is not None, trade_ts is not None, second_bar is not None, minute_bar is not None)
+        stale = (
+            STALE if quote_ts is not None and ts_ns - quote_ts > stale_after else 0,
+            STALE if trade_ts is not None and ts_ns - trade_ts > stale_after else 0,
+            STALE if second_bar is not None and ts_ns - second_bar.end_ns > stale_after else 0,
+            STALE if minute_bar is not None and ts_ns - minute_bar.end_ns > stale_after else 0,
+        )
+        empty = tuple(WARMING_UP if present else MISSING for present in seen)
+        return tuple(stale[source] | empty[source] if value != value else stale[source]
+                     for value, source in zip(values, sources))
 
     def _values(self, ts_ns: int) -> tuple[float, ...]:
         # Bring the rolling windows to event time before reading them.
@@ -406,4 +551,45 @@ class SymbolFeatures:
             macd.value,
             macd.signal,
             macd.histogram,
+            *self._extras(close),
+            *self._indicator_values(),
         )
+
+    def _extras(self, minute_close: float) -> tuple[float, ...]:
+        realized = self._realized
+        kyle = self._kyle.value
+        last_price = self._last_price
+        roll = self._roll.value
+        return (
+            math.sqrt(realized.close_to_close) if realized.ready else NAN,
+            math.sqrt(realized.parkinson) if realized.ready else NAN,
+            math.sqrt(max(0.0, realized.garman_klass)) if realized.ready else NAN,
+            math.sqrt(max(0.0, realized.rogers_satchell)) if realized.ready else NAN,
+            math.sqrt(max(0.0, realized.yang_zhang)) if realized.ready else NAN,
+            _finite(kyle * 1000.0 / minute_close * 1e4) if minute_close > 0.0 else NAN,
+            self._amihud.value,
+            roll / last_price * 1e4 if last_price > 0.0 else NAN,
+            self._staleness.seconds(self._event_ts_ns) if self._event_ts_ns is not None else NAN,
+        )
+
+    def _indicator_values(self) -> list[float]:
+        specs = self.config.indicators
+        if not specs:
+            return []
+        layout = feature_layout(self.config)
+        minute_close = self._minute_bar.close if self._minute_bar is not None else NAN
+        second_close = self._second_bar.close if self._second_bar is not None else NAN
+        out = []
+        for indicator, spec, output, source in zip(self._indicators, specs, layout.indicator_outputs,
+                                                    layout.sources[len(FEATURE_NAMES):]):
+            value = indicator.values[output]
+            if spec.scale != "none":
+                close = minute_close if source == _MINUTE_BAR else second_close
+                if not close > 0.0:
+                    value = NAN
+                elif spec.scale == "relative_to_close":
+                    value = value / close - 1.0
+                else:
+                    value = value / close * 1e4
+            out.append(_finite(value))
+        return out

@@ -87,7 +87,9 @@ class FeatureRow(msgspec.Struct, frozen=True):
     ``values`` is aligned with ``names`` (the operator's ordered feature names); a value
     that is not ready yet (indicator warm-up) is NaN. ``price`` is the reference price
     (last trade, else mid) and ``partition``/``offset`` point at the tick that produced
-    the row.
+    the row. ``feature_set`` is the feature-set version (which definitions and parameters
+    produced the values) and ``quality`` holds per-feature flags (``operators.feature_set``:
+    1 missing input, 2 warming up, 4 stale input).
     """
 
     symbol: str
@@ -97,6 +99,13 @@ class FeatureRow(msgspec.Struct, frozen=True):
     price: float
     names: tuple[str, ...]
     values: tuple[float, ...]
+    feature_set: str = ""
+    quality: tuple[int, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Every feature present, warmed up and fresh (all quality flags 0)."""
+        return bool(self.quality) and not any(self.quality)
 
     def get(self, name: str, default: float = float("nan")) -> float:
         try:
@@ -164,3 +173,31 @@ class Decision(msgspec.Struct, frozen=True):
     reason: str
     trading_state: str
     position_after: float
+
+
+class BarReturn(msgspec.Struct, frozen=True):
+    """One completed time bar's log return, for cross-asset statistics.
+
+    ``previous_end_ns`` is the end of the bar before it: the return covers exactly
+    ``[previous_end_ns, end_ns)``, so two symbols' returns are comparable only when both
+    bounds agree (a bar without trades makes the next return span two intervals).
+    """
+
+    symbol: str
+    interval_ns: int
+    previous_end_ns: int
+    end_ns: int
+    log_return: float
+
+
+class CrossAssetRow(msgspec.Struct, frozen=True):
+    """Rolling correlation and beta of ``symbol`` against ``reference`` at one bar end."""
+
+    pair: str
+    symbol: str
+    reference: str
+    ts_ns: int
+    interval_ns: int
+    correlation: float
+    beta: float
+    observations: int

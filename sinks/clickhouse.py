@@ -39,7 +39,7 @@ from bytewax.outputs import FixedPartitionedSink, StatefulSinkPartition
 from clickhouse_connect.driver.client import Client
 
 from operators.ids import stable_uint64
-from operators.messages import Decision, DriftEvent, FeatureRow, Prediction, Reject, Trade, ValidTick
+from operators.messages import CrossAssetRow, Decision, DriftEvent, FeatureRow, Prediction, Reject, Trade, ValidTick
 from sinks.metrics import MetricsRegistry, default_metrics
 
 logger = logging.getLogger(__name__)
@@ -100,6 +100,8 @@ CREATE TABLE IF NOT EXISTS features (
     price Float64,
     names Array(LowCardinality(String)),
     values Array(Float64) COMMENT 'aligned with names; NaN = not ready (warm-up)',
+    feature_set LowCardinality(String) COMMENT 'feature-set version: the definitions and parameters behind values',
+    quality Array(UInt8) COMMENT 'per-feature flags aligned with names: 1 missing input, 2 warming up, 4 stale',
     {_TS},
     {_INSERTED}
 ) ENGINE = ReplacingMergeTree ORDER BY (symbol, ts_ns, id)""",
@@ -146,6 +148,20 @@ CREATE TABLE IF NOT EXISTS rejects (
     ts_ns Nullable(Int64),
     {_INSERTED}
 ) ENGINE = ReplacingMergeTree ORDER BY (topic, partition, offset, id)""",
+    "cross_asset": f"""
+CREATE TABLE IF NOT EXISTS cross_asset (
+    id UInt64 COMMENT 'stable_uint64(pair, interval_ns, ts_ns)',
+    pair LowCardinality(String),
+    symbol LowCardinality(String),
+    reference LowCardinality(String),
+    ts_ns Int64 COMMENT 'end of the bar interval',
+    interval_ns Int64,
+    correlation Float64,
+    beta Float64,
+    observations UInt32,
+    {_TS},
+    {_INSERTED}
+) ENGINE = ReplacingMergeTree ORDER BY (pair, ts_ns, id)""",
     "monitor_events": f"""
 CREATE TABLE IF NOT EXISTS monitor_events (
     event_id String,
@@ -204,7 +220,7 @@ def tick_columns(rows: Sequence[ValidTick]) -> Columns:
 
 
 def feature_columns(rows: Sequence[FeatureRow]) -> Columns:
-    names = ("id", "symbol", "ts_ns", "partition", "offset", "price", "names", "values")
+    names = ("id", "symbol", "ts_ns", "partition", "offset", "price", "names", "values", "feature_set", "quality")
     return names, [
         [stable_uint64(r.symbol, r.ts_ns, r.partition, r.offset) for r in rows],
         [r.symbol for r in rows],
@@ -214,6 +230,8 @@ def feature_columns(rows: Sequence[FeatureRow]) -> Columns:
         [r.price for r in rows],
         [r.names for r in rows],
         [r.values for r in rows],
+        [r.feature_set for r in rows],
+        [r.quality for r in rows],
     ]
 
 
@@ -245,6 +263,14 @@ def monitor_event_columns(rows: Sequence[DriftEvent]) -> Columns:
     return names, [[getattr(r, name) for r in rows] for name in names]
 
 
+def cross_asset_columns(rows: Sequence[CrossAssetRow]) -> Columns:
+    fields = ("pair", "symbol", "reference", "ts_ns", "interval_ns", "correlation", "beta", "observations")
+    return ("id", *fields), [
+        [stable_uint64(r.pair, r.interval_ns, r.ts_ns) for r in rows],
+        *([getattr(r, name) for r in rows] for name in fields),
+    ]
+
+
 def group_by_table(records: Iterable[Record]) -> dict[str, list[Any]]:
     """Records grouped into their tables; a decision goes to ``risk_decisions`` and, when
     accepted, to ``signals`` as well. An unknown type raises ``TypeError`` (never dropped)."""
@@ -264,13 +290,13 @@ def group_by_table(records: Iterable[Record]) -> dict[str, list[Any]]:
 
 _TABLE_OF: dict[type, str] = {
     ValidTick: "ticks", FeatureRow: "features", Prediction: "predictions", Decision: "risk_decisions",
-    Reject: "rejects", DriftEvent: "monitor_events",
+    Reject: "rejects", DriftEvent: "monitor_events", CrossAssetRow: "cross_asset",
 }
 
 COLUMN_BUILDERS: dict[str, Callable[[Sequence[Any]], Columns]] = {
     "ticks": tick_columns, "features": feature_columns, "predictions": prediction_columns,
     "signals": decision_columns, "risk_decisions": decision_columns, "rejects": reject_columns,
-    "monitor_events": monitor_event_columns,
+    "monitor_events": monitor_event_columns, "cross_asset": cross_asset_columns,
 }
 
 

@@ -93,7 +93,8 @@ def _format_value(value: float) -> str:
 
 def _feature_fields(row: FeatureRow) -> list[str]:
     fields = ["ts_ns", str(row.ts_ns), "partition", str(row.partition), "offset", str(row.offset),
-              "price", _format_value(row.price)]
+              "price", _format_value(row.price), "feature_set", row.feature_set,
+              "quality", ",".join(str(flag) for flag in row.quality)]
     for name, value in zip(row.names, row.values, strict=True):
         fields.append(name)
         fields.append(_format_value(value))
@@ -169,13 +170,21 @@ class RedisFeatureSink(DynamicSink[FeatureRow | tuple[str, FeatureRow]]):
         return _RedisFeaturePartition(self.settings, self.settings.client(), self.metrics or default_metrics())
 
 
-def read_features(client: redis.Redis, symbol: str, key_prefix: str = "tickwise:features:") -> dict[str, float | int]:
-    """The stored row of ``symbol``: ``ts_ns``/``partition``/``offset`` as int, the rest float;
+_TEXT_FIELDS = frozenset({"feature_set", "quality"})
+
+
+def read_features(client: redis.Redis, symbol: str,
+                  key_prefix: str = "tickwise:features:") -> dict[str, float | int | str]:
+    """The stored row of ``symbol``: ``ts_ns``/``partition``/``offset`` as int, ``feature_set`` and
+    ``quality`` (comma-separated flags aligned with the features) as text, the rest float;
     an empty dict when nothing is stored."""
     raw = client.hgetall(key_prefix + symbol)
-    result: dict[str, float | int] = {}
+    result: dict[str, float | int | str] = {}
     for field, value in raw.items():
         name = field.decode() if isinstance(field, bytes) else field
         text = value.decode() if isinstance(value, bytes) else value
-        result[name] = int(text) if name in _INTEGER_FIELDS else float(text)
+        if name in _TEXT_FIELDS:
+            result[name] = text
+        else:
+            result[name] = int(text) if name in _INTEGER_FIELDS else float(text)
     return result

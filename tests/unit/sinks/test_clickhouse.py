@@ -123,7 +123,7 @@ def test_ensure_schema_creates_every_table_if_missing() -> None:
     a_writer(client).ensure_schema()
     assert client.commands == list(TABLE_DDL.values())
     assert set(TABLES) == {"ticks", "features", "predictions", "signals", "risk_decisions", "rejects",
-                           "monitor_events"}
+                           "monitor_events", "cross_asset"}
 
 
 def test_group_by_table_sends_accepted_decisions_to_signals_and_all_to_risk_decisions() -> None:

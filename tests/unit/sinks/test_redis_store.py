@@ -90,7 +90,8 @@ def test_write_batch_registers_the_script_once_and_sends_one_call_per_symbol() -
     assert [call[2] for call in first] == ["p:IBM", "p:MSFT"]
     sha, numkeys, key, ts_ns, offset, fields = first[0]
     assert (sha, numkeys, ts_ns, offset) == ("sha1", 1, "6", "0")
-    assert orjson.loads(fields) == ["ts_ns", "6", "partition", "0", "offset", "0", "price", "100.0", "spread", "0.1",
+    assert orjson.loads(fields) == ["ts_ns", "6", "partition", "0", "offset", "0", "price", "100.0",
+                                    "feature_set", "", "quality", "", "spread", "0.1",
                       "rsi", "nan"]
 
 
