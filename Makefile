@@ -26,5 +26,8 @@ test-unit: install
 test-integration: install
 	$(BIN)/pytest -q tests/integration
 
+bench: install
+	$(BIN)/python -m bench.flow_throughput
+
 clean:
 	rm -rf $(VENV) .tickwise .pytest_cache .hypothesis

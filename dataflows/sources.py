@@ -68,8 +68,6 @@ class _KafkaPartition(StatefulSourcePartition[SourceRecord, int]):
             "enable.partition.eof": True,
             # A resume offset out of range must fail, never silently jump to the end.
             "auto.offset.reset": "error" if resuming else "earliest",
-            "fetch.min.bytes": 1,
-            "queued.min.messages": max(10_000, settings.batch_size * 2),
             **settings.extra,
         }
         self._consumer = Consumer(config)
