@@ -124,7 +124,7 @@ def run_backfill(components: Components, files: Sequence[Path], start_ns: int | 
 
 
 def rows_to_frame(rows: Sequence[FeatureRow]) -> pd.DataFrame:
-    """Feature rows as a frame: ``symbol, ts_ns, partition, offset, price`` + one column per feature."""
+    """Feature rows as a frame: ``symbol, ts_ns, offset, price`` + one column per feature."""
     if not rows:
         raise ValueError("the backfill produced no feature rows; check the files and the date range")
     names = list(rows[0].names)

@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -39,7 +40,7 @@ class UserError(Exception):
 
 
 def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}")
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -218,7 +219,7 @@ def run(
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Run the signal flow on the configured Kafka, ClickHouse and Redis."""
-    settings = _settings(state_dir, until_eof=until_eof, model=model)
+    settings = _settings(state_dir, until_eof=until_eof or None, model=model)
     try:
         summary = _run(settings, processes, workers, recovery_dir, snapshot_interval)
     except KeyboardInterrupt:
@@ -358,7 +359,7 @@ def main() -> None:
     try:
         app()
     except (ConfigError, StackError, TickFileError, UserError) as error:
-        console.print(f"[bold red]error:[/] {error}")
+        console.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
         sys.exit(2)
 
 

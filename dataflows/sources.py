@@ -72,7 +72,8 @@ class _KafkaPartition(StatefulSourcePartition[SourceRecord, int]):
         }
         self._consumer = Consumer(config)
         self._consumer.assign([TopicPartition(settings.topic, partition, self._next_offset)])
-        self._done = self._end is not None and self._next_offset >= 0 and self._next_offset >= self._end
+        # An end offset of 0 means nothing to read, even when starting "from the beginning" (-2).
+        self._done = self._end is not None and (self._end == 0 or 0 <= self._next_offset >= self._end)
 
     def next_batch(self) -> Iterable[SourceRecord]:
         if self._done:
@@ -85,7 +86,8 @@ class _KafkaPartition(StatefulSourcePartition[SourceRecord, int]):
             error = message.error()
             if error is not None:
                 if error.code() == KafkaError._PARTITION_EOF:
-                    if self._settings.until_eof and end is None:
+                    # The fetch reached the real end (broker metadata may lag; this does not).
+                    if self._settings.until_eof:
                         self._done = True
                     continue
                 raise SourceError(f"reading {topic}[{self._partition}] failed: {error}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import zlib
+
 import numpy as np
 import orjson
 import pandas as pd
@@ -27,7 +29,8 @@ def _layout(path: Path) -> str:
         header = tuple(pd.read_csv(path, nrows=0).columns)
     except FileNotFoundError:
         raise TickFileError(f"tick file {path} does not exist") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as error:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError,
+            zlib.error) as error:
         raise TickFileError(f"tick file {path} is not a readable CSV ({error})") from None
     if header == TRADE_COLUMNS:
         return "trade"
@@ -52,7 +55,12 @@ def read_tick_frame(paths: Sequence[Path], symbols: Sequence[str] | None = None,
     frames = []
     for order, path in enumerate(paths):
         kind = _layout(Path(path))
-        frame = pd.read_csv(path, dtype={"symbol": str, "side": str})
+        try:
+            # keep_default_na=False: a symbol such as "NA" or "NULL" is a symbol, not a missing value.
+            frame = pd.read_csv(path, dtype={"symbol": str, "side": str}, keep_default_na=False,
+                                na_values={"side": [""]})
+        except (pd.errors.ParserError, ValueError, OSError, EOFError, zlib.error) as error:
+            raise TickFileError(f"tick file {path} is not a readable CSV ({error})") from None
         if symbols:
             frame = frame[frame["symbol"].isin(symbols)]
         if start_ns is not None:

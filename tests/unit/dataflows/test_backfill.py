@@ -1,0 +1,171 @@
+"""Specifications of the backfill: the file source, day parsing, rows to a training frame, live features."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from bytewax import operators as op
+from bytewax.dataflow import Dataflow
+from bytewax.testing import TestingSink, run_main
+
+from dataflows.backfill import FileTickSource, _NoModel, parse_day, rows_to_frame, run_backfill
+from dataflows.components import build_components
+from dataflows.config import load_settings
+from dataflows.steps import SymbolLogicBuilder
+from dataflows.tickfiles import iter_tick_messages
+from operators.clock import EventTimeConfig
+from operators.features import FeatureConfig
+from operators.messages import FeatureRow, SourceRecord, ValidTick
+from operators.validation import ValidationLimits, decode_tick
+from sinks.metrics import MetricsRegistry
+
+SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample"
+SECOND = 1_000_000_000
+SESSION_OPEN_NS = 1_381_325_400 * SECOND  # 2013-10-09 13:30 UTC
+
+
+def messages(count: int) -> list[tuple[bytes, bytes]]:
+    return [(f"S{i % 3}".encode(), f"message-{i}".encode()) for i in range(count)]
+
+
+def drain(source: FileTickSource, resume: int | None = None, stop_after: int | None = None
+          ) -> tuple[list[SourceRecord], int]:
+    """Read a part to its end (or until ``stop_after`` records); return the records and the snapshot."""
+    part = source.build_part("ticks_in", "0", resume)
+    records: list[SourceRecord] = []
+    while stop_after is None or len(records) < stop_after:
+        try:
+            records.extend(part.next_batch())
+        except StopIteration:
+            break
+    return records, part.snapshot()
+
+
+# --- FileTickSource ----------------------------------------------------------------------------------------
+
+
+def test_file_tick_source_when_read_then_every_message_once_with_offsets_in_order() -> None:
+    sent = messages(2_345)
+    source = FileTickSource(sent, topic="history", batch_size=500)
+
+    records, snapshot = drain(source)
+
+    assert source.list_parts() == ["0"]
+    assert len(source) == len(sent)
+    assert [r.offset for r in records] == list(range(len(sent)))
+    assert [(r.key, r.value) for r in records] == sent
+    assert {(r.topic, r.partition) for r in records} == {("history", 0)}
+    assert snapshot == len(sent)
+
+
+def test_file_tick_source_when_resumed_from_snapshot_then_continues_without_gap_or_repeat() -> None:
+    sent = messages(1_000)
+    source = FileTickSource(sent, batch_size=300)
+    first, snapshot = drain(source, stop_after=600)
+
+    rest, _ = drain(source, resume=snapshot)
+
+    assert snapshot == len(first) == first[-1].offset + 1
+    assert [r.offset for r in first + rest] == list(range(len(sent)))
+    assert [r.value for r in rest] == [value for _, value in sent[snapshot:]]
+
+
+def test_file_tick_source_when_resumed_at_end_then_reads_nothing() -> None:
+    sent = messages(10)
+
+    rest, snapshot = drain(FileTickSource(sent), resume=len(sent))
+
+    assert rest == [] and snapshot == len(sent)
+
+
+def test_file_tick_source_when_run_by_bytewax_then_every_message_once() -> None:
+    sent = messages(777)
+    out: list[SourceRecord] = []
+    flow = Dataflow("file_source_spec")
+    op.output("out", op.input("ticks_in", flow, FileTickSource(sent, batch_size=100)), TestingSink(out))
+
+    run_main(flow)
+
+    assert [(r.offset, r.key, r.value) for r in out] == [(i, k, v) for i, (k, v) in enumerate(sent)]
+
+
+# --- parse_day ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["2013-10-08", "2000-01-01", "2024-02-29"])
+def test_parse_day_when_iso_day_then_epoch_ns_at_utc_midnight(day: str) -> None:
+    midnight = datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
+
+    assert parse_day(day) == pd.Timestamp(midnight).value
+    assert datetime.fromtimestamp(parse_day(day) / SECOND, tz=timezone.utc) == midnight
+
+
+@pytest.mark.parametrize("bad", ["2013-13-01", "2013-02-30", "2023-02-29", "08/10/2013", "2013-10-08T12:00", "",
+                                 "yesterday"])
+def test_parse_day_when_not_a_day_then_value_error_names_format_and_input(bad: str) -> None:
+    with pytest.raises(ValueError, match=r"expected a day as YYYY-MM-DD") as caught:
+        parse_day(bad)
+
+    assert repr(bad) in str(caught.value)
+    assert caught.value.__cause__ is None
+
+
+# --- rows_to_frame -----------------------------------------------------------------------------------------
+
+
+def row(symbol: str, ts_ns: int, offset: int, price: float, values: tuple[float, ...]) -> FeatureRow:
+    return FeatureRow(symbol, ts_ns, 0, offset, price, ("alpha", "beta"), values)
+
+
+def test_rows_to_frame_when_rows_then_id_columns_then_one_column_per_feature_sorted() -> None:
+    rows = [row("SPY", 20, 3, 168.5, (1.0, math.nan)), row("IBM", 30, 5, 180.1, (2.0, 3.0)),
+            row("IBM", 10, 1, 180.0, (4.0, 5.0)), row("IBM", 30, 4, 180.2, (6.0, 7.0))]
+
+    frame = rows_to_frame(rows)
+
+    assert list(frame.columns) == ["symbol", "ts_ns", "offset", "price", *rows[0].names]
+    ordered = sorted(rows, key=lambda r: (r.symbol, r.ts_ns, r.offset))
+    assert frame["symbol"].tolist() == [r.symbol for r in ordered]
+    assert frame["ts_ns"].tolist() == [r.ts_ns for r in ordered]
+    assert frame["offset"].tolist() == [r.offset for r in ordered]
+    assert frame["price"].tolist() == [r.price for r in ordered]
+    for name in rows[0].names:
+        pd.testing.assert_series_equal(frame[name], pd.Series([r.get(name) for r in ordered], name=name),
+                                       check_index=False)
+    assert frame["ts_ns"].dtype == "int64" and frame["offset"].dtype == "int64"
+    assert str(frame["alpha"].dtype) == "float64"
+
+
+def test_rows_to_frame_when_no_rows_then_value_error_says_what_to_check() -> None:
+    with pytest.raises(ValueError, match="no feature rows"):
+        rows_to_frame([])
+
+
+# --- run_backfill: the live feature stage ------------------------------------------------------------------
+
+
+def test_run_backfill_when_real_ticks_then_rows_equal_the_live_symbol_logic(tmp_path: Path) -> None:
+    files = [SAMPLE / "ibm_2013-10-09_trades.csv.gz", SAMPLE / "ibm_2013-10-09_quotes.csv.gz"]
+    start_ns, end_ns = SESSION_OPEN_NS, SESSION_OPEN_NS + 5 * 60 * SECOND
+    settings = load_settings(clickhouse_url=f"chdb://{tmp_path / 'chdb'}", state_dir=tmp_path)
+    components = build_components(settings, ensemble=_NoModel(), registry=MetricsRegistry())  # type: ignore[arg-type]
+
+    result = run_backfill(components, files, start_ns, end_ns, symbols=["IBM"])
+
+    limits = ValidationLimits()
+    logic = SymbolLogicBuilder(EventTimeConfig(), FeatureConfig())(None)
+    expected: list[FeatureRow] = []
+    ticks = 0
+    for offset, (key, value) in enumerate(iter_tick_messages(files, ["IBM"], start_ns, end_ns)):
+        ticks += 1
+        item = decode_tick(SourceRecord("file", 0, offset, key, value), limits)
+        if isinstance(item, ValidTick):
+            expected.extend(out for out in logic.on_item(item)[0] if isinstance(out, FeatureRow))
+    expected.extend(out for out in logic.on_eof()[0] if isinstance(out, FeatureRow))
+    assert result.ticks == ticks > 1_000
+    assert len(result.rows) == len(expected) > 100
+    assert rows_to_frame(result.rows).equals(rows_to_frame(expected))

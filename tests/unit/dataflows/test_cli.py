@@ -1,0 +1,149 @@
+"""Specifications of the command line, run as a user runs it: ``python -m dataflows.cli`` in a subprocess.
+
+User errors end with one sentence on stderr, no traceback, and exit code 2 (Typer's own usage
+errors exit 2 too). No test here needs a broker: each fails before one would be used.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from dataflows.config import Settings
+from dataflows.stack import free_port
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+SAMPLE_TRADES = REPO_ROOT / "data" / "sample" / "ibm_2013-10-09_trades.csv.gz"
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def message(self) -> str:
+        """stderr with line wrapping undone, for checking what it says."""
+        return " ".join(self.stderr.split())
+
+
+def tickwise(*args: str, state_dir: Path, **env: str) -> CliResult:
+    """Run the CLI with a clean environment (no Kafka/Redis/ClickHouse settings) plus ``env``."""
+    aliases = {field.alias for field in Settings.model_fields.values() if field.alias}
+    clean = {name: value for name, value in os.environ.items() if name not in aliases}
+    done = subprocess.run(
+        [sys.executable, "-m", "dataflows.cli", *args, "--state-dir", str(state_dir)],
+        cwd=REPO_ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60,
+    )
+    return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+def assert_user_error(result: CliResult, *phrases: str) -> None:
+    assert result.code == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    for phrase in phrases:
+        assert phrase in result.message, result.stderr
+
+
+@pytest.fixture()
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+@pytest.fixture()
+def closed_port() -> int:
+    """A loopback port nobody listens on (free_port closes its socket before returning)."""
+    return free_port()
+
+
+def test_produce_when_file_missing_then_exits_2_naming_the_file(tmp_path: Path, state_dir: Path) -> None:
+    missing = tmp_path / "missing_ticks.csv"
+
+    result = tickwise("produce", "--file", str(missing), state_dir=state_dir)
+
+    assert_user_error(result, "error:", "missing_ticks.csv", "does not exist")
+
+
+def test_produce_when_columns_unknown_then_exits_2_naming_the_expected_layouts(
+        tmp_path: Path, state_dir: Path) -> None:
+    odd = tmp_path / "odd.csv"
+    odd.write_text("time,ticker,last\n1381329000000000000,IBM,180.0\n")
+
+    result = tickwise("produce", "--file", str(odd), state_dir=state_dir)
+
+    assert_user_error(result, "odd.csv", "time,ticker,last", "ts_ns,symbol,price,size,side",
+                      "ts_ns,symbol,bid,ask,bid_size,ask_size")
+
+
+def test_run_when_no_broker_answers_then_exits_2_naming_the_address(state_dir: Path, closed_port: int) -> None:
+    bootstrap = f"127.0.0.1:{closed_port}"
+
+    result = tickwise("run", "--until-eof", state_dir=state_dir, KAFKA_BOOTSTRAP=bootstrap)
+
+    assert_user_error(result, f"cannot reach Kafka at {bootstrap}", "tickwise stack up")
+
+
+def test_run_when_bootstrap_invalid_then_exits_2_naming_the_variable(state_dir: Path) -> None:
+    result = tickwise("run", state_dir=state_dir, KAFKA_BOOTSTRAP="broker-without-port")
+
+    assert_user_error(result, "invalid setting KAFKA_BOOTSTRAP", "host:port", "'broker-without-port'")
+
+
+def test_run_when_trading_state_invalid_then_exits_2_naming_the_variable_and_choices(state_dir: Path) -> None:
+    result = tickwise("run", state_dir=state_dir, TICKWISE_RISK_TRADING_STATE="PAUSED")
+
+    assert_user_error(result, "invalid setting TICKWISE_RISK_TRADING_STATE", "'PAUSED'", "ACTIVE", "HALTED")
+
+
+def test_run_when_clickhouse_url_invalid_then_exits_2_without_the_password(state_dir: Path) -> None:
+    result = tickwise("run", state_dir=state_dir, CLICKHOUSE_URL="ftp://default:hunter2-s3cr3t@ch.example")
+
+    assert_user_error(result, "invalid setting CLICKHOUSE_URL")
+    assert "hunter2-s3cr3t" not in result.stderr + result.stdout
+
+
+def test_run_when_processes_zero_then_usage_error_exit_2_naming_the_option(state_dir: Path) -> None:
+    result = tickwise("run", "--processes", "0", state_dir=state_dir)
+
+    assert_user_error(result, "--processes")
+
+
+def test_train_when_start_day_invalid_then_exits_2_naming_the_format(tmp_path: Path, state_dir: Path) -> None:
+    out = tmp_path / "model"
+
+    result = tickwise("train", "--file", str(SAMPLE_TRADES), "--start", "2013-13-01", "--out", str(out),
+                      state_dir=state_dir)
+
+    assert_user_error(result, "YYYY-MM-DD", "'2013-13-01'")
+    assert not out.exists()
+
+
+def test_stack_status_when_state_dir_empty_then_exits_1_not_running(state_dir: Path) -> None:
+    result = tickwise("stack", "status", state_dir=state_dir)
+
+    assert result.code == 1
+    assert "not running" in result.message
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["ticks[copy].csv", "ticks[/copy].csv"])
+def test_produce_when_file_name_has_brackets_then_message_names_it_verbatim(
+        tmp_path: Path, state_dir: Path, name: str) -> None:
+    result = tickwise("produce", "--file", str(tmp_path / name), state_dir=state_dir)
+
+    assert_user_error(result, name, "does not exist")
+
+
+def test_produce_when_message_longer_than_terminal_then_printed_on_one_line(tmp_path: Path, state_dir: Path) -> None:
+    missing = tmp_path / ("a_rather_long_directory_name_" * 3) / "missing_ticks.csv"
+
+    result = tickwise("produce", "--file", str(missing), state_dir=state_dir)
+
+    assert result.code == 2
+    assert result.stderr.strip() == f"error: tick file {missing} does not exist"
