@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import talib
 
-from operators.features import FEATURE_NAMES, FeatureConfig, SymbolFeatures
+from operators.features import feature_names, FEATURE_NAMES, FeatureConfig, SymbolFeatures
 from operators.messages import FeatureRow, Quote, Trade, ValidTick
 
 SECOND = 1_000_000_000
@@ -109,9 +109,11 @@ def test_one_row_per_distinct_second_plus_flush_with_ordered_ts_and_no_inf(
     timestamps = [row.ts_ns for row in ibm_rows]
     assert timestamps == sorted(timestamps)
     values = np.array([row.values for row in ibm_rows])
-    assert values.shape == (len(ibm_rows), len(FEATURE_NAMES))
+    names = feature_names(FeatureConfig())
+    assert names[:len(FEATURE_NAMES)] == FEATURE_NAMES
+    assert values.shape == (len(ibm_rows), len(names))
     assert not np.isinf(values).any()
-    assert all(row.names is FEATURE_NAMES and row.symbol == "IBM" for row in ibm_rows)
+    assert all(row.names == names and row.symbol == "IBM" for row in ibm_rows)
     ready = ~np.isnan(values[-1])
     assert ready.all(), f"not ready at the end: {[n for n, r in zip(FEATURE_NAMES, ready) if not r]}"
 
