@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test test-unit test-integration bench clean
+.PHONY: install demo test test-unit test-integration bench bench-features clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tickwise needs Python 3.11 or newer, found " + sys.version.split()[0])'
@@ -31,3 +31,6 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .tickwise .pytest_cache .hypothesis
+
+bench-features: install
+	$(BIN)/python -m bench.features
