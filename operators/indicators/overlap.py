@@ -5,8 +5,8 @@ as TA-Lib's parameters (same defaults), ``inputs`` / ``outputs`` naming TA-Lib's
 ``update(*inputs)`` in O(1), ``values`` (NaN where TA-Lib gives NaN), ``value``, ``ready`` and
 ``reset()``. Sums are updated in the order TA-Lib updates them (the WMA also recomputes its sums
 every ``8 * timeperiod`` outputs, as TA-Lib 0.8 does), so values equal TA-Lib's batch functions
-bit for bit or to within a few ulps; TRIMA, an SMA of an SMA here, agrees to ~1e-11 relative.
-Every average with ``timeperiod=1`` returns its input, as TA-Lib does.
+bit for bit or to within a few ulps. Every average with ``timeperiod=1`` returns its input, as
+TA-Lib does.
 
 :func:`moving_average` builds the average behind TA-Lib's ``matype`` codes (0 SMA, 1 EMA, 2 WMA,
 3 DEMA, 4 TEMA, 5 TRIMA, 6 KAMA, 7 MAMA, 8 T3), which other indicators (BBANDS, MACDEXT, STOCH,
@@ -321,8 +321,13 @@ class TripleExponentialMovingAverage(SingleAverage):
 
 
 class TriangularMovingAverage(SingleAverage):
-    """``talib.TRIMA``: triangular weights, computed as an SMA of an SMA (periods
-    ``(n+1)//2`` twice for odd ``n``; ``n//2 + 1`` then ``n//2`` for even ``n``).
+    """``talib.TRIMA``: triangular weights ``1, 2, .., 2, 1`` over ``timeperiod`` values.
+
+    Kept as TA-Lib keeps it, so values are bit-identical: a weighted numerator plus the plain
+    sums of the window's older half (``(n+1)//2`` values for odd ``n``, ``n//2`` for even ``n``)
+    and newer half, updated in TA-Lib's order and scaled by ``1 / sum of weights``. (An exact
+    SMA of an SMA drifts from TA-Lib by ~1e-9 on hourly prices, which a difference of two
+    TRIMAs, as in APO or MACDEXT, exposes.)
 
     >>> average = TriangularMovingAverage(timeperiod=3)
     >>> for close in [1.0, 2.0, 4.0]:
@@ -331,38 +336,73 @@ class TriangularMovingAverage(SingleAverage):
     2.25
     """
 
-    __slots__ = ("timeperiod", "_inner", "_outer")
+    __slots__ = ("timeperiod", "_factor", "_window", "_numerator", "_older_sum", "_newer_sum")
 
     def __init__(self, timeperiod: int = 30) -> None:
         require_period("timeperiod", timeperiod)
         self.timeperiod = timeperiod
+        half = timeperiod // 2
+        self._factor = 1.0 / ((half + 1) * (half + 1) if timeperiod % 2 else half * (half + 1))
         self._reset()
 
     def _reset(self) -> None:
         self._value = math.nan
-        half = self.timeperiod // 2
-        if self.timeperiod % 2:
-            self._inner = SimpleMovingAverage(half + 1)
-            self._outer = SimpleMovingAverage(half + 1)
-        else:
-            self._inner = SimpleMovingAverage(half + 1)
-            self._outer = SimpleMovingAverage(max(half, 1))
+        self._window: deque[float] = deque(maxlen=self.timeperiod + 1)
+        self._numerator = 0.0
+        self._older_sum = 0.0
+        self._newer_sum = 0.0
 
     def update(self, close: float) -> None:
-        if self.timeperiod == 1:
+        period = self.timeperiod
+        if period == 1:
             self._value = close
             return
-        inner = self._inner
-        inner.update(close)
-        if inner._value == inner._value:
-            outer = self._outer
-            outer.update(inner._value)
-            self._value = outer._value
+        window = self._window
+        window.append(close)
+        if len(window) < period:
+            return
+        if len(window) == period:
+            self._start(window)
+            return
+        # window[0] just left; the value at `middle` moves from the newer half to the older.
+        odd = period % 2
+        middle = window[period // 2 + odd]
+        numerator = self._numerator - self._older_sum
+        self._older_sum = self._older_sum - window[0] + middle
+        newer_sum = self._newer_sum
+        if odd:
+            numerator += newer_sum
+            newer_sum -= middle
+        else:
+            newer_sum -= middle
+            numerator += newer_sum
+        self._newer_sum = newer_sum + close
+        self._numerator = numerator + close
+        self._value = self._numerator * self._factor
+
+    def _start(self, window: deque[float]) -> None:
+        """First output: build the sums from the full window, in TA-Lib's order."""
+        values = list(window)
+        older_count = (self.timeperiod + 1) // 2
+        numerator = older_sum = newer_sum = 0.0
+        for value in reversed(values[:older_count]):
+            older_sum += value
+            numerator += older_sum
+        for value in values[older_count:]:
+            newer_sum += value
+            numerator += newer_sum
+        self._numerator, self._older_sum, self._newer_sum = numerator, older_sum, newer_sum
+        self._value = numerator * self._factor
 
 
 class KaufmanAdaptiveMovingAverage(SingleAverage):
     """``talib.KAMA``: an EMA whose smoothing follows the efficiency ratio
     ``|x - x[-n]| / sum |x - x[-1]|`` between the 2- and 30-bar EMA constants.
+
+    The path length ``sum |x - x[-1]|`` is a running sum updated in TA-Lib's order. Like TA-Lib
+    0.8, it is set to exactly 0 once the last ``timeperiod`` changes are all zero (a flat
+    window, where the running sum would keep a rounding residue that flips the ratio), and the
+    ratio is capped at 1 (a residue can leave the sum a hair below ``|x - x[-n]|``).
 
     >>> average = KaufmanAdaptiveMovingAverage(timeperiod=2)
     >>> for close in [1.0, 2.0, 4.0]:
@@ -371,7 +411,7 @@ class KaufmanAdaptiveMovingAverage(SingleAverage):
     2.888889
     """
 
-    __slots__ = ("timeperiod", "_window", "_path_sum", "_trailing")
+    __slots__ = ("timeperiod", "_window", "_path_sum", "_trailing", "_flat_changes")
 
     FASTEST: ClassVar[float] = 2.0 / (2 + 1)
     SLOWEST: ClassVar[float] = 2.0 / (30 + 1)
@@ -386,6 +426,7 @@ class KaufmanAdaptiveMovingAverage(SingleAverage):
         self._window: deque[float] = deque(maxlen=self.timeperiod + 1)
         self._path_sum = 0.0
         self._trailing = math.nan
+        self._flat_changes = 0  # consecutive zero changes ending at the newest value
 
     def update(self, close: float) -> None:
         period = self.timeperiod
@@ -395,6 +436,7 @@ class KaufmanAdaptiveMovingAverage(SingleAverage):
         window = self._window
         previous = window[-1] if window else math.nan
         window.append(close)
+        self._flat_changes = self._flat_changes + 1 if close == previous else 0
         if len(window) <= period:
             if len(window) > 1:
                 self._path_sum += abs(previous - close)
@@ -407,10 +449,12 @@ class KaufmanAdaptiveMovingAverage(SingleAverage):
             self._path_sum -= abs(self._trailing - oldest)
             self._path_sum += abs(close - previous)
             average = self._value
+        if self._flat_changes >= period:
+            self._path_sum = 0.0
         self._trailing = oldest
         change = close - oldest
         path = self._path_sum
-        ratio = 1.0 if (path <= change or is_zero(path)) else abs(change / path)
+        ratio = 1.0 if (path <= abs(change) or is_zero(path)) else abs(change / path)
         smoothing = ratio * (self.FASTEST - self.SLOWEST) + self.SLOWEST
         smoothing *= smoothing
         self._value = (close - average) * smoothing + average

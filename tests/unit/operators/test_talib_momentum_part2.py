@@ -30,25 +30,6 @@ IMPLEMENTED = {name: cls for family in FAMILIES for name, cls in family.TALIB_FU
 SERIES = ("ibm_daily", "spy_hourly", "btc_minute")
 MATYPES = range(9)
 
-# Two known differences come from operators.indicators.overlap, not from this family (non-strict,
-# so they pass silently once overlap.py is fixed):
-# - its KAMA keeps the path length as a running sum whose residue on a flat run of STOCHRSI's %K
-#   (exact 100s or 0s) is not zero, so the efficiency ratio flips where TA-Lib's sum is exactly 0;
-#   feeding TA-Lib's own %K to overlap's KAMA and to talib.KAMA shows the same mismatch;
-# - talib.TRIMA drifts ~1e-9 from the exact average on SPY hourly (running-sum rounding) while
-#   overlap's TRIMA stays exact; a difference of two TRIMAs (APO, MACDEXT) cancels the price level
-#   and leaves that drift above the 1e-9 tolerance.
-KAMA_RESIDUE = pytest.mark.xfail(reason="overlap KAMA running-sum residue on flat inputs", strict=False)
-TRIMA_DRIFT = pytest.mark.xfail(reason="talib.TRIMA rounding drift that overlap TRIMA does not copy", strict=False)
-
-
-def _upstream_marks(name: str, parameters: dict[str, object], series: str) -> tuple[object, ...]:
-    if name == "STOCHRSI" and parameters.get("fastd_matype") == 6:
-        return (KAMA_RESIDUE,)
-    if name in ("APO", "MACDEXT") and series == "spy_hourly" and 5 in (parameters.get("matype"), parameters.get("fastmatype")):
-        return (TRIMA_DRIFT,)
-    return ()
-
 PARAMETERS: dict[str, list[dict[str, object]]] = {
     "APO": [{}, {"fastperiod": 26, "slowperiod": 12, "matype": 1}, {"fastperiod": 3, "slowperiod": 3}]
     + [{"fastperiod": 5, "slowperiod": 13, "matype": matype} for matype in MATYPES],
@@ -91,8 +72,7 @@ def _cases() -> list[object]:
         for parameters in parameter_sets:
             settings = "-".join(f"{key}={value}" for key, value in parameters.items()) or "defaults"
             for series in SERIES:
-                cases.append(pytest.param(name, parameters, series, marks=_upstream_marks(name, parameters, series),
-                                          id=f"{name}-{settings}-{series}"))
+                cases.append(pytest.param(name, parameters, series, id=f"{name}-{settings}-{series}"))
     return cases
 
 
