@@ -1,28 +1,40 @@
-"""Start the signal flow as a local Bytewax cluster of N processes x W workers, and summarize.
+"""Start the signal flow as a local Bytewax cluster of N processes x W workers, and supervise it.
 
 Bytewax processes share fate: when one dies its peers exit. The runner therefore treats
-the cluster as one unit: if any process fails, it stops the others and raises, so a
-supervisor (``tickwise run --supervise``, systemd, k8s) restarts the whole cluster.
+the cluster as one unit: if any process fails, it stops the others and raises
+``ClusterError``; ``supervise`` (``tickwise run --supervise``) then restarts the whole
+cluster with backoff, and every process resumes from the last snapshot in the recovery
+directory. systemd or Kubernetes can play the supervisor's part instead.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dataflows.stack import free_port
 
 FLOW_IMPORT = "dataflows.signals:flow()"
+RECOVERY_DIR_MODE = 0o700
+
+logger = logging.getLogger(__name__)
 
 
 class ClusterError(RuntimeError):
-    """A process of the cluster failed."""
+    """A process of the cluster failed; ``process_index`` and ``returncode`` say which and how."""
+
+    def __init__(self, message: str, process_index: int = -1, returncode: int | None = None) -> None:
+        super().__init__(message)
+        self.process_index = process_index
+        self.returncode = returncode
 
 
 @dataclass(frozen=True)
@@ -32,13 +44,55 @@ class ClusterRun:
     elapsed_s: float
 
 
-def _init_recovery(recovery_dir: Path, partitions: int) -> None:
-    if recovery_dir.exists() and any(recovery_dir.glob("part-*.sqlite3")):
-        return
+def recovery_partitions(recovery_dir: Path) -> list[int]:
+    """Indexes of the Bytewax recovery partitions (``part-<i>.sqlite3``) in ``recovery_dir``."""
+    indexes = []
+    for path in recovery_dir.glob("part-*.sqlite3"):
+        number = path.name.removeprefix("part-").removesuffix(".sqlite3")
+        if number.isdigit():
+            indexes.append(int(number))
+    return sorted(indexes)
+
+
+def init_recovery_dir(recovery_dir: Path, partitions: int, process_index: int | None = None,
+                      processes: int = 1) -> list[int]:
+    """Create ``partitions`` empty Bytewax recovery partitions in ``recovery_dir`` (mode 0700).
+
+    The directory holds pickled state that the flow loads on resume, so it is private to the
+    user: created 0700, and tightened to 0700 when it already exists with wider permissions.
+    Idempotent: a directory that already holds partitions is left as it is. With
+    ``process_index``, only the partitions ``i`` with ``i % processes == process_index`` are
+    kept, for clusters where each process has its own volume (the cluster as a whole must hold
+    every partition); a process index at or above ``processes`` (a pod added later) keeps none.
+    Returns the partition indexes now in the directory.
+    """
+    if partitions < 1 or processes < 1:
+        raise ValueError(f"recovery partitions and processes must be >= 1, got {partitions} and {processes}")
+    if process_index is not None and process_index < 0:
+        raise ValueError(f"process index must be >= 0, got {process_index}")
+    recovery_dir.mkdir(mode=RECOVERY_DIR_MODE, parents=True, exist_ok=True)
+    if recovery_dir.stat().st_mode & 0o077:
+        try:
+            recovery_dir.chmod(RECOVERY_DIR_MODE)
+            logger.warning("recovery dir %s was open to group or others; tightened it to 0700", recovery_dir)
+        except PermissionError:
+            logger.warning("recovery dir %s is open to group or others and not ours to tighten; use a "
+                           "directory of your own (it holds pickled state)", recovery_dir)
+    existing = recovery_partitions(recovery_dir)
+    if existing:
+        return existing
     from bytewax.recovery import init_db_dir
 
-    recovery_dir.mkdir(parents=True, exist_ok=True)
-    init_db_dir(recovery_dir, partitions)
+    with tempfile.TemporaryDirectory(dir=recovery_dir, prefix=".init-") as scratch:
+        init_db_dir(Path(scratch), partitions)
+        for index in range(partitions):
+            if process_index is None or index % processes == process_index:
+                (Path(scratch) / f"part-{index}.sqlite3").rename(recovery_dir / f"part-{index}.sqlite3")
+    return recovery_partitions(recovery_dir)
+
+
+def _init_recovery(recovery_dir: Path, partitions: int) -> None:
+    init_recovery_dir(recovery_dir, partitions)
 
 
 def cluster_commands(processes: int, workers: int, addresses_file: Path | None,
@@ -57,7 +111,7 @@ def cluster_commands(processes: int, workers: int, addresses_file: Path | None,
 
 def run_cluster(env: Mapping[str, str], processes: int = 1, workers: int = 1, recovery_dir: Path | None = None,
                 snapshot_interval_s: float | None = None, work_dir: Path = Path(".tickwise"),
-                log_dir: Path | None = None) -> ClusterRun:
+                log_dir: Path | None = None, flow_import: str = FLOW_IMPORT) -> ClusterRun:
     """Run the flow to completion (``TICKWISE_UNTIL_EOF=true``) or until interrupted."""
     if processes < 1 or workers < 1:
         raise ValueError(f"--processes and --workers must be >= 1, got {processes} and {workers}")
@@ -68,7 +122,7 @@ def run_cluster(env: Mapping[str, str], processes: int = 1, workers: int = 1, re
         addresses_file.write_text("".join(f"127.0.0.1:{free_port()}\n" for _ in range(processes)))
     if recovery_dir is not None:
         _init_recovery(recovery_dir, processes * workers)
-    commands = cluster_commands(processes, workers, addresses_file, recovery_dir, snapshot_interval_s)
+    commands = cluster_commands(processes, workers, addresses_file, recovery_dir, snapshot_interval_s, flow_import)
     children: list[subprocess.Popen[bytes]] = []
     started = time.monotonic()
     previous_handler = signal.getsignal(signal.SIGTERM)
@@ -98,9 +152,11 @@ def run_cluster(env: Mapping[str, str], processes: int = 1, workers: int = 1, re
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+                    child.wait()
             index = children.index(failed)
             where = f"; see {log_dir / f'worker-{index}.log'}" if log_dir else ""
-            raise ClusterError(f"process {index} of the cluster exited with code {failed.returncode}{where}")
+            raise ClusterError(f"process {index} of the cluster exited with code {failed.returncode}{where}",
+                               index, failed.returncode)
     except KeyboardInterrupt:
         stop_children()
         for child in children:
@@ -112,3 +168,86 @@ def run_cluster(env: Mapping[str, str], processes: int = 1, workers: int = 1, re
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
     return ClusterRun(processes, workers, time.monotonic() - started)
+
+
+# -- supervisor ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """How ``supervise`` restarts a failed cluster.
+
+    The delay before restart ``n`` (1-based) of a run of quick failures is
+    ``min(backoff_max_s, backoff_initial_s * 2 ** (n - 1))``; a cluster that ran at least
+    ``healthy_after_s`` before failing starts the backoff over. ``max_restarts`` counts every
+    restart of the supervised run.
+    """
+
+    max_restarts: int = 10
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 60.0
+    healthy_after_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.max_restarts < 0:
+            raise ValueError(f"max_restarts must be >= 0, got {self.max_restarts}")
+        if not 0 <= self.backoff_initial_s <= self.backoff_max_s:
+            raise ValueError(f"expected 0 <= backoff_initial_s <= backoff_max_s, got {self.backoff_initial_s} "
+                             f"and {self.backoff_max_s}")
+
+
+@dataclass(frozen=True)
+class Restart:
+    """One restart of the whole cluster: which process failed, how, and the wait before restarting."""
+
+    number: int
+    process_index: int
+    returncode: int | None
+    ran_s: float
+    delay_s: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class SupervisedRun:
+    run: ClusterRun
+    restarts: list[Restart] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+
+def supervise(start: Callable[[], ClusterRun], policy: RestartPolicy = RestartPolicy(),
+              on_restart: Callable[[Restart], None] | None = None,
+              sleep: Callable[[float], None] = time.sleep,
+              clock: Callable[[], float] = time.monotonic) -> SupervisedRun:
+    """Run ``start`` (one whole-cluster run) until it succeeds, restarting it after a ``ClusterError``.
+
+    Each restart is logged with the failed process and its exit code. After
+    ``policy.max_restarts`` restarts the last ``ClusterError`` is raised. Anything else
+    (``KeyboardInterrupt``, a bad argument) is not retried.
+    """
+    restarts: list[Restart] = []
+    quick_failures = 0
+    began = clock()
+    while True:
+        attempt_began = clock()
+        try:
+            run = start()
+        except ClusterError as error:
+            ran_s = clock() - attempt_began
+            if len(restarts) >= policy.max_restarts:
+                logger.error("cluster failed (%s); giving up after %d restart(s)", error, len(restarts))
+                raise ClusterError(f"{error} (gave up after {len(restarts)} restart(s))", error.process_index,
+                                   error.returncode) from error
+            quick_failures = 1 if ran_s >= policy.healthy_after_s else quick_failures + 1
+            delay = min(policy.backoff_max_s, policy.backoff_initial_s * 2 ** (quick_failures - 1))
+            restart = Restart(len(restarts) + 1, error.process_index, error.returncode, round(ran_s, 3),
+                              delay, str(error))
+            restarts.append(restart)
+            logger.warning("cluster process %d exited with code %s after %.1f s; restarting the whole cluster "
+                           "in %.1f s (restart %d of at most %d)", restart.process_index, restart.returncode,
+                           ran_s, delay, restart.number, policy.max_restarts)
+            if on_restart is not None:
+                on_restart(restart)
+            sleep(delay)
+            continue
+        return SupervisedRun(ClusterRun(run.processes, run.workers, clock() - began), restarts, clock() - began)

@@ -9,7 +9,7 @@ than snapshotted past.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
@@ -19,12 +19,21 @@ from confluent_kafka.admin import AdminClient
 from operators.messages import SourceRecord
 
 
+# (topic, partition, messages behind the high watermark): called once per batch, for metrics.
+LagCallback = Callable[[str, int, int], None]
+
+
 class SourceError(RuntimeError):
     """The tick source cannot read its topic."""
 
 
-@dataclass(frozen=True)
+_SECRET_OPTION_WORDS = ("password", "secret", "key")
+
+
+@dataclass(frozen=True, repr=False)
 class KafkaSourceSettings:
+    """Where and what to read; ``extra`` passes librdkafka options through (secrets included: ``repr`` hides them)."""
+
     bootstrap: str
     topic: str
     batch_size: int = 5000
@@ -41,6 +50,13 @@ class KafkaSourceSettings:
             if partition < 0 or offset < 0:
                 raise ValueError(f"offsets must be partition:offset with both >= 0, got {partition}:{offset}")
 
+    def __repr__(self) -> str:
+        extra = {name: "***" if any(word in name.lower() for word in _SECRET_OPTION_WORDS) else value
+                 for name, value in self.extra.items()}
+        return (f"KafkaSourceSettings(bootstrap={self.bootstrap!r}, topic={self.topic!r}, "
+                f"batch_size={self.batch_size}, until_eof={self.until_eof}, start_offsets={dict(self.start_offsets)}, "
+                f"end_offsets={dict(self.end_offsets)}, extra={extra})")
+
 
 def list_partitions(bootstrap: str, topic: str, extra: Mapping[str, str] | None = None) -> list[int]:
     admin = AdminClient({"bootstrap.servers": bootstrap, **(extra or {})})
@@ -53,9 +69,11 @@ def list_partitions(bootstrap: str, topic: str, extra: Mapping[str, str] | None 
 
 
 class _KafkaPartition(StatefulSourcePartition[SourceRecord, int]):
-    def __init__(self, settings: KafkaSourceSettings, partition: int, resume_offset: int | None) -> None:
+    def __init__(self, settings: KafkaSourceSettings, partition: int, resume_offset: int | None,
+                 on_lag: LagCallback | None = None) -> None:
         self._settings = settings
         self._partition = partition
+        self._on_lag = on_lag
         start = settings.start_offsets.get(partition, OFFSET_BEGINNING)
         resuming = resume_offset is not None
         self._next_offset = resume_offset if resuming else start
@@ -99,7 +117,17 @@ class _KafkaPartition(StatefulSourcePartition[SourceRecord, int]):
             self._next_offset = offset + 1
         if end is not None and self._next_offset >= end:
             self._done = True
+        if self._on_lag is not None:
+            self._report_lag()
         return batch
+
+    def _report_lag(self) -> None:
+        # For the lag metric only (never to decide the end): the high watermark cached from the
+        # last fetch response, no broker round trip; -1001 while unknown.
+        _, high = self._consumer.get_watermark_offsets(TopicPartition(self._settings.topic, self._partition),
+                                                       cached=True)
+        if high >= 0 and self._next_offset >= 0:
+            self._on_lag(self._settings.topic, self._partition, max(0, high - self._next_offset))
 
     def snapshot(self) -> int:
         return self._next_offset
@@ -109,17 +137,24 @@ class _KafkaPartition(StatefulSourcePartition[SourceRecord, int]):
 
 
 class KafkaTickSource(FixedPartitionedSource[SourceRecord, int]):
-    """Reads raw tick messages; with ``until_eof`` each partition ends at its real end."""
+    """Reads raw tick messages; with ``until_eof`` each partition ends at its real end.
 
-    def __init__(self, settings: KafkaSourceSettings) -> None:
+    A partition ends at its end offset (exclusive) or, with ``until_eof``, when the fetch
+    itself reports the end of the partition, whichever comes first. Broker metadata
+    (high-watermarks from ``list_topics`` / ``get_watermark_offsets``) is never consulted:
+    Tansu's lags behind the real end.
+    """
+
+    def __init__(self, settings: KafkaSourceSettings, on_lag: LagCallback | None = None) -> None:
         self._settings = settings
+        self._on_lag = on_lag
 
     def list_parts(self) -> list[str]:
         return [str(partition) for partition in list_partitions(self._settings.bootstrap, self._settings.topic,
                                                                  self._settings.extra)]
 
     def build_part(self, step_id: str, for_part: str, resume_state: int | None) -> _KafkaPartition:
-        return _KafkaPartition(self._settings, int(for_part), resume_state)
+        return _KafkaPartition(self._settings, int(for_part), resume_state, self._on_lag)
 
 
 def parse_offsets(spec: str) -> dict[int, int]:

@@ -1,0 +1,175 @@
+"""``tickwise verify`` and ``tickwise run --recovery-dir --supervise`` on the real embedded stack.
+
+One supervised run with recovery (``-r/-s/-b`` underneath) writes twenty minutes of IBM plus
+hostile messages into a chDB directory. ``verify`` must find no gap there; on copies of that
+directory, duplicated rows are reported without failing and a deleted tick is a gap (exit 1).
+Every command runs as a user runs it, in its own process (chDB allows one process per directory).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import orjson
+import pandas as pd
+import pytest
+
+from dataflows.config import Settings
+from tests.integration.flowkit import BAD_MESSAGES, create_topics, produce_real_day, read_topic, topic_settings
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+START = int(pd.Timestamp("2013-10-08 13:30", tz="UTC").value)
+END = int(pd.Timestamp("2013-10-08 13:50", tz="UTC").value)
+
+
+def cli_env(settings: Settings, clickhouse_url: str) -> dict[str, str]:
+    aliases = {field.alias for field in Settings.model_fields.values() if field.alias}
+    clean = {name: value for name, value in os.environ.items() if name not in aliases}
+    return {**clean,
+            "KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "REDIS_URL": settings.redis_url.get_secret_value(),
+            "CLICKHOUSE_URL": clickhouse_url,
+            "KAFKA_TICKS_TOPIC": settings.ticks_topic,
+            "KAFKA_SIGNALS_TOPIC": settings.signals_topic,
+            "KAFKA_DLQ_TOPIC": settings.dlq_topic,
+            "KAFKA_MODEL_EVENTS_TOPIC": settings.model_events_topic,
+            "TICKWISE_REDIS_KEY_PREFIX": settings.redis_key_prefix,
+            "TICKWISE_METRICS_PORT": "0"}
+
+
+def tickwise(env: dict[str, str], state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dataflows.cli", *args, "--state-dir", str(state_dir)],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180)
+
+
+def last_json(result: subprocess.CompletedProcess[str]) -> dict:
+    return orjson.loads(result.stdout.strip().splitlines()[-1])
+
+
+def chdb_sql(chdb_dir: Path, *statements: str) -> list[list[object]]:
+    """Run SQL on a chDB directory in a separate process; the result rows of each statement."""
+    script = (
+        "import sys, orjson, clickhouse_connect\n"
+        "client = clickhouse_connect.get_client(dsn=sys.argv[1])\n"
+        "out = []\n"
+        "for sql in sys.argv[2:]:\n"
+        "    out.append([list(row) for row in client.query(sql).result_rows])\n"
+        "client.close()\n"
+        "print(orjson.dumps(out).decode())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, f"chdb://{chdb_dir}", *statements],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return orjson.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def supervised_run(stack, market_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    work = tmp_path_factory.mktemp("verify")
+    settings = topic_settings(stack, f"verify{uuid.uuid4().hex[:8]}", f"chdb://{work / 'chdb'}")
+    create_topics(settings, partitions=2)
+    produced = produce_real_day(settings, market_data, ["IBM"], START, END, BAD_MESSAGES)
+    env = cli_env(settings, f"chdb://{work / 'chdb'}")
+    recovery = work / "recovery"
+    result = tickwise(env, work / "state", "run", "--until-eof", "--recovery-dir", str(recovery),
+                      "--snapshot-interval", "1", "--supervise", "--max-restarts", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    ends: dict[int, int] = {}
+    for message in read_topic(settings.kafka_bootstrap, settings.ticks_topic):
+        ends[message.partition()] = max(ends.get(message.partition(), 0), message.offset() + 1)
+    return {"settings": settings, "env": env, "work": work, "produced": produced, "summary": last_json(result),
+            "recovery": recovery, "ends": ends}
+
+
+def copy_of_chdb(run: dict, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    copy = tmp_path / "chdb"
+    shutil.copytree(run["work"] / "chdb", copy, symlinks=True)  # chDB links metadata to store/ relatively
+    return copy, {**run["env"], "CLICKHOUSE_URL": f"chdb://{copy}"}
+
+
+def expect_spec(ends: dict[int, int]) -> str:
+    return ",".join(f"{partition}:{end}" for partition, end in sorted(ends.items()))
+
+
+def test_supervised_run_with_recovery_accounts_for_every_tick_and_keeps_a_private_recovery_dir(
+        supervised_run: dict) -> None:
+    summary, recovery = supervised_run["summary"], supervised_run["recovery"]
+
+    assert summary["ticks_in"] == supervised_run["produced"]
+    assert summary["ticks_rejected"] >= len(BAD_MESSAGES) - 1
+    assert stat.S_IMODE(recovery.stat().st_mode) == 0o700
+    assert list(recovery.glob("part-*.sqlite3"))
+
+
+def test_verify_after_a_clean_run_then_no_gap_and_exit_0(supervised_run: dict) -> None:
+    result = tickwise(supervised_run["env"], supervised_run["work"] / "state", "verify",
+                      "--expect-offsets", expect_spec(supervised_run["ends"]))
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = last_json(result)
+    assert report["ok"] is True
+    assert report["missing_offsets"] == 0
+    seen = {int(p): (part["first"], part["last"] + 1, part["offsets"]) for p, part in report["partitions"].items()
+            if part["offsets"]}
+    assert seen == {p: (0, end, end) for p, end in supervised_run["ends"].items()}
+    assert report["tables"]["ticks"]["rows"] + report["tables"]["rejects"]["rows"] >= supervised_run["produced"]
+    assert "duplicates" in result.stderr and "offsets of" in result.stderr
+
+
+def test_verify_when_rows_are_duplicated_then_reports_them_and_still_exits_0(
+        supervised_run: dict, tmp_path: Path) -> None:
+    chdb_dir, env = copy_of_chdb(supervised_run, tmp_path)
+    [[before]] = chdb_sql(chdb_dir, "SELECT count() FROM signals")[0]
+    chdb_sql(chdb_dir, "INSERT INTO signals SELECT * FROM signals LIMIT 5")
+
+    result = tickwise(env, supervised_run["work"] / "state", "verify")
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    signals = last_json(result)["tables"]["signals"]
+    assert (signals["rows"], signals["distinct_ids"], signals["duplicate_rows"]) == (before + 5, before, 5)
+    assert signals["final_rows"] == before
+
+
+def test_verify_when_the_rows_of_one_offset_are_deleted_from_ticks_then_reports_the_gap_and_exits_1(
+        supervised_run: dict, tmp_path: Path) -> None:
+    chdb_dir, env = copy_of_chdb(supervised_run, tmp_path)
+    [[[partition, offset]]] = chdb_sql(chdb_dir, "SELECT partition, offset FROM ticks ORDER BY partition, offset "
+                                                 "LIMIT 1 OFFSET 500")
+    chdb_sql(chdb_dir, f"ALTER TABLE ticks DELETE WHERE partition = {partition} AND offset = {offset} "
+                       "SETTINGS mutations_sync = 2")
+
+    result = tickwise(env, supervised_run["work"] / "state", "verify")
+
+    assert result.returncode == 1, result.stderr[-3000:]
+    report = last_json(result)
+    assert report["ok"] is False and report["missing_offsets"] == 1
+    assert report["partitions"][str(partition)]["missing_ranges"] == [[offset, offset + 1]]
+    assert f"[{offset}, {offset + 1})" in result.stderr
+
+
+def test_verify_when_a_partition_stops_short_of_its_expected_end_then_reports_the_tail(
+        supervised_run: dict) -> None:
+    partition, end = max(supervised_run["ends"].items(), key=lambda item: item[1])
+
+    result = tickwise(supervised_run["env"], supervised_run["work"] / "state", "verify",
+                      "--expect-offsets", f"{partition}:{end + 7}")
+
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert last_json(result)["partitions"][str(partition)]["missing_ranges"] == [[end, end + 7]]
+
+
+def test_run_again_on_the_same_recovery_dir_then_resumes_at_the_end_and_writes_nothing_new(
+        supervised_run: dict) -> None:
+    result = tickwise(supervised_run["env"], supervised_run["work"] / "state", "run", "--until-eof",
+                      "--recovery-dir", str(supervised_run["recovery"]), "--snapshot-interval", "1")
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert last_json(result)["ticks_in"] == 0
