@@ -1,25 +1,30 @@
-"""Score a batch of feature rows with the specialists, the regime rule and the meta model.
+"""Score a batch of feature rows with the specialists, the regime classifier and the meta model.
 
-One ``inplace_predict`` per model per batch, never per row (DESIGN.md section 6): call
-``predict`` from a batch step with all the rows at hand. Every row's output depends on that
-row alone, so any split of the rows into batches (any number of workers) gives the same
-numbers.
+One ``inplace_predict`` per model per batch, never per row (DESIGN.md section 6): five calls
+for any batch size. Call ``predict`` from a batch step with all the rows at hand. Every row's
+output depends on that row alone, so any split of the rows into batches (any number of
+workers) gives the same numbers.
 
 Outputs, per row:
 
-* ``p_up``: meta-model probability that the log return over ``horizon_ns`` is > 0.
+* ``p_up``: meta-model probability that the log return over ``horizon_ns`` is > 0. The meta
+  model is stacked on the specialists' out-of-fold predictions, their confidences and the
+  predicted regime (``META_INPUTS``) plus a few raw features (``models.train``).
 * ``direction``: +1 if ``p_up > 0.5 + dead_zone``, -1 if ``p_up < 0.5 - dead_zone``, else 0.
 * ``confidence``: ``|2 p_up - 1|``.
 * ``volatility``: predicted standard deviation of the log return over the volatility horizon,
   ``sigma_1s * sqrt(volatility_ns / 1 s)`` where ``sigma_1s`` is the volatility specialist's
   per-second realised volatility (``specialists["volatility"]``).
-* ``regime``: "calm" / "normal" / "turbulent": ``sigma_1s`` against the terciles of the
-  volatility specialist's predictions in training (regime v1; issue 4 replaces it with the
-  clustering regime model).
+* ``regime``: "calm" / "normal" / "turbulent": the most probable class of the regime
+  classifier, which learned the Gaussian-mixture regimes of ``models.regime``
+  (``specialists["regime_turbulent"]`` etc. hold its probabilities).
 * ``score``: risk-adjusted edge, ``(2 p_up - 1) * reference_volatility / max(volatility, eps)``
   with ``reference_volatility`` the median predicted horizon volatility in training: equal to
   the edge at typical volatility, shrunk when turbulent, grown when calm (an inverse-volatility
-  position size in units of the typical one).
+  position size in units of the typical one). The seed's ``MetaModel.predict`` weights the
+  specialists by regime and confidence and scales by a risk score; here the weighting is
+  learned by the meta model (it sees the regime and the confidences) and the risk scaling is
+  the inverse predicted volatility.
 """
 
 from __future__ import annotations
@@ -48,15 +53,11 @@ class EnsembleOutput:
     volatility: np.ndarray
     regime: np.ndarray  # str
     score: np.ndarray
-    specialists: dict[str, np.ndarray]  # trend, mean_reversion (probabilities), volatility (per second)
+    # trend, mean_reversion (probabilities), volatility (per second), regime_<label> (probabilities)
+    specialists: dict[str, np.ndarray]
 
     def __len__(self) -> int:
         return len(self.p_up)
-
-
-def regime_codes(volatility_1s: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
-    """0 calm, 1 normal, 2 turbulent: per-second volatility against the two tercile thresholds."""
-    return np.digitize(volatility_1s, np.asarray(thresholds, dtype=np.float64), right=True)
 
 
 def meta_inputs(
@@ -66,12 +67,19 @@ def meta_inputs(
     regime: np.ndarray,
     raw: np.ndarray,
 ) -> np.ndarray:
-    """The meta model's input matrix; training and scoring both build it here."""
+    """The meta model's input matrix (``META_INPUTS`` then the raw features); training and
+    scoring both build it here. ``regime`` holds codes 0..2 (calm, normal, turbulent)."""
     one_hot = (regime[:, None] == np.arange(len(REGIMES))[None, :]).astype(np.float64)
-    return np.column_stack([trend_p, mean_reversion_p, log_volatility_1s, one_hot, raw]).astype(np.float64)
+    return np.column_stack([
+        trend_p, mean_reversion_p, log_volatility_1s, np.abs(2.0 * trend_p - 1.0), np.abs(2.0 * mean_reversion_p - 1.0),
+        one_hot, raw,
+    ]).astype(np.float64)
 
 
-META_INPUTS = ("trend_p", "mean_reversion_p", "log_volatility_1s", *(f"regime_{r}" for r in REGIMES))
+META_INPUTS = (
+    "trend_p", "mean_reversion_p", "log_volatility_1s", "trend_confidence", "mean_reversion_confidence",
+    *(f"regime_{r}" for r in REGIMES),
+)
 
 
 class Ensemble:
@@ -83,7 +91,6 @@ class Ensemble:
         self.feature_names: tuple[str, ...] = tuple(manifest["feature_names"])
         self.horizon_ns: int = int(manifest["horizon_ns"])
         self.dead_zone = float(manifest["dead_zone"])
-        self._thresholds = tuple(float(x) for x in manifest["regime"]["thresholds"])
         self._horizon_scale = float(np.sqrt(manifest["horizons"]["volatility_ns"] / SECOND_NS))
         self._reference_volatility = float(manifest["score"]["reference_volatility"])
         self._boosters = dict(boosters)
@@ -136,13 +143,14 @@ class Ensemble:
             empty = np.empty(0)
             return EnsembleOutput(
                 empty, np.empty(0, np.int8), empty, empty, np.empty(0, dtype="<U9"), empty,
-                {name: empty for name in SPECIALISTS},
+                {name: empty for name in (*SPECIALISTS, *(f"regime_{r}" for r in REGIMES))},
             )
         trend_p = self._run("trend", x)
         mean_reversion_p = self._run("mean_reversion", x)
         log_volatility_1s = self._run("volatility", x)
         volatility_1s = np.exp(log_volatility_1s)
-        regime = regime_codes(volatility_1s, self._thresholds)
+        regime_p = self._run("regime", x).reshape(len(x), len(REGIMES))
+        regime = regime_p.argmax(axis=1)
         raw = self._select("meta", x)
         p_up = self._run_matrix("meta", meta_inputs(trend_p, mean_reversion_p, log_volatility_1s, regime, raw))
 
@@ -156,7 +164,10 @@ class Ensemble:
             volatility=volatility,
             regime=np.asarray(REGIMES)[regime],
             score=edge * self._reference_volatility / np.maximum(volatility, VOLATILITY_EPS),
-            specialists={"trend": trend_p, "mean_reversion": mean_reversion_p, "volatility": volatility_1s},
+            specialists={
+                "trend": trend_p, "mean_reversion": mean_reversion_p, "volatility": volatility_1s,
+                **{f"regime_{r}": regime_p[:, i] for i, r in enumerate(REGIMES)},
+            },
         )
 
     def _select(self, name: str, x: np.ndarray) -> np.ndarray:

@@ -1,10 +1,16 @@
 """The ``manifest.json`` that travels with an ensemble: what it expects, how it was made.
 
 The version is content-addressed: ``"tw-"`` + the first 12 hex digits of a sha256 over the
-model files (in name order), the feature names and the scoring settings that change outputs
-(per-model features, horizons, regime thresholds, dead zone, score reference), so the same
-data and configuration give the same version, two manifests that score differently never
-share one, and any edited model file is caught on load.
+model files (in name order, the regime mixture's JSON included), the feature names and the
+scoring settings that change outputs (per-model features, meta inputs, horizons, dead zone,
+score reference), so the same data and configuration give the same version, two manifests
+that score differently never share one, and any edited model file is caught on load.
+
+Format 2 (issue 4) adds the ``regime`` XGBoost classifier to ``models`` (five models: three
+specialists, regime, meta), ``regime.gmm_file`` (the Gaussian mixture that defines the
+regimes, JSON), ``validation`` (walk-forward folds, out-of-fold meta training, leakage suite)
+and ``report`` (the files of the validation report). ``regime.thresholds`` is kept for
+readers of format 1 and is informational only: the classifier decides the regime.
 """
 
 from __future__ import annotations
@@ -16,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST_FILE = "manifest.json"
-MANIFEST_FORMAT = "tickwise-ensemble/1"
+MANIFEST_FORMAT = "tickwise-ensemble/2"
 SPECIALISTS = ("trend", "mean_reversion", "volatility")
-MODEL_NAMES = (*SPECIALISTS, "meta")
+MODEL_NAMES = (*SPECIALISTS, "regime", "meta")
 REGIMES = ("calm", "normal", "turbulent")
 
 
@@ -31,7 +37,8 @@ def scoring_settings(manifest: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "models": {name: manifest["models"][name]["features"] for name in MODEL_NAMES},
         "horizons": manifest["horizons"],
-        "regime_thresholds": manifest["regime"]["thresholds"],
+        "meta_inputs": manifest["models"]["meta"]["inputs"],
+        "regime_labels": manifest["regime"]["labels"],
         "dead_zone": manifest["dead_zone"],
         "reference_volatility": manifest["score"]["reference_volatility"],
     }
@@ -46,6 +53,13 @@ def model_version(model_files: Mapping[str, Path], feature_names: Sequence[str],
     digest.update("\n".join(feature_names).encode() + b"\0")
     digest.update(json.dumps(scoring, sort_keys=True).encode())
     return "tw-" + digest.hexdigest()[:12]
+
+
+def hashed_files(model_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Path]:
+    """The files whose bytes enter the version: every model, and the regime mixture."""
+    files = {name: Path(model_dir) / manifest["models"][name]["file"] for name in MODEL_NAMES}
+    files["regime_gmm"] = Path(model_dir) / manifest["regime"]["gmm_file"]
+    return files
 
 
 def write_manifest(model_dir: Path, manifest: Mapping[str, Any]) -> Path:
@@ -91,15 +105,16 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
             raise ManifestError(f"model {name!r} in {path} uses features {unknown} that are not in feature_names")
     _require_names(models["meta"], path, "inputs")
     regime = _require(manifest, path, "regime", dict)
-    thresholds = regime.get("thresholds")
-    if not (isinstance(thresholds, list) and len(thresholds) == 2 and thresholds[0] <= thresholds[1]):
-        raise ManifestError(f"{path} needs regime.thresholds as two ascending numbers, found {thresholds!r}")
+    if regime.get("labels") != list(REGIMES):
+        raise ManifestError(f"{path} needs regime.labels {list(REGIMES)}, found {regime.get('labels')!r}")
+    gmm_file = regime.get("gmm_file")
+    if not isinstance(gmm_file, str) or not (model_dir / gmm_file).is_file():
+        raise ManifestError(f"regime mixture file {gmm_file!r} named in {path} does not exist")
     score = _require(manifest, path, "score", dict)
     if not isinstance(score.get("reference_volatility"), float) or score["reference_volatility"] <= 0:
         raise ManifestError(f"{path} needs a positive score.reference_volatility, found {score.get('reference_volatility')!r}")
 
-    files = {name: model_dir / models[name]["file"] for name in MODEL_NAMES}
-    actual = model_version(files, feature_names, scoring_settings(manifest))
+    actual = model_version(hashed_files(model_dir, manifest), feature_names, scoring_settings(manifest))
     if actual != manifest["version"]:
         raise ManifestError(
             f"model files in {model_dir} hash to {actual} but the manifest says {manifest['version']}: "

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from models.labels import SECOND_NS, Horizons
-from models.train import TrainConfig, train_ensemble
+from models.train import TrainConfig, TrainedEnsemble, fit_ensemble, save_ensemble
+from models.validation import WalkForwardConfig
 
 START_NS = 1_381_152_600 * SECOND_NS  # 2013-10-07 13:30 UTC
 TEST_HORIZONS = Horizons(
@@ -25,7 +26,8 @@ TEST_HORIZONS = Horizons(
     tolerance_ns=5 * SECOND_NS,
     max_gap_ns=30 * SECOND_NS,
 )
-TEST_CONFIG = TrainConfig(horizons=TEST_HORIZONS, nthread=1)  # 2 shared cores: no OpenMP spinning
+# 2 shared cores: no OpenMP spinning; 3 folds keep a session's training under ~10 s.
+TEST_CONFIG = TrainConfig(horizons=TEST_HORIZONS, nthread=1, walk_forward=WalkForwardConfig(n_folds=3))
 
 
 def _ar1(rng: np.random.Generator, n: int, timescale_s: float) -> np.ndarray:
@@ -76,7 +78,12 @@ def frame() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def trained(frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+def fitted(frame: pd.DataFrame) -> TrainedEnsemble:
+    return fit_ensemble(frame, TEST_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def trained(fitted: TrainedEnsemble, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out_dir = tmp_path_factory.mktemp("ensemble")
-    manifest = train_ensemble(frame, out_dir, TEST_CONFIG)
+    manifest = save_ensemble(fitted, out_dir, TEST_CONFIG)
     return out_dir, manifest

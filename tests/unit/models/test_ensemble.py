@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from models.ensemble import Ensemble, meta_inputs, regime_codes
+from models.ensemble import Ensemble, meta_inputs
 from models.manifest import MODEL_NAMES, ManifestError
 from models.registry import DEFAULT_MODEL_DIR, resolve_model_dir
 
@@ -60,7 +60,10 @@ def test_predict_returns_one_value_per_row_in_valid_ranges(ensemble, features):
     assert np.all(out.volatility > 0) and np.all(np.isfinite(out.score))
     assert np.all(np.sign(out.score) == np.sign(2 * out.p_up - 1))
     assert set(out.regime) <= {"calm", "normal", "turbulent"} and len(set(out.regime)) == 3
-    assert set(out.specialists) == {"trend", "mean_reversion", "volatility"}
+    assert set(out.specialists) == {"trend", "mean_reversion", "volatility", "regime_calm", "regime_normal",
+                                    "regime_turbulent"}
+    regime_p = np.column_stack([out.specialists[f"regime_{r}"] for r in ("calm", "normal", "turbulent")])
+    np.testing.assert_allclose(regime_p.sum(axis=1), 1.0, rtol=1e-6)
 
 
 def test_predict_calls_inplace_predict_once_per_model_per_batch(trained, ensemble, features):
@@ -73,8 +76,8 @@ def test_predict_calls_inplace_predict_once_per_model_per_batch(trained, ensembl
 def test_predict_in_one_batch_equals_row_by_row_and_any_batch_split(ensemble, features):
     whole = ensemble.predict(features)
     rows = [ensemble.predict(features[i : i + 1]) for i in range(0, 64)]
-    np.testing.assert_array_equal(whole.p_up[:64], np.concatenate([r.p_up for r in rows]))
-    np.testing.assert_array_equal(whole.regime[:64], np.concatenate([r.regime for r in rows]))
+    for field in ("p_up", "regime", "score", "volatility"):
+        np.testing.assert_array_equal(getattr(whole, field)[:64], np.concatenate([getattr(r, field) for r in rows]))
     chunks = [ensemble.predict(features[i : i + 100]) for i in range(0, len(features), 100)]
     for field in ("p_up", "direction", "volatility", "score"):
         np.testing.assert_array_equal(getattr(whole, field), np.concatenate([getattr(c, field) for c in chunks]))
@@ -92,14 +95,16 @@ def test_predict_equals_xgboost_booster_predict_on_dmatrix(trained, ensemble, fe
         return features[:, [position[f] for f in manifest["models"][name]["features"]]]
 
     trend, reversion, log_vol = (oracle(n, columns(n)) for n in ("trend", "mean_reversion", "volatility"))
-    regime = regime_codes(np.exp(log_vol), manifest["regime"]["thresholds"])
-    p_up = oracle("meta", meta_inputs(trend, reversion, log_vol, regime, columns("meta")))
+    regime_p = oracle("regime", columns("regime")).reshape(len(features), 3)
+    p_up = oracle("meta", meta_inputs(trend, reversion, log_vol, regime_p.argmax(axis=1), columns("meta")))
 
     out = ensemble.predict(features)
     np.testing.assert_array_equal(out.specialists["trend"], trend)
     np.testing.assert_array_equal(out.specialists["mean_reversion"], reversion)
     np.testing.assert_array_equal(out.specialists["volatility"], np.exp(log_vol))
     np.testing.assert_array_equal(out.p_up, p_up)
+    np.testing.assert_array_equal(out.regime, np.array(["calm", "normal", "turbulent"])[regime_p.argmax(axis=1)])
+    np.testing.assert_array_equal(out.specialists["regime_turbulent"], regime_p[:, 2])
 
 
 def test_predict_when_shape_is_wrong_then_raises_naming_the_expected_shape(ensemble):
@@ -169,7 +174,7 @@ def test_load_when_format_is_unknown_then_one_clear_sentence(model_copy):
     _edit_manifest(model_copy, lambda m: m.update(format="something-else"))
     with pytest.raises(ManifestError) as error:
         Ensemble.load(model_copy)
-    _assert_one_sentence(error, "expected 'tickwise-ensemble/1'")
+    _assert_one_sentence(error, "expected 'tickwise-ensemble/2'")
 
 
 def test_load_when_manifest_is_not_json_then_one_clear_sentence(model_copy):
@@ -204,6 +209,21 @@ def test_load_when_horizons_are_missing_then_one_clear_sentence(model_copy):
 
 def test_load_when_a_scoring_setting_was_edited_then_version_mismatch(model_copy):
     _edit_manifest(model_copy, lambda m: m.update(dead_zone=0.1))
+    with pytest.raises(ManifestError) as error:
+        Ensemble.load(model_copy)
+    _assert_one_sentence(error, "but the manifest says")
+
+
+def test_load_when_the_regime_mixture_file_is_missing_then_one_clear_sentence(model_copy):
+    (model_copy / "regime_gmm.json").unlink()
+    with pytest.raises(ManifestError) as error:
+        Ensemble.load(model_copy)
+    _assert_one_sentence(error, "'regime_gmm.json'")
+
+
+def test_load_when_the_regime_mixture_was_edited_then_version_mismatch(model_copy):
+    path = model_copy / "regime_gmm.json"
+    path.write_text(path.read_text().replace("calm", "quiet"))
     with pytest.raises(ManifestError) as error:
         Ensemble.load(model_copy)
     _assert_one_sentence(error, "but the manifest says")
