@@ -8,6 +8,7 @@ features the live flow computes for the same ticks.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -137,9 +138,11 @@ def rows_to_frame(rows: Sequence[FeatureRow]) -> pd.DataFrame:
 
 
 def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, start_ns: int | None,
-                       end_ns: int | None, symbols: Sequence[str] | None, console: object) -> object:
-    """``tickwise train``: backfill the offline store with the live operators, then train."""
-    from dataflows.components import build_components
+                       end_ns: int | None, symbols: Sequence[str] | None, console: object,
+                       register: bool = True) -> object:
+    """``tickwise train``: backfill the offline store with the live operators, train, then log the
+    run and register the ensemble in the MLflow registry (``register=False`` skips that)."""
+    from dataflows.components import build_components, registry_config
     from dataflows.config import load_settings
     from models.train import TrainConfig, train_ensemble
     from sinks.clickhouse import ClickHouseSettings, ClickHouseSink
@@ -153,7 +156,56 @@ def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, st
     # Source positions identify rows; they are not features.
     frame = rows_to_frame(result.rows).drop(columns=["offset"])
     console.print(f"{result.ticks:,} ticks -> {len(frame):,} feature rows; training")  # type: ignore[attr-defined]
-    return train_ensemble(frame, out_dir, TrainConfig())
+    manifest = train_ensemble(frame, out_dir, TrainConfig())
+    manifest = record_feature_set(out_dir, feature_set_of(result.rows))
+    write_feature_profile(out_dir, frame)
+    if register:
+        from models.mlflow_registry import log_training_run
+
+        config = registry_config(settings)
+        info = log_training_run(config, out_dir, data_sha256=frame_sha256(frame))
+        manifest["registry"] = {"name": info.name, "version": info.version, "run_id": info.run_id}
+        console.print(f"logged run {info.run_id} and registered {info.name} version {info.version}; "  # type: ignore[attr-defined]
+                      f"promote it with `tickwise models promote {info.version}`")
+    return manifest
+
+
+def write_feature_profile(model_dir: Path, frame: pd.DataFrame) -> Path:
+    """The training distribution of every feature (deciles) as ``feature_profile.json`` next to the
+    model: the live flow's PSI reference. A separate file, so the model version does not change."""
+    from operators.psi import profile_from_columns
+
+    features = [name for name in frame.columns if name not in ("symbol", "ts_ns", "offset", "price")]
+    return profile_from_columns({name: frame[name].to_numpy(dtype=np.float64) for name in features}).save(model_dir)
+
+
+def feature_set_of(rows: Sequence[FeatureRow]) -> str:
+    """The one feature-set hash of the rows a model trains on (a mix would be a bug upstream)."""
+    versions = {row.feature_set for row in rows}
+    if len(versions) != 1:
+        raise ValueError(f"the backfill produced rows of {len(versions)} feature sets ({sorted(versions)}); expected one")
+    return versions.pop()
+
+
+def record_feature_set(model_dir: Path, feature_set: str) -> dict:
+    """Write the feature-set hash into ``manifest.json`` so the flow can refuse a mismatched model.
+
+    The field is not part of the content-addressed version (``models.manifest``): it names the
+    feature definitions the columns came from, not anything that changes a prediction.
+    """
+    from models.manifest import read_manifest, write_manifest
+
+    manifest = read_manifest(model_dir)
+    manifest["feature_set"] = feature_set
+    write_manifest(model_dir, manifest)
+    return read_manifest(model_dir)
+
+
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """A hash of the training table's content (values and column names, row order included)."""
+    digest = hashlib.sha256(",".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 class _NoModel:

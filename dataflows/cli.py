@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dataflows.cli_models import models_app
 from dataflows.config import ConfigError, Settings, load_settings
 from dataflows.stack import StackError, read_stack, start_stack, stop_stack
 
@@ -28,6 +29,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="tickwise: real-time ML signals from market ticks, on Bytewax.")
 stack_app = typer.Typer(no_args_is_help=True, help="The embedded local stack (Tansu Kafka, Redis, chDB).")
 app.add_typer(stack_app, name="stack")
+app.add_typer(models_app, name="models")
 console = Console(stderr=True)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -131,6 +133,7 @@ def _ensure_topics(settings: Settings) -> None:
         ensure_topics(kafka, [settings.ticks_topic], settings.ticks_partitions)
         ensure_topics(kafka, [settings.signals_topic, settings.dlq_topic, settings.model_events_topic],
                       settings.ticks_partitions)
+        ensure_topics(kafka, [settings.control_topic] if settings.control_topic else [], 1)  # kill switch
     except (KafkaException, TimeoutError) as error:
         raise UserError(f"could not create the topics on {settings.kafka_bootstrap}: {error}") from None
 
@@ -187,8 +190,9 @@ def _print_summary(summary: object) -> None:
 
 
 def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path | None,
-         snapshot_interval: float | None) -> object:
-    from dataflows.runner import ClusterError, run_cluster
+         snapshot_interval: float | None, max_restarts: int | None = None) -> object:
+    """Run the cluster once, or with ``max_restarts`` under the supervisor (whole-cluster restarts)."""
+    from dataflows.runner import ClusterError, Restart, RestartPolicy, run_cluster, supervise
     from dataflows.summary import summarize
 
     _ensure_topics(settings)
@@ -199,9 +203,20 @@ def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path | 
         chdb.mkdir(parents=True, exist_ok=True)
     since_ms = int(time.time() * 1000) - 1000  # rows this run writes (1 s slack for clock granularity)
     with console.status(f"running the signal flow on {processes} process(es) x {workers} worker(s)"):
+        def start() -> object:
+            return run_cluster(_child_env(settings), processes, workers, recovery_dir, snapshot_interval,
+                               work_dir=settings.state_dir, log_dir=log_dir)
+
+        def report(restart: Restart) -> None:
+            console.print(f"[yellow]restart {restart.number}/{max_restarts}[/]: process {restart.process_index} "
+                          f"exited with code {restart.returncode} after {restart.ran_s:.1f} s; restarting the "
+                          f"whole cluster in {restart.delay_s:.1f} s from {recovery_dir}")
+
         try:
-            run = run_cluster(_child_env(settings), processes, workers, recovery_dir, snapshot_interval,
-                              work_dir=settings.state_dir, log_dir=log_dir)
+            if max_restarts is None:
+                run = start()
+            else:
+                run = supervise(start, RestartPolicy(max_restarts=max_restarts), on_restart=report).run
         except ClusterError as error:
             _fail(str(error))
     summary = summarize(settings.clickhouse_url.get_secret_value(), run.elapsed_s, processes, workers, since_ms)
@@ -216,12 +231,18 @@ def run(
     snapshot_interval: Annotated[int, typer.Option(help="Whole seconds between recovery snapshots.", min=1)] = 10,
     until_eof: Annotated[bool, typer.Option("--until-eof", help="Stop at the end of the ticks topic and print a summary.")] = False,
     model: Annotated[str | None, typer.Option(help="Model directory or 'default'.")] = None,
+    supervise: Annotated[bool, typer.Option("--supervise", help="Restart the whole cluster (with backoff) when a "
+                                            "process dies, resuming from --recovery-dir.")] = False,
+    max_restarts: Annotated[int, typer.Option(help="Restarts allowed with --supervise.", min=0)] = 10,
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Run the signal flow on the configured Kafka, ClickHouse and Redis."""
+    if supervise and recovery_dir is None:
+        _fail("--supervise needs --recovery-dir: a restart resumes from its last snapshot")
     settings = _settings(state_dir, until_eof=until_eof or None, model=model)
     try:
-        summary = _run(settings, processes, workers, recovery_dir, snapshot_interval)
+        summary = _run(settings, processes, workers, recovery_dir, snapshot_interval,
+                       max_restarts if supervise else None)
     except KeyboardInterrupt:
         console.print("interrupted: the cluster was stopped; resume from the recovery dir to continue")
         raise typer.Exit(130) from None
@@ -351,6 +372,18 @@ def train(
 
     typer.echo(orjson.dumps({"version": manifest["version"], "out": str(out),
                              "created_from": manifest["created_from"]}).decode())
+
+
+from dataflows import cli_ops  # noqa: E402 - after app: cli_ops imports nothing of this module at load time
+from dataflows import cli_backtest  # noqa: E402 - same: imports this module only when the command runs
+
+app.command("verify")(cli_ops.verify)
+app.command("replay")(cli_ops.replay)
+app.add_typer(cli_ops.recovery_app, name="recovery")
+app.command("backtest")(cli_backtest.backtest)
+from dataflows import report, retrain  # noqa: E402 - monitoring commands (issue 7); import this module lazily
+app.command("report")(report.report_command)
+app.command("retrain")(retrain.retrain_command)
 
 
 def main() -> None:

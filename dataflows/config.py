@@ -41,13 +41,30 @@ class Settings(BaseSettings):
     redis_url: SecretStr = Field(SecretStr("redis://127.0.0.1:6379/0"), alias="REDIS_URL")
     redis_key_prefix: str = Field("tickwise:features:", alias="TICKWISE_REDIS_KEY_PREFIX")
 
-    # Models
+    # Models: TICKWISE_MODEL is a model directory, "default", or models:/NAME@ALIAS (MLflow registry)
     model: str = Field("default", alias="TICKWISE_MODEL")
+    mlflow_tracking_uri: SecretStr | None = Field(None, alias="MLFLOW_TRACKING_URI")  # unset: embedded store
+    mlflow_dir: Path = Field(Path(".tickwise/mlflow"), alias="TICKWISE_MLFLOW_DIR")
+    model_name: str = Field("tickwise-ensemble", alias="TICKWISE_MODEL_NAME", min_length=1)
+    model_cache_dir: Path | None = Field(None, alias="TICKWISE_MODEL_CACHE_DIR")  # unset: <state dir>/model-cache
+    model_poll_s: float = Field(10.0, alias="TICKWISE_MODEL_POLL_S", ge=0)  # 0: never look for a new version
 
     # Metrics
     metrics_host: str = Field("127.0.0.1", alias="TICKWISE_METRICS_HOST")
     metrics_port: int = Field(9464, alias="TICKWISE_METRICS_PORT", ge=0, le=65535)
     process_index: int = Field(0, alias="TICKWISE_PROCESS_INDEX", ge=0, le=1024)
+
+    # Monitoring: drift detectors, PSI vs the training profile, live accuracy thresholds, paper P&L
+    drift_detector: Literal["adwin", "page_hinkley", "kswin"] = Field("adwin", alias="TICKWISE_DRIFT_DETECTOR")
+    drift_sample_every: int = Field(0, alias="TICKWISE_DRIFT_SAMPLE_EVERY", ge=0, le=1_000_000)  # 0: per detector
+    psi_window: int = Field(600, alias="TICKWISE_PSI_WINDOW", ge=20, le=1_000_000)
+    psi_threshold: float = Field(0.1, alias="TICKWISE_PSI_THRESHOLD", gt=0)
+    retrain_accuracy: float = Field(0.55, alias="TICKWISE_RETRAIN_ACCURACY", ge=0, le=1)
+    review_confidence: float = Field(0.7, alias="TICKWISE_REVIEW_CONFIDENCE", ge=0, le=1)
+    outcome_window: int = Field(500, alias="TICKWISE_OUTCOME_WINDOW", ge=1, le=1_000_000)
+    outcome_min_samples: int = Field(100, alias="TICKWISE_OUTCOME_MIN_SAMPLES", ge=1, le=1_000_000)
+    paper_fee_bps: float = Field(0.5, alias="TICKWISE_PAPER_FEE_BPS", ge=0, lt=10_000)
+    paper_mark_interval_s: float = Field(60.0, alias="TICKWISE_PAPER_MARK_INTERVAL_S", gt=0)
 
     # Event time
     ahead_tolerance_s: float = Field(3600.0, alias="TICKWISE_AHEAD_TOLERANCE_S", gt=0)
@@ -69,6 +86,22 @@ class Settings(BaseSettings):
     risk_max_position_notional: float = Field(1_000_000.0, alias="TICKWISE_RISK_MAX_POSITION_NOTIONAL", gt=0)
     risk_max_order_notional: float = Field(250_000.0, alias="TICKWISE_RISK_MAX_ORDER_NOTIONAL", gt=0)
     risk_trading_state: Literal["ACTIVE", "REDUCING", "HALTED"] = Field("ACTIVE", alias="TICKWISE_RISK_TRADING_STATE")
+    risk_symbols: str = Field("AIG,BAC,IBM,SPY", alias="TICKWISE_RISK_SYMBOLS", min_length=1)  # traded universe
+    risk_restricted_symbols: str = Field("", alias="TICKWISE_RISK_RESTRICTED_SYMBOLS")
+    risk_known_model_versions: str = Field("", alias="TICKWISE_RISK_KNOWN_MODEL_VERSIONS")  # empty: any
+    risk_unhealthy_model_versions: str = Field("", alias="TICKWISE_RISK_UNHEALTHY_MODEL_VERSIONS")
+    risk_max_prediction_age_s: float = Field(5.0, alias="TICKWISE_RISK_MAX_PREDICTION_AGE_S", gt=0)
+    risk_max_data_age_s: float = Field(120.0, alias="TICKWISE_RISK_MAX_DATA_AGE_S", gt=0)
+    risk_price_collar_bps: float = Field(100.0, alias="TICKWISE_RISK_PRICE_COLLAR_BPS", gt=0)
+    risk_max_order_quantity: float = Field(5_000.0, alias="TICKWISE_RISK_MAX_ORDER_QUANTITY", gt=0)
+    risk_max_gross_exposure: float = Field(2_500_000.0, alias="TICKWISE_RISK_MAX_GROSS_EXPOSURE", gt=0)
+    risk_max_net_exposure: float = Field(1_500_000.0, alias="TICKWISE_RISK_MAX_NET_EXPOSURE", gt=0)
+    risk_max_var: float = Field(10_000.0, alias="TICKWISE_RISK_MAX_VAR", gt=0)
+    risk_reduce_drawdown: float = Field(0.02, alias="TICKWISE_RISK_REDUCE_DRAWDOWN", gt=0, le=1)
+    risk_halt_drawdown: float = Field(0.04, alias="TICKWISE_RISK_HALT_DRAWDOWN", gt=0, le=1)
+    risk_max_orders_per_minute: int = Field(10, alias="TICKWISE_RISK_MAX_ORDERS_PER_MINUTE", ge=1)
+    risk_max_lateness_s: float = Field(30.0, alias="TICKWISE_RISK_MAX_LATENESS_S", ge=0)  # live runs only
+    control_topic: str = Field("control", alias="KAFKA_CONTROL_TOPIC")  # empty: no kill-switch input
 
     # Run
     until_eof: bool = Field(False, alias="TICKWISE_UNTIL_EOF")
@@ -89,6 +122,15 @@ class Settings(BaseSettings):
         url = value.get_secret_value()
         if not url.startswith(("chdb://", "http://", "https://")):
             raise ValueError("expected a chdb:///path, http:// or https:// URL")
+        return value
+
+    @field_validator("model")
+    @classmethod
+    def _model_spec(cls, value: str) -> str:
+        from models.mlflow_registry import parse_model_uri
+
+        if value.startswith("models:/"):
+            parse_model_uri(value)  # raises a ValueError naming the expected forms
         return value
 
     @field_validator("redis_url")
@@ -132,6 +174,9 @@ class Settings(BaseSettings):
             options["ssl.ca.location"] = self.kafka_ssl_ca_location
         return options
 
+    def model_cache_path(self) -> Path:
+        return self.model_cache_dir or self.state_dir / "model-cache"
+
     def chdb_path(self) -> Path | None:
         url = self.clickhouse_url.get_secret_value()
         if url.startswith("chdb://"):
@@ -154,5 +199,5 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError(f"invalid setting {alias}: {message}{shown}") from None
 
 
-_SECRET_FIELDS = frozenset({"kafka_sasl_password", "clickhouse_url", "redis_url"})
-_SECRET_ALIASES = frozenset({"KAFKA_SASL_PASSWORD", "CLICKHOUSE_URL", "REDIS_URL"})
+_SECRET_FIELDS = frozenset({"kafka_sasl_password", "clickhouse_url", "redis_url", "mlflow_tracking_uri"})
+_SECRET_ALIASES = frozenset({"KAFKA_SASL_PASSWORD", "CLICKHOUSE_URL", "REDIS_URL", "MLFLOW_TRACKING_URI"})

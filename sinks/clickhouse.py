@@ -18,7 +18,7 @@ Specialist outputs of a prediction are a ``Map(LowCardinality(String), Float64)`
 decodes String as UTF-8 and shows invalid bytes as hex).
 
 >>> group_by_table([DriftEvent("e1", "IBM", 5, "spread", "adwin", 0.5)])
-{'monitor_events': [DriftEvent(event_id='e1', symbol='IBM', ts_ns=5, feature='spread', detector='adwin', statistic=0.5, kind='feature_drift')]}
+{'monitor_events': [DriftEvent(event_id='e1', symbol='IBM', ts_ns=5, feature='spread', detector='adwin', statistic=0.5, kind='feature_drift', model_version='')]}
 >>> ClickHouseSettings("https://reader:hunter2@ch.internal:8443/market").redacted_url()
 'https://reader:***@ch.internal:8443/market'
 """
@@ -39,12 +39,13 @@ from bytewax.outputs import FixedPartitionedSink, StatefulSinkPartition
 from clickhouse_connect.driver.client import Client
 
 from operators.ids import stable_uint64
-from operators.messages import CrossAssetRow, Decision, DriftEvent, FeatureRow, Prediction, Reject, Trade, ValidTick
+from operators.messages import (CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome, PnlRow, Prediction, Reject,
+                                Trade, ValidTick)
 from sinks.metrics import MetricsRegistry, default_metrics
 
 logger = logging.getLogger(__name__)
 
-Record = ValidTick | FeatureRow | Prediction | Decision | Reject | DriftEvent
+Record = ValidTick | FeatureRow | Prediction | Decision | Reject | DriftEvent | CrossAssetRow | Outcome | PnlRow
 
 SINK_NAME = "clickhouse"
 
@@ -68,7 +69,13 @@ _DECISION_COLUMNS = """
     accepted Bool,
     reason LowCardinality(String),
     trading_state LowCardinality(String),
-    position_after Float64"""
+    position_after Float64,
+    level LowCardinality(String) COMMENT 'risk level of the denying check (model, instrument, portfolio, execution)',
+    detail String COMMENT 'one sentence: why the check denied',
+    risk_score Float64 COMMENT 'portfolio VaR / max VaR (capped at 1) that scaled the size',
+    var Float64 COMMENT 'portfolio VaR after the decision',
+    gross_exposure Float64,
+    net_exposure Float64"""
 
 TABLE_DDL: dict[str, str] = {
     "ticks": f"""
@@ -171,12 +178,69 @@ CREATE TABLE IF NOT EXISTS monitor_events (
     feature LowCardinality(String),
     detector LowCardinality(String),
     statistic Float64,
+    model_version LowCardinality(String) COMMENT 'set for events about a model (model_decay, retrain, model_review)',
     {_TS},
     {_INSERTED}
 ) ENGINE = ReplacingMergeTree ORDER BY (symbol, ts_ns, event_id)""",
+    "outcomes": f"""
+CREATE TABLE IF NOT EXISTS outcomes (
+    prediction_id String,
+    symbol LowCardinality(String),
+    model_version LowCardinality(String),
+    ts_ns Int64 COMMENT 'event time of the prediction',
+    resolved_ts_ns Int64 COMMENT 'event time of the first feature row at or after ts_ns + horizon_ns',
+    horizon_ns Int64,
+    price Float64,
+    resolved_price Float64,
+    p_up Float64,
+    confidence Float64,
+    direction Int8,
+    realized_up Bool,
+    correct Bool,
+    log_loss Float64,
+    brier Float64,
+    window UInt32 COMMENT 'outcomes in the rolling statistics',
+    rolling_accuracy Float64,
+    rolling_log_loss Float64,
+    rolling_brier Float64,
+    rolling_confidence Float64,
+    {_TS},
+    {_INSERTED}
+) ENGINE = ReplacingMergeTree ORDER BY (symbol, ts_ns, prediction_id)""",
+    "pnl": f"""
+CREATE TABLE IF NOT EXISTS pnl (
+    id String COMMENT 'PnlRow.row_id: stable_id(symbol, model_version, ts_ns, reason, trades)',
+    symbol LowCardinality(String),
+    model_version LowCardinality(String),
+    ts_ns Int64,
+    position Float64,
+    average_price Float64,
+    mid Float64,
+    realized_pnl Float64,
+    unrealized_pnl Float64,
+    fees Float64,
+    total_pnl Float64,
+    trades UInt32,
+    closing_trades UInt32,
+    wins UInt32,
+    win_rate Float64,
+    sharpe Float64,
+    drawdown Float64,
+    max_drawdown Float64,
+    reason LowCardinality(String) COMMENT 'fill or mark',
+    {_TS},
+    {_INSERTED}
+) ENGINE = ReplacingMergeTree ORDER BY (symbol, model_version, ts_ns, id)""",
 }
 
 TABLES: tuple[str, ...] = tuple(TABLE_DDL)
+
+#: Columns added after a table's first release: tables created by an older tickwise get them
+#: on start-up (ADD COLUMN IF NOT EXISTS), so an existing history keeps working.
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("features", "feature_set LowCardinality(String) DEFAULT ''"),
+    ("features", "quality Array(UInt8)"),
+)
 
 
 # -- column builders: records of one type -> (column names, columns) ---------------------------
@@ -243,7 +307,8 @@ def prediction_columns(rows: Sequence[Prediction]) -> Columns:
 
 _DECISION_FIELDS = ("signal_id", "symbol", "ts_ns", "partition", "offset", "model_version", "direction",
                     "size", "notional", "price", "confidence", "regime", "accepted", "reason",
-                    "trading_state", "position_after")
+                    "trading_state", "position_after", "level", "detail", "risk_score", "var",
+                    "gross_exposure", "net_exposure")
 
 
 def decision_columns(rows: Sequence[Decision]) -> Columns:
@@ -259,8 +324,20 @@ def reject_columns(rows: Sequence[Reject]) -> Columns:
 
 
 def monitor_event_columns(rows: Sequence[DriftEvent]) -> Columns:
-    names = ("event_id", "kind", "symbol", "ts_ns", "feature", "detector", "statistic")
+    names = ("event_id", "kind", "symbol", "ts_ns", "feature", "detector", "statistic", "model_version")
     return names, [[getattr(r, name) for r in rows] for name in names]
+
+
+_OUTCOME_FIELDS = tuple(Outcome.__struct_fields__)
+_PNL_FIELDS = tuple(PnlRow.__struct_fields__)
+
+
+def outcome_columns(rows: Sequence[Outcome]) -> Columns:
+    return _OUTCOME_FIELDS, [[getattr(r, name) for r in rows] for name in _OUTCOME_FIELDS]
+
+
+def pnl_columns(rows: Sequence[PnlRow]) -> Columns:
+    return ("id", *_PNL_FIELDS[1:]), [[getattr(r, name) for r in rows] for name in _PNL_FIELDS]
 
 
 def cross_asset_columns(rows: Sequence[CrossAssetRow]) -> Columns:
@@ -290,13 +367,15 @@ def group_by_table(records: Iterable[Record]) -> dict[str, list[Any]]:
 
 _TABLE_OF: dict[type, str] = {
     ValidTick: "ticks", FeatureRow: "features", Prediction: "predictions", Decision: "risk_decisions",
-    Reject: "rejects", DriftEvent: "monitor_events", CrossAssetRow: "cross_asset",
+    Reject: "rejects", DriftEvent: "monitor_events", CrossAssetRow: "cross_asset", Outcome: "outcomes",
+    PnlRow: "pnl",
 }
 
 COLUMN_BUILDERS: dict[str, Callable[[Sequence[Any]], Columns]] = {
     "ticks": tick_columns, "features": feature_columns, "predictions": prediction_columns,
     "signals": decision_columns, "risk_decisions": decision_columns, "rejects": reject_columns,
-    "monitor_events": monitor_event_columns, "cross_asset": cross_asset_columns,
+    "monitor_events": monitor_event_columns, "cross_asset": cross_asset_columns, "outcomes": outcome_columns,
+    "pnl": pnl_columns,
 }
 
 
@@ -397,9 +476,11 @@ class ClickHouseWriter:
         return self._client
 
     def ensure_schema(self) -> None:
-        """Create every table that is missing (existing tables are left as they are)."""
+        """Create every table that is missing and add columns that newer versions introduced."""
         for ddl in TABLE_DDL.values():
             self.client.command(ddl)
+        for table, column in ADDED_COLUMNS:
+            self.client.command(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
 
     def write(self, records: Iterable[Record]) -> dict[str, int]:
         """Insert the records, one column-oriented INSERT per table; rows written per table."""
@@ -501,6 +582,7 @@ class ClickHouseSink(FixedPartitionedSink[Record, None]):
         return int.from_bytes(hashlib.blake2b(item_key.encode(), digest_size=4).digest(), "big")
 
     def build_part(self, step_id: str, for_part: str, resume_state: None) -> _ClickHousePartition:
+        (self.metrics or default_metrics()).declare_sink(SINK_NAME)
         writer = ClickHouseWriter(self.settings, self.metrics)
         writer.connect()
         try:

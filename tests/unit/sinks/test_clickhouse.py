@@ -10,6 +10,7 @@ import pytest
 
 from operators.messages import Decision, DriftEvent, FeatureRow, Prediction, Quote, Reject, Trade, ValidTick
 from sinks.clickhouse import (
+    ADDED_COLUMNS,
     TABLE_DDL,
     TABLES,
     ClickHouseSettings,
@@ -121,9 +122,10 @@ def test_every_table_is_replacing_merge_tree_ordered_by_a_deterministic_id(table
 def test_ensure_schema_creates_every_table_if_missing() -> None:
     client = FakeClient()
     a_writer(client).ensure_schema()
-    assert client.commands == list(TABLE_DDL.values())
+    alters = [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}" for table, column in ADDED_COLUMNS]
+    assert client.commands == list(TABLE_DDL.values()) + alters
     assert set(TABLES) == {"ticks", "features", "predictions", "signals", "risk_decisions", "rejects",
-                           "monitor_events", "cross_asset"}
+                           "monitor_events", "cross_asset", "outcomes", "pnl"}
 
 
 def test_group_by_table_sends_accepted_decisions_to_signals_and_all_to_risk_decisions() -> None:
