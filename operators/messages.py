@@ -20,17 +20,22 @@ TradingState = Literal["ACTIVE", "REDUCING", "HALTED"]
 
 
 class Trade(msgspec.Struct, tag_field="type", tag="trade", frozen=True, forbid_unknown_fields=True):
-    """One print on the tape."""
+    """One print on the tape.
+
+    ``seq`` is the feed's sequence number when it sends one (optional, so feeds without it
+    decode unchanged); ``operators.dedupe`` drops a repeated (symbol, seq).
+    """
 
     symbol: str
     ts_ns: int
     price: float
     size: float
     side: Side = "unknown"
+    seq: int | None = None
 
 
 class Quote(msgspec.Struct, tag_field="type", tag="quote", frozen=True, forbid_unknown_fields=True):
-    """Best bid and offer."""
+    """Best bid and offer (``seq``: optional feed sequence number, as on ``Trade``)."""
 
     symbol: str
     ts_ns: int
@@ -38,6 +43,7 @@ class Quote(msgspec.Struct, tag_field="type", tag="quote", frozen=True, forbid_u
     ask: float
     bid_size: float
     ask_size: float
+    seq: int | None = None
 
 
 Tick = Trade | Quote
@@ -115,7 +121,10 @@ class FeatureRow(msgspec.Struct, frozen=True):
 
 
 class DriftEvent(msgspec.Struct, frozen=True):
-    """A drift detector fired on one feature (or on a model's error) of one symbol."""
+    """A monitor event of one symbol: a drift detector fired on a feature (``feature_drift``,
+    ``feature_investigation`` from PSI) or on a model's error (``model_decay``), or a seed
+    threshold began to be breached (``retrain``, ``model_review``). ``model_version`` is set
+    for events about a model's outputs."""
 
     event_id: str
     symbol: str
@@ -124,6 +133,7 @@ class DriftEvent(msgspec.Struct, frozen=True):
     detector: str
     statistic: float
     kind: str = "feature_drift"
+    model_version: str = ""
 
 
 class Prediction(msgspec.Struct, frozen=True):
@@ -155,6 +165,10 @@ class Decision(msgspec.Struct, frozen=True):
     """The risk step's verdict on one prediction: a signal if ``accepted``.
 
     Every prediction gets exactly one decision, accepted or denied, with a reason code.
+    ``level`` is the risk level of the denying check (``model``, ``instrument``,
+    ``portfolio``, ``execution``; empty when accepted) and ``detail`` one sentence on why.
+    ``risk_score`` (portfolio VaR / max VaR, capped at 1, which scaled the size), ``var``
+    (portfolio VaR after the decision) and the gross/net exposure after it are recorded too.
     """
 
     signal_id: str
@@ -173,6 +187,12 @@ class Decision(msgspec.Struct, frozen=True):
     reason: str
     trading_state: str
     position_after: float
+    level: str = ""
+    detail: str = ""
+    risk_score: float = 0.0
+    var: float = 0.0
+    gross_exposure: float = 0.0
+    net_exposure: float = 0.0
 
 
 class BarReturn(msgspec.Struct, frozen=True):
@@ -201,3 +221,151 @@ class CrossAssetRow(msgspec.Struct, frozen=True):
     correlation: float
     beta: float
     observations: int
+
+
+class Fill(msgspec.Struct, frozen=True):
+    """A paper execution of one accepted signal (``operators.paper``).
+
+    ``direction`` is +1 (bought) or -1 (sold), ``quantity`` > 0 shares, ``price`` the fill
+    price including the half-spread (ask for a buy, bid for a sell, or trade price +/- the
+    configured half-spread for symbols without quotes); ``fee`` is paid on top.
+    ``reference`` says what the price came from (``ask``, ``bid``, ``trade``).
+    ``realized_pnl`` is the price P&L this fill closed (before fees); ``signal_ts_ns`` the
+    event time of the signal, ``ts_ns`` the event time of the tick that filled it.
+    """
+
+    fill_id: str
+    signal_id: str
+    symbol: str
+    ts_ns: int
+    signal_ts_ns: int
+    direction: int
+    quantity: float
+    price: float
+    mid: float
+    fee: float
+    reference: str
+    model_version: str = ""
+    regime: str = ""
+    realized_pnl: float = 0.0
+    position_after: float = 0.0
+    average_price_after: float = 0.0
+
+
+class PnlSnapshot(msgspec.Struct, frozen=True):
+    """One symbol's paper book marked to mid at event time ``ts_ns``.
+
+    ``realized_pnl`` and ``unrealized_pnl`` are price P&L before fees; ``fees`` the fees
+    paid so far; ``total_pnl = realized_pnl + unrealized_pnl - fees``. ``trades`` counts
+    fills, ``closing_trades`` the fills that reduced a position and ``wins`` those whose
+    realized P&L net of their own fee was > 0.
+    """
+
+    symbol: str
+    ts_ns: int
+    position: float
+    average_price: float
+    mid: float
+    realized_pnl: float
+    unrealized_pnl: float
+    fees: float
+    total_pnl: float
+    trades: int = 0
+    closing_trades: int = 0
+    wins: int = 0
+    gross_exposure: float = 0.0
+    traded_notional: float = 0.0
+
+
+class MarketContext(msgspec.Struct, frozen=True):
+    """What the risk engine needs to know of one symbol's market at a feature row.
+
+    Built from the ``FeatureRow`` that the prediction of the same (symbol, ts_ns, offset)
+    was scored from: ``price`` (last trade, else mid), ``mid`` and ``spread`` of the latest
+    quote (NaN without quotes) and the event-time ages of the latest quote and trade.
+    """
+
+    symbol: str
+    ts_ns: int
+    partition: int
+    offset: int
+    price: float
+    mid: float = float("nan")
+    spread: float = float("nan")
+    quote_age_s: float = float("nan")
+    trade_age_s: float = float("nan")
+
+
+class ControlCommand(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A message on the Kafka ``control`` topic: the desk's kill switch.
+
+    ``command`` is ``halt`` (HALTED: deny everything), ``reduce`` (REDUCING: only orders
+    that shrink a position) or ``resume`` (back to ACTIVE, also clearing a drawdown trip).
+    """
+
+    command: Literal["halt", "reduce", "resume"]
+    ts_ns: int = 0
+    reason: str = ""
+    issued_by: str = ""
+
+
+class Outcome(msgspec.Struct, frozen=True):
+    """A prediction joined with what the market did over its horizon (``operators.outcomes``).
+
+    ``realized_up`` is True when the first feature row of the symbol at or after
+    ``ts_ns + horizon_ns`` (``resolved_ts_ns``) has a price above the prediction's; ``correct``
+    compares it with ``p_up > 0.5``; ``log_loss`` and ``brier`` score ``p_up`` against it.
+    The ``rolling_*`` fields are the model's live statistics for this symbol over the last
+    ``window`` resolved predictions, this one included.
+    """
+
+    prediction_id: str
+    symbol: str
+    model_version: str
+    ts_ns: int
+    resolved_ts_ns: int
+    horizon_ns: int
+    price: float
+    resolved_price: float
+    p_up: float
+    confidence: float
+    direction: int
+    realized_up: bool
+    correct: bool
+    log_loss: float
+    brier: float
+    window: int
+    rolling_accuracy: float
+    rolling_log_loss: float
+    rolling_brier: float
+    rolling_confidence: float
+
+
+class PnlRow(msgspec.Struct, frozen=True):
+    """The paper book of one symbol and model marked at ``ts_ns`` (``operators.paper_trading``).
+
+    The book fields are those of ``PnlSnapshot``; ``win_rate`` is wins over closing trades,
+    ``sharpe`` the rolling Sharpe ratio of the per-interval changes of ``total_pnl`` (annualised),
+    ``drawdown`` the distance of ``total_pnl`` below its running peak (>= 0, currency) and
+    ``max_drawdown`` the largest such distance so far. ``reason`` is ``fill`` or ``mark``.
+    """
+
+    row_id: str
+    symbol: str
+    model_version: str
+    ts_ns: int
+    position: float
+    average_price: float
+    mid: float
+    realized_pnl: float
+    unrealized_pnl: float
+    fees: float
+    total_pnl: float
+    trades: int
+    closing_trades: int
+    wins: int
+    win_rate: float
+    sharpe: float
+    drawdown: float
+    max_drawdown: float
+    reason: str = "mark"

@@ -1,0 +1,117 @@
+"""The backtest report: PNG plots and one ``report.html`` that references them.
+
+Plots: equity curve, drawdown, exposure (gross and net), P&L attribution (symbol, model,
+regime) and calibration (predicted p_up against the observed frequency of an up move).
+PNGs are written without a software/date tag so two runs give identical files.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+PLOTS = ("equity.png", "drawdown.png", "exposure.png", "attribution.png", "calibration.png")
+_PNG_METADATA = {"Software": None}
+
+
+def _minutes(curves: pd.DataFrame) -> np.ndarray:
+    buckets = curves["bucket"].to_numpy()
+    return (buckets - buckets[0]) if len(buckets) else buckets
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=80, metadata=_PNG_METADATA)
+    plt.close(fig)
+
+
+def render_report(out_dir: Path, summary: dict[str, Any], curves: pd.DataFrame, config: Any) -> Path:
+    x = _minutes(curves)
+    equity = curves["equity"].to_numpy()
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ax.plot(x, equity, color="tab:blue")
+    ax.set(title="Equity (paper, marked to mid)", xlabel="minutes from start", ylabel="USD")
+    _save(fig, out_dir / "equity.png")
+
+    peaks = np.maximum.accumulate(equity) if len(equity) else equity
+    fig, ax = plt.subplots(figsize=(8, 2.5))
+    ax.fill_between(x, -(peaks - equity) / np.where(peaks > 0, peaks, 1.0) * 100.0, 0.0, color="tab:red", alpha=0.5)
+    ax.set(title="Drawdown", xlabel="minutes from start", ylabel="%")
+    _save(fig, out_dir / "drawdown.png")
+
+    fig, ax = plt.subplots(figsize=(8, 2.5))
+    ax.plot(x, curves["gross"].to_numpy(), label="gross")
+    ax.plot(x, curves["net"].to_numpy(), label="net")
+    ax.set(title="Exposure", xlabel="minutes from start", ylabel="USD")
+    ax.legend(loc="upper left")
+    _save(fig, out_dir / "exposure.png")
+
+    attribution = summary["attribution"]
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3))
+    for ax, name in zip(axes, ("symbol", "model", "regime")):
+        items = sorted(attribution.get(name, {}).items())
+        labels = [label[:12] for label, _ in items]
+        values = [value for _, value in items]
+        ax.bar(range(len(values)), values, color=["tab:green" if v >= 0 else "tab:red" for v in values])
+        ax.set_xticks(range(len(values)), labels, rotation=30, ha="right", fontsize=7)
+        ax.set_title(f"P&L by {name}")
+    _save(fig, out_dir / "attribution.png")
+
+    table = summary["calibration"]
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
+    if table:
+        ax.plot([row["predicted"] for row in table], [row["observed"] for row in table], marker="o")
+    ax.set(title="Calibration", xlabel="predicted p_up", ylabel="observed up frequency", xlim=(0, 1), ylim=(0, 1))
+    _save(fig, out_dir / "calibration.png")
+
+    path = out_dir / "report.html"
+    path.write_text(_html(summary), encoding="utf-8")
+    return path
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return html.escape(str(value))
+
+
+def _table(rows: dict[str, Any]) -> str:
+    return "<table>" + "".join(f"<tr><th>{html.escape(str(k))}</th><td>{_fmt(v)}</td></tr>"
+                               for k, v in rows.items()) + "</table>"
+
+
+def _html(summary: dict[str, Any]) -> str:
+    headline = {key: summary.get(key) for key in (
+        "model_version", "ticks", "predictions", "signals", "fills", "total_pnl", "total_return",
+        "annualized_return", "sharpe", "sortino", "max_drawdown", "hit_rate", "closing_trades", "turnover",
+        "turnover_per_day", "exposure_mean_gross", "exposure_max_gross", "time_in_market")}
+    sections = [
+        "<h2>Summary</h2>", _table(headline),
+        "<h2>Costs</h2>", _table(summary["costs"]),
+        "<h2>Risk decisions by reason</h2>", _table(summary["decisions_by_reason"]),
+    ]
+    for name in ("symbol", "model", "regime"):
+        sections += [f"<h3>P&amp;L by {name}</h3>", _table(summary["attribution"].get(name, {}))]
+    images = "".join(f'<figure><img src="{name}" alt="{name[:-4]}"><figcaption>{name[:-4]}</figcaption></figure>'
+                     for name in PLOTS)
+    notes = ("<p>Signals come from the live flow (<code>dataflows.signals:build_flow</code>) over the same ticks; "
+             "accepted signals fill at the next quote after the signal (ask for buys, bid for sells; symbols "
+             "without quotes at the next trade +/- the configured half-spread) plus the fee. Equity is sampled "
+             "every minute of event time; Sharpe and Sortino are annualized with 252 x 390 one-minute periods; "
+             "model and regime attribution assigns each minute's P&amp;L change of a symbol to its latest fill.</p>")
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>tickwise backtest</title>"
+            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+            "th,td{border:1px solid #ccc;padding:2px 8px;text-align:left}</style></head><body>"
+            "<h1>tickwise backtest</h1>" + notes + "".join(sections) + "<h2>Plots</h2>" + images
+            + "</body></html>\n")
