@@ -1,11 +1,16 @@
-"""Feature drift monitor: one River ADWIN per feature of one symbol.
+"""Feature drift monitor: one River detector per feature of one symbol (ADWIN by default).
 
 ``FeatureDriftMonitor`` is the per-symbol step state of the drift stage. Every
-``FeatureRow`` updates one ``river.drift.ADWIN`` per watched feature (created on the
-feature's first finite value). When ADWIN detects a change in the mean of a feature, the
-monitor emits a ``DriftEvent`` whose ``statistic`` is ADWIN's estimation (the mean of
-the window it kept) right after the drift. Values that are not finite (NaN while an
-indicator warms up, or an infinity) are skipped and never reach ADWIN.
+``FeatureRow`` updates one detector per watched feature (created on the feature's first
+finite value). When the detector fires, the monitor emits a ``DriftEvent`` whose
+``statistic`` is ADWIN's estimation (the mean of the window it kept) right after the
+drift, PageHinkley's running mean, or KSWIN's p-value. Values that are not finite (NaN
+while an indicator warms up, or an infinity) are skipped and never reach a detector.
+
+``DriftConfig.detector`` picks ``adwin`` (0.2 us per update), ``page_hinkley`` or
+``kswin``. KSWIN runs a Kolmogorov-Smirnov test on every update (about 330 us), so it is
+never fed every row: ``sample_every`` (default 1, and 30 for KSWIN) feeds the detector one
+row in N. Sampling counts rows, not time, so it is deterministic on replay. KSWIN is seeded.
 
 Events are suppressed while a feature has had no more than ``grace_samples`` updates:
 ADWIN still learns from those values, it just cannot raise alarms on a cold start.
@@ -29,15 +34,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from river.drift import ADWIN
+from river.drift import ADWIN, KSWIN, PageHinkley
 
 from operators.ids import stable_id
 from operators.messages import DriftEvent, FeatureRow
 
-__all__ = ["DETECTOR", "DriftConfig", "FeatureDriftMonitor"]
+__all__ = ["DETECTOR", "DETECTORS", "DriftConfig", "FeatureDriftMonitor", "make_detector"]
 
 DETECTOR = "adwin"
+DETECTORS = ("adwin", "page_hinkley", "kswin")
 KIND = "feature_drift"
+KSWIN_SAMPLE_EVERY = 30
+
+Detector = ADWIN | PageHinkley | KSWIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +55,10 @@ class DriftConfig:
 
     ``delta`` and ``clock`` are ADWIN's confidence and check interval; ``grace_samples``
     is the number of updates a feature needs before its events may fire; ``features``
-    names the watched features (``None`` watches every feature of the row).
+    names the watched features (``None`` watches every feature of the row). ``detector``
+    is one of ``DETECTORS``; ``sample_every`` feeds it one row in N (0: 1 for ADWIN and
+    PageHinkley, 30 for KSWIN); ``ph_threshold`` is PageHinkley's lambda, ``kswin_alpha``
+    and ``kswin_window`` KSWIN's significance and window, ``seed`` KSWIN's seed.
 
     >>> DriftConfig(delta=1.5)
     Traceback (most recent call last):
@@ -58,8 +70,24 @@ class DriftConfig:
     clock: int = 32
     grace_samples: int = 200
     features: tuple[str, ...] | None = None
+    detector: str = DETECTOR
+    sample_every: int = 0
+    ph_threshold: float = 50.0
+    kswin_alpha: float = 0.005
+    kswin_window: int = 100
+    seed: int = 42
 
     def __post_init__(self) -> None:
+        if self.detector not in DETECTORS:
+            raise ValueError(f"DriftConfig.detector must be one of {', '.join(DETECTORS)}, got {self.detector!r}")
+        if type(self.sample_every) is not int or self.sample_every < 0:
+            raise ValueError(f"DriftConfig.sample_every must be an int >= 0, got {self.sample_every!r}")
+        if not 0.0 < self.kswin_alpha < 1.0:
+            raise ValueError(f"DriftConfig.kswin_alpha must be in (0, 1), got {self.kswin_alpha!r}")
+        if type(self.kswin_window) is not int or self.kswin_window < 40:
+            raise ValueError(f"DriftConfig.kswin_window must be an int >= 40, got {self.kswin_window!r}")
+        if not self.ph_threshold > 0:
+            raise ValueError(f"DriftConfig.ph_threshold must be > 0, got {self.ph_threshold!r}")
         if isinstance(self.delta, bool) or not isinstance(self.delta, (int, float)) or not 0.0 < self.delta < 1.0:
             raise ValueError(f"DriftConfig.delta must be a number in (0, 1), got {self.delta!r}")
         if type(self.clock) is not int or self.clock <= 0:
@@ -71,11 +99,36 @@ class DriftConfig:
         ):
             raise ValueError(f"DriftConfig.features must be None or a tuple of feature names, got {self.features!r}")
 
+    @property
+    def stride(self) -> int:
+        """Rows per detector update: ``sample_every``, or the detector's default when 0."""
+        if self.sample_every:
+            return self.sample_every
+        return KSWIN_SAMPLE_EVERY if self.detector == "kswin" else 1
+
+
+def make_detector(config: DriftConfig) -> Detector:
+    """A fresh detector of the configured kind (KSWIN seeded, so replays are identical)."""
+    if config.detector == "page_hinkley":
+        return PageHinkley(threshold=config.ph_threshold)
+    if config.detector == "kswin":
+        return KSWIN(alpha=config.kswin_alpha, window_size=config.kswin_window,
+                     stat_size=max(10, config.kswin_window // 3), seed=config.seed)
+    return ADWIN(delta=config.delta, clock=config.clock)
+
+
+def _statistic(detector: Detector) -> float:
+    if isinstance(detector, ADWIN):
+        return float(detector.estimation)
+    if isinstance(detector, KSWIN):
+        return float(detector.p_value)
+    return float(detector._x_mean)  # PageHinkley keeps its running mean only privately
+
 
 class FeatureDriftMonitor:
     """ADWIN drift detection over the features of one symbol."""
 
-    __slots__ = ("_config", "_watched", "_detectors", "_updates")
+    __slots__ = ("_config", "_watched", "_detectors", "_updates", "_rows")
 
     def __init__(self, config: DriftConfig) -> None:
         if not isinstance(config, DriftConfig):
@@ -85,8 +138,9 @@ class FeatureDriftMonitor:
         self._reset()
 
     def _reset(self) -> None:
-        self._detectors: dict[str, ADWIN] = {}
+        self._detectors: dict[str, Detector] = {}
         self._updates: dict[str, int] = {}
+        self._rows = 0
 
     def reset(self) -> None:
         """Forget every detector (for example after a model or feature-set change)."""
@@ -99,35 +153,41 @@ class FeatureDriftMonitor:
     def update(self, row: FeatureRow) -> list[DriftEvent]:
         """Feed one feature row; return the drift events it triggered, in feature order."""
         events: list[DriftEvent] = []
+        self._rows += 1
+        stride = self._config.stride
+        if stride > 1 and self._rows % stride:
+            return events
         watched = self._watched
+        detector_name = self._config.detector
         for feature, value in zip(row.names, row.values):
             if (watched is not None and feature not in watched) or not math.isfinite(value):
                 continue
             detector = self._detectors.get(feature)
             if detector is None:
-                detector = self._detectors[feature] = ADWIN(delta=self._config.delta, clock=self._config.clock)
+                detector = self._detectors[feature] = make_detector(self._config)
             detector.update(value)
             count = self._updates.get(feature, 0) + 1
             self._updates[feature] = count
             if detector.drift_detected and count > self._config.grace_samples:
                 events.append(
                     DriftEvent(
-                        event_id=stable_id(row.symbol, feature, DETECTOR, row.ts_ns),
+                        event_id=stable_id(row.symbol, feature, detector_name, row.ts_ns),
                         symbol=row.symbol,
                         ts_ns=row.ts_ns,
                         feature=feature,
-                        detector=DETECTOR,
-                        statistic=detector.estimation,
+                        detector=detector_name,
+                        statistic=_statistic(detector),
                         kind=KIND,
                     )
                 )
         return events
 
-    def __getstate__(self) -> tuple[DriftConfig, dict[str, ADWIN], dict[str, int]]:
-        return self._config, self._detectors, self._updates
+    def __getstate__(self) -> tuple[DriftConfig, dict[str, Detector], dict[str, int], int]:
+        return self._config, self._detectors, self._updates, self._rows
 
-    def __setstate__(self, state: tuple[DriftConfig, dict[str, ADWIN], dict[str, int]]) -> None:
-        self._config, self._detectors, self._updates = state
+    def __setstate__(self, state: tuple) -> None:
+        # Snapshots from before sampling existed hold three fields.
+        self._config, self._detectors, self._updates, self._rows = state if len(state) == 4 else (*state, 0)
         self._watched = None if self._config.features is None else frozenset(self._config.features)
 
     def __repr__(self) -> str:

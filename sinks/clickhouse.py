@@ -240,6 +240,19 @@ TABLES: tuple[str, ...] = tuple(TABLE_DDL)
 ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("features", "feature_set LowCardinality(String) DEFAULT ''"),
     ("features", "quality Array(UInt8)"),
+    # The portfolio risk engine's fields of a decision (both decision tables share the columns).
+    ("signals", "level LowCardinality(String) DEFAULT ''"),
+    ("signals", "detail String DEFAULT ''"),
+    ("signals", "risk_score Float64 DEFAULT 0"),
+    ("signals", "var Float64 DEFAULT 0"),
+    ("signals", "gross_exposure Float64 DEFAULT 0"),
+    ("signals", "net_exposure Float64 DEFAULT 0"),
+    ("risk_decisions", "level LowCardinality(String) DEFAULT ''"),
+    ("risk_decisions", "detail String DEFAULT ''"),
+    ("risk_decisions", "risk_score Float64 DEFAULT 0"),
+    ("risk_decisions", "var Float64 DEFAULT 0"),
+    ("risk_decisions", "gross_exposure Float64 DEFAULT 0"),
+    ("risk_decisions", "net_exposure Float64 DEFAULT 0"),
 )
 
 

@@ -162,7 +162,8 @@ def dead_letter_message(reject: Reject) -> KafkaMessage:
 
 
 def model_event_message(event: DriftEvent) -> KafkaMessage:
-    """A drift alarm for ``model-events``: key = symbol, value = JSON of the event."""
+    """A monitor event for ``model-events`` (drift, ``retrain``, ``model_review`` ...): key = symbol,
+    value = JSON of the event; ``tickwise retrain --on-event`` reads the ``retrain`` ones."""
     value = orjson.dumps({
         "event_id": event.event_id,
         "kind": event.kind,
@@ -171,6 +172,7 @@ def model_event_message(event: DriftEvent) -> KafkaMessage:
         "feature": event.feature,
         "detector": event.detector,
         "statistic": event.statistic,
+        "model_version": event.model_version,
     })
     return KafkaMessage(event.symbol.encode(), value, [("tickwise.event_id", event.event_id.encode())])
 
@@ -257,6 +259,7 @@ class KafkaOutSink(DynamicSink[X], Generic[X]):
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _KafkaOutPartition[X]:
         config = self.settings.producer_config()
         config["client.id"] = f"{self.settings.client_id}-{step_id}-{worker_index}"
+        (self.metrics or default_metrics()).declare_sink(self.sink_name)
         logger.info("kafka sink %s worker %d/%d -> %s with %s", step_id, worker_index, worker_count,
                     self.topic, self.settings.redacted())
         return _KafkaOutPartition(self.settings, self.topic, self.serializer,

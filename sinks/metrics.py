@@ -22,6 +22,8 @@ LATENCY_BUCKETS_SECONDS: tuple[float, ...] = (
     0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 )
+CONFIDENCE_BUCKETS: tuple[float, ...] = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+CALIBRATION_BUCKETS = 10
 
 
 class MetricsRegistry:
@@ -49,7 +51,54 @@ class MetricsRegistry:
         self.sink_errors = Counter(
             "tickwise_sink_errors_total", "Failed sink deliveries (each raised).", ["sink"], registry=r)
         self.drift_events = Counter(
-            "tickwise_drift_events_total", "Drift detector alarms.", registry=r)
+            "tickwise_drift_events_total",
+            "Monitor events (model-events topic), by kind (feature_drift, feature_investigation, model_decay, "
+            "retrain, model_review) and detector (adwin, page_hinkley, kswin, psi, threshold).",
+            ["kind", "detector"], registry=r)
+        self.consumer_lag = Gauge(
+            "tickwise_consumer_lag_messages",
+            "Messages between the source's next offset and the partition's high watermark, per partition.",
+            ["topic", "partition"], registry=r)
+        self.feature_psi = Gauge(
+            "tickwise_feature_population_stability_index",
+            "PSI of a feature over the sliding window vs its training distribution.", ["symbol", "feature"],
+            registry=r)
+        model_symbol = ["model_version", "symbol"]
+        self.live_accuracy = Gauge(
+            "tickwise_live_accuracy_ratio", "Rolling share of resolved predictions whose direction was right.",
+            model_symbol, registry=r)
+        self.live_log_loss = Gauge(
+            "tickwise_live_log_loss", "Rolling mean log loss of resolved predictions.", model_symbol, registry=r)
+        self.live_brier = Gauge(
+            "tickwise_live_brier_score", "Rolling mean Brier score of resolved predictions.", model_symbol, registry=r)
+        self.live_confidence = Gauge(
+            "tickwise_live_average_confidence_ratio", "Rolling mean confidence of resolved predictions.",
+            model_symbol, registry=r)
+        self.outcomes = Counter(
+            "tickwise_prediction_outcomes_total",
+            "Resolved predictions by calibration bucket of p_up (0..9) and realized move (up/down).",
+            ["model_version", "bucket", "realized"], registry=r)
+        self.confidence = Histogram(
+            "tickwise_prediction_confidence_ratio", "Confidence of resolved predictions.", ["model_version"],
+            buckets=CONFIDENCE_BUCKETS, registry=r)
+        self.paper_position = Gauge(
+            "tickwise_paper_position_shares", "Paper book position (signed shares).", model_symbol, registry=r)
+        self.paper_realized = Gauge(
+            "tickwise_paper_realized_pnl_dollars", "Paper realized P&L before fees.", model_symbol, registry=r)
+        self.paper_unrealized = Gauge(
+            "tickwise_paper_unrealized_pnl_dollars", "Paper unrealized P&L marked to mid.", model_symbol, registry=r)
+        self.paper_total = Gauge(
+            "tickwise_paper_total_pnl_dollars", "Paper realized + unrealized P&L minus fees.", model_symbol, registry=r)
+        self.paper_win_rate = Gauge(
+            "tickwise_paper_win_rate_ratio", "Closing paper fills that made money after fees.", model_symbol,
+            registry=r)
+        self.paper_sharpe = Gauge(
+            "tickwise_paper_sharpe_ratio", "Rolling annualised Sharpe ratio of per-interval paper P&L changes.",
+            model_symbol, registry=r)
+        self.paper_drawdown = Gauge(
+            "tickwise_paper_drawdown_dollars", "Paper total P&L below its running peak.", model_symbol, registry=r)
+        self.paper_fills = Counter(
+            "tickwise_paper_fills_total", "Paper fills of accepted signals.", model_symbol, registry=r)
         self.signals = Counter(
             "tickwise_signals_total", "Risk decisions, by outcome and reason.",
             ["decision", "reason"], registry=r)
@@ -87,6 +136,17 @@ class MetricsRegistry:
 
     def count_sink_error(self, sink: str) -> None:
         self.sink_errors.labels(sink=sink).inc()
+
+    def declare_sink(self, sink: str) -> None:
+        """Export ``tickwise_sink_errors_total{sink=...} 0`` before any error (so rates and alerts
+        see the series from the start, not only after the first failure)."""
+        self.sink_errors.labels(sink=sink)
+
+    def count_monitor_event(self, kind: str, detector: str, count: int = 1) -> None:
+        self.drift_events.labels(kind=kind, detector=detector).inc(count)
+
+    def set_consumer_lag(self, topic: str, partition: int, lag: int) -> None:
+        self.consumer_lag.labels(topic=topic, partition=str(partition)).set(max(0, lag))
 
     def set_model_version(self, version: str) -> None:
         """Expose ``tickwise_model_info{version=...} 1``, dropping the previous version's series."""

@@ -6,6 +6,7 @@ Only parses files: no Docker, no network. `promtool` checks run when promtool is
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -23,8 +24,13 @@ COMPOSE = DEPLOY / "docker-compose.yml"
 PROMETHEUS = DEPLOY / "prometheus" / "prometheus.yml"
 ALERTS = DEPLOY / "prometheus" / "alerts.yml"
 ALERTS_TEST = DEPLOY / "prometheus" / "alerts_test.yml"
-DASHBOARD = DEPLOY / "grafana" / "dashboards" / "tickwise.json"
+DASHBOARD_DIR = DEPLOY / "grafana" / "dashboards"
+DASHBOARD_TITLES = {"trading-performance.json": "tickwise - Trading performance",
+                    "model-performance.json": "tickwise - Model performance",
+                    "system-health.json": "tickwise - System health"}
 DATASOURCES = DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
+CLICKHOUSE_DATASOURCE = DEPLOY / "grafana" / "provisioning" / "datasources" / "clickhouse.yml"
+GRAFANA_ALERTS = DEPLOY / "grafana" / "provisioning" / "alerting" / "sinks.yml"
 DASHBOARD_PROVIDERS = DEPLOY / "grafana" / "provisioning" / "dashboards" / "dashboards.yml"
 ADDRESSES = DEPLOY / "addresses.txt"
 TOPICS_SCRIPT = DEPLOY / "redpanda" / "create-topics.sh"
@@ -48,8 +54,16 @@ METRICS = frozenset({
     "tickwise_ticks_total", "tickwise_rejects_total", "tickwise_stage_items_total",
     "tickwise_stage_latency_seconds", "tickwise_sink_rows_total", "tickwise_sink_errors_total",
     "tickwise_drift_events_total", "tickwise_signals_total", "tickwise_model_info",
+    "tickwise_consumer_lag_messages", "tickwise_feature_population_stability_index",
+    "tickwise_live_accuracy_ratio", "tickwise_live_log_loss", "tickwise_live_brier_score",
+    "tickwise_live_average_confidence_ratio", "tickwise_prediction_outcomes_total",
+    "tickwise_prediction_confidence_ratio", "tickwise_paper_position_shares", "tickwise_paper_realized_pnl_dollars",
+    "tickwise_paper_unrealized_pnl_dollars", "tickwise_paper_total_pnl_dollars", "tickwise_paper_win_rate_ratio",
+    "tickwise_paper_sharpe_ratio", "tickwise_paper_drawdown_dollars", "tickwise_paper_fills_total",
 })
-HISTOGRAMS = frozenset({"tickwise_stage_latency_seconds"})
+HISTOGRAMS = frozenset({"tickwise_stage_latency_seconds", "tickwise_prediction_confidence_ratio"})
+# Series Prometheus itself records for every target: `up` is the worker-down signal.
+PROMETHEUS_SERIES = frozenset({"up"})
 HISTOGRAM_SERIES = frozenset(f"{h}{s}" for h in HISTOGRAMS for s in ("_bucket", "_sum", "_count"))
 
 PROMQL_KEYWORDS = frozenset({
@@ -90,7 +104,20 @@ def metric_names(expr: str) -> set[str]:
 
 
 def unknown_metrics(names: set[str]) -> set[str]:
-    return {name for name in names if name not in METRICS and name not in HISTOGRAM_SERIES}
+    return {name for name in names
+            if name not in METRICS and name not in HISTOGRAM_SERIES and name not in PROMETHEUS_SERIES}
+
+
+def promtool_or_fail() -> str:
+    """promtool's path; in CI (``CI`` or ``TICKWISE_REQUIRE_PROMTOOL`` set: .ci/run installs Debian's
+    ``prometheus`` package) a missing promtool fails the test instead of skipping it."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        message = "promtool is not installed (Debian package `prometheus`, installed by .ci/run)"
+        if os.environ.get("CI") or os.environ.get("TICKWISE_REQUIRE_PROMTOOL"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return promtool
 
 
 def command_args(service: dict[str, Any]) -> list[str]:
@@ -139,8 +166,13 @@ def alert_rules() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def dashboard() -> dict[str, Any]:
-    return json.loads(DASHBOARD.read_text())
+def dashboards() -> dict[str, dict[str, Any]]:
+    return {path.name: json.loads(path.read_text()) for path in sorted(DASHBOARD_DIR.glob("*.json"))}
+
+
+def prometheus_targets(board: dict[str, Any]) -> list[dict[str, Any]]:
+    return [target for panel in dashboard_panels(board) for target in panel.get("targets") or []
+            if target["datasource"]["type"] == "prometheus"]
 
 
 def dashboard_panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
@@ -329,9 +361,7 @@ def test_the_required_alerts_exist(alert_rules: list[dict[str, Any]]) -> None:
 
 
 def test_promtool_accepts_the_rules_and_their_unit_tests() -> None:
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool is not installed (Debian package `prometheus`); promtool check rules skipped")
+    promtool = promtool_or_fail()
     for args in (["check", "rules", ALERTS.name], ["check", "config", PROMETHEUS.name], ["test", "rules", ALERTS_TEST.name]):
         result = subprocess.run([promtool, *args], cwd=ALERTS.parent, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, f"promtool {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
@@ -340,36 +370,87 @@ def test_promtool_accepts_the_rules_and_their_unit_tests() -> None:
 # ---------------------------------------------------------------- Grafana
 
 
-def test_grafana_provisioning_points_at_the_dashboard_and_datasource(services: dict[str, dict[str, Any]]) -> None:
+def test_grafana_provisioning_points_at_the_dashboards_and_datasources(services: dict[str, dict[str, Any]]) -> None:
     datasource = load_yaml(DATASOURCES)["datasources"][0]
     assert datasource["type"] == "prometheus" and datasource["url"] == "http://prometheus:9090"
+    clickhouse = load_yaml(CLICKHOUSE_DATASOURCE)["datasources"][0]
+    assert clickhouse["type"] == "grafana-clickhouse-datasource" and clickhouse["jsonData"]["host"] == "clickhouse"
+    assert clickhouse["secureJsonData"]["password"] == "$CLICKHOUSE_PASSWORD", "the password comes from the env"
+    grafana = services["grafana"]
+    assert "grafana-clickhouse-datasource" in environment(grafana)["GF_INSTALL_PLUGINS"]
+    assert environment(grafana)["CLICKHOUSE_PASSWORD"].startswith("${CLICKHOUSE_PASSWORD:?")
     provider = load_yaml(DASHBOARD_PROVIDERS)["providers"][0]
-    grafana_mounts = mounts(services["grafana"])
-    assert (DEPLOY / grafana_mounts[provider["options"]["path"]]).resolve() == DASHBOARD.parent.resolve()
+    grafana_mounts = mounts(grafana)
+    assert (DEPLOY / grafana_mounts[provider["options"]["path"]]).resolve() == DASHBOARD_DIR.resolve()
     assert (DEPLOY / grafana_mounts["/etc/grafana/provisioning"]).resolve() == DATASOURCES.parents[1].resolve()
+    home = environment(grafana)["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert Path(home).name in DASHBOARD_TITLES
 
 
-def test_every_dashboard_panel_queries_tickwise_metrics(dashboard: dict[str, Any]) -> None:
-    datasource_uid = load_yaml(DATASOURCES)["datasources"][0]["uid"]
-    panels = dashboard_panels(dashboard)
-    assert len({panel["id"] for panel in panels}) == len(panels), "panel ids must be unique"
+def test_there_are_three_dashboards_trading_model_and_system(dashboards: dict[str, dict[str, Any]]) -> None:
+    assert {name: board["title"] for name, board in dashboards.items()} == DASHBOARD_TITLES
+    assert len({board["uid"] for board in dashboards.values()}) == len(dashboards)
+
+
+def test_every_dashboard_panel_queries_tickwise_metrics_or_tables(dashboards: dict[str, dict[str, Any]]) -> None:
+    from sinks.clickhouse import TABLES
+
+    uids = {load_yaml(path)["datasources"][0]["type"]: load_yaml(path)["datasources"][0]["uid"]
+            for path in (DATASOURCES, CLICKHOUSE_DATASOURCE)}
     used: set[str] = set()
-    for panel in panels:
-        targets = panel.get("targets") or []
-        assert targets, f"panel {panel['title']!r} has no target"
-        for target in targets:
-            assert target["datasource"]["uid"] == datasource_uid
-            names = metric_names(target["expr"])
-            assert names and unknown_metrics(names) == set(), f"panel {panel['title']!r}: {names}"
-            used |= names
-    for variable in dashboard["templating"]["list"]:
-        query = variable["query"]["query"] if isinstance(variable["query"], dict) else variable["query"]
-        metric = re.fullmatch(r"label_values\((\w+),\s*\w+\)", query)
-        assert metric and unknown_metrics({metric.group(1)}) == set(), query
-    assert METRICS - {name.removesuffix("_bucket") for name in used} == set(), "every tickwise metric has a panel"
+    for name, board in dashboards.items():
+        panels = dashboard_panels(board)
+        assert len({panel["id"] for panel in panels}) == len(panels), f"{name}: panel ids must be unique"
+        for panel in panels:
+            targets = panel.get("targets") or []
+            assert targets, f"{name}: panel {panel['title']!r} has no target"
+            for target in targets:
+                kind = target["datasource"]["type"]
+                assert target["datasource"]["uid"] == uids[kind], f"{name}: {panel['title']!r}"
+                if kind == "prometheus":
+                    names = metric_names(target["expr"])
+                    assert names and unknown_metrics(names) == set(), f"{name}: panel {panel['title']!r}: {names}"
+                    used |= names
+                else:
+                    tables = set(re.findall(r"\bFROM\s+(\w+)", target["rawSql"]))
+                    assert tables and tables <= set(TABLES), f"{name}: panel {panel['title']!r} reads {tables}"
+        for variable in board["templating"]["list"]:
+            query = variable["query"]["query"] if isinstance(variable["query"], dict) else variable["query"]
+            metric = re.fullmatch(r"label_values\((\w+),\s*\w+\)", query)
+            assert metric and unknown_metrics({metric.group(1)}) == set(), query
+    used = {name.removesuffix("_bucket") for name in used}
+    assert METRICS - used == set(), "every tickwise metric has a panel"
 
 
-def test_dashboard_shows_latency_quantiles(dashboard: dict[str, Any]) -> None:
-    exprs = [target["expr"] for panel in dashboard_panels(dashboard) for target in panel["targets"]]
+def test_system_health_shows_latency_quantiles(dashboards: dict[str, dict[str, Any]]) -> None:
+    exprs = [target["expr"] for target in prometheus_targets(dashboards["system-health.json"])]
     for quantile in ("0.5", "0.99"):
         assert any(f"histogram_quantile({quantile}," in e and "tickwise_stage_latency_seconds_bucket" in e for e in exprs)
+
+
+def test_the_monitoring_alerts_exist(alert_rules: list[dict[str, Any]]) -> None:
+    names = {rule["alert"] for rule in alert_rules}
+    assert {"TickwiseSinkErrors", "TickwiseSinkStalled", "TickwiseRejectRateHigh", "TickwiseConsumerLagGrowing",
+            "TickwiseStageLatencyHigh", "TickwiseDriftBurst", "TickwiseLiveAccuracyLow",
+            "TickwiseAverageConfidenceLow", "TickwiseDrawdownOverLimit", "TickwiseWorkerDown"} <= names
+
+
+def test_every_alert_rule_has_a_promtool_unit_test(alert_rules: list[dict[str, Any]]) -> None:
+    tests = load_yaml(ALERTS_TEST)["tests"]
+    tested = {case["alertname"] for test in tests for case in test.get("alert_rule_test", []) if case.get("exp_alerts")}
+    assert {rule["alert"] for rule in alert_rules} - tested == set(), "each rule needs a test where it fires"
+
+
+def test_grafana_alert_rules_watch_the_sinks() -> None:
+    groups = load_yaml(GRAFANA_ALERTS)["groups"]
+    rules = [rule for group in groups for rule in group["rules"]]
+    assert len(rules) >= 2
+    for rule in rules:
+        assert rule["uid"] and rule["title"] and rule["condition"] in {query["refId"] for query in rule["data"]}
+        exprs = [query["model"]["expr"] for query in rule["data"] if query["datasourceUid"] == "prometheus"]
+        assert exprs, rule["title"]
+        for expr in exprs:
+            assert unknown_metrics(metric_names(expr)) == set(), rule["title"]
+    watched = {name for rule in rules for query in rule["data"] if query["datasourceUid"] == "prometheus"
+               for name in metric_names(query["model"]["expr"])}
+    assert {"tickwise_sink_errors_total", "tickwise_sink_rows_total"} <= watched

@@ -138,7 +138,7 @@ def test_model_event_message_is_json_keyed_by_symbol() -> None:
     assert message.key == b"IBM"
     assert orjson.loads(message.value) == {"event_id": "e-1", "kind": "feature_drift", "symbol": "IBM",
                                            "ts_ns": 5, "feature": "spread", "detector": "adwin",
-                                           "statistic": 0.5}
+                                           "statistic": 0.5, "model_version": ""}
 
 
 def test_write_batch_when_all_delivered_counts_rows() -> None:

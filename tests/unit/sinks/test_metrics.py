@@ -21,13 +21,13 @@ def test_counters_carry_their_labels() -> None:
     metrics.count_decision(accepted=False, reason="max_position")
     metrics.count_sink_rows("clickhouse", "ticks", 7)
     metrics.count_sink_error("kafka")
-    metrics.drift_events.inc()
+    metrics.count_monitor_event("feature_drift", "adwin")
     assert metrics.value("tickwise_ticks_total", outcome="rejected") == 2
     assert metrics.value("tickwise_rejects_total", reason="invalid_json") == 1
     assert metrics.value("tickwise_signals_total", decision="denied", reason="max_position") == 1
     assert metrics.value("tickwise_sink_rows_total", sink="clickhouse", table="ticks") == 7
     assert metrics.value("tickwise_sink_errors_total", sink="kafka") == 1
-    assert metrics.value("tickwise_drift_events_total") == 1
+    assert metrics.value("tickwise_drift_events_total", kind="feature_drift", detector="adwin") == 1
 
 
 def test_observe_stage_records_latency_from_ten_microseconds_to_one_second() -> None:
