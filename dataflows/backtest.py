@@ -298,17 +298,17 @@ def summarize(collected: Collected, execution: Execution, config: BacktestConfig
         "attribution": _attribution(execution.samples),
         "calibration": _calibration(collected.predictions, config.calibration_horizon_ns),
     }
-    return _rounded(summary), curves
+    return rounded(summary), curves
 
 
-def _rounded(value: Any) -> Any:
+def rounded(value: Any) -> Any:
     """Floats to 10 significant digits, so the JSON does not carry last-bit noise."""
     if isinstance(value, float):
         return float(f"{value:.10g}") if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {key: _rounded(item) for key, item in value.items()}
+        return {key: rounded(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_rounded(item) for item in value]
+        return [rounded(item) for item in value]
     return value
 
 

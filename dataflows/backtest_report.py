@@ -115,3 +115,56 @@ def _html(summary: dict[str, Any]) -> str:
             "th,td{border:1px solid #ccc;padding:2px 8px;text-align:left}</style></head><body>"
             "<h1>tickwise backtest</h1>" + notes + "".join(sections) + "<h2>Plots</h2>" + images
             + "</body></html>\n")
+
+
+# -- walk-forward --------------------------------------------------------------------------------
+
+WALK_FORWARD_PLOTS = ("walk_forward_equity.png", "walk_forward_pnl.png")
+_PERIOD_COLUMNS = ("period", "train_start", "train_end", "test_start", "test_end", "model_version", "predictions",
+                   "signals", "fills", "pnl", "sharpe", "hit_rate", "max_drawdown", "costs")
+
+
+def render_walk_forward_report(out_dir: Path, document: dict[str, Any], curve: pd.DataFrame) -> Path:
+    """The per-period table, the combined statistics and the combined equity curve (periods chained)."""
+    periods = document["periods"]
+    fig, ax = plt.subplots(figsize=(8, 3))
+    step = np.arange(len(curve))
+    equity = curve["equity"].to_numpy()
+    if len(curve):
+        for period in sorted(set(curve["period"])):
+            mask = curve["period"].to_numpy() == period
+            ax.plot(step[mask], equity[mask], label=f"period {int(period)}")
+        ax.legend(loc="upper left", fontsize=7)
+    ax.set(title="Walk-forward equity (periods chained, paper, marked to mid)", xlabel="minutes tested",
+           ylabel="USD")
+    _save(fig, out_dir / WALK_FORWARD_PLOTS[0])
+
+    fig, ax = plt.subplots(figsize=(8, 2.5))
+    values = [row["pnl"] or 0.0 for row in periods]
+    ax.bar(range(len(values)), values, color=["tab:green" if v >= 0 else "tab:red" for v in values])
+    ax.set_xticks(range(len(values)), [str(row["period"]) for row in periods])
+    ax.set(title="P&L per test period", xlabel="period", ylabel="USD")
+    _save(fig, out_dir / WALK_FORWARD_PLOTS[1])
+
+    header = "".join(f"<th>{html.escape(name)}</th>" for name in _PERIOD_COLUMNS)
+    rows = "".join("<tr>" + "".join(f"<td>{_fmt(row.get(name))}</td>" for name in _PERIOD_COLUMNS) + "</tr>"
+                   for row in periods)
+    images = "".join(f'<figure><img src="{name}" alt="{name[:-4]}"><figcaption>{name[:-4]}</figcaption></figure>'
+                     for name in WALK_FORWARD_PLOTS)
+    links = "".join(f'<li><a href="periods/{row["period"]:02d}/summary.json">period {row["period"]}</a></li>'
+                    for row in periods)
+    notes = ("<p>Each test period is backtested through the live flow (<code>dataflows.signals:build_flow</code>, "
+             "fresh state at the period start) with a model trained by <code>models.train.train_ensemble</code> on "
+             "the live feature stage's rows of every earlier period (expanding window; labels from that window "
+             "only). Costs are the paper fees plus the half-spread paid; Sharpe is annualized from one-minute "
+             "equity changes of the period.</p>")
+    page = ("<!doctype html><html><head><meta charset='utf-8'><title>tickwise walk-forward backtest</title>"
+            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+            "th,td{border:1px solid #ccc;padding:2px 8px;text-align:left}</style></head><body>"
+            "<h1>tickwise walk-forward backtest</h1>" + notes
+            + f"<h2>Per period</h2><table><tr>{header}</tr>{rows}</table>"
+            + "<h2>Combined</h2>" + _table(document["combined"])
+            + "<h2>Plots</h2>" + images + f"<h2>Period summaries</h2><ul>{links}</ul></body></html>\n")
+    path = out_dir / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -79,6 +79,7 @@ def risk_limits(settings: Settings) -> RiskLimits:
         max_orders_per_window=settings.risk_max_orders_per_minute,
         throttle_window_ns=60 * NANOSECONDS,
         trading_state=settings.risk_trading_state,
+        fee_bps=settings.paper_fee_bps,  # the engine's drawdown counts the costs the paper book pays
     )
 
 

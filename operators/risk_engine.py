@@ -20,10 +20,13 @@ every prediction gets exactly one ``Decision``. The chain (first denial wins):
    last accepted signal within the window), ``order_rate`` (throttle per symbol per window);
 7. ``zero_size`` when the risk-sized order rounds to 0 shares.
 
-Positions are assumed filled at the prediction's price (the paper book does the realistic
-fills); equity = account equity + cash + sum(position x mark), marked to mid (else last
-trade). A drawdown from the equity peak of ``reduce_drawdown`` switches the state to
-REDUCING and ``halt_drawdown`` to HALTED; both latch until a ``resume`` command.
+An accepted order is booked with the paper book's cost model, from the engine's own inputs:
+at the quote it crosses (the symbol's latest mid +/- half its spread; a symbol without quotes
+at its last trade +/- ``trade_half_spread_bps``) plus ``fee_bps`` of the notional. Equity =
+account equity + cash + sum(position x mark), marked to mid (else last trade), so the
+drawdown includes what trading cost, as the paper P&L does. A drawdown from the equity peak
+of ``reduce_drawdown`` switches the state to REDUCING and ``halt_drawdown`` to HALTED; both
+latch until a ``resume`` command.
 
 >>> from operators.messages import MarketContext, Prediction
 >>> engine = PortfolioRiskEngine(RiskLimits(universe=("IBM",)))
@@ -56,6 +59,7 @@ __all__ = ["ControlCommand", "PortfolioRiskEngine", "RiskLimits"]
 _SEVERITY = {"ACTIVE": 0, "REDUCING": 1, "HALTED": 2}
 _COMMAND_STATE = {"halt": "HALTED", "reduce": "REDUCING", "resume": "ACTIVE"}
 _ROUNDING_RETRIES = 3
+_BPS = 1e-4
 
 
 class PortfolioRiskEngine:
@@ -125,6 +129,20 @@ class PortfolioRiskEngine:
         self.returns.observe(self.clock_ns // self.limits.var_interval_ns, self.marks)
         self._update_drawdown()
 
+    def booking_cost(self, symbol: str, direction: int, size: float, price: float) -> float:
+        """Cash paid for ``direction x size`` shares: at the quote crossed (mid +/- half the spread,
+        else the last trade +/- ``trade_half_spread_bps``; ``price`` when the symbol has neither)
+        plus the fee. The same costs as the paper book's fills, known when the order is decided."""
+        limits = self.limits
+        context = self.market.get(symbol)
+        fill = price
+        if context is not None:
+            if 0.0 < context.mid < math.inf and 0.0 <= context.spread < math.inf:
+                fill = context.mid + direction * 0.5 * context.spread
+            elif 0.0 < context.price < math.inf:
+                fill = context.price * (1.0 + direction * limits.trade_half_spread_bps * _BPS)
+        return direction * size * fill + size * fill * limits.fee_bps * _BPS
+
     def on_control(self, command: ControlCommand) -> None:
         """The kill switch: takes effect for every decision after it (no event-time wait)."""
         self.manual_state = _COMMAND_STATE[command.command]
@@ -158,7 +176,7 @@ class PortfolioRiskEngine:
         if verdict.accepted:
             signed = prediction.direction * size
             self.positions[prediction.symbol] = position + signed
-            self.cash -= signed * prediction.price
+            self.cash -= self.booking_cost(prediction.symbol, prediction.direction, size, prediction.price)
             self.throttle.record(prediction.symbol, prediction.ts_ns)
             self.duplicates.record(_signal_id(prediction), prediction.symbol, prediction.direction, prediction.ts_ns)
             self.accepted += 1

@@ -62,6 +62,11 @@ class RiskLimits:
     var_prior_volatility: float = 0.002
     reduce_drawdown: float = 0.02
     halt_drawdown: float = 0.04
+    # the drawdown's cost model (the paper book's): each accepted order is booked at the
+    # quote it crosses (mid +/- half the spread; without a quote the last trade +/- this
+    # half-spread) and pays ``fee_bps`` of its notional
+    fee_bps: float = 0.5
+    trade_half_spread_bps: float = 1.0
     # execution risk
     max_orders_per_window: int = 10
     throttle_window_ns: int = 60 * SECOND_NS
@@ -79,6 +84,8 @@ class RiskLimits:
         for name in ("risk_per_trade", "reduce_drawdown", "halt_drawdown"):
             _check_float(name, getattr(self, name), 0.0, 1.0, open_low=True)
         _check_float("min_confidence", self.min_confidence, 0.0, 1.0)
+        for name in ("fee_bps", "trade_half_spread_bps"):
+            _check_float(name, getattr(self, name), 0.0, 10_000.0)
         _check_float("var_confidence", self.var_confidence, 0.5, 0.9999)
         _check_float("ewma_lambda", self.ewma_lambda, 0.0, 0.9999, open_low=True)
         for name in ("max_prediction_age_ns", "max_data_age_ns", "var_interval_ns", "throttle_window_ns",

@@ -138,3 +138,56 @@ def test_backtest_signals_equal_live_flow_signals_over_the_same_offsets(stack, m
                      "model_version", "reason", "trading_state", "position_after"):
             assert other[name] == row[name], (signal_id, name)
         assert (other["source_partition"], other["source_offset"]) == (row["partition"], row["offset"])
+
+
+# -- walk-forward ------------------------------------------------------------------------------------
+
+WALK_FORWARD_DAYS = (int(pd.Timestamp("2013-10-07", tz="UTC").value), int(pd.Timestamp("2013-10-09", tz="UTC").value))
+
+
+@pytest.fixture(scope="module")
+def walk_forward(market_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """IBM, 2013-10-07..08 regular session (13:30-20:00 UTC) in 3.25-hour periods, 20-tree models:
+    three retrain-and-test rounds, run twice for the determinism check (about a minute each)."""
+    from dataflows.config import load_settings
+    from dataflows.walk_forward import WalkForwardConfig, parse_periods, parse_session, run_walk_forward, \
+        small_train_config
+
+    root = tmp_path_factory.mktemp("walk_forward")
+    frame = read_tick_frame([market_data / "trades.csv.gz", market_data / "quotes.csv.gz"], ["IBM"],
+                            *WALK_FORWARD_DAYS)
+    settings = load_settings(until_eof=True, metrics_port=0, control_topic="", risk_symbols="IBM",
+                             clickhouse_url=f"chdb://{root / 'chdb'}")
+    config = WalkForwardConfig(period_ns=parse_periods("3.25h"), session=parse_session("13:30-20:00"), train_min=1,
+                               train=small_train_config(20))
+    return {name: run_walk_forward(settings, frame, root / name, config, render=name == "first").out_dir
+            for name in ("first", "second")}
+
+
+def test_walk_forward_retrains_on_an_expanding_window_and_tests_the_next_period(
+        walk_forward: dict[str, Path]) -> None:
+    document = orjson.loads((walk_forward["first"] / "walk_forward.json").read_bytes())
+    periods = document["periods"]
+    assert [row["period"] for row in periods] == [1, 2, 3]
+    assert [row["test_start"] for row in periods] == ["2013-10-07 16:45", "2013-10-08 13:30", "2013-10-08 16:45"]
+    for row in periods:
+        assert row["train_start"] == "2013-10-07 13:30" and row["train_end"] <= row["test_start"]
+        assert row["model_version"].startswith("tw-") and row["predictions"] > 0
+        for key in ("pnl", "sharpe", "hit_rate", "max_drawdown", "costs", "signals"):
+            assert row[key] is not None, key
+        summary = orjson.loads((walk_forward["first"] / "periods" / f"{row['period']:02d}" / "summary.json")
+                               .read_bytes())
+        assert summary["model_versions_seen"] == [row["model_version"]], "each period is scored by its own model"
+    assert len({row["model_version"] for row in periods}) == 3, "every period retrains"
+    assert document["combined"]["total_pnl"] == pytest.approx(sum(row["pnl"] for row in periods), abs=0.01)
+
+
+def test_walk_forward_is_deterministic_and_its_report_renders(walk_forward: dict[str, Path]) -> None:
+    first, second = (walk_forward[name] for name in ("first", "second"))
+    for name in ("walk_forward.json", "periods.csv", "equity.csv"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    html = (first / "report.html").read_text()
+    assert "Per period" in html and "tw-" in html
+    for plot in ("walk_forward_equity.png", "walk_forward_pnl.png"):
+        assert f'src="{plot}"' in html
+        assert (first / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -164,3 +164,42 @@ def test_risk_score_scales_size_down() -> None:
     second = decide(risk, "AIG", T0 + S, 100.0, confidence=0.01)
     assert first.risk_score == 0.0 and 0.0 < second.risk_score < 1.0
     assert second.size < first.size
+
+
+def quoted(symbol: str, ts_ns: int, mid: float, spread: float) -> MarketContext:
+    return MarketContext(symbol, ts_ns, 0, ts_ns // S, mid, mid, spread, 0.5, 0.5)
+
+
+def test_accepted_order_is_booked_at_the_quote_it_crosses_plus_the_fee() -> None:
+    risk = engine(max_order_quantity=1000.0, max_var=1e9)
+    risk.on_market(quoted("IBM", T0, 100.0, 0.04))
+    decision = risk.decide(prediction("IBM", T0, 100.0))
+    assert decision.accepted and decision.size == 1000.0
+    # a buy pays the ask (mid + half the spread) and 0.5 bps of the notional, as the paper book does
+    assert risk.cash == pytest.approx(-1000.0 * 100.02 * (1.0 + 0.5e-4))
+    assert risk.equity() == pytest.approx(1_000_000.0 - 1000.0 * 0.02 - 1000.0 * 100.02 * 0.5e-4)
+
+
+def test_symbol_without_quotes_is_booked_at_the_last_trade_plus_the_trade_half_spread() -> None:
+    risk = engine(max_order_quantity=1000.0, max_var=1e9, fee_bps=0.0, trade_half_spread_bps=2.0)
+    risk.on_market(MarketContext("IBM", T0, 0, 1, 100.0, math.nan, math.nan, math.nan, 0.5))
+    decision = risk.decide(prediction("IBM", T0, 100.0, direction=-1))
+    assert decision.accepted and decision.size == 1000.0
+    assert risk.cash == pytest.approx(1000.0 * 100.0 * (1.0 - 2e-4))  # a sell receives the trade minus 2 bps
+
+
+def test_round_trips_at_a_flat_price_lose_the_costs_then_drawdown_halts() -> None:
+    """The paper book's costs are in the engine's P&L: only spread and fees move equity here."""
+    risk = engine(reduce_drawdown=0.001, halt_drawdown=0.002, max_var=1e9, max_order_quantity=1000.0,
+                  duplicate_window_ns=1)
+    states = []
+    for step, direction in enumerate((1, 1, -1, -1)):
+        ts = T0 + step * S
+        risk.on_market(quoted("IBM", ts, 100.0, 1.0))  # 100 bps wide: 0.50 per share each way + 0.5 bps fee
+        assert risk.decide(prediction("IBM", ts, 100.0, direction=direction)).accepted
+        risk.on_market(quoted("IBM", ts + S // 2, 100.0, 1.0))
+        states.append(risk.trading_state)
+    assert states == ["ACTIVE", "REDUCING", "REDUCING", "HALTED"]
+    assert risk.positions["IBM"] == 0.0
+    assert risk.equity() == pytest.approx(1_000_000.0 - 4 * 1000.0 * 0.5 - 1000.0 * 0.5e-4 * (2 * 100.5 + 2 * 99.5))
+    assert risk.decide(prediction("IBM", T0 + 5 * S, 100.0)).reason == "halted"
