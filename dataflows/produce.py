@@ -65,6 +65,7 @@ def produce_messages(bootstrap: str, topic: str, messages: Iterable[tuple[bytes 
             if ahead > 0:
                 time.sleep(ahead)
     remaining = producer.flush(60)
+    del producer  # destroy the client now, not when the broker may already be gone
     elapsed = time.monotonic() - started
     if on_progress is not None:
         on_progress(sent)
