@@ -12,18 +12,22 @@ Reason codes: ``empty_message``, ``message_too_large``, ``invalid_utf8``, ``inva
 ``unknown_type``, ``missing_field``, ``unknown_field``, ``wrong_type``, ``invalid_value``
 (a ``side`` outside buy/sell/unknown), ``non_finite``, ``invalid_symbol``, ``key_mismatch``,
 ``ts_out_of_bounds``, ``price_out_of_bounds``, ``size_out_of_bounds``, ``bid_out_of_bounds``,
-``ask_out_of_bounds``, ``bid_size_out_of_bounds``, ``ask_size_out_of_bounds`` and
-``crossed_quote`` (bid above ask; a locked quote, bid equal to ask, is valid).
+``ask_out_of_bounds``, ``bid_size_out_of_bounds``, ``ask_size_out_of_bounds``,
+``seq_out_of_bounds`` (an optional feed sequence number outside ``[0, 2**63 - 1]``) and
+``crossed_quote`` (bid above ask; a locked quote, bid equal to ask, is valid). An integer
+too large for 64 bits (say 5,000 digits) in ``ts_ns`` or ``seq`` is ``ts_out_of_bounds`` or
+``seq_out_of_bounds``.
 
 Every bound is checked as ``lo <= x <= hi`` (sizes as ``0 < x <= hi``), so NaN fails.
 A reject carries ``symbol`` and ``ts_ns`` only when those values are themselves valid,
-so sinks can store them in typed columns.
+so sinks can store them in typed columns. Its ``raw`` is the original message, except for
+``message_too_large``, whose ``raw`` keeps only the first ``max_message_bytes`` bytes.
 
 >>> from operators.messages import SourceRecord
 >>> limits = ValidationLimits()
 >>> value = b'{"type":"trade","symbol":"IBM","ts_ns":1381152600010000000,"price":185.17,"size":100}'
 >>> decode_tick(SourceRecord("ticks", 0, 41, b"IBM", value), limits).tick
-Trade(symbol='IBM', ts_ns=1381152600010000000, price=185.17, size=100.0, side='unknown')
+Trade(symbol='IBM', ts_ns=1381152600010000000, price=185.17, size=100.0, side='unknown', seq=None)
 >>> crossed = (b'{"type":"quote","symbol":"IBM","ts_ns":1381152600010000000,'
 ...            b'"bid":185.2,"ask":185.1,"bid_size":100,"ask_size":200}')
 >>> reject = decode_tick(SourceRecord("ticks", 0, 42, b"IBM", crossed), limits)
@@ -50,6 +54,7 @@ SYMBOL_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._:/-]*")
 _NANOSECONDS_2000_01_01 = 946_684_800_000_000_000
 _NANOSECONDS_2100_01_01 = 4_102_444_800_000_000_000
 _DETAIL_PREVIEW_CHARS = 40
+_MAX_SEQ = 2**63 - 1
 
 _DECODER = msgspec.json.Decoder(Trade | Quote)
 _FIELD_IN_BACKTICKS = re.compile(r"`([^`]*)`")
@@ -110,11 +115,15 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
     if not raw:
         return _reject(record, b"", "empty_message", "expected a JSON tick, got an empty value")
     if len(raw) > limits.max_message_bytes:
+        # Keep only the head: a 2 MB garbage message copied whole into ticks.dlq would exceed
+        # the producer's (and most brokers') 1 MB message limit, fail the dead-letter sink and,
+        # replayed on every resume, crash-loop the flow. The source position locates the rest.
         return _reject(
             record,
-            raw,
+            raw[: limits.max_message_bytes],
             "message_too_large",
-            f"expected at most {limits.max_message_bytes} bytes, got {len(raw)} bytes",
+            f"expected at most {limits.max_message_bytes} bytes, got {len(raw)} bytes "
+            f"(raw keeps the first {limits.max_message_bytes})",
         )
     try:
         tick = _DECODER.decode(raw)
@@ -124,6 +133,8 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
     problem = _check_identity(tick, record.key, limits)
     if problem is None:
         problem = _check_trade(tick, limits) if type(tick) is Trade else _check_quote(tick, limits)
+    if problem is None and tick.seq is not None and not 0 <= tick.seq <= _MAX_SEQ:
+        problem = "seq_out_of_bounds", f"expected seq in [0, {_MAX_SEQ}], got {_preview(tick.seq)}"
     if problem is None:
         return ValidTick(tick, record.topic, record.partition, record.offset)
     symbol = tick.symbol if _symbol_problem(tick.symbol, limits) is None else None
@@ -217,6 +228,9 @@ def _explain_validation_error(message: str) -> tuple[str, str]:
     elif path == "$.type" and message.startswith("Invalid value"):
         reason = "unknown_type"
         detail = f"expected type 'trade' or 'quote', got {_offending_value(message, 'Invalid value ')}"
+    elif message.startswith("Integer value out of range") and path in ("$.ts_ns", "$.seq"):
+        reason = f"{path[2:]}_out_of_bounds"
+        detail = f"expected a 64-bit integer at {path}, got an integer out of that range"
     elif message.startswith("Number out of range"):
         reason = "non_finite"
         detail = f"expected a finite number at {path}, got a number out of the float range"

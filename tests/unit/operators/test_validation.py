@@ -111,10 +111,12 @@ def test_decode_tick_when_value_is_empty_then_rejects_empty_message(value: bytes
     assert reject.raw == b""
 
 
-def test_decode_tick_when_value_exceeds_max_bytes_then_rejects_message_too_large() -> None:
-    reject = rejected(IBM_TRADE, limits=ValidationLimits(max_message_bytes=64))
-    assert reject.reason == "message_too_large"
-    assert "64 bytes" in reject.detail
+def test_decode_tick_when_value_exceeds_max_bytes_then_rejects_message_too_large_keeping_only_the_head() -> None:
+    reject = decode_tick(record(IBM_TRADE, b"IBM"), ValidationLimits(max_message_bytes=64))
+    assert isinstance(reject, Reject) and reject.reason == "message_too_large"
+    assert "64 bytes" in reject.detail and f"got {len(IBM_TRADE)} bytes" in reject.detail
+    # The head only: a multi-megabyte message must not overflow the dead-letter topic's limit.
+    assert reject.raw == IBM_TRADE[:64]
 
 
 def test_decode_tick_when_bytes_are_not_utf8_then_rejects_invalid_utf8() -> None:
