@@ -17,17 +17,19 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/tickwise demo
 
+# Unit tests in one process; each integration file in its own (chDB: one data path per process).
 test: install
-	$(BIN)/pytest -q
+	PYTEST=$(BIN)/pytest scripts/run_tests.sh
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit operators
 
 test-integration: install
-	$(BIN)/pytest -q tests/integration
+	@for f in tests/integration/test_*.py; do $(BIN)/pytest -q $$f || exit 1; done
 
+# Side-by-side benchmark on the real ticks (about 15 minutes on 2 cores); e.g. BENCH_ARGS="--limit 200000".
 bench: install
-	$(BIN)/python -m bench.flow_throughput
+	$(BIN)/python -m bench.flow_throughput $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .tickwise .pytest_cache .hypothesis

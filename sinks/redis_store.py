@@ -8,7 +8,7 @@ never move a symbol backwards. Event times are compared as decimal strings in Lu
 nanosecond timestamps do not fit in Lua's doubles.
 
 >>> _feature_fields(FeatureRow("IBM", 5, 0, 7, 101.5, ("spread", "rsi"), (0.25, float("nan"))))
-['ts_ns', '5', 'partition', '0', 'offset', '7', 'price', '101.5', 'spread', '0.25', 'rsi', 'nan']
+['ts_ns', '5', 'partition', '0', 'offset', '7', 'price', '101.5', 'feature_set', '', 'quality', '', 'spread', '0.25', 'rsi', 'nan']
 """
 
 from __future__ import annotations
