@@ -384,6 +384,8 @@ app.command("backtest")(cli_backtest.backtest)
 from dataflows import report, retrain  # noqa: E402 - monitoring commands (issue 7); import this module lazily
 app.command("report")(report.report_command)
 app.command("retrain")(retrain.retrain_command)
+from dataflows import cli_bench  # noqa: E402 - `tickwise bench` runs bench/ of the checkout in a child
+app.command("bench", context_settings=cli_bench.CONTEXT)(cli_bench.bench)
 
 
 def main() -> None:

@@ -1,0 +1,309 @@
+"""Tick-to-signal latency of the live flow at a fixed produce rate, in an HDR histogram.
+
+The harness produces real ticks to the ticks topic at ``rate`` per second (paced every
+millisecond) while the flow runs live (``tickwise run``, not ``--until-eof``), and
+measures, for every signal, the time from the ``produce()`` call of the tick it came from
+to the arrival of the signal at a consumer of the **signals topic**:
+
+* produce side: each delivery report records ``(partition, offset) -> wall ns`` of the
+  ``produce()`` call (a side map keyed by source position; wall clock ``time.time_ns``);
+* signal side: a consumer thread on every partition of the signals topic (polling every
+  5 ms, ``fetch.wait.max.ms=5``) stamps each message on arrival; the signal's
+  ``source_partition`` / ``source_offset`` name the tick whose feature row was scored.
+
+The same consumer also reads the dead-letter topic (``tickwise.source.partition`` /
+``tickwise.source.offset`` headers): a rejected tick skips features, scoring and risk, so
+its latency is the plumbing alone (source poll, decode, Kafka sink) for comparison.
+
+So the signal figure covers the producer client, the broker, the flow's source poll, every step
+up to risk (including the portfolio step's event-time ordering), the Kafka signals sink
+and the broker again. Only ticks that become an accepted signal are measured (a feature
+row is emitted at most once per symbol per second of event time and most predictions are
+denied), so the sample is the signals. Ticks produced in the first ``warmup_s`` are left
+out. Before that, ``PROBE_TICKS`` ticks are produced and the run waits until the flow has
+written a feature row to Redis (it is live), so start-up is never measured. Both clocks are
+this machine's.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from bench.machine import REPO_ROOT, ProcessWatch, loadavg
+
+PACE_S = 0.001
+PROBE_TICKS = 200
+HIGHEST_US = 600_000_000  # 10 minutes
+PERCENTILES = (50.0, 90.0, 99.0, 99.9)
+
+
+@dataclass
+class SignalArrivals:
+    """Arrival wall ns of each signal, by the source position it names."""
+
+    arrivals: dict[tuple[int, int], int] = field(default_factory=dict)
+    dead_letters: dict[tuple[int, int], int] = field(default_factory=dict)
+    last_arrival_ns: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _dead_letter_position(headers: list[tuple[str, bytes]] | None) -> tuple[int, int] | None:
+    found = {name: value for name, value in headers or []}
+    try:
+        return int(found["tickwise.source.partition"]), int(found["tickwise.source.offset"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _consume_signals(bootstrap: str, topic: str, dlq_topic: str, stop: threading.Event,
+                     into: SignalArrivals) -> None:
+    from confluent_kafka import Consumer, TopicPartition
+
+    from dataflows.sources import list_partitions
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-latency-{topic}",
+                         "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                         "fetch.wait.max.ms": 5, "fetch.min.bytes": 1})
+    consumer.assign([TopicPartition(name, partition, 0) for name in (topic, dlq_topic)
+                     for partition in list_partitions(bootstrap, name)])
+    try:
+        while not stop.is_set():
+            for message in consumer.consume(1000, 0.005):
+                now = time.time_ns()
+                if message.error() is not None:
+                    into.errors.append(str(message.error()))
+                    continue
+                if message.topic() == dlq_topic:
+                    position = _dead_letter_position(message.headers())
+                    if position is not None:
+                        into.dead_letters[position] = now
+                    continue
+                value = orjson.loads(message.value())
+                into.arrivals[(int(value["source_partition"]), int(value["source_offset"]))] = now
+                into.last_arrival_ns = now
+    finally:
+        consumer.close()
+
+
+def produce_paced(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, bytes]], rate: float
+                  ) -> tuple[dict[tuple[int, int], int], float]:
+    """Produce at ``rate`` messages/s; the wall ns of each ``produce()`` call by (partition, offset)."""
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1, "acks": "all",
+                         "queue.buffering.max.messages": 500_000})
+    stamps: dict[tuple[int, int], int] = {}
+    failures: list[str] = []
+
+    def delivered(sent_ns: int):  # noqa: ANN202 - a delivery callback bound to its produce time
+        def report(error: object, message: object) -> None:
+            if error is not None:
+                failures.append(str(error))
+            else:
+                stamps[(message.partition(), message.offset())] = sent_ns  # type: ignore[attr-defined]
+        return report
+
+    started = time.perf_counter()
+    sent = 0
+    total = len(messages)
+    while sent < total:
+        due = min(total, int((time.perf_counter() - started) * rate) + 1)
+        while sent < due:
+            key, value = messages[sent]
+            producer.produce(topic, value=value, key=key, on_delivery=delivered(time.time_ns()))
+            sent += 1
+        producer.poll(0)
+        time.sleep(PACE_S)
+    elapsed = time.perf_counter() - started
+    producer.flush(60)
+    if failures:
+        raise RuntimeError(f"{len(failures)} ticks were not delivered to {topic}: {failures[0]}")
+    return stamps, elapsed
+
+
+def wait_until_live(redis_url: str, key_prefix: str, child: subprocess.Popen[bytes], work: Path,
+                    timeout_s: float) -> float:
+    """Seconds until the flow has written a feature row to Redis; raises if it exits or times out."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < timeout_s:
+            if child.poll() is not None:
+                raise RuntimeError(f"the live flow exited {child.returncode}: "
+                                   f"{(work / 'cli.stderr').read_text()[-2000:]}")
+            if next(client.scan_iter(match=f"{key_prefix}*", count=1000), None) is not None:
+                return time.monotonic() - started
+            time.sleep(0.2)
+    finally:
+        client.close()
+    raise TimeoutError(f"the live flow wrote no feature row to Redis within {timeout_s:.0f} s")
+
+
+def histogram_summary(latencies_us: Sequence[int]) -> dict[str, object]:
+    from hdrh.histogram import HdrHistogram
+
+    histogram = HdrHistogram(1, HIGHEST_US, 3)
+    for value in latencies_us:
+        histogram.record_value(max(1, min(int(value), HIGHEST_US)))
+    count = histogram.get_total_count()
+    summary: dict[str, object] = {"count": count}
+    if count:
+        for percentile in PERCENTILES:
+            summary[f"p{percentile:g}_ms"] = round(histogram.get_value_at_percentile(percentile) / 1000, 2)
+        summary["max_ms"] = round(histogram.get_max_value() / 1000, 2)
+        summary["mean_ms"] = round(histogram.get_mean_value() / 1000, 2)
+    return summary
+
+
+def measure(stack_env: dict[str, str], topics_env: dict[str, str], signals_topic: str, dlq_topic: str,
+            ticks_topic: str, messages: Sequence[tuple[bytes, bytes]], rate: float, work: Path,
+            startup_timeout_s: float = 180.0, warmup_s: float = 5.0, drain_s: float = 5.0, timeout_s: float = 600.0) -> dict[str, object]:
+    """Run the live flow (1 process), produce ``messages`` at ``rate``, and histogram tick-to-signal."""
+    bootstrap = stack_env["KAFKA_BOOTSTRAP"]
+    work.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **stack_env, **topics_env, "CLICKHOUSE_URL": f"chdb://{(work / 'chdb').resolve()}",
+           "TICKWISE_METRICS_PORT": "0"}
+    arrivals = SignalArrivals()
+    stop = threading.Event()
+    reader = threading.Thread(target=_consume_signals, args=(bootstrap, signals_topic, dlq_topic, stop, arrivals),
+                              daemon=True)
+    reader.start()
+    watch = ProcessWatch()
+    with open(work / "cli.stdout", "wb") as out, open(work / "cli.stderr", "wb") as err:
+        child = subprocess.Popen([sys.executable, "-m", "dataflows.cli", "run", "--processes", "1",
+                                  "--state-dir", str(work / "state")],
+                                 cwd=REPO_ROOT, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        sampler_stop = threading.Event()
+
+        def sample() -> None:
+            while not sampler_stop.is_set():
+                watch.poll(child.pid)
+                time.sleep(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            # Readiness: a few probe ticks, then wait until their features reach Redis (the flow is live).
+            probe, messages = messages[:PROBE_TICKS], messages[PROBE_TICKS:]
+            produce_paced(bootstrap, ticks_topic, probe, rate)
+            ready_s = wait_until_live(stack_env["REDIS_URL"], topics_env["TICKWISE_REDIS_KEY_PREFIX"], child,
+                                      work, startup_timeout_s)
+            time.sleep(1.0)
+            loadavg_before = loadavg()
+            produce_started_ns = time.time_ns()
+            stamps, produce_s = produce_paced(bootstrap, ticks_topic, messages, rate)
+            # Drain: until no signal has arrived for drain_s (or the timeout).
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                quiet_s = (time.time_ns() - max(arrivals.last_arrival_ns, produce_started_ns)) / 1e9
+                if quiet_s >= drain_s:
+                    break
+                time.sleep(0.2)
+        finally:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+                try:
+                    child.wait(60)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+            sampler_stop.set()
+            sampler.join(5)
+            stop.set()
+            reader.join(10)
+    warmup_end_ns = produce_started_ns + int(warmup_s * 1e9)
+    measured: list[tuple[int, int]] = []  # (sent ns, latency us)
+    unmatched = 0
+    for position, arrived in arrivals.arrivals.items():
+        sent = stamps.get(position)
+        if sent is None:
+            unmatched += 1
+            continue
+        if sent >= warmup_end_ns:
+            measured.append((sent, (arrived - sent) // 1000))
+    measured.sort()
+    dead_letter_latencies = [(arrived - stamps[position]) // 1000 for position, arrived in arrivals.dead_letters.items()
+                             if position in stamps and stamps[position] >= warmup_end_ns]
+    half = len(measured) // 2
+    report = {
+        "endpoint": "signals topic, consumer arrival (source_partition/source_offset -> produce() wall time)",
+        "rate_target_per_s": round(rate, 1), "ticks_produced": len(messages), "probe_ticks": PROBE_TICKS,
+        "flow_live_after_s": round(ready_s, 2), "produce_s": round(produce_s, 2),
+        "rate_achieved_per_s": round(len(messages) / produce_s, 1) if produce_s > 0 else None,
+        "warmup_s": warmup_s, "signals_received": len(arrivals.arrivals), "signals_unmatched": unmatched,
+        "consumer_errors": arrivals.errors[:5],
+        "latency": histogram_summary([latency for _, latency in measured]),
+        "latency_first_half": histogram_summary([latency for _, latency in measured[:half]]),
+        "latency_second_half": histogram_summary([latency for _, latency in measured[half:]]),
+        "dead_letters_received": len(arrivals.dead_letters),
+        "dead_letter_latency": histogram_summary(dead_letter_latencies),
+        "loadavg_before": loadavg_before, "loadavg_after": loadavg(),
+        **watch.report(child.pid),
+    }
+    return report
+
+
+def kafka_round_trip(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, bytes]], rate: float,
+                     warmup_s: float = 2.0, extra: dict[str, object] | None = None) -> dict[str, object]:
+    """The broker alone: produce at ``rate`` and consume with the flow source's settings.
+
+    One consumer per partition polled in turn with ``consume(5000, 0.05)`` and the source's
+    prefetch config (``bench.kafka_consume.SOURCE_LIKE_CONFIG``), as ``dataflows/sources.py``
+    reads; every message's latency from ``produce()`` to its arrival. The floor under the
+    tick-to-signal figure on this broker. ``extra`` overrides consumer settings (a what-if).
+    """
+    from confluent_kafka import Consumer, TopicPartition
+
+    from bench.kafka_consume import SOURCE_LIKE_CONFIG
+    from dataflows.sources import list_partitions
+
+    arrivals: dict[tuple[int, int], int] = {}
+    stop = threading.Event()
+
+    def consume() -> None:
+        consumers = []
+        for partition in list_partitions(bootstrap, topic):
+            consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-rtt-{topic}",
+                                 "enable.auto.commit": False, "auto.offset.reset": "earliest", **SOURCE_LIKE_CONFIG,
+                                 **(extra or {})})
+            consumer.assign([TopicPartition(topic, partition, 0)])
+            consumers.append(consumer)
+        try:
+            while not stop.is_set():
+                for consumer in consumers:
+                    for message in consumer.consume(5000, 0.05):
+                        if message.error() is None:
+                            arrivals[(message.partition(), message.offset())] = time.time_ns()
+        finally:
+            for consumer in consumers:
+                consumer.close()
+
+    reader = threading.Thread(target=consume, daemon=True)
+    reader.start()
+    time.sleep(2.0)
+    started_ns = time.time_ns()
+    stamps, produce_s = produce_paced(bootstrap, topic, messages, rate)
+    deadline = time.monotonic() + 30
+    while len(arrivals) < len(stamps) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    reader.join(10)
+    cutoff = started_ns + int(min(warmup_s, produce_s / 4) * 1e9)
+    latencies = [(arrivals[position] - sent) // 1000 for position, sent in stamps.items()
+                 if position in arrivals and sent >= cutoff]
+    return {"endpoint": "ticks topic, flow-source consumer config", "overrides": extra or {},
+            "ticks_produced": len(messages),
+            "rate_target_per_s": round(rate, 1), "produce_s": round(produce_s, 2),
+            "received": len(arrivals), "latency": histogram_summary(latencies)}
