@@ -38,7 +38,8 @@ __all__ = ["ReturnModel"]
 class ReturnModel:
     """EWMA covariance and return window over a fixed, ordered symbol universe."""
 
-    __slots__ = ("symbols", "_index", "_lambda", "_min", "_prior", "covariance", "history", "observations",
+    __slots__ = ("symbols", "_index", "_lambda", "_min", "_prior", "covariance", "history", "_history_matrix",
+                 "observations",
                  "_bucket", "_last_prices")
 
     def __init__(self, symbols: Sequence[str], ewma_lambda: float, window: int, min_observations: int,
@@ -54,6 +55,7 @@ class ReturnModel:
         n = len(self.symbols)
         self.covariance = np.zeros((n, n))
         self.history: deque[tuple[float, ...]] = deque(maxlen=window)
+        self._history_matrix: np.ndarray | None = None  # the history as an array, rebuilt after it changes
         self.observations = 0
         self._bucket: int | None = None
         self._last_prices: tuple[float, ...] = (math.nan,) * n
@@ -78,6 +80,7 @@ class ReturnModel:
             vector = np.asarray(returns)
             self.covariance = self._lambda * self.covariance + (1.0 - self._lambda) * np.outer(vector, vector)
             self.history.append(returns)
+            self._history_matrix = None
             self.observations += 1
         self._bucket = bucket
         self._last_prices = tuple(p if p > 0.0 else before for p, before in zip(prices, self._last_prices))
@@ -93,7 +96,10 @@ class ReturnModel:
     def historical_var(self, dollars: Sequence[float], confidence: float) -> float:
         if not self.ready or not self.history:
             return 0.0
-        losses = -(np.asarray(self.history) @ np.asarray(dollars, dtype=np.float64))
+        matrix = getattr(self, "_history_matrix", None)
+        if matrix is None:
+            matrix = self._history_matrix = np.asarray(self.history, dtype=np.float64)
+        losses = -(matrix @ np.asarray(dollars, dtype=np.float64))
         return max(0.0, float(np.quantile(losses, confidence, method="higher")))
 
     def var(self, dollars: Sequence[float], confidence: float) -> float:

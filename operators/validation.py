@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import msgspec
 
@@ -192,8 +193,14 @@ def _size_problem(field: str, value: float, limits: ValidationLimits) -> tuple[s
 
 
 def _symbol_problem(symbol: str, limits: ValidationLimits) -> str | None:
-    if len(symbol) > limits.max_symbol_length:
-        return f"expected a symbol of at most {limits.max_symbol_length} characters, got {len(symbol)} characters"
+    return _symbol_verdict(symbol, limits.max_symbol_length)
+
+
+@lru_cache(maxsize=65_536)
+def _symbol_verdict(symbol: str, max_length: int) -> str | None:
+    """Pure and bounded: a feed repeats a few thousand symbols, so most ticks hit the cache."""
+    if len(symbol) > max_length:
+        return f"expected a symbol of at most {max_length} characters, got {len(symbol)} characters"
     if SYMBOL_PATTERN.fullmatch(symbol) is None:
         return f"expected a symbol matching {SYMBOL_PATTERN.pattern}, got {_preview(symbol)}"
     return None
