@@ -29,14 +29,16 @@ from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from bytewax.testing import run_main
 
 from dataflows.sources import KafkaSourceSettings, KafkaTickSource
-from operators.messages import CrossAssetRow, Decision, DriftEvent, FeatureRow, Prediction, Reject, SourceRecord, ValidTick
+from operators.messages import (CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome, PnlRow, Prediction, Reject,
+                                SourceRecord, ValidTick)
 
 OUTPUT_FILES: tuple[str, ...] = ("features", "predictions", "decisions", "signals", "rejects", "monitor_events",
-                                 "cross_asset")
+                                 "cross_asset", "outcomes", "pnl")
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 _FILE_OF: dict[type, str] = {FeatureRow: "features", Prediction: "predictions", Decision: "decisions",
-                             Reject: "rejects", DriftEvent: "monitor_events", CrossAssetRow: "cross_asset"}
+                             Reject: "rejects", DriftEvent: "monitor_events", CrossAssetRow: "cross_asset",
+                             Outcome: "outcomes", PnlRow: "pnl"}
 
 
 class ReplayError(ValueError):
