@@ -153,6 +153,18 @@ def source_epoch(recovery_dir: Path) -> int:
     return latest
 
 
+def execution_count(recovery_dir: Path) -> int:
+    """How many executions (runs of the cluster) the recovery store has recorded."""
+    executions = set()
+    for part in recovery_dir.glob("part-*.sqlite3"):
+        try:
+            with sqlite3.connect(f"file:{part}?mode=ro", uri=True, timeout=1) as db:
+                executions.update(row[0] for row in db.execute("SELECT ex_num FROM exs"))
+        except sqlite3.Error:
+            continue
+    return len(executions)
+
+
 def wait_until(condition: Callable[[], bool], run: Run, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -163,6 +175,17 @@ def wait_until(condition: Callable[[], bool], run: Run, timeout_s: float, what: 
                                  f"{run.output()[-3000:]}")
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+def first_output(settings: Settings) -> Callable[[], bool]:
+    """True once the flow has written its first feature row (to Redis): it is mid-run from then on.
+
+    Waiting for output, not for a number of snapshot epochs, keeps these tests independent of
+    how fast the machine runs the slice.
+    """
+    client = redis.Redis.from_url(settings.redis_url.get_secret_value())
+    key = f"{settings.redis_key_prefix}IBM"
+    return lambda: bool(client.exists(key))
 
 
 def clickhouse(settings: Settings, sql: str) -> list[list[object]]:
@@ -375,10 +398,10 @@ def test_crash_before_the_first_snapshot_then_full_replay_skips_nothing(
     recovery, state = tmp_path / "recovery", tmp_path / "faulty"
     run = start_run(faulty, state, 1, recovery, snapshot_interval_s=3600)
     wait_until(lambda: len(run.flow_pids()) == 1, run, 60, "the process started")
-    time.sleep(4)  # reading and writing, but an hour away from its first snapshot
-    assert source_epoch(recovery) == -1, "a snapshot was taken before the crash"
+    wait_until(first_output(faulty), run, 120, "the first feature row")  # mid-run, an hour from a snapshot
     os.kill(run.flow_pids()[0], signal.SIGKILL)
     assert run.wait(60) != 0
+    assert source_epoch(recovery) == -1, "a snapshot was taken before the crash"
     run_to_end(faulty, state, 1, recovery)
 
     assert_same_as_clean(outcome(faulty), scenario.clean, scenario.produced)
@@ -459,10 +482,14 @@ def test_rescale_from_two_processes_to_one_and_back_keeps_state_intact(
         stack: StackInfo, market_data: Path, tmp_path: Path, short_slice: tuple[Settings, Scenario]) -> None:
     faulty, scenario = faulty_settings(stack, market_data, tmp_path, "rescale", short_slice), short_slice[1]
     recovery, state = tmp_path / "recovery", tmp_path / "faulty"
+    redis.Redis.from_url(faulty.redis_url.get_secret_value()).delete(f"{faulty.redis_key_prefix}IBM")
     for processes in (2, 1):
         run = start_run(faulty, state, processes, recovery)
-        epoch_at_start = source_epoch(recovery)
-        wait_until(lambda: source_epoch(recovery) >= epoch_at_start + 2, run, 120, "two new snapshots")
+        if processes == 2:
+            wait_until(first_output(faulty), run, 120, "the first feature row")
+        else:  # resumed from the 2-process state: wait until Bytewax has recorded this execution
+            wait_until(lambda: execution_count(recovery) >= 2, run, 120, "the 1-process execution")
+            time.sleep(0.5)
         run.process.send_signal(signal.SIGINT)  # a graceful stop, as an operator rescaling would
         run.wait(60)
     run_to_end(faulty, state, 2, recovery)
