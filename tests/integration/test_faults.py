@@ -372,7 +372,9 @@ def test_kill9_of_one_process_three_times_then_nothing_lost_and_signals_equal_a_
                    "a fresh cluster of two processes")
         epoch = max(source_epoch(recovery), 0)
         # Let it snapshot past where it resumed, then kill one process outright.
-        wait_until(lambda: source_epoch(recovery) >= epoch + 2, run, 120, "two new snapshots")
+        # One new snapshot past the resume point: mid-run however fast the machine is (a run
+        # segment lasts several snapshot intervals), so every kill lands before the end.
+        wait_until(lambda: source_epoch(recovery) >= epoch + 1, run, 120, "a new snapshot")
         pids = run.flow_pids()
         os.kill(pids[victim], signal.SIGKILL)
         killed |= set(pids)

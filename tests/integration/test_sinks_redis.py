@@ -81,7 +81,7 @@ def test_a_new_feature_set_replaces_the_old_fields(settings: RedisSettings, clie
     partition.write_batch([a_row("IBM", TS, 1, names=("spread", "rsi", "old"))])
     partition.write_batch([a_row("IBM", TS + 1, 2, names=("spread",))])
     assert set(read_features(client, "IBM", settings.key_prefix)) == {"ts_ns", "partition", "offset", "price",
-                                                                      "spread"}
+                                                                      "feature_set", "quality", "spread"}
 
 
 def test_concurrent_batches_keep_the_maximum_event_time(settings: RedisSettings, client: redis.Redis) -> None:
