@@ -375,6 +375,7 @@ def test_kill9_of_one_process_three_times_then_nothing_lost_and_signals_equal_a_
         # One new snapshot past the resume point: mid-run however fast the machine is (a run
         # segment lasts several snapshot intervals), so every kill lands before the end.
         wait_until(lambda: source_epoch(recovery) >= epoch + 1, run, 120, "a new snapshot")
+        time.sleep(0.5)  # half a snapshot interval: outputs written since the snapshot get replayed
         pids = run.flow_pids()
         os.kill(pids[victim], signal.SIGKILL)
         killed |= set(pids)
