@@ -240,9 +240,16 @@ def outcome(settings: Settings) -> dict:
     return {"counts": counts, "signal_ids": signal_ids, "topic_ids": topic_ids, "features": features}
 
 
+# Tables whose rows follow from the ticks alone. The monitoring tables (monitor_events, outcomes,
+# pnl) also depend on the order in which predictions, ticks and decisions meet across streams,
+# which a crash and resume can change (README, "Guarantees"), so they are not compared here.
+DETERMINISTIC_TABLES = ("ticks", "rejects", "features", "predictions", "risk_decisions", "signals", "cross_asset")
+
+
 def assert_same_as_clean(faulty: dict, clean: dict, produced: int) -> None:
     assert faulty["counts"]["ticks"] + faulty["counts"]["rejects"] == produced
-    assert faulty["counts"] == clean["counts"]
+    for table in DETERMINISTIC_TABLES:
+        assert faulty["counts"][table] == clean["counts"][table], table
     assert clean["signal_ids"], "the clean run produced no signal"
     assert faulty["signal_ids"] == clean["signal_ids"]
     assert faulty["topic_ids"] == clean["signal_ids"], "the signals topic lost or invented a signal id"
