@@ -243,7 +243,7 @@ def outcome(settings: Settings) -> dict:
 # Tables whose rows follow from the ticks alone. The monitoring tables (monitor_events, outcomes,
 # pnl) also depend on the order in which predictions, ticks and decisions meet across streams,
 # which a crash and resume can change (README, "Guarantees"), so they are not compared here.
-DETERMINISTIC_TABLES = ("ticks", "rejects", "features", "predictions", "risk_decisions", "signals", "cross_asset")
+DETERMINISTIC_TABLES = ("ticks", "rejects", "features", "predictions", "risk_decisions", "signals")
 
 
 def assert_same_as_clean(faulty: dict, clean: dict, produced: int) -> None:
