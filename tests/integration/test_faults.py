@@ -367,6 +367,10 @@ def flow_with_failing_clickhouse():
 # --- the tests ---------------------------------------------------------------------------------------
 
 
+# Three kill -9 at moments chosen by polling a live cluster: timing can occasionally place a kill
+# where the run cannot show what the test checks (e.g. no output between snapshot and kill), so
+# one full re-run is allowed; every assertion must still hold in the run that passes.
+@pytest.mark.flaky(reruns=1)
 def test_kill9_of_one_process_three_times_then_nothing_lost_and_signals_equal_a_clean_run(
         stack: StackInfo, market_data: Path, tmp_path: Path) -> None:
     faulty, scenario = prepare(stack, market_data, tmp_path, "kill", END)
@@ -397,7 +401,10 @@ def test_kill9_of_one_process_three_times_then_nothing_lost_and_signals_equal_a_
     assert_same_as_clean(outcome(faulty), scenario.clean, scenario.produced)
     report = verify_report(faulty, state, scenario.expect)
     assert report["ok"] and report["missing_offsets"] == 0 and report["id_conflicts"] == 0
-    assert report["duplicate_rows"] > 0, "no row was written twice: the kills did not land mid-run"
+    # The kills landed mid-run: the source kept snapshotting after the last kill. (Rows written
+    # twice may already be merged away by ClickHouse in the background, so their count is
+    # reported, not required.)
+    assert source_epoch(recovery) > max(progress), "the run was already over at the last kill"
     print(f"kill -9 x3: {report['duplicate_rows']:,} duplicate rows, all collapsed by FINAL; "
           f"source snapshot epochs at the kills {progress}")
 
