@@ -32,7 +32,7 @@ from bytewax.testing import run_main
 
 from dataflows.backfill import FileTickSource
 from dataflows.tickfiles import encode_ticks
-from operators.messages import Decision, Fill, Prediction, Quote, Reject, Trade, ValidTick
+from operators.messages import Decision, Fill, Prediction, Quote, Reject, TickBatch, Trade, ValidTick
 from operators.paper import PaperBook
 from operators.performance import calibration_table, equity_statistics
 
@@ -67,6 +67,9 @@ class Collected:
             self.decisions.append(record)
         elif isinstance(record, Prediction):
             self.predictions.append(record)
+        elif isinstance(record, TickBatch):
+            if self.keep_ticks:
+                self.ticks.extend(record.ticks)
         elif isinstance(record, ValidTick):
             if self.keep_ticks:
                 self.ticks.append(record)

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from collections import Counter as Tally
 
-from operators.messages import Decision, DriftEvent, Outcome, PnlRow, Reject, ValidTick
+from operators.messages import Decision, DriftEvent, Outcome, PnlRow, Reject, TickBatch, ValidTick
 from operators.outcomes import calibration_bucket
 from operators.psi import PsiReading
 from sinks.metrics import MetricsRegistry
@@ -87,8 +87,9 @@ class FlowMetrics:
 
     # -- batch recorders: ``flat_map_batch`` mappers that return nothing -----------------------
 
-    def count_admitted_batch(self, batch: Sequence[ValidTick]) -> list[None]:
-        self.registry.count_ticks(valid=len(batch))
+    def count_admitted_batch(self, batch: Sequence[TickBatch | ValidTick]) -> list[None]:
+        # A TickBatch counts its ticks (len), a single tick counts one.
+        self.registry.count_ticks(valid=sum(len(item) if type(item) is TickBatch else 1 for item in batch))
         return []
 
     def count_rejects_batch(self, batch: Sequence[Reject]) -> list[None]:

@@ -30,7 +30,7 @@ from bytewax.testing import run_main
 
 from dataflows.sources import KafkaSourceSettings, KafkaTickSource
 from operators.messages import (CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome, PnlRow, Prediction, Reject,
-                                SourceRecord, ValidTick)
+                                SourceRecord, TickBatch, ValidTick)
 
 OUTPUT_FILES: tuple[str, ...] = ("features", "predictions", "decisions", "signals", "rejects", "monitor_events",
                                  "cross_asset", "outcomes")
@@ -147,6 +147,9 @@ class Collected:
     model_versions: set[str] = field(default_factory=set)
 
     def add(self, record: Any) -> None:
+        if isinstance(record, TickBatch):
+            self.valid_ticks += len(record.ticks)
+            return
         if isinstance(record, ValidTick):
             self.valid_ticks += 1
             return

@@ -21,7 +21,7 @@ from dataflows.components import Components, build_components
 from dataflows.config import Settings, load_settings
 from dataflows.steps import decode_batch, market_context, to_portfolio
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
-                                Reject, SourceRecord, ValidTick)
+                                Reject, SourceRecord, TickBatch)
 from operators.psi import PsiReading
 from operators.risk_control import decode_control
 from operators.validation import decode_tick
@@ -39,11 +39,11 @@ class Outputs:
     model_events: Sink | None
 
 
-def _is_valid(item: ValidTick | Reject) -> bool:
-    return isinstance(item, ValidTick)
+def _is_tick_batch(item: TickBatch | Reject) -> bool:
+    return type(item) is TickBatch
 
 
-def _is_feature_row(item: ValidTick | FeatureRow | Reject) -> bool:
+def _is_feature_row(item: TickBatch | FeatureRow | Reject) -> bool:
     return isinstance(item, FeatureRow)
 
 
@@ -63,15 +63,7 @@ def _is_outcome(item: Outcome | DriftEvent) -> bool:
     return isinstance(item, Outcome)
 
 
-def _item_symbol(item: ValidTick | Decision) -> str:
-    return item.tick.symbol if isinstance(item, ValidTick) else item.symbol
-
-
-def _symbol(item: ValidTick) -> str:
-    return item.tick.symbol
-
-
-def _record_symbol(item: FeatureRow | Decision) -> str:
+def _record_symbol(item: TickBatch | FeatureRow | Decision) -> str:
     return item.symbol
 
 
@@ -85,13 +77,12 @@ def _is_accepted(decision: Decision) -> bool:
 
 def _clickhouse_key(record: object) -> tuple[str, object]:
     # chDB has one partition (one writer); a ClickHouse server spreads symbols over partitions.
-    symbol = record.tick.symbol if isinstance(record, ValidTick) else getattr(record, "symbol", None)
-    return (symbol or "_unknown", record)
+    return (getattr(record, "symbol", None) or "_unknown", record)
 
 
 @dataclass(frozen=True)
 class FeatureStreams:
-    admitted: Stream[ValidTick]
+    admitted: Stream[TickBatch]
     rows: Stream[FeatureRow]
     rejects: Stream[Reject]
     bar_returns: Stream[BarReturn]
@@ -106,13 +97,14 @@ def feature_stage(components: Components, raw: Stream[SourceRecord]) -> FeatureS
     metrics = components.metrics
     decoded = op.flat_map_batch("decode", raw, metrics.timed_batch(
         "decode", decode_batch(partial(decode_tick, limits=components.limits))))
-    checked = op.branch("split_decoded", decoded, _is_valid)
+    checked = op.branch("split_decoded", decoded, _is_tick_batch)
     # Per symbol: the event-time guard admits or rejects each tick, then features update.
-    # The step re-emits every admitted tick, so "valid" means admitted by both checks.
-    keyed_ticks = op.key_on("key_by_symbol", checked.trues, _symbol)
+    # The step re-emits the ticks it admitted (one TickBatch per input batch), so "valid"
+    # means admitted by both checks. Ticks travel as batches: one item per symbol per batch.
+    keyed_ticks = op.key_on("key_by_symbol", checked.trues, _record_symbol)
     symbol_out = op.key_rm("unkey_features", op.stateful("features", keyed_ticks, components.symbol_logic))
     split_features = op.branch("split_features", symbol_out, _is_feature_row)
-    split_ticks = op.branch("split_admitted", split_features.falses, _is_valid)
+    split_ticks = op.branch("split_admitted", split_features.falses, _is_tick_batch)
     split_returns = op.branch("split_bar_returns", split_ticks.falses, _is_bar_return)
     rejects = op.merge("all_rejects", checked.falses, split_returns.falses)
     # Counted once per batch (a Prometheus update per tick costs about 20% of the flow).
@@ -176,7 +168,7 @@ def build_flow(components: Components, source: Source, outputs: Outputs, flow_id
         monitoring.append(split_outcomes.trues)
     if components.paper_logic is not None:
         # Paper P&L: accepted signals filled at the next quote of their symbol.
-        paper_inputs = op.key_on("key_paper", op.merge("paper_inputs", admitted, accepted), _item_symbol)
+        paper_inputs = op.key_on("key_paper", op.merge("paper_inputs", admitted, accepted), _record_symbol)
         pnl = op.key_rm("unkey_paper", op.stateful_batch("paper", paper_inputs, components.paper_logic))
         op.flat_map_batch("record_pnl", pnl, metrics.record_pnl_batch)
         monitoring.append(pnl)

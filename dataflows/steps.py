@@ -25,15 +25,21 @@ from operators.cross_asset import CrossAssetConfig, PairCorrelation, pair_keys
 from operators.dedupe import DedupeConfig, Deduplicator
 from operators.ids import stable_id
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow,
-                                MarketContext, Prediction, Reject, ValidTick)
+                                MarketContext, Prediction, Reject, TickBatch, ValidTick)
 from operators.risk import RiskCheck, RiskState
 from operators.risk_engine import PortfolioRiskEngine
 from operators.risk_limits import RiskLimits
 from operators.risk_ordering import EventOrderBuffer
 
 
-class SymbolLogic(StatefulLogic[ValidTick, "ValidTick | FeatureRow | Reject", bytes]):
-    """Per-symbol step: duplicate filter, event-time guard, then features. End of input flushes."""
+class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick | FeatureRow | Reject", bytes]):
+    """Per-symbol step: duplicate filter, event-time guard, then features. End of input flushes.
+
+    The live flow feeds it a ``TickBatch`` (one symbol's ticks of one source batch) and gets
+    back one ``TickBatch`` of the admitted ticks followed by the rejects, feature rows and bar
+    returns in tick order. A single ``ValidTick`` gives the same outputs with the admitted
+    tick itself in place of the batch (tests and tools that drive it tick by tick).
+    """
 
     def __init__(self, guard: EventTimeGuard, features: SymbolFeatures | None, config: FeatureConfig,
                  dedupe: Deduplicator) -> None:
@@ -42,15 +48,43 @@ class SymbolLogic(StatefulLogic[ValidTick, "ValidTick | FeatureRow | Reject", by
         self._config = config
         self._dedupe = dedupe
 
-    def _apply(self, ticks: list[ValidTick], out: list[ValidTick | FeatureRow | Reject]) -> None:
+    def _apply(self, ticks: list[ValidTick], out: list, admitted: list[ValidTick] | None = None) -> None:
+        features = self._features
         for tick in ticks:
-            if self._features is None:
-                self._features = SymbolFeatures(tick.tick.symbol, self._config)
-            out.append(tick)
-            out.extend(self._features.update(tick))
-            out.extend(self._features.drain_returns())
+            if features is None:
+                features = self._features = SymbolFeatures(tick.tick.symbol, self._config)
+            if admitted is None:
+                out.append(tick)
+            else:
+                admitted.append(tick)
+            rows = features.update(tick)
+            if rows:
+                out.extend(rows)
+            if features.has_returns:
+                out.extend(features.drain_returns())
 
-    def on_item(self, value: ValidTick) -> tuple[Iterable[ValidTick | FeatureRow | Reject], bool]:
+    def _apply_batch(self, ticks: list[ValidTick]) -> list:
+        check, admit = self._dedupe.check, self._guard.admit
+        out: list = []
+        admitted: list[ValidTick] = []
+        for tick in ticks:
+            duplicate = check(tick)
+            if duplicate is not None:
+                out.append(duplicate)
+                continue
+            released, rejected = admit(tick)
+            if rejected:
+                out.extend(rejected)
+            if released:
+                self._apply(released, out, admitted)
+        if admitted:
+            out.insert(0, TickBatch(admitted[0].tick.symbol, admitted))
+        return out
+
+    def on_item(self, value: ValidTick | TickBatch) -> tuple[Iterable[TickBatch | ValidTick | FeatureRow | Reject],
+                                                               bool]:
+        if type(value) is TickBatch:
+            return self._apply_batch(value.ticks), StatefulLogic.RETAIN
         duplicate = self._dedupe.check(value)
         if duplicate is not None:
             return [duplicate], StatefulLogic.RETAIN
@@ -315,10 +349,28 @@ class BatchScorer:
 
 
 def decode_batch(decode: Callable[[object], ValidTick | Reject]) -> Callable[[Sequence[object]], list]:
-    """``flat_map_batch`` mapper: decode a whole source batch in one call (timed once per batch)."""
+    """``flat_map_batch`` mapper: decode a whole source batch in one call (timed once per batch).
 
-    def run(records: Sequence[object]) -> list[ValidTick | Reject]:
-        return [decode(record) for record in records]
+    Returns the rejects one by one and the valid ticks as one ``TickBatch`` per symbol, each
+    in arrival order, so everything downstream moves one item per symbol and batch.
+    """
+
+    def run(records: Sequence[object]) -> list[TickBatch | Reject]:
+        out: list[TickBatch | Reject] = []
+        groups: dict[str, list[ValidTick]] = {}
+        for record in records:
+            item = decode(record)
+            if type(item) is ValidTick:
+                symbol = item.tick.symbol
+                group = groups.get(symbol)
+                if group is None:
+                    groups[symbol] = [item]
+                else:
+                    group.append(item)
+            else:
+                out.append(item)
+        out.extend(TickBatch(symbol, ticks) for symbol, ticks in groups.items())
+        return out
 
     return run
 
@@ -341,17 +393,24 @@ class OutcomeStep:
         return tracker, [*outcomes, *events]
 
 
-class PaperLogic(StatefulBatchLogic[ValidTick | Decision, object, bytes]):
-    """Per-symbol paper trading over a batch of ticks and accepted decisions (``stateful_batch``)."""
+class PaperLogic(StatefulBatchLogic[TickBatch | ValidTick | Decision, object, bytes]):
+    """Per-symbol paper trading over a batch of ticks (``TickBatch``es or single ticks) and accepted
+    decisions (``stateful_batch``)."""
 
     def __init__(self, trader: PaperTrader) -> None:
         self._trader = trader
 
-    def on_batch(self, values: list[ValidTick | Decision]) -> tuple[Iterable[object], bool]:
+    def on_batch(self, values: list[TickBatch | ValidTick | Decision]) -> tuple[Iterable[object], bool]:
         trader = self._trader
         out: list[object] = []
         for value in values:
-            if isinstance(value, Decision):
+            if type(value) is TickBatch:
+                on_tick = trader.on_tick
+                for tick in value.ticks:
+                    filled = on_tick(tick)
+                    if filled:
+                        out.extend(filled)
+            elif isinstance(value, Decision):
                 out.extend(trader.on_decision(value))
             else:
                 out.extend(trader.on_tick(value))

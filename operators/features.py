@@ -450,6 +450,11 @@ class SymbolFeatures:
             if indicator_source == source:
                 indicator.update(*[fields[name] for name in indicator.inputs])
 
+    @property
+    def has_returns(self) -> bool:
+        """True when ``drain_returns`` has something to give."""
+        return bool(self._bar_returns)
+
     def drain_returns(self) -> list[BarReturn]:
         """The 1-minute bar returns completed since the last call (for cross-asset statistics)."""
         returns, self._bar_returns = self._bar_returns, []

@@ -30,17 +30,19 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from hashlib import blake2b
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import clickhouse_connect
+import pyarrow as pa
 from bytewax.outputs import FixedPartitionedSink, StatefulSinkPartition
 from clickhouse_connect.driver.client import Client
 
 from operators.ids import stable_uint64
 from operators.messages import (CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome, PnlRow, Prediction, Reject,
-                                Trade, ValidTick)
+                                TickBatch, Trade, ValidTick)
 from sinks.metrics import MetricsRegistry, default_metrics
 
 logger = logging.getLogger(__name__)
@@ -261,21 +263,44 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
 Columns = tuple[tuple[str, ...], list[list[Any]]]
 
 
+def tick_id(topic: str, partition: int, offset: int) -> int:
+    """``stable_uint64(topic, partition, offset)`` inlined for the hottest table (one per tick).
+
+    >>> tick_id("ticks", 3, 41) == stable_uint64("ticks", 3, 41)
+    True
+    """
+    return int.from_bytes(blake2b(f"{topic}|{partition}|{offset}".encode("utf-8", "surrogatepass"),
+                                  digest_size=8).digest(), "big")
+
+
+TICK_COLUMNS = ("id", "symbol", "ts_ns", "type", "price", "size", "side", "bid", "ask", "bid_size",
+                "ask_size", "topic", "partition", "offset")
+
+
+#: Tables inserted as Arrow (the column types of their Arrow tables).
+ARROW_TYPES: dict[str, dict[str, pa.DataType]] = {
+    "ticks": {"id": pa.uint64(), "symbol": pa.string(), "ts_ns": pa.int64(), "type": pa.string(),
+              "price": pa.float64(), "size": pa.float64(), "side": pa.string(), "bid": pa.float64(),
+              "ask": pa.float64(), "bid_size": pa.float64(), "ask_size": pa.float64(), "topic": pa.string(),
+              "partition": pa.int32(), "offset": pa.int64()},
+}
+
+
 def tick_columns(rows: Sequence[ValidTick]) -> Columns:
-    names = ("id", "symbol", "ts_ns", "type", "price", "size", "side", "bid", "ask", "bid_size",
-             "ask_size", "topic", "partition", "offset")
-    cols: list[list[Any]] = [[] for _ in names]
+    cols: list[list[Any]] = [[] for _ in TICK_COLUMNS]
     (ids, symbols, ts, types, prices, sizes, sides, bids, asks, bid_sizes, ask_sizes, topics,
      partitions, offsets) = cols
     for row in rows:
         tick = row.tick
-        ids.append(stable_uint64(row.topic, row.partition, row.offset))
+        topic, partition, offset = row.topic, row.partition, row.offset
+        ids.append(int.from_bytes(blake2b(f"{topic}|{partition}|{offset}".encode("utf-8", "surrogatepass"),
+                                          digest_size=8).digest(), "big"))
         symbols.append(tick.symbol)
         ts.append(tick.ts_ns)
-        topics.append(row.topic)
-        partitions.append(row.partition)
-        offsets.append(row.offset)
-        if isinstance(tick, Trade):
+        topics.append(topic)
+        partitions.append(partition)
+        offsets.append(offset)
+        if type(tick) is Trade:
             types.append("trade")
             prices.append(tick.price)
             sizes.append(tick.size)
@@ -293,7 +318,7 @@ def tick_columns(rows: Sequence[ValidTick]) -> Columns:
             asks.append(tick.ask)
             bid_sizes.append(tick.bid_size)
             ask_sizes.append(tick.ask_size)
-    return names, cols
+    return TICK_COLUMNS, cols
 
 
 def feature_columns(rows: Sequence[FeatureRow]) -> Columns:
@@ -367,10 +392,13 @@ def group_by_table(records: Iterable[Record]) -> dict[str, list[Any]]:
     groups: dict[str, list[Any]] = {}
     for record in records:
         kind = type(record)
+        if kind is TickBatch:
+            groups.setdefault("ticks", []).extend(record.ticks)
+            continue
         table = _TABLE_OF.get(kind)
         if table is None:
             raise TypeError(
-                f"clickhouse sink: expected one of {', '.join(t.__name__ for t in _TABLE_OF)}, "
+                f"clickhouse sink: expected TickBatch or one of {', '.join(t.__name__ for t in _TABLE_OF)}, "
                 f"got {kind.__name__}")
         groups.setdefault(table, []).append(record)
         if kind is Decision and record.accepted:
@@ -511,7 +539,14 @@ class ClickHouseWriter:
             chunk = rows[start:start + step]
             names, columns = builder(chunk)
             try:
-                self.client.insert(table, columns, column_names=names, column_oriented=True)
+                arrow_types = ARROW_TYPES.get(table)
+                if arrow_types is not None:
+                    # Arrow: about half the cost per row of the native-format insert for the
+                    # one table that gets a row per tick (measured with chDB, 50k-row batches).
+                    self.client.insert_arrow(table, pa.table(
+                        {name: pa.array(column, type=arrow_types[name]) for name, column in zip(names, columns)}))
+                else:
+                    self.client.insert(table, columns, column_names=names, column_oriented=True)
             except Exception as exc:
                 metrics.count_sink_error(SINK_NAME)
                 raise ClickHouseWriteError(
