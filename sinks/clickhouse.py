@@ -29,6 +29,7 @@ import atexit
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from hashlib import blake2b
 from dataclasses import dataclass
@@ -429,12 +430,17 @@ class ClickHouseSettings:
 
     ``url`` is ``chdb:///abs/path`` or ``http(s)://user:password@host:port/database`` (the
     password is a secret: ``repr`` and logs show ``redacted_url()``). ``batch_rows`` caps
-    one INSERT; a bigger write is split. ``partitions`` is the number of sink partitions
+    one INSERT; a bigger write is split. The sink collects rows per table across Bytewax
+    batches and inserts a table once it holds ``batch_rows`` rows, everything once the oldest
+    collected row is ``flush_interval_s`` old (wall clock: this is delivery, not event time),
+    and everything at each epoch's snapshot and at close, so a recovery snapshot never
+    covers a row that is not in ClickHouse yet. ``partitions`` is the number of sink partitions
     (parallel writers) for a server; chDB always has exactly one.
     """
 
     url: str
     batch_rows: int = 10_000
+    flush_interval_s: float = 1.0
     partitions: int = 1
     connect_timeout_s: float = 10.0
     send_receive_timeout_s: float = 300.0
@@ -448,6 +454,8 @@ class ClickHouseSettings:
             raise ValueError(f"ClickHouseSettings.url must be chdb:///absolute/path, got {self.url!r}")
         if self.batch_rows < 1:
             raise ValueError(f"ClickHouseSettings.batch_rows must be >= 1, got {self.batch_rows}")
+        if not self.flush_interval_s >= 0.0:
+            raise ValueError(f"ClickHouseSettings.flush_interval_s must be >= 0, got {self.flush_interval_s}")
         if self.partitions < 1:
             raise ValueError(f"ClickHouseSettings.partitions must be >= 1, got {self.partitions}")
 
@@ -489,7 +497,7 @@ class ClickHouseSettings:
 
     def __repr__(self) -> str:
         return (f"ClickHouseSettings(url={self.redacted_url()!r}, batch_rows={self.batch_rows}, "
-                f"partitions={self.partitions})")
+                f"flush_interval_s={self.flush_interval_s}, partitions={self.partitions})")
 
 
 class ClickHouseWriteError(RuntimeError):
@@ -503,6 +511,7 @@ class ClickHouseWriter:
         self.settings = settings
         self.metrics = metrics
         self._client: Client | None = None
+        self._column_types: dict[str, dict[str, str]] = {}
 
     @property
     def client(self) -> Client:
@@ -522,13 +531,24 @@ class ClickHouseWriter:
             self.client.command(ddl)
         for table, column in ADDED_COLUMNS:
             self.client.command(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
+        # Known column types spare clickhouse-connect a DESCRIBE query before every INSERT.
+        for table in TABLE_DDL:
+            described = self.client.query(f"DESCRIBE TABLE {table}").result_rows
+            self._column_types[table] = {row[0]: row[1] for row in described}
+
+    def _type_names(self, table: str, names: Sequence[str]) -> list[str] | None:
+        types = self._column_types.get(table)
+        if types is None or any(name not in types for name in names):
+            return None
+        return [types[name] for name in names]
 
     def write(self, records: Iterable[Record]) -> dict[str, int]:
         """Insert the records, one column-oriented INSERT per table; rows written per table."""
-        written: dict[str, int] = {}
-        for table, rows in group_by_table(records).items():
-            written[table] = self.insert_rows(table, rows)
-        return written
+        return self.write_groups(group_by_table(records))
+
+    def write_groups(self, groups: dict[str, list[Any]]) -> dict[str, int]:
+        """Insert records already grouped by table (``group_by_table``); rows written per table."""
+        return {table: self.insert_rows(table, rows) for table, rows in groups.items() if rows}
 
     def insert_rows(self, table: str, rows: Sequence[Any]) -> int:
         """Insert records that all belong to ``table``, in chunks of ``batch_rows``."""
@@ -546,7 +566,8 @@ class ClickHouseWriter:
                     self.client.insert_arrow(table, pa.table(
                         {name: pa.array(column, type=arrow_types[name]) for name, column in zip(names, columns)}))
                 else:
-                    self.client.insert(table, columns, column_names=names, column_oriented=True)
+                    self.client.insert(table, columns, column_names=names, column_oriented=True,
+                                       column_type_names=self._type_names(table, names))
             except Exception as exc:
                 metrics.count_sink_error(SINK_NAME)
                 raise ClickHouseWriteError(
@@ -596,17 +617,57 @@ def count_all(client: Client) -> dict[str, int]:
 
 
 class _ClickHousePartition(StatefulSinkPartition[Record, None]):
-    def __init__(self, writer: ClickHouseWriter) -> None:
+    """Collects rows per table across batches (see ``ClickHouseSettings``): a chDB INSERT costs
+    milliseconds however small it is, and most batches carry a few rows of most tables."""
+
+    def __init__(self, writer: ClickHouseWriter, clock: Callable[[], float] = time.monotonic) -> None:
         self._writer = writer
+        self._clock = clock
+        self._pending: dict[str, list[Any]] = {}
+        self._since: float | None = None
+
+    @property
+    def pending_rows(self) -> int:
+        return sum(len(rows) for rows in self._pending.values())
 
     def write_batch(self, values: list[Record]) -> None:
-        self._writer.write(values)
+        pending = self._pending
+        for table, rows in group_by_table(values).items():
+            pending.setdefault(table, []).extend(rows)
+        if not pending:
+            return
+        now = self._clock()
+        if self._since is None:
+            self._since = now
+        settings = self._writer.settings
+        if now - self._since >= settings.flush_interval_s:
+            self.flush()
+            return
+        full = {table: rows for table, rows in pending.items() if len(rows) >= settings.batch_rows}
+        if full:
+            for table in full:
+                del pending[table]
+            self._writer.write_groups(full)
+            if not pending:
+                self._since = None
+
+    def flush(self) -> None:
+        """Insert everything collected; on failure it raises and the rows stay collected."""
+        if self._pending:
+            self._writer.write_groups(self._pending)
+        self._pending = {}
+        self._since = None
 
     def snapshot(self) -> None:
+        # Bytewax snapshots at the end of every epoch: rows of this epoch are written first.
+        self.flush()
         return None
 
     def close(self) -> None:
-        self._writer.close()
+        try:
+            self.flush()
+        finally:
+            self._writer.close()
 
 
 class ClickHouseSink(FixedPartitionedSink[Record, None]):

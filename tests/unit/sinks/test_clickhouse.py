@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from operators.messages import Decision, DriftEvent, FeatureRow, Prediction, Quote, Reject, Trade, ValidTick
+from operators.messages import (Decision, DriftEvent, FeatureRow, Prediction, Quote, Reject, TickBatch, Trade,
+                                ValidTick)
 from sinks.clickhouse import (
     ADDED_COLUMNS,
     TABLE_DDL,
@@ -17,9 +19,12 @@ from sinks.clickhouse import (
     ClickHouseSink,
     ClickHouseWriteError,
     ClickHouseWriter,
+    _ClickHousePartition,
     count_rows,
     group_by_table,
+    tick_id,
 )
+from operators.ids import stable_uint64
 from sinks.metrics import MetricsRegistry
 
 TS = 1_700_000_000_000_000_000
@@ -46,6 +51,7 @@ def one_of_each() -> list[Any]:
 class FakeClient:
     def __init__(self, fail_on: str | None = None) -> None:
         self.commands: list[str] = []
+        self.queries: list[str] = []
         self.inserts: list[tuple[str, list[list[Any]], tuple[str, ...]]] = []
         self.fail_on = fail_on
         self.closed = False
@@ -54,8 +60,16 @@ class FakeClient:
         self.commands.append(sql)
         return 0
 
+    def query(self, sql: str) -> SimpleNamespace:
+        self.queries.append(sql)
+        return SimpleNamespace(result_rows=[])  # DESCRIBE: no known types, so none are passed
+
+    def insert_arrow(self, table: str, arrow_table: Any) -> None:
+        self.insert(table, [column.to_pylist() for column in arrow_table.columns], tuple(arrow_table.column_names),
+                    column_oriented=True)
+
     def insert(self, table: str, data: list[list[Any]], column_names: tuple[str, ...],
-               column_oriented: bool) -> None:
+               column_oriented: bool, column_type_names: list[str] | None = None) -> None:
         assert column_oriented
         assert len(data) == len(column_names)
         assert len({len(column) for column in data}) == 1
@@ -124,6 +138,7 @@ def test_ensure_schema_creates_every_table_if_missing() -> None:
     a_writer(client).ensure_schema()
     alters = [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}" for table, column in ADDED_COLUMNS]
     assert client.commands == list(TABLE_DDL.values()) + alters
+    assert client.queries == [f"DESCRIBE TABLE {table}" for table in TABLE_DDL]  # types read once, not per INSERT
     assert set(TABLES) == {"ticks", "features", "predictions", "signals", "risk_decisions", "rejects",
                            "monitor_events", "cross_asset", "outcomes", "pnl"}
 
@@ -230,3 +245,99 @@ def test_close_of_a_chdb_client_on_a_worker_thread_is_deferred_to_exit() -> None
     assert client in clickhouse._deferred_clients
     clickhouse._close_deferred_clients()
     assert client.closed
+
+
+# --- TickBatch and the collecting partition ---------------------------------------------------------------
+
+
+def some_ticks(count: int, first_offset: int = 0) -> list[ValidTick]:
+    return [ValidTick(Trade("IBM", TS + i, 150.0 + i, 10.0, "buy"), "ticks", 0, first_offset + i) for i in range(count)]
+
+
+def test_group_by_table_spreads_a_tick_batch_into_tick_rows() -> None:
+    ticks = some_ticks(3)
+    groups = group_by_table([TickBatch("IBM", ticks), ticks[0]])
+    assert groups == {"ticks": [*ticks, ticks[0]]}
+
+
+def test_tick_ids_are_the_stable_uint64_of_topic_partition_and_offset() -> None:
+    client = FakeClient()
+    a_writer(client).write([TickBatch("IBM", some_ticks(3, first_offset=40))])
+    [(table, data, names)] = client.inserts
+    assert table == "ticks"
+    assert data[names.index("id")] == [stable_uint64("ticks", 0, offset) for offset in (40, 41, 42)]
+    assert tick_id("ticks.x", 7, 2**40) == stable_uint64("ticks.x", 7, 2**40)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def a_partition(client: FakeClient, batch_rows: int, flush_interval_s: float) -> tuple[_ClickHousePartition, FakeClock]:
+    writer = ClickHouseWriter(ClickHouseSettings("chdb:///tmp/unused", batch_rows=batch_rows,
+                                                 flush_interval_s=flush_interval_s), MetricsRegistry())
+    writer._client = client  # type: ignore[assignment]
+    clock = FakeClock()
+    return _ClickHousePartition(writer, clock), clock
+
+
+def test_partition_when_batches_are_small_then_collects_them_into_one_insert_per_table() -> None:
+    client = FakeClient()
+    partition, clock = a_partition(client, batch_rows=1_000, flush_interval_s=5.0)
+    for batch in range(4):
+        partition.write_batch([TickBatch("IBM", some_ticks(10, first_offset=10 * batch)), a_decision(f"s{batch}", True)])
+        clock.now += 1.0
+    assert client.inserts == [] and partition.pending_rows == 4 * (10 + 2)
+
+    partition.snapshot()  # the end of an epoch writes everything first
+
+    assert sorted((table, len(data[0])) for table, data, _ in client.inserts) == [
+        ("risk_decisions", 4), ("signals", 4), ("ticks", 40)]
+    assert partition.pending_rows == 0
+
+
+def test_partition_when_a_table_reaches_batch_rows_then_inserts_that_table_at_once() -> None:
+    client = FakeClient()
+    partition, _ = a_partition(client, batch_rows=25, flush_interval_s=60.0)
+    partition.write_batch([TickBatch("IBM", some_ticks(30)), a_decision("s1", False)])
+    assert [(table, len(data[0])) for table, data, _ in client.inserts] == [("ticks", 25), ("ticks", 5)]
+    assert partition.pending_rows == 1  # the decision waits for more rows, the interval or the epoch
+
+
+def test_partition_when_oldest_row_is_older_than_the_interval_then_flushes_everything() -> None:
+    client = FakeClient()
+    partition, clock = a_partition(client, batch_rows=1_000, flush_interval_s=2.0)
+    partition.write_batch([a_decision("s1", False)])
+    clock.now += 1.9
+    partition.write_batch([a_decision("s2", False)])
+    assert client.inserts == []
+    clock.now += 0.2
+    partition.write_batch([a_decision("s3", False)])
+    assert [(table, len(data[0])) for table, data, _ in client.inserts] == [("risk_decisions", 3)]
+
+
+def test_partition_when_insert_fails_at_snapshot_then_raises_and_keeps_the_rows() -> None:
+    client = FakeClient(fail_on="ticks")
+    partition, _ = a_partition(client, batch_rows=1_000, flush_interval_s=60.0)
+    partition.write_batch([TickBatch("IBM", some_ticks(5))])
+    with pytest.raises(ClickHouseWriteError, match="INSERT of 5 rows into 'ticks'"):
+        partition.snapshot()
+    assert partition.pending_rows == 5
+
+
+def test_partition_close_writes_what_is_left_then_closes_the_client() -> None:
+    client = FakeClient()
+    partition, _ = a_partition(client, batch_rows=1_000, flush_interval_s=60.0)
+    partition.write_batch([TickBatch("IBM", some_ticks(2))])
+    partition.close()
+    assert [(table, len(data[0])) for table, data, _ in client.inserts] == [("ticks", 2)]
+    assert client.closed
+
+
+def test_settings_refuse_a_negative_flush_interval() -> None:
+    with pytest.raises(ValueError, match="flush_interval_s must be >= 0, got -1"):
+        ClickHouseSettings("chdb:///x", flush_interval_s=-1.0)
