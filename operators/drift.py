@@ -128,13 +128,14 @@ def _statistic(detector: Detector) -> float:
 class FeatureDriftMonitor:
     """ADWIN drift detection over the features of one symbol."""
 
-    __slots__ = ("_config", "_watched", "_detectors", "_updates", "_rows")
+    __slots__ = ("_config", "_watched", "_detectors", "_updates", "_rows", "_plan")
 
     def __init__(self, config: DriftConfig) -> None:
         if not isinstance(config, DriftConfig):
             raise TypeError(f"FeatureDriftMonitor needs a DriftConfig, got {type(config).__name__}")
         self._config = config
         self._watched = None if config.features is None else frozenset(config.features)
+        self._plan: tuple[tuple[str, ...], list[int]] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -154,28 +155,38 @@ class FeatureDriftMonitor:
         """Feed one feature row; return the drift events it triggered, in feature order."""
         events: list[DriftEvent] = []
         self._rows += 1
-        stride = self._config.stride
+        config = self._config
+        stride = config.stride
         if stride > 1 and self._rows % stride:
             return events
-        watched = self._watched
-        detector_name = self._config.detector
-        for feature, value in zip(row.names, row.values):
-            if (watched is not None and feature not in watched) or not math.isfinite(value):
+        names, values = row.names, row.values
+        plan = self._plan
+        if plan is None or plan[0] is not names:
+            # Which positions of this layout are watched; rows of one flow share one names tuple.
+            watched = self._watched
+            plan = self._plan = (names, [i for i, feature in enumerate(names) if watched is None or feature in watched])
+        detectors, updates = self._detectors, self._updates
+        grace = config.grace_samples
+        isfinite = math.isfinite
+        for i in plan[1]:
+            value = values[i]
+            if not isfinite(value):
                 continue
-            detector = self._detectors.get(feature)
+            feature = names[i]
+            detector = detectors.get(feature)
             if detector is None:
-                detector = self._detectors[feature] = make_detector(self._config)
+                detector = detectors[feature] = make_detector(config)
             detector.update(value)
-            count = self._updates.get(feature, 0) + 1
-            self._updates[feature] = count
-            if detector.drift_detected and count > self._config.grace_samples:
+            count = updates.get(feature, 0) + 1
+            updates[feature] = count
+            if count > grace and detector.drift_detected:
                 events.append(
                     DriftEvent(
-                        event_id=stable_id(row.symbol, feature, detector_name, row.ts_ns),
+                        event_id=stable_id(row.symbol, feature, config.detector, row.ts_ns),
                         symbol=row.symbol,
                         ts_ns=row.ts_ns,
                         feature=feature,
-                        detector=detector_name,
+                        detector=config.detector,
                         statistic=_statistic(detector),
                         kind=KIND,
                     )
@@ -189,6 +200,7 @@ class FeatureDriftMonitor:
         # Snapshots from before sampling existed hold three fields.
         self._config, self._detectors, self._updates, self._rows = state if len(state) == 4 else (*state, 0)
         self._watched = None if self._config.features is None else frozenset(self._config.features)
+        self._plan = None
 
     def __repr__(self) -> str:
         return f"FeatureDriftMonitor(features={sorted(self._detectors)!r}, config={self._config!r})"

@@ -91,7 +91,7 @@ class ReturnModel:
             variance = float(w @ self.covariance @ w)
         else:
             variance = float(np.sum((w * self._prior) ** 2))
-        return NormalDist().inv_cdf(confidence) * math.sqrt(max(variance, 0.0))
+        return _z_score(confidence) * math.sqrt(max(variance, 0.0))
 
     def historical_var(self, dollars: Sequence[float], confidence: float) -> float:
         if not self.ready or not self.history:
@@ -100,7 +100,31 @@ class ReturnModel:
         if matrix is None:
             matrix = self._history_matrix = np.asarray(self.history, dtype=np.float64)
         losses = -(matrix @ np.asarray(dollars, dtype=np.float64))
-        return max(0.0, float(np.quantile(losses, confidence, method="higher")))
+        return max(0.0, higher_quantile(losses, confidence))
 
     def var(self, dollars: Sequence[float], confidence: float) -> float:
+        if not any(dollars):
+            return 0.0  # a flat book risks nothing (both estimates are exactly 0)
         return max(self.parametric_var(dollars, confidence), self.historical_var(dollars, confidence))
+
+
+_Z_SCORES: dict[float, float] = {}
+
+
+def _z_score(confidence: float) -> float:
+    z = _Z_SCORES.get(confidence)
+    if z is None:
+        z = _Z_SCORES[confidence] = NormalDist().inv_cdf(confidence)
+    return z
+
+
+def higher_quantile(values: np.ndarray, q: float) -> float:
+    """``np.quantile(values, q, method="higher")`` by selection (``np.partition``) instead of a sort.
+
+    >>> losses = np.array([3.0, -1.0, 7.0, 2.0, 5.0])
+    >>> higher_quantile(losses, 0.6) == float(np.quantile(losses, 0.6, method="higher"))
+    True
+    """
+    n = values.shape[0]
+    k = min(n - 1, int(math.ceil((n - 1) * q)))
+    return float(np.partition(values, k)[k])
