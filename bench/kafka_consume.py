@@ -22,7 +22,9 @@ from bench.machine import loadavg, own_memory_mb
 CONSUME_BATCH = 5000
 # The flow's source (dataflows/sources.py) caps librdkafka's prefetch queue at
 # max(10_000, 2 x batch) messages per partition; measured both ways.
-SOURCE_LIKE_CONFIG: dict[str, object] = {"fetch.min.bytes": 1, "queued.min.messages": max(10_000, CONSUME_BATCH * 2)}
+# What ``dataflows/sources.py`` sets with the default settings (poll wait and fetch wait).
+SOURCE_POLL_S = 0.001
+SOURCE_LIKE_CONFIG: dict[str, object] = {"fetch.min.bytes": 1, "fetch.wait.max.ms": 10}
 
 
 def kafka_consume(bootstrap: str, topic: str, per_partition: bool = False, extra: dict[str, object] | None = None,
@@ -57,7 +59,7 @@ def kafka_consume(bootstrap: str, topic: str, per_partition: bool = False, extra
             for consumer, owned in consumers:
                 if owned <= finished:
                     continue
-                batch = consumer.consume(CONSUME_BATCH, 0.05)
+                batch = consumer.consume(CONSUME_BATCH, SOURCE_POLL_S if per_partition else 0.05)
                 t0 = time.perf_counter()
                 for message in batch:
                     error = message.error()

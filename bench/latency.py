@@ -184,7 +184,8 @@ def measure(stack_env: dict[str, str], topics_env: dict[str, str], signals_topic
     with open(work / "cli.stdout", "wb") as out, open(work / "cli.stderr", "wb") as err:
         child = subprocess.Popen([sys.executable, "-m", "dataflows.cli", "run", "--processes", "1",
                                   "--state-dir", str(work / "state")],
-                                 cwd=REPO_ROOT, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+                                 cwd=REPO_ROOT, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                 start_new_session=True)
         sampler_stop = threading.Event()
 
         def sample() -> None:
@@ -219,6 +220,12 @@ def measure(stack_env: dict[str, str], topics_env: dict[str, str], signals_topic
                 except subprocess.TimeoutExpired:
                     child.kill()
                     child.wait()
+            # The CLI runs the Bytewax worker as its own child: never leave one behind to eat a
+            # core during the next stage (its own session, so the whole group can be reaped).
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
             sampler_stop.set()
             sampler.join(5)
             stop.set()
@@ -259,14 +266,14 @@ def kafka_round_trip(bootstrap: str, topic: str, messages: Sequence[tuple[bytes,
                      warmup_s: float = 2.0, extra: dict[str, object] | None = None) -> dict[str, object]:
     """The broker alone: produce at ``rate`` and consume with the flow source's settings.
 
-    One consumer per partition polled in turn with ``consume(5000, 0.05)`` and the source's
-    prefetch config (``bench.kafka_consume.SOURCE_LIKE_CONFIG``), as ``dataflows/sources.py``
+    One consumer per partition polled in turn with ``consume(5000, SOURCE_POLL_S)`` and the
+    source's fetch config (``bench.kafka_consume.SOURCE_LIKE_CONFIG``), as ``dataflows/sources.py``
     reads; every message's latency from ``produce()`` to its arrival. The floor under the
     tick-to-signal figure on this broker. ``extra`` overrides consumer settings (a what-if).
     """
     from confluent_kafka import Consumer, TopicPartition
 
-    from bench.kafka_consume import SOURCE_LIKE_CONFIG
+    from bench.kafka_consume import SOURCE_LIKE_CONFIG, SOURCE_POLL_S
     from dataflows.sources import list_partitions
 
     arrivals: dict[tuple[int, int], int] = {}
@@ -283,7 +290,7 @@ def kafka_round_trip(bootstrap: str, topic: str, messages: Sequence[tuple[bytes,
         try:
             while not stop.is_set():
                 for consumer in consumers:
-                    for message in consumer.consume(5000, 0.05):
+                    for message in consumer.consume(5000, SOURCE_POLL_S):
                         if message.error() is None:
                             arrivals[(message.partition(), message.offset())] = time.time_ns()
         finally:

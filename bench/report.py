@@ -106,8 +106,8 @@ def format_latency(latency: dict[str, object]) -> str:
         line("dead letters", latency.get("dead_letter_latency", {})) + "  (rejected ticks: source + decode + DLQ sink only)",
         line("kafka only", latency.get("kafka_round_trip", {}).get("latency", {}))
         + "  (produce -> consume with the flow-source config, no flow)",
-        line("kafka, 5 ms", latency.get("kafka_round_trip_fetch_wait_5ms", {}).get("latency", {}))
-        + "  (the same with fetch.wait.max.ms=5)",
+        line("kafka, 500 ms", latency.get("kafka_round_trip_fetch_wait_500ms", {}).get("latency", {}))
+        + "  (the same with librdkafka's default fetch.wait.max.ms=500)",
     ])
 
 

@@ -141,6 +141,7 @@ class Components:
         settings = self.settings
         return KafkaTickSource(KafkaSourceSettings(
             bootstrap=settings.kafka_bootstrap, topic=settings.ticks_topic, batch_size=settings.source_batch_size,
+            poll_timeout_s=settings.source_poll_ms / 1000.0, fetch_wait_ms=settings.source_fetch_wait_ms,
             until_eof=settings.until_eof, start_offsets=start_offsets or {}, end_offsets=end_offsets or {},
             extra=settings.kafka_options(),
         ), on_lag=self.metrics.registry.set_consumer_lag)

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     kafka_sasl_password: SecretStr | None = Field(None, alias="KAFKA_SASL_PASSWORD")
     kafka_ssl_ca_location: str | None = Field(None, alias="KAFKA_SSL_CA_LOCATION")
     source_batch_size: int = Field(5000, alias="TICKWISE_SOURCE_BATCH_SIZE", ge=1, le=1_000_000)
+    # Latency bounds of the source: how long one partition's poll may wait to fill a batch, and
+    # librdkafka's fetch.wait.max.ms (a broker without long-poll wake-up, such as the embedded
+    # Tansu, answers a fetch only after this wait, so it is the floor of tick-to-signal latency).
+    source_poll_ms: float = Field(1.0, alias="TICKWISE_SOURCE_POLL_MS", ge=0, le=10_000)
+    source_fetch_wait_ms: int = Field(10, alias="TICKWISE_SOURCE_FETCH_WAIT_MS", ge=0, le=60_000)
 
     # ClickHouse and Redis
     clickhouse_url: SecretStr = Field(SecretStr("chdb://.tickwise/chdb"), alias="CLICKHOUSE_URL")

@@ -37,7 +37,8 @@ class KafkaSourceSettings:
     bootstrap: str
     topic: str
     batch_size: int = 5000
-    poll_timeout_s: float = 0.05
+    poll_timeout_s: float = 0.001
+    fetch_wait_ms: int = 10
     until_eof: bool = False
     start_offsets: Mapping[int, int] = field(default_factory=dict)
     end_offsets: Mapping[int, int] = field(default_factory=dict)
@@ -46,6 +47,9 @@ class KafkaSourceSettings:
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if not self.poll_timeout_s >= 0 or self.fetch_wait_ms < 0:
+            raise ValueError(f"poll_timeout_s and fetch_wait_ms must be >= 0, got {self.poll_timeout_s} "
+                             f"and {self.fetch_wait_ms}")
         for partition, offset in {**self.start_offsets, **self.end_offsets}.items():
             if partition < 0 or offset < 0:
                 raise ValueError(f"offsets must be partition:offset with both >= 0, got {partition}:{offset}")
@@ -54,7 +58,9 @@ class KafkaSourceSettings:
         extra = {name: "***" if any(word in name.lower() for word in _SECRET_OPTION_WORDS) else value
                  for name, value in self.extra.items()}
         return (f"KafkaSourceSettings(bootstrap={self.bootstrap!r}, topic={self.topic!r}, "
-                f"batch_size={self.batch_size}, until_eof={self.until_eof}, start_offsets={dict(self.start_offsets)}, "
+                f"batch_size={self.batch_size}, poll_timeout_s={self.poll_timeout_s}, "
+                f"fetch_wait_ms={self.fetch_wait_ms}, "
+                f"until_eof={self.until_eof}, start_offsets={dict(self.start_offsets)}, "
                 f"end_offsets={dict(self.end_offsets)}, extra={extra})")
 
 
@@ -86,6 +92,9 @@ class _KafkaPartition(StatefulSourcePartition[SourceRecord, int]):
             "enable.partition.eof": True,
             # A resume offset out of range must fail, never silently jump to the end.
             "auto.offset.reset": "error" if resuming else "earliest",
+            # Latency: a batch is what is queued within poll_timeout_s, never "wait for batch_size".
+            "fetch.wait.max.ms": settings.fetch_wait_ms,
+            "fetch.min.bytes": 1,
             **settings.extra,
         }
         self._consumer = Consumer(config)
