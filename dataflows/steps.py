@@ -20,7 +20,7 @@ from operators.drift import DriftConfig, FeatureDriftMonitor
 from operators.outcomes import OutcomeConfig, OutcomeTracker
 from operators.paper_trading import PaperTrader, PaperTradingConfig
 from operators.psi import FeatureProfile, PsiConfig, PsiMonitor, PsiReading
-from operators.features import FeatureConfig, SymbolFeatures
+from operators.features import FeatureConfig, SymbolFeatures, register_config
 from operators.cross_asset import CrossAssetConfig, PairCorrelation, pair_keys
 from operators.dedupe import DedupeConfig, Deduplicator
 from operators.ids import stable_id
@@ -114,6 +114,7 @@ class SymbolLogicBuilder:
         self._clock = clock
         self._features = features
         self._dedupe = dedupe or DedupeConfig()
+        register_config(features)  # snapshots name the config by version; restoring resolves it here
 
     def __call__(self, resume_state: bytes | None) -> SymbolLogic:
         if resume_state is not None:

@@ -17,7 +17,7 @@ from models.registry import resolve_model_dir
 from operators.clock import EventTimeConfig
 from operators.features import FeatureConfig
 from operators.ids import stable_id
-from operators.messages import FeatureRow, Prediction, Reject, SourceRecord, Trade, ValidTick
+from operators.messages import FeatureRow, Prediction, Reject, SourceRecord, TickBatch, Trade, ValidTick
 from operators.validation import ValidationLimits, decode_tick
 
 SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample"
@@ -276,3 +276,39 @@ def test_batch_scorer_when_rows_in_other_column_order_then_same_predictions(
 
 def test_batch_scorer_when_batch_empty_then_no_predictions(ensemble: Ensemble) -> None:
     assert BatchScorer(ensemble)([]) == []
+
+
+def test_symbol_logic_snapshot_names_the_feature_config_instead_of_pickling_it(ibm_ticks: list[ValidTick]) -> None:
+    import pickle
+
+    from operators.features import feature_layout
+
+    builder = SymbolLogicBuilder(EventTimeConfig(), FeatureConfig())
+    logic = builder(None)
+    feed(logic, ibm_ticks[:2_000])
+    snapshot = logic.snapshot()
+    config_bytes = len(pickle.dumps(FeatureConfig(), protocol=pickle.HIGHEST_PROTOCOL))
+    _, features, _ = pickle.loads(snapshot)
+
+    assert features.config == FeatureConfig()
+    assert b"FeatureConfig" not in snapshot and feature_layout(FeatureConfig()).version.encode() in snapshot
+    assert config_bytes > 1_000  # what each key's state no longer carries
+    resumed = builder(snapshot)
+    rest = ibm_ticks[2_000:4_000]
+    assert comparable(feed(resumed, rest)) == comparable(feed(logic, rest))
+
+
+def test_symbol_logic_when_batch_given_then_same_outputs_as_tick_by_tick(ibm_ticks: list[ValidTick]) -> None:
+    per_tick, batched = new_logic(), new_logic()
+    ticks = ibm_ticks[:3_000]
+    expected = feed(per_tick, ticks)
+    out: list[object] = []
+    for start in range(0, len(ticks), 700):
+        emitted, retain = batched.on_item(TickBatch("IBM", ticks[start:start + 700]))
+        assert retain is SymbolLogic.RETAIN
+        out.extend(emitted)
+
+    admitted = [tick for item in out if isinstance(item, TickBatch) for tick in item.ticks]
+    assert admitted == [item for item in expected if isinstance(item, ValidTick)]
+    others = [item for item in out if not isinstance(item, TickBatch)]
+    assert comparable(others) == comparable([item for item in expected if not isinstance(item, ValidTick)])

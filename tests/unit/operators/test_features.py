@@ -185,8 +185,8 @@ def test_state_stays_bounded_by_the_flow_window(ibm_ticks: list[ValidTick]) -> N
         features.update(tick)
     now = ibm_ticks[-1].tick.ts_ns
     features.flush()
-    assert all(now - entry[0] < 2 * SECOND for entry in features._order_flow._events)
-    assert all(now - entry[0] < 2 * SECOND for entry in features._signed_volume._trades)
+    assert all(now - ts < 2 * SECOND for ts in features._order_flow._times)
+    assert all(now - ts < 2 * SECOND for ts in features._signed_volume._times)
 
 
 def test_emit_interval_zero_emits_a_row_for_every_tick() -> None:
