@@ -120,6 +120,8 @@ def format_universe(universe: dict[str, object]) -> str:
             f"{'met' if targets['state_met'] else 'MISSED'}); snapshot of all keys {universe['snapshot_s']:.2f} s "
             f"+ {universe['snapshot_store_pickle_s']:.2f} s store pickling = "
             f"{universe['snapshot_share_of_interval']:.1%} of the {universe['snapshot_interval_s']:.0f} s interval "
-            f"(target < 10%: {'met' if targets['snapshot_met'] else 'MISSED'}); restore {universe['restore_s']:.2f} s; "
+            f"(target < 10%: {'met' if targets['snapshot_met'] else 'MISSED'}; "
+            f"{universe.get('snapshot_us_per_key', 0):.0f} us per key, under 10% from a "
+            f"{universe.get('snapshot_interval_for_target_s', 0):.0f} s interval); restore {universe['restore_s']:.2f} s; "
             f"RSS {universe['rss_mb_before_universe']:,.0f} -> {universe['rss_mb_after_universe']:,.0f} MB "
             f"({universe['rss_kb_per_symbol']:.0f} KB/symbol), peak {universe['peak_rss_mb']:,.0f} MB")

@@ -431,16 +431,16 @@ class ClickHouseSettings:
     ``url`` is ``chdb:///abs/path`` or ``http(s)://user:password@host:port/database`` (the
     password is a secret: ``repr`` and logs show ``redacted_url()``). ``batch_rows`` caps
     one INSERT; a bigger write is split. The sink collects rows per table across Bytewax
-    batches and inserts a table once it holds ``batch_rows`` rows, everything once the oldest
-    collected row is ``flush_interval_s`` old (wall clock: this is delivery, not event time),
-    and everything at each epoch's snapshot and at close, so a recovery snapshot never
-    covers a row that is not in ClickHouse yet. ``partitions`` is the number of sink partitions
+    batches and inserts a table once it holds ``batch_rows`` rows or its oldest row is
+    ``flush_interval_s`` old (wall clock: this is delivery, not event time; one such table
+    per batch), and everything at each epoch's snapshot and at close, so a recovery snapshot
+    never covers a row that is not in ClickHouse yet. ``partitions`` is the number of sink partitions
     (parallel writers) for a server; chDB always has exactly one.
     """
 
     url: str
     batch_rows: int = 10_000
-    flush_interval_s: float = 1.0
+    flush_interval_s: float = 0.5
     partitions: int = 1
     connect_timeout_s: float = 10.0
     send_receive_timeout_s: float = 300.0
@@ -618,45 +618,52 @@ def count_all(client: Client) -> dict[str, int]:
 
 class _ClickHousePartition(StatefulSinkPartition[Record, None]):
     """Collects rows per table across batches (see ``ClickHouseSettings``): a chDB INSERT costs
-    milliseconds however small it is, and most batches carry a few rows of most tables."""
+    milliseconds however small it is, and most batches carry a few rows of most tables.
+
+    A table is inserted as soon as it holds ``batch_rows`` rows; otherwise at most ONE table
+    per Bytewax batch, the one waiting longest once it has waited ``flush_interval_s``, so the
+    history's cost is spread over the flow's cycles instead of stalling one of them (a
+    latency spike for every tick behind it); everything at each epoch's snapshot and at close.
+    """
 
     def __init__(self, writer: ClickHouseWriter, clock: Callable[[], float] = time.monotonic) -> None:
         self._writer = writer
         self._clock = clock
         self._pending: dict[str, list[Any]] = {}
-        self._since: float | None = None
+        self._since: dict[str, float] = {}
 
     @property
     def pending_rows(self) -> int:
         return sum(len(rows) for rows in self._pending.values())
 
     def write_batch(self, values: list[Record]) -> None:
-        pending = self._pending
+        pending, since = self._pending, self._since
+        now = self._clock()
         for table, rows in group_by_table(values).items():
             pending.setdefault(table, []).extend(rows)
+            since.setdefault(table, now)
         if not pending:
             return
-        now = self._clock()
-        if self._since is None:
-            self._since = now
         settings = self._writer.settings
-        if now - self._since >= settings.flush_interval_s:
-            self.flush()
-            return
-        full = {table: rows for table, rows in pending.items() if len(rows) >= settings.batch_rows}
-        if full:
-            for table in full:
-                del pending[table]
-            self._writer.write_groups(full)
-            if not pending:
-                self._since = None
+        due = [table for table, rows in pending.items() if len(rows) >= settings.batch_rows]
+        if not due:
+            waiting = min(since, key=since.__getitem__)
+            if now - since[waiting] >= settings.flush_interval_s:
+                due = [waiting]
+        if due:
+            self._write(due)
+
+    def _write(self, tables: list[str]) -> None:
+        # On failure this raises with the rows still collected (the flow resumes and replays them).
+        self._writer.write_groups({table: self._pending[table] for table in tables})
+        for table in tables:
+            del self._pending[table]
+            del self._since[table]
 
     def flush(self) -> None:
-        """Insert everything collected; on failure it raises and the rows stay collected."""
+        """Insert everything collected."""
         if self._pending:
-            self._writer.write_groups(self._pending)
-        self._pending = {}
-        self._since = None
+            self._write(list(self._pending))
 
     def snapshot(self) -> None:
         # Bytewax snapshots at the end of every epoch: rows of this epoch are written first.

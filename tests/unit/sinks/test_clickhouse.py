@@ -308,16 +308,22 @@ def test_partition_when_a_table_reaches_batch_rows_then_inserts_that_table_at_on
     assert partition.pending_rows == 1  # the decision waits for more rows, the interval or the epoch
 
 
-def test_partition_when_oldest_row_is_older_than_the_interval_then_flushes_everything() -> None:
+def test_partition_when_rows_wait_longer_than_the_interval_then_inserts_one_table_per_batch() -> None:
     client = FakeClient()
     partition, clock = a_partition(client, batch_rows=1_000, flush_interval_s=2.0)
     partition.write_batch([a_decision("s1", False)])
-    clock.now += 1.9
+    clock.now += 1.0
+    partition.write_batch([TickBatch("IBM", some_ticks(3))])
+    clock.now += 0.9
     partition.write_batch([a_decision("s2", False)])
     assert client.inserts == []
-    clock.now += 0.2
+    clock.now += 0.2  # the decisions have waited 2.1 s, the ticks 1.1 s
     partition.write_batch([a_decision("s3", False)])
     assert [(table, len(data[0])) for table, data, _ in client.inserts] == [("risk_decisions", 3)]
+    clock.now += 1.0  # now the ticks are due: the next batch inserts them, and only them
+    partition.write_batch([])
+    assert [(table, len(data[0])) for table, data, _ in client.inserts] == [("risk_decisions", 3), ("ticks", 3)]
+    assert partition.pending_rows == 0
 
 
 def test_partition_when_insert_fails_at_snapshot_then_raises_and_keeps_the_rows() -> None:
