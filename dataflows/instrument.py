@@ -18,6 +18,7 @@ from collections import Counter as Tally
 from operators.messages import Decision, DriftEvent, Outcome, PnlRow, Reject, TickBatch, ValidTick
 from operators.outcomes import calibration_bucket
 from operators.psi import PsiReading
+from operators.validation import REJECT_REASONS
 from sinks.metrics import MetricsRegistry
 
 X = TypeVar("X")
@@ -30,6 +31,7 @@ class FlowMetrics:
 
     def __init__(self, registry: MetricsRegistry) -> None:
         self.registry = registry
+        registry.declare_rejects(REJECT_REASONS)
 
     def timed(self, stage: str, function: Callable[[X], Y]) -> Callable[[X], Y]:
         observe = self.registry.stage_latency.labels(stage=stage).observe

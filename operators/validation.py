@@ -46,7 +46,7 @@ import msgspec
 
 from operators.messages import Quote, Reject, SourceRecord, Trade, ValidTick
 
-__all__ = ["STAGE", "SYMBOL_PATTERN", "ValidationLimits", "decode_tick"]
+__all__ = ["REJECT_REASONS", "STAGE", "SYMBOL_PATTERN", "ValidationLimits", "decode_tick"]
 
 STAGE = "validate"
 SYMBOL_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._:/-]*")
@@ -58,6 +58,18 @@ _DETAIL_PREVIEW_CHARS = 40
 _MAX_SEQ = 2**63 - 1
 
 _DECODER = msgspec.json.Decoder(Trade | Quote)
+
+_BOUNDED_FIELDS = ("ts", "price", "size", "bid", "ask", "bid_size", "ask_size", "seq")
+
+#: Every reason code a message can be rejected with on the tick path (this validator, the
+#: event-time guard, the duplicate filter, the control topic). The metrics declare each at 0 at
+#: start, so a burst of a reason never seen before still shows in a Prometheus ``rate()``.
+REJECT_REASONS: tuple[str, ...] = (
+    "empty_message", "message_too_large", "invalid_json", "invalid_utf8", "invalid_value", "missing_field", "unknown_field",
+    "unknown_type", "wrong_type", "non_finite", "invalid_symbol", "key_mismatch", "crossed_quote",
+    *(f"{field}_out_of_bounds" for field in _BOUNDED_FIELDS),
+    "ts_ahead", "ts_late", "duplicate_offset", "duplicate_sequence", "invalid_control",
+)
 _FIELD_IN_BACKTICKS = re.compile(r"`([^`]*)`")
 _PATH_SUFFIX = re.compile(r" - at `(\$[^`]*)`$")
 

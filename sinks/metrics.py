@@ -14,6 +14,7 @@ Names use full words and units (``_seconds``, ``_total``) as Prometheus recommen
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
@@ -119,6 +120,14 @@ class MetricsRegistry:
             self.ticks.labels(outcome="valid").inc(valid)
         if rejected:
             self.ticks.labels(outcome="rejected").inc(rejected)
+
+    def declare_rejects(self, reasons: Iterable[str]) -> None:
+        """Create the tick counters and a reject series per reason at 0: a series that first
+        appears with its whole burst already counted is invisible to ``rate()``."""
+        self.ticks.labels(outcome="valid")
+        self.ticks.labels(outcome="rejected")
+        for reason in reasons:
+            self.rejects.labels(reason=reason)
 
     def count_reject(self, reason: str, count: int = 1) -> None:
         self.rejects.labels(reason=reason).inc(count)

@@ -382,3 +382,10 @@ def test_admitted_ticks_never_move_event_time_back_further_than_the_late_toleran
         if output_clock is not None:
             assert tick.tick.ts_ns >= output_clock - late_tolerance
         output_clock = tick.tick.ts_ns if output_clock is None else max(output_clock, tick.tick.ts_ns)
+
+
+def test_every_reason_of_the_corpus_is_declared_for_the_metrics() -> None:
+    from operators.validation import REJECT_REASONS
+
+    reasons = {expected_reason(name) for name, _ in corpus()} | {expected_reason(name) for name, _ in huge_messages()}
+    assert reasons <= set(REJECT_REASONS), sorted(reasons - set(REJECT_REASONS))

@@ -60,3 +60,14 @@ def test_metrics_server_binds_loopback_by_default_and_serves_the_registry() -> N
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def test_declared_reject_reasons_exist_at_zero_before_any_reject() -> None:
+    from prometheus_client import generate_latest
+
+    registry = MetricsRegistry()
+    registry.declare_rejects(["crossed_quote", "ts_late"])
+    text = generate_latest(registry.registry).decode()
+    assert 'tickwise_rejects_total{reason="crossed_quote"} 0.0' in text
+    assert 'tickwise_rejects_total{reason="ts_late"} 0.0' in text
+    assert 'tickwise_ticks_total{outcome="rejected"} 0.0' in text
