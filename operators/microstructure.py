@@ -91,6 +91,18 @@ def _require_window(window_ns: object) -> None:
         raise ValueError(f"window_ns must be a positive integer number of nanoseconds, got {window_ns!r}")
 
 
+def _restore_windows(target: object, state: dict[str, object] | tuple[None, dict[str, object]], legacy: str,
+                     columns: tuple[str, ...]) -> None:
+    """Set a windowed measure's slots from its snapshot; a snapshot from before the parallel
+    deques (the default ``(None, slots)`` form, one tuple per event in ``legacy``) is unzipped."""
+    slots = dict(state[1] if isinstance(state, tuple) else state)
+    if columns[0] not in slots:
+        rows = slots.pop(legacy)
+        slots.update({name: deque(row[i] for row in rows) for i, name in enumerate(columns)})
+    for name in type(target).__slots__:
+        object.__setattr__(target, name, slots[name])
+
+
 class OrderFlowImbalance:
     """CKS order-flow imbalance summed over a rolling event-time window, normalised by depth.
 
@@ -165,13 +177,8 @@ class OrderFlowImbalance:
         return {name: getattr(self, name) for name in self.__slots__}
 
     def __setstate__(self, state: dict[str, object] | tuple[None, dict[str, object]]) -> None:
-        slots = state[1] if isinstance(state, tuple) else state
-        if "_times" not in slots:  # a snapshot from before the parallel deques: one (ts, event, depth) each
-            rows = slots.pop("_events")
-            slots = {**slots, "_times": deque(row[0] for row in rows), "_events": deque(row[1] for row in rows),
-                     "_depths": deque(row[2] for row in rows)}
-        for name in self.__slots__:
-            object.__setattr__(self, name, slots[name])
+        # Before the parallel deques: one (ts, event, depth) tuple per event in ``_events``.
+        _restore_windows(self, state, "_events", ("_times", "_events", "_depths"))
 
 
 class TradeSideClassifier:
@@ -301,10 +308,5 @@ class SignedVolumeImbalance:
         return {name: getattr(self, name) for name in self.__slots__}
 
     def __setstate__(self, state: dict[str, object] | tuple[None, dict[str, object]]) -> None:
-        slots = state[1] if isinstance(state, tuple) else state
-        if "_times" not in slots:  # a snapshot from before the parallel deques: one (ts, signed, size) each
-            rows = slots.pop("_trades")
-            slots = {**slots, "_times": deque(row[0] for row in rows), "_signed": deque(row[1] for row in rows),
-                     "_sizes": deque(row[2] for row in rows)}
-        for name in self.__slots__:
-            object.__setattr__(self, name, slots[name])
+        # Before the parallel deques: one (ts, signed size, size) tuple per trade in ``_trades``.
+        _restore_windows(self, state, "_trades", ("_times", "_signed", "_sizes"))
