@@ -163,6 +163,16 @@ def _start_prometheus(work: Path, target_port: int) -> tuple[subprocess.Popen, s
     raise RuntimeError(f"prometheus did not start: {(work / 'prometheus.log').read_text()[-2000:]}")
 
 
+def _wait_for_scrape(url: str, expr: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        body = requests.get(f"{url}/api/v1/query", params={"query": expr}, timeout=10).json()
+        if body.get("status") == "success" and body["data"]["result"]:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"prometheus did not scrape {expr} within {timeout_s} s")
+
+
 def _messages_with_burst(market: Path) -> list[tuple[bytes | None, bytes]]:
     frame = read_tick_frame([market / "trades.csv.gz", market / "quotes.csv.gz"], ["IBM"], HOUR_START, HOUR_END)
     messages = list(encode_ticks(frame))
@@ -193,6 +203,10 @@ def monitored_run(stack, market_data: Path, tmp_path_factory: pytest.TempPathFac
     prometheus, url = _start_prometheus(work, server.server_port)
     try:
         components = build_components(settings, ensemble=ensemble, registry=registry, profile=profile)
+        # rate() counts increases from a series' first scraped sample on: the run starts only
+        # once Prometheus has scraped the zeros (every reject reason is declared at 0), or a
+        # fast run puts the whole burst before the first sample.
+        _wait_for_scrape(url, 'tickwise_rejects_total{reason="invalid_json"}')
         started = time.monotonic()
         run_main(build_flow(components, PacedSource(components.kafka_source(), 0.5), components.live_outputs()))
         elapsed = time.monotonic() - started
