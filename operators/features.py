@@ -317,7 +317,7 @@ class SymbolFeatures:
             raise ValueError(f"config must be a FeatureConfig, got {config!r}")
         self.symbol = symbol
         self.config = config
-        _known_configs.setdefault(feature_layout(config).version, config)
+        register_config(config)
         self._reset()
 
     def _reset(self) -> None:
@@ -377,7 +377,7 @@ class SymbolFeatures:
             slots["config"] = config.resolve()
         for name in self.__slots__:
             object.__setattr__(self, name, slots[name])
-        _known_configs.setdefault(feature_layout(self.config).version, self.config)
+        register_config(self.config)
 
     @property
     def ready(self) -> bool:
