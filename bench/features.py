@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from dataflows.tickfiles import read_tick_frame
-from operators.features import FeatureConfig, SymbolFeatures, feature_layout
-from operators.indicators.catalogue import talib_catalogue
+from operators.features.symbol import FeatureConfig, SymbolFeatures, feature_layout
+from operators.ta.indicators.catalogue import talib_catalogue
 from operators.messages import Quote, Trade, ValidTick
 
 MARKET = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "market"

@@ -2,7 +2,7 @@
 
 One consumer on all partitions with librdkafka's defaults, or (``--per-partition``) one
 consumer per partition polled in turn, as the flow's source does, each message decoded and
-validated by ``operators.validation.decode_tick`` (the flow's own first step). The floor no
+validated by ``operators.ingest.validation.decode_tick`` (the flow's own first step). The floor no
 flow on this broker can beat. Run by ``bench.flow_throughput`` in its own process:
 
     python -m bench.kafka_consume --bootstrap 127.0.0.1:9092 --topic t.ticks --out /tmp/consume.json
@@ -34,7 +34,7 @@ def kafka_consume(bootstrap: str, topic: str, per_partition: bool = False, extra
 
     from dataflows.sources import list_partitions
     from operators.messages import SourceRecord
-    from operators.validation import ValidationLimits, decode_tick
+    from operators.ingest.validation import ValidationLimits, decode_tick
 
     limits = ValidationLimits()
     partitions = list_partitions(bootstrap, topic)

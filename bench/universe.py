@@ -57,7 +57,7 @@ def _builder() -> object:
 
 def _decode(messages: list[tuple[bytes, bytes]]) -> dict[str, list[object]]:
     from operators.messages import SourceRecord, ValidTick
-    from operators.validation import ValidationLimits, decode_tick
+    from operators.ingest.validation import ValidationLimits, decode_tick
 
     limits = ValidationLimits()
     by_symbol: dict[str, list[object]] = {}

@@ -173,7 +173,7 @@ def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, st
 def write_feature_profile(model_dir: Path, frame: pd.DataFrame) -> Path:
     """The training distribution of every feature (deciles) as ``feature_profile.json`` next to the
     model: the live flow's PSI reference. A separate file, so the model version does not change."""
-    from operators.psi import profile_from_columns
+    from operators.monitoring.psi import profile_from_columns
 
     features = [name for name in frame.columns if name not in ("symbol", "ts_ns", "offset", "price")]
     return profile_from_columns({name: frame[name].to_numpy(dtype=np.float64) for name in features}).save(model_dir)

@@ -3,9 +3,9 @@
 Nothing here re-implements the flow: ``run_backtest`` builds ``dataflows.signals.build_flow``
 with a file source (``FileTickSource``, event time only) or the replay source, collects the
 predictions and risk decisions it emits, then executes the accepted signals on paper
-(``operators.paper``: the next quote after the signal, half-spread and fee) against the same
+(``operators.paper.book``: the next quote after the signal, half-spread and fee) against the same
 ticks, samples the book on a one-minute event-time grid and computes the statistics
-(``operators.performance``). Bounded input means the portfolio risk step waits for every
+(``operators.paper.performance``). Bounded input means the portfolio risk step waits for every
 symbol before releasing (no lateness), so the same ticks and model give the same signals,
 byte for byte.
 
@@ -33,8 +33,8 @@ from bytewax.testing import run_main
 from dataflows.backfill import FileTickSource
 from dataflows.tickfiles import encode_ticks
 from operators.messages import Decision, Fill, Prediction, Quote, Reject, TickBatch, Trade, ValidTick
-from operators.paper import PaperBook
-from operators.performance import calibration_table, equity_statistics
+from operators.paper.book import PaperBook
+from operators.paper.performance import calibration_table, equity_statistics
 
 MINUTE_NS = 60 * 1_000_000_000
 CALIBRATION_HORIZON_NS = 60 * 1_000_000_000

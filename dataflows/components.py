@@ -13,41 +13,27 @@ from dataflows.config import Settings
 from dataflows.instrument import FlowMetrics
 from dataflows.sources import KafkaSourceSettings, KafkaTickSource
 from dataflows.steps import (BatchScorer, CrossAssetStep, DriftStep, OutcomeStep, PaperLogicBuilder, PairRouter,
-                             PortfolioRiskBuilder, RiskStep, SymbolLogicBuilder)
+                             PortfolioRiskBuilder, SymbolLogicBuilder)
 from models.ensemble import Ensemble
 from dataflows.model_watch import ModelWatcher, check_feature_set
 from models.mlflow_registry import RegistryConfig, is_model_uri, parse_model_uri
 from models.registry import resolve_model
-from operators.clock import EventTimeConfig
-from operators.cross_asset import CrossAssetConfig
-from operators.drift import DriftConfig
-from operators.monitor_thresholds import seed_thresholds
-from operators.outcomes import OutcomeConfig
-from operators.paper_trading import PaperTradingConfig
-from operators.psi import FeatureProfile, PsiConfig
-from operators.features import FeatureConfig, feature_layout
-from operators.risk import RiskCheck, RiskConfig
-from operators.risk_limits import RiskLimits
-from operators.validation import ValidationLimits
+from operators.ingest.clock import EventTimeConfig
+from operators.features.cross_asset import CrossAssetConfig
+from operators.monitoring.drift import DriftConfig
+from operators.monitoring.thresholds import seed_thresholds
+from operators.monitoring.outcomes import OutcomeConfig
+from operators.paper.trader import PaperTradingConfig
+from operators.monitoring.psi import FeatureProfile, PsiConfig
+from operators.features.symbol import FeatureConfig, feature_layout
+from operators.risk.limits import RiskLimits
+from operators.ingest.validation import ValidationLimits
 from sinks.clickhouse import ClickHouseSettings, ClickHouseSink
 from sinks.kafka import KafkaSettings, dead_letter_sink, model_event_sink, signal_sink
 from sinks.metrics import MetricsRegistry, default_metrics
 from sinks.redis_store import RedisFeatureSink, RedisSettings
 
 NANOSECONDS = 1_000_000_000
-
-
-def risk_config(settings: Settings) -> RiskConfig:
-    return RiskConfig(
-        account_equity=settings.risk_account_equity,
-        risk_per_trade=settings.risk_per_trade,
-        portfolio_risk=settings.risk_portfolio_risk,
-        min_confidence=settings.risk_min_confidence,
-        max_position_shares=settings.risk_max_position_shares,
-        max_position_notional=settings.risk_max_position_notional,
-        max_order_notional=settings.risk_max_order_notional,
-        trading_state=settings.risk_trading_state,
-    )
 
 
 def _symbols(text: str) -> tuple[str, ...]:
@@ -118,12 +104,11 @@ class Components:
     symbol_logic: SymbolLogicBuilder
     drift_step: DriftStep
     scorer: BatchScorer
-    risk_step: RiskStep
     pair_router: PairRouter
     cross_asset_step: CrossAssetStep
-    portfolio_risk: PortfolioRiskBuilder | None = None
-    outcome_step: OutcomeStep | None = None
-    paper_logic: PaperLogicBuilder | None = None
+    portfolio_risk: PortfolioRiskBuilder
+    outcome_step: OutcomeStep
+    paper_logic: PaperLogicBuilder
 
     def control_source(self) -> KafkaTickSource | None:
         """The kill-switch input (``KAFKA_CONTROL_TOPIC``), read from its beginning: the last
@@ -257,7 +242,6 @@ def build_components(settings: Settings, ensemble: Ensemble | None = None,
         outcome_step=OutcomeStep(outcome_config(settings, ensemble)),
         paper_logic=PaperLogicBuilder(paper_trading_config(settings)),
         scorer=scorer,
-        risk_step=RiskStep(RiskCheck(risk_config(settings))),
         pair_router=PairRouter(cross_asset, settings.cross_asset_universe()),
         cross_asset_step=CrossAssetStep(cross_asset),
         portfolio_risk=portfolio_risk(settings),

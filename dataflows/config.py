@@ -85,7 +85,6 @@ class Settings(BaseSettings):
     # Risk
     risk_account_equity: float = Field(1_000_000.0, alias="TICKWISE_RISK_ACCOUNT_EQUITY", gt=0)
     risk_per_trade: float = Field(0.02, alias="TICKWISE_RISK_PER_TRADE", gt=0, le=1)
-    risk_portfolio_risk: float = Field(0.0, alias="TICKWISE_RISK_PORTFOLIO_RISK", ge=0, le=1)
     risk_min_confidence: float = Field(0.05, alias="TICKWISE_RISK_MIN_CONFIDENCE", ge=0, le=1)
     risk_max_position_shares: float = Field(10_000.0, alias="TICKWISE_RISK_MAX_POSITION_SHARES", gt=0)
     risk_max_position_notional: float = Field(1_000_000.0, alias="TICKWISE_RISK_MAX_POSITION_NOTIONAL", gt=0)

@@ -16,9 +16,9 @@ from typing import TypeVar
 from collections import Counter as Tally
 
 from operators.messages import Decision, DriftEvent, Outcome, PnlRow, Reject, TickBatch, ValidTick
-from operators.outcomes import calibration_bucket
-from operators.psi import PsiReading
-from operators.validation import REJECT_REASONS
+from operators.monitoring.outcomes import calibration_bucket
+from operators.monitoring.psi import PsiReading
+from operators.ingest.validation import REJECT_REASONS
 from sinks.metrics import MetricsRegistry
 
 X = TypeVar("X")

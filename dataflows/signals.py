@@ -22,9 +22,9 @@ from dataflows.config import Settings, load_settings
 from dataflows.steps import decode_batch, market_context, to_portfolio
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
                                 Reject, SourceRecord, TickBatch)
-from operators.psi import PsiReading
-from operators.risk_control import decode_control
-from operators.validation import decode_tick
+from operators.monitoring.psi import PsiReading
+from operators.risk.control import decode_control
+from operators.ingest.validation import decode_tick
 from sinks.metrics import start_metrics_server
 
 
@@ -139,44 +139,33 @@ def build_flow(components: Components, source: Source, outputs: Outputs, flow_id
         "cross_asset", routed, components.cross_asset_step)), _is_cross_asset_row)
 
     predictions = op.flat_map_batch("score", rows, metrics.timed_batch("score", components.scorer))
-    if components.portfolio_risk is not None:
-        # One portfolio key: market contexts + predictions (ordered there by event time) + control.
-        risk_inputs = [op.map("market_context", rows, market_context), predictions]
-        if control is not None:
-            commands = op.branch("split_control", op.map("decode_control", op.input("control_in", flow, control),
-                                                         decode_control), _is_control)
-            risk_inputs.append(commands.trues)
-            rejects = op.merge("all_rejects_with_control", rejects, commands.falses)
-        portfolio = op.map("key_portfolio", op.merge("risk_inputs", *risk_inputs), to_portfolio)
-        decisions = op.key_rm("unkey_decisions", op.stateful("portfolio_risk", portfolio, components.portfolio_risk))
-    else:
-        keyed_predictions = op.key_on("key_predictions", predictions, _record_symbol)
-        decisions = op.key_rm("unkey_decisions", op.stateful_map("risk", keyed_predictions,
-                                                                 metrics.timed_state("risk", components.risk_step)))
+    # One portfolio key: market contexts + predictions (ordered there by event time) + control.
+    risk_inputs = [op.map("market_context", rows, market_context), predictions]
+    if control is not None:
+        commands = op.branch("split_control", op.map("decode_control", op.input("control_in", flow, control),
+                                                     decode_control), _is_control)
+        risk_inputs.append(commands.trues)
+        rejects = op.merge("all_rejects_with_control", rejects, commands.falses)
+    portfolio = op.map("key_portfolio", op.merge("risk_inputs", *risk_inputs), to_portfolio)
+    decisions = op.key_rm("unkey_decisions", op.stateful("portfolio_risk", portfolio, components.portfolio_risk))
     op.inspect("count_decisions", decisions, metrics.count_decision)
     accepted = op.filter("accepted_signals", decisions, _is_accepted)
 
-    monitoring: list[Stream] = []
-    if components.outcome_step is not None:
-        # Live accuracy: each prediction joined per symbol with the first row after its horizon.
-        outcome_inputs = op.key_on("key_outcomes", op.merge("outcome_inputs", rows, predictions), _record_symbol)
-        outcome_out = op.key_rm("unkey_outcomes", op.stateful_flat_map("outcomes", outcome_inputs,
-                                                                      components.outcome_step))
-        split_outcomes = op.branch("split_outcomes", outcome_out, _is_outcome)
-        op.flat_map_batch("record_outcomes", split_outcomes.trues, metrics.record_outcomes_batch)
-        monitor_events = op.merge("monitor_events", monitor_events, split_outcomes.falses)
-        monitoring.append(split_outcomes.trues)
-    if components.paper_logic is not None:
-        # Paper P&L: accepted signals filled at the next quote of their symbol.
-        paper_inputs = op.key_on("key_paper", op.merge("paper_inputs", admitted, accepted), _record_symbol)
-        pnl = op.key_rm("unkey_paper", op.stateful_batch("paper", paper_inputs, components.paper_logic))
-        op.flat_map_batch("record_pnl", pnl, metrics.record_pnl_batch)
-        monitoring.append(pnl)
+    # Live accuracy: each prediction joined per symbol with the first row after its horizon.
+    outcome_inputs = op.key_on("key_outcomes", op.merge("outcome_inputs", rows, predictions), _record_symbol)
+    outcome_out = op.key_rm("unkey_outcomes", op.stateful_flat_map("outcomes", outcome_inputs, components.outcome_step))
+    split_outcomes = op.branch("split_outcomes", outcome_out, _is_outcome)
+    op.flat_map_batch("record_outcomes", split_outcomes.trues, metrics.record_outcomes_batch)
+    monitor_events = op.merge("monitor_events", monitor_events, split_outcomes.falses)
+    # Paper P&L: accepted signals filled at the next quote of their symbol.
+    paper_inputs = op.key_on("key_paper", op.merge("paper_inputs", admitted, accepted), _record_symbol)
+    pnl = op.key_rm("unkey_paper", op.stateful_batch("paper", paper_inputs, components.paper_logic))
+    op.flat_map_batch("record_pnl", pnl, metrics.record_pnl_batch)
     op.flat_map_batch("count_drift", monitor_events, metrics.count_monitor_events_batch)
 
     if outputs.clickhouse is not None:
         history = op.merge("history", admitted, rows, predictions, decisions, rejects, monitor_events,
-                           cross_asset, *monitoring)
+                           cross_asset, split_outcomes.trues, pnl)
         op.output("clickhouse_out", op.map("key_history", history, _clickhouse_key), outputs.clickhouse)
     if outputs.redis is not None:
         op.output("redis_out", rows, outputs.redis)

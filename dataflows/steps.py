@@ -15,21 +15,20 @@ from bytewax.operators import StatefulBatchLogic, StatefulLogic
 
 from dataflows.model_watch import ModelWatcher
 from models.ensemble import Ensemble
-from operators.clock import EventTimeConfig, EventTimeGuard
-from operators.drift import DriftConfig, FeatureDriftMonitor
-from operators.outcomes import OutcomeConfig, OutcomeTracker
-from operators.paper_trading import PaperTrader, PaperTradingConfig
-from operators.psi import FeatureProfile, PsiConfig, PsiMonitor, PsiReading
-from operators.features import FeatureConfig, SymbolFeatures, register_config
-from operators.cross_asset import CrossAssetConfig, PairCorrelation, pair_keys
-from operators.dedupe import DedupeConfig, Deduplicator
+from operators.ingest.clock import EventTimeConfig, EventTimeGuard
+from operators.monitoring.drift import DriftConfig, FeatureDriftMonitor
+from operators.monitoring.outcomes import OutcomeConfig, OutcomeTracker
+from operators.paper.trader import PaperTrader, PaperTradingConfig
+from operators.monitoring.psi import FeatureProfile, PsiConfig, PsiMonitor, PsiReading
+from operators.features.symbol import FeatureConfig, SymbolFeatures, register_config
+from operators.features.cross_asset import CrossAssetConfig, PairCorrelation, pair_keys
+from operators.ingest.dedupe import DedupeConfig, Deduplicator
 from operators.ids import stable_id
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow,
                                 MarketContext, Prediction, Reject, TickBatch, ValidTick)
-from operators.risk import RiskCheck, RiskState
-from operators.risk_engine import PortfolioRiskEngine
-from operators.risk_limits import RiskLimits
-from operators.risk_ordering import EventOrderBuffer
+from operators.risk.engine import PortfolioRiskEngine
+from operators.risk.limits import RiskLimits
+from operators.risk.ordering import EventOrderBuffer
 
 
 class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick | FeatureRow | Reject", bytes]):
@@ -193,16 +192,6 @@ class DriftStep:
             out.extend(events)
             out.extend(readings)
         return state, out
-
-
-class RiskStep:
-    """``stateful_map`` mapper: the per-symbol risk check."""
-
-    def __init__(self, check: RiskCheck) -> None:
-        self._check = check
-
-    def __call__(self, state: RiskState | None, prediction: Prediction) -> tuple[RiskState, Decision]:
-        return self._check.decide(state, prediction)
 
 
 PORTFOLIO_KEY = "portfolio"

@@ -185,7 +185,7 @@ def run_walk_forward(settings: Any, frame: pd.DataFrame, out_dir: Path, config: 
     """Expanding-window retrain + next-period backtest over ``frame`` (ticks, time order)."""
     from dataflows.components import build_components
     from models.ensemble import Ensemble
-    from operators.performance import equity_statistics
+    from operators.paper.performance import equity_statistics
     from sinks.metrics import MetricsRegistry
 
     frame = in_session(frame, config.session)

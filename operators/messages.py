@@ -23,7 +23,7 @@ class Trade(msgspec.Struct, tag_field="type", tag="trade", frozen=True, forbid_u
     """One print on the tape.
 
     ``seq`` is the feed's sequence number when it sends one (optional, so feeds without it
-    decode unchanged); ``operators.dedupe`` drops a repeated (symbol, seq).
+    decode unchanged); ``operators.ingest.dedupe`` drops a repeated (symbol, seq).
     """
 
     symbol: str
@@ -110,7 +110,7 @@ class FeatureRow(msgspec.Struct, frozen=True):
     that is not ready yet (indicator warm-up) is NaN. ``price`` is the reference price
     (last trade, else mid) and ``partition``/``offset`` point at the tick that produced
     the row. ``feature_set`` is the feature-set version (which definitions and parameters
-    produced the values) and ``quality`` holds per-feature flags (``operators.feature_set``:
+    produced the values) and ``quality`` holds per-feature flags (``operators.features.feature_set``:
     1 missing input, 2 warming up, 4 stale input).
     """
 
@@ -240,7 +240,7 @@ class CrossAssetRow(msgspec.Struct, frozen=True):
 
 
 class Fill(msgspec.Struct, frozen=True):
-    """A paper execution of one accepted signal (``operators.paper``).
+    """A paper execution of one accepted signal (``operators.paper.book``).
 
     ``direction`` is +1 (bought) or -1 (sold), ``quantity`` > 0 shares, ``price`` the fill
     price including the half-spread (ask for a buy, bid for a sell, or trade price +/- the
@@ -326,7 +326,7 @@ class ControlCommand(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class Outcome(msgspec.Struct, frozen=True):
-    """A prediction joined with what the market did over its horizon (``operators.outcomes``).
+    """A prediction joined with what the market did over its horizon (``operators.monitoring.outcomes``).
 
     ``realized_up`` is True when the first feature row of the symbol at or after
     ``ts_ns + horizon_ns`` (``resolved_ts_ns``) has a price above the prediction's; ``correct``
@@ -358,7 +358,7 @@ class Outcome(msgspec.Struct, frozen=True):
 
 
 class PnlRow(msgspec.Struct, frozen=True):
-    """The paper book of one symbol and model marked at ``ts_ns`` (``operators.paper_trading``).
+    """The paper book of one symbol and model marked at ``ts_ns`` (``operators.paper.trader``).
 
     The book fields are those of ``PnlSnapshot``; ``win_rate`` is wins over closing trades,
     ``sharpe`` the rolling Sharpe ratio of the per-interval changes of ``total_pnl`` (annualised),

@@ -25,11 +25,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dataflows.steps import SymbolLogic, SymbolLogicBuilder
-from operators.clock import EventTimeConfig
-from operators.dedupe import DedupeConfig, Deduplicator
-from operators.features import FeatureConfig
+from operators.ingest.clock import EventTimeConfig
+from operators.ingest.dedupe import DedupeConfig, Deduplicator
+from operators.features.symbol import FeatureConfig
 from operators.messages import FeatureRow, Quote, Reject, SourceRecord, Trade, ValidTick
-from operators.validation import ValidationLimits, decode_tick
+from operators.ingest.validation import ValidationLimits, decode_tick
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 LIMITS = ValidationLimits()
@@ -385,7 +385,7 @@ def test_admitted_ticks_never_move_event_time_back_further_than_the_late_toleran
 
 
 def test_every_reason_of_the_corpus_is_declared_for_the_metrics() -> None:
-    from operators.validation import REJECT_REASONS
+    from operators.ingest.validation import REJECT_REASONS
 
     reasons = {expected_reason(name) for name, _ in corpus()} | {expected_reason(name) for name, _ in huge_messages()}
     assert reasons <= set(REJECT_REASONS), sorted(reasons - set(REJECT_REASONS))

@@ -46,7 +46,7 @@ from dataflows.retrain import retrain_on_events
 from dataflows.signals import build_flow
 from dataflows.tickfiles import encode_ticks, read_tick_frame
 from models.ensemble import EnsembleOutput
-from operators.psi import profile_from_columns
+from operators.monitoring.psi import profile_from_columns
 from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
 from sinks.metrics import MetricsRegistry, start_metrics_server
 from tests.integration.flowkit import BAD_MESSAGES, create_topics, read_topic, topic_settings

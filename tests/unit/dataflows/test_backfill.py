@@ -17,10 +17,10 @@ from dataflows.components import build_components
 from dataflows.config import load_settings
 from dataflows.steps import SymbolLogicBuilder
 from dataflows.tickfiles import iter_tick_messages
-from operators.clock import EventTimeConfig
-from operators.features import FeatureConfig
+from operators.ingest.clock import EventTimeConfig
+from operators.features.symbol import FeatureConfig
 from operators.messages import FeatureRow, SourceRecord, ValidTick
-from operators.validation import ValidationLimits, decode_tick
+from operators.ingest.validation import ValidationLimits, decode_tick
 from sinks.metrics import MetricsRegistry
 
 SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample"

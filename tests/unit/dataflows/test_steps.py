@@ -14,11 +14,11 @@ from dataflows.steps import BatchScorer, SymbolLogic, SymbolLogicBuilder
 from dataflows.tickfiles import encode_ticks, read_tick_frame
 from models.ensemble import Ensemble
 from models.registry import resolve_model_dir
-from operators.clock import EventTimeConfig
-from operators.features import FeatureConfig
+from operators.ingest.clock import EventTimeConfig
+from operators.features.symbol import FeatureConfig
 from operators.ids import stable_id
 from operators.messages import FeatureRow, Prediction, Reject, SourceRecord, TickBatch, Trade, ValidTick
-from operators.validation import ValidationLimits, decode_tick
+from operators.ingest.validation import ValidationLimits, decode_tick
 
 SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample"
 SECOND = 1_000_000_000
@@ -281,7 +281,7 @@ def test_batch_scorer_when_batch_empty_then_no_predictions(ensemble: Ensemble) -
 def test_symbol_logic_snapshot_names_the_feature_config_instead_of_pickling_it(ibm_ticks: list[ValidTick]) -> None:
     import pickle
 
-    from operators.features import feature_layout
+    from operators.features.symbol import feature_layout
 
     builder = SymbolLogicBuilder(EventTimeConfig(), FeatureConfig())
     logic = builder(None)

@@ -19,7 +19,7 @@ from dataflows.tickfiles import (
     read_tick_frame,
 )
 from operators.messages import Quote, Reject, SourceRecord, Trade, ValidTick
-from operators.validation import ValidationLimits, decode_tick
+from operators.ingest.validation import ValidationLimits, decode_tick
 
 FORMAT_REASONS = frozenset({"empty_message", "message_too_large", "invalid_utf8", "invalid_json", "unknown_type",
                             "missing_field", "unknown_field", "wrong_type", "invalid_value", "non_finite",

@@ -1,0 +1,245 @@
+"""Live accuracy: join each prediction with what the market did after its horizon, in event time.
+
+``OutcomeTracker`` is the per-symbol state of the outcome stage. It receives the symbol's
+feature rows and predictions (in any interleaving of the two streams) and resolves a
+prediction made at ``ts`` when the first feature row of the symbol at ``ts + horizon_ns`` or
+later is known: the realized move is up when that row's price is above the prediction's
+price. Recent rows are kept for ``horizon_ns + slack_ns`` of event time, so a prediction
+that arrives after the rows that resolve it (the scoring path is longer than the feature
+path) is resolved on arrival with the same row it would have had otherwise.
+
+Each resolved prediction becomes an ``Outcome`` with its own hit, log loss and Brier score
+and the rolling statistics of its model on this symbol over the last ``window`` outcomes
+(accuracy, log loss, Brier, average confidence). Per model version the tracker also runs:
+
+- an ADWIN on the error stream (1 for a miss, 0 for a hit) that emits a ``model_decay``
+  event when the error rate changes (after ``grace_outcomes``);
+- the seed's thresholds as onset alarms with hysteresis: ``retrain`` when rolling accuracy
+  falls below 0.55, ``model_review`` when the average confidence falls below 0.7.
+
+Nothing grows without bound: pending predictions and kept rows are limited in event time
+and in count (``max_pending``; the oldest pending prediction is dropped and counted).
+
+>>> from operators.messages import FeatureRow, Prediction
+>>> tracker = OutcomeTracker(OutcomeConfig(horizon_ns=10, window=4, grace_outcomes=100))
+>>> def prediction(ts, p_up):
+...     return Prediction(f"p{ts}", "IBM", ts, 0, ts, 100.0, "v1", p_up, 1 if p_up > 0.5 else -1,
+...                       abs(2 * p_up - 1), 0.01, "calm", 0.0, {})
+>>> tracker.on_prediction(prediction(0, 0.8))
+([], [])
+>>> outcomes, events = tracker.on_row(FeatureRow("IBM", 12, 0, 12, 101.0, (), ()))
+>>> [(o.prediction_id, o.realized_up, o.correct, round(o.brier, 2), o.resolved_ts_ns) for o in outcomes]
+[('p0', True, True, 0.04, 12)]
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import deque
+from dataclasses import dataclass, field
+
+from river.drift import ADWIN
+
+from operators.ids import stable_id
+from operators.messages import DriftEvent, FeatureRow, Outcome, Prediction
+from operators.monitoring.thresholds import OnsetAlarm, Threshold, seed_thresholds
+
+__all__ = ["OutcomeConfig", "OutcomeTracker", "calibration_bucket"]
+
+PROBABILITY_FLOOR = 1e-6
+ERROR_FEATURE = "prediction_error"
+
+
+def calibration_bucket(p_up: float, buckets: int = 10) -> int:
+    """The calibration bucket of a probability: ``floor(p_up * buckets)``, 1.0 in the last one.
+
+    >>> calibration_bucket(0.0), calibration_bucket(0.55), calibration_bucket(1.0)
+    (0, 5, 9)
+    """
+    return min(buckets - 1, max(0, int(p_up * buckets)))
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeConfig:
+    """``horizon_ns``: the model's horizon; ``window``: outcomes in the rolling statistics.
+
+    ``retrain`` and ``model_review`` are the seed's thresholds (``seed_thresholds``);
+    ``grace_outcomes`` the outcomes ADWIN on the error needs before it may raise an event.
+    """
+
+    horizon_ns: int
+    window: int = 500
+    slack_ns: int = 600_000_000_000
+    max_pending: int = 50_000
+    adwin_delta: float = 0.002
+    grace_outcomes: int = 200
+    retrain: Threshold = field(default_factory=lambda: seed_thresholds()["retrain"])
+    model_review: Threshold = field(default_factory=lambda: seed_thresholds()["model_review"])
+
+    def __post_init__(self) -> None:
+        if type(self.horizon_ns) is not int or self.horizon_ns <= 0:
+            raise ValueError(f"OutcomeConfig.horizon_ns must be an int > 0, got {self.horizon_ns!r}")
+        if type(self.window) is not int or self.window < 1:
+            raise ValueError(f"OutcomeConfig.window must be an int >= 1, got {self.window!r}")
+        if type(self.slack_ns) is not int or self.slack_ns < 0:
+            raise ValueError(f"OutcomeConfig.slack_ns must be an int >= 0, got {self.slack_ns!r}")
+        if type(self.max_pending) is not int or self.max_pending < 1:
+            raise ValueError(f"OutcomeConfig.max_pending must be an int >= 1, got {self.max_pending!r}")
+
+
+class _ModelStats:
+    """Rolling window of one model's outcomes on one symbol, with O(1) running sums."""
+
+    __slots__ = ("recent", "hits", "log_loss", "brier", "confidence", "adwin", "resolved", "alarms")
+
+    def __init__(self, config: OutcomeConfig) -> None:
+        self.recent: deque[tuple[int, float, float, float]] = deque()
+        self.hits = 0
+        self.log_loss = 0.0
+        self.brier = 0.0
+        self.confidence = 0.0
+        self.adwin = ADWIN(delta=config.adwin_delta)
+        self.resolved = 0
+        self.alarms = {"retrain": OnsetAlarm(config.retrain), "model_review": OnsetAlarm(config.model_review)}
+
+    def add(self, hit: int, log_loss: float, brier: float, confidence: float, window: int) -> None:
+        self.recent.append((hit, log_loss, brier, confidence))
+        self.hits += hit
+        self.log_loss += log_loss
+        self.brier += brier
+        self.confidence += confidence
+        if len(self.recent) > window:
+            old_hit, old_loss, old_brier, old_confidence = self.recent.popleft()
+            self.hits -= old_hit
+            self.log_loss -= old_loss
+            self.brier -= old_brier
+            self.confidence -= old_confidence
+        self.resolved += 1
+
+
+class OutcomeTracker:
+    """Per-symbol join of predictions with realized moves, and live model statistics."""
+
+    __slots__ = ("_config", "_row_ts", "_row_price", "_pruned_ts", "_pending", "_stats", "dropped")
+
+    def __init__(self, config: OutcomeConfig) -> None:
+        if not isinstance(config, OutcomeConfig):
+            raise TypeError(f"OutcomeTracker needs an OutcomeConfig, got {type(config).__name__}")
+        self._config = config
+        self._row_ts: deque[int] = deque()
+        self._row_price: deque[float] = deque()
+        self._pruned_ts = -1  # event time of the newest row no longer kept (-1: none)
+        self._pending: deque[Prediction] = deque()
+        self._stats: dict[str, _ModelStats] = {}
+        self.dropped = 0
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def on_row(self, row: FeatureRow) -> tuple[list[Outcome], list[DriftEvent]]:
+        """Record the row's price; resolve every pending prediction whose horizon it reaches."""
+        if not (0.0 < row.price < math.inf):
+            return [], []
+        if self._row_ts and row.ts_ns < self._row_ts[-1]:
+            return [], []  # rows of one symbol come in event-time order; an older one adds nothing
+        self._row_ts.append(row.ts_ns)
+        self._row_price.append(row.price)
+        keep_after = row.ts_ns - self._config.horizon_ns - self._config.slack_ns
+        while self._row_ts and self._row_ts[0] < keep_after:
+            self._pruned_ts = self._row_ts.popleft()
+            self._row_price.popleft()
+        ready = []
+        horizon = self._config.horizon_ns
+        while self._pending and self._pending[0].ts_ns + horizon <= row.ts_ns:
+            ready.append(self._pending.popleft())
+        return self._resolve([(prediction, row.ts_ns, row.price) for prediction in ready])
+
+    def on_prediction(self, prediction: Prediction) -> tuple[list[Outcome], list[DriftEvent]]:
+        """Resolve at once if a kept row already reaches the horizon, else wait for one."""
+        if not (0.0 < prediction.price < math.inf) or not (0.0 <= prediction.p_up <= 1.0):
+            return [], []
+        target = prediction.ts_ns + self._config.horizon_ns
+        if self._row_ts and self._row_ts[-1] >= target:
+            index = bisect_left(self._row_ts, target)
+            if index > 0 or self._pruned_ts < target:
+                return self._resolve([(prediction, self._row_ts[index], self._row_price[index])])
+            self.dropped += 1  # the row that resolved it is no longer kept: too late to join honestly
+            return [], []
+        pending = self._pending
+        if pending and prediction.ts_ns < pending[-1].ts_ns:
+            # Keep pending sorted by event time (arrivals are almost always in order).
+            items = sorted([*pending, prediction], key=lambda p: (p.ts_ns, p.prediction_id))
+            pending.clear()
+            pending.extend(items)
+        else:
+            pending.append(prediction)
+        while len(pending) > self._config.max_pending:
+            pending.popleft()
+            self.dropped += 1
+        return [], []
+
+    def _resolve(self, joined: list[tuple[Prediction, int, float]]) -> tuple[list[Outcome], list[DriftEvent]]:
+        outcomes: list[Outcome] = []
+        events: list[DriftEvent] = []
+        window = self._config.window
+        for prediction, resolved_ts, resolved_price in joined:
+            realized_up = resolved_price > prediction.price
+            p = min(1.0 - PROBABILITY_FLOOR, max(PROBABILITY_FLOOR, prediction.p_up))
+            label = 1.0 if realized_up else 0.0
+            log_loss = -(label * math.log(p) + (1.0 - label) * math.log(1.0 - p))
+            brier = (prediction.p_up - label) ** 2
+            hit = int((prediction.p_up > 0.5) == realized_up)
+            stats = self._stats.get(prediction.model_version)
+            if stats is None:
+                stats = self._stats[prediction.model_version] = _ModelStats(self._config)
+            stats.add(hit, log_loss, brier, prediction.confidence, window)
+            count = len(stats.recent)
+            outcome = Outcome(
+                prediction_id=prediction.prediction_id, symbol=prediction.symbol,
+                model_version=prediction.model_version, ts_ns=prediction.ts_ns, resolved_ts_ns=resolved_ts,
+                horizon_ns=self._config.horizon_ns, price=prediction.price, resolved_price=resolved_price,
+                p_up=prediction.p_up, confidence=prediction.confidence, direction=prediction.direction,
+                realized_up=realized_up, correct=bool(hit), log_loss=log_loss, brier=brier, window=count,
+                rolling_accuracy=stats.hits / count, rolling_log_loss=stats.log_loss / count,
+                rolling_brier=stats.brier / count, rolling_confidence=stats.confidence / count,
+            )
+            outcomes.append(outcome)
+            events.extend(self._watch(stats, outcome, resolved_ts))
+        return outcomes, events
+
+    def _watch(self, stats: _ModelStats, outcome: Outcome, ts_ns: int) -> list[DriftEvent]:
+        events = []
+        stats.adwin.update(0.0 if outcome.correct else 1.0)
+        if stats.adwin.drift_detected and stats.resolved > self._config.grace_outcomes:
+            events.append(self._event("model_decay", "adwin", ERROR_FEATURE, stats.adwin.estimation, outcome, ts_ns))
+        if stats.alarms["retrain"].update(outcome.rolling_accuracy, outcome.window):
+            events.append(self._event("retrain", "threshold", "accuracy", outcome.rolling_accuracy, outcome, ts_ns))
+        if stats.alarms["model_review"].update(outcome.rolling_confidence, outcome.window):
+            events.append(self._event("model_review", "threshold", "average_confidence", outcome.rolling_confidence,
+                                      outcome, ts_ns))
+        return events
+
+    @staticmethod
+    def _event(kind: str, detector: str, feature: str, statistic: float, outcome: Outcome, ts_ns: int) -> DriftEvent:
+        return DriftEvent(event_id=stable_id(outcome.symbol, outcome.model_version, kind, feature, ts_ns),
+                          symbol=outcome.symbol, ts_ns=ts_ns, feature=feature, detector=detector,
+                          statistic=float(statistic), kind=kind, model_version=outcome.model_version)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"config": self._config, "row_ts": self._row_ts, "row_price": self._row_price,
+                "pruned_ts": self._pruned_ts,
+                "pending": self._pending, "stats": self._stats, "dropped": self.dropped}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self._config = state["config"]  # type: ignore[assignment]
+        self._row_ts = state["row_ts"]  # type: ignore[assignment]
+        self._row_price = state["row_price"]  # type: ignore[assignment]
+        self._pruned_ts = state["pruned_ts"]  # type: ignore[assignment]
+        self._pending = state["pending"]  # type: ignore[assignment]
+        self._stats = state["stats"]  # type: ignore[assignment]
+        self.dropped = state["dropped"]  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"OutcomeTracker(pending={len(self._pending)}, models={sorted(self._stats)!r})"

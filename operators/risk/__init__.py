@@ -1,0 +1,15 @@
+"""Portfolio risk in event-time order: the engine, its checks, limits, verdicts, sizing,
+execution checks, VaR, input ordering and the kill-switch control topic. Every prediction gets a
+decision with a reason; nothing raises.
+"""
+
+from operators.risk.engine import PortfolioRiskEngine
+from operators.risk.limits import RiskLimits
+from operators.risk.verdict import Verdict, deny
+from operators.risk.sizing import order_room, risk_sized_shares
+from operators.risk.execution import DuplicateFilter, OrderThrottle
+from operators.risk.var import ReturnModel
+from operators.risk.ordering import EventOrderBuffer
+from operators.risk.control import decode_control
+
+__all__ = ["DuplicateFilter", "EventOrderBuffer", "OrderThrottle", "PortfolioRiskEngine", "ReturnModel", "RiskLimits", "Verdict", "decode_control", "deny", "order_room", "risk_sized_shares"]

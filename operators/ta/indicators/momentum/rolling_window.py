@@ -1,0 +1,136 @@
+"""Bounded rolling windows the momentum indicators share: a sum and an arg-extreme.
+
+:class:`RollingSum` keeps the last ``period`` terms and their running total in O(1) per update.
+Two guards keep it honest against a batch sum: a total whose window holds only exact zeros is
+exactly ``0.0`` (a long run of additions and subtractions would otherwise leave a residue of a few
+ulps, and TA-Lib's zero guards would then disagree with ours), and the total is re-added from the
+window once every ``period`` updates (O(1) amortised), which bounds floating-point drift.
+
+:class:`RollingArgExtreme` tracks the highest (or lowest) of the last ``period`` values and the
+bar it came from, with a monotonic deque (O(1) amortised). Ties go to the newest bar, as in
+TA-Lib's ``MAX``/``AROON``.
+
+>>> total = RollingSum(period=2)
+>>> for term in [1.0, 2.0, 4.0]:
+...     total.update(term)
+>>> total.value
+6.0
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from operators.ta.indicators.base import require_period
+
+
+class RollingSum:
+    """Sum of the last ``period`` terms; ``value`` covers fewer terms until the window fills."""
+
+    __slots__ = ("period", "_terms", "_total", "_nonzero", "_until_resync")
+
+    def __init__(self, period: int) -> None:
+        require_period("period", period)
+        self.period = period
+        self._reset()
+
+    def _reset(self) -> None:
+        self._terms: deque[float] = deque()
+        self._total = 0.0
+        self._nonzero = 0
+        self._until_resync = self.period
+
+    def reset(self) -> None:
+        self._reset()
+
+    @property
+    def ready(self) -> bool:
+        return len(self._terms) >= self.period
+
+    @property
+    def value(self) -> float:
+        return self._total
+
+    @property
+    def oldest(self) -> float:
+        """The term that the next update will push out of a full window."""
+        return self._terms[0]
+
+    def update(self, term: float) -> None:
+        terms = self._terms
+        terms.append(term)
+        self._total += term
+        if term != 0.0:
+            self._nonzero += 1
+        if len(terms) > self.period:
+            leaving = terms.popleft()
+            self._total -= leaving
+            if leaving != 0.0:
+                self._nonzero -= 1
+        if self._nonzero == 0:
+            self._total = 0.0
+        self._until_resync -= 1
+        if self._until_resync == 0:
+            self._until_resync = self.period
+            total = 0.0
+            for kept in terms:
+                total += kept
+            self._total = total
+
+
+class RollingArgExtreme:
+    """Highest (``highest=True``) or lowest of the last ``period`` values and its bar number.
+
+    Bars are numbered from 0 in update order; ties go to the newest bar.
+
+    >>> lowest = RollingArgExtreme(period=3, highest=False)
+    >>> for value in [2.0, 1.0, 3.0, 1.0]:
+    ...     lowest.update(value)
+    >>> lowest.value, lowest.bar
+    (1.0, 3)
+    """
+
+    __slots__ = ("period", "highest", "_candidates", "_bars")
+
+    def __init__(self, period: int, highest: bool) -> None:
+        require_period("period", period)
+        self.period = period
+        self.highest = highest
+        self._reset()
+
+    def _reset(self) -> None:
+        self._candidates: deque[tuple[int, float]] = deque()
+        self._bars = 0
+
+    def reset(self) -> None:
+        self._reset()
+
+    @property
+    def ready(self) -> bool:
+        return self._bars >= self.period
+
+    @property
+    def value(self) -> float:
+        return self._candidates[0][1]
+
+    @property
+    def bar(self) -> int:
+        return self._candidates[0][0]
+
+    @property
+    def bars(self) -> int:
+        """How many values have been fed; the newest is bar ``bars - 1``."""
+        return self._bars
+
+    def update(self, value: float) -> None:
+        candidates = self._candidates
+        if self.highest:
+            while candidates and candidates[-1][1] <= value:
+                candidates.pop()
+        else:
+            while candidates and candidates[-1][1] >= value:
+                candidates.pop()
+        candidates.append((self._bars, value))
+        self._bars += 1
+        if candidates[0][0] <= self._bars - 1 - self.period:
+            candidates.popleft()

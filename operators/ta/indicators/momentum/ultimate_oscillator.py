@@ -1,0 +1,104 @@
+"""``talib.ULTOSC``: Larry Williams' ultimate oscillator.
+
+Each bar contributes its buying pressure ``close - min(low, previous close)`` and its true
+range. Over three windows (TA-Lib sorts the periods, so the shortest gets weight 4, the middle
+2 and the longest 1) the oscillator is ``100 * (4 * bp1 / tr1 + 2 * bp2 / tr2 + bp3 / tr3) / 7``,
+a term being skipped when its true-range sum is within 1e-14 of zero. The six window sums are
+running sums kept in TA-Lib's order (each starts on the bar TA-Lib primes it from, then adds
+the new bar, is read, and drops the oldest), so they match TA-Lib's rounding instead of
+drifting from it; the terms live in a deque as long as the longest window.
+
+>>> oscillator = UltimateOscillator(timeperiod1=1, timeperiod2=1, timeperiod3=2)
+>>> for high, low, close in [(10.0, 8.0, 9.0), (11.0, 9.0, 10.0), (12.0, 10.0, 12.0)]:
+...     oscillator.update(high, low, close)
+>>> round(oscillator.value, 6)
+96.428571
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import ClassVar
+
+from operators.ta.indicators.base import is_zero, require_period
+
+_WEIGHTS = (4.0, 2.0, 1.0)
+
+
+class UltimateOscillator:
+    """Ultimate oscillator in [0, 100]; NaN for the first ``max(periods)`` bars."""
+
+    __slots__ = ("timeperiod1", "timeperiod2", "timeperiod3", "_periods", "_terms", "_previous_close",
+                 "_bars", "_pressure_sums", "_range_sums", "_value")
+
+    inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
+    outputs: ClassVar[tuple[str, ...]] = ("real",)
+
+    def __init__(self, timeperiod1: int = 7, timeperiod2: int = 14, timeperiod3: int = 28) -> None:
+        require_period("timeperiod1", timeperiod1)
+        require_period("timeperiod2", timeperiod2)
+        require_period("timeperiod3", timeperiod3)
+        self.timeperiod1 = timeperiod1
+        self.timeperiod2 = timeperiod2
+        self.timeperiod3 = timeperiod3
+        self._periods = tuple(sorted((timeperiod1, timeperiod2, timeperiod3)))
+        self._reset()
+
+    def _reset(self) -> None:
+        self._terms: deque[tuple[float, float]] = deque(maxlen=self._periods[-1])
+        self._previous_close = math.nan
+        self._bars = 0
+        self._pressure_sums = [0.0, 0.0, 0.0]
+        self._range_sums = [0.0, 0.0, 0.0]
+        self._value = math.nan
+
+    def reset(self) -> None:
+        self._reset()
+
+    @property
+    def ready(self) -> bool:
+        return self._value == self._value
+
+    @property
+    def value(self) -> float:
+        return self._value
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        return (self._value,)
+
+    def update(self, high: float, low: float, close: float) -> None:
+        previous = self._previous_close
+        self._previous_close = close
+        if previous != previous:  # the first bar has no previous close
+            return
+        true_low = low if low < previous else previous
+        pressure = close - true_low
+        true_range = max(high - low, abs(previous - high), abs(previous - low))
+        self._terms.append((pressure, true_range))
+        longest = self._periods[-1]
+        if self._bars < longest:
+            self._bars += 1
+        bars = self._bars
+        pressure_sums, range_sums = self._pressure_sums, self._range_sums
+        for index, period in enumerate(self._periods):
+            if bars > longest - period:
+                pressure_sums[index] += pressure
+                range_sums[index] += true_range
+        if bars < longest:
+            return
+        total = 0.0
+        for index, weight in enumerate(_WEIGHTS):
+            if not is_zero(range_sums[index]):
+                term = pressure_sums[index] / range_sums[index]
+                total += term if weight == 1.0 else weight * term
+        self._value = 100.0 * (total / 7.0)
+        terms = self._terms
+        for index, period in enumerate(self._periods):
+            oldest_pressure, oldest_range = terms[-period]
+            pressure_sums[index] -= oldest_pressure
+            range_sums[index] -= oldest_range
+
+
+TALIB_FUNCTIONS: dict[str, type] = {"ULTOSC": UltimateOscillator}

@@ -1,0 +1,393 @@
+"""TA-Lib's volatility indicators, one bar at a time: TRANGE, ATR, NATR, ADR, CVI, MASSI, RVI.
+
+Every class follows the TA-Lib contract shared by the indicator families: keyword arguments
+named as TA-Lib's parameters (same defaults), ``inputs``/``outputs`` named as TA-Lib's,
+``update(*inputs)`` in O(1), ``values`` (NaN exactly where TA-Lib gives NaN), ``value``,
+``ready`` and ``reset()``. Running sums are updated in TA-Lib's order (add, publish, subtract)
+so they carry the same rounding as the batch function.
+
+>>> true_range = TrueRange()
+>>> for high, low, close in [(10.0, 9.0, 9.5), (10.5, 9.8, 10.0)]:
+...     true_range.update(high, low, close)
+>>> true_range.value
+1.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import ClassVar
+
+from operators.ta.indicators.atr import AverageTrueRange as _WilderAverageTrueRange
+from operators.ta.indicators.base import is_zero, require_period
+from operators.ta.indicators.ema import ExponentialMovingAverage
+
+MAXIMUM_PERIOD = 100_000
+VARIANCE_RESYNC_INTERVAL = 64
+
+
+def _require_period(name: str, period: object, minimum: int) -> None:
+    """TA-Lib's range for an integer period: ``minimum`` .. 100000."""
+    require_period(name, period, minimum)
+    if period > MAXIMUM_PERIOD:  # type: ignore[operator]
+        raise ValueError(f"{name} must be at most {MAXIMUM_PERIOD}, got {period!r}")
+
+
+class _Scalar:
+    """The output plumbing shared by the one-output indicators: ``_value`` is NaN until ready."""
+
+    outputs: ClassVar[tuple[str, ...]] = ("real",)
+    __slots__ = ("_value",)
+
+    def _reset(self) -> None:
+        self._value = math.nan
+
+    def reset(self) -> None:
+        self._reset()
+
+    @property
+    def ready(self) -> bool:
+        return self._value == self._value
+
+    @property
+    def value(self) -> float:
+        return self._value
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        return (self._value,)
+
+
+class TrueRange(_Scalar):
+    """TRANGE: ``max(high - low, |high - previous close|, |low - previous close|)``; NaN on bar one.
+
+    >>> indicator = TrueRange()
+    >>> indicator.update(10.0, 9.0, 9.5); indicator.ready
+    False
+    """
+
+    inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
+    __slots__ = ("_previous_close",)
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._previous_close = math.nan
+
+    def update(self, high: float, low: float, close: float) -> None:
+        previous_close = self._previous_close
+        self._previous_close = close
+        if previous_close != previous_close:
+            return
+        greatest = high - low
+        above = abs(previous_close - high)
+        if above > greatest:
+            greatest = above
+        below = abs(previous_close - low)
+        if below > greatest:
+            greatest = below
+        self._value = greatest
+
+
+class WilderAverageTrueRange:
+    """ATR: Wilder-smoothed true range, seeded with the mean of the first ``timeperiod`` ranges.
+
+    The TA-Lib-contract face of :class:`operators.ta.indicators.atr.AverageTrueRange`.
+
+    >>> indicator = WilderAverageTrueRange(timeperiod=2)
+    >>> for bar in [(10.0, 9.0, 9.5), (10.5, 9.5, 10.0), (11.0, 10.0, 10.8)]:
+    ...     indicator.update(*bar)
+    >>> indicator.value
+    1.0
+    """
+
+    inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
+    outputs: ClassVar[tuple[str, ...]] = ("real",)
+    __slots__ = ("timeperiod", "_average")
+
+    def __init__(self, timeperiod: int = 14) -> None:
+        _require_period("timeperiod", timeperiod, 1)
+        self.timeperiod = timeperiod
+        self._reset()
+
+    def _reset(self) -> None:
+        self._average = _WilderAverageTrueRange(period=self.timeperiod)
+
+    def reset(self) -> None:
+        self._reset()
+
+    @property
+    def ready(self) -> bool:
+        return self._average.ready
+
+    @property
+    def value(self) -> float:
+        return self._average.value
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        return (self._average.value,)
+
+    def update(self, high: float, low: float, close: float) -> None:
+        self._average.update(high, low, close)
+
+
+class NormalizedAverageTrueRange(_Scalar):
+    """NATR: ``100 * ATR / close``, and 0 where the close is (TA-Lib's) zero.
+
+    Like ``talib.NATR``, ``timeperiod=1`` gives the raw true range, not normalised by the close.
+
+    >>> indicator = NormalizedAverageTrueRange(timeperiod=2)
+    >>> for bar in [(10.0, 9.0, 9.5), (10.5, 9.5, 10.0), (11.0, 10.0, 10.0)]:
+    ...     indicator.update(*bar)
+    >>> indicator.value
+    10.0
+    """
+
+    inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
+    __slots__ = ("timeperiod", "_average")
+
+    def __init__(self, timeperiod: int = 14) -> None:
+        _require_period("timeperiod", timeperiod, 1)
+        self.timeperiod = timeperiod
+        self._reset()
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._average = _WilderAverageTrueRange(period=self.timeperiod)
+    def update(self, high: float, low: float, close: float) -> None:
+        average = self._average
+        average.update(high, low, close)
+        if not average.ready:
+            return
+        if self.timeperiod == 1:
+            self._value = average.value
+        else:
+            self._value = 0.0 if is_zero(close) else (average.value / close) * 100.0
+
+
+class AverageDayRange(_Scalar):
+    """ADR: the simple average of ``high - low`` over the last ``timeperiod`` bars.
+
+    >>> indicator = AverageDayRange(timeperiod=2)
+    >>> for high, low in [(10.0, 9.0), (11.0, 9.0)]:
+    ...     indicator.update(high, low)
+    >>> indicator.value
+    1.5
+    """
+
+    inputs: ClassVar[tuple[str, ...]] = ("high", "low")
+    __slots__ = ("timeperiod", "_ranges", "_total")
+
+    def __init__(self, timeperiod: int = 14) -> None:
+        _require_period("timeperiod", timeperiod, 1)
+        self.timeperiod = timeperiod
+        self._reset()
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._ranges: deque[float] = deque(maxlen=self.timeperiod)
+        self._total = 0.0
+
+    def update(self, high: float, low: float) -> None:
+        ranges = self._ranges
+        day_range = high - low
+        if len(ranges) == self.timeperiod:
+            self._total -= ranges[0]  # the bar leaving the window, subtracted after its last output
+        ranges.append(day_range)
+        self._total += day_range
+        if len(ranges) == self.timeperiod:
+            self._value = self._total / self.timeperiod
+
+
+class ChaikinVolatility(_Scalar):
+    """CVI: the ``rocperiod``-bar percent change of an EMA of ``high - low`` (0 from a zero EMA).
+
+    >>> indicator = ChaikinVolatility(timeperiod=2, rocperiod=1)
+    >>> for high, low in [(10.0, 9.0), (10.0, 9.0), (10.0, 8.0)]:
+    ...     indicator.update(high, low)
+    >>> round(indicator.value, 6)
+    66.666667
+    """
+
+    inputs: ClassVar[tuple[str, ...]] = ("high", "low")
+    __slots__ = ("timeperiod", "rocperiod", "_average", "_history")
+
+    def __init__(self, timeperiod: int = 10, rocperiod: int = 10) -> None:
+        _require_period("timeperiod", timeperiod, 2)
+        _require_period("rocperiod", rocperiod, 1)
+        self.timeperiod = timeperiod
+        self.rocperiod = rocperiod
+        self._reset()
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._average = ExponentialMovingAverage(period=self.timeperiod)
+        self._history: deque[float] = deque(maxlen=self.rocperiod + 1)
+
+    def update(self, high: float, low: float) -> None:
+        average = self._average
+        average.update(high - low)
+        if not average.ready:
+            return
+        history = self._history
+        history.append(average.value)
+        if len(history) > self.rocperiod:
+            earlier = history[0]
+            self._value = 0.0 if earlier == 0.0 else (average.value - earlier) / earlier * 100.0
+
+
+class MassIndex(_Scalar):
+    """MASSI: the ``slowperiod``-bar sum of EMA(range) / EMA(EMA(range)); a zero denominator counts 1.
+
+    >>> indicator = MassIndex(fastperiod=2, slowperiod=2)
+    >>> for high, low in [(10.0, 9.0)] * 4:
+    ...     indicator.update(high, low)
+    >>> indicator.value
+    2.0
+    """
+
+    inputs: ClassVar[tuple[str, ...]] = ("high", "low")
+    __slots__ = ("fastperiod", "slowperiod", "_single", "_double", "_ratios", "_total")
+
+    def __init__(self, fastperiod: int = 9, slowperiod: int = 25) -> None:
+        _require_period("fastperiod", fastperiod, 2)
+        _require_period("slowperiod", slowperiod, 2)
+        self.fastperiod = fastperiod
+        self.slowperiod = slowperiod
+        self._reset()
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._single = ExponentialMovingAverage(period=self.fastperiod)
+        self._double = ExponentialMovingAverage(period=self.fastperiod)
+        self._ratios: deque[float] = deque(maxlen=self.slowperiod)
+        self._total = 0.0
+    def update(self, high: float, low: float) -> None:
+        single = self._single
+        single.update(high - low)
+        if not single.ready:
+            return
+        double = self._double
+        double.update(single.value)
+        if not double.ready:
+            return
+        ratio = 1.0 if double.value == 0.0 else single.value / double.value
+        ratios = self._ratios
+        if len(ratios) == self.slowperiod:
+            self._total -= ratios[0]
+        ratios.append(ratio)
+        self._total += ratio
+        if len(ratios) == self.slowperiod:
+            self._value = self._total
+
+
+class RelativeVolatilityIndex(_Scalar):
+    """RVI: RSI's up/down split applied to the rolling standard deviation of the close.
+
+    Each bar's population standard deviation over ``stddevperiod`` closes goes to the "up" leg
+    when the close rose and to the "down" leg when it fell (a tie feeds neither); both legs are
+    Wilder-smoothed over ``timeperiod`` (seeded with their plain mean) and the output is
+    ``100 * up / (up + down)``, or 50 when both are zero. The deviation comes from sums shifted
+    by a recent mean, recomputed exactly from the window every few dozen bars.
+
+    >>> indicator = RelativeVolatilityIndex(timeperiod=2, stddevperiod=2)
+    >>> for close in [1.0, 2.0, 3.0, 2.0]:
+    ...     indicator.update(close)
+    >>> indicator.value
+    50.0
+    """
+
+    inputs: ClassVar[tuple[str, ...]] = ("close",)
+    __slots__ = ("timeperiod", "stddevperiod", "_window", "_shift", "_shifted_sum", "_shifted_squares",
+                 "_since_resync", "_previous_close", "_legs_seen", "_up", "_down")
+
+    def __init__(self, timeperiod: int = 14, stddevperiod: int = 10) -> None:
+        _require_period("timeperiod", timeperiod, 1)
+        _require_period("stddevperiod", stddevperiod, 2)
+        self.timeperiod = timeperiod
+        self.stddevperiod = stddevperiod
+        self._reset()
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._window: deque[float] = deque(maxlen=self.stddevperiod)
+        self._shift = math.nan
+        self._shifted_sum = 0.0
+        self._shifted_squares = 0.0
+        self._since_resync = 0
+        self._previous_close = math.nan
+        self._legs_seen = 0
+        self._up = 0.0
+        self._down = 0.0
+    def _resync(self) -> None:
+        """Recompute the shifted sums exactly from the window, shifted by its mean."""
+        window = self._window
+        shift = sum(window) / len(window)
+        self._shift = shift
+        self._shifted_sum = sum(value - shift for value in window)
+        self._shifted_squares = sum((value - shift) * (value - shift) for value in window)
+        self._since_resync = 0
+
+    def _standard_deviation(self, close: float) -> float:
+        window = self._window
+        period = self.stddevperiod
+        if self._shift != self._shift:
+            self._shift = close
+        shift = self._shift
+        if len(window) == period:
+            leaving = window[0] - shift
+            self._shifted_sum -= leaving
+            self._shifted_squares -= leaving * leaving
+        window.append(close)
+        arriving = close - shift
+        self._shifted_sum += arriving
+        self._shifted_squares += arriving * arriving
+        if len(window) < period:
+            return math.nan
+        self._since_resync += 1
+        if self._since_resync >= VARIANCE_RESYNC_INTERVAL:
+            self._resync()
+        mean = self._shifted_sum / period
+        variance = self._shifted_squares / period - mean * mean
+        return math.sqrt(variance) if variance > 0.0 else 0.0
+
+    def update(self, close: float) -> None:
+        deviation = self._standard_deviation(close)
+        previous_close = self._previous_close
+        self._previous_close = close
+        if deviation != deviation:
+            return
+        change = close - previous_close
+        up = deviation if change > 0.0 else 0.0
+        down = deviation if change < 0.0 else 0.0
+        period = self.timeperiod
+        self._legs_seen += 1
+        if self._legs_seen <= period:
+            self._up += up
+            self._down += down
+            if self._legs_seen < period:
+                return
+            self._up /= period
+            self._down /= period
+        else:
+            keep = (period - 1) / period
+            rate = 1.0 - keep
+            self._up = keep * self._up + rate * up
+            self._down = keep * self._down + rate * down
+        total = self._up + self._down
+        self._value = 50.0 if total == 0.0 else 100.0 * (self._up / total)
+
+
+TALIB_FUNCTIONS: dict[str, type] = {
+    "ADR": AverageDayRange,
+    "ATR": WilderAverageTrueRange,
+    "CVI": ChaikinVolatility,
+    "MASSI": MassIndex,
+    "NATR": NormalizedAverageTrueRange,
+    "RVI": RelativeVolatilityIndex,
+    "TRANGE": TrueRange,
+}

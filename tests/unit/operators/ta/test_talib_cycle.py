@@ -1,0 +1,105 @@
+"""TA-Lib's Hilbert-transform cycle indicators (and HT_TRENDLINE, MAMA), fed one bar at a time, match ``talib``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from talib import abstract
+
+from operators.ta.indicators.cycle import (
+    TALIB_FUNCTIONS,
+    HilbertDominantCyclePeriod,
+    HilbertTransform,
+    HilbertTrendMode,
+    MesaAdaptiveMovingAverage,
+)
+from tests.unit.operators.ta.talib_parity import assert_parity, stream, talib_outputs
+
+SERIES = ("ibm_daily", "spy_hourly", "btc_minute")
+
+NON_DEFAULT_PARAMETERS: dict[str, dict[str, float]] = {"MAMA": {"fastlimit": 0.3, "slowlimit": 0.1}}
+
+
+def test_every_cycle_function_is_listed() -> None:
+    assert set(TALIB_FUNCTIONS) == {
+        "HT_DCPERIOD", "HT_DCPHASE", "HT_PHASOR", "HT_SINE", "HT_TRENDMODE", "HT_TRENDLINE", "MAMA"}
+
+
+@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
+def test_constructor_takes_talibs_parameters_with_talibs_defaults(name: str) -> None:
+    indicator = TALIB_FUNCTIONS[name]()
+    for parameter, default in abstract.Function(name).parameters.items():
+        assert getattr(indicator, parameter) == default
+
+
+@pytest.mark.parametrize("series", SERIES)
+@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
+def test_default_parameters_match_talib_bar_by_bar(name: str, series: str) -> None:
+    assert_parity(name, TALIB_FUNCTIONS[name], series=series)
+
+
+@pytest.mark.parametrize("series", SERIES)
+@pytest.mark.parametrize("name", sorted(NON_DEFAULT_PARAMETERS))
+def test_non_default_parameters_match_talib_bar_by_bar(name: str, series: str) -> None:
+    assert_parity(name, TALIB_FUNCTIONS[name], NON_DEFAULT_PARAMETERS[name], series=series)
+
+
+@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
+def test_flat_then_stepped_closes_take_talibs_degenerate_branches(name: str) -> None:
+    close = np.concatenate([np.full(80, 50.0), np.full(40, 51.0), 51.0 + np.arange(40.0) % 3])
+    bars = {"close": close}
+    expected = talib_outputs(name, bars, {})
+    ours = stream(TALIB_FUNCTIONS[name](), bars)
+    for column, reference in enumerate(expected):
+        np.testing.assert_allclose(ours[:, column], reference, rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+def test_mama_value_is_the_mama_line_and_fama_follows_it() -> None:
+    mama = MesaAdaptiveMovingAverage()
+    for bar in range(40):
+        mama.update(100.0 + bar % 7)
+    assert mama.value == mama.values[0]
+    assert mama.values[1] != mama.values[0]
+
+
+def test_ready_flips_exactly_at_talibs_lookback() -> None:
+    period = HilbertDominantCyclePeriod()
+    trend_mode = HilbertTrendMode()
+    for bar in range(64):
+        period.update(100.0 + bar % 5)
+        trend_mode.update(100.0 + bar % 5)
+        assert period.ready == (bar >= 32)
+        assert trend_mode.ready == (bar >= 63)
+        assert math.isnan(period.value) != period.ready
+
+
+def test_trend_mode_reads_zero_during_warm_up_as_talib_does() -> None:
+    indicator = HilbertTrendMode()
+    indicator.update(100.0)
+    assert not indicator.ready and indicator.values == (0.0,)
+
+
+def test_reset_forgets_everything_learned() -> None:
+    used, fresh = MesaAdaptiveMovingAverage(fastlimit=0.4), MesaAdaptiveMovingAverage(fastlimit=0.4)
+    for bar in range(50):
+        used.update(90.0 + bar)
+    used.reset()
+    for bar in range(40):
+        used.update(100.0 + bar % 7)
+        fresh.update(100.0 + bar % 7)
+    assert used.values == fresh.values
+
+
+@pytest.mark.parametrize(("settings", "bad"), [
+    ({"fastlimit": 1.5}, "1.5"), ({"slowlimit": 0.0}, "0.0"), ({"fastlimit": "fast"}, "'fast'"),
+])
+def test_mama_rejects_limits_outside_talibs_range_naming_the_value(settings: dict[str, object], bad: str) -> None:
+    with pytest.raises(ValueError, match=bad):
+        MesaAdaptiveMovingAverage(**settings)  # type: ignore[arg-type]
+
+
+def test_hilbert_core_rejects_a_start_before_the_price_smoother_is_primed() -> None:
+    with pytest.raises(ValueError, match="2"):
+        HilbertTransform(first_bar=2)

@@ -1,0 +1,167 @@
+"""TA-Lib's momentum indicators, first half (AC .. WILLR), fed one bar at a time, match ``talib``
+on real bars: same numbers to 1e-9 relative, NaN exactly where TA-Lib has no value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from talib import abstract
+
+from operators.ta.indicators.momentum import (
+    aroon,
+    bill_williams,
+    deviation_from_trend,
+    directional,
+    price_change,
+    pressure,
+    range_position,
+    trend_efficiency,
+    up_down_ratio,
+)
+from tests.unit.operators.ta.talib_parity import assert_parity, real_bars, stream, talib_outputs
+
+SERIES = ("ibm_daily", "spy_hourly", "btc_minute")
+
+MODULES = (aroon, bill_williams, deviation_from_trend, directional, price_change, pressure, range_position,
+           trend_efficiency, up_down_ratio)
+
+TALIB_FUNCTIONS: dict[str, type] = {name: indicator for module in MODULES
+                                    for name, indicator in module.TALIB_FUNCTIONS.items()}
+
+NON_DEFAULT_PARAMETERS: dict[str, dict[str, int]] = {
+    "AC": {"fastperiod": 3, "slowperiod": 10, "signalperiod": 2},
+    "ADX": {"timeperiod": 5},
+    "ADXR": {"timeperiod": 2},
+    "AO": {"fastperiod": 20, "slowperiod": 8},
+    "AROON": {"timeperiod": 25},
+    "AROONOSC": {"timeperiod": 2},
+    "BOP": {},
+    "CCI": {"timeperiod": 20},
+    "CMO": {"timeperiod": 2},
+    "CMOU": {"timeperiod": 30},
+    "COPPOCK": {"wmaperiod": 5, "roc1period": 20, "roc2period": 3},
+    "DPO": {"timeperiod": 2},
+    "DX": {"timeperiod": 30},
+    "ER": {"timeperiod": 2},
+    "ERI": {"timeperiod": 1},
+    "FOSC": {"timeperiod": 14},
+    "FRACTAL": {"leftbars": 5, "rightbars": 1},
+    "IMI": {"timeperiod": 2},
+    "KDJ": {"fastk_period": 5, "slowk_period": 4, "slowk_matype": 1, "slowd_period": 2, "slowd_matype": 0},
+    "MFI": {"timeperiod": 2},
+    "MINUS_DI": {"timeperiod": 1},
+    "MINUS_DM": {"timeperiod": 1},
+    "MOM": {"timeperiod": 1},
+    "PLUS_DI": {"timeperiod": 1},
+    "PLUS_DM": {"timeperiod": 30},
+    "VHF": {"timeperiod": 7},
+    "VORTEX": {"timeperiod": 1},
+    "WAD": {},
+    "WILLR": {"timeperiod": 2},
+}
+
+
+def test_the_first_half_of_the_momentum_group_is_covered() -> None:
+    expected = ("AC ADX ADXR AO AROON AROONOSC BOP CCI CMO CMOU COPPOCK DPO DX ER ERI FOSC FRACTAL IMI "
+                "KDJ MFI MINUS_DI MINUS_DM MOM PLUS_DI PLUS_DM VHF VORTEX WAD WILLR").split()
+    assert sorted(TALIB_FUNCTIONS) == sorted(expected) == sorted(NON_DEFAULT_PARAMETERS)
+
+
+@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
+def test_constructor_takes_talibs_parameters_with_talibs_defaults(name: str) -> None:
+    indicator = TALIB_FUNCTIONS[name]()
+    for parameter, default in abstract.Function(name).parameters.items():
+        assert getattr(indicator, parameter) == default
+    assert indicator.ready is False
+    assert len(indicator.values) == len(TALIB_FUNCTIONS[name].outputs)
+
+
+@pytest.mark.parametrize("series", SERIES)
+@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
+def test_default_parameters_match_talib_bar_by_bar(name: str, series: str) -> None:
+    assert_parity(name, TALIB_FUNCTIONS[name], series=series)
+
+
+@pytest.mark.parametrize("series", SERIES)
+@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
+def test_non_default_parameters_match_talib_bar_by_bar(name: str, series: str) -> None:
+    assert_parity(name, TALIB_FUNCTIONS[name], NON_DEFAULT_PARAMETERS[name], series=series)
+
+
+@pytest.mark.parametrize("matype", range(14))
+def test_kdj_matches_talib_for_every_moving_average_type(matype: int) -> None:
+    parameters = {"fastk_period": 5, "slowk_period": 3, "slowk_matype": matype, "slowd_period": 4,
+                  "slowd_matype": matype}
+    assert_parity("KDJ", range_position.KdjStochastic, parameters, series="spy_hourly")
+
+
+@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
+def test_reset_forgets_everything_and_replays_identically(name: str) -> None:
+    bars = {column: values[:300] for column, values in real_bars("btc_minute").items()}
+    indicator = TALIB_FUNCTIONS[name](**NON_DEFAULT_PARAMETERS[name])
+    first = stream(indicator, bars)
+    indicator.reset()
+    assert indicator.ready is False
+    np.testing.assert_array_equal(stream(indicator, bars), first)
+
+
+@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
+def test_ready_turns_true_at_talibs_first_value(name: str) -> None:
+    bars = {column: values[:200] for column, values in real_bars("ibm_daily").items()}
+    indicator_class = TALIB_FUNCTIONS[name]
+    first_value = int(np.flatnonzero(~np.isnan(talib_outputs(name, bars, {})[0]))[0])
+    if name == "FRACTAL":  # TA-Lib's integer outputs are 0, not NaN, during the warm-up
+        first_value = abstract.Function(name).lookback
+    indicator = indicator_class()
+    columns = [bars[column] for column in indicator_class.inputs]
+    for index in range(first_value + 1):
+        assert indicator.ready is False, index
+        indicator.update(*(float(column[index]) for column in columns))
+    assert indicator.ready is True
+
+
+def test_fractal_reports_zero_not_nan_during_warm_up_like_talib() -> None:
+    fractal = bill_williams.Fractal()
+    fractal.update(10.0, 9.0)
+    assert fractal.values == (0.0, 0.0)
+
+
+def test_money_flow_treats_typical_prices_equal_but_for_rounding_as_unchanged() -> None:
+    # (286.38 + 284.56 + 284.94) / 3 and (285.86 + 284.2 + 285.82) / 3 differ by one ulp.
+    high = np.array([286.0, 286.49, 286.38, 285.86])
+    low = np.array([282.0, 282.92, 284.56, 284.2])
+    close = np.array([283.0, 286.11, 284.94, 285.82])
+    volume = np.array([1e6, 2e6, 1.5e6, 1e6])
+    expected = talib_outputs("MFI", {"high": high, "low": low, "close": close, "volume": volume},
+                             {"timeperiod": 2})[0]
+    index = up_down_ratio.MoneyFlowIndex(timeperiod=2)
+    for bar in zip(high, low, close, volume):
+        index.update(*map(float, bar))
+    assert index.value == pytest.approx(expected[-1], rel=1e-12) == 100.0
+
+
+@pytest.mark.parametrize(("indicator_class", "parameters", "message"), [
+    (directional.AverageDirectionalIndex, {"timeperiod": 1}, "timeperiod must be an integer >= 2, got 1"),
+    (aroon.Aroon, {"timeperiod": 2.5}, "got 2.5"),
+    (bill_williams.Fractal, {"leftbars": 0}, "leftbars must be an integer >= 1, got 0"),
+    (price_change.CoppockCurve, {"roc2period": "14"}, "roc2period must be an integer >= 1, got '14'"),
+    (range_position.KdjStochastic, {"slowk_matype": 14}, "slowk_matype must be a TA-Lib MA type, an integer "
+                                                         "0..13, got 14"),
+    (up_down_ratio.MoneyFlowIndex, {"timeperiod": True}, "got True"),
+])
+def test_bad_settings_are_refused_with_a_message_naming_the_value(
+        indicator_class: type, parameters: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        indicator_class(**parameters)
+
+
+def test_flat_prices_give_talibs_guard_values_not_division_garbage() -> None:
+    flat = {"open": np.full(40, 101.3), "high": np.full(40, 101.3), "low": np.full(40, 101.3),
+            "close": np.full(40, 101.3), "volume": np.full(40, 1000.0)}
+    for name in ("CCI", "CMOU", "ER", "IMI", "VHF", "VORTEX", "WILLR", "BOP", "MFI", "DX"):
+        expected = talib_outputs(name, flat, {})
+        ours = stream(TALIB_FUNCTIONS[name](), flat)
+        for column, reference in enumerate(expected):
+            valid = ~np.isnan(reference)
+            assert np.array_equal(np.isnan(ours[:, column]), ~valid), name
+            assert np.all(np.abs(ours[valid, column] - reference[valid]) == 0.0), name

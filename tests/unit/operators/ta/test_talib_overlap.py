@@ -1,0 +1,105 @@
+"""Overlap studies match TA-Lib's batch functions bar for bar on real series."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from operators.ta.indicators import overlap, overlap_bands
+from operators.ta.indicators.overlap import moving_average
+from tests.unit.operators.ta.talib_parity import assert_parity
+
+SERIES = ("ibm_daily", "spy_hourly", "btc_minute")
+
+CASES = [
+    ("SMA", {}), ("SMA", {"timeperiod": 7}), ("SMA", {"timeperiod": 1}),
+    ("EMA", {}), ("EMA", {"timeperiod": 7}), ("EMA", {"timeperiod": 1}),
+    ("WMA", {}), ("WMA", {"timeperiod": 7}), ("WMA", {"timeperiod": 2}),
+    ("DEMA", {}), ("DEMA", {"timeperiod": 7}),
+    ("TEMA", {}), ("TEMA", {"timeperiod": 7}),
+    ("TRIMA", {}), ("TRIMA", {"timeperiod": 7}), ("TRIMA", {"timeperiod": 2}),
+    ("KAMA", {}), ("KAMA", {"timeperiod": 7}),
+    ("T3", {}), ("T3", {"timeperiod": 7, "vfactor": 0.3}),
+    ("RMA", {}), ("RMA", {"timeperiod": 7}),
+    ("ZLEMA", {}), ("ZLEMA", {"timeperiod": 8}), ("ZLEMA", {"timeperiod": 2}),
+    ("HMA", {}), ("HMA", {"timeperiod": 9}), ("HMA", {"timeperiod": 3}),
+    ("VWMA", {}), ("VWMA", {"timeperiod": 7}),
+    ("MA", {}),
+    *[("MA", {"timeperiod": 9, "matype": matype}) for matype in (0, 1, 2, 3, 4, 5, 6, 8)],
+    ("MA", {"timeperiod": 9, "matype": 7}), ("MA", {"timeperiod": 1, "matype": 7}),
+    ("MAVP", {}), ("MAVP", {"minperiod": 5, "maxperiod": 12, "matype": 1}),
+    ("MAVP", {"minperiod": 3, "maxperiod": 9, "matype": 6}),
+    ("BBANDS", {}), ("BBANDS", {"timeperiod": 10, "nbdevup": 1.5, "nbdevdn": 2.5, "matype": 1}),
+    ("BBANDS", {"timeperiod": 5, "nbdevup": 1.0, "nbdevdn": 1.0, "matype": 3}),
+    ("BBANDS", {"timeperiod": 2, "nbdevup": -1.0, "nbdevdn": 0.5, "matype": 0}),  # flat two-bar windows
+    ("BBANDS", {"timeperiod": 40, "matype": 7}), ("BBANDS", {"timeperiod": 9, "matype": 7}),
+    ("ACCBANDS", {}), ("ACCBANDS", {"timeperiod": 7}),
+    ("DONCHIAN", {}), ("DONCHIAN", {"timeperiod": 7}),
+    ("KC", {}), ("KC", {"timeperiod": 5, "atrperiod": 14, "nbdev": 1.5}),
+    ("MIDPOINT", {}), ("MIDPOINT", {"timeperiod": 5}),
+    ("MIDPRICE", {}), ("MIDPRICE", {"timeperiod": 5}),
+    ("SAR", {}), ("SAR", {"acceleration": 0.05, "maximum": 0.3}),
+    ("SAREXT", {}),
+    ("SAREXT", {"startvalue": 0.0, "offsetonreverse": 0.01, "accelerationinitlong": 0.01, "accelerationlong": 0.03,
+                "accelerationmaxlong": 0.25, "accelerationinitshort": 0.03, "accelerationshort": 0.01,
+                "accelerationmaxshort": 0.15}),
+    ("SUPERTREND", {}), ("SUPERTREND", {"timeperiod": 7, "multiplier": 1.5}),
+]
+
+FUNCTIONS = {**overlap.TALIB_FUNCTIONS, **overlap_bands.TALIB_FUNCTIONS}
+
+
+def case_id(case: tuple[str, dict[str, object]]) -> str:
+    name, params = case
+    return name + "".join(f"-{key}={value}" for key, value in params.items())
+
+
+@pytest.mark.parametrize("series", SERIES)
+@pytest.mark.parametrize(("name", "params"), CASES, ids=[case_id(case) for case in CASES])
+def test_streamed_values_match_talib_on_real_bars(name: str, params: dict[str, object], series: str) -> None:
+    assert_parity(name, FUNCTIONS[name], params, series)
+
+
+def test_every_overlap_study_is_listed() -> None:
+    expected = {"ACCBANDS", "BBANDS", "DEMA", "DONCHIAN", "EMA", "HMA", "KAMA", "KC", "MA", "MAVP", "MIDPOINT",
+                "MIDPRICE", "RMA", "SAR", "SAREXT", "SMA", "SUPERTREND", "T3", "TEMA", "TRIMA", "VWMA", "WMA", "ZLEMA"}
+    assert set(FUNCTIONS) == expected
+    assert {name for name, _ in CASES} == expected
+
+
+@pytest.mark.parametrize("matype", [0, 1, 2, 3, 4, 5, 6, 8])
+def test_moving_average_factory_gives_fresh_warming_averages(matype: int) -> None:
+    first, second = moving_average(matype, 5), moving_average(matype, 5)
+    assert first is not second
+    first.update(1.0)
+    assert not first.ready and math.isnan(first.value) and math.isnan(second.value)
+
+
+def test_moving_average_factory_with_period_one_returns_the_input() -> None:
+    average = moving_average(matype=6, timeperiod=1)
+    average.update(3.25)
+    assert average.ready and average.value == 3.25
+
+
+def test_reset_forgets_the_warm_up() -> None:
+    average = overlap.TripleExponentialMovingAverage(timeperiod=2)
+    for close in [1.0, 2.0, 4.0, 3.0]:
+        average.update(close)
+    assert average.ready
+    average.reset()
+    assert not average.ready and math.isnan(average.value)
+
+
+@pytest.mark.parametrize(("factory", "message"), [
+    (lambda: overlap.SimpleMovingAverage(timeperiod=0), "timeperiod"),
+    (lambda: overlap.MovingAverage(timeperiod=5, matype=9), "matype"),
+    (lambda: overlap.TillsonT3MovingAverage(vfactor=1.5), "vfactor"),
+    (lambda: overlap.VariablePeriodMovingAverage(minperiod=10, maxperiod=5), "maxperiod"),
+    (lambda: overlap_bands.BollingerBands(nbdevup=math.nan), "nbdevup"),
+    (lambda: overlap_bands.ParabolicSar(acceleration=-0.1), "acceleration"),
+    (lambda: overlap_bands.SuperTrend(timeperiod=1), "timeperiod"),
+])
+def test_bad_settings_are_rejected_with_the_bad_name(factory: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        factory()  # type: ignore[operator]

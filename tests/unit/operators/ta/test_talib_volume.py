@@ -1,0 +1,126 @@
+"""TA-Lib's volume indicators, fed one bar at a time, match ``talib`` on real bars."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from operators.ta.indicators import volume
+from operators.ta.indicators.volume import TALIB_FUNCTIONS, RelativeVolume, VolumeWeightedAveragePrice
+from tests.unit.operators.ta.talib_parity import assert_parity, real_bars, stream, talib_outputs
+
+SERIES = ("ibm_daily", "spy_hourly", "btc_minute")
+
+NON_DEFAULT_PARAMETERS: dict[str, dict[str, int]] = {
+    "AD": {},
+    "ADOSC": {"fastperiod": 5, "slowperiod": 21},
+    "CMF": {"timeperiod": 7},
+    "EFI": {"timeperiod": 2},
+    "MARKETFI": {},
+    "NVI": {},
+    "OBV": {},
+    "PVI": {},
+    "PVO": {"fastperiod": 5, "slowperiod": 15, "matype": 0},
+    "PVT": {},
+    "RVOL": {"timeperiod": 5},
+    "VWAP": {},
+}
+
+
+def test_every_volume_function_is_listed() -> None:
+    assert set(TALIB_FUNCTIONS) == set(NON_DEFAULT_PARAMETERS)
+
+
+@pytest.mark.parametrize("series", SERIES)
+@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
+def test_default_parameters_match_talib_bar_by_bar(name: str, series: str) -> None:
+    assert_parity(name, TALIB_FUNCTIONS[name], series=series)
+
+
+@pytest.mark.parametrize("series", SERIES)
+@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
+def test_non_default_parameters_match_talib_bar_by_bar(name: str, series: str) -> None:
+    assert_parity(name, TALIB_FUNCTIONS[name], NON_DEFAULT_PARAMETERS[name], series=series)
+
+
+def degenerate_bars() -> dict[str, np.ndarray]:
+    """Hand-made bars hitting TA-Lib's guards: flat bars, zero closes, runs of zero volume."""
+    close = np.array([1.0, 1.0, 0.0, 2.0, 2.0, 3.0, 0.0, 0.0, 4.0, 5.0, 5.0, 4.0, 4.0, 6.0, 6.0, 6.0, 7.0, 3.0])
+    volume = np.array([0.0, 0.0, 3.0, 0.0, 0.0, 0.0, 5.0, 2.0, 2.0, 0.0, 7.0, 1.0, 0.0, 0.0, 0.0, 4.0, 9.0, 1.0])
+    high = close + np.array([0.0, 0.0, 1.0, 0.0, 0.5, 0.0, 2.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 3.0, 0.0, 1.0, 0.0, 2.0])
+    low = close - np.array([0.0, 0.0, 0.0, 1.0, 0.5, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 2.0, 0.0, 1.0])
+    return {"open": close, "high": high, "low": low, "close": close, "volume": volume}
+
+
+SMALL_PARAMETERS: dict[str, dict[str, int]] = {
+    "ADOSC": {"fastperiod": 2, "slowperiod": 3},
+    "CMF": {"timeperiod": 3},
+    "EFI": {"timeperiod": 3},
+    "PVO": {"fastperiod": 2, "slowperiod": 3, "matype": 0},
+    "RVOL": {"timeperiod": 2},
+}
+
+
+@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
+def test_degenerate_bars_get_talibs_guarded_values(name: str) -> None:
+    bars = degenerate_bars()
+    params = SMALL_PARAMETERS.get(name, {})
+    expected = talib_outputs(name, bars, params)
+    ours = stream(TALIB_FUNCTIONS[name](**params), bars)
+    for column, reference in enumerate(expected):
+        np.testing.assert_allclose(ours[:, column], reference, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+def test_relative_volume_after_a_dead_window_is_infinite_or_not_a_number() -> None:
+    relative = RelativeVolume(timeperiod=2)
+    seen = []
+    for volume in [0.1, 0.2, 0.7, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0]:
+        relative.update(volume)
+        seen.append(relative.value)
+    assert seen[5] == math.inf
+    assert math.isnan(seen[8]) and relative.ready
+
+
+def test_vwap_is_zero_until_volume_trades_then_carries_its_last_value() -> None:
+    average = VolumeWeightedAveragePrice()
+    average.update(3.0, 1.0, 2.0, 0.0)
+    assert average.ready and average.value == 0.0
+    average.update(3.0, 3.0, 3.0, 2.0)
+    average.update(9.0, 9.0, 9.0, 0.0)
+    assert average.value == 3.0
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "bad"),
+    [
+        ("CMF", {"timeperiod": 1}, "timeperiod"),
+        ("ADOSC", {"fastperiod": 0}, "fastperiod"),
+        ("EFI", {"timeperiod": 2.5}, "timeperiod"),
+        ("PVO", {"matype": 9}, "matype"),
+        ("RVOL", {"timeperiod": 100_001}, "timeperiod"),
+    ],
+)
+def test_bad_settings_are_rejected_with_a_message_naming_them(name: str, params: dict[str, object], bad: str) -> None:
+    with pytest.raises(ValueError, match=bad):
+        TALIB_FUNCTIONS[name](**params)
+
+
+@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
+def test_reset_forgets_everything_learned(name: str) -> None:
+    bars = real_bars("spy_hourly")
+    indicator = TALIB_FUNCTIONS[name]()
+    inputs = [bars[column][:200] for column in indicator.inputs]
+    first = stream(indicator, {column: values for column, values in zip(indicator.inputs, inputs)})
+    indicator.reset()
+    assert not indicator.ready
+    again = stream(indicator, {column: values for column, values in zip(indicator.inputs, inputs)})
+    np.testing.assert_array_equal(first, again)
+    assert indicator.value == indicator.values[0] or math.isnan(indicator.value)
+
+
+def test_fused_multiply_add_rounds_once_like_c() -> None:
+    # 0.1 * 10 - 1 is 0 with two roundings and 2**-54 with one.
+    assert volume._fused_multiply_add(0.1, 10.0, -1.0) == 2.0**-54
+    assert volume._exact_fused_multiply_add(0.1, 10.0, -1.0) == 2.0**-54
