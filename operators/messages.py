@@ -103,6 +103,28 @@ class Reject(msgspec.Struct, frozen=True):
     ts_ns: int | None = None
 
 
+_TICK_ENCODER = msgspec.json.Encoder()
+
+
+def reject(stage: str, source: SourceRecord | ValidTick, reason: str, detail: str, raw: bytes | None = None,
+           symbol: str | None = None, ts_ns: int | None = None) -> Reject:
+    """The one way a step refuses a message: ``detail`` becomes ``"<stage>: <detail>."``.
+
+    A ``ValidTick`` source carries its own bytes (the tick re-encoded), symbol and event time.
+
+    >>> record = SourceRecord("ticks", 0, 7, None, b"{")
+    >>> reject("validate", record, "invalid_json", "expected a JSON tick", raw=b"{").detail
+    'validate: expected a JSON tick.'
+    """
+    if isinstance(source, ValidTick):
+        tick = source.tick
+        raw = _TICK_ENCODER.encode(tick) if raw is None else raw
+        symbol, ts_ns = tick.symbol, tick.ts_ns
+    return Reject(reason=reason, detail=f"{stage}: {detail}.", stage=stage, topic=source.topic,
+                  partition=source.partition, offset=source.offset, raw=raw if raw is not None else b"",
+                  symbol=symbol, ts_ns=ts_ns)
+
+
 class FeatureRow(msgspec.Struct, frozen=True):
     """The feature vector of one symbol at one event time.
 

@@ -40,16 +40,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import msgspec
 
-from operators.messages import Reject, ValidTick
+from operators.messages import Reject, ValidTick, reject
 
 __all__ = ["STAGE", "EventTimeConfig", "EventTimeGuard"]
 
 STAGE = "clock"
 _NANOSECONDS_PER_SECOND = 1_000_000_000
 
-_ENCODER = msgspec.json.Encoder()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +144,7 @@ class EventTimeGuard:
             f"expected ts_ns >= {clock_ns - self._config.late_tolerance_ns} (event time {clock_ns} minus "
             f"{self._config.late_tolerance_ns} ns late tolerance), got {ts_ns}, {clock_ns - ts_ns} ns behind"
         )
-        return _reject(tick, "ts_late", detail)
+        return reject(STAGE, tick, "ts_late", detail)
 
     def _reject_ahead(self, pending: ValidTick, refuting: ValidTick) -> Reject:
         clock_ns = self._clock_ns
@@ -155,7 +153,7 @@ class EventTimeGuard:
             f"the next tick, got {pending.tick.ts_ns} and a next tick at {refuting.tick.ts_ns} (offset "
             f"{refuting.offset}) that does not confirm it"
         )
-        return _reject(pending, "ts_ahead", detail)
+        return reject(STAGE, pending, "ts_ahead", detail)
 
     def __getstate__(self) -> tuple[EventTimeConfig, int | None, ValidTick | None]:
         return self._config, self._clock_ns, self._pending
@@ -166,16 +164,3 @@ class EventTimeGuard:
     def __repr__(self) -> str:
         return f"EventTimeGuard(clock_ns={self._clock_ns!r}, pending_offset={getattr(self._pending, 'offset', None)!r})"
 
-
-def _reject(tick: ValidTick, reason: str, detail: str) -> Reject:
-    return Reject(
-        reason=reason,
-        detail=f"{STAGE}: {detail}.",
-        stage=STAGE,
-        topic=tick.topic,
-        partition=tick.partition,
-        offset=tick.offset,
-        raw=_ENCODER.encode(tick.tick),
-        symbol=tick.tick.symbol,
-        ts_ns=tick.tick.ts_ns,
-    )

@@ -44,15 +44,13 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-import msgspec
 
-from operators.messages import Reject, ValidTick
+from operators.messages import Reject, ValidTick, reject
 
 __all__ = ["STAGE", "DedupeConfig", "Deduplicator"]
 
 STAGE = "dedupe"
 
-_ENCODER = msgspec.json.Encoder()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +88,14 @@ class Deduplicator:
         position = (tick.topic, tick.partition)
         last_offset = self._last_offsets.get(position)
         if last_offset is not None and tick.offset <= last_offset:
-            return _reject(tick, "duplicate_offset",
+            return reject(STAGE, tick, "duplicate_offset",
                            f"expected an offset above {last_offset} (the last one seen for "
                            f"{tick.tick.symbol} on {tick.topic}[{tick.partition}]), got {tick.offset} again")
         seq = tick.tick.seq
         if seq is not None and seq in self._recent:
             # Remember the offset even so: this record is consumed, only its content repeats.
             self._last_offsets[position] = tick.offset
-            return _reject(tick, "duplicate_sequence",
+            return reject(STAGE, tick, "duplicate_sequence",
                            f"expected a new sequence number for {tick.tick.symbol}, got seq {seq} again")
         self._last_offsets[position] = tick.offset
         if seq is not None:
@@ -121,16 +119,3 @@ class Deduplicator:
     def __repr__(self) -> str:
         return f"Deduplicator(last_offsets={self._last_offsets!r}, recent_sequences={len(self._recent_order)})"
 
-
-def _reject(tick: ValidTick, reason: str, detail: str) -> Reject:
-    return Reject(
-        reason=reason,
-        detail=f"{STAGE}: {detail}.",
-        stage=STAGE,
-        topic=tick.topic,
-        partition=tick.partition,
-        offset=tick.offset,
-        raw=_ENCODER.encode(tick.tick),
-        symbol=tick.tick.symbol,
-        ts_ns=tick.tick.ts_ns,
-    )

@@ -44,7 +44,7 @@ from functools import lru_cache
 
 import msgspec
 
-from operators.messages import Quote, Reject, SourceRecord, Trade, ValidTick
+from operators.messages import Quote, Reject, SourceRecord, Trade, ValidTick, reject
 
 __all__ = ["REJECT_REASONS", "STAGE", "SYMBOL_PATTERN", "ValidationLimits", "decode_tick"]
 
@@ -126,23 +126,19 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
     """
     raw = record.value
     if not raw:
-        return _reject(record, b"", "empty_message", "expected a JSON tick, got an empty value")
+        return reject(STAGE, record, "empty_message", "expected a JSON tick, got an empty value", raw=b"")
     if len(raw) > limits.max_message_bytes:
         # Keep only the head: a 2 MB garbage message copied whole into ticks.dlq would exceed
         # the producer's (and most brokers') 1 MB message limit, fail the dead-letter sink and,
         # replayed on every resume, crash-loop the flow. The source position locates the rest.
-        return _reject(
-            record,
-            raw[: limits.max_message_bytes],
-            "message_too_large",
-            f"expected at most {limits.max_message_bytes} bytes, got {len(raw)} bytes "
-            f"(raw keeps the first {limits.max_message_bytes})",
-        )
+        return reject(STAGE, record, "message_too_large",
+                      f"expected at most {limits.max_message_bytes} bytes, got {len(raw)} bytes "
+                      f"(raw keeps the first {limits.max_message_bytes})", raw=raw[: limits.max_message_bytes])
     try:
         tick = _DECODER.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as error:
         reason, detail = _explain_decode_failure(raw, error)
-        return _reject(record, raw, reason, detail)
+        return reject(STAGE, record, reason, detail, raw=raw)
     problem = _check_identity(tick, record.key, limits)
     if problem is None:
         problem = _check_trade(tick, limits) if type(tick) is Trade else _check_quote(tick, limits)
@@ -152,7 +148,7 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
         return ValidTick(tick, record.topic, record.partition, record.offset)
     symbol = tick.symbol if _symbol_problem(tick.symbol, limits) is None else None
     ts_ns = tick.ts_ns if limits.min_ts_ns <= tick.ts_ns <= limits.max_ts_ns else None
-    return _reject(record, raw, problem[0], problem[1], symbol, ts_ns)
+    return reject(STAGE, record, problem[0], problem[1], raw=raw, symbol=symbol, ts_ns=ts_ns)
 
 
 def _check_identity(tick: Trade | Quote, key: bytes | None, limits: ValidationLimits) -> tuple[str, str] | None:
@@ -265,26 +261,6 @@ def _explain_validation_error(message: str) -> tuple[str, str]:
 def _offending_value(message: str, prefix: str) -> str:
     return message.split(" - at ")[0].removeprefix(prefix)
 
-
-def _reject(
-    record: SourceRecord,
-    raw: bytes,
-    reason: str,
-    detail: str,
-    symbol: str | None = None,
-    ts_ns: int | None = None,
-) -> Reject:
-    return Reject(
-        reason=reason,
-        detail=f"{STAGE}: {detail}.",
-        stage=STAGE,
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        raw=raw,
-        symbol=symbol,
-        ts_ns=ts_ns,
-    )
 
 
 def _preview(value: object) -> str:

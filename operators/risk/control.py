@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import msgspec
 
-from operators.messages import ControlCommand, Reject, SourceRecord
+from operators.messages import ControlCommand, Reject, SourceRecord, reject
 
 __all__ = ["decode_control"]
 
@@ -27,5 +27,5 @@ def decode_control(record: SourceRecord) -> ControlCommand | Reject:
     try:
         return _DECODER.decode(raw)
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
-        return Reject("invalid_control", f"control step expected a command halt|reduce|resume, got: {error}",
-                      "control", record.topic, record.partition, record.offset, raw)
+        return reject("control", record, "invalid_control", f"expected a command halt|reduce|resume, got: {error}",
+                      raw=raw)
