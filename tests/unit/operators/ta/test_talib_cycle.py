@@ -15,9 +15,8 @@ from operators.ta.indicators.cycle import (
     HilbertTrendMode,
     MesaAdaptiveMovingAverage,
 )
-from tests.unit.operators.ta.talib_parity import assert_parity, stream, talib_outputs
+from tests.unit.operators.ta.talib_parity import SERIES, assert_parity, stream, talib_outputs
 
-SERIES = ("ibm_daily", "spy_hourly", "btc_minute")
 
 NON_DEFAULT_PARAMETERS: dict[str, dict[str, float]] = {"MAMA": {"fastlimit": 0.3, "slowlimit": 0.1}}
 

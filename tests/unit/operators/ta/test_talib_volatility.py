@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from operators.ta.indicators.volatility import TALIB_FUNCTIONS, NormalizedAverageTrueRange, RelativeVolatilityIndex
-from tests.unit.operators.ta.talib_parity import assert_parity, real_bars, stream, talib_outputs
+from tests.unit.operators.ta.talib_parity import SERIES, assert_parity, real_bars, stream, talib_outputs
 
-SERIES = ("ibm_daily", "spy_hourly", "btc_minute")
 
 NON_DEFAULT_PARAMETERS: dict[str, dict[str, int]] = {
     "ADR": {"timeperiod": 5},

@@ -9,9 +9,8 @@ import pytest
 
 from operators.ta.indicators import volume
 from operators.ta.indicators.volume import TALIB_FUNCTIONS, RelativeVolume, VolumeWeightedAveragePrice
-from tests.unit.operators.ta.talib_parity import assert_parity, real_bars, stream, talib_outputs
+from tests.unit.operators.ta.talib_parity import SERIES, assert_parity, real_bars, stream, talib_outputs
 
-SERIES = ("ibm_daily", "spy_hourly", "btc_minute")
 
 NON_DEFAULT_PARAMETERS: dict[str, dict[str, int]] = {
     "AD": {},
