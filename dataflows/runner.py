@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dataflows.snapshots import check_recovery_dir, mark_recovery_dir
 from dataflows.stack import free_port
 
 FLOW_IMPORT = "dataflows.signals:flow()"
@@ -60,7 +61,8 @@ def init_recovery_dir(recovery_dir: Path, partitions: int, process_index: int | 
 
     The directory holds pickled state that the flow loads on resume, so it is private to the
     user: created 0700, and tightened to 0700 when it already exists with wider permissions.
-    Idempotent: a directory that already holds partitions is left as it is. With
+    Idempotent: a directory that already holds partitions is left as it is, once its state format
+    marker shows this version can restore it (else ``IncompatibleSnapshot``, one sentence). With
     ``process_index``, only the partitions ``i`` with ``i % processes == process_index`` are
     kept, for clusters where each process has its own volume (the cluster as a whole must hold
     every partition); a process index at or above ``processes`` (a pod added later) keeps none.
@@ -80,6 +82,7 @@ def init_recovery_dir(recovery_dir: Path, partitions: int, process_index: int | 
                            "directory of your own (it holds pickled state)", recovery_dir)
     existing = recovery_partitions(recovery_dir)
     if existing:
+        check_recovery_dir(recovery_dir)
         return existing
     from bytewax.recovery import init_db_dir
 
@@ -88,6 +91,7 @@ def init_recovery_dir(recovery_dir: Path, partitions: int, process_index: int | 
         for index in range(partitions):
             if process_index is None or index % processes == process_index:
                 (Path(scratch) / f"part-{index}.sqlite3").rename(recovery_dir / f"part-{index}.sqlite3")
+    mark_recovery_dir(recovery_dir)
     return recovery_partitions(recovery_dir)
 
 

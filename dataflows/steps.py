@@ -7,13 +7,13 @@ No math lives here: the per-symbol logic delegates to ``operators``, the scorer 
 from __future__ import annotations
 
 import math
-import pickle
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from bytewax.operators import StatefulBatchLogic, StatefulLogic
 
 from dataflows.model_watch import ModelWatcher
+from dataflows.snapshots import dump_state, load_state
 from models.ensemble import Ensemble
 from operators.ingest.clock import EventTimeConfig, EventTimeGuard
 from operators.monitoring.drift import DriftConfig, FeatureDriftMonitor
@@ -102,8 +102,7 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         return out, StatefulLogic.RETAIN
 
     def snapshot(self) -> bytes:
-        # Bytes are immutable, so later updates can never leak into a stored snapshot.
-        return pickle.dumps((self._guard, self._features, self._dedupe), protocol=pickle.HIGHEST_PROTOCOL)
+        return dump_state((self._guard, self._features, self._dedupe))
 
 
 class SymbolLogicBuilder:
@@ -117,9 +116,7 @@ class SymbolLogicBuilder:
 
     def __call__(self, resume_state: bytes | None) -> SymbolLogic:
         if resume_state is not None:
-            state = pickle.loads(resume_state)  # noqa: S301 - our own recovery snapshots only
-            # Snapshots written before the duplicate filter existed hold (guard, features).
-            guard, features, dedupe = state if len(state) == 3 else (*state, Deduplicator(self._dedupe))
+            guard, features, dedupe = load_state(resume_state, "features")
             return SymbolLogic(guard, features, self._features, dedupe)
         return SymbolLogic(EventTimeGuard(self._clock), None, self._features, Deduplicator(self._dedupe))
 
@@ -179,13 +176,11 @@ class DriftStep:
         self._profile = profile
         self._psi = psi or PsiConfig()
 
-    def __call__(self, state: SymbolMonitors | FeatureDriftMonitor | None, row: FeatureRow
+    def __call__(self, state: SymbolMonitors | None, row: FeatureRow
                  ) -> tuple[SymbolMonitors, list[DriftEvent | PsiReading]]:
-        if not isinstance(state, SymbolMonitors):
-            # None, or a snapshot from before PSI existed (a bare FeatureDriftMonitor).
-            detectors = state if isinstance(state, FeatureDriftMonitor) else FeatureDriftMonitor(self._config)
+        if state is None:
             psi = PsiMonitor(self._profile, self._psi) if self._profile is not None and self._profile.bins else None
-            state = SymbolMonitors(detectors, psi)
+            state = SymbolMonitors(FeatureDriftMonitor(self._config), psi)
         out: list[DriftEvent | PsiReading] = list(state.detectors.update(row))
         if state.psi is not None:
             events, readings = state.psi.update(row)
@@ -248,7 +243,7 @@ class PortfolioRiskLogic(StatefulLogic[object, Decision, bytes]):
         return self._apply(self._buffer.flush()), StatefulLogic.RETAIN
 
     def snapshot(self) -> bytes:
-        return pickle.dumps((self._engine, self._buffer), protocol=pickle.HIGHEST_PROTOCOL)
+        return dump_state((self._engine, self._buffer))
 
 
 class PortfolioRiskBuilder:
@@ -264,7 +259,7 @@ class PortfolioRiskBuilder:
 
     def __call__(self, resume_state: bytes | None) -> PortfolioRiskLogic:
         if resume_state is not None:
-            engine, buffer = pickle.loads(resume_state)  # noqa: S301 - our own recovery snapshots only
+            engine, buffer = load_state(resume_state, "portfolio_risk")
             return PortfolioRiskLogic(engine, buffer)
         return PortfolioRiskLogic(PortfolioRiskEngine(self.limits),
                                   EventOrderBuffer(self.limits.universe, self.max_lateness_ns,
@@ -407,7 +402,7 @@ class PaperLogic(StatefulBatchLogic[TickBatch | ValidTick | Decision, object, by
         return out, StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> bytes:
-        return pickle.dumps(self._trader, protocol=pickle.HIGHEST_PROTOCOL)
+        return dump_state(self._trader)
 
 
 class PaperLogicBuilder:
@@ -418,5 +413,5 @@ class PaperLogicBuilder:
 
     def __call__(self, resume_state: bytes | None) -> PaperLogic:
         if resume_state is not None:
-            return PaperLogic(pickle.loads(resume_state))  # noqa: S301 - our own recovery snapshots only
+            return PaperLogic(load_state(resume_state, "paper"))
         return PaperLogic(PaperTrader(self._config))

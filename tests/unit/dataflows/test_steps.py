@@ -281,6 +281,7 @@ def test_batch_scorer_when_batch_empty_then_no_predictions(ensemble: Ensemble) -
 def test_symbol_logic_snapshot_names_the_feature_config_instead_of_pickling_it(ibm_ticks: list[ValidTick]) -> None:
     import pickle
 
+    from dataflows.snapshots import load_state
     from operators.features.symbol import feature_layout
 
     builder = SymbolLogicBuilder(EventTimeConfig(), FeatureConfig())
@@ -288,7 +289,7 @@ def test_symbol_logic_snapshot_names_the_feature_config_instead_of_pickling_it(i
     feed(logic, ibm_ticks[:2_000])
     snapshot = logic.snapshot()
     config_bytes = len(pickle.dumps(FeatureConfig(), protocol=pickle.HIGHEST_PROTOCOL))
-    _, features, _ = pickle.loads(snapshot)
+    _, features, _ = load_state(snapshot, "features")
 
     assert features.config == FeatureConfig()
     assert b"FeatureConfig" not in snapshot and feature_layout(FeatureConfig()).version.encode() in snapshot
