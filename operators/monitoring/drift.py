@@ -196,9 +196,8 @@ class FeatureDriftMonitor:
     def __getstate__(self) -> tuple[DriftConfig, dict[str, Detector], dict[str, int], int]:
         return self._config, self._detectors, self._updates, self._rows
 
-    def __setstate__(self, state: tuple) -> None:
-        # Snapshots from before sampling existed hold three fields.
-        self._config, self._detectors, self._updates, self._rows = state if len(state) == 4 else (*state, 0)
+    def __setstate__(self, state: tuple[DriftConfig, dict[str, Detector], dict[str, int], int]) -> None:
+        self._config, self._detectors, self._updates, self._rows = state
         self._watched = None if self._config.features is None else frozenset(self._config.features)
         self._plan = None
 
