@@ -1,10 +1,8 @@
 """TA-Lib's volatility indicators, one bar at a time: TRANGE, ATR, NATR, ADR, CVI, MASSI, RVI.
 
-Every class follows the TA-Lib contract shared by the indicator families: keyword arguments
-named as TA-Lib's parameters (same defaults), ``inputs``/``outputs`` named as TA-Lib's,
-``update(*inputs)`` in O(1), ``values`` (NaN exactly where TA-Lib gives NaN), ``value``,
-``ready`` and ``reset()``. Running sums are updated in TA-Lib's order (add, publish, subtract)
-so they carry the same rounding as the batch function.
+Every class follows the indicator contract of :mod:`operators.ta.base`. Running sums are
+updated in TA-Lib's order (add, publish, subtract) so they carry the same rounding as the batch
+function.
 
 >>> true_range = TrueRange()
 >>> for high, low, close in [(10.0, 9.0, 9.5), (10.5, 9.8, 10.0)]:
@@ -19,47 +17,15 @@ import math
 from collections import deque
 from typing import ClassVar
 
-from operators.ta.indicators.atr import AverageTrueRange as _WilderAverageTrueRange
-from operators.ta.indicators.base import is_zero, require_period
-from operators.ta.indicators.ema import ExponentialMovingAverage
+from operators.ta.base import NAN, Indicator, Period, is_zero
+from operators.ta.indicators.overlap import WilderMovingAverage, moving_average
 
 MAXIMUM_PERIOD = 100_000
 VARIANCE_RESYNC_INTERVAL = 64
+EXPONENTIAL = 1  # TA-Lib's matype of the EMA
 
 
-def _require_period(name: str, period: object, minimum: int) -> None:
-    """TA-Lib's range for an integer period: ``minimum`` .. 100000."""
-    require_period(name, period, minimum)
-    if period > MAXIMUM_PERIOD:  # type: ignore[operator]
-        raise ValueError(f"{name} must be at most {MAXIMUM_PERIOD}, got {period!r}")
-
-
-class _Scalar:
-    """The output plumbing shared by the one-output indicators: ``_value`` is NaN until ready."""
-
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-    __slots__ = ("_value",)
-
-    def _reset(self) -> None:
-        self._value = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._value == self._value
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
-
-
-class TrueRange(_Scalar):
+class TrueRange(Indicator):
     """TRANGE: ``max(high - low, |high - previous close|, |low - previous close|)``; NaN on bar one.
 
     >>> indicator = TrueRange()
@@ -70,12 +36,9 @@ class TrueRange(_Scalar):
     inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
     __slots__ = ("_previous_close",)
 
-    def __init__(self) -> None:
-        self._reset()
-
     def _reset(self) -> None:
         super()._reset()
-        self._previous_close = math.nan
+        self._previous_close = NAN
 
     def update(self, high: float, low: float, close: float) -> None:
         previous_close = self._previous_close
@@ -92,10 +55,8 @@ class TrueRange(_Scalar):
         self._value = greatest
 
 
-class WilderAverageTrueRange:
+class WilderAverageTrueRange(Indicator):
     """ATR: Wilder-smoothed true range, seeded with the mean of the first ``timeperiod`` ranges.
-
-    The TA-Lib-contract face of :class:`operators.ta.indicators.atr.AverageTrueRange`.
 
     >>> indicator = WilderAverageTrueRange(timeperiod=2)
     >>> for bar in [(10.0, 9.0, 9.5), (10.5, 9.5, 10.0), (11.0, 10.0, 10.8)]:
@@ -105,37 +66,24 @@ class WilderAverageTrueRange:
     """
 
     inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-    __slots__ = ("timeperiod", "_average")
-
-    def __init__(self, timeperiod: int = 14) -> None:
-        _require_period("timeperiod", timeperiod, 1)
-        self.timeperiod = timeperiod
-        self._reset()
+    parameters = (Period("timeperiod", 14, minimum=1, maximum=MAXIMUM_PERIOD),)
+    __slots__ = ("timeperiod", "_true_range", "_average")
 
     def _reset(self) -> None:
-        self._average = _WilderAverageTrueRange(period=self.timeperiod)
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._average.ready
-
-    @property
-    def value(self) -> float:
-        return self._average.value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._average.value,)
+        super()._reset()
+        self._true_range = TrueRange()
+        self._average = WilderMovingAverage(timeperiod=self.timeperiod)
 
     def update(self, high: float, low: float, close: float) -> None:
-        self._average.update(high, low, close)
+        true_range = self._true_range
+        true_range.update(high, low, close)
+        if true_range.ready:
+            average = self._average
+            average.update(true_range.value)
+            self._value = average.value
 
 
-class NormalizedAverageTrueRange(_Scalar):
+class NormalizedAverageTrueRange(WilderAverageTrueRange):
     """NATR: ``100 * ATR / close``, and 0 where the close is (TA-Lib's) zero.
 
     Like ``talib.NATR``, ``timeperiod=1`` gives the raw true range, not normalised by the close.
@@ -147,29 +95,16 @@ class NormalizedAverageTrueRange(_Scalar):
     10.0
     """
 
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
-    __slots__ = ("timeperiod", "_average")
+    __slots__ = ()
 
-    def __init__(self, timeperiod: int = 14) -> None:
-        _require_period("timeperiod", timeperiod, 1)
-        self.timeperiod = timeperiod
-        self._reset()
-
-    def _reset(self) -> None:
-        super()._reset()
-        self._average = _WilderAverageTrueRange(period=self.timeperiod)
     def update(self, high: float, low: float, close: float) -> None:
-        average = self._average
-        average.update(high, low, close)
-        if not average.ready:
-            return
-        if self.timeperiod == 1:
-            self._value = average.value
-        else:
-            self._value = 0.0 if is_zero(close) else (average.value / close) * 100.0
+        super().update(high, low, close)
+        average = self._value
+        if average == average and self.timeperiod != 1:
+            self._value = 0.0 if is_zero(close) else (average / close) * 100.0
 
 
-class AverageDayRange(_Scalar):
+class AverageDayRange(Indicator):
     """ADR: the simple average of ``high - low`` over the last ``timeperiod`` bars.
 
     >>> indicator = AverageDayRange(timeperiod=2)
@@ -180,12 +115,8 @@ class AverageDayRange(_Scalar):
     """
 
     inputs: ClassVar[tuple[str, ...]] = ("high", "low")
+    parameters = (Period("timeperiod", 14, minimum=1, maximum=MAXIMUM_PERIOD),)
     __slots__ = ("timeperiod", "_ranges", "_total")
-
-    def __init__(self, timeperiod: int = 14) -> None:
-        _require_period("timeperiod", timeperiod, 1)
-        self.timeperiod = timeperiod
-        self._reset()
 
     def _reset(self) -> None:
         super()._reset()
@@ -203,7 +134,7 @@ class AverageDayRange(_Scalar):
             self._value = self._total / self.timeperiod
 
 
-class ChaikinVolatility(_Scalar):
+class ChaikinVolatility(Indicator):
     """CVI: the ``rocperiod``-bar percent change of an EMA of ``high - low`` (0 from a zero EMA).
 
     >>> indicator = ChaikinVolatility(timeperiod=2, rocperiod=1)
@@ -214,18 +145,13 @@ class ChaikinVolatility(_Scalar):
     """
 
     inputs: ClassVar[tuple[str, ...]] = ("high", "low")
+    parameters = (Period("timeperiod", 10, minimum=2, maximum=MAXIMUM_PERIOD),
+                  Period("rocperiod", 10, minimum=1, maximum=MAXIMUM_PERIOD))
     __slots__ = ("timeperiod", "rocperiod", "_average", "_history")
-
-    def __init__(self, timeperiod: int = 10, rocperiod: int = 10) -> None:
-        _require_period("timeperiod", timeperiod, 2)
-        _require_period("rocperiod", rocperiod, 1)
-        self.timeperiod = timeperiod
-        self.rocperiod = rocperiod
-        self._reset()
 
     def _reset(self) -> None:
         super()._reset()
-        self._average = ExponentialMovingAverage(period=self.timeperiod)
+        self._average = moving_average(EXPONENTIAL, self.timeperiod)
         self._history: deque[float] = deque(maxlen=self.rocperiod + 1)
 
     def update(self, high: float, low: float) -> None:
@@ -240,7 +166,7 @@ class ChaikinVolatility(_Scalar):
             self._value = 0.0 if earlier == 0.0 else (average.value - earlier) / earlier * 100.0
 
 
-class MassIndex(_Scalar):
+class MassIndex(Indicator):
     """MASSI: the ``slowperiod``-bar sum of EMA(range) / EMA(EMA(range)); a zero denominator counts 1.
 
     >>> indicator = MassIndex(fastperiod=2, slowperiod=2)
@@ -251,21 +177,17 @@ class MassIndex(_Scalar):
     """
 
     inputs: ClassVar[tuple[str, ...]] = ("high", "low")
+    parameters = (Period("fastperiod", 9, minimum=2, maximum=MAXIMUM_PERIOD),
+                  Period("slowperiod", 25, minimum=2, maximum=MAXIMUM_PERIOD))
     __slots__ = ("fastperiod", "slowperiod", "_single", "_double", "_ratios", "_total")
-
-    def __init__(self, fastperiod: int = 9, slowperiod: int = 25) -> None:
-        _require_period("fastperiod", fastperiod, 2)
-        _require_period("slowperiod", slowperiod, 2)
-        self.fastperiod = fastperiod
-        self.slowperiod = slowperiod
-        self._reset()
 
     def _reset(self) -> None:
         super()._reset()
-        self._single = ExponentialMovingAverage(period=self.fastperiod)
-        self._double = ExponentialMovingAverage(period=self.fastperiod)
+        self._single = moving_average(EXPONENTIAL, self.fastperiod)
+        self._double = moving_average(EXPONENTIAL, self.fastperiod)
         self._ratios: deque[float] = deque(maxlen=self.slowperiod)
         self._total = 0.0
+
     def update(self, high: float, low: float) -> None:
         single = self._single
         single.update(high - low)
@@ -285,7 +207,7 @@ class MassIndex(_Scalar):
             self._value = self._total
 
 
-class RelativeVolatilityIndex(_Scalar):
+class RelativeVolatilityIndex(Indicator):
     """RVI: RSI's up/down split applied to the rolling standard deviation of the close.
 
     Each bar's population standard deviation over ``stddevperiod`` closes goes to the "up" leg
@@ -301,28 +223,23 @@ class RelativeVolatilityIndex(_Scalar):
     50.0
     """
 
-    inputs: ClassVar[tuple[str, ...]] = ("close",)
+    parameters = (Period("timeperiod", 14, minimum=1, maximum=MAXIMUM_PERIOD),
+                  Period("stddevperiod", 10, minimum=2, maximum=MAXIMUM_PERIOD))
     __slots__ = ("timeperiod", "stddevperiod", "_window", "_shift", "_shifted_sum", "_shifted_squares",
                  "_since_resync", "_previous_close", "_legs_seen", "_up", "_down")
-
-    def __init__(self, timeperiod: int = 14, stddevperiod: int = 10) -> None:
-        _require_period("timeperiod", timeperiod, 1)
-        _require_period("stddevperiod", stddevperiod, 2)
-        self.timeperiod = timeperiod
-        self.stddevperiod = stddevperiod
-        self._reset()
 
     def _reset(self) -> None:
         super()._reset()
         self._window: deque[float] = deque(maxlen=self.stddevperiod)
-        self._shift = math.nan
+        self._shift = NAN
         self._shifted_sum = 0.0
         self._shifted_squares = 0.0
         self._since_resync = 0
-        self._previous_close = math.nan
+        self._previous_close = NAN
         self._legs_seen = 0
         self._up = 0.0
         self._down = 0.0
+
     def _resync(self) -> None:
         """Recompute the shifted sums exactly from the window, shifted by its mean."""
         window = self._window
@@ -347,7 +264,7 @@ class RelativeVolatilityIndex(_Scalar):
         self._shifted_sum += arriving
         self._shifted_squares += arriving * arriving
         if len(window) < period:
-            return math.nan
+            return NAN
         self._since_resync += 1
         if self._since_resync >= VARIANCE_RESYNC_INTERVAL:
             self._resync()
@@ -382,7 +299,7 @@ class RelativeVolatilityIndex(_Scalar):
         self._value = 50.0 if total == 0.0 else 100.0 * (self._up / total)
 
 
-TALIB_FUNCTIONS: dict[str, type] = {
+TALIB_FUNCTIONS: dict[str, type[Indicator]] = {
     "ADR": AverageDayRange,
     "ATR": WilderAverageTrueRange,
     "CVI": ChaikinVolatility,
