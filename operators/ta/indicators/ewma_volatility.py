@@ -21,42 +21,51 @@ from __future__ import annotations
 
 import math
 
-from operators.ta.indicators.base import require_period
+from operators.ta.base import NAN, Indicator, Number, Period
 
 
-class EwmaVolatility:
+class Decay(Number):
+    """A decay factor strictly between 0 and 1."""
+
+    __slots__ = ()
+    requirement = "a number strictly between 0 and 1"
+
+    def accepts(self, value: object) -> bool:
+        return super().accepts(value) and 0.0 < value < 1.0  # type: ignore[operator]
+
+
+class OptionalPeriod(Period):
+    """A period that may be left unset (``None``)."""
+
+    __slots__ = ()
+
+    @property
+    def requirement(self) -> str:  # type: ignore[override]
+        return f"None or {super().requirement}"
+
+    def accepts(self, value: object) -> bool:
+        return value is None or super().accepts(value)
+
+
+class EwmaVolatility(Indicator):
     """Standard deviation of log returns under exponential decay ``lambda_``."""
 
-    __slots__ = ("lambda_", "warmup_returns", "_warmup", "_previous_price", "_returns", "_weighted_squares", "_weight_sum")
+    inputs = ("close",)
+    parameters = (Decay("lambda_", 0.94), OptionalPeriod("warmup_returns", None))  # type: ignore[arg-type]
+    __slots__ = ("lambda_", "warmup_returns", "_warmup", "_previous_price", "_returns", "_weighted_squares",
+                 "_weight_sum")
 
     def __init__(self, lambda_: float = 0.94, warmup_returns: int | None = None) -> None:
-        if not (isinstance(lambda_, (int, float)) and not isinstance(lambda_, bool) and 0.0 < lambda_ < 1.0):
-            raise ValueError(f"lambda_ must be a decay strictly between 0 and 1, got {lambda_!r}")
-        if warmup_returns is not None:
-            require_period("warmup_returns", warmup_returns)
-        self.lambda_ = lambda_
-        self.warmup_returns = warmup_returns
-        self._warmup = warmup_returns if warmup_returns is not None else math.ceil(1.0 / (1.0 - lambda_) - 1e-9)
-        self._reset()
+        super().__init__(lambda_=lambda_, warmup_returns=warmup_returns)
 
     def _reset(self) -> None:
-        self._previous_price = math.nan
+        super()._reset()
+        warmup_returns = self.warmup_returns
+        self._warmup = warmup_returns if warmup_returns is not None else math.ceil(1.0 / (1.0 - self.lambda_) - 1e-9)
+        self._previous_price = NAN
         self._returns = 0
         self._weighted_squares = 0.0
         self._weight_sum = 0.0
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._returns >= self._warmup
-
-    @property
-    def value(self) -> float:
-        if self._returns < self._warmup:
-            return math.nan
-        return math.sqrt(self._weighted_squares / self._weight_sum)
 
     def update(self, price: float) -> None:
         if not 0.0 < price < math.inf:
@@ -70,3 +79,5 @@ class EwmaVolatility:
         self._weight_sum = self.lambda_ * self._weight_sum + 1.0
         if self._returns < self._warmup:
             self._returns += 1
+        if self._returns >= self._warmup:
+            self._value = math.sqrt(self._weighted_squares / self._weight_sum)
