@@ -13,6 +13,7 @@ from bytewax.testing import TestingSource, run_main
 
 from operators.messages import Decision, DriftEvent, FeatureRow, Prediction, Quote, Reject, Trade, ValidTick
 from sinks.clickhouse import (
+    TABLE_DECLARATIONS,
     TABLES,
     ClickHouseSettings,
     ClickHouseSink,
@@ -63,6 +64,32 @@ def test_ensure_schema_creates_every_table_and_is_idempotent(writer: ClickHouseW
     tables = {row[0] for row in writer.client.query("SHOW TABLES").result_rows}
     assert set(TABLES) <= tables
     assert count_all(writer.client) == dict.fromkeys(TABLES, 0)
+
+
+def test_every_table_has_the_declared_columns_and_types(writer: ClickHouseWriter) -> None:
+    for table, declaration in TABLE_DECLARATIONS.items():
+        described = writer.client.query(f"DESCRIBE TABLE {table}").result_rows
+        assert [(row[0], row[1]) for row in described] == [(column.name, column.type) for column in declaration.columns]
+
+
+def test_ensure_schema_adds_the_newer_columns_to_tables_created_before_them(writer: ClickHouseWriter) -> None:
+    first_release = {table: [column for column in declaration.columns if not column.added]
+                     for table, declaration in TABLE_DECLARATIONS.items()}
+    for table, columns in first_release.items():
+        writer.client.command(f"DROP TABLE {table}")
+        definitions = ", ".join(f"{column.name} {column.type} {column.computed}" for column in columns)
+        order_by = ", ".join(TABLE_DECLARATIONS[table].order_by)
+        writer.client.command(f"CREATE TABLE {table} ({definitions}) ENGINE = ReplacingMergeTree ORDER BY ({order_by})")
+    writer.client.command("INSERT INTO features (id, symbol, ts_ns, partition, offset, price, names, values) "
+                          "VALUES (1, 'IBM', 5, 0, 1, 150.0, ['spread'], [0.2])")
+
+    writer.ensure_schema()
+
+    for table, declaration in TABLE_DECLARATIONS.items():
+        described = writer.client.query(f"DESCRIBE TABLE {table}").result_rows
+        assert {row[0] for row in described} == {column.name for column in declaration.columns}
+    assert writer.client.query("SELECT feature_set, quality FROM features").result_rows == [("", [])]
+    assert writer.write(records()) == WRITTEN
 
 
 def test_write_inserts_every_record_type_into_its_table(writer: ClickHouseWriter) -> None:

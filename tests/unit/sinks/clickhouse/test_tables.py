@@ -1,0 +1,106 @@
+"""Unit specification of the table declarations: the schema they generate and where records go."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from operators.ids import stable_uint64
+from operators.messages import (CrossAssetRow, Decision, FeatureRow, Outcome, PnlRow, Prediction, Quote, Reject,
+                                TickBatch, Trade, ValidTick)
+from sinks.clickhouse import ADDED_COLUMNS, TABLE_DDL, TABLE_DECLARATIONS, TABLES, group_by_table, tick_id
+
+#: The statements that created and migrated the tables of every existing tickwise database.
+EXISTING_SCHEMA = Path(__file__).with_name("tables.sql")
+
+
+def test_generated_ddl_and_migrations_are_those_existing_databases_were_created_with() -> None:
+    statements = [*(ddl.strip() for ddl in TABLE_DDL.values()),
+                  *(migration for table in TABLE_DECLARATIONS.values() for migration in table.migrations())]
+    assert "\n\n".join(f"{statement};" for statement in statements) + "\n" == EXISTING_SCHEMA.read_text()
+
+
+def test_every_tickwise_table_is_declared_once() -> None:
+    assert set(TABLES) == {"ticks", "features", "predictions", "signals", "risk_decisions", "rejects",
+                           "monitor_events", "cross_asset", "outcomes", "pnl"}
+    assert list(TABLE_DDL) == list(TABLES) == list(TABLE_DECLARATIONS)
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_every_table_is_replacing_merge_tree_ordered_by_a_deterministic_id(table: str) -> None:
+    ddl = TABLE_DDL[table]
+    assert f"CREATE TABLE IF NOT EXISTS {table} (" in ddl
+    assert "ENGINE = ReplacingMergeTree" in ddl
+    order_by = re.search(r"ORDER BY \((.*)\)", ddl)
+    assert order_by is not None
+    assert order_by.group(1).split(", ")[-1] == TABLE_DECLARATIONS[table].id_column
+    assert TABLE_DECLARATIONS[table].id_column in ("id", "prediction_id", "signal_id", "event_id")
+
+
+def test_added_columns_are_those_of_the_portfolio_risk_engine_and_the_feature_set_version() -> None:
+    assert [column.split()[0] for table, column in ADDED_COLUMNS if table == "features"] == ["feature_set", "quality"]
+    decision_columns = ["level", "detail", "risk_score", "var", "gross_exposure", "net_exposure"]
+    for table in ("signals", "risk_decisions"):
+        assert [column.split()[0] for name, column in ADDED_COLUMNS if name == table] == decision_columns
+
+
+@pytest.mark.parametrize("record_type, table", [
+    (Prediction, "predictions"), (Decision, "risk_decisions"), (Outcome, "outcomes")])
+def test_tables_of_a_struct_write_every_field_of_it(record_type: type, table: str) -> None:
+    assert set(TABLE_DECLARATIONS[table].column_names) == set(record_type.__struct_fields__)
+
+
+def test_group_by_table_sends_accepted_decisions_to_signals_and_all_to_risk_decisions(one_of_each: list[Any]) -> None:
+    groups = group_by_table(one_of_each)
+    assert [d.signal_id for d in groups["risk_decisions"]] == ["s1", "s2"]
+    assert [d.signal_id for d in groups["signals"]] == ["s1"]
+    assert {table: len(rows) for table, rows in groups.items()} == {
+        "ticks": 2, "features": 1, "predictions": 1, "risk_decisions": 2, "signals": 1, "rejects": 1,
+        "monitor_events": 1}
+
+
+def test_group_by_table_when_an_unknown_type_arrives_then_raises_naming_it() -> None:
+    with pytest.raises(TypeError, match="got dict"):
+        group_by_table([{"symbol": "IBM"}])  # type: ignore[list-item]
+
+
+def test_group_by_table_spreads_a_tick_batch_into_tick_rows(ticks: Any) -> None:
+    batch = ticks(3)
+    assert group_by_table([TickBatch("IBM", batch), batch[0]]) == {"ticks": [*batch, batch[0]]}
+
+
+def test_tick_columns_fill_only_the_fields_of_their_type() -> None:
+    trade = ValidTick(Trade("IBM", 1, 150.0, 10.0, "buy"), "ticks", 0, 1)
+    quote = ValidTick(Quote("IBM", 2, 149.9, 150.1, 3.0, 4.0), "ticks", 0, 2)
+    names, columns = TABLE_DECLARATIONS["ticks"].columns_of([trade, quote])
+    row = dict(zip(names, columns, strict=True))
+    assert row["type"] == ["trade", "quote"]
+    assert (row["price"], row["side"], row["bid"], row["ask_size"]) == ([150.0, None], ["buy", None],
+                                                                       [None, 149.9], [None, 4.0])
+    assert row["symbol"] == ["IBM", "IBM"] and row["ts_ns"] == [1, 2]
+
+
+def test_tick_ids_are_the_stable_uint64_of_topic_partition_and_offset(ticks: Any) -> None:
+    names, columns = TABLE_DECLARATIONS["ticks"].columns_of(ticks(3, first_offset=40))
+    assert columns[names.index("id")] == [stable_uint64("ticks", 0, offset) for offset in (40, 41, 42)]
+    assert tick_id("ticks.x", 7, 2**40) == stable_uint64("ticks.x", 7, 2**40)
+
+
+def test_id_columns_are_computed_from_the_record() -> None:
+    feature = FeatureRow("IBM", 5, 1, 17, 150.0, ("spread",), (0.2,))
+    reject = Reject("invalid_json", "decode", "decode", "ticks", 0, 3, b"{")
+    pair = CrossAssetRow("IBM/SPY", "IBM", "SPY", 60, 30, 0.5, 1.1, 12)
+    pnl = PnlRow("row-1", "IBM", "v1", 5, 1.0, 150.0, 150.5, 0.0, 0.5, 0.01, 0.49, 1, 0, 0, 0.0, 0.0, 0.0, 0.0)
+    assert TABLE_DECLARATIONS["features"].columns_of([feature])[1][0] == [stable_uint64("IBM", 5, 1, 17)]
+    assert TABLE_DECLARATIONS["rejects"].columns_of([reject])[1][0] == [stable_uint64("ticks", 0, 3, "decode")]
+    assert TABLE_DECLARATIONS["cross_asset"].columns_of([pair])[1][0] == [stable_uint64("IBM/SPY", 30, 60)]
+    assert TABLE_DECLARATIONS["pnl"].columns_of([pnl])[1][0] == ["row-1"]
+
+
+def test_server_filled_columns_are_never_written() -> None:
+    for table in TABLE_DECLARATIONS.values():
+        assert "ts" not in table.column_names and "inserted_at" not in table.column_names
+        assert "inserted_at DateTime64(3, 'UTC') DEFAULT now64(3, 'UTC')" in table.ddl()
