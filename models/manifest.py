@@ -6,7 +6,7 @@ scoring settings that change outputs (per-model features, meta inputs, horizons,
 score reference), so the same data and configuration give the same version, two manifests
 that score differently never share one, and any edited model file is caught on load.
 
-Format 2 (issue 4) adds the ``regime`` XGBoost classifier to ``models`` (five models: three
+Format 2 adds the ``regime`` XGBoost classifier to ``models`` (five models: three
 specialists, regime, meta), ``regime.gmm_file`` (the Gaussian mixture that defines the
 regimes, JSON), ``validation`` (walk-forward folds, out-of-fold meta training, leakage suite)
 and ``report`` (the files of the validation report). ``regime.thresholds`` is kept for
