@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from operators.ta.indicators import volume
+from operators.ta.indicators.volume import accumulation
 from operators.ta.indicators.volume import TALIB_FUNCTIONS, RelativeVolume, VolumeWeightedAveragePrice
 from tests.unit.operators.ta.talib_parity import SERIES, assert_parity, real_bars, stream, talib_outputs
 
@@ -121,5 +121,5 @@ def test_reset_forgets_everything_learned(name: str) -> None:
 
 def test_fused_multiply_add_rounds_once_like_c() -> None:
     # 0.1 * 10 - 1 is 0 with two roundings and 2**-54 with one.
-    assert volume._fused_multiply_add(0.1, 10.0, -1.0) == 2.0**-54
-    assert volume._exact_fused_multiply_add(0.1, 10.0, -1.0) == 2.0**-54
+    assert accumulation.fused_multiply_add(0.1, 10.0, -1.0) == 2.0**-54
+    assert accumulation.exact_fused_multiply_add(0.1, 10.0, -1.0) == 2.0**-54
