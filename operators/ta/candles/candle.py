@@ -74,3 +74,51 @@ def candle_gap_up(later: Candle, earlier: Candle) -> bool:
 def candle_gap_down(later: Candle, earlier: Candle) -> bool:
     """The later candle's high is below the earlier candle's low."""
     return later.high < earlier.low
+
+
+def opening_shadow(candle: Candle) -> float:
+    """The shadow on the side the candle opened: lower for a white candle, upper for a black one."""
+    return lower_shadow(candle) if candle.close >= candle.open else upper_shadow(candle)
+
+
+def closing_shadow(candle: Candle) -> float:
+    """The shadow on the side the candle closed: upper for a white candle, lower for a black one."""
+    return upper_shadow(candle) if candle.close >= candle.open else lower_shadow(candle)
+
+
+def real_body_gap(later: Candle, earlier: Candle, direction: int) -> bool:
+    """A real-body gap up (``direction`` 1) or down (-1)."""
+    return real_body_gap_up(later, earlier) if direction == 1 else real_body_gap_down(later, earlier)
+
+
+def candle_gap(later: Candle, earlier: Candle, direction: int) -> bool:
+    """A whole-candle gap up (``direction`` 1) or down (-1)."""
+    return candle_gap_up(later, earlier) if direction == 1 else candle_gap_down(later, earlier)
+
+
+def real_body_inside(inner: Candle, outer: Candle) -> bool:
+    """The inner real body lies strictly inside the outer one."""
+    return body_top(inner) < body_top(outer) and body_bottom(inner) > body_bottom(outer)
+
+
+def within(value: float, reference: float, tolerance: float) -> bool:
+    """``reference - tolerance <= value <= reference + tolerance``."""
+    return reference - tolerance <= value <= reference + tolerance
+
+
+def penetrates(later: Candle, earlier: Candle, fraction: float) -> bool:
+    """The later candle closes more than ``fraction`` of the earlier body back into it: below a
+    white body's close, above a black one's."""
+    if earlier.close >= earlier.open:
+        return later.close < earlier.close - real_body(earlier) * fraction
+    return later.close > earlier.close + real_body(earlier) * fraction
+
+
+def colors(*candles: Candle) -> tuple[int, ...]:
+    """The colors of several candles, to compare with a tuple such as ``(1, -1, -1)``."""
+    return tuple(1 if candle.close >= candle.open else -1 for candle in candles)
+
+
+def steps_up(later: Candle, earlier: Candle, near: float) -> bool:
+    """The later candle opens above the earlier open and at most ``near`` above the earlier close."""
+    return earlier.open < later.open <= earlier.close + near

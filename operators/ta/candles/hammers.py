@@ -15,75 +15,61 @@ from __future__ import annotations
 from collections import deque
 
 from operators.ta.candles.candle import (Candle, body_bottom, lower_shadow, real_body, real_body_gap_down,
-                                      real_body_gap_up, upper_shadow)
-from operators.ta.candles.pattern import CandlePattern
+                                         real_body_gap_up, upper_shadow)
+from operators.ta.candles.pattern import CandlePattern, longer, shorter
 from operators.ta.candles.settings import BODY_SHORT, NEAR, SHADOW_LONG, SHADOW_VERY_SHORT
+
+HAMMER = (shorter(real_body, BODY_SHORT), longer(lower_shadow, SHADOW_LONG), shorter(upper_shadow, SHADOW_VERY_SHORT))
+"""Small body, long lower shadow, (almost) no upper shadow."""
+INVERTED_HAMMER = (shorter(real_body, BODY_SHORT), longer(upper_shadow, SHADOW_LONG),
+                   shorter(lower_shadow, SHADOW_VERY_SHORT))
+"""Small body, long upper shadow, (almost) no lower shadow."""
 
 
 class Hammer(CandlePattern):
-    """CDLHAMMER: small body, long lower shadow, no upper shadow, body near or below the prior low."""
+    """CDLHAMMER: the hammer's shape with its body near or below the prior low."""
 
     __slots__ = ()
-    lookback = max(BODY_SHORT.average_period, SHADOW_LONG.average_period, SHADOW_VERY_SHORT.average_period,
-                   NEAR.average_period) + 1
     candles = 2
-    averages = ((BODY_SHORT, 0), (SHADOW_LONG, 0), (SHADOW_VERY_SHORT, 0), (NEAR, 1))
+    rules = HAMMER
+    averages = ((NEAR, 1),)
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        body_short, shadow_long, shadow_very_short, near = thresholds
-        previous, candle = candles[-2], candles[-1]
-        return 100 if (real_body(candle) < body_short and lower_shadow(candle) > shadow_long
-                       and upper_shadow(candle) < shadow_very_short
-                       and body_bottom(candle) <= previous.low + near) else 0
+        return 100 if body_bottom(candles[-1]) <= candles[-2].low + thresholds[0] else 0
 
 
 class HangingMan(CandlePattern):
     """CDLHANGINGMAN: the hammer's shape with its body near or above the prior high."""
 
     __slots__ = ()
-    lookback = max(BODY_SHORT.average_period, SHADOW_LONG.average_period, SHADOW_VERY_SHORT.average_period,
-                   NEAR.average_period) + 1
     candles = 2
-    averages = ((BODY_SHORT, 0), (SHADOW_LONG, 0), (SHADOW_VERY_SHORT, 0), (NEAR, 1))
+    rules = HAMMER
+    averages = ((NEAR, 1),)
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        body_short, shadow_long, shadow_very_short, near = thresholds
-        previous, candle = candles[-2], candles[-1]
-        return -100 if (real_body(candle) < body_short and lower_shadow(candle) > shadow_long
-                        and upper_shadow(candle) < shadow_very_short
-                        and body_bottom(candle) >= previous.high - near) else 0
+        return -100 if body_bottom(candles[-1]) >= candles[-2].high - thresholds[0] else 0
 
 
 class InvertedHammer(CandlePattern):
-    """CDLINVERTEDHAMMER: small body, long upper shadow, no lower shadow, gapping down."""
+    """CDLINVERTEDHAMMER: the inverted hammer's shape gapping down."""
 
     __slots__ = ()
-    lookback = max(BODY_SHORT.average_period, SHADOW_LONG.average_period, SHADOW_VERY_SHORT.average_period) + 1
     candles = 2
-    averages = ((BODY_SHORT, 0), (SHADOW_LONG, 0), (SHADOW_VERY_SHORT, 0))
+    rules = INVERTED_HAMMER
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        body_short, shadow_long, shadow_very_short = thresholds
-        previous, candle = candles[-2], candles[-1]
-        return 100 if (real_body(candle) < body_short and upper_shadow(candle) > shadow_long
-                       and lower_shadow(candle) < shadow_very_short
-                       and real_body_gap_down(candle, previous)) else 0
+        return 100 if real_body_gap_down(candles[-1], candles[-2]) else 0
 
 
 class ShootingStar(CandlePattern):
     """CDLSHOOTINGSTAR: the inverted hammer's shape gapping up."""
 
     __slots__ = ()
-    lookback = max(BODY_SHORT.average_period, SHADOW_LONG.average_period, SHADOW_VERY_SHORT.average_period) + 1
     candles = 2
-    averages = ((BODY_SHORT, 0), (SHADOW_LONG, 0), (SHADOW_VERY_SHORT, 0))
+    rules = INVERTED_HAMMER
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        body_short, shadow_long, shadow_very_short = thresholds
-        previous, candle = candles[-2], candles[-1]
-        return -100 if (real_body(candle) < body_short and upper_shadow(candle) > shadow_long
-                        and lower_shadow(candle) < shadow_very_short
-                        and real_body_gap_up(candle, previous)) else 0
+        return -100 if real_body_gap_up(candles[-1], candles[-2]) else 0
 
 
 TALIB_FUNCTIONS: dict[str, type] = {

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections import deque
 
-from operators.ta.candles.candle import (Candle, body_bottom, body_top, color, lower_shadow, real_body,
-                                      real_body_gap_down, real_body_gap_up, upper_shadow)
-from operators.ta.candles.pattern import CandlePattern, require_penetration
+from operators.ta.candles.candle import (Candle, body_bottom, body_top, color, colors, lower_shadow, real_body,
+                                         real_body_gap, upper_shadow)
+from operators.ta.candles.pattern import CandlePattern, at_most, longer, penetration, shorter
 from operators.ta.candles.settings import BODY_LONG, BODY_SHORT, NEAR, SHADOW_VERY_SHORT
 
 
@@ -23,7 +23,6 @@ class ThreeLineStrike(CandlePattern):
     wiping them out; signed by the three."""
 
     __slots__ = ()
-    lookback = NEAR.average_period + 3
     candles = 4
     averages = ((NEAR, 3), (NEAR, 2))
 
@@ -31,7 +30,7 @@ class ThreeLineStrike(CandlePattern):
         first_near, second_near = thresholds
         first, second, third, fourth = candles[-4], candles[-3], candles[-2], candles[-1]
         direction = color(third)
-        if not (color(first) == color(second) == direction and color(fourth) == -direction
+        if not (colors(first, second, fourth) == (direction, direction, -direction)
                 and body_bottom(first) - first_near <= second.open <= body_top(first) + first_near
                 and body_bottom(second) - second_near <= third.open <= body_top(second) + second_near):
             return 0
@@ -47,25 +46,22 @@ class Breakaway(CandlePattern):
     """CDLBREAKAWAY: a long candle, a gap, three candles drifting on, then a reversal closing in the gap."""
 
     __slots__ = ()
-    lookback = BODY_LONG.average_period + 4
     candles = 5
-    averages = ((BODY_LONG, 4),)
+    rules = (longer(real_body, BODY_LONG, 4),)
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
         first, second, third, fourth, fifth = candles[-5], candles[-4], candles[-3], candles[-2], candles[-1]
         direction = color(first)
-        if not (real_body(first) > thresholds[0] and direction == color(second) == color(fourth)
-                and color(fifth) == -direction):
+        if not (colors(second, fourth, fifth) == (direction, direction, -direction)
+                and real_body_gap(second, first, direction)):
             return 0
-        if (direction == -1 and real_body_gap_down(second, first)
-                and third.high < second.high and third.low < second.low
+        if (direction == -1 and third.high < second.high and third.low < second.low
                 and fourth.high < third.high and fourth.low < third.low
                 and first.close > fifth.close > second.open) or (
-                direction == 1 and real_body_gap_up(second, first)
-                and third.high > second.high and third.low > second.low
+                direction == 1 and third.high > second.high and third.low > second.low
                 and fourth.high > third.high and fourth.low > third.low
                 and first.close < fifth.close < second.open):
-            return color(fifth) * 100
+            return -direction * 100
         return 0
 
 
@@ -74,18 +70,15 @@ class ConcealingBabySwallow(CandlePattern):
     back, then a black candle engulfing it, shadows included."""
 
     __slots__ = ()
-    lookback = SHADOW_VERY_SHORT.average_period + 3
     candles = 4
-    averages = ((SHADOW_VERY_SHORT, 3), (SHADOW_VERY_SHORT, 2), (SHADOW_VERY_SHORT, 1))
+    rules = tuple(shorter(shadow, SHADOW_VERY_SHORT, offset)
+                  for offset in (3, 2) for shadow in (lower_shadow, upper_shadow)) + (
+        longer(upper_shadow, SHADOW_VERY_SHORT, 1),)
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        first_shadow, second_shadow, third_shadow = thresholds
         first, second, third, fourth = candles[-4], candles[-3], candles[-2], candles[-1]
-        return 100 if (color(first) == -1 and color(second) == -1 and color(third) == -1 and color(fourth) == -1
-                       and lower_shadow(first) < first_shadow and upper_shadow(first) < first_shadow
-                       and lower_shadow(second) < second_shadow and upper_shadow(second) < second_shadow
-                       and real_body_gap_down(third, second) and upper_shadow(third) > third_shadow
-                       and third.high > second.close
+        return 100 if (colors(first, second, third, fourth) == (-1, -1, -1, -1)
+                       and real_body_gap(third, second, -1) and third.high > second.close
                        and fourth.high > third.high and fourth.low < third.low) else 0
 
 
@@ -94,16 +87,14 @@ class LadderBottom(CandlePattern):
     candle gapping above it."""
 
     __slots__ = ()
-    lookback = SHADOW_VERY_SHORT.average_period + 4
     candles = 5
-    averages = ((SHADOW_VERY_SHORT, 1),)
+    rules = (longer(upper_shadow, SHADOW_VERY_SHORT, 1),)
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
         first, second, third, fourth, fifth = candles[-5], candles[-4], candles[-3], candles[-2], candles[-1]
-        return 100 if (color(first) == -1 and color(second) == -1 and color(third) == -1
+        return 100 if (colors(first, second, third, fourth, fifth) == (-1, -1, -1, -1, 1)
                        and first.open > second.open > third.open and first.close > second.close > third.close
-                       and color(fourth) == -1 and upper_shadow(fourth) > thresholds[0]
-                       and color(fifth) == 1 and fifth.open > fourth.open and fifth.close > fourth.high) else 0
+                       and fifth.open > fourth.open and fifth.close > fourth.high) else 0
 
 
 class MatHold(CandlePattern):
@@ -111,25 +102,16 @@ class MatHold(CandlePattern):
     ``penetration`` of the white body, then a white candle closing at a new high."""
 
     __slots__ = ("penetration",)
-    lookback = max(BODY_SHORT.average_period, BODY_LONG.average_period) + 4
+    parameters = (penetration(0.5),)
     candles = 5
-    averages = ((BODY_LONG, 4), (BODY_SHORT, 3), (BODY_SHORT, 2), (BODY_SHORT, 1))
-
-    def __init__(self, penetration: float = 0.5) -> None:
-        require_penetration(penetration)
-        self.penetration = penetration
-        super().__init__()
+    rules = (longer(real_body, BODY_LONG, 4), at_most(real_body, BODY_SHORT, 3), at_most(real_body, BODY_SHORT, 2),
+             at_most(real_body, BODY_SHORT, 1))
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        body_long, second_short, third_short, fourth_short = thresholds
         first, second, third, fourth, fifth = candles[-5], candles[-4], candles[-3], candles[-2], candles[-1]
         floor = first.close - real_body(first) * self.penetration
-        return 100 if (real_body(first) > body_long and real_body(second) <= second_short
-                       and real_body(third) <= third_short and real_body(fourth) <= fourth_short
-                       and color(first) == 1 and color(second) == -1 and color(fifth) == 1
-                       and real_body_gap_up(second, first)
-                       and body_bottom(third) < first.close and body_bottom(fourth) < first.close
-                       and body_bottom(third) > floor and body_bottom(fourth) > floor
+        return 100 if (colors(first, second, fifth) == (1, -1, 1) and real_body_gap(second, first, 1)
+                       and floor < body_bottom(third) < first.close and floor < body_bottom(fourth) < first.close
                        and body_top(third) < second.open and body_top(fourth) < body_top(third)
                        and fifth.open > fourth.close
                        and fifth.close > max(second.high, third.high, fourth.high)) else 0
@@ -140,21 +122,16 @@ class RisingFallingThreeMethods(CandlePattern):
     candle of the first color closing beyond it; signed by the first."""
 
     __slots__ = ()
-    lookback = max(BODY_SHORT.average_period, BODY_LONG.average_period) + 4
     candles = 5
-    averages = ((BODY_LONG, 4), (BODY_SHORT, 3), (BODY_SHORT, 2), (BODY_SHORT, 1), (BODY_LONG, 0))
+    rules = (longer(real_body, BODY_LONG, 4), shorter(real_body, BODY_SHORT, 3), shorter(real_body, BODY_SHORT, 2),
+             shorter(real_body, BODY_SHORT, 1), longer(real_body, BODY_LONG))
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        first_long, second_short, third_short, fourth_short, fifth_long = thresholds
         first, second, third, fourth, fifth = candles[-5], candles[-4], candles[-3], candles[-2], candles[-1]
         direction = color(first)
-        if (real_body(first) > first_long and real_body(second) < second_short and real_body(third) < third_short
-                and real_body(fourth) < fourth_short and real_body(fifth) > fifth_long
-                and color(second) == -direction and color(third) == color(second) and color(fourth) == color(third)
-                and color(fifth) == direction
-                and body_bottom(second) < first.high and body_top(second) > first.low
-                and body_bottom(third) < first.high and body_top(third) > first.low
-                and body_bottom(fourth) < first.high and body_top(fourth) > first.low
+        if (colors(second, third, fourth, fifth) == (-direction, -direction, -direction, direction)
+                and all(body_bottom(counter) < first.high and body_top(counter) > first.low
+                        for counter in (second, third, fourth))
                 and third.close * direction < second.close * direction
                 and fourth.close * direction < third.close * direction
                 and fifth.open * direction > fourth.close * direction

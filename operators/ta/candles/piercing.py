@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from operators.ta.candles.candle import Candle, color, real_body
-from operators.ta.candles.pattern import CandlePattern, require_penetration
+from operators.ta.candles.candle import Candle, color, penetrates, real_body, within
+from operators.ta.candles.pattern import CandlePattern, longer, penetration
 from operators.ta.candles.settings import BODY_LONG, EQUAL
 
 
@@ -23,85 +23,75 @@ class DarkCloudCover(CandlePattern):
     """CDLDARKCLOUDCOVER: long white, then black opening above its high and closing deep into its body."""
 
     __slots__ = ("penetration",)
-    lookback = BODY_LONG.average_period + 1
+    parameters = (penetration(0.5),)
     candles = 2
-    averages = ((BODY_LONG, 1),)
-
-    def __init__(self, penetration: float = 0.5) -> None:
-        require_penetration(penetration)
-        self.penetration = penetration
-        super().__init__()
+    rules = (longer(real_body, BODY_LONG, 1),)
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
         first, second = candles[-2], candles[-1]
-        return -100 if (color(first) == 1 and real_body(first) > thresholds[0] and color(second) == -1
-                        and second.open > first.high and second.close > first.open
-                        and second.close < first.close - real_body(first) * self.penetration) else 0
+        return -100 if (color(first) == 1 and color(second) == -1 and second.open > first.high
+                        and second.close > first.open and penetrates(second, first, self.penetration)) else 0
 
 
 class Piercing(CandlePattern):
     """CDLPIERCING: long black, then long white opening below its low and closing above its midpoint."""
 
     __slots__ = ()
-    lookback = BODY_LONG.average_period + 1
     candles = 2
-    averages = ((BODY_LONG, 1), (BODY_LONG, 0))
+    rules = (longer(real_body, BODY_LONG, 1), longer(real_body, BODY_LONG))
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        first_long, second_long = thresholds
         first, second = candles[-2], candles[-1]
-        return 100 if (color(first) == -1 and real_body(first) > first_long and color(second) == 1
-                       and real_body(second) > second_long and second.open < first.low
-                       and second.close < first.open
-                       and second.close > first.close + real_body(first) * 0.5) else 0
+        return 100 if (color(first) == -1 and color(second) == 1 and second.open < first.low
+                       and second.close < first.open and penetrates(second, first, 0.5)) else 0
 
 
-class OnNeck(CandlePattern):
+class _Neck(CandlePattern):
+    """Long black, then white opening below its low and closing where ``_closes_at`` says."""
+
+    __slots__ = ()
+    candles = 2
+    rules = (longer(real_body, BODY_LONG, 1),)
+    averages = ((EQUAL, 1),)
+
+    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+        first, second = candles[-2], candles[-1]
+        return -100 if (color(first) == -1 and color(second) == 1 and second.open < first.low
+                        and self._closes_at(first, second.close, thresholds[0])) else 0
+
+    @staticmethod
+    def _closes_at(first: Candle, close: float, equal: float) -> bool:
+        raise NotImplementedError
+
+
+class OnNeck(_Neck):
     """CDLONNECK: long black, then white opening below its low and closing at that low."""
 
     __slots__ = ()
-    lookback = max(EQUAL.average_period, BODY_LONG.average_period) + 1
-    candles = 2
-    averages = ((EQUAL, 1), (BODY_LONG, 1))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        equal, body_long = thresholds
-        first, second = candles[-2], candles[-1]
-        return -100 if (color(first) == -1 and real_body(first) > body_long and color(second) == 1
-                        and second.open < first.low and second.close <= first.low + equal
-                        and second.close >= first.low - equal) else 0
+    @staticmethod
+    def _closes_at(first: Candle, close: float, equal: float) -> bool:
+        return within(close, first.low, equal)
 
 
-class InNeck(CandlePattern):
+class InNeck(_Neck):
     """CDLINNECK: long black, then white opening below its low and closing at or just above its close."""
 
     __slots__ = ()
-    lookback = max(EQUAL.average_period, BODY_LONG.average_period) + 1
-    candles = 2
-    averages = ((EQUAL, 1), (BODY_LONG, 1))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        equal, body_long = thresholds
-        first, second = candles[-2], candles[-1]
-        return -100 if (color(first) == -1 and real_body(first) > body_long and color(second) == 1
-                        and second.open < first.low and second.close <= first.close + equal
-                        and second.close >= first.close) else 0
+    @staticmethod
+    def _closes_at(first: Candle, close: float, equal: float) -> bool:
+        return first.close <= close <= first.close + equal
 
 
-class Thrusting(CandlePattern):
+class Thrusting(_Neck):
     """CDLTHRUSTING: long black, then white opening below its low and closing into, not past, its midpoint."""
 
     __slots__ = ()
-    lookback = max(EQUAL.average_period, BODY_LONG.average_period) + 1
-    candles = 2
-    averages = ((EQUAL, 1), (BODY_LONG, 1))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        equal, body_long = thresholds
-        first, second = candles[-2], candles[-1]
-        return -100 if (color(first) == -1 and real_body(first) > body_long and color(second) == 1
-                        and second.open < first.low and second.close > first.close + equal
-                        and second.close <= first.close + real_body(first) * 0.5) else 0
+    @staticmethod
+    def _closes_at(first: Candle, close: float, equal: float) -> bool:
+        return first.close + equal < close <= first.close + real_body(first) * 0.5
 
 
 TALIB_FUNCTIONS: dict[str, type] = {

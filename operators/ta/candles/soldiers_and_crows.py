@@ -13,11 +13,21 @@ and the two-crows patterns.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
-from operators.ta.candles.candle import Candle, color, lower_shadow, real_body, real_body_gap_up, upper_shadow
-from operators.ta.candles.pattern import CandlePattern
+from operators.ta.candles.candle import (Candle, colors, lower_shadow, real_body, real_body_gap_up, steps_up,
+                                         upper_shadow, within)
+from operators.ta.candles.pattern import CandlePattern, Rule, at_most, longer, shorter
 from operators.ta.candles.settings import (BODY_LONG, BODY_SHORT, EQUAL, FAR, NEAR, SHADOW_LONG, SHADOW_SHORT,
-                                        SHADOW_VERY_SHORT)
+                                           SHADOW_VERY_SHORT)
+
+WHITE_THREE = (1, 1, 1)
+BLACK_THREE = (-1, -1, -1)
+
+
+def _closing_on_extremes(shadow: Callable[[Candle], float]) -> tuple[Rule, ...]:
+    """``shadow`` very short on each of the last three candles."""
+    return tuple(shorter(shadow, SHADOW_VERY_SHORT, offset) for offset in (2, 1, 0))
 
 
 class ThreeBlackCrows(CandlePattern):
@@ -25,18 +35,14 @@ class ThreeBlackCrows(CandlePattern):
     prior body and closing near their lows."""
 
     __slots__ = ()
-    lookback = SHADOW_VERY_SHORT.average_period + 3
     candles = 4
-    averages = ((SHADOW_VERY_SHORT, 2), (SHADOW_VERY_SHORT, 1), (SHADOW_VERY_SHORT, 0))
+    rules = _closing_on_extremes(lower_shadow)
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        first_shadow, second_shadow, third_shadow = thresholds
         before, first, second, third = candles[-4], candles[-3], candles[-2], candles[-1]
-        return -100 if (color(before) == 1 and color(first) == -1 and color(second) == -1 and color(third) == -1
+        return -100 if (colors(before, first, second, third) == (1, -1, -1, -1)
                         and first.close < second.open < first.open and second.close < third.open < second.open
-                        and before.high > first.close and first.close > second.close > third.close
-                        and lower_shadow(first) < first_shadow and lower_shadow(second) < second_shadow
-                        and lower_shadow(third) < third_shadow) else 0
+                        and before.high > first.close and first.close > second.close > third.close) else 0
 
 
 class ThreeWhiteSoldiers(CandlePattern):
@@ -44,44 +50,33 @@ class ThreeWhiteSoldiers(CandlePattern):
     closing near their highs, none much shorter than the one before."""
 
     __slots__ = ()
-    lookback = max(SHADOW_VERY_SHORT.average_period, BODY_SHORT.average_period, FAR.average_period,
-                   NEAR.average_period) + 2
     candles = 3
-    averages = ((SHADOW_VERY_SHORT, 2), (SHADOW_VERY_SHORT, 1), (SHADOW_VERY_SHORT, 0), (NEAR, 2), (NEAR, 1),
-                (FAR, 2), (FAR, 1), (BODY_SHORT, 0))
+    rules = _closing_on_extremes(upper_shadow) + (longer(real_body, BODY_SHORT),)
+    averages = ((NEAR, 2), (NEAR, 1), (FAR, 2), (FAR, 1))
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        (first_shadow, second_shadow, third_shadow, first_near, second_near, first_far, second_far,
-         body_short) = thresholds
+        first_near, second_near, first_far, second_far = thresholds[:4]
         first, second, third = candles[-3], candles[-2], candles[-1]
-        return 100 if (color(first) == 1 and upper_shadow(first) < first_shadow
-                       and color(second) == 1 and upper_shadow(second) < second_shadow
-                       and color(third) == 1 and upper_shadow(third) < third_shadow
-                       and third.close > second.close > first.close
-                       and second.open > first.open and second.open <= first.close + first_near
-                       and third.open > second.open and third.open <= second.close + second_near
+        return 100 if (colors(first, second, third) == WHITE_THREE and third.close > second.close > first.close
+                       and steps_up(second, first, first_near) and steps_up(third, second, second_near)
                        and real_body(second) > real_body(first) - first_far
-                       and real_body(third) > real_body(second) - second_far
-                       and real_body(third) > body_short) else 0
+                       and real_body(third) > real_body(second) - second_far) else 0
 
 
 class IdenticalThreeCrows(CandlePattern):
     """CDLIDENTICAL3CROWS: three declining black candles, each opening at the prior close."""
 
     __slots__ = ()
-    lookback = max(SHADOW_VERY_SHORT.average_period, EQUAL.average_period) + 2
     candles = 3
-    averages = ((SHADOW_VERY_SHORT, 2), (SHADOW_VERY_SHORT, 1), (SHADOW_VERY_SHORT, 0), (EQUAL, 2), (EQUAL, 1))
+    rules = _closing_on_extremes(lower_shadow)
+    averages = ((EQUAL, 2), (EQUAL, 1))
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        first_shadow, second_shadow, third_shadow, first_equal, second_equal = thresholds
+        first_equal, second_equal = thresholds[:2]
         first, second, third = candles[-3], candles[-2], candles[-1]
-        return -100 if (color(first) == -1 and lower_shadow(first) < first_shadow
-                        and color(second) == -1 and lower_shadow(second) < second_shadow
-                        and color(third) == -1 and lower_shadow(third) < third_shadow
-                        and first.close > second.close > third.close
-                        and first.close - first_equal <= second.open <= first.close + first_equal
-                        and second.close - second_equal <= third.open <= second.close + second_equal) else 0
+        return -100 if (colors(first, second, third) == BLACK_THREE and first.close > second.close > third.close
+                        and within(second.open, first.close, first_equal)
+                        and within(third.open, second.close, second_equal)) else 0
 
 
 class AdvanceBlock(CandlePattern):
@@ -89,21 +84,16 @@ class AdvanceBlock(CandlePattern):
     upper shadows)."""
 
     __slots__ = ()
-    lookback = max(SHADOW_LONG.average_period, SHADOW_SHORT.average_period, FAR.average_period,
-                   NEAR.average_period, BODY_LONG.average_period) + 2
     candles = 3
-    averages = ((SHADOW_SHORT, 2), (SHADOW_SHORT, 1), (SHADOW_SHORT, 0), (SHADOW_LONG, 0), (NEAR, 2), (NEAR, 1),
-                (FAR, 2), (FAR, 1), (BODY_LONG, 2))
+    rules = (longer(real_body, BODY_LONG, 2), shorter(upper_shadow, SHADOW_SHORT, 2))
+    averages = ((SHADOW_SHORT, 1), (SHADOW_SHORT, 0), (SHADOW_LONG, 0), (NEAR, 2), (NEAR, 1), (FAR, 2), (FAR, 1))
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        (first_short_shadow, second_short_shadow, third_short_shadow, third_long_shadow, first_near, second_near,
-         first_far, second_far, body_long) = thresholds
+        (second_short_shadow, third_short_shadow, third_long_shadow, first_near, second_near, first_far,
+         second_far) = thresholds[:7]
         first, second, third = candles[-3], candles[-2], candles[-1]
-        if not (color(first) == 1 and color(second) == 1 and color(third) == 1
-                and third.close > second.close > first.close
-                and second.open > first.open and second.open <= first.close + first_near
-                and third.open > second.open and third.open <= second.close + second_near
-                and real_body(first) > body_long and upper_shadow(first) < first_short_shadow):
+        if not (colors(first, second, third) == WHITE_THREE and third.close > second.close > first.close
+                and steps_up(second, first, first_near) and steps_up(third, second, second_near)):
             return 0
         first_body, second_body, third_body = real_body(first), real_body(second), real_body(third)
         weakening = (
@@ -120,20 +110,16 @@ class StalledPattern(CandlePattern):
     second's close."""
 
     __slots__ = ()
-    lookback = max(BODY_LONG.average_period, BODY_SHORT.average_period, SHADOW_VERY_SHORT.average_period,
-                   NEAR.average_period) + 2
     candles = 3
-    averages = ((BODY_LONG, 2), (BODY_LONG, 1), (BODY_SHORT, 0), (SHADOW_VERY_SHORT, 1), (NEAR, 2), (NEAR, 1))
+    rules = (longer(real_body, BODY_LONG, 2), longer(real_body, BODY_LONG, 1), shorter(real_body, BODY_SHORT),
+             shorter(upper_shadow, SHADOW_VERY_SHORT, 1))
+    averages = ((NEAR, 2), (NEAR, 1))
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        first_long, second_long, body_short, shadow_very_short, first_near, second_near = thresholds
+        first_near, second_near = thresholds[:2]
         first, second, third = candles[-3], candles[-2], candles[-1]
-        return -100 if (color(first) == 1 and color(second) == 1 and color(third) == 1
-                        and third.close > second.close > first.close
-                        and real_body(first) > first_long and real_body(second) > second_long
-                        and upper_shadow(second) < shadow_very_short
-                        and second.open > first.open and second.open <= first.close + first_near
-                        and real_body(third) < body_short
+        return -100 if (colors(first, second, third) == WHITE_THREE and third.close > second.close > first.close
+                        and steps_up(second, first, first_near)
                         and third.open >= second.close - real_body(third) - second_near) else 0
 
 
@@ -142,15 +128,13 @@ class TwoCrows(CandlePattern):
     inside the white body."""
 
     __slots__ = ()
-    lookback = BODY_LONG.average_period + 2
     candles = 3
-    averages = ((BODY_LONG, 2),)
+    rules = (longer(real_body, BODY_LONG, 2),)
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
         first, second, third = candles[-3], candles[-2], candles[-1]
-        return -100 if (color(first) == 1 and real_body(first) > thresholds[0]
-                        and color(second) == -1 and real_body_gap_up(second, first)
-                        and color(third) == -1 and second.close < third.open < second.open
+        return -100 if (colors(first, second, third) == (1, -1, -1) and real_body_gap_up(second, first)
+                        and second.close < third.open < second.open
                         and first.open < third.close < first.close) else 0
 
 
@@ -159,17 +143,13 @@ class UpsideGapTwoCrows(CandlePattern):
     but still closing above the white close."""
 
     __slots__ = ()
-    lookback = max(BODY_SHORT.average_period, BODY_LONG.average_period) + 2
     candles = 3
-    averages = ((BODY_LONG, 2), (BODY_SHORT, 1))
+    rules = (longer(real_body, BODY_LONG, 2), at_most(real_body, BODY_SHORT, 1))
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        body_long, body_short = thresholds
         first, second, third = candles[-3], candles[-2], candles[-1]
-        return -100 if (color(first) == 1 and real_body(first) > body_long
-                        and color(second) == -1 and real_body(second) <= body_short
-                        and real_body_gap_up(second, first)
-                        and color(third) == -1 and third.open > second.open and third.close < second.close
+        return -100 if (colors(first, second, third) == (1, -1, -1) and real_body_gap_up(second, first)
+                        and third.open > second.open and third.close < second.close
                         and third.close > first.close) else 0
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections import deque
 
-from operators.ta.candles.candle import (Candle, body_bottom, body_top, color, lower_shadow, real_body,
-                                      real_body_gap_down, real_body_gap_up, upper_shadow)
-from operators.ta.candles.pattern import CandlePattern
+from operators.ta.candles.candle import (Candle, body_bottom, body_top, color, colors, lower_shadow, real_body,
+                                         real_body_gap, real_body_gap_down, real_body_gap_up, real_body_inside,
+                                         upper_shadow, within)
+from operators.ta.candles.pattern import CandlePattern, at_most, longer, shorter
 from operators.ta.candles.settings import BODY_LONG, BODY_SHORT, EQUAL, NEAR, SHADOW_LONG, SHADOW_VERY_SHORT
 
 
@@ -21,19 +22,15 @@ class ThreeInside(CandlePattern):
     """CDL3INSIDE: a harami (long body, short body inside it) confirmed by a close beyond the first open."""
 
     __slots__ = ()
-    lookback = max(BODY_SHORT.average_period, BODY_LONG.average_period) + 2
     candles = 3
-    averages = ((BODY_LONG, 2), (BODY_SHORT, 1))
+    rules = (longer(real_body, BODY_LONG, 2), at_most(real_body, BODY_SHORT, 1))
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        body_long, body_short = thresholds
         first, second, third = candles[-3], candles[-2], candles[-1]
-        if not (real_body(first) > body_long and real_body(second) <= body_short
-                and body_top(second) < body_top(first) and body_bottom(second) > body_bottom(first)):
-            return 0
-        if (color(first) == 1 and color(third) == -1 and third.close < first.open) or (
-                color(first) == -1 and color(third) == 1 and third.close > first.open):
-            return -color(first) * 100
+        direction = color(first)
+        if (real_body_inside(second, first) and color(third) == -direction
+                and (third.close < first.open if direction == 1 else third.close > first.open)):
+            return -direction * 100
         return 0
 
 
@@ -58,22 +55,15 @@ class ThreeStarsInTheSouth(CandlePattern):
     """CDL3STARSINSOUTH: three black candles shrinking into a small marubozu inside the prior range."""
 
     __slots__ = ()
-    lookback = max(SHADOW_VERY_SHORT.average_period, SHADOW_LONG.average_period, BODY_LONG.average_period,
-                   BODY_SHORT.average_period) + 2
     candles = 3
-    averages = ((BODY_LONG, 2), (SHADOW_LONG, 2), (SHADOW_VERY_SHORT, 1), (BODY_SHORT, 0), (SHADOW_VERY_SHORT, 0))
+    rules = (longer(real_body, BODY_LONG, 2), longer(lower_shadow, SHADOW_LONG, 2),
+             longer(lower_shadow, SHADOW_VERY_SHORT, 1), shorter(real_body, BODY_SHORT),
+             shorter(lower_shadow, SHADOW_VERY_SHORT), shorter(upper_shadow, SHADOW_VERY_SHORT))
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        body_long, shadow_long, second_very_short, body_short, third_very_short = thresholds
         first, second, third = candles[-3], candles[-2], candles[-1]
-        return 100 if (color(first) == -1 and color(second) == -1 and color(third) == -1
-                       and real_body(first) > body_long and lower_shadow(first) > shadow_long
-                       and real_body(second) < real_body(first)
-                       and second.open > first.close and second.open <= first.high
-                       and second.low < first.close and second.low >= first.low
-                       and lower_shadow(second) > second_very_short
-                       and real_body(third) < body_short
-                       and lower_shadow(third) < third_very_short and upper_shadow(third) < third_very_short
+        return 100 if (colors(first, second, third) == (-1, -1, -1) and real_body(second) < real_body(first)
+                       and first.close < second.open <= first.high and first.low <= second.low < first.close
                        and third.low > second.low and third.high < second.high) else 0
 
 
@@ -81,7 +71,6 @@ class GapSideBySideWhiteLines(CandlePattern):
     """CDLGAPSIDESIDEWHITE: after a gap, two similar white candles side by side; signed by the gap."""
 
     __slots__ = ()
-    lookback = max(NEAR.average_period, EQUAL.average_period) + 2
     candles = 3
     averages = ((NEAR, 1), (EQUAL, 1))
 
@@ -91,9 +80,8 @@ class GapSideBySideWhiteLines(CandlePattern):
         gap_up = real_body_gap_up(second, first)
         if ((gap_up and real_body_gap_up(third, first))
                 or (real_body_gap_down(second, first) and real_body_gap_down(third, first))) and (
-                color(second) == 1 and color(third) == 1
-                and real_body(second) - near <= real_body(third) <= real_body(second) + near
-                and second.open - equal <= third.open <= second.open + equal):
+                colors(second, third) == (1, 1) and within(real_body(third), real_body(second), near)
+                and within(third.open, second.open, equal)):
             return 100 if gap_up else -100
         return 0
 
@@ -102,16 +90,13 @@ class StickSandwich(CandlePattern):
     """CDLSTICKSANDWICH: black, white trading above the black close, then black closing at the first close."""
 
     __slots__ = ()
-    lookback = EQUAL.average_period + 2
     candles = 3
     averages = ((EQUAL, 2),)
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        equal = thresholds[0]
         first, second, third = candles[-3], candles[-2], candles[-1]
-        return 100 if (color(first) == -1 and color(second) == 1 and color(third) == -1
-                       and second.low > first.close
-                       and first.close - equal <= third.close <= first.close + equal) else 0
+        return 100 if (colors(first, second, third) == (-1, 1, -1) and second.low > first.close
+                       and within(third.close, first.close, thresholds[0])) else 0
 
 
 class TasukiGap(CandlePattern):
@@ -119,7 +104,6 @@ class TasukiGap(CandlePattern):
     without filling it; signed by the second candle."""
 
     __slots__ = ()
-    lookback = NEAR.average_period + 2
     candles = 3
     averages = ((NEAR, 1),)
 
@@ -141,17 +125,13 @@ class UniqueThreeRiver(CandlePattern):
     """CDLUNIQUE3RIVER: long black, a black harami body with a lower low, then a small white above that low."""
 
     __slots__ = ()
-    lookback = max(BODY_SHORT.average_period, BODY_LONG.average_period) + 2
     candles = 3
-    averages = ((BODY_LONG, 2), (BODY_SHORT, 0))
+    rules = (longer(real_body, BODY_LONG, 2), shorter(real_body, BODY_SHORT))
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
-        body_long, body_short = thresholds
         first, second, third = candles[-3], candles[-2], candles[-1]
-        return 100 if (real_body(first) > body_long and color(first) == -1
-                       and color(second) == -1 and second.close > first.close and second.open <= first.open
-                       and second.low < first.low
-                       and real_body(third) < body_short and color(third) == 1 and third.open > second.low) else 0
+        return 100 if (colors(first, second, third) == (-1, -1, 1) and second.close > first.close
+                       and second.open <= first.open and second.low < first.low and third.open > second.low) else 0
 
 
 class UpsideDownsideGapThreeMethods(CandlePattern):
@@ -159,17 +139,16 @@ class UpsideDownsideGapThreeMethods(CandlePattern):
     opening inside the second body and closing inside the first; signed by the first."""
 
     __slots__ = ()
-    lookback = 2
     candles = 3
 
     def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
         first, second, third = candles[-3], candles[-2], candles[-1]
-        if (color(first) == color(second) and color(second) == -color(third)
+        direction = color(first)
+        if (color(second) == direction and color(third) == -direction
                 and body_bottom(second) < third.open < body_top(second)
                 and body_bottom(first) < third.close < body_top(first)
-                and ((color(first) == 1 and real_body_gap_up(second, first))
-                     or (color(first) == -1 and real_body_gap_down(second, first)))):
-            return color(first) * 100
+                and real_body_gap(second, first, direction)):
+            return direction * 100
         return 0
 
 

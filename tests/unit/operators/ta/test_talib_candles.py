@@ -7,6 +7,7 @@ are spliced, so that every pattern is seen firing at least once where TA-Lib say
 
 from __future__ import annotations
 
+import inspect
 import math
 from functools import lru_cache
 
@@ -15,6 +16,7 @@ import pytest
 import talib
 from talib import abstract
 
+from operators.ta.base import Indicator
 from operators.ta.candles import TALIB_FUNCTIONS
 from operators.ta.candles.single import Doji
 from operators.ta.candles.stars import MorningStar
@@ -98,6 +100,7 @@ def test_lookback_and_parameters_are_talibs(name: str) -> None:
     assert pattern.inputs == ("open", "high", "low", "close")
     assert pattern.outputs == tuple(function.output_names) == ("integer",)
     defaults = dict(function.parameters)
+    assert {name: parameter.default for name, parameter in inspect.signature(pattern).parameters.items()} == defaults
     for parameter, default in defaults.items():
         assert getattr(pattern(), parameter) == default
 
@@ -164,10 +167,22 @@ def test_reset_forgets_the_candles_and_keeps_the_penetration() -> None:
     assert np.array_equal(stream(star, bars), first)
 
 
-@pytest.mark.parametrize("penetration", [-0.1, math.nan, math.inf, "0.3", True, None])
+@pytest.mark.parametrize("penetration", [-0.1, math.nan, math.inf, 3.1e37, "0.3", True, None])
 def test_a_bad_penetration_is_refused_with_its_value(penetration: object) -> None:
-    with pytest.raises(ValueError, match="penetration"):
-        MorningStar(penetration=penetration)  # type: ignore[arg-type]
+    with pytest.raises(ValueError) as refusal:
+        MorningStar(penetration=penetration)
+    assert str(refusal.value) == f"MorningStar penetration must be a number in [0, 3e+37], got {penetration!r}"
+
+
+def test_penetration_takes_talibs_whole_range() -> None:
+    for penetration in (0, 0.0, 3e37):
+        assert MorningStar(penetration=penetration).penetration == float(penetration)
+
+
+def test_every_pattern_follows_the_indicator_contract() -> None:
+    for pattern in TALIB_FUNCTIONS.values():
+        assert issubclass(pattern, Indicator)
+        assert repr(pattern()).startswith(pattern.__name__ + "(")
 
 
 def test_memory_stays_bounded() -> None:
