@@ -137,51 +137,42 @@ def _edit_manifest(model_dir: Path, edit) -> None:
     path.write_text(json.dumps(manifest))
 
 
-def _assert_one_sentence(error: pytest.ExceptionInfo, contains: str) -> None:
+def _assert_load_refuses_in_one_sentence(model_dir: Path, contains: str) -> None:
+    """Loading ``model_dir`` raises a ``ManifestError`` whose message is one sentence containing ``contains``."""
+    with pytest.raises(ManifestError) as error:
+        Ensemble.load(model_dir)
     message = str(error.value)
     assert contains in message and "\n" not in message and message.count(". ") == 0
 
 
 def test_load_when_manifest_is_missing_then_one_clear_sentence(model_copy):
     (model_copy / "manifest.json").unlink()
-    with pytest.raises(ManifestError) as error:
-        Ensemble.load(model_copy)
-    _assert_one_sentence(error, "no manifest.json")
+    _assert_load_refuses_in_one_sentence(model_copy, "no manifest.json")
 
 
 def test_load_when_a_model_file_is_missing_then_one_clear_sentence(model_copy):
     (model_copy / "meta.json").unlink()
-    with pytest.raises(ManifestError) as error:
-        Ensemble.load(model_copy)
-    _assert_one_sentence(error, "'meta.json' for 'meta'")
+    _assert_load_refuses_in_one_sentence(model_copy, "'meta.json' for 'meta'")
 
 
 def test_load_when_a_model_file_was_replaced_then_version_mismatch(model_copy):
     shutil.copy(model_copy / "trend.json", model_copy / "mean_reversion.json")
-    with pytest.raises(ManifestError) as error:
-        Ensemble.load(model_copy)
-    _assert_one_sentence(error, "but the manifest says")
+    _assert_load_refuses_in_one_sentence(model_copy, "but the manifest says")
 
 
 def test_load_when_a_model_uses_an_unknown_feature_then_one_clear_sentence(model_copy):
     _edit_manifest(model_copy, lambda m: m["models"]["trend"]["features"].append("moon_phase"))
-    with pytest.raises(ManifestError) as error:
-        Ensemble.load(model_copy)
-    _assert_one_sentence(error, "['moon_phase']")
+    _assert_load_refuses_in_one_sentence(model_copy, "['moon_phase']")
 
 
 def test_load_when_format_is_unknown_then_one_clear_sentence(model_copy):
     _edit_manifest(model_copy, lambda m: m.update(format="something-else"))
-    with pytest.raises(ManifestError) as error:
-        Ensemble.load(model_copy)
-    _assert_one_sentence(error, "expected 'tickwise-ensemble/2'")
+    _assert_load_refuses_in_one_sentence(model_copy, "expected 'tickwise-ensemble/2'")
 
 
 def test_load_when_manifest_is_not_json_then_one_clear_sentence(model_copy):
     (model_copy / "manifest.json").write_text("{not json")
-    with pytest.raises(ManifestError) as error:
-        Ensemble.load(model_copy)
-    _assert_one_sentence(error, "is not valid JSON")
+    _assert_load_refuses_in_one_sentence(model_copy, "is not valid JSON")
 
 
 def test_resolve_model_dir_accepts_a_path_and_rejects_one_without_manifest(trained, tmp_path):
@@ -202,28 +193,20 @@ def test_resolve_model_dir_default_points_inside_the_package():
 
 def test_load_when_horizons_are_missing_then_one_clear_sentence(model_copy):
     _edit_manifest(model_copy, lambda m: m.pop("horizons"))
-    with pytest.raises(ManifestError) as error:
-        Ensemble.load(model_copy)
-    _assert_one_sentence(error, "'horizons'")
+    _assert_load_refuses_in_one_sentence(model_copy, "'horizons'")
 
 
 def test_load_when_a_scoring_setting_was_edited_then_version_mismatch(model_copy):
     _edit_manifest(model_copy, lambda m: m.update(dead_zone=0.1))
-    with pytest.raises(ManifestError) as error:
-        Ensemble.load(model_copy)
-    _assert_one_sentence(error, "but the manifest says")
+    _assert_load_refuses_in_one_sentence(model_copy, "but the manifest says")
 
 
 def test_load_when_the_regime_mixture_file_is_missing_then_one_clear_sentence(model_copy):
     (model_copy / "regime_gmm.json").unlink()
-    with pytest.raises(ManifestError) as error:
-        Ensemble.load(model_copy)
-    _assert_one_sentence(error, "'regime_gmm.json'")
+    _assert_load_refuses_in_one_sentence(model_copy, "'regime_gmm.json'")
 
 
 def test_load_when_the_regime_mixture_was_edited_then_version_mismatch(model_copy):
     path = model_copy / "regime_gmm.json"
     path.write_text(path.read_text().replace("calm", "quiet"))
-    with pytest.raises(ManifestError) as error:
-        Ensemble.load(model_copy)
-    _assert_one_sentence(error, "but the manifest says")
+    _assert_load_refuses_in_one_sentence(model_copy, "but the manifest says")
