@@ -78,33 +78,6 @@ CREATE TABLE IF NOT EXISTS signals (
     inserted_at DateTime64(3, 'UTC') DEFAULT now64(3, 'UTC')
 ) ENGINE = ReplacingMergeTree ORDER BY (symbol, ts_ns, signal_id);
 
-CREATE TABLE IF NOT EXISTS risk_decisions (
-    signal_id String,
-    symbol LowCardinality(String),
-    ts_ns Int64,
-    partition Int32,
-    offset Int64,
-    model_version LowCardinality(String),
-    direction Int8,
-    size Float64,
-    notional Float64,
-    price Float64,
-    confidence Float64,
-    regime LowCardinality(String),
-    accepted Bool,
-    reason LowCardinality(String),
-    trading_state LowCardinality(String),
-    position_after Float64,
-    level LowCardinality(String) COMMENT 'risk level of the denying check (model, instrument, portfolio, execution)',
-    detail String COMMENT 'one sentence: why the check denied',
-    risk_score Float64 COMMENT 'portfolio VaR / max VaR (capped at 1) that scaled the size',
-    var Float64 COMMENT 'portfolio VaR after the decision',
-    gross_exposure Float64,
-    net_exposure Float64,
-    ts DateTime64(9, 'UTC') MATERIALIZED fromUnixTimestamp64Nano(ts_ns, 'UTC'),
-    inserted_at DateTime64(3, 'UTC') DEFAULT now64(3, 'UTC')
-) ENGINE = ReplacingMergeTree ORDER BY (symbol, ts_ns, signal_id);
-
 CREATE TABLE IF NOT EXISTS rejects (
     id UInt64 COMMENT 'stable_uint64(topic, partition, offset, stage)',
     reason LowCardinality(String),
@@ -210,15 +183,3 @@ ALTER TABLE signals ADD COLUMN IF NOT EXISTS var Float64 DEFAULT 0;
 ALTER TABLE signals ADD COLUMN IF NOT EXISTS gross_exposure Float64 DEFAULT 0;
 
 ALTER TABLE signals ADD COLUMN IF NOT EXISTS net_exposure Float64 DEFAULT 0;
-
-ALTER TABLE risk_decisions ADD COLUMN IF NOT EXISTS level LowCardinality(String) DEFAULT '';
-
-ALTER TABLE risk_decisions ADD COLUMN IF NOT EXISTS detail String DEFAULT '';
-
-ALTER TABLE risk_decisions ADD COLUMN IF NOT EXISTS risk_score Float64 DEFAULT 0;
-
-ALTER TABLE risk_decisions ADD COLUMN IF NOT EXISTS var Float64 DEFAULT 0;
-
-ALTER TABLE risk_decisions ADD COLUMN IF NOT EXISTS gross_exposure Float64 DEFAULT 0;
-
-ALTER TABLE risk_decisions ADD COLUMN IF NOT EXISTS net_exposure Float64 DEFAULT 0;
