@@ -1,8 +1,9 @@
 """TA-Lib's 61 candlestick patterns, fed one bar at a time, give TA-Lib's integer at every bar.
 
-Parity is checked on the three real series, with a non-default penetration where a pattern has
-one, and on a seeded synthetic random walk into which textbook instances of the rare patterns
-are spliced, so that every pattern is seen firing at least once where TA-Lib says it fires.
+Parity is checked on the shared real series (``SERIES``: daily, hourly, minute and one-second
+bars), with a non-default penetration where a pattern has one, and on a seeded synthetic random
+walk into which textbook instances of the rare patterns are spliced, so that every pattern is
+seen firing at least once where TA-Lib says it fires.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from operators.ta.base import Indicator
 from operators.ta.candles import TALIB_FUNCTIONS
 from operators.ta.candles.single import Doji
 from operators.ta.candles.stars import MorningStar
-from tests.unit.operators.ta.talib_parity import assert_parity, real_bars, stream, talib_outputs
+from tests.unit.operators.ta.talib_parity import SERIES, assert_parity, real_bars, stream, talib_outputs
 
-SERIES = ("ibm_daily", "spy_hourly", "btc_minute")
 PATTERN_NAMES = tuple(talib.get_function_groups()["Pattern Recognition"])
 PENETRATION_PATTERNS = tuple(name for name in PATTERN_NAMES if "penetration" in abstract.Function(name).parameters)
 NEVER_FIRING_ON_REAL_SERIES = ("CDL3STARSINSOUTH", "CDLABANDONEDBABY", "CDLCONCEALBABYSWALL", "CDLMATHOLD")
