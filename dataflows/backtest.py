@@ -102,7 +102,8 @@ def _decision_key(decision: Decision) -> tuple[int, str, int, int]:
 
 def run_flow(components: Any, source: Any, keep_ticks: bool = False) -> Collected:
     """Run the live flow once over ``source`` (fresh state) and collect what it emits."""
-    from dataflows.signals import Outputs, build_flow
+    from dataflows.outputs import Outputs
+    from dataflows.signals import build_flow
 
     sink = BacktestSink(keep_ticks)
     outputs = Outputs(clickhouse=sink, redis=None, signals=None, dead_letters=None, model_events=None)

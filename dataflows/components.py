@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dataflows.config import Settings
 from dataflows.instrument import FlowMetrics
+from dataflows.outputs import Outputs
 from dataflows.sources import KafkaSourceSettings, KafkaTickSource
 from dataflows.steps import (BatchScorer, CrossAssetStep, DriftStep, OutcomeStep, PaperLogicBuilder, PairRouter,
                              PortfolioRiskBuilder, SymbolLogicBuilder)
@@ -131,9 +132,7 @@ class Components:
             extra=settings.kafka_options(),
         ), on_lag=self.metrics.registry.set_consumer_lag)
 
-    def live_outputs(self):  # -> dataflows.signals.Outputs (import cycle avoided)
-        from dataflows.signals import Outputs
-
+    def live_outputs(self) -> Outputs:
         settings = self.settings
         registry = self.metrics.registry
         kafka = kafka_settings(settings)

@@ -205,3 +205,19 @@ def load_settings(**overrides: object) -> Settings:
 
 _SECRET_FIELDS = frozenset({"kafka_sasl_password", "clickhouse_url", "redis_url", "mlflow_tracking_uri"})
 _SECRET_ALIASES = frozenset({"KAFKA_SASL_PASSWORD", "CLICKHOUSE_URL", "REDIS_URL", "MLFLOW_TRACKING_URI"})
+
+
+def environment_variables(settings: Settings) -> dict[str, str]:
+    """Every setting as the environment variable that reads it back (secrets included: pass, never print).
+
+    What a child process (a flow process of the cluster) needs to load the very same settings.
+    """
+    env: dict[str, str] = {}
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if value is None or field.alias is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env[field.alias] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return env

@@ -229,7 +229,8 @@ def write_replay(out_dir: Path, collected: Collected, manifest: dict[str, Any]) 
 def run_replay(components: Any, source_settings: KafkaSourceSettings, replay_range: ReplayRange,
                out_dir: Path) -> ReplayResult:
     """Replay ``replay_range`` through ``build_flow`` with ``components`` (fresh state) into ``out_dir``."""
-    from dataflows.signals import Outputs, build_flow
+    from dataflows.outputs import Outputs
+    from dataflows.signals import build_flow
 
     prepare_out_dir(out_dir)
     source_settings = replace(source_settings, until_eof=True, start_offsets=dict(replay_range.start),

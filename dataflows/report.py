@@ -14,14 +14,13 @@ import html
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
 import pandas as pd  # noqa: E402
-import typer  # noqa: E402
 
 PAGE = "report.html"
 
@@ -176,20 +175,3 @@ th{{text-align:left;padding-right:2em}}</style></head>
 """)
     return page
 
-
-def report_command(
-    out: Annotated[Path, typer.Option("--out", help="Folder for report.html and its PNG plots.")] = Path("report"),
-    state_dir: Annotated[Path, typer.Option("--state-dir", help="Where the embedded stack and chDB data live.")]
-    = Path(".tickwise"),
-) -> None:
-    """Render P&L, drawdown, calibration, accuracy, drift events and latency from ClickHouse to one HTML page."""
-    from dataflows.cli import _settings, console
-    from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
-
-    settings = _settings(state_dir)
-    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse_url.get_secret_value()))
-    try:
-        page = render_report(writer.connect(), out)
-    finally:
-        writer.close()
-    console.print(f"report written to {page}")

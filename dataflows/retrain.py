@@ -19,10 +19,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-import typer
 from confluent_kafka import Consumer, KafkaError
 
 RETRAIN_KIND = "retrain"
@@ -92,38 +91,3 @@ def retrain_on_events(bootstrap: str, topic: str, files: list[Path], out_root: P
         consumer.close()
     return trained
 
-
-def retrain_command(
-    on_event: Annotated[bool, typer.Option("--on-event", help="Wait for `retrain` events on model-events.")] = False,
-    file: Annotated[list[Path] | None, typer.Option("--file", "-f", help="Trades/quotes CSV files to learn from.")]
-    = None,
-    out: Annotated[Path, typer.Option(help="Folder for the candidate model directories.")] = Path("models/candidates"),
-    start: Annotated[str | None, typer.Option(help="First day to use (YYYY-MM-DD, UTC).")] = None,
-    end: Annotated[str | None, typer.Option(help="Day after the last day to use (YYYY-MM-DD, UTC).")] = None,
-    symbols: Annotated[str | None, typer.Option(help="Comma-separated symbols (default: all).")] = None,
-    timeout_s: Annotated[float, typer.Option("--timeout-s", help="Stop waiting after this long (0: never).")] = 0.0,
-    keep_running: Annotated[bool, typer.Option("--keep-running", help="Keep serving events after a training.")]
-    = False,
-    state_dir: Annotated[Path, typer.Option("--state-dir", help="Where the embedded stack lives.")] = Path(".tickwise"),
-) -> None:
-    """Train a candidate model when the live monitor raises a `retrain` event (never promotes it)."""
-    from dataflows.backfill import parse_day
-    from dataflows.cli import _fail, _settings, console
-    from dataflows.tickfiles import check_tick_files
-
-    if not on_event:
-        _fail("retrain runs on events only: pass --on-event (use `tickwise train` to train now)")
-    if not file:
-        _fail("retrain needs the tick files to learn from: pass --file (one or more)")
-    check_tick_files(file)
-    try:
-        start_ns = parse_day(start) if start else None
-        end_ns = parse_day(end) if end else None
-    except ValueError as error:
-        _fail(str(error))
-    settings = _settings(state_dir)
-    trained = retrain_on_events(settings.kafka_bootstrap, settings.model_events_topic, list(file), out,
-                                state_dir / "train", start_ns, end_ns, symbols.split(",") if symbols else None,
-                                console, extra=settings.kafka_options(), timeout_s=timeout_s, once=not keep_running)
-    console.print(f"retrain: {len(trained)} candidate(s) trained" + (f": {', '.join(map(str, trained))}"
-                                                                     if trained else ""))

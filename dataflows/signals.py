@@ -15,10 +15,10 @@ from functools import partial
 from bytewax import operators as op
 from bytewax.dataflow import Dataflow, Stream
 from bytewax.inputs import Source
-from bytewax.outputs import Sink
 
 from dataflows.components import Components, build_components
 from dataflows.config import Settings, load_settings
+from dataflows.outputs import Outputs
 from dataflows.steps import decode_batch, market_context, to_portfolio
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
                                 Reject, SourceRecord, TickBatch)
@@ -26,17 +26,6 @@ from operators.monitoring.psi import PsiReading
 from operators.risk.control import decode_control
 from operators.ingest.validation import decode_tick
 from sinks.metrics import start_metrics_server
-
-
-@dataclass(frozen=True)
-class Outputs:
-    """Where each stream goes; tests and backfills swap these for their own sinks."""
-
-    clickhouse: Sink | None
-    redis: Sink | None
-    signals: Sink | None
-    dead_letters: Sink | None
-    model_events: Sink | None
 
 
 def _is_tick_batch(item: TickBatch | Reject) -> bool:

@@ -31,8 +31,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dataflows.cli import _child_env
-from dataflows.config import Settings, load_settings
+from dataflows.config import Settings, environment_variables, load_settings
 from dataflows.produce import produce_messages
 from dataflows.stack import free_port
 from sinks.kafka import KafkaSettings, ensure_topics
@@ -114,7 +113,7 @@ def test_halt_on_the_control_topic_then_every_later_decision_is_denied_until_res
     log = open(tmp_path / "flow.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "bytewax.run", "dataflows.signals:flow()"], cwd=REPO_ROOT,
-        env={**os.environ, **_child_env(settings)}, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, **environment_variables(settings)}, stdout=log, stderr=subprocess.STDOUT,
         # A test runner started in the background ignores SIGINT, and children inherit that.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )

@@ -23,9 +23,8 @@ import pandas as pd
 import pytest
 
 from dataflows.backfill import record_feature_set
-from dataflows.cli import _child_env
 from dataflows.components import flow_feature_set
-from dataflows.config import load_settings
+from dataflows.config import environment_variables, load_settings
 from dataflows.stack import free_port
 from models.mlflow_registry import RegistryConfig, log_training_run, promote
 from models.train import train_ensemble
@@ -102,7 +101,7 @@ def test_promoting_a_version_switches_the_running_flow_at_a_batch_boundary(
     log = open(tmp_path / "flow.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "bytewax.run", "dataflows.signals:flow()"], cwd=REPO_ROOT,
-        env={**os.environ, **_child_env(settings)}, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, **environment_variables(settings)}, stdout=log, stderr=subprocess.STDOUT,
         # A test runner started in the background ignores SIGINT, and children inherit that.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )

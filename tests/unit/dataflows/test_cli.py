@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import typer
 
+from dataflows.cli import common
 from dataflows.config import Settings
 from dataflows.stack import free_port
 
@@ -147,3 +149,12 @@ def test_produce_when_message_longer_than_terminal_then_printed_on_one_line(tmp_
 
     assert result.code == 2
     assert result.stderr.strip() == f"error: tick file {missing} does not exist"
+
+
+@pytest.mark.parametrize("message", ["[bold]not bold[/bold]", "cannot read /data/ticks[copy]/day.csv", "[/]"])
+def test_fail_when_message_has_rich_markup_then_prints_it_literally_and_exits_2(message: str) -> None:
+    with common.console.capture() as captured, pytest.raises(typer.Exit) as exited:
+        common.fail(message)
+
+    assert exited.value.exit_code == 2
+    assert captured.get() == f"error: {message}\n"

@@ -1,4 +1,4 @@
-"""``tickwise models``: the MLflow registry for people who do not use the MLflow UI.
+"""Models: ``tickwise train``, ``retrain --on-event`` and ``models list|show|promote|export-onnx``.
 
     tickwise models list
     tickwise models show 3            # or: champion, @champion, models:/tickwise-ensemble/3
@@ -13,26 +13,83 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
+import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from dataflows.cli.common import (STATE_DIR_DEFAULT, StateDir, command_settings, console, day_span, fail,
+                                  symbol_list)
 from dataflows.config import load_settings
 
+if TYPE_CHECKING:
+    from models.mlflow_registry import RegistryConfig
+
 models_app = typer.Typer(no_args_is_help=True, help="The model registry (MLflow): list, show, promote, export.")
-console = Console(stderr=True)
 
 VersionArg = Annotated[str, typer.Argument(help="A version number, an alias (champion) or a models:/ URI.")]
 
 
-def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(2)
+def train(
+    file: Annotated[list[Path], typer.Option("--file", "-f", help="Trades/quotes CSV files to learn from.")],
+    out: Annotated[Path, typer.Option(help="Where to write the model directory.")] = Path("models/trained"),
+    start: Annotated[str | None, typer.Option(help="First day to use (YYYY-MM-DD, UTC).")] = None,
+    end: Annotated[str | None, typer.Option(help="Day after the last day to use (YYYY-MM-DD, UTC).")] = None,
+    symbols: Annotated[str | None, typer.Option(help="Comma-separated symbols (default: all).")] = None,
+    state_dir: StateDir = STATE_DIR_DEFAULT / "train",
+) -> None:
+    """Backfill features with the live operators, then train and validate the ensemble."""
+    from dataflows.backfill import backfill_and_train
+    from dataflows.tickfiles import check_tick_files
+
+    check_tick_files(file)
+    start_ns, end_ns = day_span(start, end)
+    manifest = backfill_and_train(files=file, out_dir=out, state_dir=state_dir, start_ns=start_ns, end_ns=end_ns,
+                                  symbols=symbol_list(symbols), console=console)
+    table = Table("model", "held-out metrics", title=f"model {manifest['version']} -> {out}")
+    for name, metrics in manifest["metrics"].items():
+        shown = ", ".join(f"{key}={value:.3f}" for key, value in metrics.items()
+                          if isinstance(value, float) and not key.startswith("baseline"))
+        table.add_row(name, shown)
+    console.print(table)
+    typer.echo(orjson.dumps({"version": manifest["version"], "out": str(out),
+                             "created_from": manifest["created_from"]}).decode())
 
 
-def _registry():  # -> RegistryConfig
+def retrain(
+    on_event: Annotated[bool, typer.Option("--on-event", help="Wait for `retrain` events on model-events.")] = False,
+    file: Annotated[list[Path] | None, typer.Option("--file", "-f", help="Trades/quotes CSV files to learn from.")]
+    = None,
+    out: Annotated[Path, typer.Option(help="Folder for the candidate model directories.")] = Path("models/candidates"),
+    start: Annotated[str | None, typer.Option(help="First day to use (YYYY-MM-DD, UTC).")] = None,
+    end: Annotated[str | None, typer.Option(help="Day after the last day to use (YYYY-MM-DD, UTC).")] = None,
+    symbols: Annotated[str | None, typer.Option(help="Comma-separated symbols (default: all).")] = None,
+    timeout_s: Annotated[float, typer.Option("--timeout-s", help="Stop waiting after this long (0: never).")] = 0.0,
+    keep_running: Annotated[bool, typer.Option("--keep-running", help="Keep serving events after a training.")]
+    = False,
+    state_dir: Annotated[Path, typer.Option("--state-dir", help="Where the embedded stack lives.")] = STATE_DIR_DEFAULT,
+) -> None:
+    """Train a candidate model when the live monitor raises a `retrain` event (never promotes it)."""
+    from dataflows.retrain import retrain_on_events
+    from dataflows.tickfiles import check_tick_files
+
+    if not on_event:
+        fail("retrain runs on events only: pass --on-event (use `tickwise train` to train now)")
+    if not file:
+        fail("retrain needs the tick files to learn from: pass --file (one or more)")
+    check_tick_files(file)
+    start_ns, end_ns = day_span(start, end)
+    settings = command_settings(state_dir)
+    trained = retrain_on_events(settings.kafka_bootstrap, settings.model_events_topic, list(file), out,
+                                state_dir / "train", start_ns, end_ns, symbol_list(symbols),
+                                console, extra=settings.kafka_options(), timeout_s=timeout_s, once=not keep_running)
+    console.print(f"retrain: {len(trained)} candidate(s) trained" + (f": {', '.join(map(str, trained))}"
+                                                                     if trained else ""))
+
+
+def _registry() -> RegistryConfig:
     from dataflows.components import registry_config
 
     return registry_config(load_settings())
@@ -74,7 +131,7 @@ def show(version: VersionArg = "champion") -> None:
     try:
         info = get_version(config, ref_for(config, version))
     except RegistryError as error:
-        _fail(str(error))
+        fail(str(error))
     table = Table("field", "value", title=f"{info.name} version {info.version}")
     table.add_row("aliases", ",".join(info.aliases))
     table.add_row("ensemble", info.ensemble_version)
@@ -96,12 +153,12 @@ def promote(
     from models.mlflow_registry import RegistryError, promote as promote_version
 
     if not version.isdigit():
-        _fail(f"expected a version number to promote, got {version!r}")
+        fail(f"expected a version number to promote, got {version!r}")
     config = _registry()
     try:
         info = promote_version(config, version, alias)
     except RegistryError as error:
-        _fail(str(error))
+        fail(str(error))
     console.print(f"{info.name}@{alias} -> version {info.version} (ensemble {info.ensemble_version})")
 
 
@@ -111,6 +168,7 @@ def export_onnx(
     out: Annotated[Path, typer.Option(help="Directory for the .onnx files, manifest.json and onnx.json.")] = Path("onnx"),
 ) -> None:
     """Export each model of an ensemble to ONNX for .NET clients (see docs/models.md)."""
+    from dataflows.components import registry_config
     from models.mlflow_registry import RegistryError, download_version, get_version, ref_for
     from models.onnx_export import export_onnx as export
 
@@ -119,18 +177,16 @@ def export_onnx(
         model_dir = path
     else:
         settings = load_settings()
-        from dataflows.components import registry_config
-
         config = registry_config(settings)
         try:
             info = get_version(config, ref_for(config, model))
             model_dir = download_version(config, info, settings.model_cache_path())
         except RegistryError as error:
-            _fail(str(error))
+            fail(str(error))
     try:
         index = export(model_dir, out)
     except (OSError, ValueError) as error:
-        _fail(f"could not export {model!r}: {error}")
+        fail(f"could not export {model!r}: {error}")
     for name, entry in index["models"].items():
         console.print(f"{out / entry['file']}: input [N, {entry['input_shape'][1]}] -> {entry['output']}")
     console.print(f"ensemble {index['ensemble_version']} exported to {out}")

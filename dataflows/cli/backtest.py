@@ -1,4 +1,6 @@
-"""``tickwise backtest``: the live flow over tick files or a Kafka offset range, paper fills, a report.
+"""Looking back: ``tickwise backtest``, ``replay`` and ``report``.
+
+``backtest`` runs the live flow over tick files or a Kafka offset range, with paper fills and a report.
 
 Examples::
 
@@ -15,21 +17,24 @@ with its own model (``dataflows.walk_forward``; ``--model`` is not used). ``--pe
 over the three shipped days of all symbols with the default 100 trees takes on the order of
 10-15 minutes on two cores; the hours example above about two minutes.
 
-Ends with one JSON line on stdout (the headline figures and where the report is).
+``backtest`` and ``replay`` end with one JSON line on stdout (the headline figures, what was written where).
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
-from rich.console import Console
+from rich.table import Table
 
-from dataflows.cli_ops import StateDir, STATE_DIR_DEFAULT, _fail, _offsets
+from dataflows.cli.common import (STATE_DIR_DEFAULT, StateDir, command_settings, console, fail, offsets_option,
+                                  time_span)
 
-console = Console(stderr=True)
+if TYPE_CHECKING:
+    import pandas as pd
 
 _HEADLINE = ("model_version", "signals", "fills", "total_pnl", "total_return", "annualized_return", "sharpe",
              "sortino", "max_drawdown", "hit_rate", "turnover")
@@ -61,48 +66,32 @@ def backtest(
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Backtest through the very flow that runs live, with paper execution and an HTML report."""
-    import pandas as pd
-
     from dataflows.backtest import BacktestConfig, run_backtest
-    from dataflows.cli import _settings
     from dataflows.components import build_components
     from sinks.metrics import MetricsRegistry
 
     if (data is None) == (from_offsets is None):
-        _fail("give exactly one of --data FILES or --from-offsets PARTITION:OFFSET,...")
+        fail("give exactly one of --data FILES or --from-offsets PARTITION:OFFSET,...")
     if walk_forward:
         if data is None:
-            _fail("--walk-forward needs --data FILES (it retrains from the files)")
+            fail("--walk-forward needs --data FILES (it retrains from the files)")
         _walk_forward(data, out, day, start, end, symbols, periods, train_min, session, n_estimators, fee_bps,
                       trade_half_spread_bps, state_dir)
         return
     universe = symbols.upper() if symbols else None
     overrides = {"risk_symbols": universe} if universe else {}
-    settings = _settings(state_dir, until_eof=True, model=model, metrics_port=0, control_topic="", **overrides)
+    settings = command_settings(state_dir, until_eof=True, model=model, metrics_port=0, control_topic="", **overrides)
     ensemble = build_components(settings, registry=MetricsRegistry()).ensemble
     components = build_components(settings, ensemble=ensemble, registry=MetricsRegistry())
     config = BacktestConfig(capital=settings.risk_account_equity, fee_bps=fee_bps,
                             trade_half_spread_bps=trade_half_spread_bps)
-    wanted = [s.strip() for s in universe.split(",")] if universe else None
     with console.status("running the signal flow over the backtest range"):
         if data is not None:
-            from dataflows.backfill import parse_day
-            from dataflows.tickfiles import check_tick_files, read_tick_frame
-
-            check_tick_files(data)
-            start_ns = parse_day(day) if day else (int(pd.Timestamp(start, tz="UTC").value) if start else None)
-            end_ns = start_ns + 86_400 * 10**9 if day else (int(pd.Timestamp(end, tz="UTC").value) if end else None)
-            if day and start:
-                start_ns = int(pd.Timestamp(start, tz="UTC").value)
-            if day and end:
-                end_ns = int(pd.Timestamp(end, tz="UTC").value)
-            frame = read_tick_frame(data, wanted, start_ns, end_ns)
-            if frame.empty:
-                _fail("no ticks in the files for that day/time range/symbols")
+            frame = _tick_frame(data, day, start, end, universe)
             if not universe:
                 components = build_components(
-                    _settings(state_dir, until_eof=True, model=model, metrics_port=0, control_topic="",
-                              risk_symbols=",".join(sorted(frame["symbol"].unique()))),
+                    command_settings(state_dir, until_eof=True, model=model, metrics_port=0, control_topic="",
+                                     risk_symbols=",".join(sorted(frame["symbol"].unique()))),
                     ensemble=ensemble, registry=MetricsRegistry())
             result = run_backtest(components, out, frame=frame, config=config,
                                   meta={"source": "files", "files": [p.name for p in data]})
@@ -110,7 +99,8 @@ def backtest(
             from dataflows.replay import ReplayRange, ReplaySource
             from dataflows.sources import KafkaSourceSettings
 
-            replay_range = ReplayRange(_offsets("--from-offsets", from_offsets), _offsets("--to-offsets", to_offsets))
+            replay_range = ReplayRange(offsets_option("--from-offsets", from_offsets),
+                                       offsets_option("--to-offsets", to_offsets))
             source_settings = KafkaSourceSettings(
                 bootstrap=settings.kafka_bootstrap, topic=settings.ticks_topic, batch_size=settings.source_batch_size,
                 until_eof=True, start_offsets=dict(replay_range.start), end_offsets=dict(replay_range.end),
@@ -125,29 +115,31 @@ def backtest(
     typer.echo(orjson.dumps({**{k: summary.get(k) for k in _HEADLINE}, "out": str(out)}).decode())
 
 
+def _tick_frame(data: list[Path], day: str | None, start: str | None, end: str | None,
+                symbols: str | None) -> pd.DataFrame:
+    """The ticks of the files in the day/time range of the wanted symbols; none fails with one sentence."""
+    from dataflows.tickfiles import check_tick_files, read_tick_frame
+
+    check_tick_files(data)
+    start_ns, end_ns = time_span(day, start, end)
+    wanted = [symbol.strip() for symbol in symbols.split(",")] if symbols else None
+    frame = read_tick_frame(data, wanted, start_ns, end_ns)
+    if frame.empty:
+        fail("no ticks in the files for that day/time range/symbols")
+    return frame
+
+
 def _walk_forward(data: list[Path], out: Path, day: str | None, start: str | None, end: str | None,
                   symbols: str | None, periods: str, train_min: int, session: str | None, n_estimators: int,
                   fee_bps: float, trade_half_spread_bps: float, state_dir: Path) -> None:
-    import pandas as pd
-
-    from dataflows.backfill import parse_day
     from dataflows.backtest import BacktestConfig
-    from dataflows.cli import _settings
-    from dataflows.tickfiles import check_tick_files, read_tick_frame
     from dataflows.walk_forward import (WalkForwardConfig, parse_periods, parse_session, run_walk_forward,
                                         small_train_config)
 
+    frame = _tick_frame(data, day, start, end, symbols.upper() if symbols else None)
     try:
-        check_tick_files(data)
-        start_ns = int(pd.Timestamp(start, tz="UTC").value) if start else (parse_day(day) if day else None)
-        end_ns = int(pd.Timestamp(end, tz="UTC").value) if end else (
-            parse_day(day) + 86_400 * 10**9 if day else None)
-        wanted = [s.strip() for s in symbols.upper().split(",")] if symbols else None
-        frame = read_tick_frame(data, wanted, start_ns, end_ns)
-        if frame.empty:
-            _fail("no ticks in the files for that day/time range/symbols")
         universe = ",".join(sorted(frame["symbol"].unique()))
-        settings = _settings(state_dir, until_eof=True, metrics_port=0, control_topic="", risk_symbols=universe)
+        settings = command_settings(state_dir, until_eof=True, metrics_port=0, control_topic="", risk_symbols=universe)
         config = WalkForwardConfig(
             period_ns=parse_periods(periods), train_min=train_min,
             session=parse_session(session) if session else None, train=small_train_config(n_estimators),
@@ -157,7 +149,7 @@ def _walk_forward(data: list[Path], out: Path, day: str | None, start: str | Non
             result = run_walk_forward(settings, frame, out, config,
                                       meta={"source": "files", "files": [p.name for p in data], "symbols": universe})
     except ValueError as error:
-        _fail(str(error))
+        fail(str(error))
     for row in result.table:
         console.print(f"period {row['period']}: train {row['train_start']} .. {row['train_end']}, test "
                       f"{row['test_start']} .. {row['test_end']}, model {row['model_version']}, P&L {row['pnl']}, "
@@ -165,3 +157,104 @@ def _walk_forward(data: list[Path], out: Path, day: str | None, start: str | Non
                       f"costs {row['costs']}, signals {row['signals']}")
     console.print(f"report: {out / 'report.html'}")
     typer.echo(orjson.dumps({"walk_forward": result.combined, "periods": len(result.table), "out": str(out)}).decode())
+
+
+def _compare(left: Path, right: Path) -> None:
+    from dataflows.replay import ReplayError, compare_replays
+
+    try:
+        diffs = compare_replays(left, right)
+    except ReplayError as error:
+        fail(str(error))
+    table = Table("file", str(left), str(right), "first difference", title="replay comparison")
+    for diff in diffs:
+        table.add_row(diff.name, str(diff.left_lines), str(diff.right_lines),
+                      "-" if diff.same else f"[bold red]line {diff.first_difference}[/]")
+    console.print(table)
+    different = [diff for diff in diffs if not diff.same]
+    for diff in different[:5]:
+        console.print(f"[bold]{diff.name}[/] line {diff.first_difference}:\n  < {diff.left}\n  > {diff.right}",
+                      soft_wrap=True, markup=False, highlight=False)
+    typer.echo(orjson.dumps({"same": not different, "files": {
+        diff.name: {"left_lines": diff.left_lines, "right_lines": diff.right_lines,
+                    "first_difference": diff.first_difference, "left": diff.left, "right": diff.right}
+        for diff in diffs}}, option=orjson.OPT_SORT_KEYS).decode())
+    if different:
+        raise typer.Exit(1)
+
+
+def replay(
+    from_start: Annotated[bool, typer.Option("--from-start", help="Replay every partition from its beginning.")] = False,
+    from_offsets: Annotated[str | None, typer.Option(help="PARTITION:OFFSET,... to start at; only these partitions "
+                                                          "are replayed.")] = None,
+    to_offsets: Annotated[str | None, typer.Option(help="PARTITION:OFFSET,... to stop before (exclusive); "
+                                                        "default: the end the fetch reaches.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Directory for the replay files (new or a previous replay).")] = None,
+    model: Annotated[str | None, typer.Option(help="Model to pin (directory, 'default', or registry spec); "
+                                                   "default: TICKWISE_MODEL.")] = None,
+    compare: Annotated[tuple[Path, Path] | None, typer.Option(help="Compare two replay directories instead; "
+                                                                    "exit 1 if they differ.")] = None,
+    state_dir: StateDir = STATE_DIR_DEFAULT,
+) -> None:
+    """Re-run an offset range through the live flow with fresh state and a pinned model, into files."""
+    if compare is not None:
+        if from_start or from_offsets or to_offsets or out:
+            fail("--compare takes two replay directories and no other replay option")
+        _compare(*compare)
+        return
+    if from_start == (from_offsets is not None):
+        fail("give exactly one of --from-start or --from-offsets")
+    if out is None:
+        fail("--out DIR is required")
+    assert out is not None
+
+    from dataflows.components import build_components
+    from dataflows.replay import ReplayError, ReplayRange, run_replay
+    from dataflows.sources import KafkaSourceSettings, SourceError
+    from sinks.metrics import MetricsRegistry
+
+    try:
+        replay_range = ReplayRange(offsets_option("--from-offsets", from_offsets),
+                                   offsets_option("--to-offsets", to_offsets))
+    except ReplayError as error:
+        fail(str(error))
+    settings = command_settings(state_dir, until_eof=True, model=model, metrics_port=0)
+    # Resolved once (an alias becomes one version), then passed in: no live model swap during a replay.
+    ensemble = build_components(settings, registry=MetricsRegistry()).ensemble
+    components = build_components(settings, ensemble=ensemble, registry=MetricsRegistry())
+    source = KafkaSourceSettings(bootstrap=settings.kafka_bootstrap, topic=settings.ticks_topic,
+                                 batch_size=settings.source_batch_size, until_eof=True,
+                                 extra=settings.kafka_options())
+    started = time.monotonic()
+    try:
+        with console.status(f"replaying {settings.ticks_topic} with model {ensemble.version}"):
+            result = run_replay(components, source, replay_range, out)
+    except (ReplayError, SourceError) as error:
+        fail(str(error))
+    manifest = result.manifest
+    table = Table("file", "rows", title=f"replay -> {out} (model {manifest['model_version']}, "
+                                        f"{time.monotonic() - started:.1f} s)")
+    for name, count in manifest["counts"].items():
+        table.add_row(f"{name}.jsonl", f"{count:,}")
+    for partition, span in manifest["partitions"].items():
+        table.add_row(f"partition {partition}", f"[{span['from']}, {span['to']}) {span['records']:,} ticks")
+    console.print(table)
+    typer.echo(orjson.dumps({"out": str(out), **manifest}, option=orjson.OPT_SORT_KEYS).decode())
+
+
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.html and its PNG plots.")] = Path("report"),
+    state_dir: Annotated[Path, typer.Option("--state-dir", help="Where the embedded stack and chDB data live.")]
+    = STATE_DIR_DEFAULT,
+) -> None:
+    """Render P&L, drawdown, calibration, accuracy, drift events and latency from ClickHouse to one HTML page."""
+    from dataflows.report import render_report
+    from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
+
+    settings = command_settings(state_dir)
+    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse_url.get_secret_value()))
+    try:
+        page = render_report(writer.connect(), out)
+    finally:
+        writer.close()
+    console.print(f"report written to {page}")

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import typer
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from dataflows.cli.common import REPO_ROOT, fail
 
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
@@ -21,8 +20,7 @@ CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True, "help_optio
 def bench(ctx: typer.Context) -> None:
     """Benchmark tickwise side by side with Kafka, the model and a naive design; options as bench.flow_throughput."""
     if not (REPO_ROOT / "bench" / "flow_throughput.py").is_file():
-        typer.echo(f"error: tickwise bench needs a source checkout; {REPO_ROOT / 'bench'} is missing", err=True)
-        raise typer.Exit(2)
+        fail(f"tickwise bench needs a source checkout; {REPO_ROOT / 'bench'} is missing")
     # A child interpreter in the checkout: bench/ is not an installed package.
     completed = subprocess.run([sys.executable, "-m", "bench.flow_throughput", *ctx.args], cwd=REPO_ROOT)
     raise typer.Exit(completed.returncode)

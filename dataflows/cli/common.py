@@ -1,0 +1,136 @@
+"""What every command of ``tickwise`` shares: the console, errors, the state dir and settings.
+
+Every command that needs Kafka, Redis or ClickHouse reads its settings through
+``command_settings``: the command's own options first, then the environment
+(``KAFKA_BOOTSTRAP``, ``REDIS_URL``, ``CLICKHOUSE_URL`` ...), and otherwise the embedded stack
+started by ``tickwise stack up`` (recorded in the state dir). Bad arguments and bad settings end
+with one sentence from ``fail`` and exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from dataflows.config import Settings, load_settings
+from dataflows.stack import read_stack
+
+console = Console(stderr=True)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STATE_DIR_DEFAULT = Path(".tickwise")
+USER_ERROR_CODE = 2
+DAY_NS = 86_400 * 1_000_000_000
+
+StateDir = Annotated[Path, typer.Option("--state-dir", help="Where the embedded stack and chDB data live.")]
+
+
+class UserError(Exception):
+    """Something the user can fix; printed as one sentence."""
+
+
+def print_error(message: str) -> None:
+    """``error: <message>`` on stderr, on one line, with ``message`` printed literally (no Rich markup)."""
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``message`` as one error sentence and end the command with exit code 2."""
+    print_error(message)
+    raise typer.Exit(USER_ERROR_CODE)
+
+
+def command_settings(state_dir: Path, **overrides: object) -> Settings:
+    """Environment first; anything unset falls back to the embedded stack if it is running."""
+    stack = read_stack(state_dir)
+    fallback: dict[str, object] = {}
+    if stack is not None:
+        if "KAFKA_BOOTSTRAP" not in os.environ:
+            fallback["kafka_bootstrap"] = stack.kafka_bootstrap
+        if "REDIS_URL" not in os.environ:
+            fallback["redis_url"] = stack.redis_url
+        if "CLICKHOUSE_URL" not in os.environ:
+            fallback["clickhouse_url"] = stack.clickhouse_url
+    elif "CLICKHOUSE_URL" not in os.environ:
+        fallback["clickhouse_url"] = f"chdb://{(state_dir / 'chdb').resolve()}"
+    return load_settings(**{**fallback, **overrides, "state_dir": state_dir})
+
+
+def day_span(start: str | None, end: str | None) -> tuple[int | None, int | None]:
+    """``--start``/``--end`` days (YYYY-MM-DD, UTC) as epoch ns; a bad day fails with one sentence."""
+    from dataflows.backfill import parse_day
+
+    try:
+        return (parse_day(start) if start else None, parse_day(end) if end else None)
+    except ValueError as error:
+        fail(str(error))
+
+
+def time_span(day: str | None, start: str | None, end: str | None) -> tuple[int | None, int | None]:
+    """``--day`` (a whole UTC day) narrowed by ``--start``/``--end`` times (UTC) as epoch ns."""
+    import pandas as pd
+
+    from dataflows.backfill import parse_day
+
+    try:
+        day_ns = parse_day(day) if day else None
+        start_ns = int(pd.Timestamp(start, tz="UTC").value) if start else day_ns
+        end_ns = int(pd.Timestamp(end, tz="UTC").value) if end else (day_ns + DAY_NS if day_ns is not None else None)
+    except ValueError as error:
+        fail(str(error))
+    return start_ns, end_ns
+
+
+def offsets_option(option: str, spec: str | None) -> dict[int, int]:
+    """``PARTITION:OFFSET,...`` of ``option``, or {} when not given."""
+    from dataflows.sources import parse_offsets
+
+    if spec is None:
+        return {}
+    try:
+        return parse_offsets(spec)
+    except ValueError as error:
+        fail(f"{option}: {error}")
+
+
+def symbol_list(symbols: str | None) -> list[str] | None:
+    """``--symbols A,B`` as a list (None: every symbol)."""
+    return symbols.split(",") if symbols else None
+
+
+def _check_kafka(settings: Settings) -> None:
+    """Fail with one sentence when no broker answers, before any client starts retrying."""
+    import socket
+
+    for server in settings.kafka_bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=3):
+                return
+        except OSError:
+            continue
+    raise UserError(f"cannot reach Kafka at {settings.kafka_bootstrap}: start the embedded stack with "
+                    "`tickwise stack up` or point KAFKA_BOOTSTRAP at your brokers")
+
+
+def ensure_topics(settings: Settings) -> None:
+    """Create the flow's topics if missing (ticks, signals, dead letters, model events, control)."""
+    from confluent_kafka import KafkaException
+
+    from dataflows.components import kafka_settings
+    from sinks.kafka import ensure_topics as create_topics
+
+    _check_kafka(settings)
+    kafka = kafka_settings(settings)
+    try:
+        create_topics(kafka, [settings.ticks_topic], settings.ticks_partitions)
+        create_topics(kafka, [settings.signals_topic, settings.dlq_topic, settings.model_events_topic],
+                      settings.ticks_partitions)
+        create_topics(kafka, [settings.control_topic] if settings.control_topic else [], 1)  # kill switch
+    except (KafkaException, TimeoutError) as error:
+        raise UserError(f"could not create the topics on {settings.kafka_bootstrap}: {error}") from None

@@ -1,0 +1,206 @@
+"""Running the flow: ``tickwise stack up|down|status``, ``run``, ``demo`` and ``recovery init``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import orjson
+import typer
+from rich.table import Table
+
+from dataflows.cli.common import (REPO_ROOT, STATE_DIR_DEFAULT, StateDir, command_settings, console, ensure_topics,
+                                  fail)
+from dataflows.cli.data import produce_files
+from dataflows.config import Settings, environment_variables
+from dataflows.stack import StackError, read_stack, start_stack, stop_stack
+
+if TYPE_CHECKING:
+    from dataflows.summary import RunSummary
+
+SAMPLE_DIR = REPO_ROOT / "data" / "sample"
+
+stack_app = typer.Typer(no_args_is_help=True, help="The embedded local stack (Tansu Kafka, Redis, chDB).")
+recovery_app = typer.Typer(no_args_is_help=True, help="Bytewax recovery directories.")
+
+
+@stack_app.command("up")
+def stack_up(state_dir: StateDir = STATE_DIR_DEFAULT) -> None:
+    """Start Tansu (Kafka API) and Redis on loopback; chDB lives under the state dir."""
+    try:
+        info = start_stack(state_dir)
+    except StackError as error:
+        fail(str(error))
+    console.print(f"kafka      {info.kafka_bootstrap}\nredis      {info.redis_url}\nclickhouse {info.clickhouse_url}")
+    typer.echo(f"export KAFKA_BOOTSTRAP={info.kafka_bootstrap} REDIS_URL={info.redis_url} "
+               f"CLICKHOUSE_URL={info.clickhouse_url}")
+
+
+@stack_app.command("down")
+def stack_down(state_dir: StateDir = STATE_DIR_DEFAULT) -> None:
+    """Stop the embedded stack (Kafka and Redis data are in memory and are lost)."""
+    console.print("stopped" if stop_stack(state_dir) else "no stack was running")
+
+
+@stack_app.command("status")
+def stack_status(state_dir: StateDir = STATE_DIR_DEFAULT) -> None:
+    """Show whether the embedded stack runs, and where."""
+    info = read_stack(state_dir)
+    if info is None:
+        console.print("not running")
+        raise typer.Exit(1)
+    console.print(f"running: kafka {info.kafka_bootstrap}, redis {info.redis_url}, clickhouse {info.clickhouse_url}")
+
+
+@recovery_app.command("init")
+def recovery_init(
+    directory: Annotated[Path, typer.Argument(help="Recovery directory to create (mode 0700).")],
+    partitions: Annotated[int, typer.Option(help="Recovery partitions: at least the most workers you will "
+                                                 "ever run (processes x workers).", min=1, max=4096)],
+    process_index: Annotated[int | None, typer.Option(help="Keep only this process's share of the partitions "
+                                                           "(a cluster whose processes have separate volumes).",
+                                                      min=0)] = None,
+    processes: Annotated[int, typer.Option(help="Processes the partitions were first spread over (with "
+                                                 "--process-index); a later, higher index gets none.",
+                                           min=1)] = 1,
+) -> None:
+    """Create the Bytewax recovery partitions; a directory that already has them is left as it is."""
+    from dataflows.runner import init_recovery_dir, recovery_partitions
+
+    existed = directory.exists() and bool(recovery_partitions(directory))
+    try:
+        found = init_recovery_dir(directory, partitions, process_index, processes)
+    except OSError as error:
+        fail(f"cannot create the recovery dir {directory}: {error.strerror or error}")
+    verb = "already initialized" if existed else "initialized"
+    console.print(f"{directory}: {verb}, partitions {found}")
+    typer.echo(orjson.dumps({"recovery_dir": str(directory), "created": not existed,
+                             "partitions": found}).decode())
+
+
+def _program_name() -> str:
+    """How the user can call us again: ``tickwise`` if it is on PATH, else the path that ran."""
+    if shutil.which("tickwise") == str(Path(sys.argv[0]).resolve()) or shutil.which("tickwise") == sys.argv[0]:
+        return "tickwise"
+    try:
+        return str(Path(sys.argv[0]).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return sys.argv[0]
+
+
+def _print_summary(summary: RunSummary) -> None:
+    table = Table(title="tickwise run", show_header=False)
+    for name, value in vars(summary).items():
+        if name != "rejects_by_reason":
+            table.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
+    for reason, count in summary.rejects_by_reason.items():
+        table.add_row(f"  rejected: {reason}", f"{count:,}")
+    console.print(table)
+
+
+def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path | None,
+         snapshot_interval: float | None, max_restarts: int | None = None) -> RunSummary:
+    """Run the cluster once, or with ``max_restarts`` under the supervisor (whole-cluster restarts)."""
+    from dataflows.runner import ClusterError, Restart, RestartPolicy, run_cluster, supervise
+    from dataflows.summary import summarize
+
+    ensure_topics(settings)
+    log_dir = settings.state_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    chdb = settings.chdb_path()
+    if chdb is not None:
+        chdb.mkdir(parents=True, exist_ok=True)
+    since_ms = int(time.time() * 1000) - 1000  # rows this run writes (1 s slack for clock granularity)
+    with console.status(f"running the signal flow on {processes} process(es) x {workers} worker(s)"):
+        def start() -> object:
+            return run_cluster(environment_variables(settings), processes, workers, recovery_dir, snapshot_interval,
+                               work_dir=settings.state_dir, log_dir=log_dir)
+
+        def report(restart: Restart) -> None:
+            console.print(f"[yellow]restart {restart.number}/{max_restarts}[/]: process {restart.process_index} "
+                          f"exited with code {restart.returncode} after {restart.ran_s:.1f} s; restarting the "
+                          f"whole cluster in {restart.delay_s:.1f} s from {recovery_dir}")
+
+        try:
+            if max_restarts is None:
+                run = start()
+            else:
+                run = supervise(start, RestartPolicy(max_restarts=max_restarts), on_restart=report).run
+        except ClusterError as error:
+            fail(str(error))
+    return summarize(settings.clickhouse_url.get_secret_value(), run.elapsed_s, processes, workers, since_ms)
+
+
+def run(
+    processes: Annotated[int, typer.Option(help="Processes in the local Bytewax cluster.", min=1, max=64)] = 1,
+    workers: Annotated[int, typer.Option(help="Worker threads per process.", min=1, max=64)] = 1,
+    recovery_dir: Annotated[Path | None, typer.Option(help="Bytewax recovery directory (created if missing).")] = None,
+    snapshot_interval: Annotated[int, typer.Option(help="Whole seconds between recovery snapshots.", min=1)] = 10,
+    until_eof: Annotated[bool, typer.Option("--until-eof", help="Stop at the end of the ticks topic and print a summary.")] = False,
+    model: Annotated[str | None, typer.Option(help="Model directory or 'default'.")] = None,
+    supervise: Annotated[bool, typer.Option("--supervise", help="Restart the whole cluster (with backoff) when a "
+                                            "process dies, resuming from --recovery-dir.")] = False,
+    max_restarts: Annotated[int, typer.Option(help="Restarts allowed with --supervise.", min=0)] = 10,
+    state_dir: StateDir = STATE_DIR_DEFAULT,
+) -> None:
+    """Run the signal flow on the configured Kafka, ClickHouse and Redis."""
+    if supervise and recovery_dir is None:
+        fail("--supervise needs --recovery-dir: a restart resumes from its last snapshot")
+    settings = command_settings(state_dir, until_eof=until_eof or None, model=model)
+    try:
+        summary = _run(settings, processes, workers, recovery_dir, snapshot_interval,
+                       max_restarts if supervise else None)
+    except KeyboardInterrupt:
+        console.print("interrupted: the cluster was stopped; resume from the recovery dir to continue")
+        raise typer.Exit(130) from None
+    if until_eof:
+        _print_summary(summary)
+    typer.echo(summary.json_line())
+
+
+def demo(
+    processes: Annotated[int, typer.Option(help="Processes in the local Bytewax cluster.", min=1, max=8)] = 1,
+    state_dir: Annotated[Path, typer.Option("--state-dir")] = STATE_DIR_DEFAULT / "demo",
+    stop: Annotated[bool, typer.Option(help="Stop the embedded stack at the end.")] = False,
+) -> None:
+    """Start the embedded stack, produce the shipped real sample, run to the end, summarize."""
+    files = sorted(SAMPLE_DIR.glob("*_trades.csv.gz")) + sorted(SAMPLE_DIR.glob("*_quotes.csv.gz"))
+    if not files:
+        fail(f"the demo sample is missing from {SAMPLE_DIR}")
+    stop_stack(state_dir)
+    shutil.rmtree(state_dir / "chdb", ignore_errors=True)
+    try:
+        info = start_stack(state_dir)
+    except StackError as error:
+        fail(str(error))
+    console.print(f"[bold]tickwise demo[/]: embedded stack up (kafka {info.kafka_bootstrap}, redis {info.redis_url})")
+    env_backup = {name: os.environ.pop(name) for name in ("KAFKA_BOOTSTRAP", "REDIS_URL", "CLICKHOUSE_URL")
+                  if name in os.environ}
+    try:
+        settings = command_settings(state_dir, until_eof=True)
+        ensure_topics(settings)
+        produced = produce_files(settings, files, None)
+        summary = _run(settings, processes, 1, None, None)
+    finally:
+        os.environ.update(env_backup)
+        if stop:
+            stop_stack(state_dir)
+    _print_summary(summary)
+    if summary.ticks_in != produced:
+        console.print(f"[bold red]warning:[/] produced {produced:,} ticks but the flow accounted for "
+                      f"{summary.ticks_in:,}")
+    if not stop:
+        program = _program_name()
+        console.print(
+            "\nQuery the results:\n"
+            f"  {program} query --state-dir {state_dir} \"SELECT symbol, direction, size, confidence, regime, "
+            "reason FROM signals FINAL ORDER BY ts_ns DESC LIMIT 10\"\n"
+            f"  {program} features --state-dir {state_dir} IBM     # latest online features from Redis\n"
+            f"  {program} stack down --state-dir {state_dir}      # stop Kafka and Redis when done",
+            soft_wrap=True,
+        )
+    typer.echo(summary.json_line())

@@ -1,0 +1,18 @@
+"""Where each stream of the signal flow goes: one sink per output, None to leave it out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bytewax.outputs import Sink
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where each stream goes; tests and backfills swap these for their own sinks."""
+
+    clickhouse: Sink | None
+    redis: Sink | None
+    signals: Sink | None
+    dead_letters: Sink | None
+    model_events: Sink | None
