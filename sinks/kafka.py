@@ -178,13 +178,12 @@ def model_event_message(event: DriftEvent) -> KafkaMessage:
 
 
 class _KafkaOutPartition(StatelessSinkPartition[X], Generic[X]):
-    def __init__(self, settings: KafkaSettings, topic: str, serializer: Serializer[X],
-                 metrics: MetricsRegistry, sink_name: str, producer: Producer) -> None:
-        self._settings = settings
-        self._topic = topic
-        self._serializer = serializer
+    """One worker's producer of ``sink`` (its settings, topic, serializer and metric name)."""
+
+    def __init__(self, sink: KafkaOutSink[X], metrics: MetricsRegistry, producer: Producer) -> None:
+        self._sink = sink
+        self._topic = sink.topic
         self._metrics = metrics
-        self._sink_name = sink_name
         self._producer = producer
         self._errors: list[KafkaError] = []
         self._delivered = 0
@@ -210,30 +209,31 @@ class _KafkaOutPartition(StatelessSinkPartition[X], Generic[X]):
             return
         self._errors.clear()
         self._delivered = 0
+        serializer = self._sink.serializer
         try:
             for item in items:
-                self._produce(self._serializer(item))
+                self._produce(serializer(item))
         except KafkaException as exc:
             self._fail(len(items), len(items) - self._delivered, str(exc), exc)
-        queued = self._producer.flush(self._settings.flush_timeout_s)
+        queued = self._producer.flush(self._sink.settings.flush_timeout_s)
         failed = len(self._errors) + queued
         if failed:
             first = str(self._errors[0]) if self._errors else f"{queued} still queued after flush"
             self._fail(len(items), failed, first, None)
-        self._metrics.count_sink_rows(self._sink_name, self._topic, self._delivered)
+        self._metrics.count_sink_rows(self._sink.sink_name, self._topic, self._delivered)
 
     def _fail(self, total: int, failed: int, first_error: str, cause: BaseException | None) -> None:
-        self._metrics.count_sink_error(self._sink_name)
-        self._metrics.count_sink_rows(self._sink_name, self._topic, self._delivered)
+        self._metrics.count_sink_error(self._sink.sink_name)
+        self._metrics.count_sink_rows(self._sink.sink_name, self._topic, self._delivered)
         raise SinkDeliveryError(self._topic, failed, total, first_error) from cause
 
     def close(self) -> None:
         self._errors.clear()
-        queued = self._producer.flush(self._settings.flush_timeout_s)
+        queued = self._producer.flush(self._sink.settings.flush_timeout_s)
         if not queued:
             self._producer.close()
         if queued or self._errors:
-            self._metrics.count_sink_error(self._sink_name)
+            self._metrics.count_sink_error(self._sink.sink_name)
             raise SinkDeliveryError(self._topic, queued + len(self._errors), queued + len(self._errors),
                                     str(self._errors[0]) if self._errors else f"{queued} still queued at close")
 
@@ -262,8 +262,7 @@ class KafkaOutSink(DynamicSink[X], Generic[X]):
         (self.metrics or default_metrics()).declare_sink(self.sink_name)
         logger.info("kafka sink %s worker %d/%d -> %s with %s", step_id, worker_index, worker_count,
                     self.topic, self.settings.redacted())
-        return _KafkaOutPartition(self.settings, self.topic, self.serializer,
-                                  self.metrics or default_metrics(), self.sink_name, Producer(config))
+        return _KafkaOutPartition(self, self.metrics or default_metrics(), Producer(config))
 
 
 def signal_sink(settings: KafkaSettings, topic: str = "signals",

@@ -69,8 +69,8 @@ class FakeProducer:
 
 def a_partition(producer: FakeProducer, metrics: MetricsRegistry) -> _KafkaOutPartition[int]:
     settings = KafkaSettings("127.0.0.1:9092", flush_timeout_s=1.0)
-    return _KafkaOutPartition(settings, "signals", lambda i: KafkaMessage(b"k", b"%d" % i, []), metrics,
-                              "kafka", producer)
+    sink = KafkaOutSink(settings, "signals", lambda i: KafkaMessage(b"k", b"%d" % i, []), metrics, "kafka")
+    return _KafkaOutPartition(sink, metrics, producer)
 
 
 def test_settings_produce_with_acks_all_idempotence_and_pass_extra_options_through() -> None:
