@@ -17,21 +17,22 @@ from urllib.parse import unquote, urlsplit
 
 @dataclass(frozen=True, repr=False)
 class ClickHouseSettings:
-    """Where the history goes.
+    """Where the history goes, and how rows are batched on the way.
 
-    ``url`` is ``chdb:///abs/path`` or ``http(s)://user:password@host:port/database`` (the
-    password is a secret: ``repr`` and logs show ``redacted_url()``). ``batch_rows`` caps
-    one INSERT; a bigger write is split. The sink collects rows per table across Bytewax
-    batches and inserts a table once it holds ``batch_rows`` rows or its oldest row is
-    ``flush_interval_s`` old (wall clock: this is delivery, not event time; one such table
-    per batch), and everything at each epoch's snapshot and at close, so a recovery snapshot
-    never covers a row that is not in ClickHouse yet. ``partitions`` is the number of sink
-    partitions (parallel writers) for a server; chDB always has exactly one.
+    The sink collects rows per table across Bytewax batches and inserts a table once it holds
+    ``batch_rows`` rows or its oldest row is ``flush_interval_s`` old (one such table per
+    batch), and everything at each epoch's snapshot and at close, so a recovery snapshot never
+    covers a row that is not in ClickHouse yet.
     """
 
+    #: ``chdb:///abs/path`` or ``http(s)://user:password@host:port/database``; the password is
+    #: a secret (``repr`` and logs show ``redacted_url()``).
     url: str
+    #: The most rows of one INSERT; a bigger write is split.
     batch_rows: int = 10_000
+    #: How long a table's oldest collected row may wait (wall clock: delivery, not event time).
     flush_interval_s: float = 0.5
+    #: Sink partitions (parallel writers) for a server; chDB always has exactly one.
     partitions: int = 1
     connect_timeout_s: float = 10.0
     send_receive_timeout_s: float = 300.0
