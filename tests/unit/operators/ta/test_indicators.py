@@ -160,7 +160,8 @@ def test_reset_forgets_and_pickle_round_trip_continues_identically(daily_bars: p
         (lambda: MovingAverageConvergenceDivergence(26, 12), "fast_period must be < slow_period"),
         (lambda: BollingerPercentB(20, -2.0), "got -2.0"),
         (lambda: AverageTrueRange(14.5), "got 14.5"),
-        (lambda: EwmaVolatility(1.0), "got 1.0"),
+        (lambda: EwmaVolatility(1.0), "EwmaVolatility lambda_ must be a number strictly between 0 and 1, got 1.0"),
+        (lambda: EwmaVolatility(0.94, 0), "EwmaVolatility warmup_returns must be None or an integer >= 1, got 0"),
     ],
 )
 def test_invalid_settings_are_rejected_naming_the_bad_value(factory, message: str) -> None:

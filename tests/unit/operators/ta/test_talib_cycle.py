@@ -91,14 +91,18 @@ def test_reset_forgets_everything_learned() -> None:
     assert used.values == fresh.values
 
 
-@pytest.mark.parametrize(("settings", "bad"), [
-    ({"fastlimit": 1.5}, "1.5"), ({"slowlimit": 0.0}, "0.0"), ({"fastlimit": "fast"}, "'fast'"),
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"fastlimit": 1.5}, "MesaAdaptiveMovingAverage fastlimit must be a number in [0.01, 0.99], got 1.5"),
+    ({"slowlimit": 0.0}, "MesaAdaptiveMovingAverage slowlimit must be a number in [0.01, 0.99], got 0.0"),
+    ({"fastlimit": "fast"}, "MesaAdaptiveMovingAverage fastlimit must be a number in [0.01, 0.99], got 'fast'"),
 ])
-def test_mama_rejects_limits_outside_talibs_range_naming_the_value(settings: dict[str, object], bad: str) -> None:
-    with pytest.raises(ValueError, match=bad):
-        MesaAdaptiveMovingAverage(**settings)  # type: ignore[arg-type]
+def test_mama_rejects_limits_outside_talibs_range_naming_the_value(settings: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        MesaAdaptiveMovingAverage(**settings)
+    assert str(raised.value) == message
 
 
 def test_hilbert_core_rejects_a_start_before_the_price_smoother_is_primed() -> None:
-    with pytest.raises(ValueError, match="2"):
+    with pytest.raises(ValueError) as raised:
         HilbertTransform(first_bar=2)
+    assert str(raised.value) == "HilbertTransform first_bar must be an integer >= 3, got 2"
