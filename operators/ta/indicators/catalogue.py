@@ -14,22 +14,20 @@ import importlib
 import pkgutil
 from functools import lru_cache
 
+from operators.ta.base import Indicator
+
 PACKAGES = ("operators.ta.indicators", "operators.ta.candles")
 
 
 @lru_cache(maxsize=1)
-def talib_catalogue() -> dict[str, type]:
-    found: dict[str, type] = {}
+def talib_catalogue() -> dict[str, type[Indicator]]:
+    """Every family's ``TALIB_FUNCTIONS``, merged; ``RuntimeError`` if two classes claim one name."""
+    found: dict[str, type[Indicator]] = {}
     for package_name in PACKAGES:
-        try:
-            package = importlib.import_module(package_name)
-        except ModuleNotFoundError:
-            continue
-        modules = [package_name] + [info.name for info in pkgutil.walk_packages(package.__path__, package_name + ".")]
-        for module_name in modules:
-            module = importlib.import_module(module_name)
-            functions = getattr(module, "TALIB_FUNCTIONS", None)
-            if not isinstance(functions, dict) or module_name == package_name + ".__init__":
+        package = importlib.import_module(package_name)
+        for module_info in pkgutil.walk_packages(package.__path__, package_name + "."):
+            functions = getattr(importlib.import_module(module_info.name), "TALIB_FUNCTIONS", None)
+            if not isinstance(functions, dict):
                 continue
             for name, indicator in functions.items():
                 existing = found.get(name)
@@ -39,7 +37,7 @@ def talib_catalogue() -> dict[str, type]:
     return found
 
 
-def indicator_class(name: str) -> type:
+def indicator_class(name: str) -> type[Indicator]:
     """The streaming class of a TA-Lib function, or a one-sentence error."""
     catalogue = talib_catalogue()
     try:
