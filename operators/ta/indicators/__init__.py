@@ -1,7 +1,10 @@
-"""Incremental bar indicators that match TA-Lib's classic definitions, one per module.
+"""Incremental bar indicators that match TA-Lib, one family (TA-Lib function group) per module.
 
-Every indicator shares the contract in :mod:`operators.ta.indicators.base`: ``update(...)`` in
-O(1), ``value`` (NaN until ``ready``), ``ready`` and ``reset()``.
+Each family module or package (``overlap``, ``momentum``, ``volume``, ``volatility``, ``cycle``
+...) ends with a ``TALIB_FUNCTIONS`` mapping, gathered by :mod:`~.catalogue`; its classes, and
+:class:`EwmaVolatility`, are built on :class:`operators.ta.base.Indicator`. Every indicator
+offers ``update(...)`` in O(1), ``value`` (NaN until ``ready``), ``ready`` and ``reset()``: the
+``Indicator`` protocol exported here.
 
 >>> from operators.ta.indicators import RelativeStrengthIndex
 >>> rsi = RelativeStrengthIndex(period=14)
