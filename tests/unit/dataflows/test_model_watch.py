@@ -3,23 +3,20 @@ and the batch scorer switches at a batch boundary."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from dataflows.backfill import record_feature_set
 from dataflows.components import build_components, flow_feature_set
 from dataflows.config import load_settings
 from dataflows.model_watch import FeatureSetMismatch, ModelWatcher, check_feature_set
 from dataflows.steps import BatchScorer
 from models.ensemble import Ensemble
-from models.mlflow_registry import ModelRef, RegistryConfig, get_version, log_training_run, promote
-from models.train import train_ensemble
+from models.mlflow_registry import ModelRef, RegistryConfig, get_version, promote
 from operators.messages import FeatureRow
 from sinks.metrics import MetricsRegistry
-from tests.unit.models.conftest import TEST_CONFIG, synthetic_frame
+from tests.unit.models.builders import synthetic_frame, train_and_register
 
 FEATURE_SET = "aaaaaaaaaaaaaaaa"
 
@@ -41,9 +38,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> dict:
     ensembles = {}
     for seed, feature_set in ((1, FEATURE_SET), (2, FEATURE_SET), (3, "bbbbbbbbbbbbbbbb")):
         model_dir = root / f"ensemble{seed}"
-        train_ensemble(frame, model_dir, dataclasses.replace(TEST_CONFIG, n_estimators=3, seed=seed))
-        record_feature_set(model_dir, feature_set)
-        info = log_training_run(config, model_dir)
+        info = train_and_register(config, frame, model_dir, seed=seed, n_estimators=3, feature_set=feature_set)
         ensembles[info.version] = Ensemble.load(model_dir)
     return {"config": config, "root": root, "ensembles": ensembles, "frame": frame}
 

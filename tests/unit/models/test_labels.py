@@ -6,7 +6,7 @@ import pytest
 
 from models.labels import LABEL_COLUMNS, SECOND_NS, Horizons, make_labels
 
-from .conftest import TEST_HORIZONS, synthetic_frame
+from .builders import TEST_HORIZONS, synthetic_frame
 
 FUTURE_ONLY = ("future_return_short", "future_return_long", "future_volatility", "direction", "trend")
 PAST_ONLY = ("past_return_short", "past_return_long", "past_volatility")

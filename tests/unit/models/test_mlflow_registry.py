@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -12,13 +11,12 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from dataflows.backfill import frame_sha256, record_feature_set
+from dataflows.backfill import frame_sha256
 from models.ensemble import Ensemble
 from models.mlflow_registry import (TAG_PREFIX, ModelRef, RegistryConfig, RegistryError, client, download_version,
-                                    get_version, list_versions, log_training_run, parse_model_uri, promote, ref_for)
+                                    get_version, list_versions, parse_model_uri, promote, ref_for)
 from models.registry import resolve_model, resolve_model_dir
-from models.train import train_ensemble
-from tests.unit.models.conftest import TEST_CONFIG, synthetic_frame
+from tests.unit.models.builders import TEST_CONFIG, synthetic_frame, train_and_register
 
 FEATURE_SET = "0123456789abcdef"
 
@@ -32,9 +30,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> dict:
     dirs, infos = [], []
     for seed in (1, 2):
         model_dir = root / f"ensemble{seed}"
-        train_ensemble(frame, model_dir, dataclasses.replace(TEST_CONFIG, n_estimators=5, seed=seed))
-        record_feature_set(model_dir, FEATURE_SET)
-        infos.append(log_training_run(config, model_dir, data_sha256=frame_sha256(frame)))
+        infos.append(train_and_register(config, frame, model_dir, seed=seed, n_estimators=5, feature_set=FEATURE_SET,
+                                        data_sha256=frame_sha256(frame)))
         dirs.append(model_dir)
     return {"config": config, "dirs": dirs, "infos": infos, "root": root, "frame": frame}
 

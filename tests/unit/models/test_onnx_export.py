@@ -23,7 +23,7 @@ from models.ensemble import Ensemble
 from models.onnx_export import ONNX_INPUT, export_onnx, onnx_predict, parity, serving_inputs
 from models.train import train_ensemble
 from sinks.metrics import MetricsRegistry
-from tests.unit.models.conftest import TEST_CONFIG
+from tests.unit.models.builders import TEST_CONFIG
 
 HOUR_START = int(pd.Timestamp("2013-10-09 13:30", tz="UTC").value)
 HOUR_END = int(pd.Timestamp("2013-10-09 20:00", tz="UTC").value)

@@ -8,7 +8,7 @@ import pytest
 
 from models.regime import GaussianMixtureRegimes, RegimeConfig, regime_inputs
 
-from .conftest import synthetic_frame
+from .builders import synthetic_frame
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from models.metrics import null_auc_bound
 from models.manifest import MODEL_NAMES, SPECIALISTS
 from models.train import DEFAULT_EXCLUDED_FEATURES, TrainConfig, train_ensemble, used_features
 
-from .conftest import TEST_CONFIG, TEST_HORIZONS
+from .builders import TEST_CONFIG, TEST_HORIZONS
 
 
 def test_train_ensemble_writes_xgboost_json_models_and_manifest(trained):

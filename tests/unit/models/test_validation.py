@@ -11,7 +11,7 @@ from models.train import fit_ensemble
 from models.validation import (LeakageConfig, WalkForwardConfig, feature_leak_scan, out_of_fold, run_folds,
                                walk_forward_folds)
 
-from .conftest import TEST_CONFIG, TEST_HORIZONS
+from .builders import TEST_CONFIG, TEST_HORIZONS
 
 REACH = 50
 TS = np.sort(np.random.default_rng(3).choice(10_000, 3_000, replace=False)).astype(np.int64)
