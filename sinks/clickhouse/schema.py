@@ -81,6 +81,13 @@ class Column:
     added: bool = False
     added_default: str = ""
 
+    def __post_init__(self) -> None:
+        if self.added_default and not self.added:
+            raise ValueError(f"column {self.name!r}: added_default is the value of rows that existed before the "
+                             f"column was added, so it needs added=True, got added=False")
+        if self.computed and self.value is not None:
+            raise ValueError(f"column {self.name!r}: the server computes it ({self.computed}), so it takes no value")
+
     @property
     def written(self) -> bool:
         return not self.computed
@@ -127,6 +134,7 @@ class Table:
     order_by: tuple[str, ...]
     keeps: Callable[[Any], bool] | None = None
     arrow: bool = False
+    _written: tuple[Column, ...] = field(init=False, repr=False, compare=False)
     _getters: tuple[Callable[[Any], object], ...] = field(init=False, repr=False, compare=False)
     _arrow_types: tuple[pa.DataType, ...] = field(init=False, repr=False, compare=False)
 
@@ -137,18 +145,20 @@ class Table:
         unknown = [name for name in self.order_by if name not in names]
         if unknown or not self.order_by:
             raise ValueError(f"table {self.name!r}: ORDER BY must name its columns, got {self.order_by}")
-        written = self.written_columns
+        written = tuple(column for column in self.columns if column.written)
+        object.__setattr__(self, "_written", written)
         object.__setattr__(self, "_getters", tuple(column.getter() for column in written))
         object.__setattr__(self, "_arrow_types",
                            tuple(arrow_type(column.type) for column in written) if self.arrow else ())
 
     @property
     def written_columns(self) -> tuple[Column, ...]:
-        return tuple(column for column in self.columns if column.written)
+        """The columns a row builder fills: all but the ``computed`` ones."""
+        return self._written
 
     @property
     def column_names(self) -> tuple[str, ...]:
-        return tuple(column.name for column in self.written_columns)
+        return tuple(column.name for column in self._written)
 
     @property
     def id_column(self) -> str:

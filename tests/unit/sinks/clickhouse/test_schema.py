@@ -72,3 +72,10 @@ def test_a_table_refuses_repeated_columns_and_an_order_key_it_does_not_have() ->
         Table("events", DriftEvent, (EVENTS[0], EVENTS[0]), order_by=("event_id",))
     with pytest.raises(ValueError, match="ORDER BY must name its columns, got \\('id',\\)"):
         Table("events", DriftEvent, EVENTS, order_by=("id",))
+
+
+def test_a_column_refuses_a_migration_default_without_added_and_a_value_for_a_computed_column() -> None:
+    with pytest.raises(ValueError, match="needs added=True"):
+        Column("note", "String", added_default="''")
+    with pytest.raises(ValueError, match="takes no value"):
+        Column("ts", "DateTime64(9, 'UTC')", value="ts_ns", computed="DEFAULT now64(9, 'UTC')")
