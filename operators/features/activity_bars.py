@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import math
 
-from operators.features.bars import Bar
+from operators.features.bars import Bar, BarAccumulator
 from operators.messages import Side
 
 
-class _ActivityBarBuilder:
+class _ActivityBarBuilder(BarAccumulator):
     """Shared accumulation; subclasses say how much a trade counts towards the threshold."""
 
-    __slots__ = ("threshold", "_start_ns", "_end_ns", "_open", "_high", "_low", "_close", "_volume",
-                 "_notional", "_trade_count", "_buy_volume", "_sell_volume", "_progress")
+    __slots__ = ("threshold", "_start_ns", "_end_ns", "_progress")
 
     def __init__(self, threshold: float, name: str) -> None:
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 < threshold < math.inf:
@@ -38,10 +37,8 @@ class _ActivityBarBuilder:
     def _reset(self) -> None:
         self._start_ns: int | None = None
         self._end_ns = 0
-        self._open = self._high = self._low = self._close = math.nan
-        self._volume = self._notional = self._buy_volume = self._sell_volume = 0.0
-        self._trade_count = 0
         self._progress = 0.0
+        self._clear()
 
     def reset(self) -> None:
         self._reset()
@@ -63,26 +60,13 @@ class _ActivityBarBuilder:
         """Add one trade; return the bar it completes, if any."""
         if self._start_ns is None:
             self._start_ns = ts_ns
-            self._open = self._high = self._low = price
-        elif price > self._high:
-            self._high = price
-        elif price < self._low:
-            self._low = price
+            self._open_bar(price)
         self._end_ns = ts_ns
-        self._close = price
-        self._volume += size
-        self._notional += price * size
-        self._trade_count += 1
-        if side == "buy":
-            self._buy_volume += size
-        elif side == "sell":
-            self._sell_volume += size
+        self._add(price, size, side)
         self._progress += self._weight(price, size)
         if self._progress < self.threshold:
             return None
-        completed = self._snapshot()
-        self._reset()
-        return completed
+        return self.flush()
 
     def flush(self) -> Bar | None:
         """End of input: the partial bar in progress, if any."""
@@ -94,10 +78,7 @@ class _ActivityBarBuilder:
 
     def _snapshot(self) -> Bar:
         assert self._start_ns is not None
-        volume = self._volume
-        return Bar(start_ns=self._start_ns, end_ns=self._end_ns, open=self._open, high=self._high, low=self._low,
-                   close=self._close, volume=volume, vwap=self._notional / volume if volume > 0.0 else math.nan,
-                   trade_count=self._trade_count, buy_volume=self._buy_volume, sell_volume=self._sell_volume)
+        return self._bar(self._start_ns, self._end_ns)
 
 
 class TickBarBuilder(_ActivityBarBuilder):

@@ -47,23 +47,48 @@ class Bar(msgspec.Struct, frozen=True):
     sell_volume: float
 
 
-class TimeBarBuilder:
+class BarAccumulator:
+    """OHLC, volume, notional, trade count and buy/sell volume of the trades of one bar in progress."""
+
+    __slots__ = ("_open", "_high", "_low", "_close", "_volume", "_notional", "_trade_count", "_buy_volume",
+                 "_sell_volume")
+
+    def _clear(self) -> None:
+        self._open = self._high = self._low = self._close = math.nan
+        self._volume = self._notional = self._buy_volume = self._sell_volume = 0.0
+        self._trade_count = 0
+
+    def _open_bar(self, price: float) -> None:
+        """Start a bar whose first trade is at ``price`` (``_add`` then adds that trade)."""
+        self._open = self._high = self._low = price
+        self._volume = self._notional = self._buy_volume = self._sell_volume = 0.0
+        self._trade_count = 0
+
+    def _add(self, price: float, size: float, side: Side) -> None:
+        if price > self._high:
+            self._high = price
+        elif price < self._low:
+            self._low = price
+        self._close = price
+        self._volume += size
+        self._notional += price * size
+        self._trade_count += 1
+        if side == "buy":
+            self._buy_volume += size
+        elif side == "sell":
+            self._sell_volume += size
+
+    def _bar(self, start_ns: int, end_ns: int) -> Bar:
+        volume = self._volume
+        return Bar(start_ns=start_ns, end_ns=end_ns, open=self._open, high=self._high, low=self._low,
+                   close=self._close, volume=volume, vwap=self._notional / volume if volume > 0.0 else math.nan,
+                   trade_count=self._trade_count, buy_volume=self._buy_volume, sell_volume=self._sell_volume)
+
+
+class TimeBarBuilder(BarAccumulator):
     """Builds ``interval_ns`` bars; ``update``/``advance`` return a bar when one completes."""
 
-    __slots__ = (
-        "interval_ns",
-        "late_trades",
-        "_start_ns",
-        "_open",
-        "_high",
-        "_low",
-        "_close",
-        "_volume",
-        "_notional",
-        "_trade_count",
-        "_buy_volume",
-        "_sell_volume",
-    )
+    __slots__ = ("interval_ns", "late_trades", "_start_ns")
 
     def __init__(self, interval_ns: int) -> None:
         if isinstance(interval_ns, bool) or not isinstance(interval_ns, int) or interval_ns <= 0:
@@ -74,15 +99,7 @@ class TimeBarBuilder:
     def _reset(self) -> None:
         self.late_trades = 0
         self._start_ns: int | None = None
-        self._open = math.nan
-        self._high = math.nan
-        self._low = math.nan
-        self._close = math.nan
-        self._volume = 0.0
-        self._notional = 0.0
-        self._trade_count = 0
-        self._buy_volume = 0.0
-        self._sell_volume = 0.0
+        self._clear()
 
     def reset(self) -> None:
         self._reset()
@@ -106,24 +123,10 @@ class TimeBarBuilder:
             if current is not None:
                 completed = self._snapshot()
             self._start_ns = start_ns
-            self._open = self._high = self._low = price
-            self._volume = self._notional = self._buy_volume = self._sell_volume = 0.0
-            self._trade_count = 0
-        else:
-            if start_ns < current:
-                self.late_trades += 1
-            if price > self._high:
-                self._high = price
-            elif price < self._low:
-                self._low = price
-        self._close = price
-        self._volume += size
-        self._notional += price * size
-        self._trade_count += 1
-        if side == "buy":
-            self._buy_volume += size
-        elif side == "sell":
-            self._sell_volume += size
+            self._open_bar(price)
+        elif start_ns < current:
+            self.late_trades += 1
+        self._add(price, size, side)
         return completed
 
     def advance(self, ts_ns: int) -> Bar | None:
@@ -131,9 +134,7 @@ class TimeBarBuilder:
         current = self._start_ns
         if current is None or ts_ns - ts_ns % self.interval_ns <= current:
             return None
-        completed = self._snapshot()
-        self._start_ns = None
-        return completed
+        return self.flush()
 
     def flush(self) -> Bar | None:
         """End of input: return the bar in progress (if any) as completed."""
@@ -146,17 +147,4 @@ class TimeBarBuilder:
     def _snapshot(self) -> Bar:
         start_ns = self._start_ns
         assert start_ns is not None
-        volume = self._volume
-        return Bar(
-            start_ns=start_ns,
-            end_ns=start_ns + self.interval_ns,
-            open=self._open,
-            high=self._high,
-            low=self._low,
-            close=self._close,
-            volume=volume,
-            vwap=self._notional / volume if volume > 0.0 else math.nan,
-            trade_count=self._trade_count,
-            buy_volume=self._buy_volume,
-            sell_volume=self._sell_volume,
-        )
+        return self._bar(start_ns, start_ns + self.interval_ns)

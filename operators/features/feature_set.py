@@ -3,8 +3,9 @@
 A feature set is data: a tuple of ``IndicatorFeature`` specs naming a TA-Lib function of the
 streaming library (``operators.ta.indicators.catalogue``), its parameters, which output, which
 bars feed it and how its value is made scale free. ``feature_set_version`` hashes everything
-that defines the numbers (the core feature names, every setting, every spec and the library
-version), and every feature row carries that hash: a row says exactly which definitions and
+that defines the numbers (each core feature's group, name and input source, every setting,
+every spec and the library version, which changes whenever a definition's arithmetic does), and
+every feature row carries that hash: a row says exactly which definitions and
 parameters produced it (lineage), and a model can refuse rows from another feature set.
 
 Per-feature quality flags travel with each row (``quality``, aligned with the names):
@@ -21,7 +22,7 @@ complete and fresh.
 >>> spec = IndicatorFeature("adx_14_1m", "ADX", (("timeperiod", 14),))
 >>> spec.parameters
 {'timeperiod': 14}
->>> len(feature_set_version(("a", "b"), {"emit_interval_ns": 1}, (spec,)))
+>>> len(feature_set_version((("Quotes", "mid", "quote"),), {"emit_interval_ns": 1}, (spec,)))
 16
 """
 
@@ -33,7 +34,9 @@ from dataclasses import dataclass
 
 import orjson
 
-LIBRARY_VERSION = "tickwise-features/2"
+#: Bumped whenever the arithmetic behind a feature changes without its name or settings changing.
+#: 3: the core RSI, Bollinger %B, ATR and MACD come from the TA-Lib-exact catalogue.
+LIBRARY_VERSION = "tickwise-features/3"
 
 MISSING = 1
 WARMING_UP = 2
@@ -108,10 +111,13 @@ DEFAULT_INDICATORS: tuple[IndicatorFeature, ...] = (
 )
 
 
-def feature_set_version(core_names: tuple[str, ...], settings: Mapping[str, object],
+def feature_set_version(core: tuple[tuple[str, str, str], ...], settings: Mapping[str, object],
                         indicators: tuple[IndicatorFeature, ...]) -> str:
-    """16 hex digits identifying the definitions and parameters behind a feature vector."""
-    payload = orjson.dumps({"library": LIBRARY_VERSION, "core": list(core_names),
+    """16 hex digits identifying the definitions and parameters behind a feature vector.
+
+    ``core``: each core feature as (group, name, input source), in row order.
+    """
+    payload = orjson.dumps({"library": LIBRARY_VERSION, "core": [list(definition) for definition in core],
                             "settings": {key: settings[key] for key in sorted(settings)},
                             "indicators": [spec.canonical() for spec in indicators]},
                            option=orjson.OPT_SORT_KEYS)

@@ -3,9 +3,9 @@
 Quote measures are pure functions of one best bid/offer (``mid``, ``spread``, ``spread_bps``,
 ``microprice``, ``quote_imbalance``); every one returns NaN instead of dividing by zero.
 
-Stateful measures keep a rolling event-time window ``(now - window_ns, now]`` in a deque of
-``(ts_ns, ...)`` entries with running sums, so an update is O(1) amortised and the state holds
-only the window:
+Stateful measures keep a rolling event-time window ``(now - window_ns, now]`` with running
+sums (:class:`operators.features.rolling.EventTimeSums`), so an update is O(1) amortised and
+the state holds only the window:
 
 - ``OrderFlowImbalance``: Cont, Kukanov & Stoikov (2014). Each quote after the first gives
 
@@ -34,8 +34,9 @@ only the window:
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections.abc import Sequence
 
+from operators.features.rolling import EventTimeSums
 from operators.messages import Side
 
 NAN = math.nan
@@ -86,99 +87,57 @@ def order_flow_event(
     return event
 
 
-def _require_window(window_ns: object) -> None:
-    if isinstance(window_ns, bool) or not isinstance(window_ns, int) or window_ns <= 0:
-        raise ValueError(f"window_ns must be a positive integer number of nanoseconds, got {window_ns!r}")
-
-
-def _restore_windows(target: object, state: dict[str, object] | tuple[None, dict[str, object]], legacy: str,
-                     columns: tuple[str, ...]) -> None:
-    """Set a windowed measure's slots from its snapshot; a snapshot from before the parallel
-    deques (the default ``(None, slots)`` form, one tuple per event in ``legacy``) is unzipped."""
-    slots = dict(state[1] if isinstance(state, tuple) else state)
-    if columns[0] not in slots:
-        rows = slots.pop(legacy)
-        slots.update({name: deque(row[i] for row in rows) for i, name in enumerate(columns)})
-    for name in type(target).__slots__:
-        object.__setattr__(target, name, slots[name])
-
-
 class OrderFlowImbalance:
-    """CKS order-flow imbalance summed over a rolling event-time window, normalised by depth.
+    """CKS order-flow imbalance summed over a rolling event-time window, normalised by depth."""
 
-    The window is three parallel deques (event times, OFI events, depths) rather than one
-    deque of tuples: the same arithmetic, and a recovery snapshot pickles three flat
-    sequences (about 3x faster and 30% smaller than a tuple per event).
-    """
-
-    __slots__ = ("window_ns", "_times", "_events", "_depths", "_total", "_depth_total", "_previous")
+    __slots__ = ("_window", "_previous")
 
     def __init__(self, window_ns: int = 10_000_000_000) -> None:
-        _require_window(window_ns)
-        self.window_ns = window_ns
-        self._reset()
-
-    def _reset(self) -> None:
-        self._times: deque[int] = deque()
-        self._events: deque[float] = deque()
-        self._depths: deque[float] = deque()
-        self._total = 0.0
-        self._depth_total = 0.0
+        self._window = EventTimeSums(window_ns)  # OFI events, depths
         self._previous: tuple[float, float, float, float] | None = None
 
+    @property
+    def window_ns(self) -> int:
+        return self._window.window_ns
+
+    @property
+    def times(self) -> Sequence[int]:
+        """Event times of the OFI events in the window, oldest first."""
+        return self._window.times
+
     def reset(self) -> None:
-        self._reset()
+        self._window.reset()
+        self._previous = None
 
     @property
     def ready(self) -> bool:
         """True while the window holds at least one event."""
-        return bool(self._times)
+        return bool(self._window)
 
     @property
     def total(self) -> float:
         """Sum of OFI events in the window, in shares (NaN when the window is empty)."""
-        return self._total if self._times else NAN
+        return self._window.first if self._window else NAN
 
     @property
     def value(self) -> float:
         """``total`` divided by the mean quoted depth in the window; NaN if empty or no depth."""
-        if not self._times or self._depth_total <= 0.0:
+        window = self._window
+        if not window or window.second <= 0.0:
             return NAN
-        return self._total * len(self._times) / self._depth_total
+        return window.first * len(window) / window.second
 
     def update(self, ts_ns: int, bid: float, ask: float, bid_size: float, ask_size: float) -> None:
         previous = self._previous
         self._previous = (bid, ask, bid_size, ask_size)
         if previous is not None:
-            event = order_flow_event(bid, ask, bid_size, ask_size, *previous)
-            depth = 0.5 * (bid_size + ask_size)
-            self._times.append(ts_ns)
-            self._events.append(event)
-            self._depths.append(depth)
-            self._total += event
-            self._depth_total += depth
-        self.advance(ts_ns)
+            self._window.add(ts_ns, order_flow_event(bid, ask, bid_size, ask_size, *previous),
+                             0.5 * (bid_size + ask_size))
+        self._window.advance(ts_ns)
 
     def advance(self, ts_ns: int) -> None:
         """Drop events at or before ``ts_ns - window_ns``."""
-        times = self._times
-        horizon = ts_ns - self.window_ns
-        if times and times[0] <= horizon:
-            events, depths = self._events, self._depths
-            while times and times[0] <= horizon:
-                times.popleft()
-                self._total -= events.popleft()
-                self._depth_total -= depths.popleft()
-        if not times:  # start again from exact zeros: no drift survives an empty window
-            self._total = 0.0
-            self._depth_total = 0.0
-
-    def __getstate__(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
-    def __setstate__(self, state: dict[str, object] | tuple[None, dict[str, object]]) -> None:
-        # Before the parallel deques: one (ts, event, depth) tuple per event in ``_events``.
-        _restore_windows(self, state, "_events", ("_times", "_events", "_depths"))
+        self._window.advance(ts_ns)
 
 
 class TradeSideClassifier:
@@ -245,68 +204,42 @@ class SignedVolumeImbalance:
     -1.0
     """
 
-    __slots__ = ("window_ns", "_times", "_signed", "_sizes", "_signed_volume", "_volume")
+    __slots__ = ("_window",)
 
     def __init__(self, window_ns: int = 10_000_000_000) -> None:
-        _require_window(window_ns)
-        self.window_ns = window_ns
-        self._reset()
+        self._window = EventTimeSums(window_ns)  # signed sizes, sizes
 
-    def _reset(self) -> None:
-        # Parallel deques (trade times, signed sizes, sizes): see OrderFlowImbalance.
-        self._times: deque[int] = deque()
-        self._signed: deque[float] = deque()
-        self._sizes: deque[float] = deque()
-        self._signed_volume = 0.0
-        self._volume = 0.0
+    @property
+    def window_ns(self) -> int:
+        return self._window.window_ns
+
+    @property
+    def times(self) -> Sequence[int]:
+        """Times of the classified trades in the window, oldest first."""
+        return self._window.times
 
     def reset(self) -> None:
-        self._reset()
+        self._window.reset()
 
     @property
     def ready(self) -> bool:
-        return self._volume > 0.0
+        return self._window.second > 0.0
 
     @property
     def value(self) -> float:
-        volume = self._volume
+        volume = self._window.second
         if not volume > 0.0:
             return NAN
-        imbalance = self._signed_volume / volume
+        imbalance = self._window.first / volume
         return 1.0 if imbalance > 1.0 else -1.0 if imbalance < -1.0 else imbalance
 
     def update(self, ts_ns: int, size: float, side: Side) -> None:
         if side == "buy":
-            self._times.append(ts_ns)
-            self._signed.append(size)
-            self._sizes.append(size)
-            self._signed_volume += size
-            self._volume += size
+            self._window.add(ts_ns, size, size)
         elif side == "sell":
-            self._times.append(ts_ns)
-            self._signed.append(-size)
-            self._sizes.append(size)
-            self._signed_volume -= size
-            self._volume += size
-        self.advance(ts_ns)
+            self._window.add(ts_ns, -size, size)
+        self._window.advance(ts_ns)
 
     def advance(self, ts_ns: int) -> None:
         """Drop trades at or before ``ts_ns - window_ns``."""
-        times = self._times
-        horizon = ts_ns - self.window_ns
-        if times and times[0] <= horizon:
-            signed, sizes = self._signed, self._sizes
-            while times and times[0] <= horizon:
-                times.popleft()
-                self._signed_volume -= signed.popleft()
-                self._volume -= sizes.popleft()
-        if not times:
-            self._signed_volume = 0.0
-            self._volume = 0.0
-
-    def __getstate__(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
-    def __setstate__(self, state: dict[str, object] | tuple[None, dict[str, object]]) -> None:
-        # Before the parallel deques: one (ts, signed size, size) tuple per trade in ``_trades``.
-        _restore_windows(self, state, "_trades", ("_times", "_signed", "_sizes"))
+        self._window.advance(ts_ns)

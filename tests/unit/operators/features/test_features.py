@@ -185,8 +185,9 @@ def test_state_stays_bounded_by_the_flow_window(ibm_ticks: list[ValidTick]) -> N
         features.update(tick)
     now = ibm_ticks[-1].tick.ts_ns
     features.flush()
-    assert all(now - ts < 2 * SECOND for ts in features._order_flow._times)
-    assert all(now - ts < 2 * SECOND for ts in features._signed_volume._times)
+    quotes_and_trades = features._quotes
+    assert all(now - ts < 2 * SECOND for ts in quotes_and_trades._order_flow.times)
+    assert all(now - ts < 2 * SECOND for ts in quotes_and_trades._signed_volume.times)
 
 
 def test_emit_interval_zero_emits_a_row_for_every_tick() -> None:

@@ -7,6 +7,7 @@ import pickle
 
 import pytest
 
+from operators.features.rolling import EventTimeSums
 from operators.features.microstructure import (
     OrderFlowImbalance,
     SignedVolumeImbalance,
@@ -135,11 +136,6 @@ def test_invalid_windows_are_rejected_naming_the_value(window: object) -> None:
 # --- recovery snapshots of the rolling windows -------------------------------------------------------------
 
 
-def _old_style_state(slots: dict[str, object]) -> tuple[None, dict[str, object]]:
-    """What the default pickling of a __slots__ class gave before the parallel deques."""
-    return (None, slots)
-
-
 def _quote_stream(count: int) -> list[tuple[int, float, float, float, float]]:
     quotes = []
     for i in range(count):
@@ -150,8 +146,6 @@ def _quote_stream(count: int) -> list[tuple[int, float, float, float, float]]:
 
 
 def test_order_flow_imbalance_pickle_round_trip_continues_bit_identically() -> None:
-    import pickle
-
     quotes = _quote_stream(400)
     original = OrderFlowImbalance(window_ns=10_000_000_000)
     for quote in quotes[:200]:
@@ -163,52 +157,23 @@ def test_order_flow_imbalance_pickle_round_trip_continues_bit_identically() -> N
         assert (restored.value, restored.total) == (original.value, original.total)
 
 
-def test_order_flow_imbalance_loads_a_snapshot_from_before_the_parallel_deques() -> None:
-    from collections import deque
-
-    quotes = _quote_stream(60)
-    current = OrderFlowImbalance(window_ns=5_000_000_000)
-    for quote in quotes[:30]:
-        current.update(*quote)
-    old = OrderFlowImbalance.__new__(OrderFlowImbalance)
-    old.__setstate__(_old_style_state({
-        "window_ns": current.window_ns, "_total": current._total, "_depth_total": current._depth_total,
-        "_previous": current._previous,
-        "_events": deque(zip(current._times, current._events, current._depths)),
-    }))
-    for quote in quotes[30:]:
-        current.update(*quote)
-        old.update(*quote)
-        assert old.value == current.value
-
-
-def test_signed_volume_imbalance_round_trip_and_old_snapshot_continue_identically() -> None:
-    import pickle
-    from collections import deque
-
+def test_signed_volume_imbalance_pickle_round_trip_continues_bit_identically() -> None:
     trades = [(1_000 + 300_000_000 * i, 100.0 + (i * 17) % 900, "buy" if i % 3 else "sell") for i in range(300)]
     current = SignedVolumeImbalance(window_ns=10_000_000_000)
     for trade in trades[:150]:
         current.update(*trade)
     restored = pickle.loads(pickle.dumps(current, protocol=pickle.HIGHEST_PROTOCOL))
-    old = SignedVolumeImbalance.__new__(SignedVolumeImbalance)
-    old.__setstate__(_old_style_state({
-        "window_ns": current.window_ns, "_signed_volume": current._signed_volume, "_volume": current._volume,
-        "_trades": deque(zip(current._times, current._signed, current._sizes)),
-    }))
     for trade in trades[150:]:
         current.update(*trade)
         restored.update(*trade)
-        old.update(*trade)
-        assert restored.value == old.value == current.value
+        assert restored.value == current.value
 
 
-def test_parallel_deques_pickle_smaller_than_a_tuple_per_event() -> None:
-    import pickle
+def test_window_pickles_smaller_than_a_tuple_per_event() -> None:
     from collections import deque
 
-    flow = OrderFlowImbalance(window_ns=60_000_000_000)
-    for quote in _quote_stream(200):
-        flow.update(*quote)
-    as_tuples = deque(zip(flow._times, flow._events, flow._depths))
-    assert len(pickle.dumps(flow, protocol=5)) < len(pickle.dumps(as_tuples, protocol=5))
+    window = EventTimeSums(window_ns=60_000_000_000)
+    for i in range(200):
+        window.add(1_000 + 250_000_000 * i, float((i * 13) % 400 - 200), 100.0 + (i * 29) % 300)
+    as_tuples = deque(zip(window._times, window._firsts, window._seconds))
+    assert len(pickle.dumps(window, protocol=5)) < len(pickle.dumps(as_tuples, protocol=5))
