@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from talib import abstract
 
 MARKET = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "market"
@@ -172,3 +173,40 @@ def assert_parity(name: str, indicator_class: type, params: Mapping[str, object]
                 f"{name}.{output_name} {params} on {series}: {bad.size} bars differ, first at bar {first}: "
                 f"talib {reference[first]!r}, ours {got[first]!r}")
         assert valid.any(), f"{name}.{output_name} {params} on {series}: TA-Lib gave no values at all"
+
+
+def parity_cases(functions: Mapping[str, type],
+                 non_default: Mapping[str, Mapping[str, object]] | None = None) -> list[object]:
+    """``pytest.param(name, params, series)`` for each function on each series: its defaults, and
+    the non-default parameters given for it."""
+    cases = []
+    for name in sorted(functions):
+        settings = [{}] + ([dict(non_default[name])] if non_default and non_default.get(name) else [])
+        for params in settings:
+            label = ",".join(f"{key}={value}" for key, value in params.items()) or "defaults"
+            cases.extend(pytest.param(name, params, series, id=f"{name}-{label}-{series}") for series in SERIES)
+    return cases
+
+
+def assert_matches_talib_on(name: str, indicator_class: type, bars: Mapping[str, np.ndarray],
+                            params: Mapping[str, object] | None = None, tolerance: float = 1e-12) -> None:
+    """Every output equals TA-Lib's on hand-made ``bars`` (NaN where TA-Lib has NaN)."""
+    params = dict(params or {})
+    expected = talib_outputs(name, bars, params)
+    ours = stream(indicator_class(**params), bars)
+    for column, reference in enumerate(expected):
+        np.testing.assert_allclose(ours[:, column], reference, rtol=tolerance, atol=tolerance, equal_nan=True)
+
+
+def assert_reset_forgets_everything(indicator_class: type, series: str = "spy_hourly", length: int = 200) -> None:
+    """After ``reset()`` an indicator is not ready and repeats its outputs exactly; ``value`` is
+    the first of ``values``."""
+    bars = real_bars(series)
+    indicator = indicator_class()
+    head = {column: bars[column][:length] for column in indicator_class.inputs}  # type: ignore[attr-defined]
+    first = stream(indicator, head)
+    indicator.reset()  # type: ignore[attr-defined]
+    assert not indicator.ready  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(first, stream(indicator, head))
+    value = indicator.value  # type: ignore[attr-defined]
+    assert value == indicator.values[0] or (np.isnan(value) and np.isnan(indicator.values[0]))  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import talib
 
+from operators.ta.base import Indicator
 from operators.ta.indicators.catalogue import talib_catalogue
 
 EXCLUDED_GROUPS = ("Math Operators", "Math Transform")
@@ -30,3 +31,8 @@ def test_every_catalogue_entry_declares_the_contract() -> None:
         assert len(instance.values) == len(indicator.outputs), name
         for method in ("update", "reset"):
             assert callable(getattr(instance, method)), (name, method)
+
+
+def test_every_catalogue_entry_is_built_on_the_one_indicator_contract() -> None:
+    not_ported = sorted(name for name, indicator in talib_catalogue().items() if not issubclass(indicator, Indicator))
+    assert not_ported == [], f"not on operators.ta.base.Indicator: {not_ported}"

@@ -15,8 +15,7 @@ from operators.ta.indicators.cycle import (
     HilbertTrendMode,
     MesaAdaptiveMovingAverage,
 )
-from tests.unit.operators.ta.talib_parity import SERIES, assert_parity, stream, talib_outputs
-
+from tests.unit.operators.ta.talib_parity import assert_matches_talib_on, assert_parity, parity_cases
 
 NON_DEFAULT_PARAMETERS: dict[str, dict[str, float]] = {"MAMA": {"fastlimit": 0.3, "slowlimit": 0.1}}
 
@@ -33,26 +32,15 @@ def test_constructor_takes_talibs_parameters_with_talibs_defaults(name: str) -> 
         assert getattr(indicator, parameter) == default
 
 
-@pytest.mark.parametrize("series", SERIES)
-@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
-def test_default_parameters_match_talib_bar_by_bar(name: str, series: str) -> None:
-    assert_parity(name, TALIB_FUNCTIONS[name], series=series)
-
-
-@pytest.mark.parametrize("series", SERIES)
-@pytest.mark.parametrize("name", sorted(NON_DEFAULT_PARAMETERS))
-def test_non_default_parameters_match_talib_bar_by_bar(name: str, series: str) -> None:
-    assert_parity(name, TALIB_FUNCTIONS[name], NON_DEFAULT_PARAMETERS[name], series=series)
+@pytest.mark.parametrize(("name", "params", "series"), parity_cases(TALIB_FUNCTIONS, NON_DEFAULT_PARAMETERS))
+def test_matches_talib_bar_by_bar(name: str, params: dict[str, object], series: str) -> None:
+    assert_parity(name, TALIB_FUNCTIONS[name], params, series=series)
 
 
 @pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
 def test_flat_then_stepped_closes_take_talibs_degenerate_branches(name: str) -> None:
     close = np.concatenate([np.full(80, 50.0), np.full(40, 51.0), 51.0 + np.arange(40.0) % 3])
-    bars = {"close": close}
-    expected = talib_outputs(name, bars, {})
-    ours = stream(TALIB_FUNCTIONS[name](), bars)
-    for column, reference in enumerate(expected):
-        np.testing.assert_allclose(ours[:, column], reference, rtol=1e-9, atol=1e-9, equal_nan=True)
+    assert_matches_talib_on(name, TALIB_FUNCTIONS[name], {"close": close}, tolerance=1e-9)
 
 
 def test_mama_value_is_the_mama_line_and_fama_follows_it() -> None:

@@ -9,7 +9,12 @@ import pytest
 
 from operators.ta.indicators.volume import accumulation
 from operators.ta.indicators.volume import TALIB_FUNCTIONS, RelativeVolume, VolumeWeightedAveragePrice
-from tests.unit.operators.ta.talib_parity import SERIES, assert_parity, real_bars, stream, talib_outputs
+from tests.unit.operators.ta.talib_parity import (
+    assert_matches_talib_on,
+    assert_parity,
+    assert_reset_forgets_everything,
+    parity_cases,
+)
 
 
 NON_DEFAULT_PARAMETERS: dict[str, dict[str, int]] = {
@@ -32,16 +37,9 @@ def test_every_volume_function_is_listed() -> None:
     assert set(TALIB_FUNCTIONS) == set(NON_DEFAULT_PARAMETERS)
 
 
-@pytest.mark.parametrize("series", SERIES)
-@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
-def test_default_parameters_match_talib_bar_by_bar(name: str, series: str) -> None:
-    assert_parity(name, TALIB_FUNCTIONS[name], series=series)
-
-
-@pytest.mark.parametrize("series", SERIES)
-@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
-def test_non_default_parameters_match_talib_bar_by_bar(name: str, series: str) -> None:
-    assert_parity(name, TALIB_FUNCTIONS[name], NON_DEFAULT_PARAMETERS[name], series=series)
+@pytest.mark.parametrize(("name", "params", "series"), parity_cases(TALIB_FUNCTIONS, NON_DEFAULT_PARAMETERS))
+def test_matches_talib_bar_by_bar(name: str, params: dict[str, object], series: str) -> None:
+    assert_parity(name, TALIB_FUNCTIONS[name], params, series=series)
 
 
 def degenerate_bars() -> dict[str, np.ndarray]:
@@ -64,12 +62,7 @@ SMALL_PARAMETERS: dict[str, dict[str, int]] = {
 
 @pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
 def test_degenerate_bars_get_talibs_guarded_values(name: str) -> None:
-    bars = degenerate_bars()
-    params = SMALL_PARAMETERS.get(name, {})
-    expected = talib_outputs(name, bars, params)
-    ours = stream(TALIB_FUNCTIONS[name](**params), bars)
-    for column, reference in enumerate(expected):
-        np.testing.assert_allclose(ours[:, column], reference, rtol=1e-12, atol=1e-12, equal_nan=True)
+    assert_matches_talib_on(name, TALIB_FUNCTIONS[name], degenerate_bars(), SMALL_PARAMETERS.get(name))
 
 
 def test_relative_volume_after_a_dead_window_is_infinite_or_not_a_number() -> None:
@@ -109,15 +102,7 @@ def test_bad_settings_are_rejected_with_a_message_naming_them(name: str, params:
 
 @pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
 def test_reset_forgets_everything_learned(name: str) -> None:
-    bars = real_bars("spy_hourly")
-    indicator = TALIB_FUNCTIONS[name]()
-    inputs = [bars[column][:200] for column in indicator.inputs]
-    first = stream(indicator, {column: values for column, values in zip(indicator.inputs, inputs)})
-    indicator.reset()
-    assert not indicator.ready
-    again = stream(indicator, {column: values for column, values in zip(indicator.inputs, inputs)})
-    np.testing.assert_array_equal(first, again)
-    assert indicator.value == indicator.values[0] or math.isnan(indicator.value)
+    assert_reset_forgets_everything(TALIB_FUNCTIONS[name])
 
 
 def test_fused_multiply_add_rounds_once_like_c() -> None:
