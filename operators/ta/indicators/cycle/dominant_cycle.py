@@ -1,11 +1,4 @@
-"""The dominant cycle's period, phasor, phase and sine: HT_DCPERIOD, HT_PHASOR, HT_DCPHASE, HT_SINE.
-
->>> indicator = HilbertDominantCyclePeriod()
->>> for bar in range(33):
-...     indicator.update(100.0 + bar % 9)
->>> indicator.ready, round(indicator.value, 4)
-(True, 15.6467)
-"""
+"""The dominant cycle's period, phasor, phase and sine: HT_DCPERIOD, HT_PHASOR, HT_DCPHASE, HT_SINE."""
 
 from __future__ import annotations
 
@@ -25,8 +18,10 @@ class HilbertDominantCyclePeriod(HilbertIndicator):
     """HT_DCPERIOD: the smoothed dominant cycle period, in bars.
 
     >>> indicator = HilbertDominantCyclePeriod()
-    >>> indicator.update(100.0); indicator.ready, indicator.value
-    (False, nan)
+    >>> for bar in range(33):
+    ...     indicator.update(100.0 + bar % 9)
+    >>> indicator.ready, round(indicator.value, 4)
+    (True, 15.6467)
     """
 
     __slots__ = ()

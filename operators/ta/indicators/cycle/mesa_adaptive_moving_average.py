@@ -1,11 +1,4 @@
-"""MAMA: Ehlers' MESA adaptive moving average and its follower, FAMA.
-
->>> mama = MesaAdaptiveMovingAverage(fastlimit=0.5, slowlimit=0.05)
->>> for bar in range(40):
-...     mama.update(100.0 + bar % 7)
->>> mama.ready, round(mama.value, 4)
-(True, 102.9013)
-"""
+"""MAMA: Ehlers' MESA adaptive moving average and its follower, FAMA."""
 
 from __future__ import annotations
 

@@ -1,11 +1,4 @@
-"""Ehlers' instantaneous trendline and trend-versus-cycle mode: HT_TRENDLINE, HT_TRENDMODE.
-
->>> indicator = HilbertTrendline()
->>> for bar in range(64):
-...     indicator.update(100.0 + bar % 9)
->>> indicator.ready, round(indicator.value, 4)
-(True, 104.3)
-"""
+"""Ehlers' instantaneous trendline and trend-versus-cycle mode: HT_TRENDLINE, HT_TRENDMODE."""
 
 from __future__ import annotations
 
@@ -25,8 +18,10 @@ class HilbertTrendline(LongLookbackIndicator):
     """HT_TRENDLINE: Ehlers' instantaneous trendline (price averaged over the dominant cycle).
 
     >>> indicator = HilbertTrendline()
-    >>> indicator.update(100.0); indicator.ready, indicator.value
-    (False, nan)
+    >>> for bar in range(64):
+    ...     indicator.update(100.0 + bar % 9)
+    >>> indicator.ready, round(indicator.value, 4)
+    (True, 104.3)
     """
 
     __slots__ = ("_trendline",)
