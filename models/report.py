@@ -198,9 +198,7 @@ def _plot_calibration(manifest: Mapping[str, Any], path: Path) -> None:
         axis.plot([0, 1], [0, 1], ":", color="grey")
         axis.set(title=model, xlabel="predicted probability", ylabel="observed frequency", xlim=(0, 1), ylim=(0, 1))
         axis.legend(fontsize=7)
-    figure.tight_layout()
-    figure.savefig(path, dpi=80)
-    plt.close(figure)
+    _save(figure, path)
 
 
 def _plot_importance(importance: Mapping[str, list[tuple[str, float]]], path: Path) -> None:
@@ -212,9 +210,7 @@ def _plot_importance(importance: Mapping[str, list[tuple[str, float]]], path: Pa
         axis.barh([name for name, _ in top], [gain for _, gain in top])
         axis.set_title(model)
         axis.tick_params(axis="y", labelsize=7)
-    figure.tight_layout()
-    figure.savefig(path, dpi=80)
-    plt.close(figure)
+    _save(figure, path)
 
 
 def _plot_regimes(manifest: Mapping[str, Any], path: Path) -> None:
@@ -230,6 +226,13 @@ def _plot_regimes(manifest: Mapping[str, Any], path: Path) -> None:
     axis.set_xticks(np.arange(len(labels)) + 0.4 - width / 2, labels)
     axis.set_ylabel("share of rows")
     axis.legend(fontsize=8)
+    _save(figure, path)
+
+
+def _save(figure: Any, path: Path) -> None:
+    """Lay out, write and close one plot."""
+    import matplotlib.pyplot as plt
+
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)
