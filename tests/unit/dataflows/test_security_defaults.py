@@ -27,7 +27,7 @@ from sinks.redis_store import RedisSettings
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SECRET = "hunter2-s3cr3t"
 # Where unpickling is allowed: restoring our own state from Bytewax's recovery store.
-PICKLE_ALLOWED = {"dataflows/steps.py"}
+PICKLE_ALLOWED = {"dataflows/snapshots.py"}
 UNPICKLING = re.compile(r"\b(?:pickle|cPickle|_pickle|cloudpickle|dill|joblib|shelve)\.(?:load|loads|Unpickler|open)\b"
                         r"|\bread_pickle\b|allow_pickle\s*=\s*True|\btorch\.load\b")
 
@@ -70,22 +70,23 @@ def test_recovery_init_command_creates_a_directory_only_its_owner_can_read(tmp_p
 
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(target.stat().st_mode) == 0o700
-    assert sorted(path.name for path in target.iterdir()) == ["part-0.sqlite3", "part-1.sqlite3"]
+    assert sorted(path.name for path in target.iterdir()) == ["part-0.sqlite3", "part-1.sqlite3",
+                                                              "tickwise-state-format"]
 
 
 def test_secrets_never_appear_in_the_repr_of_settings_or_component_settings(clean_env: None) -> None:
     settings = secret_settings()
     shown = [
         repr(settings), str(settings),
-        repr(ClickHouseSettings(settings.clickhouse_url.get_secret_value())),
-        repr(RedisSettings(settings.redis_url.get_secret_value())),
-        repr(KafkaSettings(settings.kafka_bootstrap, extra=settings.kafka_options())),
-        repr(KafkaSourceSettings(settings.kafka_bootstrap, "ticks", extra=settings.kafka_options())),
+        repr(ClickHouseSettings(settings.clickhouse.url.get_secret_value())),
+        repr(RedisSettings(settings.redis.url.get_secret_value())),
+        repr(KafkaSettings(settings.kafka.bootstrap, extra=settings.kafka.options())),
+        repr(KafkaSourceSettings(settings.kafka.bootstrap, "ticks", extra=settings.kafka.options())),
     ]
 
     for text in shown:
         assert SECRET not in text, text
-    assert settings.kafka_options()["sasl.password"] == SECRET  # still passed to librdkafka
+    assert settings.kafka.options()["sasl.password"] == SECRET  # still passed to librdkafka
 
 
 def test_invalid_secret_setting_is_reported_without_its_value(clean_env: None) -> None:
@@ -113,11 +114,14 @@ def test_nothing_of_ours_unpickles_except_the_recovery_store_restore() -> None:
     assert not offenders, "unpickling outside the recovery store restore:\n" + "\n".join(offenders)
 
 
-def test_the_allowed_unpickling_is_the_symbol_state_restore_from_bytewax_resume_state() -> None:
-    source = (REPO_ROOT / "dataflows" / "steps.py").read_text()
+def test_the_allowed_unpickling_is_the_state_envelope_restoring_bytewax_resume_state() -> None:
+    envelope = (REPO_ROOT / "dataflows" / "snapshots.py").read_text()
+    steps = (REPO_ROOT / "dataflows" / "steps.py").read_text()
 
-    calls = [line.strip() for line in source.splitlines() if UNPICKLING.search(line)]
-    assert calls and all("resume_state" in call for call in calls), calls
+    calls = [line.strip() for line in envelope.splitlines() if UNPICKLING.search(line)]
+    restores = [line.strip() for line in steps.splitlines() if "load_state(" in line and "import" not in line]
+    assert len(calls) == 1 and "body" in calls[0], calls  # only what follows a checked format header
+    assert restores and all("resume_state" in call for call in restores), restores
 
 
 def test_replay_and_verify_outputs_carry_no_connection_strings() -> None:
