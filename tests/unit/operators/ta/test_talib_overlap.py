@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import math
+import re
 
+import numpy as np
 import pytest
 
-from operators.ta.indicators import overlap, overlap_bands
+from operators.ta.indicators import overlap, overlap_bands, overlap_stops
 from operators.ta.indicators.overlap import moving_average
-from tests.unit.operators.ta.talib_parity import assert_parity
-
-SERIES = ("ibm_daily", "spy_hourly", "btc_minute")
+from tests.unit.operators.ta.talib_parity import (
+    SERIES,
+    assert_matches_talib_on,
+    assert_parity,
+    assert_reset_forgets_everything,
+)
 
 CASES = [
     ("SMA", {}), ("SMA", {"timeperiod": 7}), ("SMA", {"timeperiod": 1}),
@@ -47,7 +52,7 @@ CASES = [
     ("SUPERTREND", {}), ("SUPERTREND", {"timeperiod": 7, "multiplier": 1.5}),
 ]
 
-FUNCTIONS = {**overlap.TALIB_FUNCTIONS, **overlap_bands.TALIB_FUNCTIONS}
+FUNCTIONS = {**overlap.TALIB_FUNCTIONS, **overlap_bands.TALIB_FUNCTIONS, **overlap_stops.TALIB_FUNCTIONS}
 
 
 def case_id(case: tuple[str, dict[str, object]]) -> str:
@@ -68,6 +73,20 @@ def test_every_overlap_study_is_listed() -> None:
     assert {name for name, _ in CASES} == expected
 
 
+@pytest.mark.parametrize("level", [0.1, 167.41, 46377.5])
+@pytest.mark.parametrize("name", sorted(set(FUNCTIONS) - {"T3"}))
+def test_a_flat_window_gives_exactly_talibs_value(name: str, level: float) -> None:
+    """Constant bars: every study equals TA-Lib to the bit (zero deviations, exact averages).
+
+    T3 is left out: its six chained EMAs round a few ulps away from TA-Lib's (within the parity
+    tolerance), flat window or not.
+    """
+    flat = np.full(120, level)
+    bars = {"open": flat, "high": flat, "low": flat, "close": flat, "volume": np.full(120, 100.0),
+            "periods": np.full(120, 5.0)}
+    assert_matches_talib_on(name, FUNCTIONS[name], bars, tolerance=0.0)
+
+
 @pytest.mark.parametrize("matype", [0, 1, 2, 3, 4, 5, 6, 8])
 def test_moving_average_factory_gives_fresh_warming_averages(matype: int) -> None:
     first, second = moving_average(matype, 5), moving_average(matype, 5)
@@ -82,24 +101,29 @@ def test_moving_average_factory_with_period_one_returns_the_input() -> None:
     assert average.ready and average.value == 3.25
 
 
-def test_reset_forgets_the_warm_up() -> None:
-    average = overlap.TripleExponentialMovingAverage(timeperiod=2)
-    for close in [1.0, 2.0, 4.0, 3.0]:
-        average.update(close)
-    assert average.ready
-    average.reset()
-    assert not average.ready and math.isnan(average.value)
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_reset_forgets_everything_learned(name: str) -> None:
+    assert_reset_forgets_everything(FUNCTIONS[name])
 
 
 @pytest.mark.parametrize(("factory", "message"), [
-    (lambda: overlap.SimpleMovingAverage(timeperiod=0), "timeperiod"),
-    (lambda: overlap.MovingAverage(timeperiod=5, matype=9), "matype"),
-    (lambda: overlap.TillsonT3MovingAverage(vfactor=1.5), "vfactor"),
-    (lambda: overlap.VariablePeriodMovingAverage(minperiod=10, maxperiod=5), "maxperiod"),
-    (lambda: overlap_bands.BollingerBands(nbdevup=math.nan), "nbdevup"),
-    (lambda: overlap_bands.ParabolicSar(acceleration=-0.1), "acceleration"),
-    (lambda: overlap_bands.SuperTrend(timeperiod=1), "timeperiod"),
+    (lambda: overlap.SimpleMovingAverage(timeperiod=0), "SimpleMovingAverage timeperiod must be an integer >= 1, got 0"),
+    (lambda: overlap.MovingAverage(timeperiod=5, matype=9),
+     "MovingAverage matype must be a TA-Lib moving-average type 0..8, got 9"),
+    (lambda: overlap.TillsonT3MovingAverage(vfactor=1.5),
+     "TillsonT3MovingAverage vfactor must be a number in [0, 1], got 1.5"),
+    (lambda: overlap.VariablePeriodMovingAverage(minperiod=10, maxperiod=5),
+     "VariablePeriodMovingAverage maxperiod must be >= minperiod (10), got 5"),
+    (lambda: overlap_bands.BollingerBands(nbdevup=math.nan),
+     "BollingerBands nbdevup must be a number in [-3e+37, 3e+37], got nan"),
+    (lambda: overlap_stops.ParabolicSar(acceleration=-0.1),
+     "ParabolicSar acceleration must be a number in [0, 3e+37], got -0.1"),
+    (lambda: overlap_stops.SuperTrend(timeperiod=1), "SuperTrend timeperiod must be an integer >= 2, got 1"),
+    (lambda: moving_average(matype=True, timeperiod=5),
+     "moving_average matype must be a TA-Lib moving-average type 0..8, got True"),
+    (lambda: moving_average(matype=0, timeperiod=True), "moving_average timeperiod must be an integer >= 1, got True"),
 ])
-def test_bad_settings_are_rejected_with_the_bad_name(factory: object, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+def test_bad_settings_are_rejected_naming_the_indicator_the_setting_and_the_value(factory: object,
+                                                                                   message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
         factory()  # type: ignore[operator]
