@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -14,12 +15,14 @@ from operators.ta.indicators.statistic import (
     LinearRegressionSlope,
     PercentRank,
     RollingPercentile,
-    StandardDeviation,
     Variance,
 )
-from tests.unit.operators.ta.talib_parity import assert_parity, stream, talib_outputs
-
-SERIES = ("ibm_daily", "spy_hourly", "btc_minute")
+from tests.unit.operators.ta.talib_parity import (
+    assert_matches_talib_on,
+    assert_parity,
+    assert_reset_forgets_everything,
+    parity_cases,
+)
 
 NON_DEFAULT_PARAMETERS: dict[str, dict[str, float]] = {
     "BETA": {"timeperiod": 20},
@@ -47,16 +50,9 @@ def test_constructor_takes_talibs_parameters_with_talibs_defaults(name: str) -> 
         assert getattr(indicator, parameter) == default
 
 
-@pytest.mark.parametrize("series", SERIES)
-@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
-def test_default_parameters_match_talib_bar_by_bar(name: str, series: str) -> None:
-    assert_parity(name, TALIB_FUNCTIONS[name], series=series)
-
-
-@pytest.mark.parametrize("series", SERIES)
-@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
-def test_non_default_parameters_match_talib_bar_by_bar(name: str, series: str) -> None:
-    assert_parity(name, TALIB_FUNCTIONS[name], NON_DEFAULT_PARAMETERS[name], series=series)
+@pytest.mark.parametrize(("name", "params", "series"), parity_cases(TALIB_FUNCTIONS, NON_DEFAULT_PARAMETERS))
+def test_matches_talib_bar_by_bar(name: str, params: dict[str, object], series: str) -> None:
+    assert_parity(name, TALIB_FUNCTIONS[name], params, series=series)
 
 
 def degenerate_bars() -> dict[str, np.ndarray]:
@@ -74,11 +70,7 @@ SMALL_PARAMETERS: dict[str, dict[str, float]] = {
 
 @pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
 def test_degenerate_bars_get_talibs_guarded_values(name: str) -> None:
-    bars = degenerate_bars()
-    params = SMALL_PARAMETERS[name]
-    expected = talib_outputs(name, bars, params)
-    ours = stream(TALIB_FUNCTIONS[name](**params), bars)
-    np.testing.assert_allclose(ours[:, 0], expected[0], rtol=1e-9, atol=1e-9, equal_nan=True)
+    assert_matches_talib_on(name, TALIB_FUNCTIONS[name], degenerate_bars(), SMALL_PARAMETERS[name], tolerance=1e-9)
 
 
 def test_variance_ignores_nbdev_as_talib_does() -> None:
@@ -127,26 +119,28 @@ def test_ready_flips_exactly_at_talibs_lookback() -> None:
         assert math.isnan(rank.value) != rank.ready
 
 
-def test_reset_forgets_everything_learned() -> None:
-    used, fresh = StandardDeviation(timeperiod=3), StandardDeviation(timeperiod=3)
-    for close in [10.0, 30.0, 20.0, 50.0]:
-        used.update(close)
-    used.reset()
-    assert not used.ready
-    for close in [1.0, 2.0, 4.0]:
-        used.update(close)
-        fresh.update(close)
-    assert used.values == fresh.values
+@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
+def test_reset_forgets_everything_learned(name: str) -> None:
+    assert_reset_forgets_everything(TALIB_FUNCTIONS[name])
 
 
-@pytest.mark.parametrize(("name", "params", "bad"), [
-    ("STDDEV", {"timeperiod": 1}, "1"),
-    ("LINEARREG", {"timeperiod": 100_001}, "100001"),
-    ("VAR", {"timeperiod": 2.5}, "2.5"),
-    ("STDDEV", {"nbdev": math.inf}, "inf"),
-    ("PERCENTILE", {"percentile": 101.0}, "101.0"),
-    ("PERCENTRANK", {"timeperiod": True}, "True"),
+@pytest.mark.parametrize("level", [0.1, 167.41, 46377.5])
+@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
+def test_a_flat_window_gives_exactly_talibs_value(name: str, level: float) -> None:
+    flat = np.full(40, level)
+    bars = {"close": flat, "high": flat, "low": flat}
+    assert_matches_talib_on(name, TALIB_FUNCTIONS[name], bars, SMALL_PARAMETERS[name], tolerance=0.0)
+
+
+@pytest.mark.parametrize(("name", "params", "message"), [
+    ("STDDEV", {"timeperiod": 1}, "StandardDeviation timeperiod must be an integer in [2, 100000], got 1"),
+    ("LINEARREG", {"timeperiod": 100_001}, "LinearRegression timeperiod must be an integer in [2, 100000], got 100001"),
+    ("VAR", {"timeperiod": 2.5}, "Variance timeperiod must be an integer in [1, 100000], got 2.5"),
+    ("STDDEV", {"nbdev": math.inf}, "StandardDeviation nbdev must be a number in [-3e+37, 3e+37], got inf"),
+    ("PERCENTILE", {"percentile": 101.0}, "RollingPercentile percentile must be a number in [0, 100], got 101.0"),
+    ("PERCENTRANK", {"timeperiod": True}, "PercentRank timeperiod must be an integer in [2, 100000], got True"),
 ])
-def test_bad_settings_are_rejected_naming_the_value(name: str, params: dict[str, object], bad: str) -> None:
-    with pytest.raises(ValueError, match=bad):
+def test_bad_settings_are_rejected_naming_the_indicator_the_setting_and_the_value(
+        name: str, params: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
         TALIB_FUNCTIONS[name](**params)
