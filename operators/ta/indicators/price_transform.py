@@ -1,9 +1,8 @@
 """TA-Lib's price transforms (and AVGDEV), fed one bar at a time.
 
-Same contract as the other family modules: TA-Lib's parameter names and defaults, ``inputs`` /
-``outputs`` naming TA-Lib's arrays, ``update(*inputs)``, ``values`` (NaN where TA-Lib has none),
-``value``, ``ready`` and ``reset()``. The bar-wise transforms use TA-Lib's operand order, so
-they are bit-identical to it.
+Each follows the indicator contract of :mod:`operators.ta.base`: TA-Lib's parameter names and
+defaults, ``update(*inputs)``, ``values`` (NaN where TA-Lib has none), ``value``, ``ready`` and
+``reset()``. The bar-wise transforms use TA-Lib's operand order, so they are bit-identical to it.
 
 ``AVGDEV`` is the one exception to O(1) updates in the overlap family: the mean absolute
 deviation around a *moving* mean changes every term when the mean moves, so no O(1) update
@@ -18,42 +17,12 @@ also makes it bit-identical). The window stays bounded at ``timeperiod`` values.
 
 from __future__ import annotations
 
-import math
 from collections import deque
-from typing import ClassVar
 
-from operators.ta.indicators.base import require_period
-
-
-class BarTransform:
-    """Shared plumbing of the one-output, no-warm-up transforms."""
-
-    __slots__ = ("_value",)
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-
-    def __init__(self) -> None:
-        self._reset()
-
-    def _reset(self) -> None:
-        self._value = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._value == self._value
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
+from operators.ta.base import Indicator, MultiOutputIndicator, Period
 
 
-class AveragePrice(BarTransform):
+class AveragePrice(Indicator):
     """``talib.AVGPRICE``: ``(high + low + close + open) / 4``.
 
     >>> price = AveragePrice()
@@ -63,13 +32,13 @@ class AveragePrice(BarTransform):
     """
 
     __slots__ = ()
-    inputs: ClassVar[tuple[str, ...]] = ("open", "high", "low", "close")
+    inputs = ("open", "high", "low", "close")
 
     def update(self, open: float, high: float, low: float, close: float) -> None:  # noqa: A002 - TA-Lib's name
         self._value = (high + low + close + open) / 4
 
 
-class MedianPrice(BarTransform):
+class MedianPrice(Indicator):
     """``talib.MEDPRICE``: ``(high + low) / 2``.
 
     >>> price = MedianPrice()
@@ -79,13 +48,13 @@ class MedianPrice(BarTransform):
     """
 
     __slots__ = ()
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low")
+    inputs = ("high", "low")
 
     def update(self, high: float, low: float) -> None:
         self._value = (high + low) / 2.0
 
 
-class TypicalPrice(BarTransform):
+class TypicalPrice(Indicator):
     """``talib.TYPPRICE``: ``(high + low + close) / 3``.
 
     >>> price = TypicalPrice()
@@ -95,13 +64,13 @@ class TypicalPrice(BarTransform):
     """
 
     __slots__ = ()
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
+    inputs = ("high", "low", "close")
 
     def update(self, high: float, low: float, close: float) -> None:
         self._value = (high + low + close) / 3.0
 
 
-class WeightedClosePrice(BarTransform):
+class WeightedClosePrice(Indicator):
     """``talib.WCLPRICE``: ``(high + low + 2 * close) / 4``.
 
     >>> price = WeightedClosePrice()
@@ -111,13 +80,13 @@ class WeightedClosePrice(BarTransform):
     """
 
     __slots__ = ()
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
+    inputs = ("high", "low", "close")
 
     def update(self, high: float, low: float, close: float) -> None:
         self._value = (high + low + close * 2) / 4.0
 
 
-class HeikinAshi:
+class HeikinAshi(MultiOutputIndicator):
     """``talib.HA``: Heikin-Ashi candles. The close is the bar's average price; the open is the
     midpoint of the previous Heikin-Ashi open and close (the first bar's: of its open and close);
     high and low stretch to cover both.
@@ -129,30 +98,9 @@ class HeikinAshi:
     (10.5, 13.0, 10.0, 11.5)
     """
 
-    __slots__ = ("_values",)
-    inputs: ClassVar[tuple[str, ...]] = ("open", "high", "low", "close")
-    outputs: ClassVar[tuple[str, ...]] = ("haopen", "hahigh", "halow", "haclose")
-
-    def __init__(self) -> None:
-        self._reset()
-
-    def _reset(self) -> None:
-        self._values = (math.nan, math.nan, math.nan, math.nan)
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._values[0] == self._values[0]
-
-    @property
-    def value(self) -> float:
-        return self._values[0]
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return self._values
+    __slots__ = ()
+    inputs = ("open", "high", "low", "close")
+    outputs = ("haopen", "hahigh", "halow", "haclose")
 
     def update(self, open: float, high: float, low: float, close: float) -> None:  # noqa: A002 - TA-Lib's name
         previous_open, _, _, previous_close = self._values
@@ -169,7 +117,7 @@ class HeikinAshi:
         )
 
 
-class AverageDeviation:
+class AverageDeviation(Indicator):
     """``talib.AVGDEV``: mean absolute deviation of the last ``timeperiod`` values from their
     mean; O(timeperiod) per update (see the module note).
 
@@ -180,33 +128,12 @@ class AverageDeviation:
     2.0
     """
 
-    __slots__ = ("timeperiod", "_window", "_value")
-    inputs: ClassVar[tuple[str, ...]] = ("close",)
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-
-    def __init__(self, timeperiod: int = 14) -> None:
-        require_period("timeperiod", timeperiod, minimum=2)
-        self.timeperiod = timeperiod
-        self._reset()
+    __slots__ = ("timeperiod", "_window")
+    parameters = (Period("timeperiod", 14, minimum=2),)
 
     def _reset(self) -> None:
+        super()._reset()
         self._window: deque[float] = deque(maxlen=self.timeperiod)
-        self._value = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._value == self._value
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
 
     def update(self, close: float) -> None:
         window = self._window
@@ -224,7 +151,7 @@ class AverageDeviation:
         self._value = deviations / period
 
 
-TALIB_FUNCTIONS: dict[str, type] = {
+TALIB_FUNCTIONS: dict[str, type[Indicator]] = {
     "AVGDEV": AverageDeviation,
     "AVGPRICE": AveragePrice,
     "HA": HeikinAshi,

@@ -7,9 +7,8 @@ import math
 import pytest
 
 from operators.ta.indicators import price_transform
-from tests.unit.operators.ta.talib_parity import assert_parity
+from tests.unit.operators.ta.talib_parity import SERIES, assert_parity, assert_reset_forgets_everything
 
-SERIES = ("ibm_daily", "spy_hourly", "btc_minute")
 CASES = [
     ("AVGDEV", {}), ("AVGDEV", {"timeperiod": 5}), ("AVGDEV", {"timeperiod": 2}),
     ("AVGPRICE", {}), ("HA", {}), ("MEDPRICE", {}), ("TYPPRICE", {}), ("WCLPRICE", {}),
@@ -27,6 +26,11 @@ def test_every_price_transform_is_listed() -> None:
     assert set(price_transform.TALIB_FUNCTIONS) == {"AVGDEV", "AVGPRICE", "HA", "MEDPRICE", "TYPPRICE", "WCLPRICE"}
 
 
+@pytest.mark.parametrize("name", sorted(price_transform.TALIB_FUNCTIONS))
+def test_reset_forgets_everything_learned(name: str) -> None:
+    assert_reset_forgets_everything(price_transform.TALIB_FUNCTIONS[name])
+
+
 def test_heikin_ashi_open_chains_from_the_previous_candle() -> None:
     candles = price_transform.HeikinAshi()
     candles.update(10.0, 12.0, 9.0, 11.0)
@@ -38,5 +42,5 @@ def test_heikin_ashi_open_chains_from_the_previous_candle() -> None:
 
 
 def test_average_deviation_rejects_a_period_below_two() -> None:
-    with pytest.raises(ValueError, match="timeperiod must be an integer >= 2, got 1"):
+    with pytest.raises(ValueError, match="AverageDeviation timeperiod must be an integer >= 2, got 1"):
         price_transform.AverageDeviation(timeperiod=1)
