@@ -3,7 +3,7 @@
 It is seeded with the plain mean of its first ``period`` inputs and afterwards moves by
 ``smoothing`` (``2 / (period + 1)`` unless given, as MACDFIX's 0.15 / 0.075 are) of the gap,
 computed as ``(value - average) * smoothing + average``. Shared by the MACD family, TRIX, TSI
-and SMI, which chain several of these.
+and SMI, which chain several of these. A building block: its callers check the period.
 
 >>> average = SeededExponentialAverage(period=2)
 >>> for value in [1.0, 3.0, 6.0]:
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import math
 
-from operators.ta.indicators.base import require_period
-
 
 class SeededExponentialAverage:
     """EMA fed one value at a time; NaN until ``period`` values have been seen."""
@@ -25,20 +23,11 @@ class SeededExponentialAverage:
     __slots__ = ("period", "smoothing", "_count", "_seed_sum", "_value")
 
     def __init__(self, period: int, smoothing: float | None = None) -> None:
-        require_period("period", period)
-        if smoothing is not None and not 0.0 < smoothing <= 1.0:
-            raise ValueError(f"smoothing must be in (0, 1], got {smoothing!r}")
         self.period = period
         self.smoothing = 2.0 / (period + 1) if smoothing is None else smoothing
-        self._reset()
-
-    def _reset(self) -> None:
         self._count = 0
         self._seed_sum = 0.0
         self._value = math.nan
-
-    def reset(self) -> None:
-        self._reset()
 
     @property
     def ready(self) -> bool:

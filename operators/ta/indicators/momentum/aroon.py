@@ -16,57 +16,33 @@ newest bar, as in TA-Lib. Both extremes come from monotonic deques: O(1) amortis
 
 from __future__ import annotations
 
-import math
-from typing import ClassVar
-
-from operators.ta.indicators.base import require_period
+from operators.ta.base import MultiOutputIndicator, Period
 from operators.ta.indicators.momentum.rolling_window import RollingArgExtreme
 
 
-class Aroon:
+class Aroon(MultiOutputIndicator):
     """``talib.AROON``: ``(aroondown, aroonup)``, first values at bar ``timeperiod``."""
 
-    __slots__ = ("timeperiod", "_factor", "_highest", "_lowest")
-
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low")
-    outputs: ClassVar[tuple[str, ...]] = ("aroondown", "aroonup")
-
-    def __init__(self, timeperiod: int = 14) -> None:
-        require_period("timeperiod", timeperiod, 2)
-        self.timeperiod = timeperiod
-        self._factor = 100.0 / timeperiod
-        self._reset()
+    __slots__ = ("timeperiod", "_highest", "_lowest")
+    inputs = ("high", "low")
+    outputs = ("aroondown", "aroonup")
+    parameters = (Period("timeperiod", 14, minimum=2),)
 
     def _reset(self) -> None:
+        super()._reset()
         self._highest = RollingArgExtreme(self.timeperiod + 1, highest=True)
         self._lowest = RollingArgExtreme(self.timeperiod + 1, highest=False)
 
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._highest.ready
-
-    @property
-    def value(self) -> float:
-        return self.values[0]
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        highest = self._highest
-        if not highest.ready:
-            return (math.nan, math.nan)
-        newest = highest.bars - 1
-        period = self.timeperiod
-        factor = self._factor
-        down = factor * (period - (newest - self._lowest.bar))
-        up = factor * (period - (newest - highest.bar))
-        return (down, up)
-
     def update(self, high: float, low: float) -> None:
-        self._highest.update(high)
-        self._lowest.update(low)
+        highest, lowest = self._highest, self._lowest
+        highest.update(high)
+        lowest.update(low)
+        if highest.ready:
+            self._values = self._combine(100.0 / self.timeperiod, highest.bar, lowest.bar, highest.bars - 1)
+
+    def _combine(self, factor: float, high_bar: int, low_bar: int, newest: int) -> tuple[float, ...]:
+        period = self.timeperiod
+        return (factor * (period - (newest - low_bar)), factor * (period - (newest - high_bar)))
 
 
 class AroonOscillator(Aroon):
@@ -80,14 +56,10 @@ class AroonOscillator(Aroon):
     """
 
     __slots__ = ()
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
+    outputs = ("real",)
 
-    @property
-    def values(self) -> tuple[float, ...]:
-        highest = self._highest
-        if not highest.ready:
-            return (math.nan,)
-        return (self._factor * (highest.bar - self._lowest.bar),)
+    def _combine(self, factor: float, high_bar: int, low_bar: int, newest: int) -> tuple[float, ...]:
+        return (factor * (high_bar - low_bar),)
 
 
 TALIB_FUNCTIONS: dict[str, type] = {

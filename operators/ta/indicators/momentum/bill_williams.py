@@ -20,60 +20,38 @@ strictness check O(1) amortised.
 
 from __future__ import annotations
 
-import math
 from collections import deque
-from typing import ClassVar
 
-from operators.ta.indicators.base import require_period
+from operators.ta.base import NAN, Indicator, MultiOutputIndicator, Period
 from operators.ta.indicators.overlap import SimpleMovingAverage
 
 
-class AwesomeOscillator:
+class AwesomeOscillator(Indicator):
     """``talib.AO``: fast minus slow simple average of the median price."""
 
-    __slots__ = ("fastperiod", "slowperiod", "_fast", "_slow", "_value")
-
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low")
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-
-    def __init__(self, fastperiod: int = 5, slowperiod: int = 34) -> None:
-        require_period("fastperiod", fastperiod, 2)
-        require_period("slowperiod", slowperiod, 2)
-        self.fastperiod = fastperiod
-        self.slowperiod = slowperiod
-        self._reset()
+    __slots__ = ("fastperiod", "slowperiod", "_fast", "_slow")
+    inputs = ("high", "low")
+    parameters = (Period("fastperiod", 5, minimum=2), Period("slowperiod", 34, minimum=2))
 
     def _reset(self) -> None:
-        self._fast = SimpleMovingAverage(self.fastperiod)
-        self._slow = SimpleMovingAverage(self.slowperiod)
-        self._value = math.nan
+        super()._reset()
+        self._fast = SimpleMovingAverage(timeperiod=self.fastperiod)
+        self._slow = SimpleMovingAverage(timeperiod=self.slowperiod)
 
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._value == self._value
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
-
-    def update(self, high: float, low: float) -> None:
+    def _awesome(self, high: float, low: float) -> float:
+        """Feed one bar's median price; fast minus slow once both are ready, else NaN."""
         median = (high + low) / 2.0
         fast = self._fast
         slow = self._slow
         fast.update(median)
         slow.update(median)
-        if fast.ready and slow.ready:
-            self._value = fast.value - slow.value
+        return fast.value - slow.value if fast.ready and slow.ready else NAN
+
+    def update(self, high: float, low: float) -> None:
+        self._value = self._awesome(high, low)
 
 
-class AcceleratorOscillator:
+class AcceleratorOscillator(AwesomeOscillator):
     """``talib.AC``: the awesome oscillator minus its ``signalperiod`` simple average.
 
     >>> accelerator = AcceleratorOscillator(fastperiod=2, slowperiod=3, signalperiod=2)
@@ -83,49 +61,21 @@ class AcceleratorOscillator:
     -0.083333
     """
 
-    __slots__ = ("fastperiod", "slowperiod", "signalperiod", "_awesome", "_signal", "_value")
-
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low")
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-
-    def __init__(self, fastperiod: int = 5, slowperiod: int = 34, signalperiod: int = 5) -> None:
-        require_period("fastperiod", fastperiod, 2)
-        require_period("slowperiod", slowperiod, 2)
-        require_period("signalperiod", signalperiod, 2)
-        self.fastperiod = fastperiod
-        self.slowperiod = slowperiod
-        self.signalperiod = signalperiod
-        self._reset()
+    __slots__ = ("signalperiod", "_signal")
+    parameters = AwesomeOscillator.parameters + (Period("signalperiod", 5, minimum=2),)
 
     def _reset(self) -> None:
-        self._awesome = AwesomeOscillator(self.fastperiod, self.slowperiod)
-        self._signal = SimpleMovingAverage(self.signalperiod)
-        self._value = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._value == self._value
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
+        super()._reset()
+        self._signal = SimpleMovingAverage(timeperiod=self.signalperiod)
 
     def update(self, high: float, low: float) -> None:
-        awesome = self._awesome
-        awesome.update(high, low)
-        if not awesome.ready:
+        awesome = self._awesome(high, low)
+        if awesome != awesome:
             return
         signal = self._signal
-        signal.update(awesome.value)
+        signal.update(awesome)
         if signal.ready:
-            self._value = awesome.value - signal.value
+            self._value = awesome - signal.value
 
 
 class _StrictExtreme:
@@ -164,7 +114,7 @@ class _StrictExtreme:
         return len(candidates) == 1 or candidates[1][1] != candidates[0][1]
 
 
-class Fractal:
+class Fractal(MultiOutputIndicator):
     """``talib.FRACTAL``: ``(swinghigh, swinglow)``, 100 on the bar confirming one, else 0.
 
     >>> fractal = Fractal(leftbars=1, rightbars=1)
@@ -174,17 +124,10 @@ class Fractal:
     (100.0, 100.0)
     """
 
-    __slots__ = ("leftbars", "rightbars", "_highs", "_lows", "_values")
-
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low")
-    outputs: ClassVar[tuple[str, ...]] = ("swinghigh", "swinglow")
-
-    def __init__(self, leftbars: int = 2, rightbars: int = 2) -> None:
-        require_period("leftbars", leftbars)
-        require_period("rightbars", rightbars)
-        self.leftbars = leftbars
-        self.rightbars = rightbars
-        self._reset()
+    __slots__ = ("leftbars", "rightbars", "_highs", "_lows")
+    inputs = ("high", "low")
+    outputs = ("swinghigh", "swinglow")
+    parameters = (Period("leftbars", 2), Period("rightbars", 2))
 
     def _reset(self) -> None:
         span = self.leftbars + self.rightbars + 1
@@ -192,20 +135,9 @@ class Fractal:
         self._lows = _StrictExtreme(span, highest=False)
         self._values = (0.0, 0.0)
 
-    def reset(self) -> None:
-        self._reset()
-
     @property
     def ready(self) -> bool:
         return self._highs.bars > self.leftbars + self.rightbars
-
-    @property
-    def value(self) -> float:
-        return self._values[0]
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return self._values
 
     def update(self, high: float, low: float) -> None:
         self._highs.update(high)

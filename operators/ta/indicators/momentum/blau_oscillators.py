@@ -20,73 +20,59 @@ reaching it was exactly zero: a flat market), as TA-Lib 0.8 does.
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
-from operators.ta.indicators.base import require_period
+from operators.ta.base import Indicator, MultiOutputIndicator, Period
 from operators.ta.indicators.momentum._exponential import SeededExponentialAverage
-from operators.ta.indicators.momentum._extremes import RollingExtremes
+from operators.ta.indicators.momentum.rolling_window import RollingRange
 
 
-def _ratio(numerator: float, denominator: float) -> float:
-    return 100.0 * numerator / denominator if denominator > 0.0 else 0.0
+class _DoubleSmoothedRatio:
+    """A numerator and a denominator, each through two chained seeded EMAs; ``100 * n / d``."""
+
+    __slots__ = ("_first_numerator", "_first_denominator", "_second_numerator", "_second_denominator")
+
+    def __init__(self, first_period: int, second_period: int) -> None:
+        self._first_numerator = SeededExponentialAverage(first_period)
+        self._first_denominator = SeededExponentialAverage(first_period)
+        self._second_numerator = SeededExponentialAverage(second_period)
+        self._second_denominator = SeededExponentialAverage(second_period)
+
+    def update(self, numerator: float, denominator: float, scale: float) -> float:
+        """The ratio once both stages are warm (NaN before), 0.0 on a non-positive denominator."""
+        first_numerator, first_denominator = self._first_numerator, self._first_denominator
+        first_numerator.update(numerator)
+        first_denominator.update(denominator)
+        if not first_numerator.ready:
+            return math.nan
+        second_numerator, second_denominator = self._second_numerator, self._second_denominator
+        second_numerator.update(first_numerator.value)
+        second_denominator.update(first_denominator.value)
+        if not second_numerator.ready:
+            return math.nan
+        smoothed = scale * second_denominator.value
+        return 100.0 * second_numerator.value / smoothed if smoothed > 0.0 else 0.0
 
 
-class TrueStrengthIndex:
+class TrueStrengthIndex(Indicator):
     """TSI in [-100, 100]; NaN for the first ``firstperiod + secondperiod - 1`` closes."""
 
-    __slots__ = ("firstperiod", "secondperiod", "_previous", "_first_change", "_first_magnitude",
-                 "_second_change", "_second_magnitude", "_value")
-
-    inputs: ClassVar[tuple[str, ...]] = ("close",)
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-
-    def __init__(self, firstperiod: int = 25, secondperiod: int = 13) -> None:
-        require_period("firstperiod", firstperiod, minimum=2)
-        require_period("secondperiod", secondperiod, minimum=2)
-        self.firstperiod = firstperiod
-        self.secondperiod = secondperiod
-        self._reset()
+    __slots__ = ("firstperiod", "secondperiod", "_previous", "_ratio")
+    parameters = (Period("firstperiod", 25, minimum=2), Period("secondperiod", 13, minimum=2))
 
     def _reset(self) -> None:
+        super()._reset()
         self._previous = math.nan
-        self._first_change = SeededExponentialAverage(self.firstperiod)
-        self._first_magnitude = SeededExponentialAverage(self.firstperiod)
-        self._second_change = SeededExponentialAverage(self.secondperiod)
-        self._second_magnitude = SeededExponentialAverage(self.secondperiod)
-        self._value = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._second_magnitude.ready
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
+        self._ratio = _DoubleSmoothedRatio(self.firstperiod, self.secondperiod)
 
     def update(self, close: float) -> None:
         previous = self._previous
         self._previous = close
-        if previous != previous:  # the first close has no change yet
-            return
-        change = close - previous
-        self._first_change.update(change)
-        self._first_magnitude.update(abs(change))
-        if not self._first_change.ready:
-            return
-        self._second_change.update(self._first_change.value)
-        self._second_magnitude.update(self._first_magnitude.value)
-        if self._second_change.ready:
-            self._value = _ratio(self._second_change.value, self._second_magnitude.value)
+        if previous == previous:  # the first close has no change yet
+            change = close - previous
+            self._value = self._ratio.update(change, abs(change), 1.0)
 
 
-class StochasticMomentumIndex:
+class StochasticMomentumIndex(MultiOutputIndicator):
     """SMI and its signal line in [-100, 100]; NaN until the signal EMA has its first value.
 
     >>> smi = StochasticMomentumIndex(timeperiod=2, fastperiod=2, slowperiod=2, signalperiod=2)
@@ -96,65 +82,31 @@ class StochasticMomentumIndex:
     [55.555556, 77.777778]
     """
 
-    __slots__ = ("timeperiod", "fastperiod", "slowperiod", "signalperiod", "_extremes", "_slow_distance",
-                 "_slow_range", "_fast_distance", "_fast_range", "_signal", "_smi")
-
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
-    outputs: ClassVar[tuple[str, ...]] = ("smi", "smisignal")
-
-    def __init__(self, timeperiod: int = 13, fastperiod: int = 2, slowperiod: int = 25, signalperiod: int = 9) -> None:
-        require_period("timeperiod", timeperiod, minimum=2)
-        require_period("fastperiod", fastperiod, minimum=2)
-        require_period("slowperiod", slowperiod, minimum=2)
-        require_period("signalperiod", signalperiod, minimum=2)
-        self.timeperiod = timeperiod
-        self.fastperiod = fastperiod
-        self.slowperiod = slowperiod
-        self.signalperiod = signalperiod
-        self._reset()
+    __slots__ = ("timeperiod", "fastperiod", "slowperiod", "signalperiod", "_range", "_ratio", "_signal")
+    inputs = ("high", "low", "close")
+    outputs = ("smi", "smisignal")
+    parameters = (Period("timeperiod", 13, minimum=2), Period("fastperiod", 2, minimum=2),
+                  Period("slowperiod", 25, minimum=2), Period("signalperiod", 9, minimum=2))
 
     def _reset(self) -> None:
-        self._extremes = RollingExtremes(self.timeperiod)
-        self._slow_distance = SeededExponentialAverage(self.slowperiod)
-        self._slow_range = SeededExponentialAverage(self.slowperiod)
-        self._fast_distance = SeededExponentialAverage(self.fastperiod)
-        self._fast_range = SeededExponentialAverage(self.fastperiod)
+        super()._reset()
+        self._range = RollingRange(self.timeperiod)
+        self._ratio = _DoubleSmoothedRatio(self.slowperiod, self.fastperiod)
         self._signal = SeededExponentialAverage(self.signalperiod)
-        self._smi = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._signal.ready
-
-    @property
-    def value(self) -> float:
-        return self._smi if self._signal.ready else math.nan
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        if not self._signal.ready:
-            return (math.nan, math.nan)
-        return (self._smi, self._signal.value)
 
     def update(self, high: float, low: float, close: float) -> None:
-        extremes = self._extremes
-        extremes.update(high, low)
-        if not extremes.full:
+        window = self._range
+        window.update(high, low)
+        if not window.ready:
             return
-        highest, lowest = extremes.highest, extremes.lowest
-        self._slow_distance.update(close - (highest + lowest) * 0.5)
-        self._slow_range.update(highest - lowest)
-        if not self._slow_distance.ready:
+        highest, lowest = window.highest, window.lowest
+        smi = self._ratio.update(close - (highest + lowest) * 0.5, highest - lowest, 0.5)
+        if smi != smi:
             return
-        self._fast_distance.update(self._slow_distance.value)
-        self._fast_range.update(self._slow_range.value)
-        if not self._fast_distance.ready:
-            return
-        self._smi = _ratio(self._fast_distance.value, 0.5 * self._fast_range.value)
-        self._signal.update(self._smi)
+        signal = self._signal
+        signal.update(smi)
+        if signal.ready:
+            self._values = (smi, signal.value)
 
 
 TALIB_FUNCTIONS: dict[str, type] = {"SMI": StochasticMomentumIndex, "TSI": TrueStrengthIndex}

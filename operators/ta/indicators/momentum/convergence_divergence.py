@@ -16,81 +16,52 @@ until the signal line has its first value.
 
 from __future__ import annotations
 
-import math
-from typing import ClassVar
-
-from operators.ta.indicators.base import require_period
+from operators.ta.base import Indicator, MovingAverageType, MultiOutputIndicator, Period
 from operators.ta.indicators.momentum._exponential import SeededExponentialAverage
-from operators.ta.indicators.momentum._parameters import require_moving_average_type
-from operators.ta.indicators.overlap import SingleAverage, moving_average, moving_average_lookback
+from operators.ta.indicators.overlap import moving_average, moving_average_lookback
 
-_NOT_READY = (math.nan, math.nan, math.nan)
-Average = SeededExponentialAverage | SingleAverage
+AverageOrSeeded = SeededExponentialAverage | Indicator
 
 
-class _ConvergenceDivergence:
+class _ConvergenceDivergence(MultiOutputIndicator):
     """Fast minus slow, each started after its own delay, and a signal average over it."""
 
-    __slots__ = ("_fast", "_slow", "_signal", "_fast_delay", "_slow_delay", "_seen", "_macd")
+    __slots__ = ("_fast", "_slow", "_signal", "_fast_delay", "_slow_delay", "_seen")
+    outputs = ("macd", "macdsignal", "macdhist")
 
-    inputs: ClassVar[tuple[str, ...]] = ("close",)
-    outputs: ClassVar[tuple[str, ...]] = ("macd", "macdsignal", "macdhist")
-
-    def _averages(self) -> tuple[Average, Average, Average, int, int]:
+    def _averages(self) -> tuple[AverageOrSeeded, AverageOrSeeded, AverageOrSeeded, int, int]:
         """Fresh fast, slow and signal averages, and how many inputs fast and slow skip."""
         raise NotImplementedError
 
     def _reset(self) -> None:
+        super()._reset()
         self._fast, self._slow, self._signal, self._fast_delay, self._slow_delay = self._averages()
         self._seen = 0
-        self._macd = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._signal.ready
-
-    @property
-    def value(self) -> float:
-        return self._macd if self._signal.ready else math.nan
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        if not self._signal.ready:
-            return _NOT_READY
-        signal = self._signal.value
-        return (self._macd, signal, self._macd - signal)
 
     def update(self, close: float) -> None:
         seen = self._seen
         if seen <= self._fast_delay or seen <= self._slow_delay:
             self._seen = seen = seen + 1
+        fast, slow = self._fast, self._slow
         if seen > self._fast_delay:
-            self._fast.update(close)
+            fast.update(close)
         if seen > self._slow_delay:
-            self._slow.update(close)
-        if self._fast.ready and self._slow.ready:
-            self._macd = self._fast.value - self._slow.value
-            self._signal.update(self._macd)
+            slow.update(close)
+        if fast.ready and slow.ready:
+            macd = fast.value - slow.value
+            signal = self._signal
+            signal.update(macd)
+            if signal.ready:
+                self._values = (macd, signal.value, macd - signal.value)
 
 
 class ConvergenceDivergence(_ConvergenceDivergence):
     """``talib.MACD``: EMAs of ``fastperiod`` and ``slowperiod`` closes, EMA signal line."""
 
     __slots__ = ("fastperiod", "slowperiod", "signalperiod")
+    parameters = (Period("fastperiod", 12, minimum=2), Period("slowperiod", 26, minimum=2), Period("signalperiod", 9))
 
-    def __init__(self, fastperiod: int = 12, slowperiod: int = 26, signalperiod: int = 9) -> None:
-        require_period("fastperiod", fastperiod, minimum=2)
-        require_period("slowperiod", slowperiod, minimum=2)
-        require_period("signalperiod", signalperiod)
-        self.fastperiod = fastperiod
-        self.slowperiod = slowperiod
-        self.signalperiod = signalperiod
-        self._reset()
-
-    def _averages(self) -> tuple[Average, Average, Average, int, int]:
+    def _averages(self) -> tuple[AverageOrSeeded, AverageOrSeeded, AverageOrSeeded, int, int]:
         fast, slow = sorted((self.fastperiod, self.slowperiod))
         return (SeededExponentialAverage(fast), SeededExponentialAverage(slow),
                 SeededExponentialAverage(self.signalperiod), slow - fast, 0)
@@ -107,13 +78,9 @@ class FixedConvergenceDivergence(_ConvergenceDivergence):
     """
 
     __slots__ = ("signalperiod",)
+    parameters = (Period("signalperiod", 9),)
 
-    def __init__(self, signalperiod: int = 9) -> None:
-        require_period("signalperiod", signalperiod)
-        self.signalperiod = signalperiod
-        self._reset()
-
-    def _averages(self) -> tuple[Average, Average, Average, int, int]:
+    def _averages(self) -> tuple[AverageOrSeeded, AverageOrSeeded, AverageOrSeeded, int, int]:
         return (SeededExponentialAverage(12, smoothing=0.15), SeededExponentialAverage(26, smoothing=0.075),
                 SeededExponentialAverage(self.signalperiod), 26 - 12, 0)
 
@@ -129,33 +96,20 @@ class ExtendedConvergenceDivergence(_ConvergenceDivergence):
     """
 
     __slots__ = ("fastperiod", "fastmatype", "slowperiod", "slowmatype", "signalperiod", "signalmatype")
+    parameters = (Period("fastperiod", 12, minimum=2), MovingAverageType("fastmatype", 0),
+                  Period("slowperiod", 26, minimum=2), MovingAverageType("slowmatype", 0),
+                  Period("signalperiod", 9), MovingAverageType("signalmatype", 0))
 
-    def __init__(self, fastperiod: int = 12, fastmatype: int = 0, slowperiod: int = 26, slowmatype: int = 0,
-                 signalperiod: int = 9, signalmatype: int = 0) -> None:
-        require_period("fastperiod", fastperiod, minimum=2)
-        require_moving_average_type("fastmatype", fastmatype)
-        require_period("slowperiod", slowperiod, minimum=2)
-        require_moving_average_type("slowmatype", slowmatype)
-        require_period("signalperiod", signalperiod)
-        require_moving_average_type("signalmatype", signalmatype)
-        self.fastperiod = fastperiod
-        self.fastmatype = fastmatype
-        self.slowperiod = slowperiod
-        self.slowmatype = slowmatype
-        self.signalperiod = signalperiod
-        self.signalmatype = signalmatype
-        self._reset()
-
-    def _averages(self) -> tuple[Average, Average, Average, int, int]:
+    def _averages(self) -> tuple[AverageOrSeeded, AverageOrSeeded, AverageOrSeeded, int, int]:
         fast = (self.fastperiod, self.fastmatype)
         slow = (self.slowperiod, self.slowmatype)
         if self.slowperiod < self.fastperiod:
             fast, slow = slow, fast
-        fast_lookback = moving_average_lookback(fast[1], fast[0])
-        slow_lookback = moving_average_lookback(slow[1], slow[0])
+        fast_lookback = moving_average_lookback(matype=fast[1], timeperiod=fast[0])
+        slow_lookback = moving_average_lookback(matype=slow[1], timeperiod=slow[0])
         largest = max(fast_lookback, slow_lookback)
-        return (moving_average(fast[1], fast[0]), moving_average(slow[1], slow[0]),
-                moving_average(self.signalmatype, self.signalperiod),
+        return (moving_average(matype=fast[1], timeperiod=fast[0]), moving_average(matype=slow[1], timeperiod=slow[0]),
+                moving_average(matype=self.signalmatype, timeperiod=self.signalperiod),
                 largest - fast_lookback, largest - slow_lookback)
 
 

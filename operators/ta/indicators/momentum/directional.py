@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import ClassVar
 
-from operators.ta.indicators.base import require_period
+from operators.ta.base import Indicator, Period
 
 
 class _DirectionalMovement:
@@ -88,38 +87,16 @@ class _DirectionalMovement:
             self.true_range = self.true_range - self.true_range / period + range_term
 
 
-class _Directional:
-    """Shared contract of the one-output directional indicators."""
+class _Directional(Indicator):
+    """Shared parameter and Wilder totals of the one-output directional indicators."""
 
-    __slots__ = ("timeperiod", "_movement", "_value")
-
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-    minimum_period: ClassVar[int] = 1
-
-    def __init__(self, timeperiod: int = 14) -> None:
-        require_period("timeperiod", timeperiod, self.minimum_period)
-        self.timeperiod = timeperiod
-        self._reset()
+    __slots__ = ("timeperiod", "_movement")
+    inputs = ("high", "low", "close")
+    parameters = (Period("timeperiod", 14),)
 
     def _reset(self) -> None:
+        super()._reset()
         self._movement = _DirectionalMovement(self.timeperiod)
-        self._value = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._value == self._value
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
 
 
 class PlusDirectionalMovement(_Directional):
@@ -133,7 +110,7 @@ class PlusDirectionalMovement(_Directional):
     """
 
     __slots__ = ()
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low")
+    inputs = ("high", "low")
 
     def update(self, high: float, low: float) -> None:
         movement = self._movement
@@ -252,7 +229,7 @@ class DirectionalMovementIndex(_Directional):
     """
 
     __slots__ = ()
-    minimum_period: ClassVar[int] = 2
+    parameters = (Period("timeperiod", 14, minimum=2),)
 
     def update(self, high: float, low: float, close: float) -> None:
         movement = self._movement
@@ -265,7 +242,7 @@ class AverageDirectionalIndex(_Directional):
     """``talib.ADX``: Wilder average of DX, first value at bar ``2 * timeperiod - 1``."""
 
     __slots__ = ("_seed_sum", "_seeded")
-    minimum_period: ClassVar[int] = 2
+    parameters = (Period("timeperiod", 14, minimum=2),)
 
     def _reset(self) -> None:
         super()._reset()
@@ -288,7 +265,7 @@ class AverageDirectionalIndex(_Directional):
             self._value = self._seed_sum / period
 
 
-class AverageDirectionalIndexRating(_Directional):
+class AverageDirectionalIndexRating(Indicator):
     """``talib.ADXR``: mean of ADX now and ADX ``timeperiod - 1`` bars ago.
 
     >>> rating = AverageDirectionalIndexRating(timeperiod=2)
@@ -300,13 +277,14 @@ class AverageDirectionalIndexRating(_Directional):
     47.272727
     """
 
-    __slots__ = ("_average", "_history")
-    minimum_period: ClassVar[int] = 2
+    __slots__ = ("timeperiod", "_average", "_history")
+    inputs = ("high", "low", "close")
+    parameters = (Period("timeperiod", 14, minimum=2),)
 
     def _reset(self) -> None:
-        self._average = AverageDirectionalIndex(self.timeperiod)
+        super()._reset()
+        self._average = AverageDirectionalIndex(timeperiod=self.timeperiod)
         self._history: deque[float] = deque(maxlen=self.timeperiod)
-        self._value = math.nan
 
     def update(self, high: float, low: float, close: float) -> None:
         average = self._average

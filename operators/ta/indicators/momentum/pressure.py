@@ -1,10 +1,11 @@
 """Buying against selling pressure within each bar: ``talib.BOP`` and ``talib.WAD``.
 
-Balance of power is ``(close - open) / (high - low)``, 0 when the range is (TA-Lib-)zero or
-negative. Williams' accumulation/distribution adds, every bar after the first,
-``close - min(low, previous close)`` when the close rose, ``close - max(high, previous close)``
-when it fell, nothing when unchanged; the first bar gives 0. Both are O(1) with no window (WAD is a
-running total, accumulated in TA-Lib's order).
+Balance of power is ``(close - open) / (high - low)``, 0 when the range is not positive (an exact
+test, as in TA-Lib 0.8: the output is a fraction of the bar's own range, so a fixed band would
+zero every bar of an instrument quoted below it). Williams' accumulation/distribution adds, every
+bar after the first, ``close - min(low, previous close)`` when the close rose,
+``close - max(high, previous close)`` when it fell, nothing when unchanged; the first bar gives
+0. Both are O(1) with no window (WAD is a running total, accumulated in TA-Lib's order).
 
 >>> power = BalanceOfPower()
 >>> power.update(10.0, 12.0, 9.0, 11.5)
@@ -15,44 +16,22 @@ running total, accumulated in TA-Lib's order).
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+
+from operators.ta.base import Indicator
 
 
-class BalanceOfPower:
+class BalanceOfPower(Indicator):
     """``talib.BOP``: where the close finished relative to the open, per unit of range."""
 
-    __slots__ = ("_value",)
-
-    inputs: ClassVar[tuple[str, ...]] = ("open", "high", "low", "close")
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-
-    def __init__(self) -> None:
-        self._reset()
-
-    def _reset(self) -> None:
-        self._value = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._value == self._value
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
+    __slots__ = ()
+    inputs = ("open", "high", "low", "close")
 
     def update(self, open: float, high: float, low: float, close: float) -> None:  # noqa: A002
         bar_range = high - low
-        self._value = (close - open) / bar_range if bar_range >= 1e-14 else 0.0
+        self._value = (close - open) / bar_range if bar_range > 0.0 else 0.0
 
 
-class WilliamsAccumulationDistribution:
+class WilliamsAccumulationDistribution(Indicator):
     """``talib.WAD``: running total of each close's move from the true range's far end.
 
     >>> accumulation = WilliamsAccumulationDistribution()
@@ -62,32 +41,12 @@ class WilliamsAccumulationDistribution:
     -0.5
     """
 
-    __slots__ = ("_previous_close", "_value")
-
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-
-    def __init__(self) -> None:
-        self._reset()
+    __slots__ = ("_previous_close",)
+    inputs = ("high", "low", "close")
 
     def _reset(self) -> None:
+        super()._reset()
         self._previous_close = math.nan
-        self._value = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._value == self._value
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
 
     def update(self, high: float, low: float, close: float) -> None:
         previous = self._previous_close

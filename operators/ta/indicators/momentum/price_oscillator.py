@@ -2,8 +2,9 @@
 percent of the slow average).
 
 Both averages are of TA-Lib moving-average type ``matype`` (EMA by default, as in TA-Lib 0.8)
-and, unlike MACD's, both start on the first close. If ``slowperiod`` is shorter than ``fastperiod`` the two are swapped, as
-TA-Lib does. PPO is 0.0 when the slow average is within ``1e-14`` of zero (``TA_IS_ZERO``).
+and, unlike MACD's, both start on the first close. If ``slowperiod`` is shorter than
+``fastperiod`` the two are swapped, as TA-Lib does. PPO is 0.0 when the slow average is within
+``1e-14`` of zero (``TA_IS_ZERO``).
 
 >>> oscillator = AbsolutePriceOscillator(fastperiod=2, slowperiod=3, matype=0)
 >>> for close in [1.0, 2.0, 4.0]:
@@ -14,57 +15,29 @@ TA-Lib does. PPO is 0.0 when the slow average is within ``1e-14`` of zero (``TA_
 
 from __future__ import annotations
 
-import math
-from typing import ClassVar
-
-from operators.ta.indicators.base import is_zero, require_period
-from operators.ta.indicators.momentum._parameters import require_moving_average_type
+from operators.ta.base import Indicator, MovingAverageType, Period, is_zero
 from operators.ta.indicators.overlap import moving_average
 
 
-class _PriceOscillator:
-    """Shared settings, averages and contract; subclasses say how fast and slow combine."""
+class _PriceOscillator(Indicator):
+    """Shared settings and averages; subclasses say how fast and slow combine."""
 
-    __slots__ = ("fastperiod", "slowperiod", "matype", "_fast", "_slow", "_value")
-
-    inputs: ClassVar[tuple[str, ...]] = ("close",)
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-
-    def __init__(self, fastperiod: int = 12, slowperiod: int = 26, matype: int = 1) -> None:
-        require_period("fastperiod", fastperiod, minimum=2)
-        require_period("slowperiod", slowperiod, minimum=2)
-        require_moving_average_type("matype", matype)
-        self.fastperiod = fastperiod
-        self.slowperiod = slowperiod
-        self.matype = matype
-        self._reset()
+    __slots__ = ("fastperiod", "slowperiod", "matype", "_fast", "_slow")
+    parameters = (Period("fastperiod", 12, minimum=2), Period("slowperiod", 26, minimum=2),
+                  MovingAverageType("matype", 1))
 
     def _reset(self) -> None:
+        super()._reset()
         fast, slow = sorted((self.fastperiod, self.slowperiod))
-        self._fast = moving_average(self.matype, fast)
-        self._slow = moving_average(self.matype, slow)
-        self._value = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._slow.ready
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
+        self._fast = moving_average(matype=self.matype, timeperiod=fast)
+        self._slow = moving_average(matype=self.matype, timeperiod=slow)
 
     def update(self, close: float) -> None:
+        slow = self._slow
         self._fast.update(close)
-        self._slow.update(close)
-        if self._slow.ready:
-            self._value = self._combine(self._fast.value, self._slow.value)
+        slow.update(close)
+        if slow.ready:
+            self._value = self._combine(self._fast.value, slow.value)
 
     @staticmethod
     def _combine(fast: float, slow: float) -> float:

@@ -13,53 +13,31 @@ values agree with TA-Lib's to the last bit rather than drifting apart.
 
 from __future__ import annotations
 
-import math
 from collections import deque
-from typing import ClassVar
 
-from operators.ta.indicators.base import require_period
+from operators.ta.base import Indicator, Period
 
 
-class Qstick:
+class Qstick(Indicator):
     """Average candle body; NaN for the first ``timeperiod - 1`` bars."""
 
-    __slots__ = ("timeperiod", "_bodies", "_sum", "_value")
-
-    inputs: ClassVar[tuple[str, ...]] = ("open", "close")
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-
-    def __init__(self, timeperiod: int = 10) -> None:
-        require_period("timeperiod", timeperiod)
-        self.timeperiod = timeperiod
-        self._reset()
+    __slots__ = ("timeperiod", "_bodies", "_sum")
+    inputs = ("open", "close")
+    parameters = (Period("timeperiod", 10),)
 
     def _reset(self) -> None:
+        super()._reset()
         self._bodies: deque[float] = deque(maxlen=self.timeperiod)
         self._sum = 0.0
-        self._value = math.nan
 
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return len(self._bodies) == self.timeperiod
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
-
-    def update(self, open_: float, close: float) -> None:
-        body = close - open_
-        self._bodies.append(body)
+    def update(self, open: float, close: float) -> None:  # noqa: A002 - TA-Lib's input name
+        body = close - open
+        bodies = self._bodies
+        bodies.append(body)
         self._sum += body
-        if len(self._bodies) == self.timeperiod:
+        if len(bodies) == self.timeperiod:
             self._value = self._sum / self.timeperiod
-            self._sum -= self._bodies[0]
+            self._sum -= bodies[0]
 
 
 TALIB_FUNCTIONS: dict[str, type] = {"QSTICK": Qstick}

@@ -13,57 +13,42 @@ update is O(1). Like TA-Lib, a previous close of exactly 0.0 gives 0.0 instead o
 
 from __future__ import annotations
 
-import math
 from collections import deque
-from typing import ClassVar
 
-from operators.ta.indicators.base import require_period
+from operators.ta.base import Indicator, Period
 
 
-class _RateOfChange:
-    """Shared window and contract; subclasses only say how the two closes become a number."""
+def percent_change(close: float, previous: float) -> float:
+    """TA-Lib's ROC of two closes: ``(close / previous - 1) * 100``, 0.0 for a zero ``previous``.
 
-    __slots__ = ("timeperiod", "_closes", "_value")
+    >>> percent_change(110.0, 100.0), percent_change(5.0, 0.0)
+    (10.000000000000009, 0.0)
+    """
+    return (close / previous - 1.0) * 100.0 if previous != 0.0 else 0.0
 
-    inputs: ClassVar[tuple[str, ...]] = ("close",)
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
 
-    def __init__(self, timeperiod: int = 10) -> None:
-        require_period("timeperiod", timeperiod)
-        self.timeperiod = timeperiod
-        self._reset()
+class ChangeOverPeriod(Indicator):
+    """The window of ``timeperiod + 1`` closes; subclasses say how the newest and oldest compare."""
+
+    __slots__ = ("timeperiod", "_closes")
+    parameters = (Period("timeperiod", 10),)
 
     def _reset(self) -> None:
+        super()._reset()
         self._closes: deque[float] = deque(maxlen=self.timeperiod + 1)
-        self._value = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return len(self._closes) > self.timeperiod
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
 
     def update(self, close: float) -> None:
-        self._closes.append(close)
-        if len(self._closes) > self.timeperiod:
-            previous = self._closes[0]
-            self._value = 0.0 if previous == 0.0 else self._scale(close, previous)
+        closes = self._closes
+        closes.append(close)
+        if len(closes) > self.timeperiod:
+            self._value = self._compare(close, closes[0])
 
     @staticmethod
-    def _scale(close: float, previous: float) -> float:
+    def _compare(close: float, previous: float) -> float:
         raise NotImplementedError
 
 
-class RateOfChangePercent(_RateOfChange):
+class RateOfChangePercent(ChangeOverPeriod):
     """``talib.ROC``: ``(close / previous - 1) * 100``.
 
     >>> rate = RateOfChangePercent(timeperiod=1)
@@ -73,13 +58,10 @@ class RateOfChangePercent(_RateOfChange):
     """
 
     __slots__ = ()
-
-    @staticmethod
-    def _scale(close: float, previous: float) -> float:
-        return (close / previous - 1.0) * 100.0
+    _compare = staticmethod(percent_change)
 
 
-class RateOfChangeFraction(_RateOfChange):
+class RateOfChangeFraction(ChangeOverPeriod):
     """``talib.ROCP``: ``(close - previous) / previous``.
 
     >>> rate = RateOfChangeFraction(timeperiod=1)
@@ -91,11 +73,11 @@ class RateOfChangeFraction(_RateOfChange):
     __slots__ = ()
 
     @staticmethod
-    def _scale(close: float, previous: float) -> float:
-        return (close - previous) / previous
+    def _compare(close: float, previous: float) -> float:
+        return (close - previous) / previous if previous != 0.0 else 0.0
 
 
-class RateOfChangeRatio(_RateOfChange):
+class RateOfChangeRatio(ChangeOverPeriod):
     """``talib.ROCR``: ``close / previous``.
 
     >>> rate = RateOfChangeRatio(timeperiod=1)
@@ -107,11 +89,11 @@ class RateOfChangeRatio(_RateOfChange):
     __slots__ = ()
 
     @staticmethod
-    def _scale(close: float, previous: float) -> float:
-        return close / previous
+    def _compare(close: float, previous: float) -> float:
+        return close / previous if previous != 0.0 else 0.0
 
 
-class RateOfChangeRatio100(_RateOfChange):
+class RateOfChangeRatio100(ChangeOverPeriod):
     """``talib.ROCR100``: ``close / previous * 100``.
 
     >>> rate = RateOfChangeRatio100(timeperiod=1)
@@ -123,8 +105,8 @@ class RateOfChangeRatio100(_RateOfChange):
     __slots__ = ()
 
     @staticmethod
-    def _scale(close: float, previous: float) -> float:
-        return close / previous * 100.0
+    def _compare(close: float, previous: float) -> float:
+        return close / previous * 100.0 if previous != 0.0 else 0.0
 
 
 TALIB_FUNCTIONS: dict[str, type] = {

@@ -1,14 +1,18 @@
-"""Bounded rolling windows the momentum indicators share: a sum and an arg-extreme.
+"""Bounded rolling windows the momentum indicators share: a sum, an arg-extreme and a range.
 
 :class:`RollingSum` keeps the last ``period`` terms and their running total in O(1) per update.
 Two guards keep it honest against a batch sum: a total whose window holds only exact zeros is
 exactly ``0.0`` (a long run of additions and subtractions would otherwise leave a residue of a few
-ulps, and TA-Lib's zero guards would then disagree with ours), and the total is re-added from the
-window once every ``period`` updates (O(1) amortised), which bounds floating-point drift.
+ulps, where TA-Lib, which counts the zero terms and resets its sums, has exactly 0), and the total
+is re-added from the window once every ``period`` updates (O(1) amortised), which bounds
+floating-point drift.
 
 :class:`RollingArgExtreme` tracks the highest (or lowest) of the last ``period`` values and the
 bar it came from, with a monotonic deque (O(1) amortised). Ties go to the newest bar, as in
-TA-Lib's ``MAX``/``AROON``.
+TA-Lib's ``MAX``/``AROON``. :class:`RollingRange` pairs two of them: the highest high and the
+lowest low of the last ``period`` bars.
+
+These are building blocks, not indicators: their callers check the periods.
 
 >>> total = RollingSum(period=2)
 >>> for term in [1.0, 2.0, 4.0]:
@@ -21,8 +25,6 @@ from __future__ import annotations
 
 from collections import deque
 
-from operators.ta.indicators.base import require_period
-
 
 class RollingSum:
     """Sum of the last ``period`` terms; ``value`` covers fewer terms until the window fills."""
@@ -30,18 +32,11 @@ class RollingSum:
     __slots__ = ("period", "_terms", "_total", "_nonzero", "_until_resync")
 
     def __init__(self, period: int) -> None:
-        require_period("period", period)
         self.period = period
-        self._reset()
-
-    def _reset(self) -> None:
         self._terms: deque[float] = deque()
         self._total = 0.0
         self._nonzero = 0
-        self._until_resync = self.period
-
-    def reset(self) -> None:
-        self._reset()
+        self._until_resync = period
 
     @property
     def ready(self) -> bool:
@@ -50,11 +45,6 @@ class RollingSum:
     @property
     def value(self) -> float:
         return self._total
-
-    @property
-    def oldest(self) -> float:
-        """The term that the next update will push out of a full window."""
-        return self._terms[0]
 
     def update(self, term: float) -> None:
         terms = self._terms
@@ -93,17 +83,10 @@ class RollingArgExtreme:
     __slots__ = ("period", "highest", "_candidates", "_bars")
 
     def __init__(self, period: int, highest: bool) -> None:
-        require_period("period", period)
         self.period = period
         self.highest = highest
-        self._reset()
-
-    def _reset(self) -> None:
         self._candidates: deque[tuple[int, float]] = deque()
         self._bars = 0
-
-    def reset(self) -> None:
-        self._reset()
 
     @property
     def ready(self) -> bool:
@@ -134,3 +117,46 @@ class RollingArgExtreme:
         self._bars += 1
         if candidates[0][0] <= self._bars - 1 - self.period:
             candidates.popleft()
+
+
+class RollingRange:
+    """Highest high and lowest low of the last ``period`` bars; ``ready`` once ``period`` were seen.
+
+    >>> window = RollingRange(period=3)
+    >>> for high, low in [(5.0, 1.0), (7.0, 2.0), (6.0, 3.0), (4.0, 3.5)]:
+    ...     window.update(high, low)
+    >>> window.highest, window.lowest
+    (7.0, 2.0)
+    """
+
+    __slots__ = ("_highs", "_lows")
+
+    def __init__(self, period: int) -> None:
+        self._highs = RollingArgExtreme(period, highest=True)
+        self._lows = RollingArgExtreme(period, highest=False)
+
+    @property
+    def ready(self) -> bool:
+        return self._highs.ready
+
+    @property
+    def highest(self) -> float:
+        return self._highs.value
+
+    @property
+    def lowest(self) -> float:
+        return self._lows.value
+
+    def update(self, high: float, low: float) -> None:
+        self._highs.update(high)
+        self._lows.update(low)
+
+
+def is_flat_range(highest: float, lowest: float) -> bool:
+    """TA-Lib 0.8's flat-window test: a range within ``1e-14 * (|highest| + |lowest|)`` (about 90
+    ulps of the price), so a window flat but for rounding residue reads as flat at any price level.
+
+    >>> is_flat_range(0.30000000000000004, 0.3), is_flat_range(101.31, 101.3)
+    (True, False)
+    """
+    return abs(highest - lowest) <= 1e-14 * (abs(highest) + abs(lowest))

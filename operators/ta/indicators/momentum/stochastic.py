@@ -2,9 +2,9 @@
 
 Fast %K places the close inside the high/low range of the last ``fastk_period`` bars,
 ``100 * ((close - lowest) / (highest - lowest))``, rounded as TA-Lib 0.8 rounds it, and is 0.0
-when the range is no wider than ``1e-14 * (|highest| + |lowest|)`` (TA-Lib 0.8's relative
-flat-window guard, found by experiment: a range of 90 ulps of the price reads as flat). The extremes come from monotonic deques (O(1) amortised). The smoothing
-lines are TA-Lib moving averages of any ``matype``, started on the first %K value:
+on a flat window: a range within ``1e-14 * (|highest| + |lowest|)`` (TA-Lib 0.8's relative
+guard, :func:`is_flat_range`). The extremes come from monotonic deques (O(1) amortised). The
+smoothing lines are TA-Lib moving averages of any ``matype``, started on the first %K value:
 
 - STOCHF reports fast %K and fast %D (an average of %K);
 - STOCH reports slow %K (an average of fast %K) and slow %D (an average of slow %K);
@@ -21,73 +21,49 @@ Every output is NaN until the last average in the chain has its first value.
 
 from __future__ import annotations
 
-import math
-from typing import ClassVar
-
-from operators.ta.indicators.base import require_period
-from operators.ta.indicators.momentum._extremes import RollingExtremes
-from operators.ta.indicators.momentum._parameters import require_moving_average_type
-from operators.ta.indicators.overlap import moving_average
+from operators.ta.base import MovingAverageType, MultiOutputIndicator, Period
 from operators.ta.indicators.momentum.relative_strength import WilderRelativeStrengthIndex
+from operators.ta.indicators.momentum.rolling_window import RollingRange, is_flat_range
+from operators.ta.indicators.overlap import moving_average
 
-_NOT_READY = (math.nan, math.nan)
-FLAT_RANGE_TOLERANCE = 1e-14
+
+def fast_k(highest: float, lowest: float, close: float) -> float:
+    """Fast %K of ``close`` in ``[lowest, highest]``, 0.0 on a flat range (TA-Lib's STOCH).
+
+    >>> fast_k(12.0, 10.0, 11.5), fast_k(10.0, 10.0, 10.0)
+    (75.0, 0.0)
+    """
+    if is_flat_range(highest, lowest):
+        return 0.0
+    return 100.0 * ((close - lowest) / (highest - lowest))
 
 
-class FastStochastic:
+class FastStochastic(MultiOutputIndicator):
     """``talib.STOCHF``: fast %K and its ``fastd_period`` average, fast %D."""
 
-    __slots__ = ("fastk_period", "fastd_period", "fastd_matype", "_extremes", "_fast_d", "_fast_k")
-
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
-    outputs: ClassVar[tuple[str, ...]] = ("fastk", "fastd")
-
-    def __init__(self, fastk_period: int = 5, fastd_period: int = 3, fastd_matype: int = 0) -> None:
-        require_period("fastk_period", fastk_period)
-        require_period("fastd_period", fastd_period)
-        require_moving_average_type("fastd_matype", fastd_matype)
-        self.fastk_period = fastk_period
-        self.fastd_period = fastd_period
-        self.fastd_matype = fastd_matype
-        self._reset()
+    __slots__ = ("fastk_period", "fastd_period", "fastd_matype", "_range", "_fast_d")
+    inputs = ("high", "low", "close")
+    outputs = ("fastk", "fastd")
+    parameters = (Period("fastk_period", 5), Period("fastd_period", 3), MovingAverageType("fastd_matype", 0))
 
     def _reset(self) -> None:
-        self._extremes = RollingExtremes(self.fastk_period)
-        self._fast_d = moving_average(self.fastd_matype, self.fastd_period)
-        self._fast_k = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._fast_d.ready
-
-    @property
-    def value(self) -> float:
-        return self._fast_k if self._fast_d.ready else math.nan
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        if not self._fast_d.ready:
-            return _NOT_READY
-        return (self._fast_k, self._fast_d.value)
+        super()._reset()
+        self._range = RollingRange(self.fastk_period)
+        self._fast_d = moving_average(matype=self.fastd_matype, timeperiod=self.fastd_period)
 
     def update(self, high: float, low: float, close: float) -> None:
-        extremes = self._extremes
-        extremes.update(high, low)
-        if not extremes.full:
+        window = self._range
+        window.update(high, low)
+        if not window.ready:
             return
-        highest, lowest = extremes.highest, extremes.lowest
-        width = highest - lowest
-        if width > FLAT_RANGE_TOLERANCE * (abs(highest) + abs(lowest)):
-            self._fast_k = 100.0 * ((close - lowest) / width)
-        else:
-            self._fast_k = 0.0
-        self._fast_d.update(self._fast_k)
+        k = fast_k(window.highest, window.lowest, close)
+        fast_d = self._fast_d
+        fast_d.update(k)
+        if fast_d.ready:
+            self._values = (k, fast_d.value)
 
 
-class SlowStochastic:
+class SlowStochastic(MultiOutputIndicator):
     """``talib.STOCH``: slow %K (an average of fast %K) and slow %D (an average of slow %K).
 
     >>> stochastic = SlowStochastic(fastk_period=2, slowk_period=2, slowd_period=1)
@@ -98,59 +74,34 @@ class SlowStochastic:
     """
 
     __slots__ = ("fastk_period", "slowk_period", "slowk_matype", "slowd_period", "slowd_matype",
-                 "_fast", "_slow_k", "_slow_d")
-
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
-    outputs: ClassVar[tuple[str, ...]] = ("slowk", "slowd")
-
-    def __init__(self, fastk_period: int = 5, slowk_period: int = 3, slowk_matype: int = 0, slowd_period: int = 3,
-                 slowd_matype: int = 0) -> None:
-        require_period("fastk_period", fastk_period)
-        require_period("slowk_period", slowk_period)
-        require_moving_average_type("slowk_matype", slowk_matype)
-        require_period("slowd_period", slowd_period)
-        require_moving_average_type("slowd_matype", slowd_matype)
-        self.fastk_period = fastk_period
-        self.slowk_period = slowk_period
-        self.slowk_matype = slowk_matype
-        self.slowd_period = slowd_period
-        self.slowd_matype = slowd_matype
-        self._reset()
+                 "_range", "_slow_k", "_slow_d")
+    inputs = ("high", "low", "close")
+    outputs = ("slowk", "slowd")
+    parameters = (Period("fastk_period", 5), Period("slowk_period", 3), MovingAverageType("slowk_matype", 0),
+                  Period("slowd_period", 3), MovingAverageType("slowd_matype", 0))
 
     def _reset(self) -> None:
-        # Fast %K alone: a period-1 %D is the passthrough, so ``value`` is fast %K once full.
-        self._fast = FastStochastic(self.fastk_period, fastd_period=1)
-        self._slow_k = moving_average(self.slowk_matype, self.slowk_period)
-        self._slow_d = moving_average(self.slowd_matype, self.slowd_period)
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._slow_d.ready
-
-    @property
-    def value(self) -> float:
-        return self._slow_k.value if self._slow_d.ready else math.nan
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        if not self._slow_d.ready:
-            return _NOT_READY
-        return (self._slow_k.value, self._slow_d.value)
+        super()._reset()
+        self._range = RollingRange(self.fastk_period)
+        self._slow_k = moving_average(matype=self.slowk_matype, timeperiod=self.slowk_period)
+        self._slow_d = moving_average(matype=self.slowd_matype, timeperiod=self.slowd_period)
 
     def update(self, high: float, low: float, close: float) -> None:
-        fast = self._fast
-        fast.update(high, low, close)
-        if not fast.ready:
+        window = self._range
+        window.update(high, low)
+        if not window.ready:
             return
-        self._slow_k.update(fast.value)
-        if self._slow_k.ready:
-            self._slow_d.update(self._slow_k.value)
+        slow_k = self._slow_k
+        slow_k.update(fast_k(window.highest, window.lowest, close))
+        if not slow_k.ready:
+            return
+        slow_d = self._slow_d
+        slow_d.update(slow_k.value)
+        if slow_d.ready:
+            self._values = (slow_k.value, slow_d.value)
 
 
-class StochasticRelativeStrength:
+class StochasticRelativeStrength(MultiOutputIndicator):
     """``talib.STOCHRSI``: fast %K and fast %D of the ``timeperiod`` RSI.
 
     >>> stochastic = StochasticRelativeStrength(timeperiod=2, fastk_period=2, fastd_period=1)
@@ -161,47 +112,24 @@ class StochasticRelativeStrength:
     """
 
     __slots__ = ("timeperiod", "fastk_period", "fastd_period", "fastd_matype", "_rsi", "_stochastic")
-
-    inputs: ClassVar[tuple[str, ...]] = ("close",)
-    outputs: ClassVar[tuple[str, ...]] = ("fastk", "fastd")
-
-    def __init__(self, timeperiod: int = 14, fastk_period: int = 5, fastd_period: int = 3,
-                 fastd_matype: int = 0) -> None:
-        require_period("timeperiod", timeperiod, minimum=2)
-        require_period("fastk_period", fastk_period)
-        require_period("fastd_period", fastd_period)
-        require_moving_average_type("fastd_matype", fastd_matype)
-        self.timeperiod = timeperiod
-        self.fastk_period = fastk_period
-        self.fastd_period = fastd_period
-        self.fastd_matype = fastd_matype
-        self._reset()
+    outputs = ("fastk", "fastd")
+    parameters = (Period("timeperiod", 14, minimum=2), Period("fastk_period", 5), Period("fastd_period", 3),
+                  MovingAverageType("fastd_matype", 0))
 
     def _reset(self) -> None:
-        self._rsi = WilderRelativeStrengthIndex(self.timeperiod)
-        self._stochastic = FastStochastic(self.fastk_period, self.fastd_period, self.fastd_matype)
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._stochastic.ready
-
-    @property
-    def value(self) -> float:
-        return self._stochastic.value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return self._stochastic.values
+        super()._reset()
+        self._rsi = WilderRelativeStrengthIndex(timeperiod=self.timeperiod)
+        self._stochastic = FastStochastic(fastk_period=self.fastk_period, fastd_period=self.fastd_period,
+                                          fastd_matype=self.fastd_matype)
 
     def update(self, close: float) -> None:
         rsi = self._rsi
         rsi.update(close)
         if rsi.ready:
             strength = rsi.value
-            self._stochastic.update(strength, strength, strength)
+            stochastic = self._stochastic
+            stochastic.update(strength, strength, strength)
+            self._values = stochastic.values
 
 
 TALIB_FUNCTIONS: dict[str, type] = {

@@ -3,10 +3,13 @@
 Each compares how far price travelled in a direction with how far it travelled in total over the
 last ``timeperiod`` bar-to-bar steps, so each needs ``timeperiod + 1`` bars before its first value.
 Path lengths are :class:`RollingSum` totals (O(1) per update, exact zero on a flat window, periodic
-resync); extremes come from monotonic deques.
+resync); extremes come from monotonic deques. A path is a sum of non-negative steps, so it is flat
+exactly when it is not positive; the tests are exact, as in TA-Lib 0.8, so they hold at any price
+level.
 
 - Kaufman's efficiency ratio: ``|close - close timeperiod bars ago| / sum |close steps|``; TA-Lib
-  gives 1.0 when the path has zero length.
+  gives 1.0 when the path has zero length, or is no longer than the net rise (where rounding
+  would give ``1.0000000000000002``).
 - Vertical horizontal filter: ``(highest close - lowest close) / sum |close steps|`` with the
   extremes over the last ``timeperiod`` closes (not ``timeperiod + 1``); 0.0 on a flat path.
 - Vortex: ``sum |high - previous low| / sum TR`` and ``sum |low - previous high| / sum TR``;
@@ -23,51 +26,16 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import ClassVar
 
-from operators.ta.indicators.base import is_zero, require_period
+from operators.ta.base import Indicator, MultiOutputIndicator, Period
 from operators.ta.indicators.momentum.rolling_window import RollingArgExtreme, RollingSum
 
 
-class _PathIndicator:
-    """Shared contract: ``timeperiod`` validated, one output, NaN until ready."""
-
-    __slots__ = ("timeperiod", "_value")
-
-    inputs: ClassVar[tuple[str, ...]] = ("close",)
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-
-    def __init__(self, timeperiod: int) -> None:
-        require_period("timeperiod", timeperiod, 2)
-        self.timeperiod = timeperiod
-        self._reset()
-
-    def _reset(self) -> None:
-        self._value = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._value == self._value
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
-
-
-class EfficiencyRatio(_PathIndicator):
+class EfficiencyRatio(Indicator):
     """``talib.ER``: Kaufman's efficiency ratio, 0 (noise) .. 1 (straight line)."""
 
-    __slots__ = ("_closes", "_path")
-
-    def __init__(self, timeperiod: int = 10) -> None:
-        super().__init__(timeperiod)
+    __slots__ = ("timeperiod", "_closes", "_path")
+    parameters = (Period("timeperiod", 10, minimum=2),)
 
     def _reset(self) -> None:
         super()._reset()
@@ -82,10 +50,11 @@ class EfficiencyRatio(_PathIndicator):
         if len(closes) <= self.timeperiod:
             return
         path = self._path.value
-        self._value = 1.0 if is_zero(path) else abs(close - closes[0]) / path
+        change = close - closes[0]
+        self._value = 1.0 if path <= 0.0 or path <= change else abs(change / path)
 
 
-class VerticalHorizontalFilter(_PathIndicator):
+class VerticalHorizontalFilter(Indicator):
     """``talib.VHF``: close range over path length; high in trends, low in ranges.
 
     >>> trend = VerticalHorizontalFilter(timeperiod=2)
@@ -95,10 +64,8 @@ class VerticalHorizontalFilter(_PathIndicator):
     0.3333333333333333
     """
 
-    __slots__ = ("_previous", "_path", "_highest", "_lowest")
-
-    def __init__(self, timeperiod: int = 28) -> None:
-        super().__init__(timeperiod)
+    __slots__ = ("timeperiod", "_previous", "_path", "_highest", "_lowest")
+    parameters = (Period("timeperiod", 28, minimum=2),)
 
     def _reset(self) -> None:
         super()._reset()
@@ -119,10 +86,10 @@ class VerticalHorizontalFilter(_PathIndicator):
         if not path.ready:
             return
         length = path.value
-        self._value = 0.0 if is_zero(length) else (self._highest.value - self._lowest.value) / length
+        self._value = (self._highest.value - self._lowest.value) / length if length > 0.0 else 0.0
 
 
-class Vortex:
+class Vortex(MultiOutputIndicator):
     """``talib.VORTEX``: ``(plusvi, minusvi)``, upward and downward vortex movement over TR.
 
     >>> vortex = Vortex(timeperiod=2)
@@ -134,43 +101,18 @@ class Vortex:
 
     __slots__ = ("timeperiod", "_previous_high", "_previous_low", "_previous_close", "_plus", "_minus",
                  "_true_range")
-
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close")
-    outputs: ClassVar[tuple[str, ...]] = ("plusvi", "minusvi")
-
-    def __init__(self, timeperiod: int = 14) -> None:
-        require_period("timeperiod", timeperiod)
-        self.timeperiod = timeperiod
-        self._reset()
+    inputs = ("high", "low", "close")
+    outputs = ("plusvi", "minusvi")
+    parameters = (Period("timeperiod", 14),)
 
     def _reset(self) -> None:
+        super()._reset()
         self._previous_high = math.nan
         self._previous_low = math.nan
         self._previous_close = math.nan
         self._plus = RollingSum(self.timeperiod)
         self._minus = RollingSum(self.timeperiod)
         self._true_range = RollingSum(self.timeperiod)
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._true_range.ready
-
-    @property
-    def value(self) -> float:
-        return self.values[0]
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        true_range = self._true_range
-        if not true_range.ready:
-            return (math.nan, math.nan)
-        total = true_range.value
-        if is_zero(total):
-            return (0.0, 0.0)
-        return (self._plus.value / total, self._minus.value / total)
 
     def update(self, high: float, low: float, close: float) -> None:
         previous_high = self._previous_high
@@ -181,9 +123,17 @@ class Vortex:
         self._previous_close = close
         if previous_close != previous_close:
             return
+        true_range = self._true_range
         self._plus.update(abs(high - previous_low))
         self._minus.update(abs(low - previous_high))
-        self._true_range.update(max(high, previous_close) - min(low, previous_close))
+        true_range.update(max(high, previous_close) - min(low, previous_close))
+        if not true_range.ready:
+            return
+        total = true_range.value
+        if total > 0.0:
+            self._values = (self._plus.value / total, self._minus.value / total)
+        else:
+            self._values = (0.0, 0.0)
 
 
 TALIB_FUNCTIONS: dict[str, type] = {

@@ -15,62 +15,33 @@ value is exactly 0.0, as TA-Lib's ROC does. The first value comes after
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
-from operators.ta.indicators.base import require_period
+from operators.ta.base import Indicator, Period
 from operators.ta.indicators.momentum._exponential import SeededExponentialAverage
 
 
-class TripleExponentialRateOfChange:
+class TripleExponentialRateOfChange(Indicator):
     """TRIX of the closes; NaN until the third EMA has two values."""
 
-    __slots__ = ("timeperiod", "_first", "_second", "_third", "_previous", "_value")
-
-    inputs: ClassVar[tuple[str, ...]] = ("close",)
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-
-    def __init__(self, timeperiod: int = 30) -> None:
-        require_period("timeperiod", timeperiod)
-        self.timeperiod = timeperiod
-        self._reset()
+    __slots__ = ("timeperiod", "_averages", "_previous")
+    parameters = (Period("timeperiod", 30),)
 
     def _reset(self) -> None:
-        self._first = SeededExponentialAverage(self.timeperiod)
-        self._second = SeededExponentialAverage(self.timeperiod)
-        self._third = SeededExponentialAverage(self.timeperiod)
+        super()._reset()
+        self._averages = tuple(SeededExponentialAverage(self.timeperiod) for _ in range(3))
         self._previous = math.nan
-        self._value = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._value == self._value
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
 
     def update(self, close: float) -> None:
-        self._first.update(close)
-        if not self._first.ready:
-            return
-        self._second.update(self._first.value)
-        if not self._second.ready:
-            return
-        self._third.update(self._second.value)
-        if not self._third.ready:
-            return
-        current = self._third.value
+        value = close
+        for average in self._averages:
+            average.update(value)
+            if not average.ready:
+                return
+            value = average.value
         previous = self._previous
-        self._previous = current
+        self._previous = value
         if previous == previous:
-            self._value = 0.0 if previous == 0.0 else (current / previous - 1.0) * 100.0
+            self._value = 0.0 if previous == 0.0 else (value / previous - 1.0) * 100.0
 
 
 TALIB_FUNCTIONS: dict[str, type] = {"TRIX": TripleExponentialRateOfChange}

@@ -3,18 +3,22 @@
 
 - CMO (TA-Lib's Chande momentum oscillator) smooths gains and losses of the close as RSI does:
   the first ``timeperiod`` steps are averaged, then ``(average * (timeperiod - 1) + step) /
-  timeperiod``; the output is ``100 * (gains - losses) / (gains + losses)``, 0 when the sum is
-  (TA-Lib-)zero. The recursion starts at the first bar, so it matches TA-Lib fed from there.
-- CMOU is Chande's original, unsmoothed form: plain sums over the last ``timeperiod`` steps.
+  timeperiod``; the output is ``100 * (gains - losses) / (gains + losses)``. The recursion starts
+  at the first bar, so it matches TA-Lib fed from there.
+- CMOU is Chande's original, unsmoothed form: plain sums over the last ``timeperiod`` steps,
+  ``(100 * (gains - losses)) / (gains + losses)`` (scaled before dividing, as TA-Lib does).
 - IMI, the intraday momentum index: ``100 * up / (up + down)`` with up/down the sums of positive
   and negative ``close - open`` over the last ``timeperiod`` bars; 50 when both sums are zero.
 - MFI, the money flow index: typical price ``(high + low + close) / 3`` times volume counts as
   positive flow when the typical price rose, negative when it fell, nothing when unchanged
   (TA-Lib 0.8 treats typical prices within ``1e-14 * (|a| + |b|)`` of each other as unchanged,
   so a rounding difference of an ulp or two between equal sums is no move);
-  ``100 * positive / (positive + negative)`` over ``timeperiod`` steps, 0 when that total is below
-  1.0. The flow totals are kept exactly as TA-Lib keeps them (subtract the oldest, add the newest).
+  ``100 * positive / (positive + negative)`` over ``timeperiod`` steps, the positive flow clamped
+  into ``[0, total]``. The flow totals are kept exactly as TA-Lib keeps them (subtract the
+  oldest, add the newest, reset to zero once a whole window brought no flow).
 
+Flat windows follow TA-Lib 0.8: every sum here is of non-negative terms, so a window is flat
+exactly when its sum is not positive (0 for CMO, CMOU and MFI, 50 for IMI), at any price level.
 All are O(1) per update with a ``timeperiod``-sized window (none for CMO).
 
 >>> oscillator = ChandeMomentumOscillatorUnsmoothed(timeperiod=2)
@@ -28,50 +32,17 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import ClassVar
 
-from operators.ta.indicators.base import is_zero, require_period
+from operators.ta.base import Indicator, Period
+from operators.ta.indicators.momentum._wilder import WilderGainsAndLosses
 from operators.ta.indicators.momentum.rolling_window import RollingSum
 
-
-# TA-Lib 0.8 counts a typical price within about 1e-14 of the sum of magnitudes of the previous
-# one as unchanged (found by experiment), so a one-ulp difference from rounding is no move.
+# TA-Lib 0.8 counts a typical price within 1e-14 of the sum of magnitudes of the previous one as
+# unchanged, so a one-ulp difference from rounding is no move.
 _TIE_TOLERANCE = 1e-14
 
 
-class _Ratio:
-    """Shared contract: ``timeperiod`` >= 2, one output, NaN until ready."""
-
-    __slots__ = ("timeperiod", "_value")
-
-    inputs: ClassVar[tuple[str, ...]] = ("close",)
-    outputs: ClassVar[tuple[str, ...]] = ("real",)
-
-    def __init__(self, timeperiod: int = 14) -> None:
-        require_period("timeperiod", timeperiod, 2)
-        self.timeperiod = timeperiod
-        self._reset()
-
-    def _reset(self) -> None:
-        self._value = math.nan
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._value == self._value
-
-    @property
-    def value(self) -> float:
-        return self._value
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return (self._value,)
-
-
-class ChandeMomentumOscillator(_Ratio):
+class ChandeMomentumOscillator(Indicator):
     """``talib.CMO``: Wilder-smoothed gains against losses, -100 .. 100.
 
     >>> oscillator = ChandeMomentumOscillator(timeperiod=2)
@@ -81,69 +52,61 @@ class ChandeMomentumOscillator(_Ratio):
     60.0
     """
 
-    __slots__ = ("_previous", "_steps", "_gain", "_loss")
+    __slots__ = ("timeperiod", "_averages")
+    parameters = (Period("timeperiod", 14, minimum=2),)
 
     def _reset(self) -> None:
         super()._reset()
-        self._previous = math.nan
-        self._steps = 0
-        self._gain = 0.0
-        self._loss = 0.0
+        self._averages = WilderGainsAndLosses(self.timeperiod, reciprocal=False)
 
     def update(self, close: float) -> None:
-        previous = self._previous
-        self._previous = close
-        if previous != previous:
-            return
-        step = close - previous
-        gain = step if step > 0.0 else 0.0
-        loss = -step if step < 0.0 else 0.0
-        period = self.timeperiod
-        if self._steps >= period:
-            self._gain = (self._gain * (period - 1) + gain) / period
-            self._loss = (self._loss * (period - 1) + loss) / period
-        else:
-            self._steps += 1
-            self._gain += gain
-            self._loss += loss
-            if self._steps < period:
-                return
-            self._gain /= period
-            self._loss /= period
-        total = self._gain + self._loss
-        self._value = 0.0 if is_zero(total) else 100.0 * ((self._gain - self._loss) / total)
+        averages = self._averages
+        if averages.update(close):
+            gain, loss = averages.gain, averages.loss
+            total = gain + loss
+            self._value = 100.0 * ((gain - loss) / total) if total > 0.0 else 0.0
 
 
-class ChandeMomentumOscillatorUnsmoothed(_Ratio):
-    """``talib.CMOU``: ``100 * (sum of gains - sum of losses) / (sum of both)`` over the window."""
+class _UpDownSums(Indicator):
+    """Rolling sums of the up moves and the down moves over ``timeperiod`` steps."""
 
-    __slots__ = ("_previous", "_gains", "_losses")
+    __slots__ = ("timeperiod", "_gains", "_losses")
+    parameters = (Period("timeperiod", 14, minimum=2),)
 
     def _reset(self) -> None:
         super()._reset()
-        self._previous = math.nan
         self._gains = RollingSum(self.timeperiod)
         self._losses = RollingSum(self.timeperiod)
 
+    def _add(self, step: float) -> bool:
+        """Add one move; True once the window is full."""
+        gains = self._gains
+        gains.update(step if step > 0.0 else 0.0)
+        self._losses.update(-step if step < 0.0 else 0.0)
+        return gains.ready
+
+
+class ChandeMomentumOscillatorUnsmoothed(_UpDownSums):
+    """``talib.CMOU``: ``100 * (sum of gains - sum of losses) / (sum of both)`` over the window."""
+
+    __slots__ = ("_previous",)
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._previous = math.nan
+
     def update(self, close: float) -> None:
         previous = self._previous
         self._previous = close
-        if previous != previous:
+        if previous != previous or not self._add(close - previous):
             return
-        step = close - previous
-        gains = self._gains
-        losses = self._losses
-        gains.update(step if step > 0.0 else 0.0)
-        losses.update(-step if step < 0.0 else 0.0)
-        if not gains.ready:
-            return
-        gain = gains.value
-        loss = losses.value
+        gain = self._gains.value
+        loss = self._losses.value
         total = gain + loss
-        self._value = 0.0 if is_zero(total) else 100.0 * ((gain - loss) / total)
+        self._value = (100.0 * (gain - loss)) / total if total > 0.0 else 0.0
 
 
-class IntradayMomentumIndex(_Ratio):
+class IntradayMomentumIndex(_UpDownSums):
     """``talib.IMI``: share of the window's open-to-close moves that went up, 0 .. 100.
 
     >>> index = IntradayMomentumIndex(timeperiod=2)
@@ -153,28 +116,18 @@ class IntradayMomentumIndex(_Ratio):
     66.666667
     """
 
-    __slots__ = ("_gains", "_losses")
-    inputs: ClassVar[tuple[str, ...]] = ("open", "close")
-
-    def _reset(self) -> None:
-        super()._reset()
-        self._gains = RollingSum(self.timeperiod)
-        self._losses = RollingSum(self.timeperiod)
+    __slots__ = ()
+    inputs = ("open", "close")
 
     def update(self, open: float, close: float) -> None:  # noqa: A002 - TA-Lib's input name
-        step = close - open
-        gains = self._gains
-        losses = self._losses
-        gains.update(step if step > 0.0 else 0.0)
-        losses.update(-step if step < 0.0 else 0.0)
-        if not gains.ready:
+        if not self._add(close - open):
             return
-        gain = gains.value
-        total = gain + losses.value
-        self._value = 50.0 if is_zero(total) else 100.0 * (gain / total)
+        gain = self._gains.value
+        total = gain + self._losses.value
+        self._value = 100.0 * (gain / total) if total > 0.0 else 50.0
 
 
-class MoneyFlowIndex(_Ratio):
+class MoneyFlowIndex(Indicator):
     """``talib.MFI``: volume-weighted RSI of the typical price, 0 .. 100.
 
     >>> index = MoneyFlowIndex(timeperiod=2)
@@ -184,8 +137,9 @@ class MoneyFlowIndex(_Ratio):
     68.75
     """
 
-    __slots__ = ("_previous", "_flows", "_positive", "_negative")
-    inputs: ClassVar[tuple[str, ...]] = ("high", "low", "close", "volume")
+    __slots__ = ("timeperiod", "_previous", "_flows", "_positive", "_negative", "_empty_run")
+    inputs = ("high", "low", "close", "volume")
+    parameters = (Period("timeperiod", 14, minimum=2),)
 
     def _reset(self) -> None:
         super()._reset()
@@ -193,6 +147,7 @@ class MoneyFlowIndex(_Ratio):
         self._flows: deque[tuple[float, float]] = deque()
         self._positive = 0.0
         self._negative = 0.0
+        self._empty_run = 0  # consecutive bars that brought no money flow
 
     def update(self, high: float, low: float, close: float, volume: float) -> None:
         typical = (high + low + close) / 3.0
@@ -201,24 +156,32 @@ class MoneyFlowIndex(_Ratio):
         if previous != previous:
             return
         flows = self._flows
-        if len(flows) == self.timeperiod:
+        period = self.timeperiod
+        if len(flows) == period:
             leaving_positive, leaving_negative = flows.popleft()
             self._positive -= leaving_positive
             self._negative -= leaving_negative
-        flow = typical * volume
         step = typical - previous
-        if abs(step) <= _TIE_TOLERANCE * (abs(typical) + abs(previous)):
-            flows.append((0.0, 0.0))
-        elif step > 0.0:
-            flows.append((flow, 0.0))
-            self._positive += flow
-        else:
+        unchanged = abs(step) <= _TIE_TOLERANCE * (abs(typical) + abs(previous))
+        flow = 0.0 if unchanged else typical * volume
+        if step < 0.0:
             flows.append((0.0, flow))
             self._negative += flow
-        if len(flows) < self.timeperiod:
+        else:
+            flows.append((flow, 0.0))
+            self._positive += flow
+        self._empty_run = min(self._empty_run + 1, period) if flow == 0.0 else 0
+        if self._empty_run == period:  # the window holds only zeros: drop the sums' residue
+            self._positive = 0.0
+            self._negative = 0.0
+        if len(flows) < period:
             return
-        total = self._positive + self._negative
-        self._value = 0.0 if total < 1.0 else 100.0 * (self._positive / total)
+        positive = self._positive
+        total = positive + self._negative
+        if total <= 0.0:
+            self._value = 0.0
+        else:
+            self._value = 100.0 * (min(max(positive, 0.0), total) / total)
 
 
 TALIB_FUNCTIONS: dict[str, type] = {

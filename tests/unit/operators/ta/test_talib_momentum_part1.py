@@ -141,18 +141,22 @@ def test_money_flow_treats_typical_prices_equal_but_for_rounding_as_unchanged() 
 
 
 @pytest.mark.parametrize(("indicator_class", "parameters", "message"), [
-    (directional.AverageDirectionalIndex, {"timeperiod": 1}, "timeperiod must be an integer >= 2, got 1"),
-    (aroon.Aroon, {"timeperiod": 2.5}, "got 2.5"),
-    (bill_williams.Fractal, {"leftbars": 0}, "leftbars must be an integer >= 1, got 0"),
-    (price_change.CoppockCurve, {"roc2period": "14"}, "roc2period must be an integer >= 1, got '14'"),
-    (range_position.KdjStochastic, {"slowk_matype": 14}, "slowk_matype must be a TA-Lib MA type, an integer "
-                                                         "0..13, got 14"),
-    (up_down_ratio.MoneyFlowIndex, {"timeperiod": True}, "got True"),
+    (directional.AverageDirectionalIndex, {"timeperiod": 1},
+     "AverageDirectionalIndex timeperiod must be an integer >= 2, got 1"),
+    (aroon.Aroon, {"timeperiod": 2.5}, "Aroon timeperiod must be an integer >= 2, got 2.5"),
+    (bill_williams.Fractal, {"leftbars": 0}, "Fractal leftbars must be an integer >= 1, got 0"),
+    (price_change.CoppockCurve, {"roc2period": "14"}, "CoppockCurve roc2period must be an integer >= 1, got '14'"),
+    (range_position.KdjStochastic, {"slowk_matype": 14},
+     "KdjStochastic slowk_matype must be a TA-Lib moving-average type 0..13, got 14"),
+    (up_down_ratio.MoneyFlowIndex, {"timeperiod": True}, "MoneyFlowIndex timeperiod must be an integer >= 2, got True"),
+    (deviation_from_trend.CommodityChannelIndex, {"period": 14},
+     "CommodityChannelIndex takes no parameter 'period'; it takes ['timeperiod']"),
 ])
 def test_bad_settings_are_refused_with_a_message_naming_the_value(
         indicator_class: type, parameters: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
+    with pytest.raises(ValueError) as refused:
         indicator_class(**parameters)
+    assert str(refused.value) == message
 
 
 def test_flat_prices_give_talibs_guard_values_not_division_garbage() -> None:

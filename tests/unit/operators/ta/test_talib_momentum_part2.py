@@ -109,15 +109,17 @@ def test_reset_forgets_everything_learned(name: str) -> None:
 
 
 @pytest.mark.parametrize(("name", "parameters", "message"), [
-    ("ROC", {"timeperiod": 0}, "timeperiod must be an integer >= 1, got 0"),
-    ("RSI", {"timeperiod": 1}, "timeperiod must be an integer >= 2, got 1"),
-    ("MACD", {"fastperiod": 1.5}, "fastperiod must be an integer >= 2, got 1.5"),
-    ("MACDEXT", {"signalmatype": 9}, "signalmatype must be a TA-Lib moving-average type 0..8, got 9"),
-    ("STOCH", {"slowk_matype": True}, "slowk_matype must be a TA-Lib moving-average type 0..8, got True"),
-    ("PPO", {"matype": -1}, "matype must be a TA-Lib moving-average type 0..8, got -1"),
-    ("SMI", {"signalperiod": 1}, "signalperiod must be an integer >= 2, got 1"),
-    ("ULTOSC", {"timeperiod3": 0}, "timeperiod3 must be an integer >= 1, got 0"),
+    ("ROC", {"timeperiod": 0}, "RateOfChangePercent timeperiod must be an integer >= 1, got 0"),
+    ("RSI", {"timeperiod": 1}, "WilderRelativeStrengthIndex timeperiod must be an integer >= 2, got 1"),
+    ("MACD", {"fastperiod": 1.5}, "ConvergenceDivergence fastperiod must be an integer >= 2, got 1.5"),
+    ("MACDEXT", {"signalmatype": 9},
+     "ExtendedConvergenceDivergence signalmatype must be a TA-Lib moving-average type 0..8, got 9"),
+    ("STOCH", {"slowk_matype": True}, "SlowStochastic slowk_matype must be a TA-Lib moving-average type 0..8, got True"),
+    ("PPO", {"matype": -1}, "PercentagePriceOscillator matype must be a TA-Lib moving-average type 0..8, got -1"),
+    ("SMI", {"signalperiod": 1}, "StochasticMomentumIndex signalperiod must be an integer >= 2, got 1"),
+    ("ULTOSC", {"timeperiod3": 0}, "UltimateOscillator timeperiod3 must be an integer >= 1, got 0"),
 ])
 def test_bad_settings_are_refused_with_the_value(name: str, parameters: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+    with pytest.raises(ValueError) as refused:
         IMPLEMENTED[name](**parameters)
+    assert str(refused.value) == message
