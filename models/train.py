@@ -43,11 +43,13 @@ import xgboost as xgb
 from models.evaluation import evaluate_ensemble, predict_held_out
 from models.manifest import MODEL_NAMES, hashed_files, model_version, scoring_settings, write_manifest
 from models.regime import GaussianMixtureRegimes
-from models.stacking import BoosterFitter, fit_final_models, fit_meta_folds, fit_out_of_fold, fold_training_rows
+from models.stacking import (BoosterFitter, FinalModels, fit_final_models, fit_meta_folds, fit_out_of_fold,
+                             fold_training_rows)
 from models.training_config import DEFAULT_EXCLUDED_FEATURES, DEFAULT_META_RAW_FEATURES, TrainConfig
 from models.training_data import (feature_columns, fit_regime_mixture, prepare_training_data, training_targets,
                                   used_features)
 from models.training_manifest import GMM_FILE, Manifest, assemble_manifest
+from models.validation import FoldRun
 
 __all__ = [
     "DEFAULT_EXCLUDED_FEATURES", "DEFAULT_META_RAW_FEATURES", "Manifest", "TrainConfig", "TrainedEnsemble",
@@ -121,8 +123,19 @@ def fit_ensemble(frame: pd.DataFrame, config: TrainConfig = TrainConfig(),
     evaluation = evaluate_ensemble(config, data, targets, fitter, runs, final, held_out_predictions)
     manifest = assemble_manifest(config, data, regimes, stacked, final, held_out_predictions["regime"].argmax(axis=1),
                                  evaluation)
-    seen = {**fold_training_rows(runs, data.development_rows),
+    return TrainedEnsemble(final.boosters, regimes.mixture, manifest,
+                           seen=_rows_seen(runs, final, data.development_rows),
+                           oof_fold=_fold_by_row(len(frame), data.development_rows, stacked.fold),
+                           oof_meta_inputs=stacked.meta_inputs)
+
+
+def _rows_seen(runs: dict[str, list[FoldRun]], final: FinalModels,
+               development_rows: np.ndarray) -> dict[str, np.ndarray]:
+    return {**fold_training_rows(runs, development_rows),
             **{f"{name}/final": rows for name, rows in final.train_rows.items()}}
-    oof_fold = np.full(len(frame), -1, dtype=np.int64)
-    oof_fold[data.development_rows] = stacked.fold
-    return TrainedEnsemble(final.boosters, regimes.mixture, manifest, seen, oof_fold, stacked.meta_inputs)
+
+
+def _fold_by_row(n_rows: int, development_rows: np.ndarray, fold: np.ndarray) -> np.ndarray:
+    by_row = np.full(n_rows, -1, dtype=np.int64)
+    by_row[development_rows] = fold
+    return by_row
