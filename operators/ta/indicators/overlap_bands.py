@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 from operators.ta.base import Indicator, MovingAverageType, MultiOutputIndicator, Number, Period, is_zero
-from operators.ta.indicators.atr import AverageTrueRange
+from operators.ta.indicators.volatility import WilderAverageTrueRange
 from operators.ta.indicators.momentum.rolling_window import RollingRange
 from operators.ta.indicators.overlap import (
     LARGEST_REAL,
@@ -170,7 +170,7 @@ class KeltnerChannels(ThreeBands):
     def _reset(self) -> None:
         super()._reset()
         self._average = ExponentialMovingAverage(timeperiod=self.timeperiod)
-        self._range = AverageTrueRange(period=self.atrperiod)
+        self._range = WilderAverageTrueRange(timeperiod=self.atrperiod)
         lookback = max(self.timeperiod - 1, self.atrperiod)
         self._average_start = lookback - (self.timeperiod - 1)
         self._range_start = lookback - self.atrperiod
@@ -190,7 +190,8 @@ class KeltnerChannels(ThreeBands):
 
 
 class MidPrice(Indicator):
-    """``talib.MIDPRICE``: ``(highest high + lowest low) / 2`` of the last ``timeperiod`` bars.
+    """``talib.MIDPRICE``: ``(highest high + lowest low) / 2`` of the last ``timeperiod`` bars, the
+    middle Donchian channel.
 
     >>> midprice = MidPrice(timeperiod=2)
     >>> for high, low in [(10.0, 8.0), (11.0, 9.0)]:
@@ -199,19 +200,18 @@ class MidPrice(Indicator):
     9.5
     """
 
-    __slots__ = ("timeperiod", "_range")
+    __slots__ = ("timeperiod", "_channels")
     inputs = ("high", "low")
     parameters = (Period("timeperiod", 14, minimum=2),)
 
     def _reset(self) -> None:
         super()._reset()
-        self._range = RollingRange(self.timeperiod)
+        self._channels = DonchianChannels(timeperiod=self.timeperiod)
 
     def update(self, high: float, low: float) -> None:
-        window_range = self._range
-        window_range.update(high, low)
-        if window_range.ready:
-            self._value = (window_range.highest + window_range.lowest) / 2.0
+        channels = self._channels
+        channels.update(high, low)
+        self._value = channels.values[1]
 
 
 class MidPoint(MidPrice):
