@@ -6,26 +6,13 @@ Each family module or package (``overlap``, ``momentum``, ``volume``, ``volatili
 offers ``update(...)`` in O(1), ``value`` (NaN until ``ready``), ``ready`` and ``reset()``: the
 ``Indicator`` protocol exported here.
 
->>> from operators.ta.indicators import RelativeStrengthIndex
->>> rsi = RelativeStrengthIndex(period=14)
+>>> from operators.ta.indicators.catalogue import indicator_class
+>>> rsi = indicator_class("RSI")(timeperiod=14)
 >>> rsi.ready, rsi.value
 (False, nan)
 """
 
-from operators.ta.indicators.atr import AverageTrueRange
 from operators.ta.indicators.base import Indicator
-from operators.ta.indicators.bollinger import BollingerPercentB
-from operators.ta.indicators.ema import ExponentialMovingAverage
 from operators.ta.indicators.ewma_volatility import EwmaVolatility
-from operators.ta.indicators.macd import MovingAverageConvergenceDivergence
-from operators.ta.indicators.rsi import RelativeStrengthIndex
 
-__all__ = [
-    "AverageTrueRange",
-    "BollingerPercentB",
-    "EwmaVolatility",
-    "ExponentialMovingAverage",
-    "Indicator",
-    "MovingAverageConvergenceDivergence",
-    "RelativeStrengthIndex",
-]
+__all__ = ["EwmaVolatility", "Indicator"]

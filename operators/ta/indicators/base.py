@@ -10,8 +10,8 @@ the indicator: a close, or high/low/close), costs O(1) per update, and exposes:
 Settings are stored unchanged in ``__init__`` and validated there; learned state is created
 in one ``_reset()``.
 
->>> from operators.ta.indicators import ExponentialMovingAverage, Indicator
->>> isinstance(ExponentialMovingAverage(period=3), Indicator)
+>>> from operators.ta.indicators.catalogue import indicator_class
+>>> isinstance(indicator_class("EMA")(timeperiod=3), Indicator)
 True
 """
 

@@ -21,9 +21,7 @@ from operators.ta.base import NAN, Indicator, Number, Period
 
 class ExponentialMovingAverage(Indicator):
     """``talib.EMA``: seeded with the mean of the first ``timeperiod`` values, then
-    ``(x - ema) * 2 / (timeperiod + 1) + ema``. (The live feature step's
-    :class:`operators.ta.indicators.ema.ExponentialMovingAverage` is the same average with a
-    ``period`` argument.)
+    ``(x - ema) * 2 / (timeperiod + 1) + ema``.
 
     >>> average = ExponentialMovingAverage(timeperiod=3)
     >>> for close in [1.0, 2.0, 3.0, 4.0]:

@@ -14,7 +14,7 @@ integer array in TA-Lib, which reads 0, not NaN, during the warm-up; ours does t
 from __future__ import annotations
 
 from operators.ta.base import NAN, Indicator, MultiOutputIndicator, Number, Period
-from operators.ta.indicators.atr import AverageTrueRange
+from operators.ta.indicators.volatility import WilderAverageTrueRange
 from operators.ta.indicators.overlap import LARGEST_REAL
 
 
@@ -189,7 +189,7 @@ class SuperTrend(MultiOutputIndicator):
 
     def _reset(self) -> None:
         super()._reset()
-        self._range = AverageTrueRange(period=self.timeperiod)
+        self._range = WilderAverageTrueRange(timeperiod=self.timeperiod)
         self._upper = NAN
         self._lower = NAN
         self._long = True

@@ -4,9 +4,9 @@ Average gain and loss start as the plain means of the first ``timeperiod`` close
 changes (sum times ``1 / timeperiod``); afterwards each is smoothed as
 ``(average * (timeperiod - 1) + change) * (1 / timeperiod)``. TA-Lib 0.8 multiplies by the
 reciprocal where the classic formula divides, and copying that keeps the values bit-identical
-to ``talib.RSI`` (the older :class:`operators.ta.indicators.rsi.RelativeStrengthIndex` divides
-and differs in the last bits, which is enough to flip the adaptive averages STOCHRSI may smooth
-with). RSI is ``100 * gain / (gain + loss)``, or 0.0 when that sum is not positive: both averages
+to ``talib.RSI`` (dividing instead differs in the last bits, which is enough to flip the
+adaptive averages STOCHRSI may smooth with). RSI is ``100 * gain / (gain + loss)``, or 0.0 when
+that sum is not positive: both averages
 are of non-negative terms, so only a window of exactly unchanged closes gives 0, at any price
 level (a fixed band would read every instrument quoted below it as flat).
 
