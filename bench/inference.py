@@ -51,7 +51,7 @@ def feature_rows(messages: list[tuple[bytes, bytes]]) -> tuple[list[object], flo
     from sinks.metrics import MetricsRegistry
 
     with tempfile.TemporaryDirectory(prefix="tickwise-bench-features-") as work:
-        settings = load_settings(clickhouse_url=f"chdb://{Path(work) / 'chdb'}", state_dir=Path(work))
+        settings = load_settings(clickhouse={"url": f"chdb://{Path(work) / 'chdb'}"}, run={"state_dir": Path(work)})
         components = build_components(settings, ensemble=_NoModel(), registry=MetricsRegistry())  # type: ignore[arg-type]
         collect = CollectRows()
         flow = backfill_flow(components, FileTickSource(messages), collect)

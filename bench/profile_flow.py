@@ -66,11 +66,11 @@ def main(argv: list[str] | None = None) -> None:
             produce(stack.kafka_bootstrap, topics, messages)
             env = topics.env()
             settings = load_settings(
-                kafka_bootstrap=stack.kafka_bootstrap, redis_url=stack.redis_url,
-                clickhouse_url=f"chdb://{work / 'chdb'}", ticks_topic=env["KAFKA_TICKS_TOPIC"],
-                signals_topic=env["KAFKA_SIGNALS_TOPIC"], dlq_topic=env["KAFKA_DLQ_TOPIC"],
-                model_events_topic=env["KAFKA_MODEL_EVENTS_TOPIC"], redis_key_prefix=env["TICKWISE_REDIS_KEY_PREFIX"],
-                until_eof=True, metrics_port=0)
+                kafka={"bootstrap": stack.kafka_bootstrap, "ticks_topic": env["KAFKA_TICKS_TOPIC"],
+                       "signals_topic": env["KAFKA_SIGNALS_TOPIC"], "dlq_topic": env["KAFKA_DLQ_TOPIC"],
+                       "model_events_topic": env["KAFKA_MODEL_EVENTS_TOPIC"]},
+                redis={"url": stack.redis_url, "key_prefix": env["TICKWISE_REDIS_KEY_PREFIX"]},
+                clickhouse={"url": f"chdb://{work / 'chdb'}"}, run={"until_eof": True}, metrics={"port": 0})
             components = build_components(settings)
             flow = build_flow(components, components.kafka_source(), components.live_outputs())
             profiler = cProfile.Profile()

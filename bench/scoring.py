@@ -38,7 +38,7 @@ def real_feature_rows(market: Path, start: str, minutes: int, symbols: list[str]
     import tempfile
 
     with tempfile.TemporaryDirectory() as work:
-        settings = load_settings(clickhouse_url=f"chdb://{Path(work) / 'chdb'}", state_dir=Path(work))
+        settings = load_settings(clickhouse={"url": f"chdb://{Path(work) / 'chdb'}"}, run={"state_dir": Path(work)})
         components = build_components(settings, ensemble=_NoModel(), registry=MetricsRegistry())  # type: ignore[arg-type]
         begin = int(pd.Timestamp(start, tz="UTC").value)
         end = begin + minutes * 60 * 1_000_000_000

@@ -148,9 +148,9 @@ def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, st
     from sinks.clickhouse import ClickHouseSettings, ClickHouseSink
 
     state_dir.mkdir(parents=True, exist_ok=True)
-    settings = load_settings(clickhouse_url=f"chdb://{(state_dir / 'chdb').resolve()}", state_dir=state_dir)
+    settings = load_settings(clickhouse={"url": f"chdb://{(state_dir / 'chdb').resolve()}"}, run={"state_dir": state_dir})
     components = build_components(settings, ensemble=_NoModel())
-    sink = ClickHouseSink(ClickHouseSettings(url=settings.clickhouse_url.get_secret_value()))
+    sink = ClickHouseSink(ClickHouseSettings(url=settings.clickhouse.url.get_secret_value()))
     console.print(f"backfilling features from {len(files)} file(s) with the live feature stage")  # type: ignore[attr-defined]
     result = run_backfill(components, files, start_ns, end_ns, symbols, sink)
     # Source positions identify rows; they are not features.

@@ -1,117 +1,76 @@
 """The one settings object of tickwise, read once by the CLI (or the flow entry point).
 
-Every component gets its own frozen part of it; nothing else reads the environment.
-Secrets are ``SecretStr`` and never appear in ``repr``, logs or the summary.
+``Settings`` holds one frozen section per part (Kafka, the source, ClickHouse, Redis, the model,
+metrics, features, cross-asset statistics, risk, monitoring, paper trading, the run). Each
+section reads its own environment variables (``KAFKA_*``, ``TICKWISE_RISK_*`` ...: the field
+name under the section's prefix unless the field names its variable) and parses them once:
+comma lists become tuples or frozensets, seconds are offered as nanoseconds too. Nothing else
+reads the environment. Secrets are ``SecretStr`` and never appear in ``repr``, logs or the summary.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+NANOSECONDS = 1_000_000_000
+
+Names = Annotated[tuple[str, ...], NoDecode]
+NameSet = Annotated[frozenset[str], NoDecode]
+Pairs = Annotated[tuple[tuple[str, str], ...], NoDecode]
 
 
 class ConfigError(ValueError):
     """A setting is invalid; the message is one sentence a user can act on."""
 
 
-class Settings(BaseSettings):
-    """All settings, from environment variables (names in the field aliases) or arguments."""
+def _under(prefix: str) -> Callable[[str], str]:
+    """Environment variable names: ``prefix`` + the field name in upper case."""
+    return lambda name: prefix + name.upper()
+
+
+def _names(value: object) -> object:
+    """``"IBM, AIG,IBM"`` -> ``("AIG", "IBM")``: sorted, unique, blanks dropped."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(sorted({str(piece).strip() for piece in value if str(piece).strip()}))
+    return value
+
+
+def _seconds_ns(seconds: float) -> int:
+    return int(seconds * NANOSECONDS)
+
+
+class _Section(BaseSettings):
+    """A frozen part of the settings that reads its own environment variables (its field aliases)."""
 
     model_config = SettingsConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
-    # Kafka
-    kafka_bootstrap: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP")
-    ticks_topic: str = Field("ticks", alias="KAFKA_TICKS_TOPIC")
-    signals_topic: str = Field("signals", alias="KAFKA_SIGNALS_TOPIC")
-    dlq_topic: str = Field("ticks.dlq", alias="KAFKA_DLQ_TOPIC")
-    model_events_topic: str = Field("model-events", alias="KAFKA_MODEL_EVENTS_TOPIC")
-    ticks_partitions: int = Field(4, alias="KAFKA_TICKS_PARTITIONS", ge=1, le=1024)
-    kafka_security_protocol: str | None = Field(None, alias="KAFKA_SECURITY_PROTOCOL")
-    kafka_sasl_mechanism: str | None = Field(None, alias="KAFKA_SASL_MECHANISM")
-    kafka_sasl_username: str | None = Field(None, alias="KAFKA_SASL_USERNAME")
-    kafka_sasl_password: SecretStr | None = Field(None, alias="KAFKA_SASL_PASSWORD")
-    kafka_ssl_ca_location: str | None = Field(None, alias="KAFKA_SSL_CA_LOCATION")
-    source_batch_size: int = Field(5000, alias="TICKWISE_SOURCE_BATCH_SIZE", ge=1, le=1_000_000)
-    # Latency bounds of the source: how long one partition's poll may wait to fill a batch, and
-    # librdkafka's fetch.wait.max.ms (a broker without long-poll wake-up, such as the embedded
-    # Tansu, answers a fetch only after this wait, so it is the floor of tick-to-signal latency).
-    source_poll_ms: float = Field(1.0, alias="TICKWISE_SOURCE_POLL_MS", ge=0, le=10_000)
-    source_fetch_wait_ms: int = Field(10, alias="TICKWISE_SOURCE_FETCH_WAIT_MS", ge=0, le=60_000)
 
-    # ClickHouse and Redis
-    clickhouse_url: SecretStr = Field(SecretStr("chdb://.tickwise/chdb"), alias="CLICKHOUSE_URL")
-    redis_url: SecretStr = Field(SecretStr("redis://127.0.0.1:6379/0"), alias="REDIS_URL")
-    redis_key_prefix: str = Field("tickwise:features:", alias="TICKWISE_REDIS_KEY_PREFIX")
+class KafkaSection(_Section):
+    """The brokers, the topics and librdkafka's security options (``KAFKA_*``)."""
 
-    # Models: TICKWISE_MODEL is a model directory, "default", or models:/NAME@ALIAS (MLflow registry)
-    model: str = Field("default", alias="TICKWISE_MODEL")
-    mlflow_tracking_uri: SecretStr | None = Field(None, alias="MLFLOW_TRACKING_URI")  # unset: embedded store
-    mlflow_dir: Path = Field(Path(".tickwise/mlflow"), alias="TICKWISE_MLFLOW_DIR")
-    model_name: str = Field("tickwise-ensemble", alias="TICKWISE_MODEL_NAME", min_length=1)
-    model_cache_dir: Path | None = Field(None, alias="TICKWISE_MODEL_CACHE_DIR")  # unset: <state dir>/model-cache
-    model_poll_s: float = Field(10.0, alias="TICKWISE_MODEL_POLL_S", ge=0)  # 0: never look for a new version
+    model_config = SettingsConfigDict(alias_generator=_under("KAFKA_"))
 
-    # Metrics
-    metrics_host: str = Field("127.0.0.1", alias="TICKWISE_METRICS_HOST")
-    metrics_port: int = Field(9464, alias="TICKWISE_METRICS_PORT", ge=0, le=65535)
-    process_index: int = Field(0, alias="TICKWISE_PROCESS_INDEX", ge=0, le=1024)
+    bootstrap: str = "127.0.0.1:9092"
+    ticks_topic: str = "ticks"
+    signals_topic: str = "signals"
+    dlq_topic: str = "ticks.dlq"
+    model_events_topic: str = "model-events"
+    control_topic: str = "control"  # empty: no kill-switch input
+    ticks_partitions: int = Field(4, ge=1, le=1024)
+    security_protocol: str | None = None
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_ca_location: str | None = None
 
-    # Monitoring: drift detectors, PSI vs the training profile, live accuracy thresholds, paper P&L
-    drift_detector: Literal["adwin", "page_hinkley", "kswin"] = Field("adwin", alias="TICKWISE_DRIFT_DETECTOR")
-    drift_sample_every: int = Field(0, alias="TICKWISE_DRIFT_SAMPLE_EVERY", ge=0, le=1_000_000)  # 0: per detector
-    psi_window: int = Field(600, alias="TICKWISE_PSI_WINDOW", ge=20, le=1_000_000)
-    psi_threshold: float = Field(0.1, alias="TICKWISE_PSI_THRESHOLD", gt=0)
-    retrain_accuracy: float = Field(0.55, alias="TICKWISE_RETRAIN_ACCURACY", ge=0, le=1)
-    review_confidence: float = Field(0.7, alias="TICKWISE_REVIEW_CONFIDENCE", ge=0, le=1)
-    outcome_window: int = Field(500, alias="TICKWISE_OUTCOME_WINDOW", ge=1, le=1_000_000)
-    outcome_min_samples: int = Field(100, alias="TICKWISE_OUTCOME_MIN_SAMPLES", ge=1, le=1_000_000)
-    paper_fee_bps: float = Field(0.5, alias="TICKWISE_PAPER_FEE_BPS", ge=0, lt=10_000)
-    paper_mark_interval_s: float = Field(60.0, alias="TICKWISE_PAPER_MARK_INTERVAL_S", gt=0)
-
-    # Event time
-    ahead_tolerance_s: float = Field(3600.0, alias="TICKWISE_AHEAD_TOLERANCE_S", gt=0)
-    late_tolerance_s: float = Field(2.0, alias="TICKWISE_LATE_TOLERANCE_S", ge=0)
-    feature_interval_s: float = Field(1.0, alias="TICKWISE_FEATURE_INTERVAL_S", ge=0)
-
-    # Cross-asset statistics: every symbol of the universe against the reference, plus pairs
-    cross_asset_reference: str = Field("SPY", alias="TICKWISE_CROSS_ASSET_REFERENCE")
-    cross_asset_symbols: str = Field("AIG,BAC,IBM", alias="TICKWISE_CROSS_ASSET_SYMBOLS")
-    cross_asset_pairs: str = Field("", alias="TICKWISE_CROSS_ASSET_PAIRS")
-    cross_asset_window: int = Field(30, alias="TICKWISE_CROSS_ASSET_WINDOW", ge=3, le=100_000)
-
-    # Risk
-    risk_account_equity: float = Field(1_000_000.0, alias="TICKWISE_RISK_ACCOUNT_EQUITY", gt=0)
-    risk_per_trade: float = Field(0.02, alias="TICKWISE_RISK_PER_TRADE", gt=0, le=1)
-    risk_min_confidence: float = Field(0.05, alias="TICKWISE_RISK_MIN_CONFIDENCE", ge=0, le=1)
-    risk_max_position_shares: float = Field(10_000.0, alias="TICKWISE_RISK_MAX_POSITION_SHARES", gt=0)
-    risk_max_position_notional: float = Field(1_000_000.0, alias="TICKWISE_RISK_MAX_POSITION_NOTIONAL", gt=0)
-    risk_max_order_notional: float = Field(250_000.0, alias="TICKWISE_RISK_MAX_ORDER_NOTIONAL", gt=0)
-    risk_trading_state: Literal["ACTIVE", "REDUCING", "HALTED"] = Field("ACTIVE", alias="TICKWISE_RISK_TRADING_STATE")
-    risk_symbols: str = Field("AIG,BAC,IBM,SPY", alias="TICKWISE_RISK_SYMBOLS", min_length=1)  # traded universe
-    risk_restricted_symbols: str = Field("", alias="TICKWISE_RISK_RESTRICTED_SYMBOLS")
-    risk_known_model_versions: str = Field("", alias="TICKWISE_RISK_KNOWN_MODEL_VERSIONS")  # empty: any
-    risk_unhealthy_model_versions: str = Field("", alias="TICKWISE_RISK_UNHEALTHY_MODEL_VERSIONS")
-    risk_max_prediction_age_s: float = Field(5.0, alias="TICKWISE_RISK_MAX_PREDICTION_AGE_S", gt=0)
-    risk_max_data_age_s: float = Field(120.0, alias="TICKWISE_RISK_MAX_DATA_AGE_S", gt=0)
-    risk_price_collar_bps: float = Field(100.0, alias="TICKWISE_RISK_PRICE_COLLAR_BPS", gt=0)
-    risk_max_order_quantity: float = Field(5_000.0, alias="TICKWISE_RISK_MAX_ORDER_QUANTITY", gt=0)
-    risk_max_gross_exposure: float = Field(2_500_000.0, alias="TICKWISE_RISK_MAX_GROSS_EXPOSURE", gt=0)
-    risk_max_net_exposure: float = Field(1_500_000.0, alias="TICKWISE_RISK_MAX_NET_EXPOSURE", gt=0)
-    risk_max_var: float = Field(10_000.0, alias="TICKWISE_RISK_MAX_VAR", gt=0)
-    risk_reduce_drawdown: float = Field(0.02, alias="TICKWISE_RISK_REDUCE_DRAWDOWN", gt=0, le=1)
-    risk_halt_drawdown: float = Field(0.04, alias="TICKWISE_RISK_HALT_DRAWDOWN", gt=0, le=1)
-    risk_max_orders_per_minute: int = Field(10, alias="TICKWISE_RISK_MAX_ORDERS_PER_MINUTE", ge=1)
-    risk_max_lateness_s: float = Field(30.0, alias="TICKWISE_RISK_MAX_LATENESS_S", ge=0)  # live runs only
-    control_topic: str = Field("control", alias="KAFKA_CONTROL_TOPIC")  # empty: no kill-switch input
-
-    # Run
-    until_eof: bool = Field(False, alias="TICKWISE_UNTIL_EOF")
-    state_dir: Path = Field(Path(".tickwise"), alias="TICKWISE_STATE_DIR")
-
-    @field_validator("kafka_bootstrap")
+    @field_validator("bootstrap")
     @classmethod
     def _bootstrap_has_port(cls, value: str) -> str:
         for server in value.split(","):
@@ -120,15 +79,86 @@ class Settings(BaseSettings):
                 raise ValueError(f"expected host:port[,host:port...], got {value!r}")
         return value
 
-    @field_validator("clickhouse_url")
+    def options(self) -> dict[str, str]:
+        """librdkafka security options passed through unchanged (secrets included: do not log)."""
+        options = {"security.protocol": self.security_protocol, "sasl.mechanism": self.sasl_mechanism,
+                   "sasl.username": self.sasl_username, "ssl.ca.location": self.ssl_ca_location}
+        found = {name: value for name, value in options.items() if value}
+        if self.sasl_password is not None:
+            found["sasl.password"] = self.sasl_password.get_secret_value()
+        return found
+
+    def flow_topics(self) -> tuple[str, ...]:
+        """The topics the signal flow writes besides the ticks it reads."""
+        return (self.signals_topic, self.dlq_topic, self.model_events_topic)
+
+
+class SourceSection(_Section):
+    """The Kafka tick source's batching and latency bounds (``TICKWISE_SOURCE_*``).
+
+    ``poll_ms`` is how long one partition's poll may wait to fill a batch; ``fetch_wait_ms`` is
+    librdkafka's fetch.wait.max.ms (a broker without long-poll wake-up, such as the embedded
+    Tansu, answers a fetch only after this wait, so it is the floor of tick-to-signal latency).
+    """
+
+    model_config = SettingsConfigDict(alias_generator=_under("TICKWISE_SOURCE_"))
+
+    batch_size: int = Field(5000, ge=1, le=1_000_000)
+    poll_ms: float = Field(1.0, ge=0, le=10_000)
+    fetch_wait_ms: int = Field(10, ge=0, le=60_000)
+
+    @property
+    def poll_timeout_s(self) -> float:
+        return self.poll_ms / 1000.0
+
+
+class ClickHouseSection(_Section):
+    """``CLICKHOUSE_URL``: ``chdb:///path`` (embedded) or an ``http(s)://`` server."""
+
+    url: SecretStr = Field(SecretStr("chdb://.tickwise/chdb"), alias="CLICKHOUSE_URL")
+
+    @field_validator("url")
     @classmethod
     def _clickhouse_scheme(cls, value: SecretStr) -> SecretStr:
-        url = value.get_secret_value()
-        if not url.startswith(("chdb://", "http://", "https://")):
+        if not value.get_secret_value().startswith(("chdb://", "http://", "https://")):
             raise ValueError("expected a chdb:///path, http:// or https:// URL")
         return value
 
-    @field_validator("model")
+    def chdb_path(self) -> Path | None:
+        url = self.url.get_secret_value()
+        return Path(url.removeprefix("chdb://")) if url.startswith("chdb://") else None
+
+
+class RedisSection(_Section):
+    """The online feature store: ``REDIS_URL`` and ``TICKWISE_REDIS_KEY_PREFIX``."""
+
+    url: SecretStr = Field(SecretStr("redis://127.0.0.1:6379/0"), alias="REDIS_URL")
+    key_prefix: str = Field("tickwise:features:", alias="TICKWISE_REDIS_KEY_PREFIX")
+
+    @field_validator("url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected a redis://, rediss:// or unix:// URL")
+        return value
+
+
+class ModelSection(_Section):
+    """``TICKWISE_MODEL``: a model directory, "default", or models:/NAME@ALIAS (the MLflow registry).
+
+    The registry is ``MLFLOW_TRACKING_URI`` when set, else the embedded store in ``mlflow_dir``.
+    """
+
+    model_config = SettingsConfigDict(alias_generator=_under("TICKWISE_MODEL_"))
+
+    spec: str = Field("default", alias="TICKWISE_MODEL")
+    name: str = Field("tickwise-ensemble", min_length=1)
+    cache_dir: Path | None = None  # unset: <state dir>/model-cache
+    poll_s: float = Field(10.0, ge=0)  # 0: never look for a new version
+    tracking_uri: SecretStr | None = Field(None, alias="MLFLOW_TRACKING_URI")  # unset: embedded store
+    mlflow_dir: Path = Field(Path(".tickwise/mlflow"), alias="TICKWISE_MLFLOW_DIR")
+
+    @field_validator("spec")
     @classmethod
     def _model_spec(cls, value: str) -> str:
         from models.mlflow_registry import parse_model_uri
@@ -137,74 +167,263 @@ class Settings(BaseSettings):
             parse_model_uri(value)  # raises a ValueError naming the expected forms
         return value
 
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_scheme(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("expected a redis://, rediss:// or unix:// URL")
-        return value
 
-    @field_validator("cross_asset_pairs")
+class MetricsSection(_Section):
+    """The Prometheus endpoint (``TICKWISE_METRICS_*``): one per process, at port + process index."""
+
+    model_config = SettingsConfigDict(alias_generator=_under("TICKWISE_METRICS_"))
+
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=0, le=65535)  # 0: no endpoint
+    process_index: int = Field(0, alias="TICKWISE_PROCESS_INDEX", ge=0, le=1024)
+
+
+class FeatureSection(_Section):
+    """Event time and the per-symbol features: tolerances and the emit interval, in seconds."""
+
+    model_config = SettingsConfigDict(alias_generator=_under("TICKWISE_"))
+
+    ahead_tolerance_s: float = Field(3600.0, gt=0)
+    late_tolerance_s: float = Field(2.0, ge=0)
+    interval_s: float = Field(1.0, alias="TICKWISE_FEATURE_INTERVAL_S", ge=0)
+
+    @property
+    def ahead_tolerance_ns(self) -> int:
+        return _seconds_ns(self.ahead_tolerance_s)
+
+    @property
+    def late_tolerance_ns(self) -> int:
+        return _seconds_ns(self.late_tolerance_s)
+
+    @property
+    def interval_ns(self) -> int:
+        return _seconds_ns(self.interval_s)
+
+
+class CrossAssetSection(_Section):
+    """Cross-asset statistics: every symbol of the universe against the reference, plus pairs."""
+
+    model_config = SettingsConfigDict(alias_generator=_under("TICKWISE_CROSS_ASSET_"))
+
+    reference: str = "SPY"  # empty: no reference
+    symbols: Names = ("AIG", "BAC", "IBM")
+    pairs: Pairs = ()  # "AIG:BAC,IBM:SPY"
+    window: int = Field(30, ge=3, le=100_000)
+
+    @field_validator("symbols", mode="before")
     @classmethod
-    def _pairs_format(cls, value: str) -> str:
+    def _symbol_list(cls, value: object) -> object:
+        return _names(value)
+
+    @field_validator("pairs", mode="before")
+    @classmethod
+    def _pair_list(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs = []
         for pair in filter(None, (piece.strip() for piece in value.split(","))):
             left, sep, right = pair.partition(":")
             if not sep or not left or not right or left == right:
                 raise ValueError(f"expected SYMBOL:SYMBOL pairs such as AIG:BAC,IBM:SPY, got {pair!r}")
-        return value
-
-    def cross_asset_universe(self) -> tuple[str, ...]:
-        return tuple(sorted({s.strip() for s in self.cross_asset_symbols.split(",") if s.strip()}))
-
-    def cross_asset_pairs_list(self) -> tuple[tuple[str, str], ...]:
-        pairs = []
-        for pair in filter(None, (piece.strip() for piece in self.cross_asset_pairs.split(","))):
-            left, _, right = pair.partition(":")
             pairs.append((left, right))
         return tuple(pairs)
 
-    def kafka_options(self) -> dict[str, str]:
-        """librdkafka security options passed through unchanged (secrets included: do not log)."""
-        options: dict[str, str] = {}
-        if self.kafka_security_protocol:
-            options["security.protocol"] = self.kafka_security_protocol
-        if self.kafka_sasl_mechanism:
-            options["sasl.mechanism"] = self.kafka_sasl_mechanism
-        if self.kafka_sasl_username:
-            options["sasl.username"] = self.kafka_sasl_username
-        if self.kafka_sasl_password is not None:
-            options["sasl.password"] = self.kafka_sasl_password.get_secret_value()
-        if self.kafka_ssl_ca_location:
-            options["ssl.ca.location"] = self.kafka_ssl_ca_location
-        return options
+
+class RiskSection(_Section):
+    """The portfolio risk engine's limits (``TICKWISE_RISK_*``); symbol and version lists are comma lists."""
+
+    model_config = SettingsConfigDict(alias_generator=_under("TICKWISE_RISK_"))
+
+    account_equity: float = Field(1_000_000.0, gt=0)
+    per_trade: float = Field(0.02, gt=0, le=1)
+    min_confidence: float = Field(0.05, ge=0, le=1)
+    max_position_shares: float = Field(10_000.0, gt=0)
+    max_position_notional: float = Field(1_000_000.0, gt=0)
+    max_order_notional: float = Field(250_000.0, gt=0)
+    trading_state: Literal["ACTIVE", "REDUCING", "HALTED"] = "ACTIVE"
+    symbols: Names = ("AIG", "BAC", "IBM", "SPY")  # the traded universe
+    restricted_symbols: NameSet = frozenset()
+    known_model_versions: NameSet = frozenset()  # empty: any
+    unhealthy_model_versions: NameSet = frozenset()
+    max_prediction_age_s: float = Field(5.0, gt=0)
+    max_data_age_s: float = Field(120.0, gt=0)
+    price_collar_bps: float = Field(100.0, gt=0)
+    max_order_quantity: float = Field(5_000.0, gt=0)
+    max_gross_exposure: float = Field(2_500_000.0, gt=0)
+    max_net_exposure: float = Field(1_500_000.0, gt=0)
+    max_var: float = Field(10_000.0, gt=0)
+    reduce_drawdown: float = Field(0.02, gt=0, le=1)
+    halt_drawdown: float = Field(0.04, gt=0, le=1)
+    max_orders_per_minute: int = Field(10, ge=1)
+    max_lateness_s: float = Field(30.0, ge=0)  # live runs only
+
+    @field_validator("symbols", "restricted_symbols", "known_model_versions", "unhealthy_model_versions",
+                     mode="before")
+    @classmethod
+    def _name_list(cls, value: object) -> object:
+        return _names(value)
+
+    @field_validator("symbols")
+    @classmethod
+    def _universe_not_empty(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("expected at least one symbol, such as AIG,BAC,IBM")
+        return value
+
+    def limits(self, fee_bps: float) -> dict[str, Any]:
+        """The arguments of ``operators.risk.limits.RiskLimits``; ``fee_bps`` is the paper book's fee,
+        so the engine's drawdown counts the costs the paper book pays."""
+        return dict(
+            account_equity=self.account_equity, risk_per_trade=self.per_trade,
+            known_model_versions=self.known_model_versions, unhealthy_model_versions=self.unhealthy_model_versions,
+            min_confidence=self.min_confidence, max_prediction_age_ns=_seconds_ns(self.max_prediction_age_s),
+            universe=self.symbols, restricted_symbols=self.restricted_symbols,
+            max_data_age_ns=_seconds_ns(self.max_data_age_s), price_collar_bps=self.price_collar_bps,
+            max_order_quantity=self.max_order_quantity, max_order_notional=self.max_order_notional,
+            max_position_shares=self.max_position_shares, max_position_notional=self.max_position_notional,
+            max_gross_exposure=self.max_gross_exposure, max_net_exposure=self.max_net_exposure,
+            max_var=self.max_var, reduce_drawdown=self.reduce_drawdown, halt_drawdown=self.halt_drawdown,
+            max_orders_per_window=self.max_orders_per_minute, throttle_window_ns=60 * NANOSECONDS,
+            trading_state=self.trading_state, fee_bps=fee_bps,
+        )
+
+    def lateness_ns(self, until_eof: bool) -> int | None:
+        """How long the risk step waits for late symbols; bounded runs wait for every symbol (None),
+        so their decisions never depend on arrival order."""
+        return None if until_eof else _seconds_ns(self.max_lateness_s)
+
+
+class MonitoringSection(_Section):
+    """Drift detectors, PSI against the training profile and live accuracy thresholds (``TICKWISE_*``)."""
+
+    model_config = SettingsConfigDict(alias_generator=_under("TICKWISE_"))
+
+    drift_detector: Literal["adwin", "page_hinkley", "kswin"] = "adwin"
+    drift_sample_every: int = Field(0, ge=0, le=1_000_000)  # 0: per detector
+    psi_window: int = Field(600, ge=20, le=1_000_000)
+    psi_threshold: float = Field(0.1, gt=0)
+    retrain_accuracy: float = Field(0.55, ge=0, le=1)
+    review_confidence: float = Field(0.7, ge=0, le=1)
+    outcome_window: int = Field(500, ge=1, le=1_000_000)
+    outcome_min_samples: int = Field(100, ge=1, le=1_000_000)
+
+    @property
+    def psi_check_every(self) -> int:
+        """PSI is checked ten times per window, at least every row and at most every 60."""
+        return max(1, min(60, self.psi_window // 10))
+
+
+class PaperSection(_Section):
+    """Paper trading (``TICKWISE_PAPER_*``): the fee and how often positions are marked."""
+
+    model_config = SettingsConfigDict(alias_generator=_under("TICKWISE_PAPER_"))
+
+    fee_bps: float = Field(0.5, ge=0, lt=10_000)
+    mark_interval_s: float = Field(60.0, gt=0)
+
+    @property
+    def mark_interval_ns(self) -> int:
+        return _seconds_ns(self.mark_interval_s)
+
+    @staticmethod
+    def fill_window_ns(risk_lateness_s: float) -> int:
+        """Decisions arrive up to the risk step's lateness after their ticks."""
+        return _seconds_ns(max(120.0, 4 * risk_lateness_s))
+
+
+class RunSection(_Section):
+    """The run itself: stop at the end of the input, and where state lives."""
+
+    model_config = SettingsConfigDict(alias_generator=_under("TICKWISE_"))
+
+    until_eof: bool = False
+    state_dir: Path = Path(".tickwise")
+
+
+class Settings(BaseModel):
+    """All settings, one frozen section per part; ``Settings()`` reads the environment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kafka: KafkaSection = Field(default_factory=KafkaSection)
+    source: SourceSection = Field(default_factory=SourceSection)
+    clickhouse: ClickHouseSection = Field(default_factory=ClickHouseSection)
+    redis: RedisSection = Field(default_factory=RedisSection)
+    model: ModelSection = Field(default_factory=ModelSection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
+    features: FeatureSection = Field(default_factory=FeatureSection)
+    cross_asset: CrossAssetSection = Field(default_factory=CrossAssetSection)
+    risk: RiskSection = Field(default_factory=RiskSection)
+    monitoring: MonitoringSection = Field(default_factory=MonitoringSection)
+    paper: PaperSection = Field(default_factory=PaperSection)
+    run: RunSection = Field(default_factory=RunSection)
+
+    SECRETS: ClassVar[frozenset[str]] = frozenset({"KAFKA_SASL_PASSWORD", "CLICKHOUSE_URL", "REDIS_URL",
+                                                   "MLFLOW_TRACKING_URI"})
+
+    @classmethod
+    def sections(cls) -> dict[str, type[_Section]]:
+        return {name: field.annotation for name, field in cls.model_fields.items()}  # type: ignore[misc]
+
+    @classmethod
+    def from_environment(cls, variables: Mapping[str, object]) -> Settings:
+        """Settings from ``variables`` named as environment variables (the environment fills the rest)."""
+        sections = cls.sections().items()
+        return cls(**{name: _build(section, {alias: variables[alias] for alias in _aliases(section).values()
+                                             if alias in variables}) for name, section in sections})
+
+    def replace(self, **changes: Mapping[str, object]) -> Settings:
+        """A copy with ``changes`` (field values per section, such as ``run={"until_eof": True}``) validated."""
+        _check_names(changes)
+        return Settings(**{name: _build(type(section), {**section.model_dump(), **changes[name]})
+                           if changes.get(name) else section for name, section in self})
 
     def model_cache_path(self) -> Path:
-        return self.model_cache_dir or self.state_dir / "model-cache"
-
-    def chdb_path(self) -> Path | None:
-        url = self.clickhouse_url.get_secret_value()
-        if url.startswith("chdb://"):
-            return Path(url.removeprefix("chdb://"))
-        return None
+        return self.model.cache_dir or self.run.state_dir / "model-cache"
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the environment once, apply ``overrides`` (by field name), fail with one sentence."""
-    clean = {key: value for key, value in overrides.items() if value is not None}
+def _aliases(section: type[_Section]) -> dict[str, str]:
+    """Field name -> environment variable name."""
+    return {name: field.alias or name for name, field in section.model_fields.items()}
+
+
+def _check_names(changes: Mapping[str, Mapping[str, object]]) -> None:
+    sections = Settings.sections()
+    for name, values in changes.items():
+        if name not in sections:
+            raise TypeError(f"unknown settings section {name!r}; expected one of {', '.join(sections)}")
+        unknown = set(values) - set(sections[name].model_fields)
+        if unknown:
+            raise TypeError(f"unknown {name} settings {sorted(unknown)}; expected {sorted(sections[name].model_fields)}")
+
+
+def _build(section: type[_Section], values: Mapping[str, object]) -> _Section:
+    """Validate one section (the environment fills what ``values`` leaves out); fail with one sentence."""
     try:
-        return Settings(**clean)
+        return section(**values)
     except ValidationError as error:
         first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "settings"
-        alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
-        secret = field in _SECRET_FIELDS or alias in _SECRET_ALIASES
+        location = str(first["loc"][0]) if first["loc"] else "settings"
+        alias = _aliases(section).get(location, location)
+        secret = alias in Settings.SECRETS
         shown = "" if secret or "got " in first["msg"] else f" (got {first.get('input')!r})"
         message = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"invalid setting {alias}: {message}{shown}") from None
 
 
-_SECRET_FIELDS = frozenset({"kafka_sasl_password", "clickhouse_url", "redis_url", "mlflow_tracking_uri"})
-_SECRET_ALIASES = frozenset({"KAFKA_SASL_PASSWORD", "CLICKHOUSE_URL", "REDIS_URL", "MLFLOW_TRACKING_URI"})
+def load_settings(**overrides: Mapping[str, object] | None) -> Settings:
+    """Read the environment once and apply ``overrides``: field values per section, such as
+    ``load_settings(kafka={"bootstrap": "broker:9092"}, run={"until_eof": True})``; a None value
+    leaves the environment's. An invalid value fails with one sentence naming its variable."""
+    changes = {name: {key: value for key, value in (values or {}).items() if value is not None}
+               for name, values in overrides.items()}
+    _check_names(changes)
+    return Settings(**{name: _build(section, changes.get(name, {})) for name, section in Settings.sections().items()})
+
+
+def environment_names() -> frozenset[str]:
+    """Every environment variable the settings read."""
+    return frozenset(alias for section in Settings.sections().values() for alias in _aliases(section).values())
 
 
 def environment_variables(settings: Settings) -> dict[str, str]:
@@ -213,11 +432,21 @@ def environment_variables(settings: Settings) -> dict[str, str]:
     What a child process (a flow process of the cluster) needs to load the very same settings.
     """
     env: dict[str, str] = {}
-    for name, field in Settings.model_fields.items():
-        value = getattr(settings, name)
-        if value is None or field.alias is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        env[field.alias] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    for _, section in settings:
+        for name, alias in _aliases(type(section)).items():
+            value = getattr(section, name)
+            if value is not None:
+                env[alias] = _as_text(value)
     return env
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, frozenset):
+        return ",".join(sorted(value))
+    if isinstance(value, tuple):
+        return ",".join(":".join(item) if isinstance(item, tuple) else str(item) for item in value)
+    return str(value)

@@ -174,9 +174,9 @@ def flow(settings: Settings | None = None) -> Dataflow:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings or load_settings()
     components = build_components(settings)
-    if settings.metrics_port:
+    if settings.metrics.port:
         # One endpoint per process of the cluster: port + process index, loopback unless configured.
-        start_metrics_server(settings.metrics_port + settings.process_index, settings.metrics_host,
+        start_metrics_server(settings.metrics.port + settings.metrics.process_index, settings.metrics.host,
                              components.metrics.registry)
     return build_flow(components, components.kafka_source(), components.live_outputs(),
                       control=components.control_source())

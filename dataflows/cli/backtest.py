@@ -36,6 +36,8 @@ from dataflows.cli.common import (STATE_DIR_DEFAULT, StateDir, command_settings,
 if TYPE_CHECKING:
     import pandas as pd
 
+    from dataflows.config import Settings
+
 _HEADLINE = ("model_version", "signals", "fills", "total_pnl", "total_return", "annualized_return", "sharpe",
              "sortino", "max_drawdown", "hit_rate", "turnover")
 
@@ -67,7 +69,7 @@ def backtest(
 ) -> None:
     """Backtest through the very flow that runs live, with paper execution and an HTML report."""
     from dataflows.backtest import BacktestConfig, run_backtest
-    from dataflows.components import build_components
+    from dataflows.components import build_components, tick_source_settings
     from sinks.metrics import MetricsRegistry
 
     if (data is None) == (from_offsets is None):
@@ -79,40 +81,39 @@ def backtest(
                       trade_half_spread_bps, state_dir)
         return
     universe = symbols.upper() if symbols else None
-    overrides = {"risk_symbols": universe} if universe else {}
-    settings = command_settings(state_dir, until_eof=True, model=model, metrics_port=0, control_topic="", **overrides)
+    settings = _backtest_settings(state_dir, model, universe)
     ensemble = build_components(settings, registry=MetricsRegistry()).ensemble
     components = build_components(settings, ensemble=ensemble, registry=MetricsRegistry())
-    config = BacktestConfig(capital=settings.risk_account_equity, fee_bps=fee_bps,
+    config = BacktestConfig(capital=settings.risk.account_equity, fee_bps=fee_bps,
                             trade_half_spread_bps=trade_half_spread_bps)
     with console.status("running the signal flow over the backtest range"):
         if data is not None:
             frame = _tick_frame(data, day, start, end, universe)
             if not universe:
-                components = build_components(
-                    command_settings(state_dir, until_eof=True, model=model, metrics_port=0, control_topic="",
-                                     risk_symbols=",".join(sorted(frame["symbol"].unique()))),
-                    ensemble=ensemble, registry=MetricsRegistry())
+                components = build_components(_backtest_settings(state_dir, model, tuple(frame["symbol"].unique())),
+                                              ensemble=ensemble, registry=MetricsRegistry())
             result = run_backtest(components, out, frame=frame, config=config,
                                   meta={"source": "files", "files": [p.name for p in data]})
         else:
             from dataflows.replay import ReplayRange, ReplaySource
-            from dataflows.sources import KafkaSourceSettings
 
             replay_range = ReplayRange(offsets_option("--from-offsets", from_offsets),
                                        offsets_option("--to-offsets", to_offsets))
-            source_settings = KafkaSourceSettings(
-                bootstrap=settings.kafka_bootstrap, topic=settings.ticks_topic, batch_size=settings.source_batch_size,
-                until_eof=True, start_offsets=dict(replay_range.start), end_offsets=dict(replay_range.end),
-                extra=settings.kafka_options())
+            source_settings = tick_source_settings(settings, dict(replay_range.start), dict(replay_range.end))
             result = run_backtest(components, out, source=ReplaySource(source_settings, replay_range), config=config,
-                                  meta={"source": "kafka", "topic": settings.ticks_topic,
+                                  meta={"source": "kafka", "topic": settings.kafka.ticks_topic,
                                         "from_offsets": from_offsets, "to_offsets": to_offsets})
     summary = result.summary
     for key in _HEADLINE:
         console.print(f"{key:>18}: {summary.get(key)}")
     console.print(f"report: {out / 'report.html'}")
     typer.echo(orjson.dumps({**{k: summary.get(k) for k in _HEADLINE}, "out": str(out)}).decode())
+
+
+def _backtest_settings(state_dir: Path, model: str | None, symbols: tuple[str, ...] | str | None) -> Settings:
+    """A bounded run of ``model`` with no metrics endpoint and no kill switch; ``symbols``: the risk universe."""
+    return command_settings(state_dir, run={"until_eof": True}, model={"spec": model}, metrics={"port": 0},
+                            kafka={"control_topic": ""}, risk={"symbols": symbols})
 
 
 def _tick_frame(data: list[Path], day: str | None, start: str | None, end: str | None,
@@ -139,11 +140,11 @@ def _walk_forward(data: list[Path], out: Path, day: str | None, start: str | Non
     frame = _tick_frame(data, day, start, end, symbols.upper() if symbols else None)
     try:
         universe = ",".join(sorted(frame["symbol"].unique()))
-        settings = command_settings(state_dir, until_eof=True, metrics_port=0, control_topic="", risk_symbols=universe)
+        settings = _backtest_settings(state_dir, None, universe)
         config = WalkForwardConfig(
             period_ns=parse_periods(periods), train_min=train_min,
             session=parse_session(session) if session else None, train=small_train_config(n_estimators),
-            backtest=BacktestConfig(capital=settings.risk_account_equity, fee_bps=fee_bps,
+            backtest=BacktestConfig(capital=settings.risk.account_equity, fee_bps=fee_bps,
                                     trade_half_spread_bps=trade_half_spread_bps))
         with console.status("walk-forward: backfilling features, then retraining and backtesting each period"):
             result = run_walk_forward(settings, frame, out, config,
@@ -206,11 +207,10 @@ def replay(
         fail("give exactly one of --from-start or --from-offsets")
     if out is None:
         fail("--out DIR is required")
-    assert out is not None
 
-    from dataflows.components import build_components
+    from dataflows.components import build_components, tick_source_settings
     from dataflows.replay import ReplayError, ReplayRange, run_replay
-    from dataflows.sources import KafkaSourceSettings, SourceError
+    from dataflows.sources import SourceError
     from sinks.metrics import MetricsRegistry
 
     try:
@@ -218,16 +218,14 @@ def replay(
                                    offsets_option("--to-offsets", to_offsets))
     except ReplayError as error:
         fail(str(error))
-    settings = command_settings(state_dir, until_eof=True, model=model, metrics_port=0)
+    settings = command_settings(state_dir, run={"until_eof": True}, model={"spec": model}, metrics={"port": 0})
     # Resolved once (an alias becomes one version), then passed in: no live model swap during a replay.
     ensemble = build_components(settings, registry=MetricsRegistry()).ensemble
     components = build_components(settings, ensemble=ensemble, registry=MetricsRegistry())
-    source = KafkaSourceSettings(bootstrap=settings.kafka_bootstrap, topic=settings.ticks_topic,
-                                 batch_size=settings.source_batch_size, until_eof=True,
-                                 extra=settings.kafka_options())
+    source = tick_source_settings(settings)
     started = time.monotonic()
     try:
-        with console.status(f"replaying {settings.ticks_topic} with model {ensemble.version}"):
+        with console.status(f"replaying {settings.kafka.ticks_topic} with model {ensemble.version}"):
             result = run_replay(components, source, replay_range, out)
     except (ReplayError, SourceError) as error:
         fail(str(error))
@@ -252,7 +250,7 @@ def report(
     from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
 
     settings = command_settings(state_dir)
-    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse_url.get_secret_value()))
+    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse.url.get_secret_value()))
     try:
         page = render_report(writer.connect(), out)
     finally:

@@ -10,6 +10,7 @@ with one sentence from ``fail`` and exit code 2.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -45,20 +46,23 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(USER_ERROR_CODE)
 
 
-def command_settings(state_dir: Path, **overrides: object) -> Settings:
-    """Environment first; anything unset falls back to the embedded stack if it is running."""
+def command_settings(state_dir: Path, **overrides: Mapping[str, object]) -> Settings:
+    """Settings of a command: ``overrides`` (field values per section, None: not given) first, then the
+    environment; Kafka, Redis and ClickHouse fall back to the embedded stack if it is running."""
     stack = read_stack(state_dir)
-    fallback: dict[str, object] = {}
+    fallback: dict[str, dict[str, object]] = {"kafka": {}, "redis": {}, "clickhouse": {}}
     if stack is not None:
         if "KAFKA_BOOTSTRAP" not in os.environ:
-            fallback["kafka_bootstrap"] = stack.kafka_bootstrap
+            fallback["kafka"]["bootstrap"] = stack.kafka_bootstrap
         if "REDIS_URL" not in os.environ:
-            fallback["redis_url"] = stack.redis_url
+            fallback["redis"]["url"] = stack.redis_url
         if "CLICKHOUSE_URL" not in os.environ:
-            fallback["clickhouse_url"] = stack.clickhouse_url
+            fallback["clickhouse"]["url"] = stack.clickhouse_url
     elif "CLICKHOUSE_URL" not in os.environ:
-        fallback["clickhouse_url"] = f"chdb://{(state_dir / 'chdb').resolve()}"
-    return load_settings(**{**fallback, **overrides, "state_dir": state_dir})
+        fallback["clickhouse"]["url"] = f"chdb://{(state_dir / 'chdb').resolve()}"
+    sections = {name: {**fallback.get(name, {}), **overrides.get(name, {})} for name in {*fallback, *overrides}}
+    sections["run"] = {**sections.get("run", {}), "state_dir": state_dir}
+    return load_settings(**sections)
 
 
 def day_span(start: str | None, end: str | None) -> tuple[int | None, int | None]:
@@ -107,14 +111,14 @@ def _check_kafka(settings: Settings) -> None:
     """Fail with one sentence when no broker answers, before any client starts retrying."""
     import socket
 
-    for server in settings.kafka_bootstrap.split(","):
+    for server in settings.kafka.bootstrap.split(","):
         host, _, port = server.strip().rpartition(":")
         try:
             with socket.create_connection((host.strip("[]"), int(port)), timeout=3):
                 return
         except OSError:
             continue
-    raise UserError(f"cannot reach Kafka at {settings.kafka_bootstrap}: start the embedded stack with "
+    raise UserError(f"cannot reach Kafka at {settings.kafka.bootstrap}: start the embedded stack with "
                     "`tickwise stack up` or point KAFKA_BOOTSTRAP at your brokers")
 
 
@@ -128,9 +132,9 @@ def ensure_topics(settings: Settings) -> None:
     _check_kafka(settings)
     kafka = kafka_settings(settings)
     try:
-        create_topics(kafka, [settings.ticks_topic], settings.ticks_partitions)
-        create_topics(kafka, [settings.signals_topic, settings.dlq_topic, settings.model_events_topic],
-                      settings.ticks_partitions)
-        create_topics(kafka, [settings.control_topic] if settings.control_topic else [], 1)  # kill switch
+        create_topics(kafka, [settings.kafka.ticks_topic], settings.kafka.ticks_partitions)
+        create_topics(kafka, [settings.kafka.signals_topic, settings.kafka.dlq_topic, settings.kafka.model_events_topic],
+                      settings.kafka.ticks_partitions)
+        create_topics(kafka, [settings.kafka.control_topic] if settings.kafka.control_topic else [], 1)  # kill switch
     except (KafkaException, TimeoutError) as error:
-        raise UserError(f"could not create the topics on {settings.kafka_bootstrap}: {error}") from None
+        raise UserError(f"could not create the topics on {settings.kafka.bootstrap}: {error}") from None

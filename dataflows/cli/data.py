@@ -28,9 +28,9 @@ def produce_files(settings: Settings, files: list[Path], rate: float | None) -> 
     with Progress(TextColumn("producing"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} ticks"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task("produce", total=total)
-        report = produce_messages(settings.kafka_bootstrap, settings.ticks_topic, encode_ticks(frame), rate,
-                                  settings.kafka_options(), lambda sent: progress.update(task, completed=sent))
-    console.print(f"produced {report.messages:,} ticks to {settings.ticks_topic} "
+        report = produce_messages(settings.kafka.bootstrap, settings.kafka.ticks_topic, encode_ticks(frame), rate,
+                                  settings.kafka.options(), lambda sent: progress.update(task, completed=sent))
+    console.print(f"produced {report.messages:,} ticks to {settings.kafka.ticks_topic} "
                   f"in {report.elapsed_s:.1f} s ({report.messages_per_s:,.0f}/s)")
     return report.messages
 
@@ -57,7 +57,7 @@ def query(
     from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
 
     settings = command_settings(state_dir)
-    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse_url.get_secret_value()))
+    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse.url.get_secret_value()))
     client = writer.connect()
     try:
         result = client.query(sql)
@@ -82,8 +82,8 @@ def features(
     from sinks.redis_store import read_features
 
     settings = command_settings(state_dir)
-    client = redis.Redis.from_url(settings.redis_url.get_secret_value())
-    values = read_features(client, symbol, settings.redis_key_prefix)
+    client = redis.Redis.from_url(settings.redis.url.get_secret_value())
+    values = read_features(client, symbol, settings.redis.key_prefix)
     if not values:
         fail(f"no features stored for {symbol!r}")
     table = Table("feature", "value")
@@ -109,11 +109,11 @@ def verify(
     except ValueError as error:
         fail(f"--expect-offsets: {error}")
     settings = command_settings(state_dir)
-    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse_url.get_secret_value()))
+    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse.url.get_secret_value()))
     try:
         client = writer.connect()
         writer.ensure_schema()
-        report = run_verify(client, topic or settings.ticks_topic, expected)
+        report = run_verify(client, topic or settings.kafka.ticks_topic, expected)
     finally:
         writer.close()
 

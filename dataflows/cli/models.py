@@ -82,9 +82,9 @@ def retrain(
     check_tick_files(file)
     start_ns, end_ns = day_span(start, end)
     settings = command_settings(state_dir)
-    trained = retrain_on_events(settings.kafka_bootstrap, settings.model_events_topic, list(file), out,
+    trained = retrain_on_events(settings.kafka.bootstrap, settings.kafka.model_events_topic, list(file), out,
                                 state_dir / "train", start_ns, end_ns, symbol_list(symbols),
-                                console, extra=settings.kafka_options(), timeout_s=timeout_s, once=not keep_running)
+                                console, extra=settings.kafka.options(), timeout_s=timeout_s, once=not keep_running)
     console.print(f"retrain: {len(trained)} candidate(s) trained" + (f": {', '.join(map(str, trained))}"
                                                                      if trained else ""))
 

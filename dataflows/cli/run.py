@@ -109,16 +109,16 @@ def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path | 
     from dataflows.summary import summarize
 
     ensure_topics(settings)
-    log_dir = settings.state_dir / "logs"
+    log_dir = settings.run.state_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    chdb = settings.chdb_path()
+    chdb = settings.clickhouse.chdb_path()
     if chdb is not None:
         chdb.mkdir(parents=True, exist_ok=True)
     since_ms = int(time.time() * 1000) - 1000  # rows this run writes (1 s slack for clock granularity)
     with console.status(f"running the signal flow on {processes} process(es) x {workers} worker(s)"):
         def start() -> object:
             return run_cluster(environment_variables(settings), processes, workers, recovery_dir, snapshot_interval,
-                               work_dir=settings.state_dir, log_dir=log_dir)
+                               work_dir=settings.run.state_dir, log_dir=log_dir)
 
         def report(restart: Restart) -> None:
             console.print(f"[yellow]restart {restart.number}/{max_restarts}[/]: process {restart.process_index} "
@@ -132,7 +132,7 @@ def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path | 
                 run = supervise(start, RestartPolicy(max_restarts=max_restarts), on_restart=report).run
         except ClusterError as error:
             fail(str(error))
-    return summarize(settings.clickhouse_url.get_secret_value(), run.elapsed_s, processes, workers, since_ms)
+    return summarize(settings.clickhouse.url.get_secret_value(), run.elapsed_s, processes, workers, since_ms)
 
 
 def run(
@@ -150,7 +150,7 @@ def run(
     """Run the signal flow on the configured Kafka, ClickHouse and Redis."""
     if supervise and recovery_dir is None:
         fail("--supervise needs --recovery-dir: a restart resumes from its last snapshot")
-    settings = command_settings(state_dir, until_eof=until_eof or None, model=model)
+    settings = command_settings(state_dir, run={"until_eof": until_eof or None}, model={"spec": model})
     try:
         summary = _run(settings, processes, workers, recovery_dir, snapshot_interval,
                        max_restarts if supervise else None)
@@ -181,7 +181,7 @@ def demo(
     env_backup = {name: os.environ.pop(name) for name in ("KAFKA_BOOTSTRAP", "REDIS_URL", "CLICKHOUSE_URL")
                   if name in os.environ}
     try:
-        settings = command_settings(state_dir, until_eof=True)
+        settings = command_settings(state_dir, run={"until_eof": True})
         ensure_topics(settings)
         produced = produce_files(settings, files, None)
         summary = _run(settings, processes, 1, None, None)

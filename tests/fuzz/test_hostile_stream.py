@@ -81,19 +81,19 @@ def hostile_run(stack, market_data: Path, tmp_path_factory: pytest.TempPathFacto
     for reason, raw in bad[cursor:]:
         messages.append((b"IBM", raw))
         expected.append(reason)
-    produced = produce_messages(settings.kafka_bootstrap, settings.ticks_topic, messages,
+    produced = produce_messages(settings.kafka.bootstrap, settings.kafka.ticks_topic, messages,
                                 extra=BIG_MESSAGES).messages
 
     registry = MetricsRegistry()
     components = build_components(settings, registry=registry)
     run_main(build_flow(components, components.kafka_source(), components.live_outputs()))
 
-    source = read_topic(settings.kafka_bootstrap, settings.ticks_topic)
+    source = read_topic(settings.kafka.bootstrap, settings.kafka.ticks_topic)
     assert len(source) == produced
     # One producer, one key: the partition holds the messages in production order.
     assert [message.value() for message in source] == [value for _, value in messages]
     positions = [(message.partition(), message.offset()) for message in source]
-    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse_url.get_secret_value()))
+    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse.url.get_secret_value()))
     client = writer.connect()
     return {"settings": settings, "produced": produced, "expected": dict(zip(positions, expected)),
             "client": client, "counts": count_all(client), "registry": registry}
@@ -112,7 +112,7 @@ def test_hostile_stream_valid_plus_rejected_equals_produced_and_no_offset_is_los
 def test_hostile_stream_every_bad_message_is_on_the_dead_letter_topic_with_its_reason(hostile_run: dict) -> None:
     settings = hostile_run["settings"]
     dead = {}
-    for message in read_topic(settings.kafka_bootstrap, settings.dlq_topic):
+    for message in read_topic(settings.kafka.bootstrap, settings.kafka.dlq_topic):
         headers = {key: value.decode() for key, value in message.headers()}
         assert headers["tickwise.reason"] and headers["tickwise.detail"]
         dead[(int(headers["tickwise.source.partition"]), int(headers["tickwise.source.offset"]))] = \

@@ -28,18 +28,20 @@ BAD_MESSAGES: tuple[tuple[bytes | None, bytes], ...] = (
 )
 
 
-def topic_settings(stack: StackInfo, prefix: str, chdb_url: str, **overrides: object) -> Settings:
+def topic_settings(stack: StackInfo, prefix: str, chdb_url: str, **overrides: dict[str, object]) -> Settings:
+    """Settings of a bounded run on ``stack`` with topics and keys of its own; ``overrides`` per section."""
     return load_settings(
-        kafka_bootstrap=stack.kafka_bootstrap, redis_url=stack.redis_url, clickhouse_url=chdb_url,
-        ticks_topic=f"{prefix}.ticks", signals_topic=f"{prefix}.signals", dlq_topic=f"{prefix}.ticks.dlq",
-        model_events_topic=f"{prefix}.model-events", redis_key_prefix=f"{prefix}:features:", until_eof=True, metrics_port=0, **overrides,
-    )
+        kafka={"bootstrap": stack.kafka_bootstrap, "ticks_topic": f"{prefix}.ticks", "signals_topic": f"{prefix}.signals",
+               "dlq_topic": f"{prefix}.ticks.dlq", "model_events_topic": f"{prefix}.model-events"},
+        redis={"url": stack.redis_url, "key_prefix": f"{prefix}:features:"}, clickhouse={"url": chdb_url},
+        run={"until_eof": True}, metrics={"port": 0},
+    ).replace(**overrides)
 
 
 def create_topics(settings: Settings, partitions: int = 4) -> None:
-    kafka = KafkaSettings(bootstrap=settings.kafka_bootstrap, idempotence=False)
-    ensure_topics(kafka, [settings.ticks_topic, settings.signals_topic, settings.dlq_topic,
-                          settings.model_events_topic], partitions)
+    kafka = KafkaSettings(bootstrap=settings.kafka.bootstrap, idempotence=False)
+    ensure_topics(kafka, [settings.kafka.ticks_topic, settings.kafka.signals_topic, settings.kafka.dlq_topic,
+                          settings.kafka.model_events_topic], partitions)
 
 
 def produce_real_day(settings: Settings, market: Path, symbols: Sequence[str], start_ns: int, end_ns: int,
@@ -50,7 +52,7 @@ def produce_real_day(settings: Settings, market: Path, symbols: Sequence[str], s
     step = max(1, len(messages) // (len(bad_messages) + 1))
     for index, bad in enumerate(bad_messages, start=1):
         messages.insert(min(index * step + index - 1, len(messages)), bad)
-    report = produce_messages(settings.kafka_bootstrap, settings.ticks_topic, messages)
+    report = produce_messages(settings.kafka.bootstrap, settings.kafka.ticks_topic, messages)
     return report.messages
 
 

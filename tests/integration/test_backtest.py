@@ -42,11 +42,11 @@ REPORT_FILES = ("summary.json", "signals.jsonl", "decisions.jsonl", "fills.jsonl
                 "equity.png", "drawdown.png", "exposure.png", "attribution.png", "calibration.png")
 
 
-def _components(tmp_path: Path, **overrides: object):
+def _components(tmp_path: Path):
     from dataflows.config import load_settings
 
-    settings = load_settings(until_eof=True, metrics_port=0, control_topic="",
-                             clickhouse_url=f"chdb://{tmp_path / 'chdb'}", risk_symbols=",".join(SYMBOLS), **overrides)
+    settings = load_settings(run={"until_eof": True}, metrics={"port": 0}, kafka={"control_topic": ""},
+                             clickhouse={"url": f"chdb://{tmp_path / 'chdb'}"}, risk={"symbols": SYMBOLS})
     return build_components(settings, registry=MetricsRegistry())
 
 
@@ -114,16 +114,16 @@ def test_backtest_signals_equal_live_flow_signals_over_the_same_offsets(stack, m
     from sinks.kafka import KafkaSettings, ensure_topics
 
     prefix = f"parity{uuid.uuid4().hex[:8]}"
-    settings = topic_settings(stack, prefix, f"chdb://{tmp_path / 'chdb'}", control_topic=f"{prefix}.control",
-                              risk_symbols=",".join(SYMBOLS))
+    settings = topic_settings(stack, prefix, f"chdb://{tmp_path / 'chdb'}", kafka={"control_topic": f"{prefix}.control"},
+                              risk={"symbols": SYMBOLS})
     create_topics(settings, partitions=1)  # one partition: Kafka offsets = the file source's positions
-    ensure_topics(KafkaSettings(bootstrap=settings.kafka_bootstrap, idempotence=False), [settings.control_topic], 1)
+    ensure_topics(KafkaSettings(bootstrap=settings.kafka.bootstrap, idempotence=False), [settings.kafka.control_topic], 1)
     produced = produce_real_day(settings, market_data, SYMBOLS, PARITY_START, PARITY_END)
     live = build_components(settings, registry=MetricsRegistry())
     run_main(build_flow(live, live.kafka_source(), live.live_outputs(), control=live.control_source()))
     live_signals = {row["signal_id"]: row for row in
-                    (orjson.loads(message.value()) for message in read_topic(settings.kafka_bootstrap,
-                                                                             settings.signals_topic))}
+                    (orjson.loads(message.value()) for message in read_topic(settings.kafka.bootstrap,
+                                                                             settings.kafka.signals_topic))}
 
     frame = _frame(market_data, PARITY_START, PARITY_END)
     assert len(frame) == produced
@@ -156,8 +156,8 @@ def walk_forward(market_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
     root = tmp_path_factory.mktemp("walk_forward")
     frame = read_tick_frame([market_data / "trades.csv.gz", market_data / "quotes.csv.gz"], ["IBM"],
                             *WALK_FORWARD_DAYS)
-    settings = load_settings(until_eof=True, metrics_port=0, control_topic="", risk_symbols="IBM",
-                             clickhouse_url=f"chdb://{root / 'chdb'}")
+    settings = load_settings(run={"until_eof": True}, metrics={"port": 0}, kafka={"control_topic": ""},
+                             risk={"symbols": "IBM"}, clickhouse={"url": f"chdb://{root / 'chdb'}"})
     config = WalkForwardConfig(period_ns=parse_periods("3.25h"), session=parse_session("13:30-20:00"), train_min=1,
                                train=small_train_config(20))
     return {name: run_walk_forward(settings, frame, root / name, config, render=name == "first").out_dir

@@ -26,14 +26,14 @@ END = int(pd.Timestamp("2013-10-08 15:00", tz="UTC").value)
 
 def _run_cli(settings, processes: int, state_dir: Path) -> dict:
     env = {**os.environ,
-           "KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-           "REDIS_URL": settings.redis_url.get_secret_value(),
-           "CLICKHOUSE_URL": settings.clickhouse_url.get_secret_value(),
-           "KAFKA_TICKS_TOPIC": settings.ticks_topic,
-           "KAFKA_SIGNALS_TOPIC": settings.signals_topic,
-           "KAFKA_DLQ_TOPIC": settings.dlq_topic,
-           "KAFKA_MODEL_EVENTS_TOPIC": settings.model_events_topic,
-           "TICKWISE_REDIS_KEY_PREFIX": settings.redis_key_prefix,
+           "KAFKA_BOOTSTRAP": settings.kafka.bootstrap,
+           "REDIS_URL": settings.redis.url.get_secret_value(),
+           "CLICKHOUSE_URL": settings.clickhouse.url.get_secret_value(),
+           "KAFKA_TICKS_TOPIC": settings.kafka.ticks_topic,
+           "KAFKA_SIGNALS_TOPIC": settings.kafka.signals_topic,
+           "KAFKA_DLQ_TOPIC": settings.kafka.dlq_topic,
+           "KAFKA_MODEL_EVENTS_TOPIC": settings.kafka.model_events_topic,
+           "TICKWISE_REDIS_KEY_PREFIX": settings.redis.key_prefix,
            "TICKWISE_METRICS_PORT": "0"}
     result = subprocess.run(
         [sys.executable, "-m", "dataflows.cli", "run", "--until-eof", "--processes", str(processes),
@@ -46,7 +46,7 @@ def _run_cli(settings, processes: int, state_dir: Path) -> dict:
 
 def _signal_ids(settings) -> set[str]:
     return {orjson.loads(message.value())["signal_id"]
-            for message in read_topic(settings.kafka_bootstrap, settings.signals_topic)}
+            for message in read_topic(settings.kafka.bootstrap, settings.kafka.signals_topic)}
 
 
 def test_two_processes_give_the_same_signal_ids_as_one(stack, market_data: Path, tmp_path: Path) -> None:

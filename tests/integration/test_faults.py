@@ -74,15 +74,15 @@ TABLES = ("ticks", "rejects", "features", "predictions", "risk_decisions", "sign
 
 def _env(settings: Settings) -> dict[str, str]:
     return {**os.environ,
-            "KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-            "REDIS_URL": settings.redis_url.get_secret_value(),
-            "CLICKHOUSE_URL": settings.clickhouse_url.get_secret_value(),
-            "KAFKA_TICKS_TOPIC": settings.ticks_topic,
-            "KAFKA_SIGNALS_TOPIC": settings.signals_topic,
-            "KAFKA_DLQ_TOPIC": settings.dlq_topic,
-            "KAFKA_MODEL_EVENTS_TOPIC": settings.model_events_topic,
-            "TICKWISE_REDIS_KEY_PREFIX": settings.redis_key_prefix,
-            "TICKWISE_SOURCE_BATCH_SIZE": str(settings.source_batch_size),
+            "KAFKA_BOOTSTRAP": settings.kafka.bootstrap,
+            "REDIS_URL": settings.redis.url.get_secret_value(),
+            "CLICKHOUSE_URL": settings.clickhouse.url.get_secret_value(),
+            "KAFKA_TICKS_TOPIC": settings.kafka.ticks_topic,
+            "KAFKA_SIGNALS_TOPIC": settings.kafka.signals_topic,
+            "KAFKA_DLQ_TOPIC": settings.kafka.dlq_topic,
+            "KAFKA_MODEL_EVENTS_TOPIC": settings.kafka.model_events_topic,
+            "TICKWISE_REDIS_KEY_PREFIX": settings.redis.key_prefix,
+            "TICKWISE_SOURCE_BATCH_SIZE": str(settings.source.batch_size),
             "TICKWISE_METRICS_PORT": "0"}
 
 
@@ -194,8 +194,8 @@ def first_output(settings: Settings) -> Callable[[], bool]:
     Waiting for output, not for a number of snapshot epochs, keeps these tests independent of
     how fast the machine runs the slice.
     """
-    client = redis.Redis.from_url(settings.redis_url.get_secret_value())
-    key = f"{settings.redis_key_prefix}IBM"
+    client = redis.Redis.from_url(settings.redis.url.get_secret_value())
+    key = f"{settings.redis.key_prefix}IBM"
     return lambda: bool(client.exists(key))
 
 
@@ -209,7 +209,7 @@ def clickhouse(settings: Settings, sql: str) -> list[list[object]]:
         "rows = client.query(sys.argv[2]).result_rows\n"
         "sys.stdout.write(orjson.dumps([list(r) for r in rows]).decode())\n"
         "writer.close()\n")
-    result = subprocess.run([sys.executable, "-c", script, settings.clickhouse_url.get_secret_value(), sql],
+    result = subprocess.run([sys.executable, "-c", script, settings.clickhouse.url.get_secret_value(), sql],
                             capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
     return orjson.loads(result.stdout.strip().splitlines()[-1])
@@ -221,8 +221,8 @@ def assert_every_offset_is_a_tick_or_a_reject(settings: Settings, expect: str) -
         partition, end = (int(part) for part in spec.split(":"))
         found = {row[0] for row in clickhouse(settings, (
             f"SELECT DISTINCT offset FROM (SELECT offset FROM ticks FINAL WHERE partition = {partition} "
-            f"AND topic = '{settings.ticks_topic}' UNION ALL SELECT offset FROM rejects FINAL "
-            f"WHERE partition = {partition} AND topic = '{settings.ticks_topic}')"))}
+            f"AND topic = '{settings.kafka.ticks_topic}' UNION ALL SELECT offset FROM rejects FINAL "
+            f"WHERE partition = {partition} AND topic = '{settings.kafka.ticks_topic}')"))}
         assert found == set(range(end)), f"partition {partition}: {end - len(found & set(range(end)))} offsets lost"
 
 
@@ -241,12 +241,12 @@ def outcome(settings: Settings) -> dict:
     """What a finished run left behind, for comparison with a clean run."""
     counts = {table: clickhouse(settings, f"SELECT count() FROM {table} FINAL")[0][0] for table in TABLES}
     signal_ids = {row[0] for row in clickhouse(settings, "SELECT signal_id FROM signals FINAL")}
-    topic_ids = {orjson.loads(m.value())["signal_id"] for m in read_topic(settings.kafka_bootstrap,
-                                                                          settings.signals_topic)}
-    client = redis.Redis.from_url(settings.redis_url.get_secret_value())
+    topic_ids = {orjson.loads(m.value())["signal_id"] for m in read_topic(settings.kafka.bootstrap,
+                                                                          settings.kafka.signals_topic)}
+    client = redis.Redis.from_url(settings.redis.url.get_secret_value())
     # NaN (a feature not ready) never equals itself: compare it as the text Redis stores.
     features = {name: "nan" if isinstance(value, float) and math.isnan(value) else value
-                for name, value in read_features(client, "IBM", settings.redis_key_prefix).items()}
+                for name, value in read_features(client, "IBM", settings.redis.key_prefix).items()}
     client.close()
     return {"counts": counts, "signal_ids": signal_ids, "topic_ids": topic_ids, "features": features}
 
@@ -270,7 +270,7 @@ def assert_same_as_clean(faulty: dict, clean: dict, produced: int) -> None:
 def end_offsets(settings: Settings) -> str:
     """``P:END`` of every partition that holds ticks (from a full read, not broker metadata)."""
     ends: dict[int, int] = {}
-    for message in read_topic(settings.kafka_bootstrap, settings.ticks_topic):
+    for message in read_topic(settings.kafka.bootstrap, settings.kafka.ticks_topic):
         ends[message.partition()] = max(ends.get(message.partition(), 0), message.offset() + 1)
     return ",".join(f"{partition}:{end}" for partition, end in sorted(ends.items()))
 
@@ -289,7 +289,7 @@ def _settings_pair(stack: StackInfo, tmp_path: Path, name: str) -> tuple[Setting
     clean = topic_settings(stack, f"{tag}c", f"chdb://{tmp_path / 'clean' / 'chdb'}")
     faulty = topic_settings(stack, f"{tag}f", f"chdb://{tmp_path / 'faulty' / 'chdb'}")
     # Both runs read the same ticks; everything they write is separate.
-    faulty = faulty.model_copy(update={"ticks_topic": clean.ticks_topic, "source_batch_size": FAULT_SOURCE_BATCH})
+    faulty = faulty.replace(kafka={"ticks_topic": clean.kafka.ticks_topic}, source={"batch_size": FAULT_SOURCE_BATCH})
     return clean, faulty
 
 
@@ -322,10 +322,10 @@ def faulty_settings(stack: StackInfo, market: Path, tmp_path: Path, name: str,
     stack the same ticks produced again; every output of its own."""
     shared, scenario = short
     faulty = topic_settings(stack, f"{name}{tmp_path.name[-6:]}", f"chdb://{tmp_path / 'faulty' / 'chdb'}")
-    faulty = faulty.model_copy(update={"source_batch_size": FAULT_SOURCE_BATCH})
+    faulty = faulty.replace(source={"batch_size": FAULT_SOURCE_BATCH})
     create_topics(faulty)
-    if stack.kafka_bootstrap == shared.kafka_bootstrap:
-        return faulty.model_copy(update={"ticks_topic": shared.ticks_topic})
+    if stack.kafka_bootstrap == shared.kafka.bootstrap:
+        return faulty.replace(kafka={"ticks_topic": shared.kafka.ticks_topic})
     assert produce_real_day(faulty, market, ["IBM"], START, SHORT_END) == scenario.produced
     assert end_offsets(faulty) == scenario.expect
     return faulty
@@ -512,7 +512,7 @@ def test_rescale_from_two_processes_to_one_and_back_keeps_state_intact(
         stack: StackInfo, market_data: Path, tmp_path: Path, short_slice: tuple[Settings, Scenario]) -> None:
     faulty, scenario = faulty_settings(stack, market_data, tmp_path, "rescale", short_slice), short_slice[1]
     recovery, state = tmp_path / "recovery", tmp_path / "faulty"
-    redis.Redis.from_url(faulty.redis_url.get_secret_value()).delete(f"{faulty.redis_key_prefix}IBM")
+    redis.Redis.from_url(faulty.redis.url.get_secret_value()).delete(f"{faulty.redis.key_prefix}IBM")
     for processes in (2, 1):
         run = start_run(faulty, state, processes, recovery)
         if processes == 2:

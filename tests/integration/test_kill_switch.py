@@ -77,7 +77,7 @@ def _wait_until_settled(process: subprocess.Popen, port: int, produced: int, tim
 
 
 def _command(settings: Settings, command: str) -> None:
-    produce_messages(settings.kafka_bootstrap, settings.control_topic,
+    produce_messages(settings.kafka.bootstrap, settings.kafka.control_topic,
                      [(b"desk", f'{{"command": "{command}", "reason": "kill-switch test"}}'.encode())])
 
 
@@ -89,7 +89,7 @@ def _risk_decisions(settings: Settings) -> list[tuple[int, str, bool, str]]:
               "rows = client.query('SELECT ts_ns, reason, accepted, trading_state FROM risk_decisions FINAL "
               "ORDER BY ts_ns, offset').result_rows\n"
               "sys.stdout.buffer.write(orjson.dumps([list(row) for row in rows]))\n")
-    result = subprocess.run([sys.executable, "-c", script, settings.clickhouse_url.get_secret_value()],
+    result = subprocess.run([sys.executable, "-c", script, settings.clickhouse.url.get_secret_value()],
                             capture_output=True, cwd=REPO_ROOT, timeout=60, check=True)
     import orjson
 
@@ -101,14 +101,15 @@ def test_halt_on_the_control_topic_then_every_later_decision_is_denied_until_res
     started = time.monotonic()
     port = free_port()
     settings = load_settings(
-        kafka_bootstrap=stack.kafka_bootstrap, redis_url=stack.redis_url, clickhouse_url=f"chdb://{tmp_path / 'chdb'}",
-        ticks_topic=f"{topic_prefix}.ticks", signals_topic=f"{topic_prefix}.signals",
-        dlq_topic=f"{topic_prefix}.ticks.dlq", model_events_topic=f"{topic_prefix}.model-events",
-        control_topic=f"{topic_prefix}.control", redis_key_prefix=f"{topic_prefix}:features:", until_eof=False,
-        metrics_port=port, state_dir=tmp_path, source_batch_size=500, risk_symbols="IBM",
+        kafka={"bootstrap": stack.kafka_bootstrap, "ticks_topic": f"{topic_prefix}.ticks",
+               "signals_topic": f"{topic_prefix}.signals", "dlq_topic": f"{topic_prefix}.ticks.dlq",
+               "model_events_topic": f"{topic_prefix}.model-events", "control_topic": f"{topic_prefix}.control"},
+        redis={"url": stack.redis_url, "key_prefix": f"{topic_prefix}:features:"},
+        clickhouse={"url": f"chdb://{tmp_path / 'chdb'}"}, run={"until_eof": False, "state_dir": tmp_path},
+        metrics={"port": port}, source={"batch_size": 500}, risk={"symbols": "IBM"},
     )
     create_topics(settings, partitions=1)
-    ensure_topics(KafkaSettings(bootstrap=settings.kafka_bootstrap, idempotence=False), [settings.control_topic], 1)
+    ensure_topics(KafkaSettings(bootstrap=settings.kafka.bootstrap, idempotence=False), [settings.kafka.control_topic], 1)
 
     log = open(tmp_path / "flow.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(

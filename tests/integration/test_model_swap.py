@@ -75,17 +75,18 @@ def test_promoting_a_version_switches_the_running_flow_at_a_batch_boundary(
     started = time.monotonic()
     port = free_port()
     settings = load_settings(
-        kafka_bootstrap=stack.kafka_bootstrap, redis_url=stack.redis_url, clickhouse_url=f"chdb://{tmp_path / 'chdb'}",
-        ticks_topic=f"{topic_prefix}.ticks", signals_topic=f"{topic_prefix}.signals",
-        dlq_topic=f"{topic_prefix}.ticks.dlq", model_events_topic=f"{topic_prefix}.model-events",
-        redis_key_prefix=f"{topic_prefix}:features:", until_eof=False, metrics_port=port,
-        model="models:/tickwise-ensemble@champion", mlflow_dir=tmp_path / "mlflow", model_poll_s=0.5,
-        state_dir=tmp_path, source_batch_size=500,
+        kafka={"bootstrap": stack.kafka_bootstrap, "ticks_topic": f"{topic_prefix}.ticks",
+               "signals_topic": f"{topic_prefix}.signals", "dlq_topic": f"{topic_prefix}.ticks.dlq",
+               "model_events_topic": f"{topic_prefix}.model-events"},
+        redis={"url": stack.redis_url, "key_prefix": f"{topic_prefix}:features:"},
+        clickhouse={"url": f"chdb://{tmp_path / 'chdb'}"}, run={"until_eof": False, "state_dir": tmp_path},
+        metrics={"port": port}, source={"batch_size": 500},
+        model={"spec": "models:/tickwise-ensemble@champion", "mlflow_dir": tmp_path / "mlflow", "poll_s": 0.5},
     )
     create_topics(settings)
 
     # Two small ensembles on the flow's feature set, registered as versions 1 and 2.
-    registry = RegistryConfig.embedded(settings.mlflow_dir)
+    registry = RegistryConfig.embedded(settings.model.mlflow_dir)
     frame = synthetic_frame(seconds=3600)
     versions = {}
     for seed in (1, 2):
@@ -131,7 +132,7 @@ def test_promoting_a_version_switches_the_running_flow_at_a_batch_boundary(
         log.close()
 
     print(f"flow stopped after {time.monotonic() - started:.1f} s")
-    client = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse_url.get_secret_value())).connect()
+    client = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse.url.get_secret_value())).connect()
     rows = client.query("SELECT ts_ns, model_version FROM predictions FINAL ORDER BY partition, offset").result_rows
     before = [version for ts, version in rows if ts < SECOND[0]]
     after = [version for ts, version in rows if ts >= SECOND[0]]

@@ -184,10 +184,10 @@ def _messages_with_burst(market: Path) -> list[tuple[bytes | None, bytes]]:
 @pytest.fixture(scope="module")
 def monitored_run(stack, market_data: Path, tmp_path_factory: pytest.TempPathFactory):
     work = tmp_path_factory.mktemp("monitoring")
-    settings = topic_settings(stack, f"mon{os.getpid()}", f"chdb://{work / 'chdb'}", source_batch_size=1000,
-                              outcome_min_samples=50, psi_window=300, risk_symbols="IBM")
+    settings = topic_settings(stack, f"mon{os.getpid()}", f"chdb://{work / 'chdb'}", source={"batch_size": 1000},
+                              monitoring={"outcome_min_samples": 50, "psi_window": 300}, risk={"symbols": "IBM"})
     create_topics(settings)
-    produced = produce_messages(settings.kafka_bootstrap, settings.ticks_topic, _messages_with_burst(market_data)).messages
+    produced = produce_messages(settings.kafka.bootstrap, settings.kafka.ticks_topic, _messages_with_burst(market_data)).messages
 
     registry = MetricsRegistry()
     ensemble = ImbalanceEnsemble()
@@ -211,7 +211,7 @@ def monitored_run(stack, market_data: Path, tmp_path_factory: pytest.TempPathFac
         run_main(build_flow(components, PacedSource(components.kafka_source(), 0.5), components.live_outputs()))
         elapsed = time.monotonic() - started
         time.sleep(3)  # two more scrapes of the final counters
-        client = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse_url.get_secret_value())).connect()
+        client = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse.url.get_secret_value())).connect()
         yield {"settings": settings, "produced": produced, "registry": registry, "prometheus": url,
                "client": client, "elapsed": elapsed, "work": work, "profile": profile}
     finally:
@@ -296,8 +296,8 @@ def test_every_clickhouse_panel_query_runs_on_the_run_tables(monitored_run: dict
 def test_monitor_events_reach_kafka_and_clickhouse_with_their_fields(monitored_run: dict) -> None:
     settings = monitored_run["settings"]
     client = monitored_run["client"]
-    messages = [orjson.loads(message.value()) for message in read_topic(settings.kafka_bootstrap,
-                                                                       settings.model_events_topic)]
+    messages = [orjson.loads(message.value()) for message in read_topic(settings.kafka.bootstrap,
+                                                                       settings.kafka.model_events_topic)]
     stored = client.query("SELECT event_id, kind, detector, feature, statistic FROM monitor_events FINAL").result_rows
     assert messages and {m["event_id"] for m in messages} == {row[0] for row in stored}
     for message in messages:
@@ -342,7 +342,7 @@ def test_retrain_on_event_trains_one_candidate_from_the_runs_retrain_event(monit
         def print(self, *args: object, **kwargs: object) -> None:
             pass
 
-    trained = retrain_on_events(settings.kafka_bootstrap, settings.model_events_topic, [Path("ticks.csv.gz")],
+    trained = retrain_on_events(settings.kafka.bootstrap, settings.kafka.model_events_topic, [Path("ticks.csv.gz")],
                                 monitored_run["work"] / "candidates", monitored_run["work"] / "train", None, None,
                                 ["IBM"], Quiet(), trainer=recorder, timeout_s=60)
     assert len(trained) == 1 and len(calls) == 1

@@ -16,7 +16,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from dataflows.config import Settings
+from dataflows.config import Settings, environment_names
 from tests.integration.flowkit import BAD_MESSAGES, create_topics, produce_real_day, topic_settings
 
 pytestmark = pytest.mark.integration
@@ -28,9 +28,9 @@ SYMBOLS = ["AIG", "BAC", "IBM", "SPY"]
 
 
 def cli_env(settings: Settings) -> dict[str, str]:
-    aliases = {field.alias for field in Settings.model_fields.values() if field.alias}
+    aliases = environment_names()
     clean = {name: value for name, value in os.environ.items() if name not in aliases}
-    return {**clean, "KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "KAFKA_TICKS_TOPIC": settings.ticks_topic,
+    return {**clean, "KAFKA_BOOTSTRAP": settings.kafka.bootstrap, "KAFKA_TICKS_TOPIC": settings.kafka.ticks_topic,
             "TICKWISE_METRICS_PORT": "0"}
 
 

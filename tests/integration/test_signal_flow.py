@@ -41,7 +41,7 @@ def ibm_day_run(stack, market_data: Path, tmp_path_factory: pytest.TempPathFacto
     outputs = components.live_outputs()
     run_main(build_flow(components, components.kafka_source(), outputs))
 
-    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse_url.get_secret_value()))
+    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse.url.get_secret_value()))
     client = writer.connect()
     return {"settings": settings, "produced": produced, "client": client, "counts": count_all(client),
             "registry": registry, "stack": stack, "market": market_data}
@@ -69,7 +69,7 @@ def test_every_bad_message_is_rejected_with_a_reason(ibm_day_run: dict) -> None:
 
 def test_every_reject_is_on_the_dead_letter_topic_with_its_source_position(ibm_day_run: dict) -> None:
     settings = ibm_day_run["settings"]
-    messages = read_topic(settings.kafka_bootstrap, settings.dlq_topic)
+    messages = read_topic(settings.kafka.bootstrap, settings.kafka.dlq_topic)
     client = ibm_day_run["client"]
     table = {(row[0], row[1]): row[2] for row in client.query(
         "SELECT partition, offset, reason FROM rejects FINAL").result_rows}
@@ -78,7 +78,7 @@ def test_every_reject_is_on_the_dead_letter_topic_with_its_source_position(ibm_d
     for message in messages:
         headers = {key: value.decode() for key, value in message.headers()}
         assert headers["tickwise.reason"]
-        assert headers["tickwise.source.topic"] == settings.ticks_topic
+        assert headers["tickwise.source.topic"] == settings.kafka.ticks_topic
         seen[(int(headers["tickwise.source.partition"]), int(headers["tickwise.source.offset"]))] = \
             headers["tickwise.reason"]
     assert seen == table
@@ -89,7 +89,7 @@ def test_every_reject_is_on_the_dead_letter_topic_with_its_source_position(ibm_d
 def test_clickhouse_signals_equal_the_signals_topic(ibm_day_run: dict) -> None:
     settings = ibm_day_run["settings"]
     client = ibm_day_run["client"]
-    messages = read_topic(settings.kafka_bootstrap, settings.signals_topic)
+    messages = read_topic(settings.kafka.bootstrap, settings.kafka.signals_topic)
     from_kafka = {}
     for message in messages:
         body = orjson.loads(message.value())
@@ -115,8 +115,8 @@ def test_redis_holds_the_latest_features_at_the_last_tick_of_each_symbol(ibm_day
     settings = ibm_day_run["settings"]
     client = ibm_day_run["client"]
     last_tick = client.command("SELECT max(ts_ns) FROM ticks FINAL WHERE symbol = 'IBM'")
-    redis_client = redis.Redis.from_url(settings.redis_url.get_secret_value())
-    stored = read_features(redis_client, "IBM", settings.redis_key_prefix)
+    redis_client = redis.Redis.from_url(settings.redis.url.get_secret_value())
+    stored = read_features(redis_client, "IBM", settings.redis.key_prefix)
     assert int(stored["ts_ns"]) == int(last_tick)
     assert "rsi_1m" in stored and "spread_bps" in stored
 

@@ -20,7 +20,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from dataflows.config import Settings
+from dataflows.config import Settings, environment_names
 from tests.integration.flowkit import BAD_MESSAGES, create_topics, produce_real_day, read_topic, topic_settings
 
 pytestmark = pytest.mark.integration
@@ -31,17 +31,17 @@ END = int(pd.Timestamp("2013-10-08 13:50", tz="UTC").value)
 
 
 def cli_env(settings: Settings, clickhouse_url: str) -> dict[str, str]:
-    aliases = {field.alias for field in Settings.model_fields.values() if field.alias}
+    aliases = environment_names()
     clean = {name: value for name, value in os.environ.items() if name not in aliases}
     return {**clean,
-            "KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-            "REDIS_URL": settings.redis_url.get_secret_value(),
+            "KAFKA_BOOTSTRAP": settings.kafka.bootstrap,
+            "REDIS_URL": settings.redis.url.get_secret_value(),
             "CLICKHOUSE_URL": clickhouse_url,
-            "KAFKA_TICKS_TOPIC": settings.ticks_topic,
-            "KAFKA_SIGNALS_TOPIC": settings.signals_topic,
-            "KAFKA_DLQ_TOPIC": settings.dlq_topic,
-            "KAFKA_MODEL_EVENTS_TOPIC": settings.model_events_topic,
-            "TICKWISE_REDIS_KEY_PREFIX": settings.redis_key_prefix,
+            "KAFKA_TICKS_TOPIC": settings.kafka.ticks_topic,
+            "KAFKA_SIGNALS_TOPIC": settings.kafka.signals_topic,
+            "KAFKA_DLQ_TOPIC": settings.kafka.dlq_topic,
+            "KAFKA_MODEL_EVENTS_TOPIC": settings.kafka.model_events_topic,
+            "TICKWISE_REDIS_KEY_PREFIX": settings.redis.key_prefix,
             "TICKWISE_METRICS_PORT": "0"}
 
 
@@ -83,7 +83,7 @@ def supervised_run(stack, market_data: Path, tmp_path_factory: pytest.TempPathFa
                       "--snapshot-interval", "1", "--supervise", "--max-restarts", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     ends: dict[int, int] = {}
-    for message in read_topic(settings.kafka_bootstrap, settings.ticks_topic):
+    for message in read_topic(settings.kafka.bootstrap, settings.kafka.ticks_topic):
         ends[message.partition()] = max(ends.get(message.partition(), 0), message.offset() + 1)
     return {"settings": settings, "env": env, "work": work, "produced": produced, "summary": last_json(result),
             "recovery": recovery, "ends": ends}

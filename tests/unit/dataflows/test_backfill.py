@@ -151,7 +151,7 @@ def test_rows_to_frame_when_no_rows_then_value_error_says_what_to_check() -> Non
 def test_run_backfill_when_real_ticks_then_rows_equal_the_live_symbol_logic(tmp_path: Path) -> None:
     files = [SAMPLE / "ibm_2013-10-09_trades.csv.gz", SAMPLE / "ibm_2013-10-09_quotes.csv.gz"]
     start_ns, end_ns = SESSION_OPEN_NS, SESSION_OPEN_NS + 5 * 60 * SECOND
-    settings = load_settings(clickhouse_url=f"chdb://{tmp_path / 'chdb'}", state_dir=tmp_path)
+    settings = load_settings(clickhouse={"url": f"chdb://{tmp_path / 'chdb'}"}, run={"state_dir": tmp_path})
     components = build_components(settings, ensemble=_NoModel(), registry=MetricsRegistry())  # type: ignore[arg-type]
 
     result = run_backfill(components, files, start_ns, end_ns, symbols=["IBM"])

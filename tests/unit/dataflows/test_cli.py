@@ -16,7 +16,7 @@ import pytest
 import typer
 
 from dataflows.cli import common
-from dataflows.config import Settings
+from dataflows.config import Settings, environment_names
 from dataflows.stack import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -37,7 +37,7 @@ class CliResult:
 
 def tickwise(*args: str, state_dir: Path, **env: str) -> CliResult:
     """Run the CLI with a clean environment (no Kafka/Redis/ClickHouse settings) plus ``env``."""
-    aliases = {field.alias for field in Settings.model_fields.values() if field.alias}
+    aliases = environment_names()
     clean = {name: value for name, value in os.environ.items() if name not in aliases}
     done = subprocess.run(
         [sys.executable, "-m", "dataflows.cli", *args, "--state-dir", str(state_dir)],
@@ -101,6 +101,16 @@ def test_run_when_trading_state_invalid_then_exits_2_naming_the_variable_and_cho
     result = tickwise("run", state_dir=state_dir, TICKWISE_RISK_TRADING_STATE="PAUSED")
 
     assert_user_error(result, "invalid setting TICKWISE_RISK_TRADING_STATE", "'PAUSED'", "ACTIVE", "HALTED")
+
+
+@pytest.mark.parametrize(("variable", "value"), [("TICKWISE_RISK_MAX_VAR", "-1"), ("TICKWISE_PSI_WINDOW", "5"),
+                                                 ("TICKWISE_SOURCE_BATCH_SIZE", "many")])
+def test_run_when_section_setting_invalid_then_exits_2_naming_the_variable_in_one_sentence(
+        state_dir: Path, variable: str, value: str) -> None:
+    result = tickwise("run", state_dir=state_dir, **{variable: value})
+
+    assert_user_error(result, f"invalid setting {variable}", repr(value))
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_run_when_clickhouse_url_invalid_then_exits_2_without_the_password(state_dir: Path) -> None:

@@ -121,8 +121,8 @@ def test_build_components_when_registry_model_of_other_feature_set_then_refused_
         registry: dict, tmp_path: Path) -> None:
     config = registry["config"]
     promote(config, "1")
-    settings = load_settings(model=f"models:/{config.model_name}@champion", mlflow_dir=registry["root"] / "mlflow",
-                             state_dir=tmp_path, clickhouse_url=f"chdb://{tmp_path / 'chdb'}")
+    settings = load_settings(model={"spec": f"models:/{config.model_name}@champion", "mlflow_dir": registry["root"] / "mlflow"},
+                             run={"state_dir": tmp_path}, clickhouse={"url": f"chdb://{tmp_path / 'chdb'}"})
     assert flow_feature_set(settings) != FEATURE_SET
     with pytest.raises(FeatureSetMismatch, match=r"\(tickwise-ensemble version 1\) was trained on feature set "
                                                  f"{FEATURE_SET} but this flow computes feature set "

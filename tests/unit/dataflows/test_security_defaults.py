@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dataflows.config import ConfigError, Settings, load_settings
+from dataflows.config import ConfigError, Settings, environment_names, load_settings
 from dataflows.sources import KafkaSourceSettings
 from dataflows.summary import RunSummary
 from sinks.clickhouse import ClickHouseSettings
@@ -34,19 +34,18 @@ UNPICKLING = re.compile(r"\b(?:pickle|cPickle|_pickle|cloudpickle|dill|joblib|sh
 
 @pytest.fixture()
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for field in Settings.model_fields.values():
-        if field.alias:
-            monkeypatch.delenv(field.alias, raising=False)
+    for name in environment_names():
+        monkeypatch.delenv(name, raising=False)
 
 
 def secret_settings() -> Settings:
-    return load_settings(kafka_sasl_password=SECRET, kafka_sasl_username="tickwise",
-                         clickhouse_url=f"https://tickwise:{SECRET}@ch.internal:8443/tickwise",
-                         redis_url=f"rediss://:{SECRET}@redis.internal:6379/0")
+    return load_settings(kafka={"sasl_password": SECRET, "sasl_username": "tickwise"},
+                         clickhouse={"url": f"https://tickwise:{SECRET}@ch.internal:8443/tickwise"},
+                         redis={"url": f"rediss://:{SECRET}@redis.internal:6379/0"})
 
 
 def test_metrics_when_host_not_configured_then_bind_loopback_only(clean_env: None) -> None:
-    assert Settings().metrics_host == "127.0.0.1"
+    assert Settings().metrics.host == "127.0.0.1"
 
     server, _ = start_metrics_server(0, metrics=MetricsRegistry())
     try:
@@ -59,7 +58,7 @@ def test_metrics_when_host_not_configured_then_bind_loopback_only(clean_env: Non
 def test_metrics_when_host_configured_then_bind_there(clean_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TICKWISE_METRICS_HOST", "0.0.0.0")
 
-    assert Settings().metrics_host == "0.0.0.0"
+    assert Settings().metrics.host == "0.0.0.0"
 
 
 def test_recovery_init_command_creates_a_directory_only_its_owner_can_read(tmp_path: Path) -> None:
@@ -90,9 +89,9 @@ def test_secrets_never_appear_in_the_repr_of_settings_or_component_settings(clea
 
 
 def test_invalid_secret_setting_is_reported_without_its_value(clean_env: None) -> None:
-    for field, value in (("clickhouse_url", f"ftp://u:{SECRET}@h/db"), ("redis_url", f"http://:{SECRET}@h")):
+    for section, value in (("clickhouse", f"ftp://u:{SECRET}@h/db"), ("redis", f"http://:{SECRET}@h")):
         with pytest.raises(ConfigError) as caught:
-            load_settings(**{field: value})
+            load_settings(**{section: {"url": value}})
         assert SECRET not in str(caught.value)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from dataflows.config import Settings
+from dataflows.config import Settings, environment_names
 
 yaml = pytest.importorskip("yaml", reason="PyYAML parses the manifests (test extra: pyyaml)")
 kubernetes_validate = pytest.importorskip("kubernetes_validate.utils",
@@ -24,7 +24,7 @@ K8S = Path(__file__).resolve().parents[3] / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.30"
 CLUSTER_PORT = 2101
 METRICS_PORT = 9464
-SETTINGS_ALIASES = frozenset(field.alias for field in Settings.model_fields.values() if field.alias)
+SETTINGS_ALIASES = environment_names()
 SECRET_ALIASES = frozenset({"CLICKHOUSE_URL", "REDIS_URL", "KAFKA_SASL_PASSWORD"})
 BYTEWAX_ENV = frozenset({"BYTEWAX_HOSTFILE_PATH"})
 
@@ -122,9 +122,9 @@ def test_settings_from_the_config_map_and_secret_load(worker: dict[str, Any]) ->
     secret = one("Secret")["stringData"]
     env = {**config, **secret}
 
-    settings = Settings(**env)
+    settings = Settings.from_environment(env)
 
-    assert settings.ticks_topic == config["KAFKA_TICKS_TOPIC"]
+    assert settings.kafka.ticks_topic == config["KAFKA_TICKS_TOPIC"]
     assert "change-me" not in repr(settings)
 
 

@@ -33,7 +33,7 @@ TOLERANCE = 1e-5
 @pytest.fixture(scope="module")
 def exported(market_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("onnx")
-    settings = load_settings(clickhouse_url=f"chdb://{work / 'chdb'}", state_dir=work)
+    settings = load_settings(clickhouse={"url": f"chdb://{work / 'chdb'}"}, run={"state_dir": work})
     components = build_components(settings, ensemble=_NoModel(), registry=MetricsRegistry())  # type: ignore[arg-type]
     files = [market_data / "trades.csv.gz", market_data / "quotes.csv.gz"]
     rows = run_backfill(components, files, HOUR_START, HOUR_END, symbols=["IBM"]).rows
