@@ -1,5 +1,6 @@
 """TA-Lib's momentum indicators, first half (AC .. WILLR), fed one bar at a time, match ``talib``
-on real bars: same numbers to 1e-9 relative, NaN exactly where TA-Lib has no value."""
+on real bars: same numbers to 1e-9 relative, NaN exactly where TA-Lib has no value. The flat-window
+checks at the end cover the whole momentum group: TA-Lib 0.8's zero guards, bit for bit."""
 
 from __future__ import annotations
 
@@ -10,17 +11,24 @@ from talib import abstract
 from operators.ta.indicators.momentum import (
     aroon,
     bill_williams,
+    blau_oscillators,
+    convergence_divergence,
     deviation_from_trend,
     directional,
     price_change,
+    price_oscillator,
     pressure,
+    qstick,
     range_position,
+    rate_of_change,
+    relative_strength,
+    stochastic,
     trend_efficiency,
+    trix,
+    ultimate_oscillator,
     up_down_ratio,
 )
-from tests.unit.operators.ta.talib_parity import assert_parity, real_bars, stream, talib_outputs
-
-SERIES = ("ibm_daily", "spy_hourly", "btc_minute")
+from tests.unit.operators.ta.talib_parity import SERIES, assert_parity, real_bars, stream, talib_outputs, within_bound
 
 MODULES = (aroon, bill_williams, deviation_from_trend, directional, price_change, pressure, range_position,
            trend_efficiency, up_down_ratio)
@@ -159,13 +167,52 @@ def test_bad_settings_are_refused_with_a_message_naming_the_value(
     assert str(refused.value) == message
 
 
-def test_flat_prices_give_talibs_guard_values_not_division_garbage() -> None:
-    flat = {"open": np.full(40, 101.3), "high": np.full(40, 101.3), "low": np.full(40, 101.3),
-            "close": np.full(40, 101.3), "volume": np.full(40, 1000.0)}
-    for name in ("CCI", "CMOU", "ER", "IMI", "VHF", "VORTEX", "WILLR", "BOP", "MFI", "DX"):
-        expected = talib_outputs(name, flat, {})
-        ours = stream(TALIB_FUNCTIONS[name](), flat)
-        for column, reference in enumerate(expected):
-            valid = ~np.isnan(reference)
-            assert np.array_equal(np.isnan(ours[:, column]), ~valid), name
-            assert np.all(np.abs(ours[valid, column] - reference[valid]) == 0.0), name
+SECOND_HALF = (blau_oscillators, convergence_divergence, price_oscillator, qstick, rate_of_change, relative_strength,
+               stochastic, trix, ultimate_oscillator)
+EVERY_MOMENTUM_FUNCTION: dict[str, type] = {name: indicator for module in MODULES + SECOND_HALF
+                                            for name, indicator in module.TALIB_FUNCTIONS.items()}
+# Where TA-Lib 0.8 decides "flat" or "zero" before dividing; its tests are exact or relative to the
+# window's own prices, never a fixed band, so they must agree at any price level.
+GUARDED = ("BOP", "CCI", "CMO", "CMOU", "ER", "IMI", "MFI", "RSI", "STOCH", "STOCHF", "STOCHRSI", "ULTOSC", "VHF",
+           "VORTEX", "WILLR")
+# Bit-identical to TA-Lib on any bars: same arithmetic in the same order, same guards.
+BIT_EXACT = ("CCI", "CMOU", "MFI", "WILLR")
+
+
+def _constant_bars(price: float, length: int = 80) -> dict[str, np.ndarray]:
+    flat = np.full(length, price)
+    return {"open": flat, "high": flat, "low": flat, "close": flat, "volume": np.full(length, 1000.0)}
+
+
+def _assert_identical_to_talib(name: str, bars: dict[str, np.ndarray], label: str) -> None:
+    expected = talib_outputs(name, bars, {})
+    ours = stream(EVERY_MOMENTUM_FUNCTION[name](), bars)
+    for column, reference in enumerate(expected):
+        np.testing.assert_array_equal(ours[:, column], reference, err_msg=f"{name} output {column} on {label}")
+
+
+@pytest.mark.parametrize("price", [101.3, 0.1, 3e-5, 1.7e-13])
+@pytest.mark.parametrize("name", sorted(EVERY_MOMENTUM_FUNCTION))
+def test_constant_prices_give_talibs_guard_values_bit_for_bit(name: str, price: float) -> None:
+    _assert_identical_to_talib(name, _constant_bars(price), f"constant {price}")
+
+
+@pytest.mark.parametrize("name", BIT_EXACT)
+def test_one_second_bars_with_flat_windows_match_talib_bit_for_bit(name: str) -> None:
+    # 42 bars of these broke a 1e-9 bound when CCI kept a running mean: ours was about 5e-9 where
+    # TA-Lib's flatness test gives exactly 0.
+    _assert_identical_to_talib(name, real_bars("spy_second"), "spy_second")
+
+
+@pytest.mark.parametrize("scale", [1e-12, 1e-16])
+@pytest.mark.parametrize("name", GUARDED)
+def test_zero_guards_hold_for_instruments_quoted_far_below_one(name: str, scale: float) -> None:
+    bars = {column: values * scale if column != "volume" else values
+            for column, values in real_bars("spy_second").items()}
+    expected = talib_outputs(name, bars, {})
+    ours = stream(EVERY_MOMENTUM_FUNCTION[name](), bars)
+    for column, reference in enumerate(expected):
+        assert np.array_equal(np.isnan(ours[:, column]), np.isnan(reference)), name
+        valid = ~np.isnan(reference)
+        bad = np.flatnonzero(~within_bound(ours[valid, column], reference[valid]))
+        assert bad.size == 0, f"{name} output {column} at scale {scale}: {bad.size} bars differ"

