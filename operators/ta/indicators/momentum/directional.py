@@ -98,6 +98,30 @@ class _Directional(Indicator):
         super()._reset()
         self._movement = _DirectionalMovement(self.timeperiod)
 
+    @staticmethod
+    def _term(movement: _DirectionalMovement) -> float:
+        """This bar's movement on the indicator's side (+DM here, -DM for the minus side)."""
+        return movement.plus_term
+
+    @staticmethod
+    def _total(movement: _DirectionalMovement) -> float:
+        """The Wilder total of the indicator's side."""
+        return movement.plus
+
+
+class _MinusSide:
+    """Mixin: read the -DM side instead of +DM."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def _term(movement: _DirectionalMovement) -> float:
+        return movement.minus_term
+
+    @staticmethod
+    def _total(movement: _DirectionalMovement) -> float:
+        return movement.minus
+
 
 class PlusDirectionalMovement(_Directional):
     """``talib.PLUS_DM``: Wilder total of +DM; the raw +DM of each bar when ``timeperiod=1``.
@@ -121,16 +145,8 @@ class PlusDirectionalMovement(_Directional):
         elif movement.bars >= self.timeperiod:
             self._value = self._total(movement)
 
-    @staticmethod
-    def _term(movement: _DirectionalMovement) -> float:
-        return movement.plus_term
 
-    @staticmethod
-    def _total(movement: _DirectionalMovement) -> float:
-        return movement.plus
-
-
-class MinusDirectionalMovement(PlusDirectionalMovement):
+class MinusDirectionalMovement(_MinusSide, PlusDirectionalMovement):
     """``talib.MINUS_DM``: Wilder total of -DM.
 
     >>> movement = MinusDirectionalMovement(timeperiod=2)
@@ -141,14 +157,6 @@ class MinusDirectionalMovement(PlusDirectionalMovement):
     """
 
     __slots__ = ()
-
-    @staticmethod
-    def _term(movement: _DirectionalMovement) -> float:
-        return movement.minus_term
-
-    @staticmethod
-    def _total(movement: _DirectionalMovement) -> float:
-        return movement.minus
 
 
 def _ratio(movement: float, true_range: float, scale: float) -> float:
@@ -177,16 +185,8 @@ class PlusDirectionalIndicator(_Directional):
         else:
             self._value = _ratio(self._total(movement), movement.true_range, 100.0)
 
-    @staticmethod
-    def _term(movement: _DirectionalMovement) -> float:
-        return movement.plus_term
 
-    @staticmethod
-    def _total(movement: _DirectionalMovement) -> float:
-        return movement.plus
-
-
-class MinusDirectionalIndicator(PlusDirectionalIndicator):
+class MinusDirectionalIndicator(_MinusSide, PlusDirectionalIndicator):
     """``talib.MINUS_DI``: ``100 * -DM total / TR total``.
 
     >>> indicator = MinusDirectionalIndicator(timeperiod=2)
@@ -197,14 +197,6 @@ class MinusDirectionalIndicator(PlusDirectionalIndicator):
     """
 
     __slots__ = ()
-
-    @staticmethod
-    def _term(movement: _DirectionalMovement) -> float:
-        return movement.minus_term
-
-    @staticmethod
-    def _total(movement: _DirectionalMovement) -> float:
-        return movement.minus
 
 
 def _directional_index(movement: _DirectionalMovement) -> float:
