@@ -4,7 +4,7 @@ Each family module or package (``overlap``, ``momentum``, ``volume``, ``volatili
 ...) ends with a ``TALIB_FUNCTIONS`` mapping, gathered by :mod:`~.catalogue`; its classes, and
 :class:`EwmaVolatility`, are built on :class:`operators.ta.base.Indicator`. Every indicator
 offers ``update(...)`` in O(1), ``value`` (NaN until ``ready``), ``ready`` and ``reset()``: the
-``Indicator`` protocol exported here.
+``Indicator`` base class exported here.
 
 >>> from operators.ta.indicators.catalogue import indicator_class
 >>> rsi = indicator_class("RSI")(timeperiod=14)
@@ -12,7 +12,7 @@ offers ``update(...)`` in O(1), ``value`` (NaN until ``ready``), ``ready`` and `
 (False, nan)
 """
 
-from operators.ta.indicators.base import Indicator
+from operators.ta.base import Indicator
 from operators.ta.indicators.ewma_volatility import EwmaVolatility
 
 __all__ = ["EwmaVolatility", "Indicator"]
