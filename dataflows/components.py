@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dataflows.config import NANOSECONDS, Settings
-from dataflows.instrument import FlowMetrics
+from dataflows.flow_metrics import FlowMetrics
 from dataflows.outputs import Outputs
 from dataflows.sources import KafkaSourceSettings, KafkaTickSource
 from dataflows.steps import (BatchScorer, CrossAssetStep, DriftStep, OutcomeStep, PaperLogicBuilder, PairRouter,
