@@ -26,7 +26,7 @@ from operators.messages import Side
 class _ActivityBarBuilder(BarAccumulator):
     """Shared accumulation; subclasses say how much a trade counts towards the threshold."""
 
-    __slots__ = ("threshold", "_start_ns", "_end_ns", "_progress")
+    __slots__ = ("threshold", "_end_ns", "_progress")
 
     def __init__(self, threshold: float, name: str) -> None:
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 < threshold < math.inf:
@@ -39,19 +39,6 @@ class _ActivityBarBuilder(BarAccumulator):
         self._end_ns = 0
         self._progress = 0.0
         self._clear()
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        """True while a bar is in progress."""
-        return self._start_ns is not None
-
-    @property
-    def value(self) -> Bar | None:
-        """The bar in progress (not completed), or None."""
-        return self._snapshot() if self._start_ns is not None else None
 
     def _weight(self, price: float, size: float) -> float:
         raise NotImplementedError
@@ -68,13 +55,8 @@ class _ActivityBarBuilder(BarAccumulator):
             return None
         return self.flush()
 
-    def flush(self) -> Bar | None:
-        """End of input: the partial bar in progress, if any."""
-        if self._start_ns is None:
-            return None
-        completed = self._snapshot()
+    def _finish(self) -> None:
         self._reset()
-        return completed
 
     def _snapshot(self) -> Bar:
         assert self._start_ns is not None

@@ -48,10 +48,45 @@ class Bar(msgspec.Struct, frozen=True):
 
 
 class BarAccumulator:
-    """OHLC, volume, notional, trade count and buy/sell volume of the trades of one bar in progress."""
+    """OHLC, volume, notional, trade count and buy/sell volume of the trades of one bar in progress.
 
-    __slots__ = ("_open", "_high", "_low", "_close", "_volume", "_notional", "_trade_count", "_buy_volume",
-                 "_sell_volume")
+    The base of the bar builders: a subclass creates its state in ``_reset`` (calling ``_clear``)
+    and says in ``_snapshot`` where the bar in progress starts and ends.
+    """
+
+    __slots__ = ("_start_ns", "_open", "_high", "_low", "_close", "_volume", "_notional", "_trade_count",
+                 "_buy_volume", "_sell_volume")
+
+    def _reset(self) -> None:
+        raise NotImplementedError
+
+    def _snapshot(self) -> Bar:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        self._reset()
+
+    @property
+    def ready(self) -> bool:
+        """True while a bar is in progress."""
+        return self._start_ns is not None
+
+    @property
+    def value(self) -> Bar | None:
+        """The bar in progress as it stands now (not completed), or None."""
+        return self._snapshot() if self._start_ns is not None else None
+
+    def _finish(self) -> None:
+        """Forget the bar in progress once it is handed back as completed."""
+        raise NotImplementedError
+
+    def flush(self) -> Bar | None:
+        """End of input: the bar in progress (if any), completed."""
+        if self._start_ns is None:
+            return None
+        completed = self._snapshot()
+        self._finish()
+        return completed
 
     def _clear(self) -> None:
         self._open = self._high = self._low = self._close = math.nan
@@ -88,7 +123,7 @@ class BarAccumulator:
 class TimeBarBuilder(BarAccumulator):
     """Builds ``interval_ns`` bars; ``update``/``advance`` return a bar when one completes."""
 
-    __slots__ = ("interval_ns", "late_trades", "_start_ns")
+    __slots__ = ("interval_ns", "late_trades")
 
     def __init__(self, interval_ns: int) -> None:
         if isinstance(interval_ns, bool) or not isinstance(interval_ns, int) or interval_ns <= 0:
@@ -100,19 +135,6 @@ class TimeBarBuilder(BarAccumulator):
         self.late_trades = 0
         self._start_ns: int | None = None
         self._clear()
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        """True while a bar is in progress."""
-        return self._start_ns is not None
-
-    @property
-    def value(self) -> Bar | None:
-        """The bar in progress as it stands now (not completed), or None."""
-        return self._snapshot() if self._start_ns is not None else None
 
     def update(self, ts_ns: int, price: float, size: float, side: Side) -> Bar | None:
         """Add one trade; return the previous bar if this trade starts a later one."""
@@ -136,13 +158,8 @@ class TimeBarBuilder(BarAccumulator):
             return None
         return self.flush()
 
-    def flush(self) -> Bar | None:
-        """End of input: return the bar in progress (if any) as completed."""
-        if self._start_ns is None:
-            return None
-        completed = self._snapshot()
+    def _finish(self) -> None:
         self._start_ns = None
-        return completed
 
     def _snapshot(self) -> Bar:
         start_ns = self._start_ns

@@ -25,37 +25,21 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from operators.features.rolling import RollingSums
+from operators.features.rolling import RollingEstimator
 
 NAN = math.nan
 
 
-class KyleLambda:
+class KyleLambda(RollingEstimator):
     """OLS slope of price change on signed volume over ``window`` bars."""
 
-    __slots__ = ("window", "_sums", "_previous_close")
-
-    def __init__(self, window: int = 30) -> None:
-        if isinstance(window, bool) or not isinstance(window, int) or window < 3:
-            raise ValueError(f"window must be an integer >= 3, got {window!r}")
-        self.window = window
-        self._reset()
-
-    def _reset(self) -> None:
-        self._sums = RollingSums(self.window, 4)  # q, dp, q*q, q*dp
-        self._previous_close = NAN
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._sums.ready
+    __slots__ = ()
+    columns = 4  # q, dp, q*q, q*dp
+    minimum_window = 3
 
     def update(self, close: float, signed_volume: float) -> None:
         """One bar: its close and its buy minus sell volume."""
-        previous = self._previous_close
-        self._previous_close = close
+        previous = self._replace_previous(close)
         if previous != previous:
             return
         change = close - previous
@@ -75,32 +59,20 @@ class KyleLambda:
         return covariance / variance
 
 
-class RollSpread:
+class RollSpread(RollingEstimator):
     """Roll's implied spread from the serial covariance of trade-price changes."""
 
-    __slots__ = ("window", "_sums", "_previous_price", "_previous_change")
-
-    def __init__(self, window: int = 100) -> None:
-        if isinstance(window, bool) or not isinstance(window, int) or window < 3:
-            raise ValueError(f"window must be an integer >= 3, got {window!r}")
-        self.window = window
-        self._reset()
+    __slots__ = ("_previous_change",)
+    columns = 3  # dp_t, dp_t-1, dp_t * dp_t-1
+    minimum_window = 3
+    default_window = 100
 
     def _reset(self) -> None:
-        self._sums = RollingSums(self.window, 3)  # dp_t, dp_t-1, dp_t * dp_t-1
-        self._previous_price = NAN
+        super()._reset()
         self._previous_change = NAN
 
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._sums.ready
-
     def update(self, price: float) -> None:
-        previous = self._previous_price
-        self._previous_price = price
+        previous = self._replace_previous(price)
         if previous != previous:
             return
         change = price - previous
@@ -111,46 +83,25 @@ class RollSpread:
 
     @property
     def value(self) -> float:
-        sums = self._sums
-        if not sums.ready:
+        if not self.ready:
             return NAN
-        n = sums.count
-        covariance = sums.total(2) / n - (sums.total(0) / n) * (sums.total(1) / n)
+        covariance = self._mean(2) - self._mean(0) * self._mean(1)
         return 2.0 * math.sqrt(-covariance) if covariance < 0.0 else NAN
 
 
-class AmihudIlliquidity:
+class AmihudIlliquidity(RollingEstimator):
     """Mean |log return| per million of notional over ``window`` bars."""
 
-    __slots__ = ("window", "_sums", "_previous_close")
-
-    def __init__(self, window: int = 30) -> None:
-        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-            raise ValueError(f"window must be an integer >= 1, got {window!r}")
-        self.window = window
-        self._reset()
-
-    def _reset(self) -> None:
-        self._sums = RollingSums(self.window, 1)
-        self._previous_close = NAN
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._sums.ready
+    __slots__ = ()
 
     def update(self, close: float, dollar_volume: float) -> None:
-        previous = self._previous_close
-        self._previous_close = close
+        previous = self._replace_previous(close)
         if previous > 0.0 and close > 0.0 and dollar_volume > 0.0:
             self._sums.update(abs(math.log(close / previous)) / dollar_volume * 1e6)
 
     @property
     def value(self) -> float:
-        sums = self._sums
-        return sums.total(0) / sums.count if sums.ready else NAN
+        return self._mean(0)
 
 
 class QuoteStaleness:

@@ -87,14 +87,20 @@ def order_flow_event(
     return event
 
 
-class OrderFlowImbalance:
-    """CKS order-flow imbalance summed over a rolling event-time window, normalised by depth."""
+class _WindowedMeasure:
+    """A measure over the two running sums of an event-time window (``EventTimeSums``)."""
 
-    __slots__ = ("_window", "_previous")
+    __slots__ = ("_window",)
 
     def __init__(self, window_ns: int = 10_000_000_000) -> None:
-        self._window = EventTimeSums(window_ns)  # OFI events, depths
-        self._previous: tuple[float, float, float, float] | None = None
+        self._window = EventTimeSums(window_ns)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._window.reset()
+
+    def reset(self) -> None:
+        self._reset()
 
     @property
     def window_ns(self) -> int:
@@ -102,12 +108,25 @@ class OrderFlowImbalance:
 
     @property
     def times(self) -> Sequence[int]:
-        """Event times of the OFI events in the window, oldest first."""
+        """Times of the events in the window, oldest first."""
         return self._window.times
 
-    def reset(self) -> None:
-        self._window.reset()
-        self._previous = None
+    def advance(self, ts_ns: int) -> None:
+        """Drop the events at or before ``ts_ns - window_ns``."""
+        self._window.advance(ts_ns)
+
+
+class OrderFlowImbalance(_WindowedMeasure):
+    """CKS order-flow imbalance summed over a rolling event-time window, normalised by depth.
+
+    The window sums the OFI events and the depths of the quotes behind them.
+    """
+
+    __slots__ = ("_previous",)
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._previous: tuple[float, float, float, float] | None = None
 
     @property
     def ready(self) -> bool:
@@ -133,10 +152,6 @@ class OrderFlowImbalance:
         if previous is not None:
             self._window.add(ts_ns, order_flow_event(bid, ask, bid_size, ask_size, *previous),
                              0.5 * (bid_size + ask_size))
-        self._window.advance(ts_ns)
-
-    def advance(self, ts_ns: int) -> None:
-        """Drop events at or before ``ts_ns - window_ns``."""
         self._window.advance(ts_ns)
 
 
@@ -191,7 +206,7 @@ class TradeSideClassifier:
         return side
 
 
-class SignedVolumeImbalance:
+class SignedVolumeImbalance(_WindowedMeasure):
     """``(buy - sell) / (buy + sell)`` volume over a rolling event-time window.
 
     >>> imbalance = SignedVolumeImbalance(window_ns=10)
@@ -204,22 +219,7 @@ class SignedVolumeImbalance:
     -1.0
     """
 
-    __slots__ = ("_window",)
-
-    def __init__(self, window_ns: int = 10_000_000_000) -> None:
-        self._window = EventTimeSums(window_ns)  # signed sizes, sizes
-
-    @property
-    def window_ns(self) -> int:
-        return self._window.window_ns
-
-    @property
-    def times(self) -> Sequence[int]:
-        """Times of the classified trades in the window, oldest first."""
-        return self._window.times
-
-    def reset(self) -> None:
-        self._window.reset()
+    __slots__ = ()
 
     @property
     def ready(self) -> bool:
@@ -238,8 +238,4 @@ class SignedVolumeImbalance:
             self._window.add(ts_ns, size, size)
         elif side == "sell":
             self._window.add(ts_ns, -size, size)
-        self._window.advance(ts_ns)
-
-    def advance(self, ts_ns: int) -> None:
-        """Drop trades at or before ``ts_ns - window_ns``."""
         self._window.advance(ts_ns)

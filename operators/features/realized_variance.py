@@ -26,38 +26,30 @@ from __future__ import annotations
 
 import math
 
-from operators.features.rolling import RollingSums
+from operators.features.rolling import RollingEstimator, RollingSums
 
 NAN = math.nan
 _LOG_2 = math.log(2.0)
 
 
-class RealizedVariance:
-    """Five range- and return-based variance estimators over a rolling bar window."""
+class RealizedVariance(RollingEstimator):
+    """Five range- and return-based variance estimators over a rolling bar window.
 
-    __slots__ = ("window", "_ranges", "_returns", "_previous_close")
+    The base's sums hold the return terms (r^2, overnight o, o^2, open-to-close c, c^2,
+    rogers-satchell term, from the second bar on); ``_ranges`` the range terms of every bar
+    (parkinson, garman-klass, rogers-satchell).
+    """
+
+    __slots__ = ("_ranges",)
+    columns = 6
+    minimum_window = 2
+    default_window = 20
 
     outputs = ("close_to_close", "parkinson", "garman_klass", "rogers_satchell", "yang_zhang")
 
-    def __init__(self, window: int = 20) -> None:
-        if isinstance(window, bool) or not isinstance(window, int) or window < 2:
-            raise ValueError(f"window must be an integer >= 2, got {window!r}")
-        self.window = window
-        self._reset()
-
     def _reset(self) -> None:
-        # Columns: parkinson term, garman-klass term, rogers-satchell term.
+        super()._reset()
         self._ranges = RollingSums(self.window, 3)
-        # Columns: r^2, overnight o, o^2, open-to-close c, c^2, rogers-satchell term.
-        self._returns = RollingSums(self.window, 6)
-        self._previous_close = NAN
-
-    def reset(self) -> None:
-        self._reset()
-
-    @property
-    def ready(self) -> bool:
-        return self._returns.ready
 
     def update(self, open_: float, high: float, low: float, close: float) -> None:
         if not (0.0 < low <= high and 0.0 < open_ and 0.0 < close):
@@ -68,13 +60,13 @@ class RealizedVariance:
         self._ranges.update(high_low * high_low / (4.0 * _LOG_2),
                             0.5 * high_low * high_low - (2.0 * _LOG_2 - 1.0) * close_open * close_open,
                             rogers_satchell)
-        previous = self._previous_close
+        previous = self._previous
         if previous == previous:
             close_close = math.log(close / previous)
             overnight = math.log(open_ / previous)
-            self._returns.update(close_close * close_close, overnight, overnight * overnight,
+            self._sums.update(close_close * close_close, overnight, overnight * overnight,
                                  close_open, close_open * close_open, rogers_satchell)
-        self._previous_close = close
+        self._previous = close
 
     def _range_mean(self, column: int) -> float:
         sums = self._ranges
@@ -82,8 +74,7 @@ class RealizedVariance:
 
     @property
     def close_to_close(self) -> float:
-        sums = self._returns
-        return sums.total(0) / sums.count if sums.ready else NAN
+        return self._mean(0)
 
     @property
     def parkinson(self) -> float:
@@ -99,7 +90,7 @@ class RealizedVariance:
 
     @property
     def yang_zhang(self) -> float:
-        sums = self._returns
+        sums = self._sums
         if not sums.ready:
             return NAN
         n = sums.count
