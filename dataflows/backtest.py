@@ -27,10 +27,8 @@ import msgspec
 import numpy as np
 import orjson
 import pandas as pd
-from bytewax.outputs import DynamicSink, StatelessSinkPartition
-from bytewax.testing import run_main
-
 from dataflows.backfill import FileTickSource
+from dataflows.collecting import collect_history
 from dataflows.tickfiles import encode_ticks
 from operators.messages import Decision, Fill, Prediction, Quote, Reject, TickBatch, Trade, ValidTick
 from operators.paper.book import PaperBook
@@ -77,38 +75,14 @@ class Collected:
             self.rejects += 1
 
 
-class _CollectPartition(StatelessSinkPartition[tuple[str, Any]]):
-    def __init__(self, collected: Collected) -> None:
-        self._collected = collected
-
-    def write_batch(self, items: list[tuple[str, Any]]) -> None:
-        for _key, record in items:
-            self._collected.add(record)
-
-
-class BacktestSink(DynamicSink[tuple[str, Any]]):
-    """Takes the flow's history stream (what the ClickHouse sink takes) in this process."""
-
-    def __init__(self, keep_ticks: bool = False) -> None:
-        self.collected = Collected(keep_ticks=keep_ticks)
-
-    def build(self, step_id: str, worker_index: int, worker_count: int) -> _CollectPartition:
-        return _CollectPartition(self.collected)
-
-
 def _decision_key(decision: Decision) -> tuple[int, str, int, int]:
     return (decision.ts_ns, decision.symbol, decision.partition, decision.offset)
 
 
 def run_flow(components: Any, source: Any, keep_ticks: bool = False) -> Collected:
     """Run the live flow once over ``source`` (fresh state) and collect what it emits."""
-    from dataflows.outputs import Outputs
-    from dataflows.signals import build_flow
-
-    sink = BacktestSink(keep_ticks)
-    outputs = Outputs(clickhouse=sink, redis=None, signals=None, dead_letters=None, model_events=None)
-    run_main(build_flow(components, source, outputs, flow_id="tickwise_backtest"))
-    collected = sink.collected
+    collected = Collected(keep_ticks=keep_ticks)
+    collect_history(components, source, collected, flow_id="tickwise_backtest")
     collected.decisions.sort(key=_decision_key)
     collected.predictions.sort(key=lambda p: (p.ts_ns, p.symbol, p.partition, p.offset))
     return collected

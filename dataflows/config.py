@@ -46,6 +46,13 @@ def _seconds_ns(seconds: float) -> int:
     return int(seconds * NANOSECONDS)
 
 
+def _with_scheme(url: SecretStr, schemes: tuple[str, ...], expected: str) -> SecretStr:
+    """``url`` if it starts with one of ``schemes``; the error names ``expected``, never the URL (it may hold a password)."""
+    if not url.get_secret_value().startswith(schemes):
+        raise ValueError(f"expected {expected}")
+    return url
+
+
 class _Section(BaseSettings):
     """A frozen part of the settings that reads its own environment variables (its field aliases)."""
 
@@ -120,9 +127,7 @@ class ClickHouseSection(_Section):
     @field_validator("url")
     @classmethod
     def _clickhouse_scheme(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().startswith(("chdb://", "http://", "https://")):
-            raise ValueError("expected a chdb:///path, http:// or https:// URL")
-        return value
+        return _with_scheme(value, ("chdb://", "http://", "https://"), "a chdb:///path, http:// or https:// URL")
 
     def chdb_path(self) -> Path | None:
         url = self.url.get_secret_value()
@@ -138,9 +143,7 @@ class RedisSection(_Section):
     @field_validator("url")
     @classmethod
     def _redis_scheme(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("expected a redis://, rediss:// or unix:// URL")
-        return value
+        return _with_scheme(value, ("redis://", "rediss://", "unix://"), "a redis://, rediss:// or unix:// URL")
 
 
 class ModelSection(_Section):

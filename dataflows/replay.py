@@ -25,9 +25,8 @@ from typing import Any
 import msgspec
 import orjson
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
-from bytewax.outputs import DynamicSink, StatelessSinkPartition
-from bytewax.testing import run_main
 
+from dataflows.collecting import collect_history
 from dataflows.sources import KafkaSourceSettings, KafkaTickSource
 from operators.messages import (CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome, PnlRow, Prediction, Reject,
                                 SourceRecord, TickBatch, ValidTick)
@@ -171,25 +170,6 @@ class Collected:
             self.model_versions.add(record.model_version)
 
 
-class _CollectingPartition(StatelessSinkPartition[tuple[str, Any]]):
-    def __init__(self, collected: Collected) -> None:
-        self._collected = collected
-
-    def write_batch(self, items: list[tuple[str, Any]]) -> None:
-        for _key, record in items:
-            self._collected.add(record)
-
-
-class ReplaySink(DynamicSink[tuple[str, Any]]):
-    """Takes the flow's keyed history stream (what the ClickHouse sink takes) in this process."""
-
-    def __init__(self) -> None:
-        self.collected = Collected()
-
-    def build(self, step_id: str, worker_index: int, worker_count: int) -> _CollectingPartition:
-        return _CollectingPartition(self.collected)
-
-
 # -- running and writing --------------------------------------------------------------------------
 
 
@@ -229,17 +209,12 @@ def write_replay(out_dir: Path, collected: Collected, manifest: dict[str, Any]) 
 def run_replay(components: Any, source_settings: KafkaSourceSettings, replay_range: ReplayRange,
                out_dir: Path) -> ReplayResult:
     """Replay ``replay_range`` through ``build_flow`` with ``components`` (fresh state) into ``out_dir``."""
-    from dataflows.outputs import Outputs
-    from dataflows.signals import build_flow
-
     prepare_out_dir(out_dir)
     source_settings = replace(source_settings, until_eof=True, start_offsets=dict(replay_range.start),
                               end_offsets=dict(replay_range.end))
     source = ReplaySource(source_settings, replay_range)
-    sink = ReplaySink()
-    outputs = Outputs(clickhouse=sink, redis=None, signals=None, dead_letters=None, model_events=None)
-    run_main(build_flow(components, source, outputs, flow_id="tickwise_replay"))
-    collected = sink.collected
+    collected = Collected()
+    collect_history(components, source, collected, flow_id="tickwise_replay")
     rejected = len(collected.lines["rejects"])
     partitions = {}
     for partition, coverage in sorted(source.coverage.items()):

@@ -50,24 +50,37 @@ def _no_data(axes: Any, what: str) -> None:
     axes.text(0.5, 0.5, f"no {what} yet", ha="center", va="center", transform=axes.transAxes)
 
 
-def _plot_pnl(axes: Any, data: dict[str, pd.DataFrame]) -> None:
-    frame = data["pnl"]
+def _per_symbol_and_model(axes: Any, frame: pd.DataFrame, missing: str, ylabel: str,
+                          draw: Callable[[Any, pd.DataFrame, str], None], retrain_below: float | None = None) -> None:
+    """One series per symbol and model version of ``frame`` (drawn by ``draw``), or a note that there is none."""
     if frame.empty:
-        return _no_data(axes, "paper fills")
+        return _no_data(axes, missing)
     for (symbol, version), part in frame.groupby(["symbol", "model_version"]):
-        axes.plot(_time(part), part["total_pnl"], label=f"{symbol} {version}")
-    axes.set_ylabel("total P&L (USD)")
+        draw(axes, part, f"{symbol} {version}")
+    if retrain_below is not None:
+        axes.axhline(retrain_below, color="red", linestyle="--", label=f"retrain below {retrain_below}")
+    axes.set_ylabel(ylabel)
     axes.legend(fontsize="small")
+
+
+def _pnl_line(axes: Any, part: pd.DataFrame, label: str) -> None:
+    axes.plot(_time(part), part["total_pnl"], label=label)
+
+
+def _drawdown_area(axes: Any, part: pd.DataFrame, label: str) -> None:
+    axes.fill_between(_time(part), -part["drawdown"], 0.0, step="post", alpha=0.4, label=label)
+
+
+def _accuracy_line(axes: Any, part: pd.DataFrame, label: str) -> None:
+    axes.plot(_time(part), part["rolling_accuracy"], label=label)
+
+
+def _plot_pnl(axes: Any, data: dict[str, pd.DataFrame]) -> None:
+    _per_symbol_and_model(axes, data["pnl"], "paper fills", "total P&L (USD)", _pnl_line)
 
 
 def _plot_drawdown(axes: Any, data: dict[str, pd.DataFrame]) -> None:
-    frame = data["pnl"]
-    if frame.empty:
-        return _no_data(axes, "paper fills")
-    for (symbol, version), part in frame.groupby(["symbol", "model_version"]):
-        axes.fill_between(_time(part), -part["drawdown"], 0.0, step="post", alpha=0.4, label=f"{symbol} {version}")
-    axes.set_ylabel("drawdown (USD)")
-    axes.legend(fontsize="small")
+    _per_symbol_and_model(axes, data["pnl"], "paper fills", "drawdown (USD)", _drawdown_area)
 
 
 def _plot_calibration(axes: Any, data: dict[str, pd.DataFrame]) -> None:
@@ -86,14 +99,8 @@ def _plot_calibration(axes: Any, data: dict[str, pd.DataFrame]) -> None:
 
 
 def _plot_accuracy(axes: Any, data: dict[str, pd.DataFrame]) -> None:
-    frame = data["outcomes"]
-    if frame.empty:
-        return _no_data(axes, "resolved predictions")
-    for (symbol, version), part in frame.groupby(["symbol", "model_version"]):
-        axes.plot(_time(part), part["rolling_accuracy"], label=f"{symbol} {version}")
-    axes.axhline(0.55, color="red", linestyle="--", label="retrain below 0.55")
-    axes.set_ylabel("rolling accuracy")
-    axes.legend(fontsize="small")
+    _per_symbol_and_model(axes, data["outcomes"], "resolved predictions", "rolling accuracy", _accuracy_line,
+                          retrain_below=0.55)
 
 
 def _plot_events(axes: Any, data: dict[str, pd.DataFrame]) -> None:
