@@ -70,12 +70,15 @@ def recovery_init(
 ) -> None:
     """Create the Bytewax recovery partitions; a directory that already has them is left as it is."""
     from dataflows.runner import init_recovery_dir, recovery_partitions
+    from dataflows.snapshots import IncompatibleSnapshot
 
     existed = directory.exists() and bool(recovery_partitions(directory))
     try:
         found = init_recovery_dir(directory, partitions, process_index, processes)
     except OSError as error:
         fail(f"cannot create the recovery dir {directory}: {error.strerror or error}")
+    except IncompatibleSnapshot as error:
+        fail(str(error))
     verb = "already initialized" if existed else "initialized"
     console.print(f"{directory}: {verb}, partitions {found}")
     typer.echo(orjson.dumps({"recovery_dir": str(directory), "created": not existed,
@@ -106,6 +109,7 @@ def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path | 
          snapshot_interval: float | None, max_restarts: int | None = None) -> RunSummary:
     """Run the cluster once, or with ``max_restarts`` under the supervisor (whole-cluster restarts)."""
     from dataflows.runner import ClusterError, Restart, RestartPolicy, run_cluster, supervise
+    from dataflows.snapshots import IncompatibleSnapshot
     from dataflows.summary import summarize
 
     ensure_topics(settings)
@@ -130,7 +134,7 @@ def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path | 
                 run = start()
             else:
                 run = supervise(start, RestartPolicy(max_restarts=max_restarts), on_restart=report).run
-        except ClusterError as error:
+        except (ClusterError, IncompatibleSnapshot) as error:
             fail(str(error))
     return summarize(settings.clickhouse.url.get_secret_value(), run.elapsed_s, processes, workers, since_ms)
 

@@ -168,3 +168,20 @@ def test_fail_when_message_has_rich_markup_then_prints_it_literally_and_exits_2(
 
     assert exited.value.exit_code == 2
     assert captured.get() == f"error: {message}\n"
+
+
+def test_recovery_init_when_directory_of_an_older_state_format_then_exits_2_in_one_sentence(tmp_path: Path) -> None:
+    from dataflows.runner import init_recovery_dir
+    from dataflows.snapshots import MARKER_FILE
+
+    recovery = tmp_path / "recovery"
+    init_recovery_dir(recovery, 1)
+    (recovery / MARKER_FILE).unlink()  # as every directory written before the state format marker
+
+    done = subprocess.run([sys.executable, "-m", "dataflows.cli", "recovery", "init", str(recovery), "--partitions", "1"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    result = CliResult(done.returncode, done.stdout, done.stderr)
+
+    assert_user_error(result, f"recovery directory {recovery} holds snapshots of an older tickwise",
+                      "start with an empty recovery directory")
+    assert len(result.stderr.strip().splitlines()) == 1
