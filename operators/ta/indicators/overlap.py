@@ -20,10 +20,11 @@ APO, PPO, MAVP...) smooth with.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import ClassVar
 
-from operators.ta.base import MOVING_AVERAGE_TYPES, NAN, Indicator, MovingAverageType, Period, is_zero
+from operators.ta.base import MOVING_AVERAGE_TYPES, NAN, Indicator, MovingAverageType, Period
 from operators.ta.indicators.exponential_averages import (
     DoubleExponentialMovingAverage,
     ExponentialMovingAverage,
@@ -68,14 +69,52 @@ __all__ = [
 LARGEST_REAL = 3e37
 
 
+def _fused_multiply_add(a: float, b: float, c: float) -> float:
+    """``a * b + c`` rounded once, like C's ``fma`` (Python 3.11 has no ``math.fma``).
+
+    TA-Lib 0.8 computes KAMA's smoothing constant and its update with ``fma``; two roundings
+    (``a * b`` then ``+ c``) leave the last bit different on about one bar in three. Finite
+    floats are exact binary fractions, so the sum is formed exactly in integers and divided once
+    (CPython's ``int / int`` is correctly rounded).
+
+    >>> _fused_multiply_add(0.1, 10.0, -1.0)  # 0.1 * 10 rounds to exactly 1.0 unfused
+    5.551115123125783e-17
+    """
+    if a == 0.0 or b == 0.0 or c == 0.0:
+        return a * b + c  # an exact product, or a single rounding
+    try:
+        a_numerator, a_denominator = a.as_integer_ratio()
+        b_numerator, b_denominator = b.as_integer_ratio()
+        c_numerator, c_denominator = c.as_integer_ratio()
+    except (OverflowError, ValueError):  # an infinity or NaN: fma gives what the plain expression gives
+        return a * b + c
+    numerator = a_numerator * b_numerator
+    denominator = a_denominator * b_denominator  # powers of two: one divides the other
+    if denominator >= c_denominator:
+        numerator += c_numerator * (denominator // c_denominator)
+    else:
+        numerator = numerator * (c_denominator // denominator) + c_numerator
+        denominator = c_denominator
+    try:
+        return numerator / denominator
+    except OverflowError:  # the exact sum rounds past the largest float
+        return math.inf if numerator > 0 else -math.inf
+
+
 class KaufmanAdaptiveMovingAverage(Indicator):
     """``talib.KAMA``: an EMA whose smoothing follows the efficiency ratio
     ``|x - x[-n]| / sum |x - x[-1]|`` between the 2- and 30-bar EMA constants.
 
-    The path length ``sum |x - x[-1]|`` is a running sum updated in TA-Lib's order. Like TA-Lib
-    0.8, it is set to exactly 0 once the last ``timeperiod`` changes are all zero (a flat
-    window, where the running sum would keep a rounding residue that flips the ratio), and the
-    ratio is capped at 1 (a residue can leave the sum a hair below ``|x - x[-n]|``).
+    Computed as TA-Lib 0.8 does, operation for operation, so the outputs are bit-identical:
+
+    * the path length ``sum |x - x[-1]|`` is a running sum (``- |trailing change|`` then
+      ``+ |newest change|``), set to exactly 0 once the last ``timeperiod`` changes are all zero
+      (a flat window, where the running sum would keep a rounding residue);
+    * the ratio is 1 when the path is not positive or the signed change ``x - x[-n]`` reaches it,
+      else ``|change / path|`` capped at 1. A positive path is never read as flat however small
+      (STOCHRSI's %K gives paths of 3.6e-15), and a residue at or below 0 never divides;
+    * the smoothing constant ``ratio * (fast - slow) + slow`` and the update
+      ``(x - kama) * constant**2 + kama`` are fused multiply-adds (one rounding each).
 
     >>> average = KaufmanAdaptiveMovingAverage(timeperiod=2)
     >>> for close in [1.0, 2.0, 4.0]:
@@ -89,6 +128,9 @@ class KaufmanAdaptiveMovingAverage(Indicator):
 
     FASTEST: ClassVar[float] = 2.0 / (2 + 1)
     SLOWEST: ClassVar[float] = 2.0 / (30 + 1)
+    SPREAD: ClassVar[float] = FASTEST - SLOWEST
+    #: The squared smoothing constant at ratio 1 (TA-Lib's flat-window shortcut uses this value).
+    FASTEST_SQUARED: ClassVar[float] = (SPREAD + SLOWEST) * (SPREAD + SLOWEST)
 
     def _reset(self) -> None:
         super()._reset()
@@ -105,7 +147,7 @@ class KaufmanAdaptiveMovingAverage(Indicator):
         window = self._window
         previous = window[-1] if window else NAN
         window.append(close)
-        self._flat_changes = self._flat_changes + 1 if close == previous else 0
+        self._flat_changes = self._flat_changes + 1 if close - previous == 0.0 else 0
         if len(window) <= period:
             if len(window) > 1:
                 self._path_sum += abs(previous - close)
@@ -123,10 +165,15 @@ class KaufmanAdaptiveMovingAverage(Indicator):
         self._trailing = oldest
         change = close - oldest
         path = self._path_sum
-        ratio = 1.0 if (path <= abs(change) or is_zero(path)) else abs(change / path)
-        smoothing = ratio * (self.FASTEST - self.SLOWEST) + self.SLOWEST
-        smoothing *= smoothing
-        self._value = (close - average) * smoothing + average
+        if path <= 0.0 or change >= path:
+            squared = self.FASTEST_SQUARED
+        else:
+            ratio = abs(change / path)
+            if ratio > 1.0:  # a residue can leave the path a hair below |change|; NaN passes through
+                ratio = 1.0
+            smoothing = _fused_multiply_add(ratio, self.SPREAD, self.SLOWEST)
+            squared = smoothing * smoothing
+        self._value = _fused_multiply_add(close - average, squared, average)
 
 
 class Passthrough(Indicator):

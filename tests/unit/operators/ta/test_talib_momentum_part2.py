@@ -65,20 +65,13 @@ PARAMETERS: dict[str, list[dict[str, object]]] = {
 }
 
 
-# KAMA (the overlap family's) still reads a path within a fixed 1e-14 of zero as flat, where TA-Lib
-# 0.8 tests it exactly; STOCHRSI's %K of one-second bars has such paths (an exact 0 then 3.6e-15).
-KAMA_FIXED_BAND = pytest.mark.xfail(strict=True, reason="overlap KAMA's is_zero(path) flat test differs from TA-Lib 0.8")
-
-
 def _cases() -> list[object]:
     cases = []
     for name, parameter_sets in PARAMETERS.items():
         for parameters in parameter_sets:
             settings = "-".join(f"{key}={value}" for key, value in parameters.items()) or "defaults"
             for series in SERIES:
-                known_gap = name == "STOCHRSI" and parameters.get("fastd_matype") == 6 and series == "spy_second"
-                cases.append(pytest.param(name, parameters, series, id=f"{name}-{settings}-{series}",
-                                          marks=[KAMA_FIXED_BAND] if known_gap else []))
+                cases.append(pytest.param(name, parameters, series, id=f"{name}-{settings}-{series}"))
     return cases
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+from fractions import Fraction
 
 import numpy as np
 import pytest
+import talib
 
 from operators.ta.indicators import overlap, overlap_bands, overlap_stops
 from operators.ta.indicators.overlap import moving_average
@@ -15,6 +17,7 @@ from tests.unit.operators.ta.talib_parity import (
     assert_matches_talib_on,
     assert_parity,
     assert_reset_forgets_everything,
+    real_bars,
 )
 
 CASES = [
@@ -85,6 +88,55 @@ def test_a_flat_window_gives_exactly_talibs_value(name: str, level: float) -> No
     bars = {"open": flat, "high": flat, "low": flat, "close": flat, "volume": np.full(120, 100.0),
             "periods": np.full(120, 5.0)}
     assert_matches_talib_on(name, FUNCTIONS[name], bars, tolerance=0.0)
+
+
+def _near_zero_kama_inputs() -> dict[str, np.ndarray]:
+    """Series whose KAMA path ``sum |x - x[-1]|`` sits at or a hair above zero, as on SPY seconds."""
+    rng = np.random.default_rng(20131007)
+    steps = rng.choice([0.0, 0.0, 0.0, 0.0, 1e-15, -1e-15, 3.6e-15], 400)
+    fast_k, _ = talib.STOCHRSI(real_bars("spy_second")["close"], timeperiod=9, fastk_period=6, fastd_period=4)
+    return {
+        # mostly-equal values moving by 1e-15 steps, then long flat stretches
+        "tiny_steps": np.concatenate([0.5 + np.cumsum(steps), np.full(60, 0.5), 0.5 + np.cumsum(steps[::-1])]),
+        # STOCHRSI's %K shape: exact zeros with a lone 3.6e-15 (a path below TA_IS_ZERO's 1e-14)
+        "zero_then_residue": np.concatenate([np.zeros(35), [3.6e-15], np.zeros(12), [3.6e-15, 0.0, 1e-15],
+                                             np.zeros(40), [100.0, 100.0, 3.6e-15], np.zeros(35)]),
+        # the real one, leading NaNs dropped: STOCHRSI(9, 6, 4)'s fast %K on the SPY one-second bars
+        "spy_second_stochrsi_fast_k": fast_k[~np.isnan(fast_k)],
+    }
+
+
+NEAR_ZERO_KAMA_INPUTS = _near_zero_kama_inputs()
+
+
+@pytest.mark.parametrize("timeperiod", [2, 3, 9, 30])
+@pytest.mark.parametrize("series", sorted(NEAR_ZERO_KAMA_INPUTS))
+def test_kama_on_near_zero_paths_is_talibs_bit_for_bit(series: str, timeperiod: int) -> None:
+    """TA-Lib 0.8's KAMA reads any positive path as a path (no 1e-14 band), takes ratio 1 when the
+    path is not positive or the signed change reaches it, and fuses its multiply-adds: equal to the bit."""
+    close = np.ascontiguousarray(NEAR_ZERO_KAMA_INPUTS[series], dtype=np.float64)
+    expected = talib.KAMA(close, timeperiod=timeperiod)
+    average = overlap.KaufmanAdaptiveMovingAverage(timeperiod=timeperiod)
+    ours = np.empty(len(close))
+    for index, value in enumerate(close):
+        average.update(float(value))
+        ours[index] = average.value
+    differing = np.flatnonzero(~((ours == expected) | (np.isnan(ours) & np.isnan(expected))))
+    assert differing.size == 0, (
+        f"KAMA({timeperiod}) on {series}: {differing.size} bars differ, first at bar {differing[0]}: "
+        f"talib {expected[differing[0]]!r}, ours {ours[differing[0]]!r}")
+
+
+def test_kama_fused_multiply_add_rounds_once() -> None:
+    rng = np.random.default_rng(7)
+    values = rng.uniform(-1.0, 1.0, (3000, 3)) * 10.0 ** rng.integers(-20, 20, (3000, 3))
+    for a, b, c in values.tolist() + [[0.1, 10.0, -1.0], [3.6e-15, 0.44444444444444425, 1e-15]]:
+        exact = Fraction(a) * Fraction(b) + Fraction(c)
+        assert overlap._fused_multiply_add(a, b, c) == float(exact), (a, b, c)
+    assert overlap._fused_multiply_add(1e308, 3.0, -1.7e308) == float(Fraction(1e308) * 3 - Fraction(1.7e308))
+    assert overlap._fused_multiply_add(1e308, 10.0, -1e308) == math.inf  # the exact sum rounds past the range
+    assert overlap._fused_multiply_add(math.inf, 2.0, 1.0) == math.inf
+    assert math.isnan(overlap._fused_multiply_add(math.nan, 1.0, 1.0))
 
 
 @pytest.mark.parametrize("matype", [0, 1, 2, 3, 4, 5, 6, 8])
