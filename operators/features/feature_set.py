@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import orjson
 
 #: Bumped whenever the arithmetic behind a feature changes without its name or settings changing.
-#: 3: the core RSI, Bollinger %B, ATR and MACD come from the TA-Lib-exact catalogue.
+#: 3: the core RSI, Bollinger %B, ATR and MACD come from the TA-Lib-exact catalogue, whose momentum
+#: functions follow TA-Lib 0.8's flat-window conventions (CCI, WILLR, MFI differ in the last bits).
 LIBRARY_VERSION = "tickwise-features/3"
 
 MISSING = 1

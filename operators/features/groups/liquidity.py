@@ -52,7 +52,7 @@ class LiquidityFeatures(FeatureGroup):
 
     @feature(MINUTE_BAR)
     def amihud_illiquidity_1m(self, now_ns: int) -> float:
-        """mean |log return| per million of notional over 1 min bars"""
+        """mean absolute log return per million of notional over 1 min bars"""
         return self._amihud.value
 
     @feature(TRADE)
