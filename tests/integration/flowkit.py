@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from dataflows.config import Settings, load_settings
+from dataflows.config import Settings, environment_names, load_settings
 from dataflows.produce import produce_messages
 from dataflows.stack import StackInfo
 from dataflows.tickfiles import encode_ticks, read_tick_frame
@@ -80,3 +83,32 @@ def read_topic(bootstrap: str, topic: str, timeout_s: float = 60.0) -> list[obje
     if len(finished) < len(partitions):
         raise TimeoutError(f"{topic}: only {len(finished)} of {len(partitions)} partitions reached their end")
     return messages
+
+
+def cli_environment(settings: Settings, **variables: str) -> dict[str, str]:
+    """The environment of a ``tickwise`` child process on ``settings``' broker, topics, Redis keys and
+    ClickHouse, metrics on a free port; tickwise variables of the calling shell are left out so only
+    the test decides. ``variables`` adds or replaces environment variables."""
+    clean = {name: value for name, value in os.environ.items() if name not in environment_names()}
+    kafka = settings.kafka
+    return {**clean,
+            "KAFKA_BOOTSTRAP": kafka.bootstrap,
+            "KAFKA_TICKS_TOPIC": kafka.ticks_topic,
+            "KAFKA_SIGNALS_TOPIC": kafka.signals_topic,
+            "KAFKA_DLQ_TOPIC": kafka.dlq_topic,
+            "KAFKA_MODEL_EVENTS_TOPIC": kafka.model_events_topic,
+            "REDIS_URL": settings.redis.url.get_secret_value(),
+            "TICKWISE_REDIS_KEY_PREFIX": settings.redis.key_prefix,
+            "CLICKHOUSE_URL": settings.clickhouse.url.get_secret_value(),
+            "TICKWISE_METRICS_PORT": "0",
+            **variables}
+
+
+def stop_flow(process: subprocess.Popen, timeout_s: float = 30.0) -> None:
+    """Stop a flow process as an operator would (SIGINT); kill it if it has not ended in ``timeout_s``."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

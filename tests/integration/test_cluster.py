@@ -7,7 +7,6 @@ routed to the one worker that owns the data directory.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from tests.integration.flowkit import create_topics, produce_real_day, read_topic, topic_settings
+from tests.integration.flowkit import cli_environment, create_topics, produce_real_day, read_topic, topic_settings
 
 pytestmark = pytest.mark.integration
 
@@ -25,16 +24,7 @@ END = int(pd.Timestamp("2013-10-08 15:00", tz="UTC").value)
 
 
 def _run_cli(settings, processes: int, state_dir: Path) -> dict:
-    env = {**os.environ,
-           "KAFKA_BOOTSTRAP": settings.kafka.bootstrap,
-           "REDIS_URL": settings.redis.url.get_secret_value(),
-           "CLICKHOUSE_URL": settings.clickhouse.url.get_secret_value(),
-           "KAFKA_TICKS_TOPIC": settings.kafka.ticks_topic,
-           "KAFKA_SIGNALS_TOPIC": settings.kafka.signals_topic,
-           "KAFKA_DLQ_TOPIC": settings.kafka.dlq_topic,
-           "KAFKA_MODEL_EVENTS_TOPIC": settings.kafka.model_events_topic,
-           "TICKWISE_REDIS_KEY_PREFIX": settings.redis.key_prefix,
-           "TICKWISE_METRICS_PORT": "0"}
+    env = cli_environment(settings)
     result = subprocess.run(
         [sys.executable, "-m", "dataflows.cli", "run", "--until-eof", "--processes", str(processes),
          "--state-dir", str(state_dir)],

@@ -46,7 +46,7 @@ from dataflows.config import Settings
 from dataflows.stack import StackInfo, start_stack, stop_stack
 from sinks.clickhouse import ClickHouseSink, ClickHouseWriteError
 from sinks.redis_store import read_features
-from tests.integration.flowkit import create_topics, produce_real_day, read_topic, topic_settings
+from tests.integration.flowkit import cli_environment, create_topics, produce_real_day, read_topic, topic_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
@@ -73,17 +73,7 @@ TABLES = ("ticks", "rejects", "features", "predictions", "risk_decisions", "sign
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return {**os.environ,
-            "KAFKA_BOOTSTRAP": settings.kafka.bootstrap,
-            "REDIS_URL": settings.redis.url.get_secret_value(),
-            "CLICKHOUSE_URL": settings.clickhouse.url.get_secret_value(),
-            "KAFKA_TICKS_TOPIC": settings.kafka.ticks_topic,
-            "KAFKA_SIGNALS_TOPIC": settings.kafka.signals_topic,
-            "KAFKA_DLQ_TOPIC": settings.kafka.dlq_topic,
-            "KAFKA_MODEL_EVENTS_TOPIC": settings.kafka.model_events_topic,
-            "TICKWISE_REDIS_KEY_PREFIX": settings.redis.key_prefix,
-            "TICKWISE_SOURCE_BATCH_SIZE": str(settings.source.batch_size),
-            "TICKWISE_METRICS_PORT": "0"}
+    return cli_environment(settings, TICKWISE_SOURCE_BATCH_SIZE=str(settings.source.batch_size))
 
 
 @dataclass

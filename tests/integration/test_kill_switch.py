@@ -35,7 +35,7 @@ from dataflows.config import Settings, environment_variables, load_settings
 from dataflows.produce import produce_messages
 from dataflows.stack import free_port
 from sinks.kafka import KafkaSettings, ensure_topics
-from tests.integration.flowkit import create_topics, produce_real_day
+from tests.integration.flowkit import create_topics, produce_real_day, stop_flow
 
 pytestmark = pytest.mark.integration
 
@@ -106,7 +106,11 @@ def test_halt_on_the_control_topic_then_every_later_decision_is_denied_until_res
                "model_events_topic": f"{topic_prefix}.model-events", "control_topic": f"{topic_prefix}.control"},
         redis={"url": stack.redis_url, "key_prefix": f"{topic_prefix}:features:"},
         clickhouse={"url": f"chdb://{tmp_path / 'chdb'}"}, run={"until_eof": False, "state_dir": tmp_path},
-        metrics={"port": port}, source={"batch_size": 500}, risk={"symbols": "IBM"},
+        metrics={"port": port}, source={"batch_size": 500},
+        # Position and exposure limits wide enough that the model's one-sided run cannot fill them: this test is
+        # about the trading state, and a full position would deny every later signal anyway.
+        risk={"symbols": "IBM", "max_position_shares": 1e9, "max_position_notional": 1e12, "max_gross_exposure": 1e12,
+              "max_net_exposure": 1e12, "max_var": 1e12},
     )
     create_topics(settings, partitions=1)
     ensure_topics(KafkaSettings(bootstrap=settings.kafka.bootstrap, idempotence=False), [settings.kafka.control_topic], 1)
@@ -139,12 +143,7 @@ def test_halt_on_the_control_topic_then_every_later_decision_is_denied_until_res
         assert after["accepted"] > 0 and after["halted"] == 0, dict(after)
         assert process.poll() is None, "the same live process must still be running"
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_flow(process)
         log.close()
 
     rows = _risk_decisions(settings)

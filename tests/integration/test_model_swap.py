@@ -29,7 +29,7 @@ from dataflows.stack import free_port
 from models.mlflow_registry import RegistryConfig, log_training_run, promote
 from models.train import train_ensemble
 from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
-from tests.integration.flowkit import create_topics, produce_real_day
+from tests.integration.flowkit import create_topics, produce_real_day, stop_flow
 from tests.unit.models.conftest import TEST_CONFIG, synthetic_frame
 
 pytestmark = pytest.mark.integration
@@ -123,12 +123,7 @@ def test_promoting_a_version_switches_the_running_flow_at_a_batch_boundary(
         time.sleep(1.0)
         assert process.poll() is None, "the flow must still be the same running process"
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_flow(process)
         log.close()
 
     print(f"flow stopped after {time.monotonic() - started:.1f} s")

@@ -8,7 +8,6 @@ Every command runs as a user runs it, in its own process (chDB allows one proces
 
 from __future__ import annotations
 
-import os
 import shutil
 import stat
 import subprocess
@@ -20,8 +19,8 @@ import orjson
 import pandas as pd
 import pytest
 
-from dataflows.config import Settings, environment_names
-from tests.integration.flowkit import BAD_MESSAGES, create_topics, produce_real_day, read_topic, topic_settings
+from dataflows.config import Settings
+from tests.integration.flowkit import BAD_MESSAGES, cli_environment, create_topics, produce_real_day, read_topic, topic_settings
 
 pytestmark = pytest.mark.integration
 
@@ -31,18 +30,7 @@ END = int(pd.Timestamp("2013-10-08 13:50", tz="UTC").value)
 
 
 def cli_env(settings: Settings, clickhouse_url: str) -> dict[str, str]:
-    aliases = environment_names()
-    clean = {name: value for name, value in os.environ.items() if name not in aliases}
-    return {**clean,
-            "KAFKA_BOOTSTRAP": settings.kafka.bootstrap,
-            "REDIS_URL": settings.redis.url.get_secret_value(),
-            "CLICKHOUSE_URL": clickhouse_url,
-            "KAFKA_TICKS_TOPIC": settings.kafka.ticks_topic,
-            "KAFKA_SIGNALS_TOPIC": settings.kafka.signals_topic,
-            "KAFKA_DLQ_TOPIC": settings.kafka.dlq_topic,
-            "KAFKA_MODEL_EVENTS_TOPIC": settings.kafka.model_events_topic,
-            "TICKWISE_REDIS_KEY_PREFIX": settings.redis.key_prefix,
-            "TICKWISE_METRICS_PORT": "0"}
+    return cli_environment(settings, CLICKHOUSE_URL=clickhouse_url)
 
 
 def tickwise(env: dict[str, str], state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
