@@ -2,7 +2,7 @@
 
 One invocation (``make bench``, ``tickwise bench`` or ``python -m bench.flow_throughput``)
 starts its own embedded stack (Tansu + Redis; chDB directories under a temp dir), reads the
-real ticks of the chosen ET sessions from ``shared/data/market`` and measures, on the same
+real ticks of the chosen ET sessions from the recorded market data (``--market``) and measures, on the same
 ticks, each on a fresh uuid-prefixed topic set (4 partitions) that it produces first:
 
 * ``kafka_consume``: raw confluent-kafka consume + ``decode_tick`` to EOF (``bench.kafka_consume``),

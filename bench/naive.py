@@ -1,4 +1,4 @@
-"""The naive reference: a per-tick design in the seed's style, on a sample of the same ticks.
+"""The naive reference: a per-tick design (pandas rolling windows, one predict per tick), on a sample of the same ticks.
 
 Per tick: ``json.loads`` the message, append it to the symbol's window of the last
 ``--window`` ticks, build a pandas ``DataFrame`` of that window and recompute a dozen of the
@@ -35,7 +35,7 @@ WINDOW = 500
 
 
 def window_features(frame: pd.DataFrame) -> dict[str, float]:
-    """A dozen features of the last row, recomputed from the whole window (the seed's way)."""
+    """A dozen features of the last row, recomputed from the whole window (the naive way)."""
     values: dict[str, float] = {}
     trades = frame[frame["type"] == "trade"]
     quotes = frame[frame["type"] == "quote"]

@@ -8,7 +8,7 @@ slice of the real ticks in ``--market``; the model is loaded as the flow loads i
 (``Ensemble.load``, nthread=1). For each batch size the rows are cut into consecutive batches
 and ``Ensemble.predict`` is timed over them (all five ``inplace_predict`` calls, input checks
 and the output arrays) for at least ``--seconds``, in ``--repeats`` rounds; the table shows the
-median round. Figures, never assertions (DESIGN.md: bench/ prints, tests do not time).
+median round. Figures, never assertions: bench/ prints, tests do not time.
 """
 
 from __future__ import annotations

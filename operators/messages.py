@@ -1,6 +1,6 @@
 """Message types that flow between the steps of every tickwise dataflow.
 
-Ticks arrive as JSON on Kafka (see DESIGN.md section 4) and are decoded into
+Ticks arrive as JSON on Kafka (key = symbol) and are decoded into
 ``Trade`` or ``Quote``. Everything downstream is a small frozen ``msgspec.Struct``
 so it pickles compactly for Bytewax recovery and encodes fast for the sinks.
 

@@ -4,12 +4,12 @@
 
 Examples::
 
-    tickwise backtest --data ../shared/data/market/trades.csv.gz --data ../shared/data/market/quotes.csv.gz \\
+    tickwise backtest --data ticks/trades.csv.gz --data ticks/quotes.csv.gz \\
         --day 2013-10-09 --symbols AIG,BAC,IBM --model default --out backtests/2013-10-09
     tickwise backtest --from-offsets 0:0,1:0 --to-offsets 0:50000,1:50000 --model models:/tickwise-ensemble/3 \\
         --out backtests/range
-    tickwise backtest --walk-forward --data ../shared/data/market/trades.csv.gz \\
-        --data ../shared/data/market/quotes.csv.gz --symbols IBM --start 2013-10-07 --end 2013-10-09 \\
+    tickwise backtest --walk-forward --data ticks/trades.csv.gz \\
+        --data ticks/quotes.csv.gz --symbols IBM --start 2013-10-07 --end 2013-10-09 \\
         --session 13:30-20:00 --periods 3.25h --train-min 1 --n-estimators 20 --out backtests/walk-forward
 
 ``--walk-forward`` retrains on an expanding window of periods and backtests each next period

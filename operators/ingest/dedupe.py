@@ -14,7 +14,7 @@ Two kinds of duplicate are dropped, each as a ``Reject`` (stage ``"dedupe"``) so
   ``sequence_window`` sequence numbers.
 
 Identical payloads without a sequence number are **kept**. The real tape is full of them:
-in ``shared/data/market/trades.csv.gz`` 405,287 of 1,684,116 trades (24.1 %) repeat an
+in the recorded trades of 2013-10-07..09 (AIG, BAC, IBM, SPY) 405,287 of 1,684,116 trades (24.1 %) repeat an
 earlier trade field for field (same symbol, nanosecond, price, size and side), e.g. several
 100-share SPY prints at one price in one millisecond; 311,750 of them are SPY, 10,311 IBM.
 They are distinct executions, and dropping them would remove a quarter of the real volume.

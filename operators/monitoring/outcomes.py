@@ -14,7 +14,7 @@ and the rolling statistics of its model on this symbol over the last ``window`` 
 
 - an ADWIN on the error stream (1 for a miss, 0 for a hit) that emits a ``model_decay``
   event when the error rate changes (after ``grace_outcomes``);
-- the seed's thresholds as onset alarms with hysteresis: ``retrain`` when rolling accuracy
+- the monitor's thresholds as onset alarms with hysteresis: ``retrain`` when rolling accuracy
   falls below 0.55, ``model_review`` when the average confidence falls below 0.7.
 
 Nothing grows without bound: pending predictions and kept rows are limited in event time
@@ -64,7 +64,7 @@ def calibration_bucket(p_up: float, buckets: int = 10) -> int:
 class OutcomeConfig:
     """``horizon_ns``: the model's horizon; ``window``: outcomes in the rolling statistics.
 
-    ``retrain`` and ``model_review`` are the seed's thresholds (``seed_thresholds``);
+    ``retrain`` and ``model_review`` are the monitor's thresholds (``seed_thresholds``);
     ``grace_outcomes`` the outcomes ADWIN on the error needs before it may raise an event.
     """
 

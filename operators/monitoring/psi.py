@@ -10,7 +10,7 @@ index of the last ``window`` finite values and the count per bin, so an update i
 feature (one ``bisect``) and a PSI check is O(bins). Every ``check_every`` rows, once the
 window is full, it computes ``PSI = sum((actual - expected) * ln(actual / expected))`` (shares
 clipped at ``epsilon``) and returns a ``PsiReading`` per feature; an ``OnsetAlarm`` turns a
-PSI rising above ``threshold`` (0.1, the seed's "drift > 0.1") into one ``DriftEvent`` of kind
+PSI rising above ``threshold`` (0.1 by default) into one ``DriftEvent`` of kind
 ``feature_investigation``, re-armed once the PSI falls below half the threshold.
 
 >>> profile = FeatureProfile({"spread_bps": ((1.0, 2.0, 3.0), (0.25, 0.25, 0.25, 0.25))})

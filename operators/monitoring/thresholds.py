@@ -1,6 +1,6 @@
 """Threshold alarms with hysteresis: one event per onset of a condition, never one per update.
 
-The seed's automated monitor raises three actions: ``retrain`` when live accuracy falls
+The automated monitor raises three actions: ``retrain`` when live accuracy falls
 below 0.55, ``feature_investigation`` when a feature's drift (PSI) rises above 0.1 and
 ``model_review`` when the average confidence falls below 0.7. ``Threshold`` states one such
 rule; ``OnsetAlarm`` watches one value against it and says when the condition *begins*.
@@ -67,7 +67,7 @@ class Threshold:
 
 def seed_thresholds(accuracy: float = 0.55, drift: float = 0.1, confidence: float = 0.7,
                     min_outcomes: int = 100) -> dict[str, Threshold]:
-    """The seed's three rules, with a hysteresis band of about 10% of each level."""
+    """The monitor's three rules, with a hysteresis band of about 10% of each level."""
     return {
         "retrain": Threshold("retrain", "below", accuracy, min(1.0, accuracy + 0.05), min_outcomes),
         "feature_investigation": Threshold("feature_investigation", "above", drift, drift * 0.5, 1),

@@ -112,7 +112,7 @@ class PortfolioRiskEngine:
         return self.returns.var(self.dollars(overrides), self.limits.var_confidence)
 
     def risk_score(self) -> float:
-        """The seed's portfolio risk score: VaR as a fraction of the maximum, in [0, 1]."""
+        """The portfolio risk score: VaR as a fraction of the maximum, in [0, 1]."""
         return min(1.0, self.var() / self.limits.max_var)
 
     # -- inputs ------------------------------------------------------------------------------

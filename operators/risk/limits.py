@@ -26,7 +26,7 @@ _STATES = ("ACTIVE", "REDUCING", "HALTED")
 class RiskLimits:
     """Limits of the four risk levels plus sizing and ordering settings.
 
-    Sizing (the seed's rule): dollar risk = equity x ``risk_per_trade`` x confidence x
+    Sizing: dollar risk = equity x ``risk_per_trade`` x confidence x
     (1 - portfolio risk score); shares = dollar risk / (price x max(volatility,
     ``volatility_floor``)), then cut to every quantity, notional, position and exposure limit.
     The portfolio risk score is min(1, current VaR / ``max_var``).

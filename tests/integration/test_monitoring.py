@@ -304,7 +304,7 @@ def test_monitor_events_reach_kafka_and_clickhouse_with_their_fields(monitored_r
         assert message["symbol"] == "IBM" and message["feature"] and message["detector"]
         assert math.isfinite(message["statistic"]) and message["ts_ns"] >= HOUR_START
     kinds = {m["kind"] for m in messages}
-    # The stand-in's confidence averages far below 0.7, so the seed's model_review rule fires, once.
+    # The stand-in's confidence averages far below 0.7, so the model_review rule fires, once.
     assert sum(1 for m in messages if m["kind"] == "model_review") == 1, kinds
 
 

@@ -1,4 +1,4 @@
-"""Security defaults (issue 5, item 6), checked as a user or an attacker would meet them.
+"""Security defaults, checked as a user or an attacker would meet them.
 
 Metrics bind loopback unless configured; the recovery directory is private; secrets never
 show in ``repr``, error messages or the run summary; and nothing of ours unpickles data from
