@@ -274,20 +274,6 @@ def test_deduplicator_state_is_bounded_by_the_sequence_window() -> None:
         "duplicate_sequence"
 
 
-def test_symbol_logic_when_restored_from_a_snapshot_without_dedupe_state_then_starts_a_fresh_filter() -> None:
-    import pickle
-
-    builder = SymbolLogicBuilder(EventTimeConfig(), FeatureConfig())
-    logic = builder(None)
-    logic.on_item(ValidTick(Trade("IBM", T0, 180.0, 100.0), "ticks", 0, 1))
-    old_format = pickle.dumps(pickle.loads(logic.snapshot())[:2])
-
-    restored = builder(old_format)
-    out, _ = restored.on_item(ValidTick(Trade("IBM", T0 + SECOND, 180.0, 100.0), "ticks", 0, 2))
-
-    assert [type(item).__name__ for item in out][0] == "ValidTick"
-
-
 # --- property-based: any mix of hostile and valid messages -------------------------------------------
 
 

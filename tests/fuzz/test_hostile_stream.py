@@ -105,7 +105,7 @@ def test_hostile_stream_valid_plus_rejected_equals_produced_and_no_offset_is_los
     registry = hostile_run["registry"]
     assert registry.value("tickwise_ticks_total", outcome="valid") + \
         registry.value("tickwise_ticks_total", outcome="rejected") == hostile_run["produced"]
-    report = verify(hostile_run["client"], hostile_run["settings"].ticks_topic)
+    report = verify(hostile_run["client"], hostile_run["settings"].kafka.ticks_topic)
     assert report.ok and report.missing_offsets == 0
 
 
@@ -137,7 +137,7 @@ def test_hostile_stream_no_feature_row_or_signal_comes_from_a_rejected_tick(host
             f"SELECT partition, offset FROM {table} FINAL").result_rows}
         assert sources, f"no {table} on a real hour of IBM"
         assert not sources & rejected, f"{table} produced from a rejected tick"
-    signals = read_topic(hostile_run["settings"].kafka_bootstrap, hostile_run["settings"].signals_topic)
+    signals = read_topic(hostile_run["settings"].kafka.bootstrap, hostile_run["settings"].kafka.signals_topic)
     bodies = [orjson.loads(message.value()) for message in signals]
     assert bodies, "no signal on the signals topic"
     assert {(body["source_partition"], body["source_offset"]) for body in bodies}.isdisjoint(rejected)
