@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import talib
+from talib import abstract
 
 from operators.ta.base import Indicator
 from operators.ta.indicators.catalogue import talib_catalogue
+from tests.unit.operators.ta.talib_parity import assert_reset_forgets_everything
 
 EXCLUDED_GROUPS = ("Math Operators", "Math Transform")
 
@@ -36,3 +39,15 @@ def test_every_catalogue_entry_declares_the_contract() -> None:
 def test_every_catalogue_entry_is_built_on_the_one_indicator_contract() -> None:
     not_ported = sorted(name for name, indicator in talib_catalogue().items() if not issubclass(indicator, Indicator))
     assert not_ported == [], f"not on operators.ta.base.Indicator: {not_ported}"
+
+
+@pytest.mark.parametrize("name", sorted(talib_catalogue()))
+def test_constructor_takes_talibs_parameters_with_talibs_defaults(name: str) -> None:
+    indicator = talib_catalogue()[name]()
+    for parameter, default in abstract.Function(name).parameters.items():
+        assert getattr(indicator, parameter) == default
+
+
+@pytest.mark.parametrize("name", sorted(talib_catalogue()))
+def test_reset_forgets_everything_learned(name: str) -> None:
+    assert_reset_forgets_everything(talib_catalogue()[name])

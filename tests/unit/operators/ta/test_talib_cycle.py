@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-from talib import abstract
 
 from operators.ta.indicators.cycle import (
     TALIB_FUNCTIONS,
@@ -23,13 +22,6 @@ NON_DEFAULT_PARAMETERS: dict[str, dict[str, float]] = {"MAMA": {"fastlimit": 0.3
 def test_every_cycle_function_is_listed() -> None:
     assert set(TALIB_FUNCTIONS) == {
         "HT_DCPERIOD", "HT_DCPHASE", "HT_PHASOR", "HT_SINE", "HT_TRENDMODE", "HT_TRENDLINE", "MAMA"}
-
-
-@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
-def test_constructor_takes_talibs_parameters_with_talibs_defaults(name: str) -> None:
-    indicator = TALIB_FUNCTIONS[name]()
-    for parameter, default in abstract.Function(name).parameters.items():
-        assert getattr(indicator, parameter) == default
 
 
 @pytest.mark.parametrize(("name", "params", "series"), parity_cases(TALIB_FUNCTIONS, NON_DEFAULT_PARAMETERS))

@@ -75,15 +75,6 @@ def test_the_first_half_of_the_momentum_group_is_covered() -> None:
     assert sorted(TALIB_FUNCTIONS) == sorted(expected) == sorted(NON_DEFAULT_PARAMETERS)
 
 
-@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
-def test_constructor_takes_talibs_parameters_with_talibs_defaults(name: str) -> None:
-    indicator = TALIB_FUNCTIONS[name]()
-    for parameter, default in abstract.Function(name).parameters.items():
-        assert getattr(indicator, parameter) == default
-    assert indicator.ready is False
-    assert len(indicator.values) == len(TALIB_FUNCTIONS[name].outputs)
-
-
 @pytest.mark.parametrize("series", SERIES)
 @pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
 def test_default_parameters_match_talib_bar_by_bar(name: str, series: str) -> None:

@@ -86,15 +86,6 @@ def test_matches_talib_bar_by_bar(name: str, parameters: dict[str, object], seri
 
 
 @pytest.mark.parametrize("name", sorted(PARAMETERS))
-def test_defaults_match_talib(name: str) -> None:
-    from talib import abstract
-
-    indicator = IMPLEMENTED[name]()
-    for parameter, default in abstract.Function(name).parameters.items():
-        assert getattr(indicator, parameter) == default
-
-
-@pytest.mark.parametrize("name", sorted(PARAMETERS))
 def test_reset_forgets_everything_learned(name: str) -> None:
     indicator = IMPLEMENTED[name]()
     bar = (100.0,) * len(indicator.inputs)

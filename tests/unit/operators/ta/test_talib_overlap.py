@@ -12,13 +12,7 @@ import talib
 
 from operators.ta.indicators import overlap, overlap_bands, overlap_stops
 from operators.ta.indicators.overlap import moving_average
-from tests.unit.operators.ta.talib_parity import (
-    SERIES,
-    assert_matches_talib_on,
-    assert_parity,
-    assert_reset_forgets_everything,
-    real_bars,
-)
+from tests.unit.operators.ta.talib_parity import SERIES, assert_matches_talib_on, assert_parity, real_bars
 
 CASES = [
     ("SMA", {}), ("SMA", {"timeperiod": 7}), ("SMA", {"timeperiod": 1}),
@@ -152,10 +146,6 @@ def test_moving_average_factory_with_period_one_returns_the_input() -> None:
     average.update(3.25)
     assert average.ready and average.value == 3.25
 
-
-@pytest.mark.parametrize("name", sorted(FUNCTIONS))
-def test_reset_forgets_everything_learned(name: str) -> None:
-    assert_reset_forgets_everything(FUNCTIONS[name])
 
 
 @pytest.mark.parametrize(("factory", "message"), [

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from operators.ta.indicators import price_transform
-from tests.unit.operators.ta.talib_parity import SERIES, assert_parity, assert_reset_forgets_everything
+from tests.unit.operators.ta.talib_parity import SERIES, assert_parity
 
 CASES = [
     ("AVGDEV", {}), ("AVGDEV", {"timeperiod": 5}), ("AVGDEV", {"timeperiod": 2}),
@@ -25,10 +25,6 @@ def test_streamed_values_match_talib_on_real_bars(name: str, params: dict[str, o
 def test_every_price_transform_is_listed() -> None:
     assert set(price_transform.TALIB_FUNCTIONS) == {"AVGDEV", "AVGPRICE", "HA", "MEDPRICE", "TYPPRICE", "WCLPRICE"}
 
-
-@pytest.mark.parametrize("name", sorted(price_transform.TALIB_FUNCTIONS))
-def test_reset_forgets_everything_learned(name: str) -> None:
-    assert_reset_forgets_everything(price_transform.TALIB_FUNCTIONS[name])
 
 
 def test_heikin_ashi_open_chains_from_the_previous_candle() -> None:

@@ -6,12 +6,7 @@ import numpy as np
 import pytest
 
 from operators.ta.indicators.volatility import TALIB_FUNCTIONS, NormalizedAverageTrueRange, RelativeVolatilityIndex
-from tests.unit.operators.ta.talib_parity import (
-    assert_matches_talib_on,
-    assert_parity,
-    assert_reset_forgets_everything,
-    parity_cases,
-)
+from tests.unit.operators.ta.talib_parity import assert_matches_talib_on, assert_parity, parity_cases
 
 NON_DEFAULT_PARAMETERS: dict[str, dict[str, int]] = {
     "ADR": {"timeperiod": 5},
@@ -82,7 +77,3 @@ def test_bad_settings_are_rejected_with_a_message_naming_them(name: str, params:
         TALIB_FUNCTIONS[name](**params)
     assert str(raised.value) == message
 
-
-@pytest.mark.parametrize("name", sorted(TALIB_FUNCTIONS))
-def test_reset_forgets_everything_learned(name: str) -> None:
-    assert_reset_forgets_everything(TALIB_FUNCTIONS[name])
