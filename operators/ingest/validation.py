@@ -10,7 +10,10 @@ topic/partition/offset and the original bytes, ready for ``ticks.dlq``.
 
 Reason codes: ``empty_message``, ``message_too_large``, ``invalid_utf8``, ``invalid_json``,
 ``unknown_type``, ``missing_field``, ``unknown_field``, ``wrong_type``, ``invalid_value``
-(a ``side`` outside buy/sell/unknown), ``non_finite``, ``invalid_symbol``, ``key_mismatch``,
+(a ``side`` outside buy/sell/unknown), ``non_finite``, ``invalid_symbol`` (outside the grammar of
+``operators.ingest.symbols``), ``missing_key`` (a message without a Kafka key), ``key_mismatch``
+(a key other than the symbol, after normalisation), ``symbol_not_allowed`` (a symbol off a
+non-empty allow-list),
 ``ts_out_of_bounds``, ``price_out_of_bounds``, ``size_out_of_bounds``, ``bid_out_of_bounds``,
 ``ask_out_of_bounds``, ``bid_size_out_of_bounds``, ``ask_size_out_of_bounds``,
 ``seq_out_of_bounds`` (an optional feed sequence number outside ``[0, 2**63 - 1]``) and
@@ -39,18 +42,16 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 
 import msgspec
 
+from operators.ingest.symbols import SYMBOL_CASES, SYMBOL_PATTERN, SymbolCase, normalise_symbol, symbol_problem
 from operators.messages import Quote, Reject, SourceRecord, Trade, ValidTick, reject
 
 __all__ = ["REJECT_REASONS", "STAGE", "SYMBOL_PATTERN", "ValidationLimits", "decode_tick"]
 
 STAGE = "validate"
-SYMBOL_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._:/-]*")
-"""Accepted symbols (matched in full): upper-case letters, digits and ``. _ : / -``."""
 
 _NANOSECONDS_2000_01_01 = 946_684_800_000_000_000
 _NANOSECONDS_2100_01_01 = 4_102_444_800_000_000_000
@@ -66,9 +67,10 @@ _BOUNDED_FIELDS = ("ts", "price", "size", "bid", "ask", "bid_size", "ask_size", 
 #: start, so a burst of a reason never seen before still shows in a Prometheus ``rate()``.
 REJECT_REASONS: tuple[str, ...] = (
     "empty_message", "message_too_large", "invalid_json", "invalid_utf8", "invalid_value", "missing_field", "unknown_field",
-    "unknown_type", "wrong_type", "non_finite", "invalid_symbol", "key_mismatch", "crossed_quote",
+    "unknown_type", "wrong_type", "non_finite", "invalid_symbol", "missing_key", "key_mismatch",
+    "symbol_not_allowed", "crossed_quote",
     *(f"{field}_out_of_bounds" for field in _BOUNDED_FIELDS),
-    "ts_ahead", "ts_late", "duplicate_offset", "duplicate_sequence", "invalid_control",
+    "ts_ahead", "ts_late", "clock_reset", "duplicate_offset", "duplicate_sequence", "invalid_control",
 )
 _FIELD_IN_BACKTICKS = re.compile(r"`([^`]*)`")
 _PATH_SUFFIX = re.compile(r" - at `(\$[^`]*)`$")
@@ -80,7 +82,9 @@ class ValidationLimits:
 
     ``min_ts_ns``/``max_ts_ns`` default to 2000-01-01 and 2100-01-01 UTC in nanoseconds.
     Prices (trade price, bid, ask) must lie in ``[min_price, max_price]``; sizes (trade
-    size, bid size, ask size) in ``(0, max_size]``.
+    size, bid size, ask size) in ``(0, max_size]``. Symbols follow the grammar of
+    ``operators.ingest.symbols`` up to ``max_symbol_length`` characters, are folded as
+    ``symbol_case`` says, and must be on ``allowed_symbols`` unless it is empty.
 
     >>> ValidationLimits(max_price=-1.0)
     Traceback (most recent call last):
@@ -94,11 +98,17 @@ class ValidationLimits:
     max_size: float = 1e10
     min_ts_ns: int = _NANOSECONDS_2000_01_01
     max_ts_ns: int = _NANOSECONDS_2100_01_01
-    max_symbol_length: int = 16
+    max_symbol_length: int = 32
+    symbol_case: SymbolCase = "keep"
+    allowed_symbols: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         _require_positive_int("max_message_bytes", self.max_message_bytes)
         _require_positive_int("max_symbol_length", self.max_symbol_length)
+        if self.symbol_case not in SYMBOL_CASES:
+            raise ValueError(f"ValidationLimits.symbol_case must be one of {', '.join(SYMBOL_CASES)}, "
+                             f"got {self.symbol_case!r}")
+        self._check_allowed_symbols()
         if not (_is_real(self.min_price) and 0.0 < self.min_price < math.inf):
             raise ValueError(f"ValidationLimits.min_price must be a finite number above 0, got {self.min_price!r}")
         if not (_is_real(self.max_price) and self.min_price < self.max_price < math.inf):
@@ -118,11 +128,22 @@ class ValidationLimits:
             )
 
 
+    def _check_allowed_symbols(self) -> None:
+        if type(self.allowed_symbols) is not frozenset:
+            raise ValueError(f"ValidationLimits.allowed_symbols must be a frozenset, got {self.allowed_symbols!r}")
+        for symbol in sorted(self.allowed_symbols):
+            problem = symbol_problem(symbol, self.max_symbol_length) if type(symbol) is str else "expected a str"
+            if problem is None and normalise_symbol(symbol, self.symbol_case) != symbol:
+                problem = f"expected symbols as symbol_case={self.symbol_case!r} normalises them"
+            if problem is not None:
+                raise ValueError(f"ValidationLimits.allowed_symbols must hold valid symbols, got {symbol!r}: {problem}")
+
+
 def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | Reject:
     """Decode ``record.value`` into a ``ValidTick``, or explain in a ``Reject`` why not.
 
-    A Kafka key, when present (not ``None``), must equal the symbol's UTF-8 bytes.
-    Never raises for any content of ``record``.
+    The Kafka key must be present and equal the UTF-8 bytes of the symbol as normalised, so all
+    messages of one instrument share one partition. Never raises for any content of ``record``.
     """
     raw = record.value
     if not raw:
@@ -139,25 +160,44 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as error:
         reason, detail = _explain_decode_failure(raw, error)
         return reject(STAGE, record, reason, detail, raw=raw)
-    problem = _check_identity(tick, record.key, limits)
+    symbol = tick.symbol
+    problem = _check_identity(symbol, record.key, limits)
+    if problem is None and limits.symbol_case != "keep":
+        canonical = normalise_symbol(symbol, limits.symbol_case)
+        if canonical != symbol:
+            tick = msgspec.structs.replace(tick, symbol=canonical)
+    if problem is None:
+        problem = _check_ts(tick, limits)
     if problem is None:
         problem = _check_trade(tick, limits) if type(tick) is Trade else _check_quote(tick, limits)
     if problem is None and tick.seq is not None and not 0 <= tick.seq <= _MAX_SEQ:
         problem = "seq_out_of_bounds", f"expected seq in [0, {_MAX_SEQ}], got {_preview(tick.seq)}"
     if problem is None:
         return ValidTick(tick, record.topic, record.partition, record.offset)
-    symbol = tick.symbol if _symbol_problem(tick.symbol, limits) is None else None
+    valid_symbol = None if symbol_problem(symbol, limits.max_symbol_length) else normalise_symbol(
+        symbol, limits.symbol_case)
     ts_ns = tick.ts_ns if limits.min_ts_ns <= tick.ts_ns <= limits.max_ts_ns else None
-    return reject(STAGE, record, problem[0], problem[1], raw=raw, symbol=symbol, ts_ns=ts_ns)
+    return reject(STAGE, record, problem[0], problem[1], raw=raw, symbol=valid_symbol, ts_ns=ts_ns)
 
 
-def _check_identity(tick: Trade | Quote, key: bytes | None, limits: ValidationLimits) -> tuple[str, str] | None:
-    symbol = tick.symbol
-    problem = _symbol_problem(symbol, limits)
+def _check_identity(symbol: str, key: bytes | None, limits: ValidationLimits) -> tuple[str, str] | None:
+    """The symbol follows the grammar, the message is keyed by it (as normalised), and it is allowed."""
+    problem = symbol_problem(symbol, limits.max_symbol_length)
     if problem is not None:
         return "invalid_symbol", problem
-    if key is not None and key != symbol.encode():
-        return "key_mismatch", f"expected the Kafka key to equal the symbol {symbol!r}, got key {_preview(key)}"
+    canonical = normalise_symbol(symbol, limits.symbol_case)
+    if key is None:
+        return "missing_key", (f"expected the Kafka key {canonical!r} (the symbol), got a message without a key, "
+                               "which may sit on any partition and race the symbol's keyed ticks")
+    if key != canonical.encode():
+        return "key_mismatch", f"expected the Kafka key to equal the symbol {canonical!r}, got key {_preview(key)}"
+    if limits.allowed_symbols and canonical not in limits.allowed_symbols:
+        return "symbol_not_allowed", (f"expected one of the {len(limits.allowed_symbols)} allowed symbols, "
+                                      f"got {canonical!r}")
+    return None
+
+
+def _check_ts(tick: Trade | Quote, limits: ValidationLimits) -> tuple[str, str] | None:
     if not limits.min_ts_ns <= tick.ts_ns <= limits.max_ts_ns:
         return (
             "ts_out_of_bounds",
@@ -198,20 +238,6 @@ def _size_problem(field: str, value: float, limits: ValidationLimits) -> tuple[s
     if not math.isfinite(value):
         return "non_finite", f"expected a finite {field}, got {value!r}"
     return f"{field}_out_of_bounds", f"expected {field} in (0, {limits.max_size!r}], got {value!r}"
-
-
-def _symbol_problem(symbol: str, limits: ValidationLimits) -> str | None:
-    return _symbol_verdict(symbol, limits.max_symbol_length)
-
-
-@lru_cache(maxsize=65_536)
-def _symbol_verdict(symbol: str, max_length: int) -> str | None:
-    """Pure and bounded: a feed repeats a few thousand symbols, so most ticks hit the cache."""
-    if len(symbol) > max_length:
-        return f"expected a symbol of at most {max_length} characters, got {len(symbol)} characters"
-    if SYMBOL_PATTERN.fullmatch(symbol) is None:
-        return f"expected a symbol matching {SYMBOL_PATTERN.pattern}, got {_preview(symbol)}"
-    return None
 
 
 def _explain_decode_failure(raw: bytes, error: Exception) -> tuple[str, str]:

@@ -64,6 +64,7 @@ def huge_messages() -> list[tuple[str, bytes]]:
 class Pipeline:
     """The live per-message path: decode, key by symbol, ``SymbolLogic`` per symbol."""
 
+    limits: ValidationLimits = LIMITS
     clock: EventTimeConfig = field(default_factory=EventTimeConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
@@ -75,7 +76,7 @@ class Pipeline:
 
     def feed(self, record: SourceRecord) -> None:
         self.consumed += 1
-        decoded = decode_tick(record, LIMITS)
+        decoded = decode_tick(record, self.limits)
         if isinstance(decoded, Reject):
             self.rejects.append(decoded)
             return
@@ -141,6 +142,9 @@ def test_corpus_holds_every_family_of_hostile_input() -> None:
     assert {"invalid_utf8", "invalid_json", "wrong_type", "missing_field", "unknown_field", "unknown_type",
             "non_finite", "ts_out_of_bounds", "seq_out_of_bounds", "price_out_of_bounds", "size_out_of_bounds",
             "crossed_quote", "invalid_symbol", "key_mismatch", "empty_message"} <= reasons
+    symbols = {name.split(".", 2)[1] for name, _ in corpus() if name.startswith("invalid_symbol.")}
+    assert {"path_traversal", "leading_slash", "redis_glob_star", "redis_cluster_hash_tag", "backslash",
+            "prometheus_label_break", "nul_char", "newline", "trailing_space", "comma_list"} <= symbols
 
 
 @pytest.mark.parametrize(("name", "raw"), corpus() + huge_messages(), ids=lambda value: value
@@ -272,6 +276,70 @@ def test_deduplicator_state_is_bounded_by_the_sequence_window() -> None:
     assert len(state[2]) == 8 and len(state[1]) == 1
     assert dedupe.check(ValidTick(Trade("IBM", T0, 180.0, 100.0, seq=999), "ticks", 0, 5_000)).reason == \
         "duplicate_sequence"
+
+
+# --- identity: which symbol a message speaks for ------------------------------------------------------
+
+
+def test_pipeline_when_keyless_copies_of_a_symbol_run_ahead_on_another_partition_then_real_ticks_stay_valid() -> None:
+    # A keyless producer spreads copies of IBM's ticks over other partitions; read first, they
+    # would move IBM's clock ahead and make every real tick behind them late.
+    real, copies, pipeline = Tape(partition=0), Tape(partition=1), Pipeline()
+    stamps = [T0 + i * SECOND for i in range(40)]
+    for ts_ns in stamps[20:]:
+        pipeline.feed(copies.record(trade_bytes(ts_ns), key=None))
+    for ts_ns in stamps:
+        pipeline.feed(real.record(trade_bytes(ts_ns)))
+    pipeline.finish()
+
+    assert [(r.reason, r.partition) for r in pipeline.rejects] == [("missing_key", 1)] * 20
+    assert [(t.partition, t.offset) for t in pipeline.admitted] == [(0, offset) for offset in range(40)]
+    assert all("without a key" in r.detail and r.symbol == "IBM" for r in pipeline.rejects)
+
+
+def test_pipeline_when_a_symbol_is_a_path_then_it_never_reaches_a_feature_row() -> None:
+    tape, pipeline = Tape(), Pipeline()
+    for i in range(5):
+        pipeline.feed(tape.record(trade_bytes(T0 + i * SECOND, symbol="A/../../ETC"), key=b"A/../../ETC"))
+    pipeline.finish()
+
+    assert {r.reason for r in pipeline.rejects} == {"invalid_symbol"} and len(pipeline.rejects) == 5
+    assert pipeline.admitted == [] and pipeline.rows == [] and pipeline.logic == {}
+
+
+@pytest.mark.parametrize("symbol", ["AAPL  240119C00190000", "^GSPC", "ES=F", "BRK B", "BTC-USD", "@ES#", "es_f"])
+def test_pipeline_when_symbol_is_a_real_venue_identifier_then_it_gets_features_under_its_own_name(symbol: str) -> None:
+    tape, pipeline = Tape(), Pipeline()
+    for i in range(30):
+        pipeline.feed(tape.record(trade_bytes(T0 + i * SECOND, symbol=symbol), key=symbol.encode()))
+    pipeline.finish()
+
+    assert pipeline.rejects == []
+    assert len(pipeline.admitted) == 30
+    assert pipeline.rows and {row.symbol for row in pipeline.rows} == {symbol}
+
+
+def test_pipeline_when_allow_list_is_set_then_other_symbols_are_symbol_not_allowed_and_get_no_state() -> None:
+    tape, pipeline = Tape(), Pipeline(limits=ValidationLimits(allowed_symbols=frozenset({"IBM"})))
+    for i in range(200):
+        junk = f"JUNK{i}"
+        pipeline.feed(tape.record(trade_bytes(T0 + i * SECOND, symbol=junk), key=junk.encode()))
+        pipeline.feed(tape.record(trade_bytes(T0 + i * SECOND)))
+    pipeline.finish()
+
+    assert Counter(r.reason for r in pipeline.rejects) == {"symbol_not_allowed": 200}
+    assert len(pipeline.admitted) == 200
+    assert set(pipeline.logic) == {"IBM"}, "a symbol off the allow-list got per-symbol state"
+
+
+def test_pipeline_when_case_is_upper_then_both_spellings_share_one_symbol_state() -> None:
+    tape, pipeline = Tape(), Pipeline(limits=ValidationLimits(symbol_case="upper"))
+    for i in range(10):
+        pipeline.feed(tape.record(trade_bytes(T0 + i * SECOND, symbol="ibm" if i % 2 else "IBM")))
+    pipeline.finish()
+
+    assert pipeline.rejects == []
+    assert set(pipeline.logic) == {"IBM"} and {t.tick.symbol for t in pipeline.admitted} == {"IBM"}
 
 
 # --- property-based: any mix of hostile and valid messages -------------------------------------------

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from operators.ingest.symbols import symbol_problem
 from operators.messages import Quote, Reject, SourceRecord, Trade, ValidTick
-from operators.ingest.validation import SYMBOL_PATTERN, ValidationLimits, decode_tick
+from operators.ingest.validation import REJECT_REASONS, SYMBOL_PATTERN, ValidationLimits, decode_tick
 
 LIMITS = ValidationLimits()
 # 2013-10-08 09:30:00.010 ET, from the real IBM tape
@@ -79,8 +80,6 @@ def test_decode_tick_when_quote_is_locked_then_accepts_it() -> None:
     assert isinstance(decode_tick(record(quote_json(bid=183.52, ask=183.52)), LIMITS), ValidTick)
 
 
-def test_decode_tick_when_key_is_absent_then_accepts_it() -> None:
-    assert isinstance(decode_tick(record(IBM_TRADE, key=None), LIMITS), ValidTick)
 
 
 def test_decode_tick_when_symbol_has_class_suffix_then_accepts_it() -> None:
@@ -234,22 +233,109 @@ def test_decode_tick_when_timestamp_is_in_seconds_then_rejects_ts_out_of_bounds(
     assert rejected(trade_json(ts_ns=1_381_239_000)).reason == "ts_out_of_bounds"
 
 
-@pytest.mark.parametrize("symbol", ["ibm", "", " IBM", "IBM\n", "IB M", "-IBM", "ABCDEFGHIJKLMNOPQ", "IB\x00M", "ÍBM"])
-def test_decode_tick_when_symbol_is_invalid_then_rejects_invalid_symbol(symbol: str) -> None:
-    reject = rejected(trade_json(symbol=symbol), key=None)
+# Identifiers of real venues and vendors (see the grammar in operators/ingest/symbols.py).
+REAL_IDENTIFIERS = [
+    "IBM", "BRK.B", "BRK/B", "BRK B", "ibm", "ESc1", ".SPX", "^GSPC", "ES=F", "EURUSD=X", "M&M.NS", "@ES#",
+    "$SPX", "BTC-USD", "XBT/USD", "SPX_W", "BRK_B", "6E:CME", "BTC-27DEC24-100000-C", "IBM US Equity",
+    "AAPL  240119C00190000", "SPXW  240119P04700000", "A" * 32,
+]
+
+
+@pytest.mark.parametrize("symbol", REAL_IDENTIFIERS)
+def test_decode_tick_when_symbol_is_a_real_venue_identifier_then_accepts_it_unchanged(symbol: str) -> None:
+    result = decode_tick(record(trade_json(symbol=symbol), key=symbol.encode()), LIMITS)
+
+    assert isinstance(result, ValidTick), result
+    assert result.tick.symbol == symbol
+
+
+@pytest.mark.parametrize(
+    ("symbol", "named"),
+    [
+        ("", "empty symbol"), ("A" * 33, "at most 32 characters"),
+        (" IBM", "leading or trailing spaces"), ("IBM ", "leading or trailing spaces"),
+        ("IBM\n", "'\\n' at position 3"), ("IB\tM", "'\\t'"), ("IB\x00M", "'\\x00'"), ("IBM\r", "'\\r'"),
+        ("ÍBM", "'Í' at position 0"), ("\u0406BM", "position 0"),
+        ("A/../../ETC", "path segments"), ("..", "path segments"), ("A..B", "path segments"),
+        ("/ES", "starting with"), ("A//B", "'/' only between"), ("A/", "'/' only between"),
+        ("A/./B", "'/' only between"), ("A/.", "'/' only between"), ("-IBM", "starting with"),
+        ("IBM*", "'*'"), ("IB?M", "'?'"), ("IBM[1]", "'['"), ("{IBM}", "'{'"), ("IBM'", '"\'"'),
+        ('IB"M', "'\"'"), ("IB\\M", "'\\\\'"), ("IBM,AIG", "','"), ("IBM;", "';'"), ("IBM|X", "'|'"),
+        ("IBM'; DROP TABLE ticks;--", "\"'\""),
+    ],
+)
+def test_decode_tick_when_symbol_breaks_the_grammar_then_rejects_invalid_symbol_naming_why(symbol: str,
+                                                                                           named: str) -> None:
+    reject = rejected(trade_json(symbol=symbol), key=symbol.encode("utf-8", "surrogatepass"))
     assert reject.reason == "invalid_symbol"
+    assert named in reject.detail
     assert reject.symbol is None
     assert reject.ts_ns == OPEN_TS_NS
+
+
+def test_decode_tick_when_symbol_is_a_path_then_no_tick_carries_it_to_a_redis_key() -> None:
+    reject = rejected(trade_json(symbol="A/../../ETC"), key=b"A/../../ETC")
+    assert reject.reason == "invalid_symbol"
+    assert "path segments" in reject.detail
 
 
 def test_decode_tick_when_kafka_key_differs_from_symbol_then_rejects_key_mismatch() -> None:
     reject = rejected(IBM_TRADE, key=b"AIG")
     assert reject.reason == "key_mismatch"
     assert "'IBM'" in reject.detail and "b'AIG'" in reject.detail
+    assert reject.symbol == "IBM"
 
 
 def test_decode_tick_when_kafka_key_is_empty_then_rejects_key_mismatch() -> None:
     assert rejected(IBM_TRADE, key=b"").reason == "key_mismatch"
+
+
+def test_decode_tick_when_kafka_key_differs_only_in_case_then_rejects_key_mismatch() -> None:
+    assert rejected(IBM_TRADE, key=b"ibm").reason == "key_mismatch"
+
+
+def test_decode_tick_when_message_has_no_kafka_key_then_rejects_missing_key() -> None:
+    # A keyless copy lands on any partition and races the symbol's real ticks to its clock.
+    reject = rejected(IBM_TRADE, key=None)
+    assert reject.reason == "missing_key"
+    assert "'IBM'" in reject.detail and "without a key" in reject.detail
+    assert (reject.symbol, reject.ts_ns) == ("IBM", OPEN_TS_NS)
+
+
+def test_decode_tick_when_symbol_not_on_the_allow_list_then_rejects_symbol_not_allowed() -> None:
+    limits = ValidationLimits(allowed_symbols=frozenset({"IBM", "SPY"}))
+
+    assert isinstance(decode_tick(record(IBM_TRADE), limits), ValidTick)
+    reject = rejected(trade_json(symbol="JUNK1"), key=b"JUNK1", limits=limits)
+    assert reject.reason == "symbol_not_allowed"
+    assert "'JUNK1'" in reject.detail and "2 allowed symbols" in reject.detail
+    assert reject.symbol == "JUNK1"
+
+
+def test_decode_tick_when_allow_list_is_empty_then_any_grammatical_symbol_passes() -> None:
+    assert LIMITS.allowed_symbols == frozenset()
+    assert isinstance(decode_tick(record(trade_json(symbol="ZZZ9"), key=b"ZZZ9"), LIMITS), ValidTick)
+
+
+def test_decode_tick_when_case_is_upper_then_folds_the_symbol_and_expects_the_folded_key() -> None:
+    limits = ValidationLimits(symbol_case="upper", allowed_symbols=frozenset({"BRK.B"}))
+
+    result = decode_tick(record(trade_json(symbol="brk.b"), key=b"BRK.B"), limits)
+
+    assert isinstance(result, ValidTick) and result.tick.symbol == "BRK.B"
+    # Keyed by the folded symbol, every message of one instrument shares one partition.
+    mismatch = rejected(trade_json(symbol="brk.b"), key=b"brk.b", limits=limits)
+    assert mismatch.reason == "key_mismatch" and "'BRK.B'" in mismatch.detail
+
+
+def test_decode_tick_when_case_is_keep_then_lower_case_is_another_instrument() -> None:
+    result = decode_tick(record(trade_json(symbol="ibm"), key=b"ibm"), LIMITS)
+
+    assert isinstance(result, ValidTick) and result.tick.symbol == "ibm"
+
+
+def test_every_identity_reason_is_declared_for_the_metrics() -> None:
+    assert {"invalid_symbol", "key_mismatch", "missing_key", "symbol_not_allowed"} <= set(REJECT_REASONS)
 
 
 # --- limits ---------------------------------------------------------------------------------
@@ -258,7 +344,8 @@ def test_decode_tick_when_kafka_key_is_empty_then_rejects_key_mismatch() -> None
 def test_validation_limits_defaults_match_the_contract() -> None:
     assert LIMITS.min_ts_ns == 946_684_800 * 10**9  # 2000-01-01T00:00:00Z
     assert LIMITS.max_ts_ns == 4_102_444_800 * 10**9  # 2100-01-01T00:00:00Z
-    assert (LIMITS.max_message_bytes, LIMITS.max_symbol_length) == (4096, 16)
+    assert (LIMITS.max_message_bytes, LIMITS.max_symbol_length) == (4096, 32)
+    assert (LIMITS.symbol_case, LIMITS.allowed_symbols) == ("keep", frozenset())
     assert (LIMITS.min_price, LIMITS.max_price, LIMITS.max_size) == (1e-6, 1e7, 1e10)
 
 
@@ -274,6 +361,8 @@ def test_validation_limits_defaults_match_the_contract() -> None:
         ({"max_size": -1.0}, "max_size"),
         ({"min_ts_ns": 1.5e18}, "min_ts_ns"),
         ({"max_ts_ns": 0}, "max_ts_ns"),
+        ({"symbol_case": "lower"}, "symbol_case"),
+        ({"allowed_symbols": ["IBM"]}, "allowed_symbols"),
     ],
 )
 def test_validation_limits_when_value_is_bad_then_raises_naming_it(overrides: dict[str, object], named: str) -> None:
@@ -282,9 +371,26 @@ def test_validation_limits_when_value_is_bad_then_raises_naming_it(overrides: di
     assert repr(next(iter(overrides.values()))) in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("overrides", "bad"),
+    [
+        ({"allowed_symbols": frozenset({"IBM", "A*"})}, "A*"),
+        ({"allowed_symbols": frozenset({"IBM", "A/../B"})}, "A/../B"),
+        ({"allowed_symbols": frozenset({"IBM", "A" * 33})}, "A" * 33),
+        ({"allowed_symbols": frozenset({"IBM", "ibm"}), "symbol_case": "upper"}, "ibm"),
+    ],
+)
+def test_validation_limits_when_an_allowed_symbol_is_bad_then_raises_naming_it(overrides: dict[str, object],
+                                                                              bad: str) -> None:
+    with pytest.raises(ValueError, match="allowed_symbols") as caught:
+        ValidationLimits(**overrides)  # type: ignore[arg-type]
+    assert repr(bad) in str(caught.value)
+
+
 # --- properties -----------------------------------------------------------------------------
 
-symbols = st.from_regex(r"[A-Z0-9][A-Z0-9._:/-]{0,15}", fullmatch=True)
+symbols = st.from_regex(r"[A-Za-z0-9^@$._][A-Za-z0-9 ._:/^=#@$&-]{0,30}", fullmatch=True).filter(
+    lambda symbol: symbol_problem(symbol, LIMITS.max_symbol_length) is None)
 timestamps = st.integers(min_value=LIMITS.min_ts_ns, max_value=LIMITS.max_ts_ns)
 prices = st.floats(min_value=LIMITS.min_price, max_value=LIMITS.max_price)
 sizes = st.floats(min_value=0.0, max_value=LIMITS.max_size, exclude_min=True)
@@ -324,14 +430,19 @@ def test_decode_tick_for_any_bytes_returns_exactly_one_result_and_never_raises(v
 
 
 @settings(max_examples=400)
-@given(json_like_ticks.map(msgspec.json.encode))
-def test_decode_tick_accepted_ticks_are_finite_and_inside_the_limits(value: bytes) -> None:
-    result = decode_tick(record(value, key=None), LIMITS)
+@given(json_like_ticks)
+def test_decode_tick_accepted_ticks_are_finite_and_inside_the_limits(fields: dict[str, object]) -> None:
+    symbol = fields["symbol"]
+    key = symbol.encode("utf-8", "surrogatepass") if isinstance(symbol, str) else None
+    result = decode_tick(record(msgspec.json.encode(fields), key=key), LIMITS)
     if isinstance(result, Reject):
         return
     tick = result.tick
     assert type(tick.ts_ns) is int and LIMITS.min_ts_ns <= tick.ts_ns <= LIMITS.max_ts_ns
     assert SYMBOL_PATTERN.fullmatch(tick.symbol) and len(tick.symbol) <= LIMITS.max_symbol_length
+    assert symbol_problem(tick.symbol, LIMITS.max_symbol_length) is None
+    assert ".." not in tick.symbol and not tick.symbol.startswith("/")
+    assert not set(tick.symbol) & set("*?[]{}\\'\",\n\r\t\x00")
     if isinstance(tick, Trade):
         prices_seen, sizes_seen = [tick.price], [tick.size]
     else:
@@ -344,9 +455,10 @@ def test_decode_tick_accepted_ticks_are_finite_and_inside_the_limits(value: byte
 
 
 @settings(max_examples=400)
-@given(st.one_of(trades, quotes()), st.booleans())
-def test_decode_tick_round_trips_every_in_bounds_tick(tick: Trade | Quote, keyed: bool) -> None:
-    key = tick.symbol.encode() if keyed else None
-    result = decode_tick(record(msgspec.json.encode(tick), key), LIMITS)
+@given(st.one_of(trades, quotes()))
+def test_decode_tick_round_trips_every_in_bounds_keyed_tick_and_rejects_it_without_a_key(tick: Trade | Quote) -> None:
+    value = msgspec.json.encode(tick)
+    result = decode_tick(record(value, tick.symbol.encode()), LIMITS)
     assert isinstance(result, ValidTick), result
     assert result.tick == tick
+    assert rejected(value, key=None).reason == "missing_key"
