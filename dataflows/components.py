@@ -42,6 +42,12 @@ def portfolio_risk(settings: Settings) -> PortfolioRiskBuilder:
                                 settings.risk.lateness_ns(settings.run.until_eof))
 
 
+def validation_limits(settings: Settings) -> ValidationLimits:
+    symbols = settings.symbols
+    return ValidationLimits(max_symbol_length=symbols.max_length, symbol_case=symbols.case,
+                            allowed_symbols=symbols.allowed)
+
+
 def clock_config(settings: Settings) -> EventTimeConfig:
     features = settings.features
     return EventTimeConfig(ahead_tolerance_ns=features.ahead_tolerance_ns, late_tolerance_ns=features.late_tolerance_ns)
@@ -205,7 +211,7 @@ def build_components(settings: Settings, ensemble: Ensemble | None = None,
     cross_asset = cross_asset_config(settings)
     return Components(
         settings=settings,
-        limits=ValidationLimits(),
+        limits=validation_limits(settings),
         ensemble=ensemble,
         metrics=FlowMetrics(registry),
         symbol_logic=SymbolLogicBuilder(clock_config(settings), feature_config(settings)),

@@ -14,8 +14,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from operators.ingest.symbols import SymbolCase, normalise_symbol, symbol_problem
+
+from sinks.redaction import UnsafeUrl, parse_url
 
 NANOSECONDS = 1_000_000_000
 
@@ -47,9 +51,14 @@ def _seconds_ns(seconds: float) -> int:
 
 
 def _with_scheme(url: SecretStr, schemes: tuple[str, ...], expected: str) -> SecretStr:
-    """``url`` if it starts with one of ``schemes``; the error names ``expected``, never the URL (it may hold a password)."""
-    if not url.get_secret_value().startswith(schemes):
+    """``url`` if it has one of ``schemes`` and parses without doubt (``sinks.redaction.parse_url``);
+    the error names ``expected`` or what to encode, never the URL (it may hold a password)."""
+    if not url.get_secret_value().startswith(tuple(f"{scheme}://" for scheme in schemes)):
         raise ValueError(f"expected {expected}")
+    try:
+        parse_url(url.get_secret_value(), schemes)
+    except UnsafeUrl as error:
+        raise ValueError(str(error)) from None
     return url
 
 
@@ -127,7 +136,7 @@ class ClickHouseSection(_Section):
     @field_validator("url")
     @classmethod
     def _clickhouse_scheme(cls, value: SecretStr) -> SecretStr:
-        return _with_scheme(value, ("chdb://", "http://", "https://"), "a chdb:///path, http:// or https:// URL")
+        return _with_scheme(value, ("chdb", "http", "https"), "a chdb:///path, http:// or https:// URL")
 
     def chdb_path(self) -> Path | None:
         url = self.url.get_secret_value()
@@ -143,7 +152,7 @@ class RedisSection(_Section):
     @field_validator("url")
     @classmethod
     def _redis_scheme(cls, value: SecretStr) -> SecretStr:
-        return _with_scheme(value, ("redis://", "rediss://", "unix://"), "a redis://, rediss:// or unix:// URL")
+        return _with_scheme(value, ("redis", "rediss", "unix"), "a redis://, rediss:// or unix:// URL")
 
 
 class ModelSection(_Section):
@@ -201,6 +210,29 @@ class FeatureSection(_Section):
     @property
     def interval_ns(self) -> int:
         return _seconds_ns(self.interval_s)
+
+
+class SymbolSection(_Section):
+    """Which identifiers enter the flow: the grammar of ``operators.ingest.symbols`` up to ``max_length``,
+    folded as ``case`` says (``keep`` or ``upper``), on the ``allowed`` comma list unless it is empty."""
+
+    model_config = SettingsConfigDict(alias_generator=_under("TICKWISE_SYMBOL_"))
+
+    case: SymbolCase = "keep"
+    max_length: int = Field(32, ge=1, le=128)
+    allowed: NameSet = Field(frozenset(), alias="TICKWISE_SYMBOLS_ALLOWED")
+
+    @field_validator("allowed", mode="before")
+    @classmethod
+    def _allowed_list(cls, value: object, info: ValidationInfo) -> object:
+        names = _names(value)
+        for symbol in names if isinstance(names, tuple) else ():
+            problem = symbol_problem(symbol, info.data.get("max_length", 32))
+            if problem is None and normalise_symbol(symbol, info.data.get("case", "keep")) != symbol:
+                problem = f"expected symbols as TICKWISE_SYMBOL_CASE folds them, got {symbol!r}"
+            if problem is not None:
+                raise ValueError(problem)
+        return names
 
 
 class CrossAssetSection(_Section):
@@ -355,6 +387,7 @@ class Settings(BaseModel):
     model: ModelSection = Field(default_factory=ModelSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
     features: FeatureSection = Field(default_factory=FeatureSection)
+    symbols: SymbolSection = Field(default_factory=SymbolSection)
     cross_asset: CrossAssetSection = Field(default_factory=CrossAssetSection)
     risk: RiskSection = Field(default_factory=RiskSection)
     monitoring: MonitoringSection = Field(default_factory=MonitoringSection)

@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dataflows.private_files import make_private_dir, open_private_log
 from dataflows.snapshots import check_recovery_dir, mark_recovery_dir
 from dataflows.stack import free_port
 
 FLOW_IMPORT = "dataflows.signals:flow()"
-RECOVERY_DIR_MODE = 0o700
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +72,7 @@ def init_recovery_dir(recovery_dir: Path, partitions: int, process_index: int | 
         raise ValueError(f"recovery partitions and processes must be >= 1, got {partitions} and {processes}")
     if process_index is not None and process_index < 0:
         raise ValueError(f"process index must be >= 0, got {process_index}")
-    recovery_dir.mkdir(mode=RECOVERY_DIR_MODE, parents=True, exist_ok=True)
-    if recovery_dir.stat().st_mode & 0o077:
-        try:
-            recovery_dir.chmod(RECOVERY_DIR_MODE)
-            logger.warning("recovery dir %s was open to group or others; tightened it to 0700", recovery_dir)
-        except PermissionError:
-            logger.warning("recovery dir %s is open to group or others and not ours to tighten; use a "
-                           "directory of your own (it holds pickled state)", recovery_dir)
+    make_private_dir(recovery_dir, "pickled state")
     existing = recovery_partitions(recovery_dir)
     if existing:
         check_recovery_dir(recovery_dir)
@@ -119,7 +112,9 @@ def run_cluster(env: Mapping[str, str], processes: int = 1, workers: int = 1, re
     """Run the flow to completion (``TICKWISE_UNTIL_EOF=true``) or until interrupted."""
     if processes < 1 or workers < 1:
         raise ValueError(f"--processes and --workers must be >= 1, got {processes} and {workers}")
-    work_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(work_dir)
+    if log_dir is not None:
+        make_private_dir(log_dir, "the workers' logs")
     addresses_file = None
     if processes > 1:
         addresses_file = work_dir / "addresses.txt"
@@ -140,7 +135,7 @@ def run_cluster(env: Mapping[str, str], processes: int = 1, workers: int = 1, re
     try:
         for index, command in enumerate(commands):
             child_env = {**os.environ, **env, "TICKWISE_PROCESS_INDEX": str(index)}
-            log = open(log_dir / f"worker-{index}.log", "ab") if log_dir else None  # noqa: SIM115
+            log = open_private_log(log_dir / f"worker-{index}.log") if log_dir else None
             children.append(subprocess.Popen(command, env=child_env, stdout=log, stderr=log if log else None))
         failed: subprocess.Popen[bytes] | None = None
         while any(child.poll() is None for child in children):

@@ -172,7 +172,10 @@ def flow(settings: Settings | None = None) -> Dataflow:
     """Entry point for ``python -m bytewax.run "dataflows.signals:flow()"``: reads the environment once."""
     import logging
 
+    from sinks.redaction import install_log_redaction
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()  # no URL in the worker log shows a password, whoever logs it
     settings = settings or load_settings()
     components = build_components(settings)
     if settings.metrics.port:

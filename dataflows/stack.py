@@ -18,6 +18,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from dataflows.private_files import make_private_dir, open_private_log, write_private_text
+
 
 class StackError(RuntimeError):
     """The embedded stack could not be started or found."""
@@ -83,7 +85,7 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], name: str, timeout_
 
 def start_broker(port: int, log_path: Path) -> subprocess.Popen[bytes]:
     url = f"tcp://127.0.0.1:{port}"
-    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child
+    log = open_private_log(log_path)  # handed to the child
     proc = subprocess.Popen(
         [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
          "--storage-engine", "memory://tansu/", "--silent"],
@@ -94,6 +96,7 @@ def start_broker(port: int, log_path: Path) -> subprocess.Popen[bytes]:
 
 
 def start_redis(port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    open_private_log(log_path).close()  # created 0600 here: the server appends and keeps the mode
     proc = subprocess.Popen(
         [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--daemonize", "no", "--logfile", str(log_path)],
@@ -130,7 +133,8 @@ def read_stack(state_dir: Path) -> StackInfo | None:
 
 def start_stack(state_dir: Path, kafka_port: int | None = None, redis_port: int | None = None) -> StackInfo:
     """Start Tansu and Redis on loopback (or return the stack already running there)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(state_dir, "the embedded stack's record and logs")
+    make_private_dir(state_dir / "chdb", "the ClickHouse history")
     running = read_stack(state_dir)
     if running is not None:
         return running
@@ -151,7 +155,7 @@ def start_stack(state_dir: Path, kafka_port: int | None = None, redis_port: int 
         redis_pid=redis.pid,
         state_dir=str(state_dir.resolve()),
     )
-    stack_file(state_dir).write_text(json.dumps(asdict(info), indent=2))
+    write_private_text(stack_file(state_dir), json.dumps(asdict(info), indent=2))
     return info
 
 

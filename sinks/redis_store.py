@@ -25,6 +25,7 @@ from redis.exceptions import NoScriptError
 
 from operators.messages import FeatureRow
 from sinks.metrics import MetricsRegistry, default_metrics
+from sinks.redaction import UnsafeUrl, parse_url, redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -68,17 +69,13 @@ class RedisSettings:
     socket_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
-        if not self.url.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError(f"RedisSettings.url must start with redis://, rediss:// or unix://, "
-                             f"got {self.redacted_url()!r}")
+        try:
+            parse_url(self.url, ("redis", "rediss", "unix"))
+        except UnsafeUrl as error:
+            raise ValueError(f"RedisSettings.url: {error}, got {self.redacted_url()!r}") from None
 
     def redacted_url(self) -> str:
-        scheme, _, rest = self.url.partition("://")
-        if "@" not in rest:
-            return self.url
-        credentials, _, host = rest.rpartition("@")
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
+        return redact_url(self.url)
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url, socket_timeout=self.socket_timeout_s)

@@ -20,6 +20,7 @@ from rich.markup import escape
 
 from dataflows.config import Settings, load_settings
 from dataflows.stack import read_stack
+from sinks.redaction import redact_text
 
 console = Console(stderr=True)
 
@@ -36,8 +37,9 @@ class UserError(Exception):
 
 
 def print_error(message: str) -> None:
-    """``error: <message>`` on stderr, on one line, with ``message`` printed literally (no Rich markup)."""
-    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    """``error: <message>`` on stderr, on one line, with ``message`` printed literally (no Rich markup)
+    and every URL in it redacted (a client's error may quote the URL it failed on)."""
+    console.print(f"[bold red]error:[/] {escape(redact_text(message))}", soft_wrap=True)
 
 
 def fail(message: str) -> NoReturn:

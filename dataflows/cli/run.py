@@ -17,7 +17,9 @@ from dataflows.cli.common import (REPO_ROOT, STATE_DIR_DEFAULT, StateDir, comman
                                   fail)
 from dataflows.cli.data import produce_files
 from dataflows.config import Settings, environment_variables
+from dataflows.private_files import make_private_dir
 from dataflows.stack import StackError, read_stack, start_stack, stop_stack
+from sinks.redaction import redact_url
 
 if TYPE_CHECKING:
     from dataflows.summary import RunSummary
@@ -35,7 +37,8 @@ def stack_up(state_dir: StateDir = STATE_DIR_DEFAULT) -> None:
         info = start_stack(state_dir)
     except StackError as error:
         fail(str(error))
-    console.print(f"kafka      {info.kafka_bootstrap}\nredis      {info.redis_url}\nclickhouse {info.clickhouse_url}")
+    console.print(f"kafka      {info.kafka_bootstrap}\nredis      {redact_url(info.redis_url)}\n"
+                  f"clickhouse {redact_url(info.clickhouse_url)}")
     typer.echo(f"export KAFKA_BOOTSTRAP={info.kafka_bootstrap} REDIS_URL={info.redis_url} "
                f"CLICKHOUSE_URL={info.clickhouse_url}")
 
@@ -53,7 +56,8 @@ def stack_status(state_dir: StateDir = STATE_DIR_DEFAULT) -> None:
     if info is None:
         console.print("not running")
         raise typer.Exit(1)
-    console.print(f"running: kafka {info.kafka_bootstrap}, redis {info.redis_url}, clickhouse {info.clickhouse_url}")
+    console.print(f"running: kafka {info.kafka_bootstrap}, redis {redact_url(info.redis_url)}, "
+                  f"clickhouse {redact_url(info.clickhouse_url)}")
 
 
 @recovery_app.command("init")
@@ -113,11 +117,10 @@ def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path | 
     from dataflows.summary import summarize
 
     ensure_topics(settings)
-    log_dir = settings.run.state_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = make_private_dir(make_private_dir(settings.run.state_dir) / "logs", "the workers' logs")
     chdb = settings.clickhouse.chdb_path()
     if chdb is not None:
-        chdb.mkdir(parents=True, exist_ok=True)
+        make_private_dir(chdb, "the ClickHouse history")
     since_ms = int(time.time() * 1000) - 1000  # rows this run writes (1 s slack for clock granularity)
     with console.status(f"running the signal flow on {processes} process(es) x {workers} worker(s)"):
         def start() -> object:

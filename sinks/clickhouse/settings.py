@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from sinks.redaction import UnsafeUrl, parse_url, redact_url
+
 
 @dataclass(frozen=True, repr=False)
 class ClickHouseSettings:
@@ -38,12 +40,12 @@ class ClickHouseSettings:
     send_receive_timeout_s: float = 300.0
 
     def __post_init__(self) -> None:
-        scheme = urlsplit(self.url).scheme
-        if scheme not in ("chdb", "http", "https"):
-            raise ValueError(f"ClickHouseSettings.url must start with chdb://, http:// or https://, "
-                             f"got {self.redacted_url()!r}")
+        try:
+            scheme = parse_url(self.url, ("chdb", "http", "https")).scheme
+        except UnsafeUrl as error:
+            raise ValueError(f"ClickHouseSettings.url: {error}, got {self.redacted_url()!r}") from None
         if scheme == "chdb" and not self.chdb_path.startswith("/"):
-            raise ValueError(f"ClickHouseSettings.url must be chdb:///absolute/path, got {self.url!r}")
+            raise ValueError(f"ClickHouseSettings.url must be chdb:///absolute/path, got {self.redacted_url()!r}")
         if self.batch_rows < 1:
             raise ValueError(f"ClickHouseSettings.batch_rows must be >= 1, got {self.batch_rows}")
         if not self.flush_interval_s >= 0.0:
@@ -64,11 +66,7 @@ class ClickHouseSettings:
         return 1 if self.is_chdb else self.partitions
 
     def redacted_url(self) -> str:
-        parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return parts._replace(netloc=netloc).geturl()
+        return redact_url(self.url)
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of ``clickhouse_connect.get_client`` (includes the password)."""
