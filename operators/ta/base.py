@@ -186,6 +186,27 @@ class MultiOutputIndicator(Indicator):
         return first == first
 
 
+class Average(Indicator):
+    """A moving average of one input over ``timeperiod`` values (default 30).
+
+    With ``timeperiod=1`` TA-Lib copies the input, so ``update`` does; a longer period runs the
+    average's own ``_advance(close)``.
+    """
+
+    __slots__ = ("timeperiod",)
+    parameters: ClassVar[tuple[Parameter, ...]] = (Period("timeperiod", 30),)
+
+    def update(self, close: float) -> None:
+        if self.timeperiod == 1:
+            self._value = close
+        else:
+            self._advance(close)
+
+    def _advance(self, close: float) -> None:
+        """One value into the average (``timeperiod`` >= 2); sets ``self._value`` once ready."""
+        raise NotImplementedError
+
+
 def is_zero(value: float) -> bool:
     """TA-Lib's ``TA_IS_ZERO``: ``|value| < 1e-14``, used where TA-Lib guards a division."""
     return -1e-14 < value < 1e-14

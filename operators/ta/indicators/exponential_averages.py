@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import deque
 from typing import ClassVar
 
-from operators.ta.base import NAN, Indicator, Number, Period
+from operators.ta.base import NAN, Average, Indicator, Number, Period
 
 
 class ExponentialMovingAverage(Indicator):
@@ -52,7 +52,7 @@ class ExponentialMovingAverage(Indicator):
             self._value = self._seed_sum / self.timeperiod
 
 
-class WilderMovingAverage(Indicator):
+class WilderMovingAverage(Average):
     """``talib.RMA`` (Wilder's smoothing): seeded with the mean of the first ``timeperiod``
     values, then ``(rma * (timeperiod - 1) + x) / timeperiod``.
 
@@ -63,19 +63,16 @@ class WilderMovingAverage(Indicator):
     2.75
     """
 
-    __slots__ = ("timeperiod", "_count", "_seed_sum")
-    parameters = (Period("timeperiod", 30),)
+    __slots__ = ("_count", "_seed_sum")
 
     def _reset(self) -> None:
         super()._reset()
         self._count = 0
         self._seed_sum = 0.0
 
-    def update(self, close: float) -> None:
+    def _advance(self, close: float) -> None:
         period = self.timeperiod
-        if period == 1:
-            self._value = close
-        elif self._count >= period:
+        if self._count >= period:
             self._value = (self._value * (period - 1) + close) / period
         else:
             self._seed_sum += close
@@ -84,7 +81,7 @@ class WilderMovingAverage(Indicator):
                 self._value = self._seed_sum / period
 
 
-class DoubleExponentialMovingAverage(Indicator):
+class DoubleExponentialMovingAverage(Average):
     """``talib.DEMA``: ``2 * EMA(x) - EMA(EMA(x))``; first value after ``2 * (timeperiod - 1)`` bars.
 
     >>> average = DoubleExponentialMovingAverage(timeperiod=2)
@@ -94,18 +91,14 @@ class DoubleExponentialMovingAverage(Indicator):
     4.0
     """
 
-    __slots__ = ("timeperiod", "_first", "_second")
-    parameters = (Period("timeperiod", 30),)
+    __slots__ = ("_first", "_second")
 
     def _reset(self) -> None:
         super()._reset()
         self._first = ExponentialMovingAverage(timeperiod=self.timeperiod)
         self._second = ExponentialMovingAverage(timeperiod=self.timeperiod)
 
-    def update(self, close: float) -> None:
-        if self.timeperiod == 1:
-            self._value = close
-            return
+    def _advance(self, close: float) -> None:
         first = self._first
         first.update(close)
         if first._value == first._value:
@@ -115,7 +108,7 @@ class DoubleExponentialMovingAverage(Indicator):
                 self._value = 2.0 * first._value - second._value
 
 
-class TripleExponentialMovingAverage(Indicator):
+class TripleExponentialMovingAverage(Average):
     """``talib.TEMA``: ``3 * EMA - 3 * EMA(EMA) + EMA(EMA(EMA))``.
 
     >>> average = TripleExponentialMovingAverage(timeperiod=2)
@@ -125,8 +118,7 @@ class TripleExponentialMovingAverage(Indicator):
     3.296296
     """
 
-    __slots__ = ("timeperiod", "_first", "_second", "_third")
-    parameters = (Period("timeperiod", 30),)
+    __slots__ = ("_first", "_second", "_third")
 
     def _reset(self) -> None:
         super()._reset()
@@ -134,10 +126,7 @@ class TripleExponentialMovingAverage(Indicator):
         self._second = ExponentialMovingAverage(timeperiod=self.timeperiod)
         self._third = ExponentialMovingAverage(timeperiod=self.timeperiod)
 
-    def update(self, close: float) -> None:
-        if self.timeperiod == 1:
-            self._value = close
-            return
+    def _advance(self, close: float) -> None:
         first = self._first
         first.update(close)
         if first._value != first._value:
@@ -152,7 +141,7 @@ class TripleExponentialMovingAverage(Indicator):
             self._value = third._value + (3.0 * first._value - 3.0 * second._value)
 
 
-class TillsonT3MovingAverage(Indicator):
+class TillsonT3MovingAverage(Average):
     """``talib.T3``: six chained EMAs (``k * x + (1 - k) * ema``, each seeded with the mean of
     its first ``timeperiod`` inputs) mixed by Tillson's volume-factor weights.
 
@@ -163,7 +152,7 @@ class TillsonT3MovingAverage(Indicator):
     6.276569
     """
 
-    __slots__ = ("timeperiod", "vfactor", "_smoothing", "_weights", "_stages", "_counts", "_seed_sums")
+    __slots__ = ("vfactor", "_smoothing", "_weights", "_stages", "_counts", "_seed_sums")
     parameters = (Period("timeperiod", 5), Number("vfactor", 0.7, 0.0, 1.0))
 
     STAGES: ClassVar[int] = 6
@@ -184,11 +173,8 @@ class TillsonT3MovingAverage(Indicator):
         self._counts = [0] * self.STAGES
         self._seed_sums = [0.0] * self.STAGES
 
-    def update(self, close: float) -> None:
+    def _advance(self, close: float) -> None:
         period = self.timeperiod
-        if period == 1:
-            self._value = close
-            return
         stages = self._stages
         counts = self._counts
         smoothing = self._smoothing
@@ -208,7 +194,7 @@ class TillsonT3MovingAverage(Indicator):
         self._value = first * stages[5] + second * stages[4] + third * stages[3] + fourth * stages[2]
 
 
-class ZeroLagExponentialMovingAverage(Indicator):
+class ZeroLagExponentialMovingAverage(Average):
     """``talib.ZLEMA``: an EMA (TA-Lib seeding) of the de-lagged series
     ``2 * x - x[-lag]``, ``lag = (timeperiod - 1) // 2``.
 
@@ -219,18 +205,14 @@ class ZeroLagExponentialMovingAverage(Indicator):
     5.333333
     """
 
-    __slots__ = ("timeperiod", "_window", "_average")
-    parameters = (Period("timeperiod", 30),)
+    __slots__ = ("_window", "_average")
 
     def _reset(self) -> None:
         super()._reset()
         self._window: deque[float] = deque(maxlen=(self.timeperiod - 1) // 2 + 1)
         self._average = ExponentialMovingAverage(timeperiod=self.timeperiod)
 
-    def update(self, close: float) -> None:
-        if self.timeperiod == 1:
-            self._value = close
-            return
+    def _advance(self, close: float) -> None:
         window = self._window
         window.append(close)
         if len(window) == window.maxlen:

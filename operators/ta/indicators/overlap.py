@@ -24,7 +24,7 @@ import math
 from collections import deque
 from typing import ClassVar
 
-from operators.ta.base import MOVING_AVERAGE_TYPES, NAN, Indicator, MovingAverageType, Period
+from operators.ta.base import MOVING_AVERAGE_TYPES, NAN, Average, Indicator, MovingAverageType, Period
 from operators.ta.indicators.exponential_averages import (
     DoubleExponentialMovingAverage,
     ExponentialMovingAverage,
@@ -101,7 +101,7 @@ def _fused_multiply_add(a: float, b: float, c: float) -> float:
         return math.inf if numerator > 0 else -math.inf
 
 
-class KaufmanAdaptiveMovingAverage(Indicator):
+class KaufmanAdaptiveMovingAverage(Average):
     """``talib.KAMA``: an EMA whose smoothing follows the efficiency ratio
     ``|x - x[-n]| / sum |x - x[-1]|`` between the 2- and 30-bar EMA constants.
 
@@ -123,8 +123,7 @@ class KaufmanAdaptiveMovingAverage(Indicator):
     2.888889
     """
 
-    __slots__ = ("timeperiod", "_window", "_path_sum", "_trailing", "_flat_changes")
-    parameters = (Period("timeperiod", 30),)
+    __slots__ = ("_window", "_path_sum", "_trailing", "_flat_changes")
 
     FASTEST: ClassVar[float] = 2.0 / (2 + 1)
     SLOWEST: ClassVar[float] = 2.0 / (30 + 1)
@@ -139,11 +138,8 @@ class KaufmanAdaptiveMovingAverage(Indicator):
         self._trailing = NAN
         self._flat_changes = 0  # consecutive zero changes ending at the newest value
 
-    def update(self, close: float) -> None:
+    def _advance(self, close: float) -> None:
         period = self.timeperiod
-        if period == 1:
-            self._value = close
-            return
         window = self._window
         previous = window[-1] if window else NAN
         window.append(close)

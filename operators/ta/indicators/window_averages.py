@@ -17,7 +17,7 @@ import math
 from collections import deque
 from typing import ClassVar
 
-from operators.ta.base import Indicator, Period
+from operators.ta.base import Average, Indicator, Period
 
 
 class SimpleMovingAverage(Indicator):
@@ -50,7 +50,7 @@ class SimpleMovingAverage(Indicator):
         self._total = total
 
 
-class WeightedMovingAverage(Indicator):
+class WeightedMovingAverage(Average):
     """``talib.WMA``: weights 1..timeperiod, newest heaviest, kept as two rolling sums.
 
     Like TA-Lib 0.8, both sums are recomputed from the window every ``8 * timeperiod`` outputs
@@ -63,8 +63,7 @@ class WeightedMovingAverage(Indicator):
     3.333333
     """
 
-    __slots__ = ("timeperiod", "_divider", "_window", "_plain_sum", "_weighted_sum", "_trailing", "_until_resync")
-    parameters = (Period("timeperiod", 30),)
+    __slots__ = ("_divider", "_window", "_plain_sum", "_weighted_sum", "_trailing", "_until_resync")
 
     RESYNC_PERIODS: ClassVar[int] = 8
 
@@ -77,11 +76,8 @@ class WeightedMovingAverage(Indicator):
         self._trailing = 0.0
         self._until_resync = self.RESYNC_PERIODS * self.timeperiod
 
-    def update(self, close: float) -> None:
+    def _advance(self, close: float) -> None:
         period = self.timeperiod
-        if period == 1:
-            self._value = close
-            return
         window = self._window
         window.append(close)
         if len(window) < period:
@@ -105,7 +101,7 @@ class WeightedMovingAverage(Indicator):
         self._plain_sum = plain_sum
 
 
-class TriangularMovingAverage(Indicator):
+class TriangularMovingAverage(Average):
     """``talib.TRIMA``: triangular weights ``1, 2, .., 2, 1`` over ``timeperiod`` values.
 
     Kept as TA-Lib keeps it, so values are bit-identical: a weighted numerator plus the plain
@@ -121,8 +117,7 @@ class TriangularMovingAverage(Indicator):
     2.25
     """
 
-    __slots__ = ("timeperiod", "_factor", "_window", "_numerator", "_older_sum", "_newer_sum")
-    parameters = (Period("timeperiod", 30),)
+    __slots__ = ("_factor", "_window", "_numerator", "_older_sum", "_newer_sum")
 
     def _reset(self) -> None:
         super()._reset()
@@ -133,11 +128,8 @@ class TriangularMovingAverage(Indicator):
         self._older_sum = 0.0
         self._newer_sum = 0.0
 
-    def update(self, close: float) -> None:
+    def _advance(self, close: float) -> None:
         period = self.timeperiod
-        if period == 1:
-            self._value = close
-            return
         window = self._window
         window.append(close)
         if len(window) < period:
@@ -176,7 +168,7 @@ class TriangularMovingAverage(Indicator):
         self._value = numerator * self._factor
 
 
-class HullMovingAverage(Indicator):
+class HullMovingAverage(Average):
     """``talib.HMA``: ``WMA(2 * WMA(x, n // 2) - WMA(x, n), int(sqrt(n)))``.
 
     The half-period WMA starts where TA-Lib starts it (``n - n // 2`` bars in), so its rolling
@@ -189,7 +181,7 @@ class HullMovingAverage(Indicator):
     4.433333
     """
 
-    __slots__ = ("timeperiod", "_seen", "_full", "_half", "_outer")
+    __slots__ = ("_seen", "_full", "_half", "_outer")
     parameters = (Period("timeperiod", 20),)
 
     def _reset(self) -> None:
@@ -199,11 +191,8 @@ class HullMovingAverage(Indicator):
         self._half = WeightedMovingAverage(timeperiod=max(self.timeperiod // 2, 1))
         self._outer = WeightedMovingAverage(timeperiod=math.isqrt(self.timeperiod))
 
-    def update(self, close: float) -> None:
+    def _advance(self, close: float) -> None:
         period = self.timeperiod
-        if period == 1:
-            self._value = close
-            return
         full = self._full
         full.update(close)
         if period <= 3:  # half and sqrt periods are both 1: 2 * x - WMA(x, n)
