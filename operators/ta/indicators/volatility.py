@@ -25,6 +25,18 @@ VARIANCE_RESYNC_INTERVAL = 64
 EXPONENTIAL = 1  # TA-Lib's matype of the EMA
 
 
+def true_range(high: float, low: float, previous_close: float) -> float:
+    """``max(high - low, |high - previous close|, |low - previous close|)``, compared in TA-Lib's order."""
+    greatest = high - low
+    above = abs(previous_close - high)
+    if above > greatest:
+        greatest = above
+    below = abs(previous_close - low)
+    if below > greatest:
+        greatest = below
+    return greatest
+
+
 class TrueRange(Indicator):
     """TRANGE: ``max(high - low, |high - previous close|, |low - previous close|)``; NaN on bar one.
 
@@ -45,14 +57,7 @@ class TrueRange(Indicator):
         self._previous_close = close
         if previous_close != previous_close:
             return
-        greatest = high - low
-        above = abs(previous_close - high)
-        if above > greatest:
-            greatest = above
-        below = abs(previous_close - low)
-        if below > greatest:
-            greatest = below
-        self._value = greatest
+        self._value = true_range(high, low, previous_close)
 
 
 class WilderAverageTrueRange(Indicator):

@@ -27,6 +27,7 @@ import math
 from collections import deque
 
 from operators.ta.base import Indicator, Period
+from operators.ta.indicators.volatility import true_range
 
 
 class _DirectionalMovement:
@@ -66,13 +67,7 @@ class _DirectionalMovement:
             return
         plus_term = up if up > 0.0 and up > down else 0.0
         minus_term = down if down > 0.0 and down > up else 0.0
-        range_term = high - low
-        gap = abs(high - previous_close)
-        if gap > range_term:
-            range_term = gap
-        gap = abs(low - previous_close)
-        if gap > range_term:
-            range_term = gap
+        range_term = true_range(high, low, previous_close)
         self.plus_term = plus_term
         self.minus_term = minus_term
         self.range_term = range_term

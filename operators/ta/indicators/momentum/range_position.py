@@ -2,8 +2,8 @@
 
 Williams' %R is ``((highest high - close) / (highest high - lowest low)) * -100`` over the last
 ``timeperiod`` bars, divided by the range before scaling and clamped into [-100, 0], so a close
-on the low is exactly -100, as in TA-Lib 0.8. KDJ is TA-Lib's stochastic: the fast K line of
-:func:`fast_k` over ``fastk_period`` bars, K its ``slowk_matype`` average over ``slowk_period``,
+on the low is exactly -100, as in TA-Lib 0.8. KDJ is TA-Lib's slow stochastic: the fast K line of
+:func:`.stochastic.fast_k` over ``fastk_period`` bars, K its ``slowk_matype`` average over ``slowk_period``,
 D the ``slowd_matype`` average of K over ``slowd_period``, and ``J = 3 K - 2 D``; all three appear
 together once D is ready. Both read a window as flat (output 0) when its range is within
 ``1e-14 * (|highest| + |lowest|)``, TA-Lib 0.8's relative guard. KDJ's default ``matype`` 13 is
@@ -19,10 +19,10 @@ come from monotonic deques: O(1) amortised per update.
 
 from __future__ import annotations
 
-from operators.ta.base import Indicator, MovingAverageType, MultiOutputIndicator, Period
+from operators.ta.base import Indicator, MovingAverageType, Period
 from operators.ta.indicators import overlap
 from operators.ta.indicators.momentum.rolling_window import RollingRange, is_flat_range
-from operators.ta.indicators.momentum.stochastic import fast_k
+from operators.ta.indicators.momentum.stochastic import SlowStochastic
 
 OWN_DEFAULT_MATYPE = 11
 NO_AVERAGE_MATYPE = 10
@@ -80,8 +80,8 @@ class WilliamsPercentR(Indicator):
         self._value = 0.0 if percent > 0.0 else max(percent, -100.0)
 
 
-class KdjStochastic(MultiOutputIndicator):
-    """``talib.KDJ``: ``(k, d, j)``, a smoothed stochastic and its J line.
+class KdjStochastic(SlowStochastic):
+    """``talib.KDJ``: ``(k, d, j)``, a slow stochastic with KDJ's smoothing types and its J line.
 
     >>> kdj = KdjStochastic(fastk_period=2, slowk_period=1, slowd_period=2)
     >>> for bar in [(12.0, 10.0, 11.0), (13.0, 11.0, 12.0), (13.0, 12.0, 13.0)]:
@@ -90,34 +90,15 @@ class KdjStochastic(MultiOutputIndicator):
     (100.0, 83.33333333333333, 133.33333333333334)
     """
 
-    __slots__ = ("fastk_period", "slowk_period", "slowk_matype", "slowd_period", "slowd_matype",
-                 "_range", "_slow_k", "_slow_d")
-    inputs = ("high", "low", "close")
+    __slots__ = ()
     outputs = ("k", "d", "j")
     parameters = (Period("fastk_period", 9), Period("slowk_period", 3), KdjMovingAverageType("slowk_matype", 13),
                   Period("slowd_period", 3), KdjMovingAverageType("slowd_matype", 13))
 
-    def _reset(self) -> None:
-        super()._reset()
-        self._range = RollingRange(self.fastk_period)
-        self._slow_k = _smoothing(self.slowk_matype, self.slowk_period)
-        self._slow_d = _smoothing(self.slowd_matype, self.slowd_period)
+    _average = staticmethod(_smoothing)
 
-    def update(self, high: float, low: float, close: float) -> None:
-        window = self._range
-        window.update(high, low)
-        if not window.ready:
-            return
-        slow_k = self._slow_k
-        slow_k.update(fast_k(window.highest, window.lowest, close))
-        if not slow_k.ready:
-            return
-        k = slow_k.value
-        slow_d = self._slow_d
-        slow_d.update(k)
-        if slow_d.ready:
-            d = slow_d.value
-            self._values = (k, d, 3.0 * k - 2.0 * d)
+    def _lines(self, slow_k: float, slow_d: float) -> tuple[float, ...]:
+        return (slow_k, slow_d, 3.0 * slow_k - 2.0 * slow_d)
 
 
 TALIB_FUNCTIONS: dict[str, type] = {

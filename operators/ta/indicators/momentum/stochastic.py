@@ -21,7 +21,7 @@ Every output is NaN until the last average in the chain has its first value.
 
 from __future__ import annotations
 
-from operators.ta.base import MovingAverageType, MultiOutputIndicator, Period
+from operators.ta.base import Indicator, MovingAverageType, MultiOutputIndicator, Period
 from operators.ta.indicators.momentum.relative_strength import WilderRelativeStrengthIndex
 from operators.ta.indicators.momentum.rolling_window import RollingRange, is_flat_range
 from operators.ta.indicators.overlap import moving_average
@@ -83,8 +83,13 @@ class SlowStochastic(MultiOutputIndicator):
     def _reset(self) -> None:
         super()._reset()
         self._range = RollingRange(self.fastk_period)
-        self._slow_k = moving_average(matype=self.slowk_matype, timeperiod=self.slowk_period)
-        self._slow_d = moving_average(matype=self.slowd_matype, timeperiod=self.slowd_period)
+        self._slow_k = self._average(self.slowk_matype, self.slowk_period)
+        self._slow_d = self._average(self.slowd_matype, self.slowd_period)
+
+    @staticmethod
+    def _average(matype: int, timeperiod: int) -> Indicator:
+        """The moving average that smooths %K (and then %D): TA-Lib's ``MA(timeperiod, matype)``."""
+        return moving_average(matype=matype, timeperiod=timeperiod)
 
     def update(self, high: float, low: float, close: float) -> None:
         window = self._range
@@ -98,7 +103,11 @@ class SlowStochastic(MultiOutputIndicator):
         slow_d = self._slow_d
         slow_d.update(slow_k.value)
         if slow_d.ready:
-            self._values = (slow_k.value, slow_d.value)
+            self._values = self._lines(slow_k.value, slow_d.value)
+
+    def _lines(self, slow_k: float, slow_d: float) -> tuple[float, ...]:
+        """The outputs, from slow %K and slow %D."""
+        return (slow_k, slow_d)
 
 
 class StochasticRelativeStrength(MultiOutputIndicator):
