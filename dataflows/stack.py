@@ -4,11 +4,17 @@ Everything here installs with pip alone. ``start_stack`` starts the two server p
 on loopback, waits until they answer, and records them in ``<state_dir>/stack.json`` so
 ``tickwise stack status|down`` (or another process) can find them. chDB needs no process:
 it is a data directory that exactly one process opens at a time.
+
+A record names each process by its PID and its identity (start time and executable), so a PID
+that the system has since given to another process is never taken for ours: it is neither
+reported as running nor signalled. ``start_stack`` on a partly running stack restarts only the
+part that died, on its recorded port, and keeps a live broker (its topics live in its memory).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -19,6 +25,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dataflows.private_files import make_private_dir, open_private_log, write_private_text
+
+logger = logging.getLogger(__name__)
 
 
 class StackError(RuntimeError):
@@ -33,6 +41,8 @@ class StackInfo:
     kafka_pid: int
     redis_pid: int
     state_dir: str
+    kafka_identity: str = ""  # process_identity() of kafka_pid when started; "": unknown, never signalled
+    redis_identity: str = ""
 
     def to_env(self) -> dict[str, str]:
         return {
@@ -106,91 +116,226 @@ def start_redis(port: int, log_path: Path) -> subprocess.Popen[bytes]:
     return proc
 
 
+def process_identity(pid: int) -> str | None:
+    """What tells process ``pid`` apart from a later process given the same PID: its start time
+    (clock ticks after boot) and its executable; None when no such live process can be read."""
+    proc = Path(f"/proc/{pid}")
+    if not Path("/proc/self/stat").exists():
+        return _identity_from_ps(pid)
+    try:
+        fields = (proc / "stat").read_text().rpartition(")")[2].split()
+        executable = os.readlink(proc / "exe")
+    except OSError:  # gone, a zombie (no executable) or not ours to read
+        return None
+    if fields[0] == "Z":
+        return None
+    return f"{fields[19]} {executable}"  # field 22 of stat, counted after the command name
+
+
+def _identity_from_ps(pid: int) -> str | None:
+    """``process_identity`` where there is no /proc (macOS, BSD): ps's start time and command."""
+    try:
+        shown = subprocess.run(["ps", "-o", "lstart=,comm=", "-p", str(pid)], capture_output=True, text=True,
+                               timeout=5, check=False).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return shown or None
+
+
+def _is_ours(pid: int, identity: str) -> bool:
+    """Whether ``pid`` is still the process recorded with ``identity`` (a zombie of ours is reaped)."""
+    current = process_identity(pid)
+    if current is None:
+        _reap(pid)
+    return bool(identity) and current == identity
+
+
+def _reap(pid: int, wait_s: float = 0.0) -> None:
+    """Collect the exit status of ``pid`` if it is a child of this process that has exited or exits
+    within ``wait_s`` (no zombie left behind); nothing for other processes."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            reaped, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if reaped == pid or time.monotonic() >= deadline:
+            return
+        time.sleep(0.01)
+
+
 def _alive(pid: int) -> bool:
+    """Whether any process has ``pid`` (ours or not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    return process_identity(pid) is not None or not Path("/proc/self/stat").exists()
 
 
 def stack_file(state_dir: Path) -> Path:
     return state_dir / "stack.json"
 
 
-def read_stack(state_dir: Path) -> StackInfo | None:
-    """The running stack recorded in ``state_dir``, or None when none is running."""
+def _recorded(state_dir: Path) -> StackInfo | None:
+    """The stack recorded in ``state_dir``, running or not; None when there is no readable record."""
     path = stack_file(state_dir)
     if not path.exists():
         return None
-    info = StackInfo(**json.loads(path.read_text()))
-    if _alive(info.kafka_pid) and _alive(info.redis_pid):
+    try:
+        return StackInfo(**json.loads(path.read_text()))
+    except (ValueError, TypeError) as error:
+        logger.warning("%s is not a stack record this version can read (%s); ignoring it", path, error)
+        return None
+
+
+def read_stack(state_dir: Path) -> StackInfo | None:
+    """The running stack recorded in ``state_dir``, or None when it is not running (or is not ours)."""
+    info = _recorded(state_dir)
+    if info is not None and _is_ours(info.kafka_pid, info.kafka_identity) and \
+            _is_ours(info.redis_pid, info.redis_identity):
         return info
     return None
 
 
+def _port(address: str) -> int:
+    """The port of a recorded ``host:port`` or ``redis://host:port/db``."""
+    return int(address.split("://")[-1].split("/")[0].rpartition(":")[2])
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _restart_port(recorded_address: str | None, requested: int | None) -> int:
+    """The port for a server being (re)started: its recorded one when free, else the requested or a free one."""
+    if recorded_address is not None and _port_free(_port(recorded_address)):
+        return _port(recorded_address)
+    return requested or free_port()
+
+
 def start_stack(state_dir: Path, kafka_port: int | None = None, redis_port: int | None = None) -> StackInfo:
-    """Start Tansu and Redis on loopback (or return the stack already running there)."""
+    """Start Tansu and Redis on loopback, or return the stack already running there.
+
+    When only one of them still runs, only the other is restarted (on its recorded port when it is
+    free): a live broker is never replaced, since its topics live in its memory.
+    """
     make_private_dir(state_dir, "the embedded stack's record and logs")
     make_private_dir(state_dir / "chdb", "the ClickHouse history")
-    running = read_stack(state_dir)
-    if running is not None:
-        return running
-    stop_stack(state_dir)
-    kafka_port = kafka_port or free_port()
-    redis_port = redis_port or free_port()
-    broker = start_broker(kafka_port, state_dir / "tansu.log")
+    recorded = _recorded(state_dir)
+    kafka_live = recorded is not None and _is_ours(recorded.kafka_pid, recorded.kafka_identity)
+    redis_live = recorded is not None and _is_ours(recorded.redis_pid, recorded.redis_identity)
+    if recorded is not None and kafka_live and redis_live:
+        return recorded
+    if recorded is not None:
+        _warn_foreign(recorded, kafka_live, redis_live)
+    fields: dict[str, object] = asdict(recorded) if recorded is not None else {}
+    started: list[subprocess.Popen[bytes]] = []
     try:
-        redis = start_redis(redis_port, state_dir / "redis.log")
+        if not kafka_live:
+            port = _restart_port(recorded.kafka_bootstrap if recorded else None, kafka_port)
+            started.append(start_broker(port, state_dir / "tansu.log"))
+            fields.update(kafka_bootstrap=f"127.0.0.1:{port}", kafka_pid=started[-1].pid,
+                          kafka_identity=_identity_of(started[-1], "Tansu broker"))
+        if not redis_live:
+            port = _restart_port(recorded.redis_url if recorded else None, redis_port)
+            started.append(start_redis(port, state_dir / "redis.log"))
+            fields.update(redis_url=f"redis://127.0.0.1:{port}/0", redis_pid=started[-1].pid,
+                          redis_identity=_identity_of(started[-1], "Redis server"))
     except Exception:
-        broker.terminate()
+        for proc in started:  # what this call started, never a server that was already running
+            proc.terminate()
         raise
-    info = StackInfo(
-        kafka_bootstrap=f"127.0.0.1:{kafka_port}",
-        redis_url=f"redis://127.0.0.1:{redis_port}/0",
-        clickhouse_url=f"chdb://{(state_dir / 'chdb').resolve()}",
-        kafka_pid=broker.pid,
-        redis_pid=redis.pid,
-        state_dir=str(state_dir.resolve()),
-    )
+    if kafka_live or redis_live:
+        kept, restarted = ("the broker", "Redis") if kafka_live else ("Redis", "the broker (its topics are gone)")
+        logger.warning("%s of the stack in %s had stopped and was restarted; %s kept running", restarted,
+                       state_dir, kept)
+    fields.update(clickhouse_url=f"chdb://{(state_dir / 'chdb').resolve()}", state_dir=str(state_dir.resolve()))
+    info = StackInfo(**fields)  # type: ignore[arg-type]
     write_private_text(stack_file(state_dir), json.dumps(asdict(info), indent=2))
     return info
 
 
-def _terminate(pid: int, timeout_s: float = 5.0) -> None:
-    if not _alive(pid):
-        return
+def _identity_of(proc: subprocess.Popen[bytes], name: str) -> str:
+    identity = process_identity(proc.pid)
+    if identity is None:
+        raise StackError(f"{name} (pid {proc.pid}) exited right after it started")
+    return identity
+
+
+def _warn_foreign(recorded: StackInfo, *live: bool) -> None:
+    """Warn about each recorded PID that now names a process this stack did not start."""
+    for (name, pid), is_ours in zip((("broker", recorded.kafka_pid), ("Redis", recorded.redis_pid)), live,
+                                    strict=True):
+        if not is_ours and _alive(pid):
+            logger.warning("pid %d, recorded as the stack's %s in %s, is not the process the stack started (the "
+                           "system has given its PID to another one, or the record predates process identities); "
+                           "left it alone", pid, name, recorded.state_dir)
+
+
+def _signal_if_ours(pid: int, identity: str, signum: int) -> bool:
+    """Send ``signum`` to ``pid`` only if it is still the recorded process; True if sent.
+
+    Where the system has pidfds the check and the signal address the same process even if it
+    exits in between and its PID is given to another one.
+    """
     try:
-        os.kill(pid, signal.SIGTERM)
+        handle = os.pidfd_open(pid)
     except ProcessLookupError:
+        return False
+    except (AttributeError, OSError):  # no pidfds here: check, then signal by PID
+        if not _is_ours(pid, identity):
+            return False
+        os.kill(pid, signum)
+        return True
+    try:
+        if not _is_ours(pid, identity):
+            return False
+        signal.pidfd_send_signal(handle, signum)
+        return True
+    except ProcessLookupError:
+        return False
+    finally:
+        os.close(handle)
+
+
+def _terminate(pid: int, identity: str, timeout_s: float = 5.0) -> None:
+    """SIGTERM the recorded process, then SIGKILL if it has not exited within ``timeout_s``."""
+    if not _signal_if_ours(pid, identity, signal.SIGTERM):
         return
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        try:
-            finished, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            finished = 0
-            if not _alive(pid):
-                return
-        if finished == pid or not _alive(pid):
+        if not _is_ours(pid, identity):
+            _reap(pid, wait_s=1.0)  # a child of ours that is still exiting
             return
         time.sleep(0.05)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    _signal_if_ours(pid, identity, signal.SIGKILL)
+    _reap(pid, wait_s=1.0)
 
 
 def stop_stack(state_dir: Path) -> bool:
-    """Stop the stack recorded in ``state_dir``; True if something was running."""
-    path = stack_file(state_dir)
-    if not path.exists():
+    """Stop the stack recorded in ``state_dir``; True if something of it was running.
+
+    Only processes that are still the ones recorded are signalled; a recorded PID that now
+    belongs to another process is left alone, with a warning.
+    """
+    recorded = _recorded(state_dir)
+    if recorded is None:
+        stack_file(state_dir).unlink(missing_ok=True)
         return False
-    info = StackInfo(**json.loads(path.read_text()))
-    was_running = _alive(info.kafka_pid) or _alive(info.redis_pid)
-    _terminate(info.kafka_pid)
-    _terminate(info.redis_pid)
-    path.unlink(missing_ok=True)
-    return was_running
+    live = (_is_ours(recorded.kafka_pid, recorded.kafka_identity),
+            _is_ours(recorded.redis_pid, recorded.redis_identity))
+    _warn_foreign(recorded, *live)
+    if live[0]:
+        _terminate(recorded.kafka_pid, recorded.kafka_identity)
+    if live[1]:
+        _terminate(recorded.redis_pid, recorded.redis_identity)
+    stack_file(state_dir).unlink(missing_ok=True)
+    return any(live)

@@ -3,8 +3,9 @@
 Every command that needs Kafka, Redis or ClickHouse reads its settings through
 ``command_settings``: the command's own options first, then the environment
 (``KAFKA_BOOTSTRAP``, ``REDIS_URL``, ``CLICKHOUSE_URL`` ...), and otherwise the embedded stack
-started by ``tickwise stack up`` (recorded in the state dir). Bad arguments and bad settings end
-with one sentence from ``fail`` and exit code 2.
+started by ``tickwise stack up`` (recorded in the state dir); a command that needs Kafka when
+neither gives an address stops (``require_kafka``) rather than trying a default one. Bad arguments
+and bad settings end with one sentence from ``fail`` and exit code 2.
 """
 
 from __future__ import annotations
@@ -109,10 +110,21 @@ def symbol_list(symbols: str | None) -> list[str] | None:
     return symbols.split(",") if symbols else None
 
 
+def require_kafka(settings: Settings) -> None:
+    """Refuse a Kafka address nobody gave: neither ``KAFKA_BOOTSTRAP`` (or an option) nor a running stack
+    recorded in the state dir (the settings' built-in default is never used silently)."""
+    if "bootstrap" not in settings.kafka.model_fields_set:
+        state_dir = settings.run.state_dir
+        raise UserError(f"no Kafka to use: KAFKA_BOOTSTRAP is not set and no embedded stack runs in {state_dir}; "
+                        f"set KAFKA_BOOTSTRAP=host:port or start one with `tickwise stack up --state-dir {state_dir}`")
+
+
 def _check_kafka(settings: Settings) -> None:
-    """Fail with one sentence when no broker answers, before any client starts retrying."""
+    """Fail with one sentence when no Kafka address was given or no broker answers, before any client
+    starts retrying."""
     import socket
 
+    require_kafka(settings)
     for server in settings.kafka.bootstrap.split(","):
         host, _, port = server.strip().rpartition(":")
         try:
