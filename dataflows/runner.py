@@ -25,6 +25,7 @@ from dataflows.snapshots import check_recovery_dir, mark_recovery_dir
 from dataflows.stack import free_port
 
 FLOW_IMPORT = "dataflows.signals:flow()"
+PR_SET_PDEATHSIG = 1  # prctl option: the signal the kernel sends a process when its parent thread exits
 
 logger = logging.getLogger(__name__)
 
@@ -131,12 +132,22 @@ def run_cluster(env: Mapping[str, str], processes: int = 1, workers: int = 1, re
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop_children(), sys.exit(143)))
+    def terminated(*_: object) -> None:  # stop the workers gracefully before we go (they would get SIGTERM)
+        stop_children()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, terminated)
     try:
         for index, command in enumerate(commands):
             child_env = {**os.environ, **env, "TICKWISE_PROCESS_INDEX": str(index)}
             log = open_private_log(log_dir / f"worker-{index}.log") if log_dir else None
-            children.append(subprocess.Popen(command, env=child_env, stdout=log, stderr=log if log else None))
+            children.append(subprocess.Popen(command, env=child_env, stdout=log, stderr=log if log else None,
+                                             preexec_fn=die_with_parent()))
         failed: subprocess.Popen[bytes] | None = None
         while any(child.poll() is None for child in children):
             failed = next((child for child in children if child.poll() not in (None, 0)), None)
@@ -167,6 +178,24 @@ def run_cluster(env: Mapping[str, str], processes: int = 1, workers: int = 1, re
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
     return ClusterRun(processes, workers, time.monotonic() - started)
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` after which the kernel sends the child SIGTERM when this process dies, even by
+    SIGKILL (Linux's PR_SET_PDEATHSIG); None elsewhere. Call it in the thread that waits for the child."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def arrange() -> None:
+        prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arrange
 
 
 # -- supervisor ------------------------------------------------------------------------------------

@@ -1,22 +1,28 @@
 """Specifications of the supervisor: a failed cluster is restarted whole, with backoff, up to a limit.
 
-The last test runs real ``python -m bytewax.run`` processes built by the runner's own command
-construction (``run_cluster`` with a test flow): process 1 of a two-process cluster exits with
-code 3 on its first start, so the runner stops process 0 and the supervisor restarts both.
+Two tests run real ``python -m bytewax.run`` processes built by the runner's own command
+construction (``run_cluster`` with a test flow): in one, process 1 of a two-process cluster exits
+with code 3 on its first start, so the runner stops process 0 and the supervisor restarts both; in
+the other, the parent of an endless cluster is killed with SIGKILL and its workers must die with it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import stat
+import subprocess
 import sys
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from bytewax import operators as op
 from bytewax.connectors.stdio import StdOutSink
 from bytewax.dataflow import Dataflow
+from bytewax.inputs import SimplePollingSource
 from bytewax.testing import TestingSource
 
 from dataflows.runner import (ClusterError, ClusterRun, RestartPolicy, init_recovery_dir, recovery_partitions,
@@ -24,6 +30,7 @@ from dataflows.runner import (ClusterError, ClusterRun, RestartPolicy, init_reco
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CRASH_ONCE_FLOW = "tests.unit.dataflows.test_runner_supervisor:crash_once_flow()"
+ENDLESS_FLOW = "tests.unit.dataflows.test_runner_supervisor:endless_flow()"
 
 
 def crash_once_flow() -> Dataflow:
@@ -165,3 +172,60 @@ def test_run_cluster_under_supervise_when_a_process_dies_once_then_whole_cluster
     assert starts.count("0") >= 1  # ... together with process 0 (which may not have started the first time)
     assert b"3" in (tmp_path / "worker-0.log").read_bytes() + (tmp_path / "worker-1.log").read_bytes()
     assert sys.executable  # the commands ran this interpreter (cluster_commands uses sys.executable)
+
+
+class EveryTenthOfASecond(SimplePollingSource[int]):
+    def next_item(self) -> int:
+        return 1
+
+
+def endless_flow() -> Dataflow:
+    """Test flow for ``bytewax.run`` that never ends; each process writes its PID to ``worker-<index>.pid``."""
+    marker_dir = Path(os.environ["TICKWISE_TEST_MARKER_DIR"])
+    (marker_dir / f"worker-{os.environ.get('TICKWISE_PROCESS_INDEX', '0')}.pid").write_text(str(os.getpid()))
+    flow = Dataflow("endless")
+    op.inspect("seen", op.input("in", flow, EveryTenthOfASecond(timedelta(seconds=0.1))), lambda *_: None)
+    return flow
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie, dead but not yet reaped, is not)."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat_line.rpartition(")")[2].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's prctl")
+def test_run_cluster_when_its_parent_is_killed_then_every_worker_dies_with_it(tmp_path: Path) -> None:
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    parent_code = ("import sys; from pathlib import Path; from dataflows.runner import run_cluster; "
+                   f"run_cluster({{}}, processes=2, work_dir=Path(sys.argv[1]), log_dir=Path(sys.argv[1]), "
+                   f"flow_import={ENDLESS_FLOW!r})")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TICKWISE_TEST_MARKER_DIR": str(markers)}
+    parent = subprocess.Popen([sys.executable, "-c", parent_code, str(tmp_path)], cwd=REPO_ROOT, env=env)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(workers) < 2 and time.monotonic() < deadline and parent.poll() is None:
+            workers = [int(path.read_text()) for path in markers.glob("worker-*.pid") if path.read_text()]
+            time.sleep(0.1)
+        assert len(workers) == 2, "the cluster did not start"
+        time.sleep(1.0)  # the workers are running the flow
+        assert all(running(pid) for pid in workers)
+
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+
+        deadline = time.monotonic() + 5
+        while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [pid for pid in workers if running(pid)] == []
+    finally:
+        parent.kill()
+        parent.wait()
+        for pid in workers:
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
