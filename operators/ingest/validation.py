@@ -57,6 +57,7 @@ _NANOSECONDS_2000_01_01 = 946_684_800_000_000_000
 _NANOSECONDS_2100_01_01 = 4_102_444_800_000_000_000
 _DETAIL_PREVIEW_CHARS = 40
 _MAX_SEQ = 2**63 - 1
+_KNOWN_SYMBOLS = 65_536
 
 _DECODER = msgspec.json.Decoder(Trade | Quote)
 
@@ -101,6 +102,10 @@ class ValidationLimits:
     max_symbol_length: int = 32
     symbol_case: SymbolCase = "keep"
     allowed_symbols: frozenset[str] = field(default_factory=frozenset)
+    #: Symbols that passed every identity check: symbol -> (its Kafka key, the normalised symbol when it
+    #: differs). A cache for the hot path, bounded by ``_KNOWN_SYMBOLS``; not part of the limits' value.
+    known_symbols: dict[str, tuple[bytes, str | None]] = field(default_factory=dict, init=False, repr=False,
+                                                        compare=False)
 
     def __post_init__(self) -> None:
         _require_positive_int("max_message_bytes", self.max_message_bytes)
@@ -161,12 +166,15 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
         reason, detail = _explain_decode_failure(raw, error)
         return reject(STAGE, record, reason, detail, raw=raw)
     symbol = tick.symbol
-    problem = _check_identity(symbol, record.key, limits)
-    if problem is None and limits.symbol_case != "keep":
-        canonical = normalise_symbol(symbol, limits.symbol_case)
-        if canonical != symbol:
-            tick = msgspec.structs.replace(tick, symbol=canonical)
+    known = limits.known_symbols.get(symbol)
+    if known is not None and record.key == known[0]:
+        problem = None
+    else:
+        problem = _check_identity(symbol, record.key, limits)
+        known = limits.known_symbols.get(symbol)
     if problem is None:
+        if known[1] is not None:  # type: ignore[index]
+            tick = msgspec.structs.replace(tick, symbol=known[1])  # type: ignore[index]
         problem = _check_ts(tick, limits)
     if problem is None:
         problem = _check_trade(tick, limits) if type(tick) is Trade else _check_quote(tick, limits)
@@ -194,6 +202,9 @@ def _check_identity(symbol: str, key: bytes | None, limits: ValidationLimits) ->
     if limits.allowed_symbols and canonical not in limits.allowed_symbols:
         return "symbol_not_allowed", (f"expected one of the {len(limits.allowed_symbols)} allowed symbols, "
                                       f"got {canonical!r}")
+    if len(limits.known_symbols) >= _KNOWN_SYMBOLS:
+        limits.known_symbols.clear()
+    limits.known_symbols[symbol] = (key, None if canonical == symbol else canonical)
     return None
 
 

@@ -334,6 +334,24 @@ def test_decode_tick_when_case_is_keep_then_lower_case_is_another_instrument() -
     assert isinstance(result, ValidTick) and result.tick.symbol == "ibm"
 
 
+def test_decode_tick_when_symbol_was_accepted_before_then_its_key_and_folding_are_still_checked() -> None:
+    limits = ValidationLimits(symbol_case="upper")
+    for _ in range(3):  # the first call fills the identity cache; later calls use it
+        result = decode_tick(record(trade_json(symbol="ibm")), limits)
+        assert isinstance(result, ValidTick) and result.tick.symbol == "IBM"
+        assert rejected(trade_json(symbol="ibm"), key=b"AIG", limits=limits).reason == "key_mismatch"
+        assert rejected(trade_json(symbol="ibm"), key=None, limits=limits).reason == "missing_key"
+    assert limits.known_symbols == {"ibm": (b"IBM", "IBM")}
+
+
+def test_decode_tick_identity_cache_stays_bounded_under_a_stream_of_new_symbols() -> None:
+    limits = ValidationLimits()
+    for index in range(70_000):
+        symbol = f"S{index}"
+        assert isinstance(decode_tick(record(trade_json(symbol=symbol), key=symbol.encode()), limits), ValidTick)
+    assert 0 < len(limits.known_symbols) <= 65_536
+
+
 def test_every_identity_reason_is_declared_for_the_metrics() -> None:
     assert {"invalid_symbol", "key_mismatch", "missing_key", "symbol_not_allowed"} <= set(REJECT_REASONS)
 
