@@ -50,7 +50,8 @@ def validation_limits(settings: Settings) -> ValidationLimits:
 
 def clock_config(settings: Settings) -> EventTimeConfig:
     features = settings.features
-    return EventTimeConfig(ahead_tolerance_ns=features.ahead_tolerance_ns, late_tolerance_ns=features.late_tolerance_ns)
+    return EventTimeConfig(ahead_tolerance_ns=features.ahead_tolerance_ns, late_tolerance_ns=features.late_tolerance_ns,
+                           confirmations=features.jump_confirmations, reset_after=features.clock_reset_after)
 
 
 def feature_config(settings: Settings) -> FeatureConfig:

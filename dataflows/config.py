@@ -199,6 +199,10 @@ class FeatureSection(_Section):
     @property
     def late_tolerance_ns(self) -> int:
         return _seconds_ns(self.late_tolerance_s)
+    # Agreeing ticks from distinct source positions before a symbol's first clock or a jump counts.
+    jump_confirmations: int = Field(3, ge=1, le=100)
+    # Consecutive late ticks, agreeing with each other, after which a symbol's clock re-anchors to them.
+    clock_reset_after: int = Field(20, ge=2, le=1_000_000)
 
     @property
     def interval_ns(self) -> int:

@@ -15,7 +15,7 @@ from bytewax.operators import StatefulBatchLogic, StatefulLogic
 from dataflows.model_watch import ModelWatcher
 from dataflows.snapshots import dump_state, load_state
 from models.ensemble import Ensemble
-from operators.ingest.clock import EventTimeConfig, EventTimeGuard
+from operators.ingest.clock import CLOCK_RESET, EventTimeConfig, EventTimeGuard
 from operators.monitoring.drift import DriftConfig, FeatureDriftMonitor
 from operators.monitoring.outcomes import OutcomeConfig, OutcomeTracker
 from operators.paper.trader import PaperTrader, PaperTradingConfig
@@ -36,8 +36,12 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
 
     The live flow feeds it a ``TickBatch`` (one symbol's ticks of one source batch) and gets
     back one ``TickBatch`` of the admitted ticks followed by the rejects, feature rows and bar
-    returns in tick order. A single ``ValidTick`` gives the same outputs with the admitted
-    tick itself in place of the batch (tests and tools that drive it tick by tick).
+    returns in tick order; end of input gives the same shape for the ticks the guard still
+    held. A single ``ValidTick`` gives the same outputs with the admitted tick itself in place
+    of the batch (tests and tools that drive it tick by tick).
+
+    When the guard resets the symbol's clock (a ``clock_reset`` reject), the features start
+    again from the next admitted tick: their windows hold the timeline the guard abandoned.
     """
 
     def __init__(self, guard: EventTimeGuard, features: SymbolFeatures | None, config: FeatureConfig,
@@ -62,6 +66,11 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
             if features.has_returns:
                 out.extend(features.drain_returns())
 
+    def _reject(self, rejected: list[Reject], out: list) -> None:
+        out.extend(rejected)
+        if any(item.reason == CLOCK_RESET for item in rejected):
+            self._features = None
+
     def _apply_batch(self, ticks: list[ValidTick]) -> list:
         check, admit = self._dedupe.check, self._guard.admit
         out: list = []
@@ -73,7 +82,7 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
                 continue
             released, rejected = admit(tick)
             if rejected:
-                out.extend(rejected)
+                self._reject(rejected, out)
             if released:
                 self._apply(released, out, admitted)
         if admitted:
@@ -88,14 +97,21 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         if duplicate is not None:
             return [duplicate], StatefulLogic.RETAIN
         admitted, rejected = self._guard.admit(value)
-        out: list[ValidTick | FeatureRow | Reject] = list(rejected)
+        out: list[ValidTick | FeatureRow | Reject] = []
+        self._reject(rejected, out)
         self._apply(admitted, out)
         return out, StatefulLogic.RETAIN
 
-    def on_eof(self) -> tuple[Iterable[ValidTick | FeatureRow | Reject], bool]:
-        admitted, rejected = self._guard.flush()
-        out: list[ValidTick | FeatureRow | Reject] = list(rejected)
-        self._apply(admitted, out)
+    def on_eof(self) -> tuple[Iterable[TickBatch | FeatureRow | Reject], bool]:
+        released, rejected = self._guard.flush()
+        out: list[TickBatch | FeatureRow | Reject] = []
+        self._reject(rejected, out)
+        admitted: list[ValidTick] = []
+        self._apply(released, out, admitted)
+        if admitted:
+            # The flow's branches take admitted ticks as batches only: a bare tick would land
+            # among the rejects.
+            out.insert(0, TickBatch(admitted[0].tick.symbol, admitted))
         if self._features is not None:
             out.extend(self._features.flush())
             out.extend(self._features.drain_returns())

@@ -28,7 +28,7 @@ from dataflows.steps import SymbolLogic, SymbolLogicBuilder
 from operators.ingest.clock import EventTimeConfig
 from operators.ingest.dedupe import DedupeConfig, Deduplicator
 from operators.features.symbol import FeatureConfig
-from operators.messages import FeatureRow, Quote, Reject, SourceRecord, Trade, ValidTick
+from operators.messages import BarReturn, FeatureRow, Quote, Reject, SourceRecord, TickBatch, Trade, ValidTick
 from operators.ingest.validation import ValidationLimits, decode_tick
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -83,7 +83,7 @@ class Pipeline:
         symbol = decoded.tick.symbol
         if symbol not in self.logic:
             self.logic[symbol] = SymbolLogicBuilder(self.clock, self.features, self.dedupe)(None)
-        out, _ = self.logic[symbol].on_item(decoded)
+        out, _ = self.logic[symbol].on_item(TickBatch(symbol, [decoded]))  # as the live flow feeds it
         self._collect(out)
 
     def finish(self) -> None:
@@ -92,13 +92,16 @@ class Pipeline:
             self._collect(out)
 
     def _collect(self, out: object) -> None:
+        # Branch as ``dataflows.signals.feature_stage`` does: whatever is not a feature row, a
+        # batch of admitted ticks or a bar return goes to the rejects, so it must be a Reject.
         for item in out:  # type: ignore[attr-defined]
-            if isinstance(item, ValidTick):
-                self.admitted.append(item)
-            elif isinstance(item, Reject):
-                self.rejects.append(item)
-            elif isinstance(item, FeatureRow):
+            if isinstance(item, FeatureRow):
                 self.rows.append(item)
+            elif type(item) is TickBatch:
+                self.admitted.extend(item.ticks)
+            elif not isinstance(item, BarReturn):
+                assert isinstance(item, Reject), f"{type(item).__name__} would reach the reject counter"
+                self.rejects.append(item)
 
     def outcomes(self) -> Counter[tuple[int, int]]:
         """How many outcomes (admitted or rejected) each source position had."""
@@ -432,10 +435,15 @@ def test_admitted_ticks_never_move_event_time_back_further_than_the_late_toleran
     assert len(pipeline.admitted) + len(pipeline.rejects) == len(steps)
     late_tolerance = EventTimeConfig().late_tolerance_ns
     output_clock = None
-    for tick in pipeline.admitted:
+    # One partition: ticks come out in offset order; only a counted clock_reset may move time back.
+    resets = [reject for reject in pipeline.rejects if reject.reason == "clock_reset"]
+    for item in sorted([*pipeline.admitted, *resets], key=lambda item: item.offset):
+        if isinstance(item, Reject):
+            output_clock = None
+            continue
         if output_clock is not None:
-            assert tick.tick.ts_ns >= output_clock - late_tolerance
-        output_clock = tick.tick.ts_ns if output_clock is None else max(output_clock, tick.tick.ts_ns)
+            assert item.tick.ts_ns >= output_clock - late_tolerance
+        output_clock = item.tick.ts_ns if output_clock is None else max(output_clock, item.tick.ts_ns)
 
 
 def test_every_reason_of_the_corpus_is_declared_for_the_metrics() -> None:

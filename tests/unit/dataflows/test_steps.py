@@ -96,13 +96,52 @@ def ibm_rows(ibm_outputs: list[object]) -> list[FeatureRow]:
 
 def test_symbol_logic_when_tick_admitted_then_reemits_it_before_its_feature_rows() -> None:
     logic = new_logic()
-    tick = ValidTick(Trade("IBM", SESSION_OPEN_NS, 180.0, 100.0), "ticks", 3, 41)
+    first, second = (ValidTick(Trade("IBM", SESSION_OPEN_NS + step, 180.0, 100.0), "ticks", 3, 40 + step)
+                     for step in range(2))
+    tick = ValidTick(Trade("IBM", SESSION_OPEN_NS + 2, 180.0, 100.0), "ticks", 3, 42)
+    feed(logic, [first, second])  # the first ticks wait until three agree
 
     emitted, _ = logic.on_item(tick)
 
-    assert emitted[0] == tick
-    [row] = [item for item in emitted if isinstance(item, FeatureRow)]
-    assert (row.offset, row.partition, row.get("last_price")) == (41, 3, 180.0)
+    assert [item for item in emitted if isinstance(item, ValidTick)] == [first, second, tick]
+    assert emitted[0] == first and isinstance(emitted[1], FeatureRow)
+    assert (emitted[1].offset, emitted[1].partition, emitted[1].get("last_price")) == (40, 3, 180.0)
+
+
+def test_symbol_logic_when_eof_releases_a_held_tick_then_it_comes_as_a_tick_batch_not_a_bare_tick() -> None:
+    # The flow branches admitted ticks as TickBatch only; a bare ValidTick fell among the rejects and
+    # crashed the reject counter of bounded runs ('ValidTick' object has no attribute 'reason').
+    logic = new_logic()
+    ticks = [ValidTick(Trade("IBM", SESSION_OPEN_NS + step * SECOND, 180.0, 100.0), "ticks", 0, step)
+             for step in range(3)]
+    last = ValidTick(Trade("IBM", SESSION_OPEN_NS + 2 * HOUR, 181.0, 100.0), "ticks", 0, 3)
+    logic.on_item(TickBatch("IBM", [*ticks, last]))
+
+    flushed = finish(logic)
+
+    assert flushed[0] == TickBatch("IBM", [last])
+    assert not any(isinstance(item, (ValidTick, Reject)) for item in flushed)
+    assert [row.offset for row in flushed if isinstance(row, FeatureRow)] == [3]
+
+
+def test_symbol_logic_when_clock_resets_then_features_start_again_from_the_next_tick() -> None:
+    logic = SymbolLogicBuilder(EventTimeConfig(reset_after=2), FeatureConfig(emit_interval_ns=0))(None)
+    real = [ValidTick(Trade("IBM", SESSION_OPEN_NS + step * SECOND, 180.0 + step, 100.0), "ticks", 0, step)
+            for step in range(3)]
+    future = [ValidTick(Trade("IBM", SESSION_OPEN_NS + 3 * HOUR + step, 500.0, 100.0), "ticks", 0, 3 + step)
+              for step in range(3)]
+    rejoin = [ValidTick(Trade("IBM", SESSION_OPEN_NS + (10 + step) * SECOND, 190.0, 100.0), "ticks", 0, 6 + step)
+              for step in range(3)]
+
+    out = logic.on_item(TickBatch("IBM", [*real, *future, *rejoin]))[0]
+
+    assert [(r.reason, r.offset) for r in out if isinstance(r, Reject)] == [("ts_late", 6), ("clock_reset", 7)]
+    assert [t.offset for t in out[0].ticks] == [0, 1, 2, 3, 4, 5, 8]
+    [after_reset] = [row for row in out if isinstance(row, FeatureRow) and row.offset == 8]
+    assert after_reset.ts_ns == rejoin[2].tick.ts_ns
+    fresh = SymbolLogicBuilder(EventTimeConfig(confirmations=1), FeatureConfig(emit_interval_ns=0))(None)
+    [fresh_row] = [row for row in fresh.on_item(rejoin[2])[0] if isinstance(row, FeatureRow)]
+    assert comparable([after_reset]) == comparable([fresh_row])  # nothing of the 500.00 timeline is left
 
 
 def test_symbol_logic_when_eof_then_releases_pending_tick_and_flushes_its_feature_row() -> None:
@@ -112,18 +151,18 @@ def test_symbol_logic_when_eof_then_releases_pending_tick_and_flushes_its_featur
     far_ahead = ValidTick(Trade("IBM", SESSION_OPEN_NS + 20 * HOUR, 181.0, 100.0), "ticks", 0, 2)
     feed(logic, [first, within])
     held, _ = logic.on_item(far_ahead)
-    assert list(held) == []  # held by the event-time guard until a later tick (or EOF) decides
+    assert list(held) == []  # held by the event-time guard until later ticks (or EOF) decide
 
     flushed = finish(logic)
 
-    assert flushed[0] == far_ahead
+    assert flushed[0] == TickBatch("IBM", [first, within, far_ahead])
     rows = [item for item in flushed if isinstance(item, FeatureRow)]
-    assert [row.offset for row in rows] == [2]
-    assert rows[0].ts_ns == far_ahead.tick.ts_ns and rows[0].get("last_price") == 181.0
+    assert [row.offset for row in rows] == [0, 2]
+    assert rows[-1].ts_ns == far_ahead.tick.ts_ns and rows[-1].get("last_price") == 181.0
 
 
 def test_symbol_logic_when_eof_after_unemitted_tick_then_flushes_last_feature_row() -> None:
-    logic = new_logic()
+    logic = SymbolLogicBuilder(EventTimeConfig(confirmations=1), FeatureConfig())(None)  # first tick trusted
     feed(logic, [ValidTick(Trade("IBM", SESSION_OPEN_NS, 180.0, 100.0), "ticks", 0, 0)])
     inside_interval = ValidTick(Trade("IBM", SESSION_OPEN_NS + SECOND // 4, 180.25, 50.0), "ticks", 0, 1)
     assert not any(isinstance(item, FeatureRow) for item in logic.on_item(inside_interval)[0])
@@ -191,7 +230,7 @@ def test_snapshot_when_pending_tick_then_restored_logic_releases_it_on_eof() -> 
 
     flushed = finish(builder(logic.snapshot()))
 
-    assert flushed[0] == far_ahead
+    assert flushed[0].ticks[-1] == far_ahead
 
 
 # --- BatchScorer -------------------------------------------------------------------------------------------

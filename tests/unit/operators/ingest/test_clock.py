@@ -50,6 +50,13 @@ def run(guard: EventTimeGuard, ticks: list[ValidTick]) -> tuple[list[int], list[
     return released, rejected
 
 
+def anchor(guard: EventTimeGuard, tape: Tape, ts_ns: int) -> None:
+    """Give ``guard`` a confirmed clock at ``ts_ns`` (three agreeing ticks, the last at ``ts_ns``)."""
+    for step in (2, 1, 0):
+        guard.admit(tape.trade(ts_ns - step * 100_000_000))
+    assert guard.clock_ns == ts_ns and guard.held == ()
+
+
 @pytest.fixture()
 def tape() -> Tape:
     return Tape()
@@ -60,10 +67,62 @@ def guard() -> EventTimeGuard:
     return EventTimeGuard(EventTimeConfig())
 
 
-def test_admit_when_first_tick_then_releases_it_and_sets_the_clock(guard: EventTimeGuard, tape: Tape) -> None:
-    tick = tape.trade(SESSION_END)
-    assert guard.admit(tick) == ([tick], [])
-    assert guard.clock_ns == SESSION_END
+# --- the first ticks of a symbol ---------------------------------------------------------------------------
+
+
+def test_admit_when_first_ticks_agree_then_holds_them_until_three_and_releases_them_in_order(
+    guard: EventTimeGuard, tape: Tape
+) -> None:
+    first, second, third = tape.trade(SESSION_END), tape.quote(SESSION_END - SECOND), tape.trade(SESSION_END + SECOND)
+    assert guard.admit(first) == ([], [])
+    assert guard.admit(second) == ([], [])
+    assert guard.clock_ns is None and guard.held == (first, second)
+    assert guard.admit(third) == ([first, second, third], [])
+    assert guard.clock_ns == SESSION_END + SECOND
+
+
+def test_admit_when_first_tick_is_stamped_2099_then_rejects_only_it_and_admits_every_real_tick(
+    guard: EventTimeGuard, tape: Tape
+) -> None:
+    poison = tape.trade(4_070_908_800 * SECOND)  # 2099-01-01
+    real = [tape.trade(SESSION_END + step * 4 * SECOND) for step in range(200)]
+    released, rejected = run(guard, [poison, *real])
+    assert rejected == [("ts_ahead", poison.offset)]
+    assert released == [tick.offset for tick in real]
+    assert guard.clock_ns == real[-1].tick.ts_ns
+
+
+def test_admit_when_real_first_tick_is_followed_by_a_2099_tick_then_rejects_only_the_2099_tick(
+    guard: EventTimeGuard, tape: Tape
+) -> None:
+    real = [tape.trade(SESSION_END + step * SECOND) for step in range(10)]
+    poison = tape.trade(4_070_908_800 * SECOND)
+    released, rejected = run(guard, [real[0], poison, *real[1:]])
+    assert rejected == [("ts_ahead", poison.offset)]
+    assert released == [tick.offset for tick in real]
+
+
+def test_admit_when_first_tick_is_contradicted_then_its_reject_names_the_contradicting_tick(
+    guard: EventTimeGuard, tape: Tape
+) -> None:
+    stray = tape.trade(SESSION_END + 30 * MINUTE)
+    guard.admit(stray)
+    refuting = tape.trade(SESSION_END)
+    released, [reject] = guard.admit(refuting)
+    assert released == []
+    assert (reject.reason, reject.stage, reject.offset, reject.ts_ns) == ("ts_ahead", "clock", stray.offset,
+                                                                         stray.tick.ts_ns)
+    assert "a first event time" in reject.detail and f"offset {refuting.offset}" in reject.detail
+    assert guard.held == (refuting,)
+
+
+def test_flush_when_fewer_ticks_than_confirmations_then_releases_them(guard: EventTimeGuard, tape: Tape) -> None:
+    only = [tape.trade(SESSION_END), tape.trade(SESSION_END + SECOND)]
+    assert run(guard, only) == ([tick.offset for tick in only], [])
+    assert guard.clock_ns == SESSION_END + SECOND
+
+
+# --- around the clock --------------------------------------------------------------------------------------
 
 
 def test_admit_when_ticks_move_forward_then_releases_all_and_clock_is_the_max(
@@ -77,14 +136,14 @@ def test_admit_when_ticks_move_forward_then_releases_all_and_clock_is_the_max(
 def test_admit_when_tick_is_slightly_out_of_order_then_releases_it_without_moving_the_clock_back(
     guard: EventTimeGuard, tape: Tape
 ) -> None:
-    guard.admit(tape.trade(SESSION_END))
+    anchor(guard, tape, SESSION_END)
     released, rejected = guard.admit(tape.quote(SESSION_END - SECOND))
     assert (len(released), rejected) == (1, [])
     assert guard.clock_ns == SESSION_END
 
 
 def test_admit_when_tick_is_later_than_tolerance_then_rejects_ts_late(guard: EventTimeGuard, tape: Tape) -> None:
-    guard.admit(tape.trade(SESSION_END))
+    anchor(guard, tape, SESSION_END)
     late = tape.trade(SESSION_END - 2 * SECOND - 1)
     released, rejected = guard.admit(late)
     assert released == []
@@ -97,8 +156,11 @@ def test_admit_when_tick_is_later_than_tolerance_then_rejects_ts_late(guard: Eve
 
 
 def test_admit_when_tick_is_exactly_at_late_tolerance_then_releases_it(guard: EventTimeGuard, tape: Tape) -> None:
-    guard.admit(tape.trade(SESSION_END))
+    anchor(guard, tape, SESSION_END)
     assert len(guard.admit(tape.trade(SESSION_END - 2 * SECOND))[0]) == 1
+
+
+# --- jumps: real gaps and ticks stamped in the future -------------------------------------------------------
 
 
 def test_admit_when_overnight_session_gap_then_loses_no_tick(guard: EventTimeGuard, tape: Tape) -> None:
@@ -110,32 +172,71 @@ def test_admit_when_overnight_session_gap_then_loses_no_tick(guard: EventTimeGua
     assert guard.clock_ns == morning[-1].tick.ts_ns
 
 
-def test_admit_when_gap_is_confirmed_then_releases_pending_before_the_confirming_tick(
+def test_admit_when_gap_is_confirmed_by_three_ticks_then_releases_them_in_order(
     guard: EventTimeGuard, tape: Tape
 ) -> None:
-    guard.admit(tape.trade(SESSION_END))
-    first_morning = tape.trade(NEXT_SESSION_START)
-    assert guard.admit(first_morning) == ([], [])
-    assert guard.pending == first_morning
-    second_morning = tape.trade(NEXT_SESSION_START + 3 * SECOND)
-    assert guard.admit(second_morning) == ([first_morning, second_morning], [])
-    assert guard.pending is None
+    anchor(guard, tape, SESSION_END)
+    morning = [tape.trade(NEXT_SESSION_START + step * SECOND) for step in range(3)]
+    assert guard.admit(morning[0]) == ([], [])
+    assert guard.admit(morning[1]) == ([], [])
+    assert guard.held == tuple(morning[:2]) and guard.clock_ns == SESSION_END
+    assert guard.admit(morning[2]) == (morning, [])
+    assert guard.held == () and guard.clock_ns == morning[2].tick.ts_ns
 
 
-def test_admit_when_confirming_tick_is_slightly_behind_pending_then_both_pass(
+def test_admit_when_confirming_tick_is_slightly_behind_the_held_ones_then_all_pass(
     guard: EventTimeGuard, tape: Tape
 ) -> None:
-    guard.admit(tape.trade(SESSION_END))
+    anchor(guard, tape, SESSION_END)
     guard.admit(tape.trade(NEXT_SESSION_START))
+    guard.admit(tape.trade(NEXT_SESSION_START + SECOND))
     released, rejected = guard.admit(tape.trade(NEXT_SESSION_START - SECOND))
-    assert (len(released), rejected) == (2, [])
-    assert guard.clock_ns == NEXT_SESSION_START
+    assert (len(released), rejected) == (3, [])
+    assert guard.clock_ns == NEXT_SESSION_START + SECOND
 
 
 def test_admit_when_weekend_gap_of_64_hours_then_loses_no_tick(guard: EventTimeGuard, tape: Tape) -> None:
     friday = [tape.trade(SESSION_END + step * SECOND) for step in range(3)]
     monday = [tape.trade(SESSION_END + 64 * HOUR + step * SECOND) for step in range(3)]
     assert run(guard, friday + monday) == ([tick.offset for tick in friday + monday], [])
+
+
+def test_admit_when_two_ticks_two_hours_ahead_then_rejects_only_them_and_keeps_the_real_ticks(
+    guard: EventTimeGuard, tape: Tape
+) -> None:
+    before = [tape.trade(SESSION_END + step * SECOND) for step in range(5)]
+    ahead = [tape.trade(SESSION_END + 2 * HOUR + step * SECOND) for step in range(2)]
+    after = [tape.trade(SESSION_END + (5 + step) * SECOND) for step in range(4_400)]
+    released, rejected = run(guard, [*before, *ahead, *after])
+    assert rejected == [("ts_ahead", tick.offset) for tick in ahead]
+    assert released == [tick.offset for tick in before + after]
+    assert guard.clock_ns == after[-1].tick.ts_ns
+
+
+@pytest.mark.parametrize("confirmations", [2, 3, 5])
+def test_admit_when_jump_has_one_tick_less_than_confirmations_then_it_is_refuted(
+    confirmations: int, tape: Tape
+) -> None:
+    guard = EventTimeGuard(EventTimeConfig(confirmations=confirmations))
+    anchor_ticks = [tape.trade(SESSION_END + step) for step in range(confirmations)]
+    ahead = [tape.trade(SESSION_END + 2 * HOUR + step * SECOND) for step in range(confirmations - 1)]
+    real = tape.trade(SESSION_END + SECOND)
+    released, rejected = run(guard, [*anchor_ticks, *ahead, real])
+    assert rejected == [("ts_ahead", tick.offset) for tick in ahead]
+    assert released == [tick.offset for tick in [*anchor_ticks, real]]
+
+
+def test_admit_when_held_ticks_repeat_one_source_position_then_the_repeat_confirms_nothing(
+    guard: EventTimeGuard, tape: Tape
+) -> None:
+    anchor(guard, tape, SESSION_END)
+    ahead = tape.trade(SESSION_END + 2 * HOUR)
+    guard.admit(ahead)
+    guard.admit(tape.trade(SESSION_END + 2 * HOUR + SECOND))
+    released, rejected = guard.admit(ahead)  # the same record delivered again
+    assert released == []
+    assert guard.clock_ns == SESSION_END
+    assert len(guard.held) <= 2
 
 
 def test_admit_when_single_tick_is_stamped_an_hour_ahead_then_rejects_it_and_keeps_its_neighbours(
@@ -153,7 +254,7 @@ def test_admit_when_single_tick_is_stamped_an_hour_ahead_then_rejects_it_and_kee
 def test_admit_when_outlier_is_refuted_then_reject_precedes_the_refuting_tick_release(
     guard: EventTimeGuard, tape: Tape
 ) -> None:
-    guard.admit(tape.trade(SESSION_END))
+    anchor(guard, tape, SESSION_END)
     outlier = tape.trade(SESSION_END + 2 * HOUR)
     guard.admit(outlier)
     next_tick = tape.trade(SESSION_END + SECOND)
@@ -163,12 +264,13 @@ def test_admit_when_outlier_is_refuted_then_reject_precedes_the_refuting_tick_re
     assert (reject.reason, reject.stage, reject.offset) == ("ts_ahead", "clock", outlier.offset)
     assert reject.ts_ns == outlier.tick.ts_ns
     assert reject.detail.startswith("clock: ") and str(outlier.tick.ts_ns) in reject.detail
+    assert "3 agreeing ticks" in reject.detail
 
 
 def test_admit_when_refuting_tick_is_late_against_old_clock_then_rejects_both(
     guard: EventTimeGuard, tape: Tape
 ) -> None:
-    guard.admit(tape.trade(SESSION_END))
+    anchor(guard, tape, SESSION_END)
     outlier = tape.trade(SESSION_END + 2 * HOUR)
     guard.admit(outlier)
     late = tape.trade(SESSION_END - MINUTE)
@@ -178,34 +280,24 @@ def test_admit_when_refuting_tick_is_late_against_old_clock_then_rejects_both(
     ]
 
 
-def test_admit_when_second_far_ahead_tick_is_not_near_pending_then_rejects_older_and_holds_newer(
+def test_admit_when_second_far_ahead_tick_is_not_near_the_held_one_then_rejects_older_and_holds_newer(
     guard: EventTimeGuard, tape: Tape
 ) -> None:
-    guard.admit(tape.trade(SESSION_END))
+    anchor(guard, tape, SESSION_END)
     first = tape.trade(SESSION_END + 30 * HOUR)
     second = tape.trade(SESSION_END + 8 * HOUR)
     guard.admit(first)
     released, rejected = guard.admit(second)
     assert released == []
     assert [(reject.reason, reject.offset) for reject in rejected] == [("ts_ahead", first.offset)]
-    assert guard.pending == second
+    assert guard.held == (second,)
     assert guard.clock_ns == SESSION_END
 
 
-def test_admit_when_second_far_ahead_tick_is_far_past_pending_then_newer_becomes_pending(
+def test_flush_when_ticks_are_held_then_releases_them_and_moves_the_clock(
     guard: EventTimeGuard, tape: Tape
 ) -> None:
-    guard.admit(tape.trade(SESSION_END))
-    guard.admit(tape.trade(SESSION_END + 8 * HOUR))
-    newest = tape.trade(SESSION_END + 30 * HOUR)
-    assert [reject.reason for reject in guard.admit(newest)[1]] == ["ts_ahead"]
-    assert guard.pending == newest
-
-
-def test_flush_when_a_tick_is_pending_then_releases_it_and_moves_the_clock(
-    guard: EventTimeGuard, tape: Tape
-) -> None:
-    guard.admit(tape.trade(SESSION_END))
+    anchor(guard, tape, SESSION_END)
     last = tape.trade(NEXT_SESSION_START)
     guard.admit(last)
     assert guard.flush() == ([last], [])
@@ -213,18 +305,71 @@ def test_flush_when_a_tick_is_pending_then_releases_it_and_moves_the_clock(
     assert guard.flush() == ([], [])
 
 
-def test_flush_when_nothing_is_pending_then_returns_nothing(guard: EventTimeGuard) -> None:
+def test_flush_when_nothing_is_held_then_returns_nothing(guard: EventTimeGuard) -> None:
     assert guard.flush() == ([], [])
 
 
-def test_guard_when_pickled_with_pending_tick_then_resumes_identically(guard: EventTimeGuard, tape: Tape) -> None:
-    guard.admit(tape.trade(SESSION_END))
+# --- a captured clock heals --------------------------------------------------------------------------------
+
+
+def captured(tape: Tape, reset_after: int = 20) -> EventTimeGuard:
+    """A guard whose clock three agreeing ticks moved two hours ahead of the real feed."""
+    guard = EventTimeGuard(EventTimeConfig(reset_after=reset_after))
+    anchor(guard, tape, SESSION_END)
+    for step in range(3):
+        guard.admit(tape.trade(SESSION_END + 2 * HOUR + step))
+    assert guard.clock_ns == SESSION_END + 2 * HOUR + 2
+    return guard
+
+
+def test_admit_when_clock_is_captured_then_symbol_rejoins_after_reset_after_late_ticks(tape: Tape) -> None:
+    guard = captured(tape)
+    real = [tape.trade(SESSION_END + (1 + step) * SECOND) for step in range(100)]
+    released, rejected = run(guard, real)
+    assert rejected == [("ts_late", tick.offset) for tick in real[:19]] + [("clock_reset", real[19].offset)]
+    assert released == [tick.offset for tick in real[20:]]
+    assert guard.clock_ns == real[-1].tick.ts_ns
+
+
+def test_admit_when_clock_resets_then_its_reject_says_from_where_to_where(tape: Tape) -> None:
+    guard = captured(tape, reset_after=2)
+    guard.admit(tape.trade(SESSION_END + SECOND))
+    [reject] = guard.admit(tape.trade(SESSION_END + 2 * SECOND))[1]
+    assert (reject.reason, reject.stage) == ("clock_reset", "clock")
+    assert f"reset from {SESSION_END + 2 * HOUR + 2} to {SESSION_END + 2 * SECOND}" in reject.detail
+    assert guard.clock_ns == SESSION_END + 2 * SECOND
+
+
+def test_admit_when_late_ticks_do_not_agree_with_each_other_then_the_streak_starts_again(tape: Tape) -> None:
+    guard = captured(tape, reset_after=3)
+    scattered = [SESSION_END, SESSION_END - 10 * MINUTE, SESSION_END - 20 * MINUTE, SESSION_END - 30 * MINUTE]
+    _, rejected = run(guard, [tape.trade(ts_ns) for ts_ns in scattered])
+    assert [reason for reason, _ in rejected] == ["ts_late"] * 4
+
+
+def test_admit_when_released_tick_interrupts_late_ticks_then_clock_does_not_reset(tape: Tape) -> None:
+    guard = EventTimeGuard(EventTimeConfig(reset_after=3))
+    anchor(guard, tape, SESSION_END)
+    stream = []
+    for step in range(10):
+        stream.append(tape.trade(SESSION_END - MINUTE + step))  # a late tick ...
+        stream.append(tape.trade(SESSION_END + step))  # ... and a real one between each
+    _, rejected = run(guard, stream)
+    assert {reason for reason, _ in rejected} == {"ts_late"}
+    assert guard.clock_ns == SESSION_END + 9
+
+
+def test_guard_when_pickled_with_held_ticks_and_late_streak_then_resumes_identically(
+    guard: EventTimeGuard, tape: Tape
+) -> None:
+    anchor(guard, tape, SESSION_END)
+    guard.admit(tape.trade(SESSION_END - MINUTE))
     guard.admit(tape.trade(NEXT_SESSION_START))
     restored = pickle.loads(pickle.dumps(guard))
-    follow_up = tape.trade(NEXT_SESSION_START + SECOND)
-    assert restored.admit(follow_up) == guard.admit(follow_up)
-    assert restored.clock_ns == guard.clock_ns
-    assert len(pickle.dumps(restored)) < 600
+    for follow_up in [tape.trade(NEXT_SESSION_START + SECOND), tape.trade(NEXT_SESSION_START + 2 * SECOND)]:
+        assert restored.admit(follow_up) == guard.admit(follow_up)
+    assert restored.clock_ns == guard.clock_ns == NEXT_SESSION_START + 2 * SECOND
+    assert len(pickle.dumps(restored)) < 1_200
 
 
 @pytest.mark.parametrize(
@@ -234,6 +379,10 @@ def test_guard_when_pickled_with_pending_tick_then_resumes_identically(guard: Ev
         ({"ahead_tolerance_ns": 1.5e12}, "ahead_tolerance_ns"),
         ({"late_tolerance_ns": -1}, "late_tolerance_ns"),
         ({"late_tolerance_ns": True}, "late_tolerance_ns"),
+        ({"confirmations": 0}, "confirmations"),
+        ({"confirmations": 2.0}, "confirmations"),
+        ({"reset_after": 1}, "reset_after"),
+        ({"reset_after": None}, "reset_after"),
     ],
 )
 def test_event_time_config_when_value_is_bad_then_raises_naming_it(overrides: dict[str, object], named: str) -> None:
@@ -241,16 +390,19 @@ def test_event_time_config_when_value_is_bad_then_raises_naming_it(overrides: di
         EventTimeConfig(**overrides)  # type: ignore[arg-type]
 
 
-def test_event_time_config_defaults_are_one_hour_ahead_and_two_seconds_late() -> None:
-    assert EventTimeConfig() == EventTimeConfig(ahead_tolerance_ns=HOUR, late_tolerance_ns=2 * SECOND)
+def test_event_time_config_defaults_are_one_hour_ahead_two_seconds_late_three_confirmations_reset_after_20() -> None:
+    assert EventTimeConfig() == EventTimeConfig(ahead_tolerance_ns=HOUR, late_tolerance_ns=2 * SECOND,
+                                                confirmations=3, reset_after=20)
 
 
-@given(st.lists(st.integers(min_value=-3 * HOUR, max_value=3 * HOUR), max_size=60))
-def test_every_admitted_tick_comes_out_exactly_once_and_released_ticks_respect_late_tolerance(
-    steps: list[int],
+@given(st.lists(st.integers(min_value=-3 * HOUR, max_value=3 * HOUR) | st.integers(-5 * SECOND, 5 * SECOND),
+                max_size=60),
+       st.integers(min_value=1, max_value=4), st.integers(min_value=2, max_value=5))
+def test_every_tick_comes_out_exactly_once_held_state_is_bounded_and_only_a_reset_moves_the_clock_back(
+    steps: list[int], confirmations: int, reset_after: int,
 ) -> None:
     tape = Tape()
-    guard = EventTimeGuard(EventTimeConfig())
+    guard = EventTimeGuard(EventTimeConfig(confirmations=confirmations, reset_after=reset_after))
     ts_ns = SESSION_END
     ticks = []
     for step in steps:
@@ -258,17 +410,17 @@ def test_every_admitted_tick_comes_out_exactly_once_and_released_ticks_respect_l
         ticks.append(tape.trade(ts_ns))
     released: list[ValidTick] = []
     rejected: list[Reject] = []
-    for tick in ticks:
-        out, rejects = guard.admit(tick)
+    clock = None
+    for tick in [*ticks, None]:
+        out, rejects = guard.admit(tick) if tick is not None else guard.flush()
+        assert len(guard.held) <= 2 * (confirmations - 1)
+        if any(reject.reason == "clock_reset" for reject in rejects):
+            clock = None
+        for item in out:
+            if clock is not None:
+                assert item.tick.ts_ns >= clock - 2 * SECOND
+            clock = item.tick.ts_ns if clock is None else max(clock, item.tick.ts_ns)
         released += out
         rejected += rejects
-        assert guard.pending is None or guard.pending.offset == tick.offset
-    out, rejects = guard.flush()
-    released += out
-    rejected += rejects
     assert sorted([t.offset for t in released] + [r.offset for r in rejected]) == [t.offset for t in ticks]
-    clock = None
-    for tick in released:
-        if clock is not None:
-            assert tick.tick.ts_ns >= clock - 2 * SECOND
-        clock = tick.tick.ts_ns if clock is None else max(clock, tick.tick.ts_ns)
+    assert {reject.reason for reject in rejected} <= {"ts_ahead", "ts_late", "clock_reset"}
