@@ -1,15 +1,18 @@
-"""``tickwise verify``: count duplicate rows and find lost ticks in ClickHouse.
+"""``tickwise verify``: count duplicate rows, find lost ticks and unprocessed tails in ClickHouse.
 
 Duplicates: Bytewax recovery gives at-least-once output, so after a resume a table may hold
 the same id more than once; ReplacingMergeTree collapses them at merge time and every read
 uses ``FINAL``. Duplicates are therefore expected and reported, not failed on. An id whose
 rows disagree on the sort key would not collapse: that is reported as a conflict and fails.
 
-Gaps: every offset of the ticks topic ends either as a valid tick (``ticks``) or as a reject
-(``rejects``). So per source partition the offsets found in the two tables together must be
-contiguous from the first to the last; a missing range means ticks were lost. With expected
-ends (``--expect-offsets 0:1200,1:980``), a partition must also reach its end (and start at 0,
-or at S for ``P:S-N``).
+Offsets: every offset of the ticks topic ends either as a valid tick (``ticks``) or as a reject
+(``rejects``). Each partition is checked over ``[start, end)``: Kafka's own first offset and end
+(read from the broker, see ``partition_ends``), or what ``--expect-offsets 0:1200,1:20-980``
+states (``P:N`` is ``[0, N)``, ``P:S-N`` is ``[S, N)``). Two failures are told apart:
+
+* a **gap**: offsets missing before the last offset found (ticks lost on the way);
+* an **unprocessed tail**: the offsets after the last one found up to the end (the flow stopped
+  or is behind). A topic with messages and no rows at all is reported as empty.
 
 >>> missing_ranges([0, 1, 2, 5, 6, 9], first=0, end=11)
 [(3, 5), (7, 9), (10, 11)]
@@ -20,14 +23,23 @@ or at S for ``P:S-N``).
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import orjson
 from clickhouse_connect.driver.client import Client
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from sinks.clickhouse import TABLE_DDL, TABLES
 
+#: How long ``partition_ends`` waits for the broker to answer, and for a fetch to make progress.
+KAFKA_TIMEOUT_S = 5.0
+MAX_RANGES_SHOWN = 50
+
+
+class VerifyError(RuntimeError):
+    """Kafka cannot tell where the topic ends; the message says why, for "Kafka at HOST:PORT: ..."."""
 
 
 def id_column(table: str) -> str:
@@ -40,9 +52,6 @@ def id_column(table: str) -> str:
     if found is None:
         raise ValueError(f"table {table!r} has no ORDER BY (...) ending in an id")
     return found.group(1).split(",")[-1].strip()
-
-
-MAX_RANGES_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -61,12 +70,18 @@ class TableDuplicates:
 
 @dataclass(frozen=True)
 class PartitionCoverage:
+    """One partition: the offsets found in ``ticks`` + ``rejects`` against ``[start, end)``."""
+
     partition: int
     first: int | None
     last: int | None
     offsets: int
-    missing: int
+    missing: int  # offsets in gaps
     missing_ranges: list[tuple[int, int]] = field(default_factory=list)  # half-open [start, end)
+    start: int | None = None
+    end: int | None = None
+    unprocessed: int = 0  # offsets of the tail after ``last``
+    unprocessed_range: tuple[int, int] | None = None  # half-open [last + 1, end)
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,15 @@ class VerifyReport:
         return sum(partition.missing for partition in self.partitions)
 
     @property
+    def unprocessed_offsets(self) -> int:
+        return sum(partition.unprocessed for partition in self.partitions)
+
+    @property
+    def empty(self) -> bool:
+        """No row of the topic at all while its partitions hold offsets."""
+        return not any(part.offsets for part in self.partitions) and self.unprocessed_offsets > 0
+
+    @property
     def duplicate_rows(self) -> int:
         return sum(table.duplicate_rows for table in self.tables)
 
@@ -89,11 +113,12 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return self.missing_offsets == 0 and self.id_conflicts == 0
+        return self.missing_offsets == 0 and self.unprocessed_offsets == 0 and self.id_conflicts == 0
 
     def json_line(self) -> str:
         return orjson.dumps({
-            "ok": self.ok, "topic": self.topic, "missing_offsets": self.missing_offsets,
+            "ok": self.ok, "topic": self.topic, "empty": self.empty, "missing_offsets": self.missing_offsets,
+            "unprocessed_offsets": self.unprocessed_offsets,
             "duplicate_rows": self.duplicate_rows, "id_conflicts": self.id_conflicts,
             "tables": {table.table: {**asdict(table), "id_conflicts": table.id_conflicts} for table in self.tables},
             "partitions": {str(p.partition): asdict(p) for p in self.partitions},
@@ -136,35 +161,105 @@ def _topic_literal(topic: str) -> str:
     return "'" + topic.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def partition_coverage(client: Client, topic: str,
-                       expected: dict[int, tuple[int, int]] | None = None) -> list[PartitionCoverage]:
-    """Per partition of ``topic``: the offsets seen in ``ticks`` and ``rejects`` and what is missing."""
-    expected = expected or {}
-    seen_offsets = (f"SELECT partition, offset FROM ticks WHERE topic = {_topic_literal(topic)} "
-                    f"UNION ALL SELECT partition, offset FROM rejects WHERE topic = {_topic_literal(topic)}")
-    summary = {int(row[0]): (int(row[1]), int(row[2]), int(row[3])) for row in client.query(
-        f"SELECT partition, min(offset), max(offset), uniqExact(offset) FROM ({seen_offsets}) "
+def _seen_offsets(topic: str) -> str:
+    return (f"SELECT partition, offset FROM ticks WHERE topic = {_topic_literal(topic)} "
+            f"UNION ALL SELECT partition, offset FROM rejects WHERE topic = {_topic_literal(topic)}")
+
+
+def seen_summary(client: Client, topic: str) -> dict[int, tuple[int, int, int]]:
+    """Per partition of ``topic``: first and last offset found in ``ticks`` + ``rejects``, and how many."""
+    return {int(row[0]): (int(row[1]), int(row[2]), int(row[3])) for row in client.query(
+        f"SELECT partition, min(offset), max(offset), uniqExact(offset) FROM ({_seen_offsets(topic)}) "
         "GROUP BY partition ORDER BY partition").result_rows}
+
+
+def partition_coverage(client: Client, topic: str, expected: dict[int, tuple[int, int]] | None = None,
+                       ends: dict[int, tuple[int, int]] | None = None,
+                       summary: dict[int, tuple[int, int, int]] | None = None) -> list[PartitionCoverage]:
+    """Per partition of ``topic``: gaps and the unprocessed tail of ``[start, end)``, taken from
+    ``expected``, else from Kafka's ``ends``, else from the first and last offsets found."""
+    expected, ends = expected or {}, ends or {}
+    summary = seen_summary(client, topic) if summary is None else summary
     coverage = []
-    for partition in sorted(set(summary) | set(expected)):
+    for partition in sorted(set(summary) | set(expected) | set(ends)):
         first, last, count = summary.get(partition, (None, None, 0))
-        if partition in expected:
-            start, end = expected[partition]
-        else:
-            start, end = first, (last + 1 if last is not None else None)
         if first is None or last is None:
-            ranges = [(start, end)] if start is not None and end is not None and end > start else []
-        elif count == last - first + 1 and start >= first and end <= last + 1:
-            ranges = []  # contiguous and covering what is expected: no need to read the offsets
+            start, end = expected.get(partition) or ends[partition]
+            coverage.append(PartitionCoverage(partition, None, None, 0, 0, [], start, end, max(0, end - start),
+                                              (start, end) if end > start else None))
+            continue
+        start, end = expected.get(partition) or ends.get(partition) or (first, last + 1)
+        if count == last - first + 1 and start >= first:
+            gaps = []  # contiguous from the start on: no need to read the offsets
         else:
             offsets = np.array([row[0] for row in client.query(
-                f"SELECT DISTINCT offset FROM ({seen_offsets}) WHERE partition = {partition} "
+                f"SELECT DISTINCT offset FROM ({_seen_offsets(topic)}) WHERE partition = {partition} "
                 "ORDER BY offset").result_rows], dtype=np.int64)
-            ranges = missing_ranges(offsets, start, end)
-        missing = sum(stop - begin for begin, stop in ranges)
-        coverage.append(PartitionCoverage(partition, first, last, count, missing, ranges[:MAX_RANGES_SHOWN]))
+            gaps = missing_ranges(offsets, start, min(end, last + 1))
+        tail_start = max(last + 1, start)
+        tail = (tail_start, end) if end > tail_start else None
+        coverage.append(PartitionCoverage(partition, first, last, count, sum(stop - begin for begin, stop in gaps),
+                                          gaps[:MAX_RANGES_SHOWN], start, end,
+                                          tail[1] - tail[0] if tail else 0, tail))
     return coverage
 
 
-def verify(client: Client, topic: str, expected: dict[int, tuple[int, int]] | None = None) -> VerifyReport:
-    return VerifyReport(topic, table_duplicates(client), partition_coverage(client, topic, expected))
+def topic_partitions(consumer: Consumer, topic: str, timeout_s: float = KAFKA_TIMEOUT_S) -> list[int]:
+    """The partitions of ``topic``. Every topic is listed rather than this one: a broker that creates
+    topics on a metadata request for them (Tansu does) would otherwise create it."""
+    try:
+        found = consumer.list_topics(timeout=timeout_s).topics.get(topic)
+    except KafkaException as error:
+        raise VerifyError(f"no answer within {timeout_s:g} s ({error.args[0].str()})") from None
+    if found is None:
+        raise VerifyError(f"there is no topic {topic!r}")
+    return sorted(found.partitions)
+
+
+def partition_ends(consumer: Consumer, topic: str, partitions: list[int], positions: dict[int, int] | None = None,
+                   timeout_s: float = KAFKA_TIMEOUT_S) -> dict[int, tuple[int, int]]:
+    """``(first offset Kafka holds, end)`` per partition, the end being where a fetch reports the
+    partition's end (``enable.partition.eof`` on ``consumer``). A broker's high watermark can lag far
+    behind (Tansu answered 1 for a partition of 5,003 messages), so the tail is read from the high
+    watermark or from ``positions`` (the last offset already found), whichever is further on; a
+    position past the end makes the fetch start again at the first offset (``auto.offset.reset``)."""
+    positions = positions or {}
+    starts: dict[int, int] = {}
+    assignment = []
+    try:
+        for partition in partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout_s,
+                                                       cached=False)
+            starts[partition] = low
+            assignment.append(TopicPartition(topic, partition, max(low, high, positions.get(partition, 0))))
+        consumer.assign(assignment)
+        ends: dict[int, int] = {}
+        progress = time.monotonic()
+        while len(ends) < len(partitions):
+            if time.monotonic() - progress > timeout_s:
+                waiting = sorted(set(partitions) - set(ends))
+                raise VerifyError(f"partition(s) {waiting} of {topic!r} reported no end within {timeout_s:g} s")
+            for message in consumer.consume(10_000, 0.5):
+                progress = time.monotonic()
+                error = message.error()
+                if error is not None and error.code() == KafkaError._PARTITION_EOF:
+                    ends.setdefault(message.partition(), message.offset())
+                elif error is not None:
+                    raise VerifyError(f"reading the end of {topic!r} failed: {error.str()}")
+    except KafkaException as error:
+        raise VerifyError(f"no answer within {timeout_s:g} s ({error.args[0].str()})") from None
+    finally:
+        consumer.unassign()
+    return {partition: (starts[partition], ends[partition]) for partition in partitions}
+
+
+def verify(client: Client, topic: str, expected: dict[int, tuple[int, int]] | None = None,
+           consumer: Consumer | None = None, timeout_s: float = KAFKA_TIMEOUT_S) -> VerifyReport:
+    """Duplicates per table and the offsets of ``topic``; with a ``consumer``, each partition's
+    first offset and end come from Kafka (an ``expected`` partition keeps its stated range)."""
+    summary = seen_summary(client, topic)
+    ends = None
+    if consumer is not None:
+        partitions = topic_partitions(consumer, topic, timeout_s)
+        ends = partition_ends(consumer, topic, partitions, {p: last for p, (_, last, _) in summary.items()}, timeout_s)
+    return VerifyReport(topic, table_duplicates(client), partition_coverage(client, topic, expected, ends, summary))

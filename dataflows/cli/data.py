@@ -1,19 +1,72 @@
 """Data in and out: ``tickwise produce``, ``query``, ``features`` and ``verify``.
 
-Tables go to stderr; ``verify`` ends with one JSON line on stdout.
+Tables go to stderr; ``verify`` ends with one JSON line on stdout. A server that cannot be
+reached (ClickHouse, Redis, Kafka) ends the command with one sentence naming it (password
+hidden) and exit code 2, within ``CONNECT_TIMEOUT_S`` of trying.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from dataflows.cli.common import STATE_DIR_DEFAULT, StateDir, command_settings, console, ensure_topics, fail
+from dataflows.cli.common import (STATE_DIR_DEFAULT, StateDir, command_settings, console, ensure_topics, fail,
+                                  print_error)
 from dataflows.config import Settings
+
+if TYPE_CHECKING:
+    from confluent_kafka import Consumer
+
+    from dataflows.verify import VerifyReport
+    from sinks.clickhouse import ClickHouseWriter
+
+#: Seconds a command waits to connect to ClickHouse, Redis or Kafka before it gives up.
+CONNECT_TIMEOUT_S = 5.0
+
+
+def root_cause(error: BaseException) -> str:
+    """The innermost cause of ``error`` in a few words (``[Errno 111] Connection refused``)."""
+    while error.__cause__ is not None or error.__context__ is not None:
+        error = error.__cause__ or error.__context__
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return text or type(error).__name__
+
+
+def clickhouse_writer(settings: Settings) -> ClickHouseWriter:
+    """A connected writer of ``settings``' ClickHouse; one sentence and exit 2 when it cannot connect."""
+    from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
+
+    # clickhouse-connect logs a failed request before raising it: the sentence below says it once.
+    logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)
+    clickhouse = ClickHouseSettings(url=settings.clickhouse.url.get_secret_value(),
+                                    connect_timeout_s=CONNECT_TIMEOUT_S)
+    writer = ClickHouseWriter(clickhouse)
+    try:
+        writer.connect()
+    except Exception as error:  # noqa: BLE001 - refused, timed out, bad credentials, a locked chDB directory
+        fail(f"cannot connect to ClickHouse at {clickhouse.redacted_url()} "
+             f"(timeout {CONNECT_TIMEOUT_S:g} s): {root_cause(error)}")
+    return writer
+
+
+def kafka_consumer(settings: Settings) -> Consumer:
+    """A consumer of ``settings``' brokers that reads partition ends (no group commits, no logs:
+    a broker that does not answer becomes one sentence, not librdkafka's retries on stderr)."""
+    from confluent_kafka import Consumer
+
+    return Consumer({"bootstrap.servers": settings.kafka.bootstrap, "group.id": "tickwise-verify",
+                     "enable.auto.commit": False, "enable.partition.eof": True, "auto.offset.reset": "earliest",
+                     "socket.connection.setup.timeout.ms": int(CONNECT_TIMEOUT_S * 1000), "log_level": 0,
+                     "error_cb": _ignore_kafka_error, **settings.kafka.options()})
+
+
+def _ignore_kafka_error(error: object) -> None:
+    """Broker errors while connecting: the call that needs the broker reports its own timeout."""
 
 
 def produce_files(settings: Settings, files: list[Path], rate: float | None) -> int:
@@ -54,13 +107,9 @@ def query(
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Run SQL on ClickHouse (chDB or server) and print the result."""
-    from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
-
-    settings = command_settings(state_dir)
-    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse.url.get_secret_value()))
-    client = writer.connect()
+    writer = clickhouse_writer(command_settings(state_dir))
     try:
-        result = client.query(sql)
+        result = writer.client.query(sql)
     except Exception as error:  # noqa: BLE001 - any server error is reported as one sentence
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         fail(f"query failed: {first_line}")
@@ -78,12 +127,22 @@ def features(
 ) -> None:
     """Show a symbol's latest feature vector from the Redis online store."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    from sinks.redis_store import read_features
+    from sinks.redis_store import RedisSettings, read_features
 
     settings = command_settings(state_dir)
-    client = redis.Redis.from_url(settings.redis.url.get_secret_value())
-    values = read_features(client, symbol, settings.redis.key_prefix)
+    redis_settings = RedisSettings(settings.redis.url.get_secret_value(), settings.redis.key_prefix)
+    client = redis.Redis.from_url(redis_settings.url, socket_timeout=CONNECT_TIMEOUT_S,
+                                  socket_connect_timeout=CONNECT_TIMEOUT_S, retry=Retry(NoBackoff(), 0))
+    try:
+        values = read_features(client, symbol, redis_settings.key_prefix)
+    except redis.RedisError as error:
+        fail(f"cannot read features from Redis at {redis_settings.redacted_url()} "
+             f"(timeout {CONNECT_TIMEOUT_S:g} s): {root_cause(error)}")
+    finally:
+        client.close()
     if not values:
         fail(f"no features stored for {symbol!r}")
     table = Table("feature", "value")
@@ -94,47 +153,77 @@ def features(
 
 def verify(
     expect_offsets: Annotated[str | None, typer.Option(
-        help="End of each partition, PARTITION:END (offsets 0..END-1) or PARTITION:START-END, comma-separated; "
-             "a partition that does not reach its end is a gap.")] = None,
+        help="Range of each partition instead of Kafka's, PARTITION:END (offsets 0..END-1) or PARTITION:START-END, "
+             "comma-separated.")] = None,
     topic: Annotated[str | None, typer.Option(help="Source topic to check (default: KAFKA_TICKS_TOPIC).")] = None,
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
-    """Count duplicate rows per table and find lost ticks (offset gaps in ticks + rejects); exit 1 on a gap."""
-    from dataflows.verify import parse_expected
+    """Count duplicate rows per table and check every offset of the topic, up to the end Kafka reports, is in
+    ticks + rejects; exit 1 on a gap, an unprocessed tail or no rows at all."""
+    from dataflows.verify import VerifyError, parse_expected
     from dataflows.verify import verify as run_verify
-    from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
 
     try:
         expected = parse_expected(expect_offsets) if expect_offsets else None
     except ValueError as error:
         fail(f"--expect-offsets: {error}")
     settings = command_settings(state_dir)
-    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse.url.get_secret_value()))
+    topic = topic or settings.kafka.ticks_topic
+    writer = clickhouse_writer(settings)
+    consumer = kafka_consumer(settings)
     try:
-        client = writer.connect()
         writer.ensure_schema()
-        report = run_verify(client, topic or settings.kafka.ticks_topic, expected)
+        report = run_verify(writer.client, topic, expected, consumer, CONNECT_TIMEOUT_S)
+    except VerifyError as error:
+        fail(f"cannot read where {topic!r} ends from Kafka at {settings.kafka.bootstrap}: {error}")
     finally:
+        consumer.close()
         writer.close()
 
+    if report.empty:
+        typer.echo(report.json_line())
+        print_error(f"no rows of topic {topic!r} in ticks or rejects although Kafka holds "
+                    f"{report.unprocessed_offsets:,} of its offsets: nothing was processed into this ClickHouse")
+        raise typer.Exit(1)
+    _print_report(report)
+    typer.echo(report.json_line())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_report(report: VerifyReport) -> None:
     tables = Table("table", "rows", "distinct ids", "duplicate rows", "rows with FINAL", title="duplicates")
     for row in report.tables:
         final = f"{row.final_rows:,}" if not row.id_conflicts else f"[bold red]{row.final_rows:,}[/]"
         tables.add_row(row.table, f"{row.rows:,}", f"{row.distinct_ids:,}", f"{row.duplicate_rows:,}", final)
     console.print(tables)
-    gaps = Table("partition", "first", "last", "offsets", "missing", "missing ranges [from, to)",
-                 title=f"offsets of {report.topic} (ticks + rejects)")
+    offsets = Table("partition", "checked", "first", "last", "offsets", "lost in gaps", "unprocessed tail",
+                    title=f"offsets of {report.topic} (ticks + rejects)")
     for part in report.partitions:
-        shown = ", ".join(f"[{a}, {b})" for a, b in part.missing_ranges) or "-"
-        gaps.add_row(str(part.partition), str(part.first), str(part.last), f"{part.offsets:,}",
-                     f"[bold red]{part.missing:,}[/]" if part.missing else "0", shown)
-    console.print(gaps)
+        offsets.add_row(str(part.partition), f"[{part.start}, {part.end})", str(part.first), str(part.last),
+                        f"{part.offsets:,}", _count(part.missing), _count(part.unprocessed))
+    console.print(offsets)
+    for part in report.partitions:
+        if part.missing_ranges:
+            shown = ", ".join(f"[{start}, {end})" for start, end in part.missing_ranges)
+            console.print(f"partition {part.partition}: gaps {shown}", soft_wrap=True)
+        if part.unprocessed_range:
+            start, end = part.unprocessed_range
+            console.print(f"partition {part.partition}: unprocessed tail [{start}, {end})", soft_wrap=True)
     if not report.partitions:
-        console.print(f"[yellow]no rows of topic {report.topic!r} in ticks or rejects[/]")
+        console.print(f"[yellow]topic {report.topic!r} holds no offsets and no rows[/]")
     if report.id_conflicts:
         console.print(f"[bold red]{report.id_conflicts} id(s) do not collapse with FINAL[/] (same id, "
                       "different sort key): ids are not deterministic")
-    console.print("[green]ok[/]: no gap" if report.ok else f"[bold red]{report.missing_offsets:,} offset(s) lost[/]")
-    typer.echo(report.json_line())
-    if not report.ok:
-        raise typer.Exit(1)
+    if report.missing_offsets:
+        console.print(f"[bold red]{report.missing_offsets:,} offset(s) lost in gaps[/] (missing before the last "
+                      "offset found)", soft_wrap=True)
+    if report.unprocessed_offsets:
+        console.print(f"[bold red]{report.unprocessed_offsets:,} offset(s) not processed[/] at the end of "
+                      "partitions (after the last offset found, up to the end)", soft_wrap=True)
+    if report.ok:
+        console.print("[green]ok[/]: no gap, no unprocessed tail")
+
+
+def _count(value: int) -> str:
+    return f"[bold red]{value:,}[/]" if value else "0"

@@ -1,8 +1,10 @@
 """``tickwise verify`` and ``tickwise run --recovery-dir --supervise`` on the real embedded stack.
 
 One supervised run with recovery (``-r/-s/-b`` underneath) writes twenty minutes of IBM plus
-hostile messages into a chDB directory. ``verify`` must find no gap there; on copies of that
-directory, duplicated rows are reported without failing and a deleted tick is a gap (exit 1).
+hostile messages into a chDB directory. ``verify`` must find no gap there and read each
+partition's end from Kafka; on copies of that directory, duplicated rows are reported without
+failing, a deleted tick is a gap and deleted last rows an unprocessed tail (exit 1), and an
+empty directory fails in one sentence.
 Every command runs as a user runs it, in its own process (chDB allows one process per directory).
 """
 
@@ -27,6 +29,7 @@ pytestmark = pytest.mark.integration
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START = int(pd.Timestamp("2013-10-08 13:30", tz="UTC").value)
 END = int(pd.Timestamp("2013-10-08 13:50", tz="UTC").value)
+PARTITIONS = 2
 
 
 def cli_env(settings: Settings, clickhouse_url: str) -> dict[str, str]:
@@ -63,7 +66,7 @@ def chdb_sql(chdb_dir: Path, *statements: str) -> list[list[object]]:
 def supervised_run(stack, market_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("verify")
     settings = topic_settings(stack, f"verify{uuid.uuid4().hex[:8]}", f"chdb://{work / 'chdb'}")
-    create_topics(settings, partitions=2)
+    create_topics(settings, partitions=PARTITIONS)
     produced = produce_real_day(settings, market_data, ["IBM"], START, END, BAD_MESSAGES)
     env = cli_env(settings, f"chdb://{work / 'chdb'}")
     recovery = work / "recovery"
@@ -140,7 +143,7 @@ def test_verify_when_the_rows_of_one_offset_are_deleted_from_ticks_then_reports_
     report = last_json(result)
     assert report["ok"] is False and report["missing_offsets"] == 1
     assert report["partitions"][str(partition)]["missing_ranges"] == [[offset, offset + 1]]
-    assert f"[{offset}, {offset + 1})" in result.stderr
+    assert f"partition {partition}: gaps [{offset}, {offset + 1})" in result.stderr
 
 
 def test_verify_when_a_partition_stops_short_of_its_expected_end_then_reports_the_tail(
@@ -151,7 +154,58 @@ def test_verify_when_a_partition_stops_short_of_its_expected_end_then_reports_th
                       "--expect-offsets", f"{partition}:{end + 7}")
 
     assert result.returncode == 1, result.stderr[-3000:]
-    assert last_json(result)["partitions"][str(partition)]["missing_ranges"] == [[end, end + 7]]
+    reported = last_json(result)["partitions"][str(partition)]
+    assert (reported["missing_ranges"], reported["unprocessed_range"]) == ([], [end, end + 7])
+
+
+def test_verify_without_expected_ends_then_reads_each_partition_end_from_kafka(supervised_run: dict) -> None:
+    result = tickwise(supervised_run["env"], supervised_run["work"] / "state", "verify")
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = last_json(result)
+    # Tansu's high watermark lags far behind the end: these ends come from fetching the tail.
+    assert {int(p): (part["start"], part["end"]) for p, part in report["partitions"].items()} == \
+        {p: (0, supervised_run["ends"].get(p, 0)) for p in range(PARTITIONS)}
+    assert (report["ok"], report["missing_offsets"], report["unprocessed_offsets"]) == (True, 0, 0)
+
+
+def test_verify_when_the_last_ticks_were_never_processed_and_one_was_lost_then_reports_the_tail_and_the_gap_apart(
+        supervised_run: dict, tmp_path: Path) -> None:
+    partition, end = max(supervised_run["ends"].items(), key=lambda item: item[1])
+    tail_start = end - 137
+    chdb_dir, env = copy_of_chdb(supervised_run, tmp_path)
+    [[[gap_offset]]] = chdb_sql(chdb_dir, f"SELECT offset FROM ticks WHERE partition = {partition} "
+                                          "ORDER BY offset LIMIT 1 OFFSET 300")
+    chdb_sql(chdb_dir, *(f"ALTER TABLE {table} DELETE WHERE partition = {partition} AND offset >= {tail_start} "
+                         "SETTINGS mutations_sync = 2" for table in ("ticks", "rejects")),
+             f"ALTER TABLE ticks DELETE WHERE partition = {partition} AND offset = {gap_offset} "
+             "SETTINGS mutations_sync = 2")
+
+    result = tickwise(env, supervised_run["work"] / "state", "verify")
+
+    assert result.returncode == 1, result.stderr[-3000:]
+    report = last_json(result)
+    assert (report["ok"], report["missing_offsets"], report["unprocessed_offsets"]) == (False, 1, 137)
+    reported = report["partitions"][str(partition)]
+    assert (reported["last"], reported["end"]) == (tail_start - 1, end)
+    assert reported["missing_ranges"] == [[gap_offset, gap_offset + 1]]
+    assert reported["unprocessed_range"] == [tail_start, end]
+    assert f"partition {partition}: gaps [{gap_offset}, {gap_offset + 1})" in result.stderr
+    assert f"partition {partition}: unprocessed tail [{tail_start}, {end})" in result.stderr
+    assert "1 offset(s) lost in gaps" in result.stderr and "137 offset(s) not processed" in result.stderr
+
+
+def test_verify_when_the_database_holds_no_row_of_a_topic_with_messages_then_fails_in_one_sentence(
+        supervised_run: dict, tmp_path: Path) -> None:
+    env = {**supervised_run["env"], "CLICKHOUSE_URL": f"chdb://{tmp_path / 'empty-chdb'}"}
+
+    result = tickwise(env, supervised_run["work"] / "state", "verify")
+
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert result.stderr.strip().startswith("error: no rows of topic") and len(result.stderr.strip().splitlines()) == 1
+    report = last_json(result)
+    assert (report["ok"], report["empty"]) == (False, True)
+    assert report["unprocessed_offsets"] == sum(supervised_run["ends"].values())
 
 
 def test_run_again_on_the_same_recovery_dir_then_resumes_at_the_end_and_writes_nothing_new(
