@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -43,6 +45,8 @@ REPORT_ARTIFACT = "report"
 TAG_PREFIX = "tickwise."
 REPORT_SUFFIXES = (".md", ".html", ".png", ".svg", ".csv")
 LIBRARIES = ("tickwise", "xgboost", "numpy", "pandas", "bytewax", "mlflow-skinny", "river")
+#: Seconds to wait for an MLflow tracking server to accept a connection (``check_reachable``).
+CONNECT_TIMEOUT_S = 5.0
 
 
 class RegistryError(ValueError):
@@ -128,6 +132,22 @@ def client(config: RegistryConfig):  # -> mlflow.MlflowClient
     from mlflow import MlflowClient
 
     return MlflowClient(tracking_uri=config.tracking_uri, registry_uri=config.tracking_uri)
+
+
+def check_reachable(tracking_uri: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Raise ``RegistryError`` when an http(s) tracking server does not accept a connection within
+    ``timeout_s``: MLflow's own client retries a refused request for minutes before it gives up."""
+    parts = urlsplit(tracking_uri)
+    if parts.scheme not in ("http", "https"):
+        return
+    try:
+        address = (parts.hostname or "localhost", parts.port or (443 if parts.scheme == "https" else 80))
+        with socket.create_connection(address, timeout=timeout_s):
+            pass
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise RegistryError(f"cannot reach the MLflow tracking server at {_without_credentials(tracking_uri)} "
+                            f"within {timeout_s:g} s: {reason}") from None
 
 
 @contextmanager
@@ -277,8 +297,11 @@ def list_versions(config: RegistryConfig) -> list[VersionInfo]:
     registry = client(config)
     try:
         aliases = registry.get_registered_model(config.model_name).aliases or {}
-    except MlflowException:
-        return []
+    except MlflowException as error:
+        if error.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return []
+        raise RegistryError(f"the registry at {_where(config)} failed to list {config.model_name} "
+                            f"({error.error_code})") from None
     by_version: dict[str, list[str]] = {}
     for alias, version in aliases.items():
         by_version.setdefault(str(version), []).append(alias)
@@ -337,5 +360,8 @@ def _cached(target: Path, info: VersionInfo) -> bool:
 
 
 def _where(config: RegistryConfig) -> str:
-    uri = config.tracking_uri
+    return _without_credentials(config.tracking_uri)
+
+
+def _without_credentials(uri: str) -> str:
     return uri.split("@")[-1] if "@" in uri else uri  # never print credentials in a URI

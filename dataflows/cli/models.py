@@ -6,11 +6,16 @@
     tickwise models export-onnx champion --out onnx/     # or a version, or a model directory
 
 The registry is ``MLFLOW_TRACKING_URI`` when set, else the embedded SQLite store in
-``TICKWISE_MLFLOW_DIR`` (``.tickwise/mlflow``).
+``TICKWISE_MLFLOW_DIR`` (``.tickwise/mlflow``). A tracking server that does not accept a
+connection within 5 s ends the command with one sentence and exit code 2; one that accepts and
+then fails is asked at most ``MLFLOW_RETRIES`` more times, each request bounded by
+``MLFLOW_REQUEST_TIMEOUT_S`` (MLflow's own defaults, 7 retries of up to 120 s, wait for minutes;
+``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` and ``MLFLOW_HTTP_REQUEST_TIMEOUT`` still win when set).
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -28,6 +33,9 @@ if TYPE_CHECKING:
     from models.mlflow_registry import RegistryConfig
 
 models_app = typer.Typer(no_args_is_help=True, help="The model registry (MLflow): list, show, promote, export.")
+
+MLFLOW_RETRIES = 1
+MLFLOW_REQUEST_TIMEOUT_S = 15
 
 VersionArg = Annotated[str, typer.Argument(help="A version number, an alias (champion) or a models:/ URI.")]
 
@@ -90,9 +98,20 @@ def retrain(
 
 
 def _registry() -> RegistryConfig:
-    from dataflows.components import registry_config
+    """The registry of the settings, checked to answer; one sentence and exit 2 when it does not."""
+    from models.mlflow_registry import RegistryError, check_reachable
 
-    return registry_config(load_settings())
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(MLFLOW_RETRIES))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(MLFLOW_REQUEST_TIMEOUT_S))
+    settings = load_settings()
+    if settings.model.tracking_uri is not None:
+        try:
+            check_reachable(settings.model.tracking_uri.get_secret_value())
+        except RegistryError as error:
+            fail(str(error))
+    from dataflows.components import registry_config  # slow (the flow's imports): after the check
+
+    return registry_config(settings)
 
 
 def _when(ms: int) -> str:
@@ -106,10 +125,13 @@ def _day(ns: str) -> str:
 @models_app.command("list")
 def list_models() -> None:
     """Every registered ensemble version, newest first, with its aliases."""
-    from models.mlflow_registry import TAG_PREFIX, list_versions
+    from models.mlflow_registry import TAG_PREFIX, RegistryError, list_versions
 
     config = _registry()
-    versions = list_versions(config)
+    try:
+        versions = list_versions(config)
+    except RegistryError as error:
+        fail(str(error))
     if not versions:
         console.print(f"no versions of {config.model_name} yet: `tickwise train` registers one")
         return
@@ -168,7 +190,6 @@ def export_onnx(
     out: Annotated[Path, typer.Option(help="Directory for the .onnx files, manifest.json and onnx.json.")] = Path("onnx"),
 ) -> None:
     """Export each model of an ensemble to ONNX for .NET clients (see docs/models.md)."""
-    from dataflows.components import registry_config
     from models.mlflow_registry import RegistryError, download_version, get_version, ref_for
     from models.onnx_export import export_onnx as export
 
@@ -176,11 +197,10 @@ def export_onnx(
     if path.is_dir():
         model_dir = path
     else:
-        settings = load_settings()
-        config = registry_config(settings)
+        config = _registry()
         try:
             info = get_version(config, ref_for(config, model))
-            model_dir = download_version(config, info, settings.model_cache_path())
+            model_dir = download_version(config, info, load_settings().model_cache_path())
         except RegistryError as error:
             fail(str(error))
     try:

@@ -185,3 +185,65 @@ def test_recovery_init_when_directory_of_an_older_state_format_then_exits_2_in_o
     assert_user_error(result, f"recovery directory {recovery} holds snapshots of an older tickwise",
                       "start with an empty recovery directory")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# --- servers that do not answer: one sentence naming the server (no password), exit 2, within seconds ---------------
+# The commands state a 5 s connect timeout; the subprocess limit adds the interpreter's start-up on a busy machine,
+# and is far below the minutes MLflow's own retries take.
+UNREACHABLE_LIMIT_S = 45
+
+
+def tickwise_within(limit_s: float, *args: str, **env: str) -> CliResult:
+    """``tickwise`` that must end within ``limit_s`` seconds (``subprocess.TimeoutExpired`` otherwise)."""
+    aliases = environment_names()
+    clean = {name: value for name, value in os.environ.items() if name not in aliases}
+    done = subprocess.run([sys.executable, "-m", "dataflows.cli", *args], cwd=REPO_ROOT, env={**clean, **env},
+                          capture_output=True, text=True, timeout=limit_s)
+    return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+def assert_one_sentence(result: CliResult, *phrases: str, secret: str = "s3cret-pw") -> None:
+    assert_user_error(result, *phrases)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert secret not in result.stderr + result.stdout
+
+
+def test_query_when_clickhouse_port_closed_then_exits_2_naming_the_server_without_password(
+        state_dir: Path, closed_port: int) -> None:
+    url = f"http://reader:s3cret-pw@127.0.0.1:{closed_port}/market"
+
+    result = tickwise_within(UNREACHABLE_LIMIT_S, "query", "SELECT 1", "--state-dir", str(state_dir),
+                             CLICKHOUSE_URL=url)
+
+    assert_one_sentence(result, f"cannot connect to ClickHouse at http://reader:***@127.0.0.1:{closed_port}/market",
+                        "timeout 5 s", "Connection refused")
+
+
+def test_features_when_redis_port_closed_then_exits_2_naming_the_server_without_password(
+        state_dir: Path, closed_port: int) -> None:
+    url = f"redis://:s3cret-pw@127.0.0.1:{closed_port}/0"
+
+    result = tickwise_within(UNREACHABLE_LIMIT_S, "features", "IBM", "--state-dir", str(state_dir),
+                             REDIS_URL=url)
+
+    assert_one_sentence(result, f"cannot read features from Redis at redis://:***@127.0.0.1:{closed_port}/0",
+                        "timeout 5 s", "Connection refused")
+
+
+def test_verify_when_kafka_port_closed_then_exits_2_naming_the_broker(state_dir: Path, closed_port: int) -> None:
+    bootstrap = f"127.0.0.1:{closed_port}"
+
+    result = tickwise_within(UNREACHABLE_LIMIT_S, "verify", "--state-dir", str(state_dir),
+                             KAFKA_BOOTSTRAP=bootstrap, KAFKA_TICKS_TOPIC="ticks")
+
+    assert_one_sentence(result, f"cannot read where 'ticks' ends from Kafka at {bootstrap}", "within 5 s")
+
+
+def test_models_list_when_tracking_server_port_closed_then_exits_2_within_seconds_naming_it(
+        state_dir: Path, closed_port: int) -> None:
+    result = tickwise_within(UNREACHABLE_LIMIT_S, "models", "list",
+                             MLFLOW_TRACKING_URI=f"http://admin:s3cret-pw@127.0.0.1:{closed_port}",
+                             TICKWISE_MLFLOW_DIR=str(state_dir / "mlflow"))
+
+    assert_one_sentence(result, f"cannot reach the MLflow tracking server at 127.0.0.1:{closed_port}",
+                        "within 5 s", "Connection refused")
