@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import pickle
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.unit.operators.features.bar_helpers import pandas_bars, time_bars
 from operators.features.bars import Bar, TimeBarBuilder
 
 SECOND = 1_000_000_000
@@ -80,29 +80,8 @@ def test_minute_bars_from_real_ibm_trades_match_a_pandas_resample(market_data: P
     trades = pd.read_csv(market_data / "trades.csv.gz", nrows=400_000)
     trades = trades[trades["symbol"] == "IBM"].reset_index(drop=True)
     assert len(trades) > 2_000
-    builder = TimeBarBuilder(MINUTE)
-    bars = []
-    for ts_ns, price, size in zip(trades["ts_ns"], trades["price"], trades["size"]):
-        bar = builder.update(int(ts_ns), float(price), float(size), "unknown")
-        if bar is not None:
-            bars.append(bar)
-            if len(bars) == 5:  # pickle mid-stream: the copy carries on identically
-                builder = pickle.loads(pickle.dumps(builder))
-    bars.append(builder.flush())
-    minute = trades["ts_ns"] // MINUTE * MINUTE
-    notional = trades["price"] * trades["size"]
-    grouped = trades.assign(notional=notional).groupby(minute)
-    expected = pd.DataFrame(
-        {
-            "open": grouped["price"].first(),
-            "high": grouped["price"].max(),
-            "low": grouped["price"].min(),
-            "close": grouped["price"].last(),
-            "volume": grouped["size"].sum(),
-            "vwap": grouped["notional"].sum() / grouped["size"].sum(),
-            "trade_count": grouped["price"].size(),
-        }
-    )
+    bars = time_bars(trades, MINUTE, pickle_after=5, flush=True)
+    expected = pandas_bars(trades, MINUTE)
     assert [bar.start_ns for bar in bars] == list(expected.index)
     for column in expected.columns:
         ours = np.array([getattr(bar, column) for bar in bars], dtype=float)

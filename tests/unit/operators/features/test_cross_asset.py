@@ -10,21 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from operators.features.bars import TimeBarBuilder
 from operators.features.cross_asset import CrossAssetConfig, PairCorrelation, pair_keys
 from operators.messages import BarReturn
+from tests.unit.operators.features.bar_helpers import time_bars
 
 TRADES = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "market" / "trades.csv.gz"
 MINUTE = 60_000_000_000
 
 
 def _returns(trades: pd.DataFrame, symbol: str) -> list[BarReturn]:
-    builder = TimeBarBuilder(MINUTE)
-    bars = []
-    for ts_ns, price, size in zip(trades["ts_ns"], trades["price"], trades["size"]):
-        bar = builder.update(int(ts_ns), float(price), float(size), "unknown")
-        if bar is not None:
-            bars.append(bar)
+    bars = time_bars(trades, MINUTE)
     return [BarReturn(symbol, MINUTE, previous.end_ns, bar.end_ns, math.log(bar.close / previous.close))
             for previous, bar in zip(bars, bars[1:]) if previous.end_ns == bar.start_ns]
 

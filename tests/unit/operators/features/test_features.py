@@ -12,6 +12,7 @@ import pytest
 import talib
 
 from operators.features.symbol import feature_names, FEATURE_NAMES, FeatureConfig, SymbolFeatures
+from tests.unit.operators.features.bar_helpers import pandas_bars as grouped_bars
 from operators.messages import FeatureRow, Quote, Trade, ValidTick
 
 SECOND = 1_000_000_000
@@ -72,18 +73,7 @@ def trade_frame(ticks: list[ValidTick]) -> pd.DataFrame:
 
 
 def pandas_bars(trades: pd.DataFrame, interval_ns: int) -> pd.DataFrame:
-    start = trades["ts_ns"] // interval_ns * interval_ns
-    grouped = trades.assign(notional=trades["price"] * trades["size"]).groupby(start)
-    bars = pd.DataFrame(
-        {
-            "high": grouped["price"].max(),
-            "low": grouped["price"].min(),
-            "close": grouped["price"].last(),
-            "volume": grouped["size"].sum(),
-            "vwap": grouped["notional"].sum() / grouped["size"].sum(),
-            "trade_count": grouped["price"].size(),
-        }
-    )
+    bars = grouped_bars(trades, interval_ns).drop(columns="open")
     bars["end_ns"] = bars.index + interval_ns
     bars["log_return"] = np.log(bars["close"]).diff()
     return bars.reset_index(drop=True)
