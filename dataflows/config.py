@@ -190,6 +190,10 @@ class FeatureSection(_Section):
 
     ahead_tolerance_s: float = Field(3600.0, gt=0)
     late_tolerance_s: float = Field(2.0, ge=0)
+    # Agreeing ticks from distinct source positions before a symbol's first clock or a jump counts.
+    jump_confirmations: int = Field(3, ge=1, le=100)
+    # Consecutive late ticks, agreeing with each other, after which a symbol's clock re-anchors to them.
+    clock_reset_after: int = Field(20, ge=2, le=1_000_000)
     interval_s: float = Field(1.0, alias="TICKWISE_FEATURE_INTERVAL_S", ge=0)
 
     @property
@@ -199,10 +203,6 @@ class FeatureSection(_Section):
     @property
     def late_tolerance_ns(self) -> int:
         return _seconds_ns(self.late_tolerance_s)
-    # Agreeing ticks from distinct source positions before a symbol's first clock or a jump counts.
-    jump_confirmations: int = Field(3, ge=1, le=100)
-    # Consecutive late ticks, agreeing with each other, after which a symbol's clock re-anchors to them.
-    clock_reset_after: int = Field(20, ge=2, le=1_000_000)
 
     @property
     def interval_ns(self) -> int:
