@@ -111,5 +111,29 @@ def test_concurrent_batches_keep_the_maximum_event_time(settings: RedisSettings,
         assert (stored["ts_ns"], stored["offset"]) == (TS + 199_000, 199)
 
 
+def test_a_row_stamped_2099_is_repaired_by_the_next_real_row(settings: RedisSettings, client: redis.Redis) -> None:
+    partition = RedisFeatureSink(settings, MetricsRegistry()).build("features_out", 0, 1)
+    poison = 4_070_908_800 * 1_000_000_000  # 2099-01-01
+    partition.write_batch([a_row("AIG", poison, 3, spread=9.9)])
+    partition.write_batch([a_row("AIG", TS, 40, spread=0.2)])
+    partition.write_batch([a_row("AIG", TS + 5, 41, spread=0.3)])
+    stored = read_features(client, "AIG", settings.key_prefix)
+    assert (stored["ts_ns"], stored["offset"], stored["spread"]) == (TS + 5, 41, 0.3)
+    assert (partition.written, partition.stale, partition.repaired) == (3, 0, 1)
+
+
+def test_a_stored_row_is_repaired_only_when_more_than_the_ahead_tolerance_ahead(
+        stack: StackInfo, topic_prefix: str, client: redis.Redis) -> None:
+    hour = 3_600 * 1_000_000_000
+    settings = RedisSettings(stack.redis_url, key_prefix=f"{topic_prefix}:repair:", repair_ahead_ns=hour)
+    partition = RedisFeatureSink(settings, MetricsRegistry()).build("features_out", 0, 1)
+    partition.write_batch([a_row("IBM", TS + hour, 9, spread=0.9)])
+    partition.write_batch([a_row("IBM", TS, 1, spread=0.1)])  # exactly the tolerance behind: stale
+    assert read_features(client, "IBM", settings.key_prefix)["ts_ns"] == TS + hour
+    partition.write_batch([a_row("IBM", TS - 1, 2, spread=0.2)])  # one nanosecond more: repaired
+    assert read_features(client, "IBM", settings.key_prefix)["ts_ns"] == TS - 1
+    assert (partition.stale, partition.repaired) == (1, 1)
+
+
 def test_a_symbol_never_written_reads_as_empty(settings: RedisSettings, client: redis.Redis) -> None:
     assert read_features(client, "NOPE", settings.key_prefix) == {}

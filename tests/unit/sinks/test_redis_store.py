@@ -88,8 +88,8 @@ def test_write_batch_registers_the_script_once_and_sends_one_call_per_symbol() -
     assert client.loaded == [COMPARE_AND_SET_LUA]
     first = client.pipelines[0]
     assert [call[2] for call in first] == ["p:IBM", "p:MSFT"]
-    sha, numkeys, key, ts_ns, offset, fields = first[0]
-    assert (sha, numkeys, ts_ns, offset) == ("sha1", 1, "6", "0")
+    sha, numkeys, key, ts_ns, offset, fields, repair_after = first[0]
+    assert (sha, numkeys, ts_ns, offset, repair_after) == ("sha1", 1, "6", "0", str(6 + 3_600 * 10**9))
     assert orjson.loads(fields) == ["ts_ns", "6", "partition", "0", "offset", "0", "price", "100.0",
                                     "feature_set", "", "quality", "", "spread", "0.1",
                       "rsi", "nan"]
@@ -104,6 +104,25 @@ def test_write_batch_counts_written_and_stale_rows() -> None:
     assert (partition.written, partition.stale) == (2, 1)
     assert metrics.value("tickwise_sink_rows_total", sink="redis", table="features") == 2
     assert metrics.value("tickwise_sink_stale_rows_total", sink="redis") == 1
+
+
+def test_write_batch_when_stored_rows_were_too_far_ahead_then_counts_and_logs_the_repair(
+        caplog: pytest.LogCaptureFixture) -> None:
+    client = FakeRedis()
+    client.results = {"p:AIG": 2, "p:IBM": 0}
+    metrics = MetricsRegistry()
+    partition = a_partition(client, metrics)
+    with caplog.at_level("WARNING", logger="sinks.redis_store"):
+        partition.write_batch([a_row("AIG", 5), a_row("IBM", 5), a_row("BAC", 5)])
+    assert (partition.written, partition.stale, partition.repaired) == (2, 1, 1)
+    assert metrics.value("tickwise_sink_rows_total", sink="redis", table="features") == 2
+    assert "repaired the features of AIG" in caplog.text and "IBM" not in caplog.text
+
+
+@pytest.mark.parametrize("repair_ahead_ns", [0, -1, 1.5, None])
+def test_settings_refuse_a_repair_distance_that_is_not_a_positive_int(repair_ahead_ns: object) -> None:
+    with pytest.raises(ValueError, match="repair_ahead_ns"):
+        RedisSettings("redis://127.0.0.1:6379/0", repair_ahead_ns=repair_ahead_ns)  # type: ignore[arg-type]
 
 
 def test_write_batch_when_server_forgot_the_script_then_reloads_and_retries_once() -> None:
