@@ -29,6 +29,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from operators.messages import Decision, DriftEvent, Reject
+from sinks.failure import flow_failing, partition_closed, partition_opened, report_failure
 from sinks.metrics import MetricsRegistry, default_metrics
 
 logger = logging.getLogger(__name__)
@@ -225,17 +226,33 @@ class _KafkaOutPartition(StatelessSinkPartition[X], Generic[X]):
     def _fail(self, total: int, failed: int, first_error: str, cause: BaseException | None) -> None:
         self._metrics.count_sink_error(self._sink.sink_name)
         self._metrics.count_sink_rows(self._sink.sink_name, self._topic, self._delivered)
-        raise SinkDeliveryError(self._topic, failed, total, first_error) from cause
+        error = SinkDeliveryError(self._topic, failed, total, first_error)
+        report_failure(f"{error} by the brokers at {self._sink.settings.bootstrap}")
+        raise error from cause
 
     def close(self) -> None:
         self._errors.clear()
-        queued = self._producer.flush(self._sink.settings.flush_timeout_s)
-        if not queued:
-            self._producer.close()
-        if queued or self._errors:
-            self._metrics.count_sink_error(self._sink.sink_name)
-            raise SinkDeliveryError(self._topic, queued + len(self._errors), queued + len(self._errors),
-                                    str(self._errors[0]) if self._errors else f"{queued} still queued at close")
+        if flow_failing():
+            # The flow is stopping after a failure (Bytewax closes every partition while it unwinds):
+            # what is still queued is replayed from the last snapshot; waiting for a broker that may be
+            # down, or raising here, would only keep the cause from being printed.
+            self._producer.purge()
+            self._producer.flush(0)
+            partition_closed()
+            return
+        try:
+            queued = self._producer.flush(self._sink.settings.flush_timeout_s)
+            if not queued:
+                self._producer.close()
+            if queued or self._errors:
+                self._metrics.count_sink_error(self._sink.sink_name)
+                failed = queued + len(self._errors)
+                error = SinkDeliveryError(self._topic, failed, failed, str(self._errors[0]) if self._errors
+                                          else f"{queued} still queued at close")
+                report_failure(f"{error} by the brokers at {self._sink.settings.bootstrap}")
+                raise error
+        finally:
+            partition_closed()
 
 
 class KafkaOutSink(DynamicSink[X], Generic[X]):
@@ -262,7 +279,9 @@ class KafkaOutSink(DynamicSink[X], Generic[X]):
         (self.metrics or default_metrics()).declare_sink(self.sink_name)
         logger.info("kafka sink %s worker %d/%d -> %s with %s", step_id, worker_index, worker_count,
                     self.topic, self.settings.redacted())
-        return _KafkaOutPartition(self, self.metrics or default_metrics(), Producer(config))
+        partition = _KafkaOutPartition(self, self.metrics or default_metrics(), Producer(config))
+        partition_opened()
+        return partition
 
 
 def signal_sink(settings: KafkaSettings, topic: str = "signals",

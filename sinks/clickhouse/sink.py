@@ -12,7 +12,8 @@ from bytewax.outputs import FixedPartitionedSink, StatefulSinkPartition
 
 from sinks.clickhouse.settings import ClickHouseSettings
 from sinks.clickhouse.tables import Record, group_by_table
-from sinks.clickhouse.writer import SINK_NAME, ClickHouseWriter
+from sinks.clickhouse.writer import SINK_NAME, ClickHouseWriteError, ClickHouseWriter
+from sinks.failure import describe_cause, flow_failing, partition_closed, partition_opened, report_failure
 from sinks.metrics import MetricsRegistry, default_metrics
 
 logger = logging.getLogger(__name__)
@@ -56,8 +57,14 @@ class _ClickHousePartition(StatefulSinkPartition[Record, None]):
             self._write(due)
 
     def _write(self, tables: list[str]) -> None:
-        # On failure this raises with the rows still collected (the flow resumes and replays them).
-        self._writer.write_groups({table: self._pending[table] for table in tables})
+        # On failure this reports the cause and raises with the rows still collected (the flow
+        # resumes from its last snapshot and replays them).
+        try:
+            self._writer.write_groups({table: self._pending[table] for table in tables})
+        except Exception as exc:
+            report_failure(str(exc) if isinstance(exc, ClickHouseWriteError) else
+                           f"ClickHouse write at {self._writer.settings.redacted_url()} failed: {describe_cause(exc)}")
+            raise
         for table in tables:
             del self._pending[table]
             del self._since[table]
@@ -73,10 +80,25 @@ class _ClickHousePartition(StatefulSinkPartition[Record, None]):
         return None
 
     def close(self) -> None:
+        """Insert what is left and close the client; once the flow is failing (this sink or another
+        raised, and Bytewax closes every partition while it unwinds) let go of the client without
+        writing or raising: an error here would abort the process before the cause is printed."""
         try:
-            self.flush()
+            if flow_failing():
+                if self._pending:
+                    logger.warning("clickhouse sink: flow stopping after a failure; %d collected rows are left to "
+                                   "the replay from the last snapshot", self.pending_rows)
+                self._writer.abandon()
+                return
+            try:
+                self.flush()
+            finally:
+                if flow_failing():
+                    self._writer.abandon()
+                else:
+                    self._writer.close()
         finally:
-            self._writer.close()
+            partition_closed()
 
 
 class ClickHouseSink(FixedPartitionedSink[Record, None]):
@@ -102,12 +124,15 @@ class ClickHouseSink(FixedPartitionedSink[Record, None]):
     def build_part(self, step_id: str, for_part: str, resume_state: None) -> _ClickHousePartition:
         (self.metrics or default_metrics()).declare_sink(SINK_NAME)
         writer = ClickHouseWriter(self.settings, self.metrics)
-        writer.connect()
         try:
+            writer.connect()
             writer.ensure_schema()
-        except Exception:
-            writer.close()
+        except Exception as exc:
+            report_failure(str(exc) if isinstance(exc, ClickHouseWriteError) else
+                           f"ClickHouse at {self.settings.redacted_url()} failed: {describe_cause(exc)}")
+            writer.abandon()
             raise
         logger.info("clickhouse sink %s partition %s writing to %s", step_id, for_part,
                     self.settings.redacted_url())
+        partition_opened()
         return _ClickHousePartition(writer)

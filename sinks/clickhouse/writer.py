@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -13,6 +15,7 @@ from clickhouse_connect.driver.client import Client
 
 from sinks.clickhouse.settings import ClickHouseSettings
 from sinks.clickhouse.tables import TABLE_DECLARATIONS, TABLES, Record, group_by_table
+from sinks.failure import describe_cause
 from sinks.metrics import MetricsRegistry, default_metrics
 
 logger = logging.getLogger(__name__)
@@ -40,13 +43,30 @@ class ClickHouseWriter:
         return self._client
 
     def connect(self) -> Client:
+        """The client; a ClickHouse that cannot be reached or opened raises ``ClickHouseWriteError``
+        naming the cause (chDB's own error hides it: its data directory is probed first)."""
         if self._client is None:
             logger.info("clickhouse sink: connecting to %s", self.settings.redacted_url())
-            self._client = clickhouse_connect.get_client(**self.settings.client_kwargs())
+            try:
+                if self.settings.is_chdb:
+                    _probe_writable(self.settings.chdb_path)
+                self._client = clickhouse_connect.get_client(**self.settings.client_kwargs())
+            except Exception as exc:
+                raise ClickHouseWriteError(f"ClickHouse at {self.settings.redacted_url()} cannot be opened: "
+                                           f"{describe_cause(exc)}") from exc
         return self._client
 
     def ensure_schema(self) -> None:
         """Create every table that is missing and add columns that newer versions introduced."""
+        try:
+            self._ensure_schema()
+        except ClickHouseWriteError:
+            raise
+        except Exception as exc:
+            raise ClickHouseWriteError(f"ClickHouse schema creation at {self.settings.redacted_url()} failed: "
+                                       f"{describe_cause(exc)}") from exc
+
+    def _ensure_schema(self) -> None:
         declarations = TABLE_DECLARATIONS.values()
         for declaration in declarations:
             self.client.command(declaration.ddl())
@@ -89,10 +109,14 @@ class ClickHouseWriter:
             except Exception as exc:
                 metrics.count_sink_error(SINK_NAME)
                 raise ClickHouseWriteError(
-                    f"clickhouse sink: INSERT of {len(chunk)} rows into {table!r} at "
-                    f"{self.settings.redacted_url()} failed: {exc}") from exc
+                    f"ClickHouse INSERT of {len(chunk)} rows into {table!r} failed: {describe_cause(exc)} "
+                    f"at {self.settings.redacted_url()}") from exc
             metrics.count_sink_rows(SINK_NAME, table, len(chunk))
         return len(rows)
+
+    def abandon(self) -> None:
+        """Let go of the client without closing it (after a failure: a close could block or raise)."""
+        self._client = None
 
     def close(self) -> None:
         """Close the client. A chDB client closed from a Bytewax worker thread of a process
@@ -106,6 +130,15 @@ class ClickHouseWriter:
             _close_at_exit(client)
         else:
             client.close()
+
+
+def _probe_writable(path: str) -> None:
+    """Raise the ``OSError`` (read-only file system, permission, disk full) that keeps chDB from writing
+    to its data directory ``path``; chDB reports it only as "Error initializing EmbeddedServer"."""
+    os.makedirs(path, exist_ok=True)
+    with tempfile.TemporaryFile(dir=path, prefix=".tickwise-probe-") as probe:
+        probe.write(b"\0")
+        probe.flush()
 
 
 _deferred_clients: list[Client] = []

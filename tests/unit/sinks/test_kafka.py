@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import orjson
 import pytest
 from confluent_kafka import KafkaError
@@ -17,6 +19,7 @@ from sinks.kafka import (
     model_event_message,
     signal_message,
 )
+from sinks.failure import FAILURE_MARKER, report_failure
 from sinks.metrics import MetricsRegistry
 
 
@@ -180,3 +183,39 @@ def test_close_flushes_and_closes_the_producer() -> None:
 def test_sink_refuses_an_empty_topic() -> None:
     with pytest.raises(ValueError, match="topic"):
         KafkaOutSink(KafkaSettings("b:9092"), "", signal_message)
+
+
+class PurgingProducer(FakeProducer):
+    def __init__(self, stuck: int) -> None:
+        super().__init__(stuck=stuck)
+        self.purged = False
+        self.flush_timeouts: list[float] = []
+
+    def purge(self) -> None:
+        self.purged = True
+
+    def flush(self, timeout: float) -> int:
+        self.flush_timeouts.append(timeout)
+        return super().flush(timeout)
+
+
+def test_close_when_the_flow_is_failing_then_purges_without_waiting_or_raising() -> None:
+    # Bytewax closes every partition while it unwinds from a failure: waiting for a broker that is down,
+    # or raising, would keep the process from ending and printing the cause.
+    producer = PurgingProducer(stuck=3)
+    partition = a_partition(producer, MetricsRegistry())
+    report_failure("ClickHouse INSERT of 5 rows into 'ticks' failed: [Errno 28] No space left on device")
+
+    partition.close()
+
+    assert producer.purged and producer.flush_timeouts == [0]
+
+
+def test_write_batch_failure_is_logged_with_topic_and_brokers_before_it_raises(
+        caplog: pytest.LogCaptureFixture) -> None:
+    partition = a_partition(FakeProducer(fail={b"1"}), MetricsRegistry())
+    with caplog.at_level(logging.ERROR, logger="sinks.failure"), pytest.raises(SinkDeliveryError):
+        partition.write_batch([1])
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{FAILURE_MARKER}kafka sink: 1 of 1 messages to topic 'signals' were not delivered (first error: "
+        f"{KafkaError(KafkaError._MSG_TIMED_OUT)}) by the brokers at 127.0.0.1:9092"]

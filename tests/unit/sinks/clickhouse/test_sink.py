@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from operators.messages import TickBatch
 from sinks.clickhouse import ClickHouseSettings, ClickHouseSink, ClickHouseWriteError
 from sinks.clickhouse.sink import _ClickHousePartition
+from sinks.failure import FAILURE_MARKER, report_failure
 
 
 class FakeClock:
@@ -95,3 +97,39 @@ def test_partition_close_writes_what_is_left_then_closes_the_client(client: Any,
     partition.close()
     assert [(table, len(data[0])) for table, data, _ in client.inserts] == [("ticks", 2)]
     assert client.closed
+
+
+def test_partition_when_an_insert_fails_then_logs_the_cause_before_raising(
+        new_client: Any, writer_over: Any, ticks: Any, caplog: pytest.LogCaptureFixture) -> None:
+    partition, _ = a_partition(writer_over, new_client(fail_on="ticks"), batch_rows=1_000, flush_interval_s=60.0)
+    partition.write_batch([TickBatch("IBM", ticks(5))])
+    with caplog.at_level(logging.ERROR, logger="sinks.failure"), pytest.raises(ClickHouseWriteError):
+        partition.snapshot()
+    assert any(record.getMessage().startswith(f"{FAILURE_MARKER}ClickHouse INSERT of 5 rows into 'ticks' failed: ")
+               for record in caplog.records)
+
+
+def test_partition_close_after_a_failed_insert_neither_writes_nor_raises_nor_blocks_in_the_client(
+        new_client: Any, writer_over: Any, ticks: Any) -> None:
+    # Bytewax closes every partition while it unwinds from the failure: an error raised here would abort
+    # the process before the cause is printed, and closing a chDB client there can block.
+    client = new_client(fail_on="ticks")
+    partition, _ = a_partition(writer_over, client, batch_rows=1_000, flush_interval_s=60.0)
+    partition.write_batch([TickBatch("IBM", ticks(5))])
+    with pytest.raises(ClickHouseWriteError):
+        partition.snapshot()
+
+    partition.close()
+
+    assert client.inserts == [] and not client.closed
+
+
+def test_partition_close_when_another_sink_failed_then_leaves_its_rows_to_the_replay(
+        client: Any, writer_over: Any, ticks: Any) -> None:
+    partition, _ = a_partition(writer_over, client, batch_rows=1_000, flush_interval_s=60.0)
+    partition.write_batch([TickBatch("IBM", ticks(2))])
+    report_failure("Redis write of 1 feature rows to redis://127.0.0.1:6379/0 failed: [Errno 111] Connection refused")
+
+    partition.close()
+
+    assert client.inserts == []
