@@ -5,19 +5,28 @@ fetch itself (Tansu's metadata high-watermark lags behind the real end), explici
 start/stop offsets for replays, ``auto.offset.reset=error`` on resume so an out-of-range
 offset fails loudly instead of jumping to the end, and every fetch error raised rather
 than snapshotted past.
+
+With a ``group_id`` the source also commits its positions to that consumer group, so lag
+monitors (``kafka-consumer-groups``, lag exporters) see how far the flow is. A commit never runs
+ahead of the state: each snapshot commits the position of the snapshot before it, which Bytewax
+has stored by then (an epoch starts reading only after the previous epoch's outputs and
+snapshots are written). The final positions are committed from the recovery store after the run
+(``commit_positions``). Resumes read the recovery store, never the group.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+import logging
 from dataclasses import dataclass, field
 
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from operators.messages import SourceRecord
 
+logger = logging.getLogger(__name__)
 
 # (topic, partition, messages behind the high watermark): called once per batch, for metrics.
 LagCallback = Callable[[str, int, int], None]
@@ -43,6 +52,7 @@ class KafkaSourceSettings:
     start_offsets: Mapping[int, int] = field(default_factory=dict)
     end_offsets: Mapping[int, int] = field(default_factory=dict)
     extra: Mapping[str, str] = field(default_factory=dict)
+    group_id: str | None = None  # commit durable positions to this consumer group (None: never commit)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -61,7 +71,7 @@ class KafkaSourceSettings:
                 f"batch_size={self.batch_size}, poll_timeout_s={self.poll_timeout_s}, "
                 f"fetch_wait_ms={self.fetch_wait_ms}, "
                 f"until_eof={self.until_eof}, start_offsets={dict(self.start_offsets)}, "
-                f"end_offsets={dict(self.end_offsets)}, extra={extra})")
+                f"end_offsets={dict(self.end_offsets)}, group_id={self.group_id!r}, extra={extra})")
 
 
 def list_partitions(bootstrap: str, topic: str, extra: Mapping[str, str] | None = None) -> list[int]:
@@ -84,9 +94,12 @@ class _KafkaPartition(StatefulSourcePartition[SourceRecord, int]):
         resuming = resume_offset is not None
         self._next_offset = resume_offset if resuming else start
         self._end = settings.end_offsets.get(partition)
+        # The previous snapshot's position (durable once the next snapshot is taken) and the last committed one.
+        self._previous_snapshot: int | None = None
+        self._committed: int | None = None
         config = {
             "bootstrap.servers": settings.bootstrap,
-            "group.id": f"tickwise-source-{settings.topic}",
+            "group.id": settings.group_id or f"tickwise-source-{settings.topic}",
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
             "enable.partition.eof": True,
@@ -95,6 +108,7 @@ class _KafkaPartition(StatefulSourcePartition[SourceRecord, int]):
             # Latency: a batch is what is queued within poll_timeout_s, never "wait for batch_size".
             "fetch.wait.max.ms": settings.fetch_wait_ms,
             "fetch.min.bytes": 1,
+            "on_commit": _log_failed_commit,
             **settings.extra,
         }
         self._consumer = Consumer(config)
@@ -117,7 +131,7 @@ class _KafkaPartition(StatefulSourcePartition[SourceRecord, int]):
                     if self._settings.until_eof:
                         self._done = True
                     continue
-                raise SourceError(f"reading {topic}[{self._partition}] failed: {error}")
+                raise SourceError(f"reading {topic}[{self._partition}] failed: {error}{_resume_advice(error)}")
             offset = message.offset()
             if end is not None and offset >= end:
                 self._done = True
@@ -139,6 +153,15 @@ class _KafkaPartition(StatefulSourcePartition[SourceRecord, int]):
             self._on_lag(self._settings.topic, self._partition, max(0, high - self._next_offset))
 
     def snapshot(self) -> int:
+        # Bytewax calls this only once every output and snapshot of the previous epoch is written,
+        # so the previous snapshot's position is durable: commit that one, never the current one.
+        previous = self._previous_snapshot
+        if self._settings.group_id is not None and previous is not None and previous >= 0 \
+                and previous != self._committed:
+            self._consumer.commit(offsets=[TopicPartition(self._settings.topic, self._partition, previous)],
+                                  asynchronous=True)
+            self._committed = previous
+        self._previous_snapshot = self._next_offset
         return self._next_offset
 
     def close(self) -> None:
@@ -164,6 +187,41 @@ class KafkaTickSource(FixedPartitionedSource[SourceRecord, int]):
 
     def build_part(self, step_id: str, for_part: str, resume_state: int | None) -> _KafkaPartition:
         return _KafkaPartition(self._settings, int(for_part), resume_state, self._on_lag)
+
+
+def _log_failed_commit(error: KafkaError | None, partitions: list[TopicPartition]) -> None:
+    """Commits are for monitoring only: a failed one is logged, and the next snapshot commits again."""
+    if error is not None:
+        logger.warning("committing consumer group offsets failed: %s", error)
+
+
+def _resume_advice(error: KafkaError) -> str:
+    if error.code() not in (KafkaError.OFFSET_OUT_OF_RANGE, KafkaError._AUTO_OFFSET_RESET):
+        return ""
+    return (" (the recovery directory resumes at an offset this topic does not hold: the topic was "
+            "recreated or the embedded broker restarted; start over with `tickwise run --fresh`)")
+
+
+def commit_positions(bootstrap: str, topic: str, group_id: str, positions: Mapping[int, int],
+                     extra: Mapping[str, str] | None = None) -> None:
+    """Commit ``positions`` (partition -> next offset to read) for ``group_id``; ``SourceError`` on failure."""
+    if not positions:
+        return
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False,
+                         **(extra or {})})
+    try:
+        committed = consumer.commit(offsets=[TopicPartition(topic, partition, offset)
+                                             for partition, offset in sorted(positions.items())],
+                                    asynchronous=False)
+    except KafkaException as error:
+        raise SourceError(f"committing the offsets of consumer group {group_id!r} on {topic!r} failed: "
+                          f"{error.args[0]}") from None
+    finally:
+        consumer.close()
+    failed = [part for part in committed or [] if part.error is not None]
+    if failed:
+        raise SourceError(f"committing the offsets of consumer group {group_id!r} on {topic!r} failed: "
+                          f"partition {failed[0].partition}: {failed[0].error}")
 
 
 def parse_offsets(spec: str) -> dict[int, int]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dataflows.cli.common import (REPO_ROOT, STATE_DIR_DEFAULT, StateDir, command_settings, console, ensure_topics,
@@ -109,9 +110,64 @@ def _print_summary(summary: RunSummary) -> None:
     console.print(table)
 
 
-def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path | None,
+def _prepare_recovery(settings: Settings, recovery_dir: Path, partitions: int, fresh: bool) -> None:
+    """Create the recovery dir (0700) for the ticks topic; with ``fresh``, move the old one aside first."""
+    from dataflows.recovery import RecoveryDirError, check_source_topic, set_aside
+    from dataflows.runner import init_recovery_dir
+    from dataflows.snapshots import IncompatibleSnapshot
+
+    try:
+        if fresh:
+            moved = set_aside(recovery_dir, time.strftime("%Y%m%dT%H%M%S"))
+            if moved is not None:
+                console.print(f"--fresh: moved the old recovery dir to {moved}; reading the topic from the beginning",
+                              soft_wrap=True)
+        init_recovery_dir(recovery_dir, partitions)
+        check_source_topic(recovery_dir, settings.kafka.ticks_topic)
+    except (RecoveryDirError, IncompatibleSnapshot) as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"cannot use the recovery dir {recovery_dir}: {error.strerror or error}")
+
+
+def _snapshot_positions(recovery_dir: Path) -> dict[int, int]:
+    """The ticks' positions a resume from ``recovery_dir`` would start at ({} if none, or not readable)."""
+    import sqlite3
+
+    from dataflows.recovery import durable_positions
+    from dataflows.snapshots import IncompatibleSnapshot, check_recovery_dir
+
+    try:
+        check_recovery_dir(recovery_dir)  # never unpickle a store of another state format
+        return durable_positions(recovery_dir)
+    except (IncompatibleSnapshot, sqlite3.Error, OSError):
+        return {}
+
+
+def _commit_group_offsets(settings: Settings, recovery_dir: Path) -> None:
+    """Commit what the last snapshot covers to the consumer group (for lag monitors; never fails the run)."""
+    from dataflows.sources import SourceError, commit_positions
+
+    kafka = settings.kafka
+    try:
+        commit_positions(kafka.bootstrap, kafka.ticks_topic, kafka.group_id, _snapshot_positions(recovery_dir),
+                         kafka.options())
+    except SourceError as error:
+        console.print(f"[yellow]warning:[/] {escape(str(error))}", soft_wrap=True)
+
+
+def _interrupted_message(recovery_dir: Path) -> str:
+    if _snapshot_positions(recovery_dir):
+        return (f"interrupted: the cluster was stopped; run the same command again to resume from the last "
+                f"snapshot in {recovery_dir}")
+    return (f"interrupted before the first snapshot in {recovery_dir}: there is nothing to resume, the next run "
+            "reads the topic from the beginning")
+
+
+def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path,
          snapshot_interval: float | None, max_restarts: int | None = None) -> RunSummary:
-    """Run the cluster once, or with ``max_restarts`` under the supervisor (whole-cluster restarts)."""
+    """Run the cluster once, or with ``max_restarts`` under the supervisor (whole-cluster restarts);
+    afterwards (however it ended) commit what the last snapshot covers to the consumer group."""
     from dataflows.runner import ClusterError, Restart, RestartPolicy, run_cluster, supervise
     from dataflows.snapshots import IncompatibleSnapshot
     from dataflows.summary import summarize
@@ -139,30 +195,41 @@ def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path | 
                 run = supervise(start, RestartPolicy(max_restarts=max_restarts), on_restart=report).run
         except (ClusterError, IncompatibleSnapshot) as error:
             fail(str(error))
+        finally:
+            _commit_group_offsets(settings, recovery_dir)
     return summarize(settings.clickhouse.url.get_secret_value(), run.elapsed_s, processes, workers, since_ms)
 
 
 def run(
     processes: Annotated[int, typer.Option(help="Processes in the local Bytewax cluster.", min=1, max=64)] = 1,
     workers: Annotated[int, typer.Option(help="Worker threads per process.", min=1, max=64)] = 1,
-    recovery_dir: Annotated[Path | None, typer.Option(help="Bytewax recovery directory (created if missing).")] = None,
+    recovery_dir: Annotated[Path | None, typer.Option(help="Bytewax recovery directory (created 0700 if missing); "
+                                                           "default: <state dir>/recovery.")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Start over: move the recovery dir aside and read the "
+                                        "topic from the beginning, publishing every signal again.")] = False,
     snapshot_interval: Annotated[int, typer.Option(help="Whole seconds between recovery snapshots.", min=1)] = 10,
     until_eof: Annotated[bool, typer.Option("--until-eof", help="Stop at the end of the ticks topic and print a summary.")] = False,
     model: Annotated[str | None, typer.Option(help="Model directory or 'default'.")] = None,
     supervise: Annotated[bool, typer.Option("--supervise", help="Restart the whole cluster (with backoff) when a "
-                                            "process dies, resuming from --recovery-dir.")] = False,
+                                            "process dies, resuming from the recovery dir.")] = False,
     max_restarts: Annotated[int, typer.Option(help="Restarts allowed with --supervise.", min=0)] = 10,
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
-    """Run the signal flow on the configured Kafka, ClickHouse and Redis."""
-    if supervise and recovery_dir is None:
-        fail("--supervise needs --recovery-dir: a restart resumes from its last snapshot")
+    """Run the signal flow on the configured Kafka, ClickHouse and Redis.
+
+    A restart resumes where the last snapshot left off (the recovery dir is on by default), so
+    nothing is published twice beyond what the last snapshot interval replays; ``--fresh`` starts over.
+    """
+    from dataflows.recovery import default_recovery_dir
+
     settings = command_settings(state_dir, run={"until_eof": until_eof or None}, model={"spec": model})
+    recovery = recovery_dir or default_recovery_dir(state_dir)
+    _prepare_recovery(settings, recovery, processes * workers, fresh)
     try:
-        summary = _run(settings, processes, workers, recovery_dir, snapshot_interval,
+        summary = _run(settings, processes, workers, recovery, snapshot_interval,
                        max_restarts if supervise else None)
     except KeyboardInterrupt:
-        console.print("interrupted: the cluster was stopped; resume from the recovery dir to continue")
+        console.print(_interrupted_message(recovery), soft_wrap=True)
         raise typer.Exit(130) from None
     if until_eof:
         _print_summary(summary)
@@ -178,8 +245,13 @@ def demo(
     files = sorted(SAMPLE_DIR.glob("*_trades.csv.gz")) + sorted(SAMPLE_DIR.glob("*_quotes.csv.gz"))
     if not files:
         fail(f"the demo sample is missing from {SAMPLE_DIR}")
+    from dataflows.recovery import default_recovery_dir
+
     stop_stack(state_dir)
+    # The demo starts a new (in-memory) broker: the old positions and rows belong to the old one.
+    recovery = default_recovery_dir(state_dir)
     shutil.rmtree(state_dir / "chdb", ignore_errors=True)
+    shutil.rmtree(recovery, ignore_errors=True)
     try:
         info = start_stack(state_dir)
     except StackError as error:
@@ -191,7 +263,8 @@ def demo(
         settings = command_settings(state_dir, run={"until_eof": True})
         ensure_topics(settings)
         produced = produce_files(settings, files, None)
-        summary = _run(settings, processes, 1, None, None)
+        _prepare_recovery(settings, recovery, processes, fresh=False)
+        summary = _run(settings, processes, 1, recovery, None)
     finally:
         os.environ.update(env_backup)
         if stop:

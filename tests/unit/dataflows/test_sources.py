@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 
@@ -9,9 +10,9 @@ import pytest
 from bytewax import operators as op
 from bytewax.dataflow import Dataflow
 from bytewax.testing import TestingSink, run_main
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 
-from dataflows.sources import KafkaSourceSettings, KafkaTickSource, parse_offsets
+from dataflows.sources import KafkaSourceSettings, KafkaTickSource, commit_positions, parse_offsets
 from dataflows.stack import StackInfo
 from operators.messages import SourceRecord
 from sinks.kafka import KafkaSettings, ensure_topics
@@ -178,3 +179,52 @@ def test_kafka_source_when_end_offset_zero_on_empty_partition_then_partition_end
     finally:
         partition.close()
     assert read == []
+
+
+def committed(stack: StackInfo, topic: str, group_id: str, partition: int) -> int:
+    consumer = Consumer({"bootstrap.servers": stack.kafka_bootstrap, "group.id": group_id})
+    try:
+        [found] = consumer.committed([TopicPartition(topic, partition)], timeout=10)
+    finally:
+        consumer.close()
+    return found.offset
+
+
+@pytest.mark.integration
+def test_kafka_source_when_group_id_then_each_snapshot_commits_the_previous_one_never_its_own(
+        stack: StackInfo, filled_topic: str) -> None:
+    group_id = f"g{uuid.uuid4().hex[:8]}"
+    source = KafkaTickSource(KafkaSourceSettings(stack.kafka_bootstrap, filled_topic, batch_size=100,
+                                                 group_id=group_id))
+    partition = source.build_part("ticks_in", "0", None)
+    def read_some() -> None:
+        deadline = time.monotonic() + 20
+        while not partition.next_batch():
+            assert time.monotonic() < deadline, "nothing read from the topic"
+
+    try:
+        read_some()
+        first = partition.snapshot()
+        time.sleep(0.5)
+        after_first = committed(stack, filled_topic, group_id, 0)
+        read_some()
+        second = partition.snapshot()
+        deadline = time.monotonic() + 10
+        while (after_second := committed(stack, filled_topic, group_id, 0)) != first and time.monotonic() < deadline:
+            partition.next_batch()  # serves the asynchronous commit's report
+    finally:
+        partition.close()
+
+    assert 0 < first < second
+    assert after_first < 0, "the first snapshot was committed before Bytewax stored it"
+    assert after_second == first
+
+
+@pytest.mark.integration
+def test_commit_positions_when_given_then_the_group_reads_them_back(stack: StackInfo, filled_topic: str) -> None:
+    group_id = f"g{uuid.uuid4().hex[:8]}"
+
+    commit_positions(stack.kafka_bootstrap, filled_topic, group_id, {0: 123, 1: PER_PARTITION})
+
+    assert committed(stack, filled_topic, group_id, 0) == 123
+    assert committed(stack, filled_topic, group_id, 1) == PER_PARTITION
