@@ -58,8 +58,8 @@ local function compare(a, b)
   return result
 end
 local stored = redis.call('HMGET', KEYS[1], 'ts_ns', 'offset')
-if stored[1] then
 local written = 1
+if stored[1] then
   local by_time = compare(ARGV[1], stored[1])
   if by_time < 0 then
     if compare(stored[1], ARGV[4]) <= 0 then return 0 end
@@ -82,13 +82,13 @@ class RedisSettings:
     url: str
     key_prefix: str = "tickwise:features:"
     socket_timeout_s: float = 10.0
-
     repair_ahead_ns: int = 3_600 * 1_000_000_000  # a stored row this far ahead of a new one is replaced
+
     def __post_init__(self) -> None:
-        try:
         if type(self.repair_ahead_ns) is not int or self.repair_ahead_ns <= 0:
             raise ValueError(f"RedisSettings.repair_ahead_ns must be an int > 0 (nanoseconds), "
                              f"got {self.repair_ahead_ns!r}")
+        try:
             parse_url(self.url, ("redis", "rediss", "unix"))
         except UnsafeUrl as error:
             raise ValueError(f"RedisSettings.url: {error}, got {self.redacted_url()!r}") from None
@@ -135,8 +135,8 @@ class _RedisFeaturePartition(StatelessSinkPartition[FeatureRow | tuple[str, Feat
         self._sha = client.script_load(COMPARE_AND_SET_LUA)
         self.written = 0
         self.stale = 0
-
         self.repaired = 0
+
     def write_batch(self, items: list[FeatureRow | tuple[str, FeatureRow]]) -> None:
         rows = (item[1] if isinstance(item, tuple) else item for item in items)
         latest = latest_per_symbol(rows)
@@ -167,10 +167,10 @@ class _RedisFeaturePartition(StatelessSinkPartition[FeatureRow | tuple[str, Feat
     def _run(self, latest: dict[str, FeatureRow]) -> list[int]:
         pipe = self._client.pipeline(transaction=False)
         prefix = self._settings.key_prefix
+        repair_ahead_ns = self._settings.repair_ahead_ns
         for symbol, row in latest.items():
             pipe.evalsha(self._sha, 1, prefix + symbol, str(row.ts_ns), str(row.offset),
                          orjson.dumps(_feature_fields(row)), str(row.ts_ns + repair_ahead_ns))
-        repair_ahead_ns = self._settings.repair_ahead_ns
         return pipe.execute()
 
     def close(self) -> None:
