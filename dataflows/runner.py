@@ -23,6 +23,7 @@ from pathlib import Path
 from dataflows.private_files import make_private_dir, open_private_log
 from dataflows.snapshots import check_recovery_dir, mark_recovery_dir
 from dataflows.stack import free_port
+from dataflows.worker_log import exit_cause, log_size
 
 FLOW_IMPORT = "dataflows.signals:flow()"
 PR_SET_PDEATHSIG = 1  # prctl option: the signal the kernel sends a process when its parent thread exits
@@ -142,9 +143,11 @@ def run_cluster(env: Mapping[str, str], processes: int = 1, workers: int = 1, re
         sys.exit(143)
 
     signal.signal(signal.SIGTERM, terminated)
+    log_starts: list[int] = []
     try:
         for index, command in enumerate(commands):
             child_env = {**os.environ, **env, "TICKWISE_PROCESS_INDEX": str(index)}
+            log_starts.append(log_size(log_dir / f"worker-{index}.log") if log_dir else 0)
             log = open_private_log(log_dir / f"worker-{index}.log") if log_dir else None
             children.append(subprocess.Popen(command, env=child_env, stdout=log, stderr=log if log else None,
                                              preexec_fn=die_with_parent()))
@@ -165,6 +168,10 @@ def run_cluster(env: Mapping[str, str], processes: int = 1, workers: int = 1, re
                     child.wait()
             index = children.index(failed)
             where = f"; see {log_dir / f'worker-{index}.log'}" if log_dir else ""
+            cause = exit_cause(log_dir / f"worker-{index}.log", log_starts[index]) if log_dir else None
+            if cause:  # what the process logged as the cause of its end, from its log's tail
+                raise ClusterError(f"process {index} exited: {cause} (exit code {failed.returncode}{where})",
+                                   index, failed.returncode)
             raise ClusterError(f"process {index} of the cluster exited with code {failed.returncode}{where}",
                                index, failed.returncode)
     except KeyboardInterrupt:
