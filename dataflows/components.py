@@ -6,7 +6,7 @@ build them in ``build()`` on the worker that uses them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dataflows.config import NANOSECONDS, Settings
@@ -106,7 +106,9 @@ class Components:
 
     def kafka_source(self, start_offsets: dict[int, int] | None = None,
                      end_offsets: dict[int, int] | None = None) -> KafkaTickSource:
-        return KafkaTickSource(tick_source_settings(self.settings, start_offsets, end_offsets),
+        # The live source commits its durable positions to the consumer group (replays never do).
+        return KafkaTickSource(replace(tick_source_settings(self.settings, start_offsets, end_offsets),
+                                       group_id=self.settings.kafka.group_id),
                                on_lag=self.metrics.registry.set_consumer_lag)
 
     def live_outputs(self) -> Outputs:

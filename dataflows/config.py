@@ -72,6 +72,9 @@ class KafkaSection(_Section):
     dlq_topic: str = "ticks.dlq"
     model_events_topic: str = "model-events"
     control_topic: str = "control"  # empty: no kill-switch input
+    # The consumer group whose committed offsets follow the flow's durable snapshots (for lag
+    # monitors such as kafka-consumer-groups); Bytewax recovery, not this group, decides resumes.
+    group_id: str = Field("tickwise-signals", min_length=1)
     ticks_partitions: int = Field(4, ge=1, le=1024)
     security_protocol: str | None = None
     sasl_mechanism: str | None = None
