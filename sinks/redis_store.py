@@ -7,6 +7,15 @@ the new row's event time with the stored one and writes only if it is not older 
 never move a symbol backwards. Event times are compared as decimal strings in Lua, because
 nanosecond timestamps do not fit in Lua's doubles.
 
+One exception keeps a bad timestamp from pinning a row forever: a stored row more than
+``repair_ahead_ns`` (the flow's ahead tolerance) ahead of the new row of its symbol is
+replaced, and the write is counted as a repair and logged. The new row carries the flow's own
+event time for the symbol, and the event-time guard never moves a symbol's clock that far
+without agreeing evidence, so a stored row that far ahead was written from a clock the guard
+has since reset (a row stamped 2099) or by another run. The cost: feeding the live store
+offsets more than that much older than what it holds (a fresh-state replay, a resume that
+re-sends more than an hour of event time) moves its rows back until the replay catches up.
+
 >>> _feature_fields(FeatureRow("IBM", 5, 0, 7, 101.5, ("spread", "rsi"), (0.25, float("nan"))))
 ['ts_ns', '5', 'partition', '0', 'offset', '7', 'price', '101.5', 'feature_set', '', 'quality', '', 'spread', '0.25', 'rsi', 'nan']
 """
@@ -34,8 +43,10 @@ SINK_NAME = "redis"
 
 # KEYS[1] = the symbol's hash; ARGV[1] = ts_ns, ARGV[2] = offset, ARGV[3] = JSON array of strings
 # [field, value, field, value, ...] (one argument instead of ~90: redis-py packs each argument in
-# Python, which cost 3x more than the script itself).
-# Returns 1 when the row was written, 0 when the stored row is newer (stale, skipped).
+# Python, which cost 3x more than the script itself), ARGV[4] = ts_ns + repair_ahead_ns (exact,
+# computed in Python): a stored row later than that is replaced.
+# Returns 1 when the row was written, 0 when the stored row is newer (stale, skipped), 2 when the
+# stored row was too far ahead and was replaced (repaired).
 COMPARE_AND_SET_LUA = """
 local function compare(a, b)
   local a_negative, b_negative = a:sub(1, 1) == '-', b:sub(1, 1) == '-'
@@ -48,14 +59,18 @@ local function compare(a, b)
   return result
 end
 local stored = redis.call('HMGET', KEYS[1], 'ts_ns', 'offset')
+local written = 1
 if stored[1] then
   local by_time = compare(ARGV[1], stored[1])
-  if by_time < 0 then return 0 end
+  if by_time < 0 then
+    if compare(stored[1], ARGV[4]) <= 0 then return 0 end
+    written = 2
+  end
   if by_time == 0 and stored[2] and compare(ARGV[2], stored[2]) < 0 then return 0 end
 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[3])))
-return 1
+return written
 """
 
 _INTEGER_FIELDS = ("ts_ns", "partition", "offset")
@@ -68,8 +83,12 @@ class RedisSettings:
     url: str
     key_prefix: str = "tickwise:features:"
     socket_timeout_s: float = 10.0
+    repair_ahead_ns: int = 3_600 * 1_000_000_000  # a stored row this far ahead of a new one is replaced
 
     def __post_init__(self) -> None:
+        if type(self.repair_ahead_ns) is not int or self.repair_ahead_ns <= 0:
+            raise ValueError(f"RedisSettings.repair_ahead_ns must be an int > 0 (nanoseconds), "
+                             f"got {self.repair_ahead_ns!r}")
         try:
             parse_url(self.url, ("redis", "rediss", "unix"))
         except UnsafeUrl as error:
@@ -117,6 +136,7 @@ class _RedisFeaturePartition(StatelessSinkPartition[FeatureRow | tuple[str, Feat
         self._sha = client.script_load(COMPARE_AND_SET_LUA)
         self.written = 0
         self.stale = 0
+        self.repaired = 0
 
     def write_batch(self, items: list[FeatureRow | tuple[str, FeatureRow]]) -> None:
         rows = (item[1] if isinstance(item, tuple) else item for item in items)
@@ -135,7 +155,13 @@ class _RedisFeaturePartition(StatelessSinkPartition[FeatureRow | tuple[str, Feat
             report_failure(f"Redis write of {len(latest)} feature rows to {self._settings.redacted_url()} failed: "
                            f"{describe_cause(exc)}")
             raise
-        written = sum(1 for result in results if result == 1)
+        written = sum(1 for result in results if result != 0)
+        repaired = [symbol for symbol, result in zip(latest, results) if result == 2]
+        if repaired:
+            self.repaired += len(repaired)
+            logger.warning("redis sink repaired the features of %s: the stored rows were more than %d ns ahead of "
+                           "the flow's event time for the symbol", ", ".join(repaired),
+                           self._settings.repair_ahead_ns)
         self.written += written
         self.stale += len(results) - written
         self._metrics.count_sink_rows(SINK_NAME, "features", written)
@@ -144,9 +170,10 @@ class _RedisFeaturePartition(StatelessSinkPartition[FeatureRow | tuple[str, Feat
     def _run(self, latest: dict[str, FeatureRow]) -> list[int]:
         pipe = self._client.pipeline(transaction=False)
         prefix = self._settings.key_prefix
+        repair_ahead_ns = self._settings.repair_ahead_ns
         for symbol, row in latest.items():
             pipe.evalsha(self._sha, 1, prefix + symbol, str(row.ts_ns), str(row.offset),
-                         orjson.dumps(_feature_fields(row)))
+                         orjson.dumps(_feature_fields(row)), str(row.ts_ns + repair_ahead_ns))
         return pipe.execute()
 
     def close(self) -> None:
@@ -157,7 +184,8 @@ class _RedisFeaturePartition(StatelessSinkPartition[FeatureRow | tuple[str, Feat
 
 
 class RedisFeatureSink(DynamicSink[FeatureRow | tuple[str, FeatureRow]]):
-    """Keep the latest feature row per symbol in Redis; never move a symbol back in time.
+    """Keep the latest feature row per symbol in Redis; never move a symbol back in time (except
+    to repair a row more than ``repair_ahead_ns`` ahead of its symbol's new row).
 
     Items are ``FeatureRow`` (or keyed ``(symbol, FeatureRow)``). Each batch collapses to
     the newest row per symbol, then one pipeline of compare-and-set script calls writes it.
