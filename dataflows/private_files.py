@@ -35,9 +35,9 @@ def make_private_dir(path: Path, holds: str = "private state") -> Path:
         return path
     try:
         path.chmod(PRIVATE_DIR_MODE)
-    except PermissionError:
-        logger.warning("%s is open to group or others and not ours to tighten; use a directory of your own "
-                       "(it holds %s)", path, holds)
+    except OSError as error:  # not ours (EPERM) or on read-only storage (EROFS): say so, carry on
+        logger.warning("%s is open to group or others and cannot be tightened (%s); use a directory of your "
+                       "own (it holds %s)", path, error.strerror or error, holds)
         return path
     if existed and mode & 0o077:
         logger.warning("%s was open to group or others; tightened it to 0700 (it holds %s)", path, holds)
