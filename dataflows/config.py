@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, V
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from operators.ingest.symbols import SymbolCase, normalise_symbol, symbol_problem
+from sinks.redaction import UnsafeUrl, parse_url
 
 NANOSECONDS = 1_000_000_000
 
@@ -49,9 +50,14 @@ def _seconds_ns(seconds: float) -> int:
 
 
 def _with_scheme(url: SecretStr, schemes: tuple[str, ...], expected: str) -> SecretStr:
-    """``url`` if it starts with one of ``schemes``; the error names ``expected``, never the URL (it may hold a password)."""
-    if not url.get_secret_value().startswith(schemes):
+    """``url`` if it has one of ``schemes`` and parses without doubt (``sinks.redaction.parse_url``);
+    the error names ``expected`` or what to encode, never the URL (it may hold a password)."""
+    if not url.get_secret_value().startswith(tuple(f"{scheme}://" for scheme in schemes)):
         raise ValueError(f"expected {expected}")
+    try:
+        parse_url(url.get_secret_value(), schemes)
+    except UnsafeUrl as error:
+        raise ValueError(str(error)) from None
     return url
 
 
@@ -132,7 +138,7 @@ class ClickHouseSection(_Section):
     @field_validator("url")
     @classmethod
     def _clickhouse_scheme(cls, value: SecretStr) -> SecretStr:
-        return _with_scheme(value, ("chdb://", "http://", "https://"), "a chdb:///path, http:// or https:// URL")
+        return _with_scheme(value, ("chdb", "http", "https"), "a chdb:///path, http:// or https:// URL")
 
     def chdb_path(self) -> Path | None:
         url = self.url.get_secret_value()
@@ -148,7 +154,7 @@ class RedisSection(_Section):
     @field_validator("url")
     @classmethod
     def _redis_scheme(cls, value: SecretStr) -> SecretStr:
-        return _with_scheme(value, ("redis://", "rediss://", "unix://"), "a redis://, rediss:// or unix:// URL")
+        return _with_scheme(value, ("redis", "rediss", "unix"), "a redis://, rediss:// or unix:// URL")
 
 
 class ModelSection(_Section):
