@@ -119,6 +119,15 @@ def require_kafka(settings: Settings) -> None:
                         f"set KAFKA_BOOTSTRAP=host:port or start one with `tickwise stack up --state-dir {state_dir}`")
 
 
+def require_redis(settings: Settings) -> None:
+    """Refuse a Redis address nobody gave, like ``require_kafka``: the online feature store is never a
+    silently assumed ``127.0.0.1:6379``."""
+    if "url" not in settings.redis.model_fields_set:
+        state_dir = settings.run.state_dir
+        raise UserError(f"no Redis to use: REDIS_URL is not set and no embedded stack runs in {state_dir}; "
+                        f"set REDIS_URL=redis://host:port/0 or start one with `tickwise stack up --state-dir {state_dir}`")
+
+
 def _check_kafka(settings: Settings) -> None:
     """Fail with one sentence when no Kafka address was given or no broker answers, before any client
     starts retrying."""

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dataflows.cli.common import (REPO_ROOT, STATE_DIR_DEFAULT, StateDir, command_settings, console, ensure_topics,
-                                  fail)
+                                  fail, require_redis)
 from dataflows.cli.data import produce_files
 from dataflows.config import Settings, environment_variables
 from dataflows.private_files import make_private_dir
@@ -173,6 +173,7 @@ def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path,
     from dataflows.summary import summarize
 
     ensure_topics(settings)
+    require_redis(settings)
     log_dir = make_private_dir(make_private_dir(settings.run.state_dir) / "logs", "the workers' logs")
     chdb = settings.clickhouse.chdb_path()
     if chdb is not None:

@@ -247,3 +247,13 @@ def test_models_list_when_tracking_server_port_closed_then_exits_2_within_second
 
     assert_one_sentence(result, f"cannot reach the MLflow tracking server at 127.0.0.1:{closed_port}",
                         "within 5 s", "Connection refused")
+
+
+def test_run_when_no_redis_address_given_then_exits_2_instead_of_assuming_localhost(
+        stack, state_dir: Path) -> None:
+    # A live broker, but neither REDIS_URL nor an embedded stack recorded in the state dir.
+    result = tickwise("run", "--until-eof", state_dir=state_dir, KAFKA_BOOTSTRAP=stack.kafka_bootstrap,
+                      KAFKA_TICKS_TOPIC=f"no-redis-{os.getpid()}.ticks")
+
+    assert_user_error(result, "no Redis to use: REDIS_URL is not set", "tickwise stack up --state-dir")
+    assert len(result.stderr.strip().splitlines()) == 1
