@@ -146,10 +146,11 @@ class ClickHouseSection(_Section):
 
 
 class RedisSection(_Section):
-    """The online feature store: ``REDIS_URL`` and ``TICKWISE_REDIS_KEY_PREFIX``."""
+    """The online feature store: ``REDIS_URL``, ``TICKWISE_REDIS_KEY_PREFIX`` and ``TICKWISE_REDIS_TTL_S``."""
 
     url: SecretStr = Field(SecretStr("redis://127.0.0.1:6379/0"), alias="REDIS_URL")
     key_prefix: str = Field("tickwise:features:", alias="TICKWISE_REDIS_KEY_PREFIX")
+    ttl_s: float = Field(7 * 86_400.0, ge=0, alias="TICKWISE_REDIS_TTL_S")  # 0: keys never expire
 
     @field_validator("url")
     @classmethod

@@ -44,7 +44,8 @@ SINK_NAME = "redis"
 # KEYS[1] = the symbol's hash; ARGV[1] = ts_ns, ARGV[2] = offset, ARGV[3] = JSON array of strings
 # [field, value, field, value, ...] (one argument instead of ~90: redis-py packs each argument in
 # Python, which cost 3x more than the script itself), ARGV[4] = ts_ns + repair_ahead_ns (exact,
-# computed in Python): a stored row later than that is replaced.
+# computed in Python): a stored row later than that is replaced; ARGV[5] = the key's time to live in
+# milliseconds after a write ('0': the key never expires).
 # Returns 1 when the row was written, 0 when the stored row is newer (stale, skipped), 2 when the
 # stored row was too far ahead and was replaced (repaired).
 COMPARE_AND_SET_LUA = """
@@ -70,6 +71,7 @@ if stored[1] then
 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[3])))
+if ARGV[5] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 return written
 """
 
@@ -84,11 +86,14 @@ class RedisSettings:
     key_prefix: str = "tickwise:features:"
     socket_timeout_s: float = 10.0
     repair_ahead_ns: int = 3_600 * 1_000_000_000  # a stored row this far ahead of a new one is replaced
+    ttl_ms: int = 0  # a symbol's key expires this long after its last write (0: never)
 
     def __post_init__(self) -> None:
         if type(self.repair_ahead_ns) is not int or self.repair_ahead_ns <= 0:
             raise ValueError(f"RedisSettings.repair_ahead_ns must be an int > 0 (nanoseconds), "
                              f"got {self.repair_ahead_ns!r}")
+        if type(self.ttl_ms) is not int or self.ttl_ms < 0:
+            raise ValueError(f"RedisSettings.ttl_ms must be an int >= 0 (milliseconds), got {self.ttl_ms!r}")
         try:
             parse_url(self.url, ("redis", "rediss", "unix"))
         except UnsafeUrl as error:
@@ -171,9 +176,10 @@ class _RedisFeaturePartition(StatelessSinkPartition[FeatureRow | tuple[str, Feat
         pipe = self._client.pipeline(transaction=False)
         prefix = self._settings.key_prefix
         repair_ahead_ns = self._settings.repair_ahead_ns
+        ttl_ms = str(self._settings.ttl_ms)
         for symbol, row in latest.items():
             pipe.evalsha(self._sha, 1, prefix + symbol, str(row.ts_ns), str(row.offset),
-                         orjson.dumps(_feature_fields(row)), str(row.ts_ns + repair_ahead_ns))
+                         orjson.dumps(_feature_fields(row)), str(row.ts_ns + repair_ahead_ns), ttl_ms)
         return pipe.execute()
 
     def close(self) -> None:

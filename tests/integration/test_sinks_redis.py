@@ -137,3 +137,22 @@ def test_a_stored_row_is_repaired_only_when_more_than_the_ahead_tolerance_ahead(
 
 def test_a_symbol_never_written_reads_as_empty(settings: RedisSettings, client: redis.Redis) -> None:
     assert read_features(client, "NOPE", settings.key_prefix) == {}
+
+
+def test_a_symbol_key_expires_after_its_time_to_live_and_each_write_renews_it(
+        stack: StackInfo, topic_prefix: str, client: redis.Redis) -> None:
+    import dataclasses
+    import time
+
+    settings = RedisSettings(stack.redis_url, key_prefix=f"{topic_prefix}:ttl:", ttl_ms=800)
+    partition = RedisFeatureSink(settings, MetricsRegistry()).build("features_out", 0, 1)
+    partition.write_batch([a_row("IDLE", TS, 1), a_row("LIVE", TS, 1)])
+    assert 0 < client.pttl(f"{settings.key_prefix}IDLE") <= 800
+    time.sleep(0.5)
+    partition.write_batch([a_row("LIVE", TS + 1, 2)])  # a write renews the key's time to live
+    time.sleep(0.5)
+    assert read_features(client, "IDLE", settings.key_prefix) == {}  # an idle symbol's row is gone
+    assert read_features(client, "LIVE", settings.key_prefix)["ts_ns"] == TS + 1
+    never = dataclasses.replace(settings, key_prefix=f"{topic_prefix}:keep:", ttl_ms=0)
+    RedisFeatureSink(never, MetricsRegistry()).build("features_out", 0, 1).write_batch([a_row("IBM", TS, 1)])
+    assert client.pttl(f"{never.key_prefix}IBM") == -1  # 0: the key never expires

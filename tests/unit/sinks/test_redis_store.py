@@ -88,8 +88,8 @@ def test_write_batch_registers_the_script_once_and_sends_one_call_per_symbol() -
     assert client.loaded == [COMPARE_AND_SET_LUA]
     first = client.pipelines[0]
     assert [call[2] for call in first] == ["p:IBM", "p:MSFT"]
-    sha, numkeys, key, ts_ns, offset, fields, repair_after = first[0]
-    assert (sha, numkeys, ts_ns, offset, repair_after) == ("sha1", 1, "6", "0", str(6 + 3_600 * 10**9))
+    sha, numkeys, key, ts_ns, offset, fields, repair_after, ttl_ms = first[0]
+    assert (sha, numkeys, ts_ns, offset, repair_after, ttl_ms) == ("sha1", 1, "6", "0", str(6 + 3_600 * 10**9), "0")
     assert orjson.loads(fields) == ["ts_ns", "6", "partition", "0", "offset", "0", "price", "100.0",
                                     "feature_set", "", "quality", "", "spread", "0.1",
                       "rsi", "nan"]
