@@ -52,7 +52,7 @@ from operators.risk.execution import DuplicateFilter, OrderThrottle
 from operators.risk.limits import RiskLimits
 from operators.risk.sizing import order_room, risk_sized_shares
 from operators.risk.var import ReturnModel
-from operators.risk.verdict import ACCEPTED, PASS, Verdict, deny
+from operators.risk.verdict import PASS, Verdict, deny
 
 __all__ = ["ControlCommand", "PortfolioRiskEngine", "RiskLimits"]
 

@@ -12,7 +12,6 @@ The tmpfs and the read-only mount live in a user and mount namespace of the run'
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import signal

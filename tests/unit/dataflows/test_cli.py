@@ -16,7 +16,7 @@ import pytest
 import typer
 
 from dataflows.cli import common
-from dataflows.config import Settings, environment_names
+from dataflows.config import environment_names
 from dataflows.stack import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
