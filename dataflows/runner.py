@@ -133,13 +133,18 @@ def run_cluster(env: Mapping[str, str], processes: int = 1, workers: int = 1, re
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)
 
-    def terminated(*_: object) -> None:  # stop the workers gracefully before we go (they would get SIGTERM)
+    def stop_and_reap() -> None:
+        """SIGINT every worker, give each 10 s to finish its epoch, then kill what is left."""
         stop_children()
         for child in children:
             try:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+                child.wait()
+
+    def terminated(*_: object) -> None:  # stop the workers gracefully before we go (they would get SIGTERM)
+        stop_and_reap()
         sys.exit(143)
 
     signal.signal(signal.SIGTERM, terminated)
@@ -159,13 +164,7 @@ def run_cluster(env: Mapping[str, str], processes: int = 1, workers: int = 1, re
             time.sleep(0.1)
         failed = failed or next((child for child in children if child.returncode not in (None, 0)), None)
         if failed is not None:
-            stop_children()
-            for child in children:
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
+            stop_and_reap()
             index = children.index(failed)
             where = f"; see {log_dir / f'worker-{index}.log'}" if log_dir else ""
             cause = exit_cause(log_dir / f"worker-{index}.log", log_starts[index]) if log_dir else None

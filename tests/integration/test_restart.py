@@ -12,7 +12,6 @@ recovery directory and claims a resume only when a snapshot exists.
 from __future__ import annotations
 
 import signal
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from dataflows.config import Settings
 from dataflows.stack import StackInfo
+from tests.integration.faultkit import execution_count
 from tests.integration.flowkit import (BAD_MESSAGES, cli_environment, create_topics, produce_real_day, read_topic,
                                        topic_settings)
 
@@ -168,17 +168,6 @@ def test_run_when_recovery_dir_holds_another_topic_then_refused(restarted: dict,
 # --- Ctrl-C ----------------------------------------------------------------------------------------
 
 
-def executions(recovery: Path) -> int:
-    found = set()
-    for part in recovery.glob("part-*.sqlite3"):
-        try:
-            with sqlite3.connect(f"file:{part}?mode=ro", uri=True, timeout=1) as store:
-                found.update(row[0] for row in store.execute("SELECT ex_num FROM exs"))
-        except sqlite3.Error:
-            continue
-    return len(found)
-
-
 def interrupt(env: dict[str, str], state: Path, started: Callable[[], bool], *args: str) -> str:
     """Start ``tickwise run`` (unbounded), wait for ``started()``, press Ctrl-C; what it printed."""
     process = subprocess.Popen([sys.executable, "-m", "dataflows.cli", "run", "--state-dir", str(state), *args],
@@ -204,9 +193,9 @@ def interrupt(env: dict[str, str], state: Path, started: Callable[[], bool], *ar
 def test_ctrl_c_when_a_snapshot_exists_then_names_the_default_recovery_dir_and_the_resume(restarted: dict) -> None:
     state = restarted["state"]
     recovery = state / "recovery"
-    seen = executions(recovery)
+    seen = execution_count(recovery)
 
-    output = interrupt(restarted["env"], state, lambda: executions(recovery) > seen)
+    output = interrupt(restarted["env"], state, lambda: execution_count(recovery) > seen)
 
     assert f"resume from the last snapshot in {recovery}" in output
     assert "nothing to resume" not in output

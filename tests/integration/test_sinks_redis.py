@@ -144,15 +144,19 @@ def test_a_symbol_key_expires_after_its_time_to_live_and_each_write_renews_it(
     import dataclasses
     import time
 
-    settings = RedisSettings(stack.redis_url, key_prefix=f"{topic_prefix}:ttl:", ttl_ms=800)
+    settings = RedisSettings(stack.redis_url, key_prefix=f"{topic_prefix}:ttl:", ttl_ms=3_000)
+    idle, live = f"{settings.key_prefix}IDLE", f"{settings.key_prefix}LIVE"
     partition = RedisFeatureSink(settings, MetricsRegistry()).build("features_out", 0, 1)
     partition.write_batch([a_row("IDLE", TS, 1), a_row("LIVE", TS, 1)])
-    assert 0 < client.pttl(f"{settings.key_prefix}IDLE") <= 800
-    time.sleep(0.5)
+    assert 0 < client.pttl(idle) <= 3_000
+    time.sleep(1.0)
     partition.write_batch([a_row("LIVE", TS + 1, 2)])  # a write renews the key's time to live
-    time.sleep(0.5)
+    assert client.pttl(live) > client.pttl(idle) + 500
+    deadline = time.monotonic() + 10
+    while client.exists(idle) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert read_features(client, "IDLE", settings.key_prefix) == {}  # an idle symbol's row is gone
-    assert read_features(client, "LIVE", settings.key_prefix)["ts_ns"] == TS + 1
+    assert read_features(client, "LIVE", settings.key_prefix)["ts_ns"] == TS + 1  # about 1 s left on it
     never = dataclasses.replace(settings, key_prefix=f"{topic_prefix}:keep:", ttl_ms=0)
     RedisFeatureSink(never, MetricsRegistry()).build("features_out", 0, 1).write_batch([a_row("IBM", TS, 1)])
     assert client.pttl(f"{never.key_prefix}IBM") == -1  # 0: the key never expires
