@@ -51,6 +51,18 @@ class MetricsRegistry:
             ["sink"], registry=r)
         self.sink_errors = Counter(
             "tickwise_sink_errors_total", "Failed sink deliveries (each raised).", ["sink"], registry=r)
+        self.redis_write_failures = Counter(
+            "tickwise_redis_write_failures_total",
+            "Failed writes of the Redis feature store (retried with backoff; signals go on).", registry=r)
+        self.redis_pending_symbols = Gauge(
+            "tickwise_redis_pending_symbols",
+            "Symbols whose latest feature row waits for Redis to come back.", registry=r)
+        self.redis_last_success = Gauge(
+            "tickwise_redis_last_success_timestamp_seconds",
+            "Wall-clock time of the last successful Redis feature write.", registry=r)
+        self.redis_unwritten_rows = Counter(
+            "tickwise_redis_unwritten_rows_total",
+            "Feature rows still pending when the Redis sink closed (logged with their symbols).", registry=r)
         self.drift_events = Counter(
             "tickwise_drift_events_total",
             "Monitor events (model-events topic), by kind (feature_drift, feature_investigation, model_decay, "
@@ -150,6 +162,18 @@ class MetricsRegistry:
         """Export ``tickwise_sink_errors_total{sink=...} 0`` before any error (so rates and alerts
         see the series from the start, not only after the first failure)."""
         self.sink_errors.labels(sink=sink)
+
+    def record_redis_write(self, ok: bool, pending_symbols: int, now_s: float) -> None:
+        """One attempt of the Redis feature sink: a failure counts; the pending gauge follows either way."""
+        if ok:
+            self.redis_last_success.set(now_s)
+        else:
+            self.redis_write_failures.inc()
+        self.redis_pending_symbols.set(pending_symbols)
+
+    def count_redis_unwritten(self, rows: int) -> None:
+        if rows:
+            self.redis_unwritten_rows.inc(rows)
 
     def count_monitor_event(self, kind: str, detector: str, count: int = 1) -> None:
         self.drift_events.labels(kind=kind, detector=detector).inc(count)
