@@ -163,13 +163,15 @@ class MetricsRegistry:
         see the series from the start, not only after the first failure)."""
         self.sink_errors.labels(sink=sink)
 
-    def record_redis_write(self, ok: bool, pending_symbols: int, now_s: float) -> None:
-        """One attempt of the Redis feature sink: a failure counts; the pending gauge follows either way."""
+    def record_redis_write(self, ok: bool, pending_change: int, now_s: float) -> None:
+        """One attempt of a Redis feature sink partition: a failure counts; ``pending_change`` is the change
+        of its pending symbols (a delta: several partitions of one process add up in the gauge)."""
         if ok:
             self.redis_last_success.set(now_s)
         else:
             self.redis_write_failures.inc()
-        self.redis_pending_symbols.set(pending_symbols)
+        if pending_change:
+            self.redis_pending_symbols.inc(pending_change)
 
     def count_redis_unwritten(self, rows: int) -> None:
         if rows:
