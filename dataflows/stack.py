@@ -1,9 +1,11 @@
-"""The embedded local stack: Tansu (Kafka API), a Redis-protocol server and a chDB path.
+"""The embedded local stack: Tansu (Kafka API), a Redis-protocol server and chDB behind HTTP.
 
-Everything here installs with pip alone. ``start_stack`` starts the two server processes
+Everything here installs with pip alone. ``start_stack`` starts the three server processes
 on loopback, waits until they answer, and records them in ``<state_dir>/stack.json`` so
-``tickwise stack status|down`` (or another process) can find them. chDB needs no process:
-it is a data directory that exactly one process opens at a time.
+``tickwise stack status|down`` (or another process) can find them. chDB is a data directory that
+exactly one process may open, so one process (``sinks.clickhouse.service``) owns it and serves
+ClickHouse's HTTP interface: the flow, ``query``, ``report``, ``verify`` and the user's own
+clickhouse-connect clients use it at the same time, as they would a ClickHouse server.
 
 A record names each process by its PID and its identity (start time and executable), so a PID
 that the system has since given to another process is never taken for ours: it is neither
@@ -20,6 +22,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,6 +46,8 @@ class StackInfo:
     state_dir: str
     kafka_identity: str = ""  # process_identity() of kafka_pid when started; "": unknown, never signalled
     redis_identity: str = ""
+    clickhouse_pid: int = 0  # 0: a record from before the ClickHouse service (its chdb:// URL still works)
+    clickhouse_identity: str = ""
 
     def to_env(self) -> dict[str, str]:
         return {
@@ -113,6 +118,18 @@ def start_redis(port: int, log_path: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
     )
     _wait_for_port(port, proc, "Redis server")
+    return proc
+
+
+def start_clickhouse(port: int, data_dir: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    """The ClickHouse HTTP service (``sinks.clickhouse.service``) owning the chDB directory ``data_dir``."""
+    log = open_private_log(log_path)  # handed to the child
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sinks.clickhouse.service", "--path", str(data_dir.resolve()), "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    _wait_for_port(port, proc, "ClickHouse service (chDB)", timeout_s=60.0)  # chDB's engine starts first
     return proc
 
 
@@ -194,10 +211,22 @@ def _recorded(state_dir: Path) -> StackInfo | None:
 def read_stack(state_dir: Path) -> StackInfo | None:
     """The running stack recorded in ``state_dir``, or None when it is not running (or is not ours)."""
     info = _recorded(state_dir)
-    if info is not None and _is_ours(info.kafka_pid, info.kafka_identity) and \
-            _is_ours(info.redis_pid, info.redis_identity):
+    if info is not None and all(_live(info).values()):
         return info
     return None
+
+
+def _servers(info: StackInfo) -> dict[str, tuple[int, str]]:
+    """PID and identity of each server a record names (a record from before the ClickHouse service names two)."""
+    servers = {"broker": (info.kafka_pid, info.kafka_identity), "Redis": (info.redis_pid, info.redis_identity)}
+    if info.clickhouse_pid:
+        servers["ClickHouse service"] = (info.clickhouse_pid, info.clickhouse_identity)
+    return servers
+
+
+def _live(info: StackInfo) -> dict[str, bool]:
+    """Whether each server of the record is still the process it names."""
+    return {name: _is_ours(pid, identity) for name, (pid, identity) in _servers(info).items()}
 
 
 def _port(address: str) -> int:
@@ -221,21 +250,23 @@ def _restart_port(recorded_address: str | None, requested: int | None) -> int:
     return requested or free_port()
 
 
-def start_stack(state_dir: Path, kafka_port: int | None = None, redis_port: int | None = None) -> StackInfo:
-    """Start Tansu and Redis on loopback, or return the stack already running there.
+def start_stack(state_dir: Path, kafka_port: int | None = None, redis_port: int | None = None,
+                clickhouse_port: int | None = None) -> StackInfo:
+    """Start Tansu, Redis and the ClickHouse service on loopback, or return the stack already running there.
 
-    When only one of them still runs, only the other is restarted (on its recorded port when it is
+    When only some of them still run, only the others are restarted (on their recorded port when it is
     free): a live broker is never replaced, since its topics live in its memory.
     """
     make_private_dir(state_dir, "the embedded stack's record and logs")
-    make_private_dir(state_dir / "chdb", "the ClickHouse history")
+    chdb_dir = make_private_dir(state_dir / "chdb", "the ClickHouse history")
     recorded = _recorded(state_dir)
-    kafka_live = recorded is not None and _is_ours(recorded.kafka_pid, recorded.kafka_identity)
-    redis_live = recorded is not None and _is_ours(recorded.redis_pid, recorded.redis_identity)
-    if recorded is not None and kafka_live and redis_live:
+    live = _live(recorded) if recorded is not None else {}
+    kafka_live, redis_live = live.get("broker", False), live.get("Redis", False)
+    clickhouse_live = live.get("ClickHouse service", False)
+    if recorded is not None and kafka_live and redis_live and clickhouse_live:
         return recorded
     if recorded is not None:
-        _warn_foreign(recorded, kafka_live, redis_live)
+        _warn_foreign(recorded, live)
     fields: dict[str, object] = asdict(recorded) if recorded is not None else {}
     started: list[subprocess.Popen[bytes]] = []
     try:
@@ -249,15 +280,24 @@ def start_stack(state_dir: Path, kafka_port: int | None = None, redis_port: int 
             started.append(start_redis(port, state_dir / "redis.log"))
             fields.update(redis_url=f"redis://127.0.0.1:{port}/0", redis_pid=started[-1].pid,
                           redis_identity=_identity_of(started[-1], "Redis server"))
+        if not clickhouse_live:
+            served = recorded.clickhouse_url if recorded and recorded.clickhouse_url.startswith("http") else None
+            port = _restart_port(served, clickhouse_port)
+            started.append(start_clickhouse(port, chdb_dir, state_dir / "clickhouse.log"))
+            fields.update(clickhouse_url=f"http://127.0.0.1:{port}", clickhouse_pid=started[-1].pid,
+                          clickhouse_identity=_identity_of(started[-1], "ClickHouse service"))
     except Exception:
         for proc in started:  # what this call started, never a server that was already running
             proc.terminate()
+            proc.wait(timeout=10)
         raise
-    if kafka_live or redis_live:
-        kept, restarted = ("the broker", "Redis") if kafka_live else ("Redis", "the broker (its topics are gone)")
-        logger.warning("%s of the stack in %s had stopped and was restarted; %s kept running", restarted,
-                       state_dir, kept)
-    fields.update(clickhouse_url=f"chdb://{(state_dir / 'chdb').resolve()}", state_dir=str(state_dir.resolve()))
+    kept = [name for name, is_live in live.items() if is_live]
+    if kept:
+        restarted = [name for name in ("broker", "Redis", "ClickHouse service") if not live.get(name, False)]
+        note = " (its topics are gone)" if not kafka_live else ""
+        logger.warning("%s of the stack in %s had stopped and was restarted%s; %s kept running",
+                       " and ".join(restarted), state_dir, note, " and ".join(kept))
+    fields.update(state_dir=str(state_dir.resolve()))
     info = StackInfo(**fields)  # type: ignore[arg-type]
     write_private_text(stack_file(state_dir), json.dumps(asdict(info), indent=2))
     return info
@@ -270,16 +310,13 @@ def _identity_of(proc: subprocess.Popen[bytes], name: str) -> str:
     return identity
 
 
-def _warn_foreign(recorded: StackInfo, *live: bool) -> None:
+def _warn_foreign(recorded: StackInfo, live: dict[str, bool]) -> None:
     """Warn about each recorded PID that now names a process this stack did not start."""
-    for (name, pid), is_ours in zip((("broker", recorded.kafka_pid), ("Redis", recorded.redis_pid)), live,
-                                    strict=True):
-        if not is_ours and _alive(pid):
+    for name, (pid, _) in _servers(recorded).items():
+        if not live[name] and _alive(pid):
             logger.warning("pid %d, recorded as the stack's %s in %s, is not the process the stack started (the "
                            "system has given its PID to another one, or the record predates process identities); "
                            "left it alone", pid, name, recorded.state_dir)
-
-
 def _signal_if_ours(pid: int, identity: str, signum: int) -> bool:
     """Send ``signum`` to ``pid`` only if it is still the recorded process; True if sent.
 
@@ -330,12 +367,10 @@ def stop_stack(state_dir: Path) -> bool:
     if recorded is None:
         stack_file(state_dir).unlink(missing_ok=True)
         return False
-    live = (_is_ours(recorded.kafka_pid, recorded.kafka_identity),
-            _is_ours(recorded.redis_pid, recorded.redis_identity))
-    _warn_foreign(recorded, *live)
-    if live[0]:
-        _terminate(recorded.kafka_pid, recorded.kafka_identity)
-    if live[1]:
-        _terminate(recorded.redis_pid, recorded.redis_identity)
+    live = _live(recorded)
+    _warn_foreign(recorded, live)
+    for name, (pid, identity) in _servers(recorded).items():
+        if live[name]:
+            _terminate(pid, identity, timeout_s=30.0 if name == "ClickHouse service" else 5.0)
     stack_file(state_dir).unlink(missing_ok=True)
-    return any(live)
+    return any(live.values())

@@ -27,26 +27,26 @@ if TYPE_CHECKING:
 
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 
-stack_app = typer.Typer(no_args_is_help=True, help="The embedded local stack (Tansu Kafka, Redis, chDB).")
+stack_app = typer.Typer(no_args_is_help=True, help="The embedded local stack (Tansu Kafka, Redis, chDB over HTTP).")
 recovery_app = typer.Typer(no_args_is_help=True, help="Bytewax recovery directories.")
 
 
 @stack_app.command("up")
 def stack_up(state_dir: StateDir = STATE_DIR_DEFAULT) -> None:
-    """Start Tansu (Kafka API) and Redis on loopback; chDB lives under the state dir."""
+    """Start Tansu (Kafka API), Redis and ClickHouse's HTTP interface over chDB (under the state dir) on loopback."""
     try:
         info = start_stack(state_dir)
     except StackError as error:
         fail(str(error))
     console.print(f"kafka      {info.kafka_bootstrap}\nredis      {redact_url(info.redis_url)}\n"
-                  f"clickhouse {redact_url(info.clickhouse_url)}")
+                  f"clickhouse {redact_url(info.clickhouse_url)} (chDB {escape(info.state_dir)}/chdb)", soft_wrap=True)
     typer.echo(f"export KAFKA_BOOTSTRAP={info.kafka_bootstrap} REDIS_URL={info.redis_url} "
                f"CLICKHOUSE_URL={info.clickhouse_url}")
 
 
 @stack_app.command("down")
 def stack_down(state_dir: StateDir = STATE_DIR_DEFAULT) -> None:
-    """Stop the embedded stack (Kafka and Redis data are in memory and are lost)."""
+    """Stop the embedded stack (Kafka and Redis data are in memory and are lost; chDB's stays on disk)."""
     console.print("stopped" if stop_stack(state_dir) else "no stack was running")
 
 
