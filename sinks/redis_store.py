@@ -16,24 +16,40 @@ has since reset (a row stamped 2099) or by another run. The cost: feeding the li
 offsets more than that much older than what it holds (a fresh-state replay, a resume that
 re-sends more than an hour of event time) moves its rows back until the replay catches up.
 
+A Redis failure never stops the flow (the online store is a cache of the latest row; signals must
+go on). A write that fails (refused, reset, timed out, a read-only replica, out of memory, any
+Redis error) is counted (``tickwise_redis_write_failures_total``) and its rows stay pending: the
+partition keeps the newest row of each symbol, merging new batches into them by event time, and
+retries with exponential backoff (wall-clock: an I/O retry, never a decision). While it backs off
+it does not touch the network at all, and short connect and read timeouts bound what a dead server
+costs one batch. Forward-only writes make the retry safe whatever landed before the failure. The
+first failure of an outage and the recovery are logged once each. Pending rows are written by the
+next batch after the backoff: a partition that receives no batch keeps them until one comes. At
+close the partition makes one last attempt; rows it still cannot write are counted
+(``tickwise_redis_unwritten_rows_total``) and logged with their symbols, never dropped silently.
+
 >>> _feature_fields(FeatureRow("IBM", 5, 0, 7, 101.5, ("spread", "rsi"), (0.25, float("nan"))))
 ['ts_ns', '5', 'partition', '0', 'offset', '7', 'price', '101.5', 'feature_set', '', 'quality', '', 'spread', '0.25', 'rsi', 'nan']
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import orjson
 import redis
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
+from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError
+from redis.retry import Retry
 
 from operators.messages import FeatureRow
-from sinks.failure import describe_cause, partition_closed, partition_opened, report_failure
+from sinks.failure import describe_cause, flow_failing, partition_closed, partition_opened
 from sinks.metrics import MetricsRegistry, default_metrics
 from sinks.redaction import UnsafeUrl, parse_url, redact_url
 
@@ -75,20 +91,36 @@ if ARGV[5] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 return written
 """
 
+COMPARE_AND_SET_SHA = hashlib.sha1(COMPARE_AND_SET_LUA.encode()).hexdigest()  # what SCRIPT LOAD returns
+
 _INTEGER_FIELDS = ("ts_ns", "partition", "offset")
 
 
 @dataclass(frozen=True, repr=False)
 class RedisSettings:
-    """``url`` like ``redis://[:password@]host:port/db`` (a secret: repr hides it)."""
+    """``url`` like ``redis://[:password@]host:port/db`` (a secret: repr hides it).
+
+    ``socket_timeout_s`` and ``connect_timeout_s`` bound what a dead or hung server costs one batch;
+    a failed write is retried after ``retry_initial_s``, doubling up to ``retry_max_s``.
+    """
 
     url: str
     key_prefix: str = "tickwise:features:"
-    socket_timeout_s: float = 10.0
+    socket_timeout_s: float = 1.0
     repair_ahead_ns: int = 3_600 * 1_000_000_000  # a stored row this far ahead of a new one is replaced
     ttl_ms: int = 0  # a symbol's key expires this long after its last write (0: never)
+    connect_timeout_s: float = 0.5
+    retry_initial_s: float = 0.1
+    retry_max_s: float = 5.0
 
     def __post_init__(self) -> None:
+        for name in ("socket_timeout_s", "connect_timeout_s", "retry_initial_s", "retry_max_s"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not value > 0 or math.isinf(value):
+                raise ValueError(f"RedisSettings.{name} must be a number of seconds > 0, got {value!r}")
+        if self.retry_max_s < self.retry_initial_s:
+            raise ValueError(f"RedisSettings.retry_max_s must be >= retry_initial_s ({self.retry_initial_s!r}), "
+                             f"got {self.retry_max_s!r}")
         if type(self.repair_ahead_ns) is not int or self.repair_ahead_ns <= 0:
             raise ValueError(f"RedisSettings.repair_ahead_ns must be an int > 0 (nanoseconds), "
                              f"got {self.repair_ahead_ns!r}")
@@ -103,7 +135,9 @@ class RedisSettings:
         return redact_url(self.url)
 
     def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url, socket_timeout=self.socket_timeout_s)
+        # One immediate retry (a pooled connection the server closed by restarting); the sink backs off itself.
+        return redis.Redis.from_url(self.url, socket_timeout=self.socket_timeout_s,
+                                    socket_connect_timeout=self.connect_timeout_s, retry=Retry(NoBackoff(), 1))
 
     def __repr__(self) -> str:
         return f"RedisSettings(url={self.redacted_url()!r}, key_prefix={self.key_prefix!r})"
@@ -123,31 +157,56 @@ def _feature_fields(row: FeatureRow) -> list[str]:
     return fields
 
 
+def merge_latest(held: dict[str, FeatureRow], rows: Iterable[FeatureRow]) -> None:
+    """Merge ``rows`` into ``held`` (the newest row per symbol), forward-only by (ts_ns, offset)."""
+    for row in rows:
+        current = held.get(row.symbol)
+        if current is None or (row.ts_ns, row.offset) >= (current.ts_ns, current.offset):
+            held[row.symbol] = row
+
+
 def latest_per_symbol(rows: Iterable[FeatureRow]) -> dict[str, FeatureRow]:
     """The newest row of each symbol by (ts_ns, offset); a later duplicate wins ties."""
     latest: dict[str, FeatureRow] = {}
-    for row in rows:
-        held = latest.get(row.symbol)
-        if held is None or (row.ts_ns, row.offset) >= (held.ts_ns, held.offset):
-            latest[row.symbol] = row
+    merge_latest(latest, rows)
     return latest
 
 
 class _RedisFeaturePartition(StatelessSinkPartition[FeatureRow | tuple[str, FeatureRow]]):
-    def __init__(self, settings: RedisSettings, client: redis.Redis, metrics: MetricsRegistry) -> None:
+    """One worker's writer: the newest row per symbol is pending until Redis has taken it (see the module)."""
+
+    def __init__(self, settings: RedisSettings, client: redis.Redis, metrics: MetricsRegistry,
+                 clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time) -> None:
         self._settings = settings
         self._client = client
         self._metrics = metrics
-        self._sha = client.script_load(COMPARE_AND_SET_LUA)
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._sha = COMPARE_AND_SET_SHA
+        self._pending: dict[str, FeatureRow] = {}
+        self._reported_pending = 0
+        self._failures = 0  # consecutive failed attempts (0: healthy)
+        self._outage_began = 0.0
+        self._retry_at = 0.0
         self.written = 0
         self.stale = 0
         self.repaired = 0
+        self.failed_attempts = 0
+
+    @property
+    def pending_symbols(self) -> list[str]:
+        return list(self._pending)
 
     def write_batch(self, items: list[FeatureRow | tuple[str, FeatureRow]]) -> None:
-        rows = (item[1] if isinstance(item, tuple) else item for item in items)
-        latest = latest_per_symbol(rows)
-        if not latest:
-            return
+        merge_latest(self._pending, (item[1] if isinstance(item, tuple) else item for item in items))
+        if self._pending and self._clock() >= self._retry_at:
+            self._attempt()
+        elif self._pending:
+            self._report_pending()
+
+    def _attempt(self) -> bool:
+        """Write every pending row once; on failure keep them and schedule the next try. True when written."""
+        latest = self._pending
         try:
             try:
                 results = self._run(latest)
@@ -156,10 +215,42 @@ class _RedisFeaturePartition(StatelessSinkPartition[FeatureRow | tuple[str, Feat
                 self._sha = self._client.script_load(COMPARE_AND_SET_LUA)
                 results = self._run(latest)
         except redis.RedisError as exc:
-            self._metrics.count_sink_error(SINK_NAME)
-            report_failure(f"Redis write of {len(latest)} feature rows to {self._settings.redacted_url()} failed: "
-                           f"{describe_cause(exc)}")
-            raise
+            self._failed(exc)
+            return False
+        self._pending = {}
+        self._account(latest, results)
+        if self._failures:
+            logger.warning("redis sink: writes to %s work again after %.1f s and %d failed attempts; the latest rows "
+                           "of %d symbols were written", self._settings.redacted_url(),
+                           self._clock() - self._outage_began, self._failures, len(latest))
+            self._failures = 0
+        self._report_pending(ok=True)
+        return True
+
+    def _failed(self, exc: redis.RedisError) -> None:
+        now = self._clock()
+        if not self._failures:
+            self._outage_began = now
+            logger.warning("redis sink: a write of %d feature rows to %s failed: %s; signals go on, the latest row "
+                           "of each symbol is kept and retried with backoff (up to %g s) until Redis takes it",
+                           len(self._pending), self._settings.redacted_url(), describe_cause(exc),
+                           self._settings.retry_max_s)
+        self._failures += 1
+        self.failed_attempts += 1
+        delay = min(self._settings.retry_max_s, self._settings.retry_initial_s * 2.0 ** min(self._failures - 1, 30))
+        self._retry_at = now + delay
+        self._report_pending(ok=False)
+
+    def _report_pending(self, ok: bool | None = None) -> None:
+        change = len(self._pending) - self._reported_pending
+        self._reported_pending = len(self._pending)
+        if ok is None:
+            if change:
+                self._metrics.redis_pending_symbols.inc(change)
+        else:
+            self._metrics.record_redis_write(ok, change, self._wall_clock())
+
+    def _account(self, latest: dict[str, FeatureRow], results: list[int]) -> None:
         written = sum(1 for result in results if result != 0)
         repaired = [symbol for symbol, result in zip(latest, results) if result == 2]
         if repaired:
@@ -183,7 +274,18 @@ class _RedisFeaturePartition(StatelessSinkPartition[FeatureRow | tuple[str, Feat
         return pipe.execute()
 
     def close(self) -> None:
+        """One last attempt at what is pending (none once the flow is failing: it must end quickly); rows
+        still unwritten are counted and logged with their symbols."""
         try:
+            if self._pending and (flow_failing() or not self._attempt()):
+                symbols = sorted(self._pending)
+                self._metrics.count_redis_unwritten(len(symbols))
+                logger.error("redis sink closed with the latest feature rows of %d symbols not written to %s "
+                             "(%s%s): the online store holds older rows for them until their next write",
+                             len(symbols), self._settings.redacted_url(), ", ".join(symbols[:20]),
+                             ", ..." if len(symbols) > 20 else "")
+                self._pending = {}
+                self._report_pending()
             self._client.close()
         finally:
             partition_closed()
@@ -195,6 +297,7 @@ class RedisFeatureSink(DynamicSink[FeatureRow | tuple[str, FeatureRow]]):
 
     Items are ``FeatureRow`` (or keyed ``(symbol, FeatureRow)``). Each batch collapses to
     the newest row per symbol, then one pipeline of compare-and-set script calls writes it.
+    A failed write never raises: its rows stay pending and are retried with backoff (see the module).
     """
 
     def __init__(self, settings: RedisSettings, metrics: MetricsRegistry | None = None) -> None:
@@ -204,11 +307,8 @@ class RedisFeatureSink(DynamicSink[FeatureRow | tuple[str, FeatureRow]]):
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _RedisFeaturePartition:
         logger.info("redis sink %s worker %d/%d -> %s", step_id, worker_index, worker_count,
                     self.settings.redacted_url())
-        try:
-            partition = _RedisFeaturePartition(self.settings, self.settings.client(), self.metrics or default_metrics())
-        except redis.RedisError as exc:
-            report_failure(f"Redis at {self.settings.redacted_url()} cannot be reached: {describe_cause(exc)}")
-            raise
+        # No network here: a Redis that is down when the flow starts is retried like one that fails later.
+        partition = _RedisFeaturePartition(self.settings, self.settings.client(), self.metrics or default_metrics())
         partition_opened()
         return partition
 

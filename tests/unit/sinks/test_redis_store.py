@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 from typing import Any
 
 import orjson
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, OutOfMemoryError, ReadOnlyError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from operators.messages import FeatureRow
 from sinks.metrics import MetricsRegistry
+from sinks.failure import flow_failing, partition_closed, report_failure
 from sinks.redis_store import (
     COMPARE_AND_SET_LUA,
+    COMPARE_AND_SET_SHA,
     RedisSettings,
     _RedisFeaturePartition,
     latest_per_symbol,
@@ -35,23 +40,33 @@ class FakePipeline:
 
     def execute(self) -> list[int]:
         self.client.pipelines.append(self.calls)
-        if self.client.error is not None:
-            error, self.client.error = self.client.error, None
-            raise error
+        if self.client.errors:
+            raise self.client.errors.pop(0)
+        if any(call[0] not in self.client.scripts for call in self.calls):
+            raise NoScriptError("No matching script. Please use EVAL.")
+        for call in self.calls:
+            self.client.stored[call[2]] = (int(call[3]), int(call[4]))
         return [self.client.results.get(call[2], 1) for call in self.calls]
 
 
 class FakeRedis:
+    """A server that knows the scripts it was given; ``errors`` fail the next pipelines, one each."""
+
     def __init__(self) -> None:
         self.loaded: list[str] = []
+        self.scripts: set[str] = set()
         self.pipelines: list[list[tuple[Any, ...]]] = []
         self.results: dict[str, int] = {}
-        self.error: Exception | None = None
+        self.errors: list[Exception] = []
         self.hashes: dict[str, dict[bytes, bytes]] = {}
+        self.stored: dict[str, tuple[int, int]] = {}  # key -> (ts_ns, offset) of the last row written
+        self.closed = False
 
     def script_load(self, script: str) -> str:
         self.loaded.append(script)
-        return f"sha{len(self.loaded)}"
+        sha = hashlib.sha1(script.encode()).hexdigest()
+        self.scripts.add(sha)
+        return sha
 
     def pipeline(self, transaction: bool) -> FakePipeline:
         assert transaction is False
@@ -61,12 +76,20 @@ class FakeRedis:
         return self.hashes.get(key, {})
 
     def close(self) -> None:
-        pass
+        self.closed = True
 
 
-def a_partition(client: FakeRedis, metrics: MetricsRegistry) -> _RedisFeaturePartition:
-    return _RedisFeaturePartition(RedisSettings("redis://127.0.0.1:6379/0", key_prefix="p:"),
-                                  client, metrics)  # type: ignore[arg-type]
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def a_partition(client: FakeRedis, metrics: MetricsRegistry, clock: FakeClock | None = None) -> _RedisFeaturePartition:
+    return _RedisFeaturePartition(RedisSettings("redis://:hunter2@127.0.0.1:6379/0", key_prefix="p:"),
+                                  client, metrics, clock=clock or FakeClock(), wall_clock=lambda: 1_765_000_000.0)  # type: ignore[arg-type]
 
 
 def test_latest_per_symbol_keeps_the_newest_row_of_each_symbol() -> None:
@@ -86,13 +109,15 @@ def test_write_batch_registers_the_script_once_and_sends_one_call_per_symbol() -
     partition.write_batch([a_row("IBM", 5), a_row("IBM", 6), ("MSFT", a_row("MSFT", 1))])
     partition.write_batch([a_row("IBM", 7)])
     assert client.loaded == [COMPARE_AND_SET_LUA]
-    first = client.pipelines[0]
+    first = client.pipelines[-2]
     assert [call[2] for call in first] == ["p:IBM", "p:MSFT"]
     sha, numkeys, key, ts_ns, offset, fields, repair_after, ttl_ms = first[0]
-    assert (sha, numkeys, ts_ns, offset, repair_after, ttl_ms) == ("sha1", 1, "6", "0", str(6 + 3_600 * 10**9), "0")
+    assert (sha, numkeys, ts_ns, offset, repair_after, ttl_ms) == (
+        COMPARE_AND_SET_SHA, 1, "6", "0", str(6 + 3_600 * 10**9), "0")
     assert orjson.loads(fields) == ["ts_ns", "6", "partition", "0", "offset", "0", "price", "100.0",
                                     "feature_set", "", "quality", "", "spread", "0.1",
                       "rsi", "nan"]
+    assert [call[2] for call in client.pipelines[-1]] == ["p:IBM"]
 
 
 def test_write_batch_counts_written_and_stale_rows() -> None:
@@ -128,21 +153,136 @@ def test_settings_refuse_a_repair_distance_that_is_not_a_positive_int(repair_ahe
 def test_write_batch_when_server_forgot_the_script_then_reloads_and_retries_once() -> None:
     client = FakeRedis()
     partition = a_partition(client, MetricsRegistry())
-    client.error = NoScriptError("No matching script")
     partition.write_batch([a_row("IBM", 5)])
+    client.scripts.clear()  # a restarted server
+    partition.write_batch([a_row("IBM", 6)])
     assert len(client.loaded) == 2
-    assert client.pipelines[-1][0][0] == "sha2"
-    assert partition.written == 1
+    assert partition.written == 2 and not partition.pending_symbols
 
 
-def test_write_batch_when_redis_fails_then_raises_and_counts_error() -> None:
+@pytest.mark.parametrize("error", [
+    RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused."),
+    RedisTimeoutError("Timeout reading from socket"),
+    ReadOnlyError("You can't write against a read only replica."),
+    OutOfMemoryError("command not allowed when used memory > 'maxmemory'."),
+])
+def test_write_batch_when_redis_fails_then_keeps_the_rows_counts_and_does_not_raise(error: Exception) -> None:
     client = FakeRedis()
     metrics = MetricsRegistry()
     partition = a_partition(client, metrics)
-    client.error = RedisConnectionError("connection refused")
-    with pytest.raises(RedisConnectionError):
-        partition.write_batch([a_row("IBM", 5)])
-    assert metrics.value("tickwise_sink_errors_total", sink="redis") == 1
+    client.errors = [error]
+    partition.write_batch([a_row("IBM", 5), a_row("MSFT", 5)])
+    assert partition.pending_symbols == ["IBM", "MSFT"]
+    assert metrics.value("tickwise_redis_write_failures_total") == 1
+    assert metrics.value("tickwise_redis_pending_symbols") == 2
+    assert metrics.value("tickwise_sink_errors_total", sink="redis") is None
+    assert not flow_failing()
+
+
+def test_rows_pending_during_an_outage_merge_forward_only_and_are_written_after_the_backoff() -> None:
+    client = FakeRedis()
+    clock = FakeClock()
+    metrics = MetricsRegistry()
+    partition = a_partition(client, metrics, clock)
+    client.errors = [RedisConnectionError("Connection refused")]
+    partition.write_batch([a_row("IBM", 10, offset=1), a_row("MSFT", 10, offset=2)])
+    attempts = len(client.pipelines)
+    clock.now += 0.05  # inside the first backoff (0.1 s): no network at all
+    partition.write_batch([a_row("IBM", 20, offset=3), a_row("MSFT", 5, offset=4), a_row("AAPL", 7, offset=5)])
+    assert len(client.pipelines) == attempts
+    assert metrics.value("tickwise_redis_pending_symbols") == 3
+    clock.now += 0.1
+    partition.write_batch([a_row("IBM", 15, offset=6)])  # older than the pending IBM row: it loses
+    assert client.stored == {"p:IBM": (20, 3), "p:MSFT": (10, 2), "p:AAPL": (7, 5)}
+    assert not partition.pending_symbols
+    assert metrics.value("tickwise_redis_pending_symbols") == 0
+    assert metrics.value("tickwise_redis_last_success_timestamp_seconds") == 1_765_000_000.0
+    assert metrics.value("tickwise_sink_rows_total", sink="redis", table="features") == 3
+
+
+def test_backoff_doubles_after_each_failure_up_to_its_maximum() -> None:
+    client = FakeRedis()
+    clock = FakeClock()
+    partition = a_partition(client, MetricsRegistry(), clock)
+    client.errors = [RedisConnectionError("Connection refused")] * 10
+    began = clock.now
+    tries: list[float] = []
+    while clock.now - began < 30:
+        before = len(client.pipelines)
+        partition.write_batch([a_row("IBM", int(clock.now * 1000))])
+        if len(client.pipelines) > before:
+            tries.append(round(clock.now - began, 2))
+        clock.now += 0.01
+    gaps = [round(b - a, 1) for a, b in zip(tries, tries[1:])]
+    assert gaps[:7] == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0]
+    assert set(gaps[7:9]) == {5.0}
+    assert not partition.pending_symbols  # the 11th attempt went through
+
+
+def test_an_outage_logs_its_first_failure_and_its_recovery_once_each_without_the_password(
+        caplog: pytest.LogCaptureFixture) -> None:
+    client = FakeRedis()
+    clock = FakeClock()
+    partition = a_partition(client, MetricsRegistry(), clock)
+    client.errors = [RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")] * 5
+    with caplog.at_level(logging.INFO, logger="sinks.redis_store"):
+        for _ in range(200):
+            partition.write_batch([a_row("IBM", int(clock.now * 1000))])
+            clock.now += 0.05
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 2, messages
+    assert "failed" in messages[0] and "redis://:***@127.0.0.1:6379/0" in messages[0]
+    assert "Connection refused" in messages[0]
+    assert "work again" in messages[1] and "5 failed attempts" in messages[1]
+    assert "hunter2" not in caplog.text
+
+
+def test_close_makes_one_last_attempt_ignoring_the_backoff() -> None:
+    client = FakeRedis()
+    partition = a_partition(client, MetricsRegistry())
+    client.errors = [RedisConnectionError("Connection refused")]
+    partition.write_batch([a_row("IBM", 5)])
+    partition.close()
+    assert client.stored == {"p:IBM": (5, 0)} and client.closed
+
+
+def test_close_when_redis_is_still_down_then_counts_and_logs_the_unwritten_symbols(
+        caplog: pytest.LogCaptureFixture) -> None:
+    client = FakeRedis()
+    metrics = MetricsRegistry()
+    partition = a_partition(client, metrics)
+    client.errors = [RedisConnectionError("Connection refused")] * 2
+    partition.write_batch([a_row("IBM", 5), a_row("MSFT", 6)])
+    with caplog.at_level(logging.ERROR, logger="sinks.redis_store"):
+        partition.close()
+    assert metrics.value("tickwise_redis_unwritten_rows_total") == 2
+    assert metrics.value("tickwise_redis_pending_symbols") == 0
+    assert "2 symbols not written" in caplog.text and "IBM, MSFT" in caplog.text
+    assert client.closed
+
+
+def test_close_when_the_flow_is_failing_then_makes_no_attempt_but_still_counts_the_rows() -> None:
+    client = FakeRedis()
+    metrics = MetricsRegistry()
+    partition = a_partition(client, metrics)
+    client.errors = [RedisConnectionError("Connection refused")]
+    partition.write_batch([a_row("IBM", 5)])
+    report_failure("ClickHouse INSERT of 5 rows into 'ticks' failed: [Errno 28] No space left on device")
+    try:
+        attempts = len(client.pipelines)
+        partition.close()
+        assert len(client.pipelines) == attempts
+        assert metrics.value("tickwise_redis_unwritten_rows_total") == 1
+    finally:
+        partition_closed()
+
+
+@pytest.mark.parametrize("field, value", [("socket_timeout_s", 0), ("connect_timeout_s", -1.0),
+                                          ("retry_initial_s", float("inf")), ("retry_max_s", 0.01)])
+def test_settings_refuse_a_timeout_or_backoff_that_is_not_positive_or_below_the_first_delay(
+        field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=field):
+        RedisSettings("redis://127.0.0.1:6379/0", **{field: value})
 
 
 def test_empty_batch_touches_nothing() -> None:
