@@ -60,6 +60,8 @@ METRICS = frozenset({
     "tickwise_prediction_confidence_ratio", "tickwise_paper_position_shares", "tickwise_paper_realized_pnl_dollars",
     "tickwise_paper_unrealized_pnl_dollars", "tickwise_paper_total_pnl_dollars", "tickwise_paper_win_rate_ratio",
     "tickwise_paper_sharpe_ratio", "tickwise_paper_drawdown_dollars", "tickwise_paper_fills_total",
+    "tickwise_redis_write_failures_total", "tickwise_redis_pending_symbols",
+    "tickwise_redis_last_success_timestamp_seconds", "tickwise_redis_unwritten_rows_total",
 })
 HISTOGRAMS = frozenset({"tickwise_stage_latency_seconds", "tickwise_prediction_confidence_ratio"})
 # Series Prometheus itself records for every target: `up` is the worker-down signal.
