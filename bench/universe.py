@@ -49,7 +49,7 @@ BLOCK = 100
 def _builder() -> object:
     from dataflows.components import clock_config, feature_config
     from dataflows.config import load_settings
-    from dataflows.steps import SymbolLogicBuilder
+    from dataflows.symbol_step import SymbolLogicBuilder
 
     settings = load_settings()
     return SymbolLogicBuilder(clock_config(settings), feature_config(settings))

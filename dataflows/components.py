@@ -14,7 +14,8 @@ from dataflows.flow_metrics import FlowMetrics
 from dataflows.outputs import Outputs
 from dataflows.sources import KafkaSourceSettings, KafkaTickSource
 from dataflows.steps import (BatchScorer, CrossAssetStep, DriftStep, OutcomeStep, PaperLogicBuilder, PairRouter,
-                             PortfolioRiskBuilder, SymbolLogicBuilder)
+                             PortfolioRiskBuilder)
+from dataflows.symbol_step import SymbolLogicBuilder, SymbolRules
 from models.ensemble import Ensemble
 from dataflows.model_watch import ModelWatcher, check_feature_set
 from models.mlflow_registry import RegistryConfig, is_model_uri, parse_model_uri
@@ -62,6 +63,13 @@ def cross_asset_config(settings: Settings) -> CrossAssetConfig:
     cross_asset = settings.cross_asset
     return CrossAssetConfig(reference=cross_asset.reference or None, pairs=cross_asset.pairs,
                             window=cross_asset.window)
+
+
+def symbol_rules(settings: Settings) -> SymbolRules:
+    """Reject share and idle time per symbol; live runs release silent symbols, bounded runs never."""
+    universe = settings.universe
+    release = universe.idle_s if universe.idle_s and not settings.run.until_eof else None
+    return SymbolRules(reject_share=universe.reject_share_config(), idle_ns=universe.idle_ns, release_after_s=release)
 
 
 def kafka_settings(settings: Settings) -> KafkaSettings:
@@ -214,12 +222,14 @@ def build_components(settings: Settings, ensemble: Ensemble | None = None,
         scorer = BatchScorer(ensemble)
     registry.set_model_version(ensemble.version)
     cross_asset = cross_asset_config(settings)
+    metrics = FlowMetrics(registry)
     return Components(
         settings=settings,
         limits=validation_limits(settings),
         ensemble=ensemble,
-        metrics=FlowMetrics(registry),
-        symbol_logic=SymbolLogicBuilder(clock_config(settings), feature_config(settings)),
+        metrics=metrics,
+        symbol_logic=SymbolLogicBuilder(clock_config(settings), feature_config(settings), rules=symbol_rules(settings),
+                                        watch=metrics.symbol_states),
         drift_step=DriftStep(drift_config(settings), profile if profile is not None else _model_profile(
             settings, ensemble, loaded_from_settings), psi_config(settings)),
         outcome_step=OutcomeStep(outcome_config(settings, ensemble)),

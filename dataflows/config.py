@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dataflows.config_universe import UniverseSection
 from operators.ingest.symbols import SymbolCase, normalise_symbol, symbol_problem
 from sinks.redaction import UnsafeUrl, parse_url
 
@@ -395,6 +396,7 @@ class Settings(BaseModel):
     metrics: MetricsSection = Field(default_factory=MetricsSection)
     features: FeatureSection = Field(default_factory=FeatureSection)
     symbols: SymbolSection = Field(default_factory=SymbolSection)
+    universe: UniverseSection = Field(default_factory=UniverseSection)  # dataflows.config_universe
     cross_asset: CrossAssetSection = Field(default_factory=CrossAssetSection)
     risk: RiskSection = Field(default_factory=RiskSection)
     monitoring: MonitoringSection = Field(default_factory=MonitoringSection)

@@ -9,11 +9,14 @@ last item of each key. Decisions, one per prediction, are counted as they pass.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from operators.ingest.reject_share import RejectShare
 from operators.ingest.validation import REJECT_REASONS
 from operators.messages import Decision, DriftEvent, Outcome, PnlRow, Reject, TickBatch
 from operators.monitoring.outcomes import calibration_bucket
@@ -23,12 +26,53 @@ from sinks.metrics import MetricsRegistry
 X = TypeVar("X")
 Y = TypeVar("Y")
 
+logger = logging.getLogger("tickwise.symbols")
+
+
+class SymbolStates:
+    """The per-symbol step's reports (``dataflows.symbol_step.SymbolWatch``): how many symbols this
+    process holds, which are over their reject share (a set of at most the held symbols; the
+    gauge is its size, and each crossing names the symbol once in the log), releases and restarts.
+    Worker threads of one process share it."""
+
+    def __init__(self, registry: MetricsRegistry) -> None:
+        self._registry = registry
+        self._over: set[str] = set()
+        self._lock = threading.Lock()
+        registry.symbols_over_reject_share.set(0)
+
+    def built(self) -> None:
+        self._registry.symbol_states.inc()
+
+    def released(self, symbol: str | None) -> None:
+        self._registry.symbol_states.dec()
+        self._registry.symbols_released.inc()
+
+    def restarted(self, symbol: str) -> None:
+        self._registry.symbol_idle_restarts.inc()
+        logger.info("symbol %r starts fresh: its event time jumped further than TICKWISE_SYMBOL_IDLE_S", symbol)
+
+    def rejecting(self, symbol: str, share: RejectShare, over: bool, reason: str | None) -> None:
+        with self._lock:
+            if over:
+                self._over.add(symbol)
+            else:
+                self._over.discard(symbol)
+            self._registry.symbols_over_reject_share.set(len(self._over))
+        if over:
+            logger.warning("symbol %r rejects %.1f%% of its latest ticks (over TICKWISE_SYMBOL_REJECT_SHARE; latest "
+                           "reason %s)", symbol, 100 * share.share, reason or "unknown")
+        else:
+            logger.info("symbol %r is back under TICKWISE_SYMBOL_REJECT_SHARE (%.1f%% of its latest ticks rejected)",
+                        symbol, 100 * share.share)
+
 
 class FlowMetrics:
     """Adapters that time a step and count what flows through it."""
 
     def __init__(self, registry: MetricsRegistry) -> None:
         self.registry = registry
+        self.symbol_states = SymbolStates(registry)
         registry.declare_rejects(REJECT_REASONS)
 
     def timed_batch(self, stage: str, function: Callable[[Sequence[X]], list[Y]]) -> Callable[[Sequence[X]], list[Y]]:

@@ -15,126 +15,17 @@ from bytewax.operators import StatefulBatchLogic, StatefulLogic
 from dataflows.model_watch import ModelWatcher
 from dataflows.snapshots import dump_state, load_state
 from models.ensemble import Ensemble
-from operators.ingest.clock import CLOCK_RESET, EventTimeConfig, EventTimeGuard
 from operators.monitoring.drift import DriftConfig, FeatureDriftMonitor
 from operators.monitoring.outcomes import OutcomeConfig, OutcomeTracker
 from operators.paper.trader import PaperTrader, PaperTradingConfig
 from operators.monitoring.psi import FeatureProfile, PsiConfig, PsiMonitor, PsiReading
-from operators.features.symbol import FeatureConfig, SymbolFeatures, register_config
 from operators.features.cross_asset import CrossAssetConfig, PairCorrelation, pair_keys
-from operators.ingest.dedupe import DedupeConfig, Deduplicator
 from operators.ids import stable_id
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow,
                                 MarketContext, Prediction, Reject, TickBatch, ValidTick)
 from operators.risk.engine import PortfolioRiskEngine
 from operators.risk.limits import RiskLimits
 from operators.risk.ordering import EventOrderBuffer
-
-
-class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick | FeatureRow | Reject", bytes]):
-    """Per-symbol step: duplicate filter, event-time guard, then features. End of input flushes.
-
-    The live flow feeds it a ``TickBatch`` (one symbol's ticks of one source batch) and gets
-    back one ``TickBatch`` of the admitted ticks followed by the rejects, feature rows and bar
-    returns in tick order; end of input gives the same shape for the ticks the guard still
-    held. A single ``ValidTick`` gives the same outputs with the admitted tick itself in place
-    of the batch (tests and tools that drive it tick by tick).
-
-    When the guard resets the symbol's clock (a ``clock_reset`` reject), the features start
-    again from the next admitted tick: their windows hold the timeline the guard abandoned.
-    """
-
-    def __init__(self, guard: EventTimeGuard, features: SymbolFeatures | None, config: FeatureConfig,
-                 dedupe: Deduplicator) -> None:
-        self._guard = guard
-        self._features = features
-        self._config = config
-        self._dedupe = dedupe
-
-    def _apply(self, ticks: list[ValidTick], out: list, admitted: list[ValidTick] | None = None) -> None:
-        features = self._features
-        for tick in ticks:
-            if features is None:
-                features = self._features = SymbolFeatures(tick.tick.symbol, self._config)
-            if admitted is None:
-                out.append(tick)
-            else:
-                admitted.append(tick)
-            rows = features.update(tick)
-            if rows:
-                out.extend(rows)
-            if features.has_returns:
-                out.extend(features.drain_returns())
-
-    def _reject(self, rejected: list[Reject], out: list) -> None:
-        out.extend(rejected)
-        if any(item.reason == CLOCK_RESET for item in rejected):
-            self._features = None
-
-    def _apply_batch(self, ticks: list[ValidTick]) -> list:
-        check, admit = self._dedupe.check, self._guard.admit
-        out: list = []
-        admitted: list[ValidTick] = []
-        for tick in ticks:
-            duplicate = check(tick)
-            if duplicate is not None:
-                out.append(duplicate)
-                continue
-            released, rejected = admit(tick)
-            if rejected:
-                self._reject(rejected, out)
-            if released:
-                self._apply(released, out, admitted)
-        if admitted:
-            out.insert(0, TickBatch(admitted[0].tick.symbol, admitted))
-        return out
-
-    def on_item(self, value: ValidTick | TickBatch) -> tuple[Iterable[TickBatch | ValidTick | FeatureRow | Reject],
-                                                               bool]:
-        if type(value) is TickBatch:
-            return self._apply_batch(value.ticks), StatefulLogic.RETAIN
-        duplicate = self._dedupe.check(value)
-        if duplicate is not None:
-            return [duplicate], StatefulLogic.RETAIN
-        admitted, rejected = self._guard.admit(value)
-        out: list[ValidTick | FeatureRow | Reject] = []
-        self._reject(rejected, out)
-        self._apply(admitted, out)
-        return out, StatefulLogic.RETAIN
-
-    def on_eof(self) -> tuple[Iterable[TickBatch | FeatureRow | Reject], bool]:
-        released, rejected = self._guard.flush()
-        out: list[TickBatch | FeatureRow | Reject] = []
-        self._reject(rejected, out)
-        admitted: list[ValidTick] = []
-        self._apply(released, out, admitted)
-        if admitted:
-            # The flow's branches take admitted ticks as batches only: a bare tick would land
-            # among the rejects.
-            out.insert(0, TickBatch(admitted[0].tick.symbol, admitted))
-        if self._features is not None:
-            out.extend(self._features.flush())
-            out.extend(self._features.drain_returns())
-        return out, StatefulLogic.RETAIN
-
-    def snapshot(self) -> bytes:
-        return dump_state((self._guard, self._features, self._dedupe))
-
-
-class SymbolLogicBuilder:
-    """Builds (or restores from our own recovery store) the per-symbol logic."""
-
-    def __init__(self, clock: EventTimeConfig, features: FeatureConfig, dedupe: DedupeConfig | None = None) -> None:
-        self._clock = clock
-        self._features = features
-        self._dedupe = dedupe or DedupeConfig()
-        register_config(features)  # snapshots name the config by version; restoring resolves it here
-
-    def __call__(self, resume_state: bytes | None) -> SymbolLogic:
-        if resume_state is not None:
-            guard, features, dedupe = load_state(resume_state, "features")
-            return SymbolLogic(guard, features, self._features, dedupe)
-        return SymbolLogic(EventTimeGuard(self._clock), None, self._features, Deduplicator(self._dedupe))
 
 
 class PairRouter:

@@ -118,6 +118,18 @@ class MetricsRegistry:
         self.model_info = Gauge(
             "tickwise_model_info", "The model version being served (value is always 1).",
             ["version"], registry=r)
+        self.symbols_over_reject_share = Gauge(
+            "tickwise_symbols_over_reject_share",
+            "Symbols whose share of rejected ticks over their latest TICKWISE_SYMBOL_REJECT_WINDOW ticks passed "
+            "TICKWISE_SYMBOL_REJECT_SHARE (each is named once in the log when it crosses).", registry=r)
+        self.symbol_states = Gauge(
+            "tickwise_symbol_states", "Symbols whose per-symbol state this process holds.", registry=r)
+        self.symbols_released = Counter(
+            "tickwise_symbols_released_total",
+            "Symbols whose state was released after TICKWISE_SYMBOL_IDLE_S of silence (live runs).", registry=r)
+        self.symbol_idle_restarts = Counter(
+            "tickwise_symbol_idle_restarts_total",
+            "Symbols that started fresh after an event-time gap longer than TICKWISE_SYMBOL_IDLE_S.", registry=r)
         self._model_version: str | None = None
         self._lock = threading.Lock()
 

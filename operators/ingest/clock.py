@@ -58,10 +58,11 @@ from dataclasses import dataclass
 
 from operators.messages import Reject, ValidTick, reject
 
-__all__ = ["CLOCK_RESET", "STAGE", "EventTimeConfig", "EventTimeGuard"]
+__all__ = ["CLOCK_RESET", "STAGE", "SYMBOL_IDLE", "EventTimeConfig", "EventTimeGuard"]
 
 STAGE = "clock"
 CLOCK_RESET = "clock_reset"
+SYMBOL_IDLE = "symbol_idle"
 _NANOSECONDS_PER_SECOND = 1_000_000_000
 
 
@@ -164,6 +165,16 @@ class EventTimeGuard:
             self._clock_ns = latest if self._clock_ns is None else max(self._clock_ns, latest)
         self._unconfirmed, self._ahead = [], []
         return released, []
+
+    def abandon(self, silent_s: float) -> list[Reject]:
+        """The symbol is released after ``silent_s`` seconds without a tick: reject what is held as
+        ``symbol_idle`` (nothing confirmed it, and nothing will be kept to confirm it later)."""
+        held = [*self._unconfirmed, *self._ahead]
+        self._unconfirmed, self._ahead = [], []
+        return [reject(STAGE, tick, SYMBOL_IDLE,
+                       f"expected {self._config.confirmations} agreeing ticks from distinct source positions to "
+                       f"confirm it, got {len(held)} before the symbol was silent for {silent_s:g} s and its state "
+                       "was released") for tick in held]
 
     def _agrees(self, group: list[ValidTick], tick: ValidTick) -> bool:
         """``tick`` is further evidence for ``group``: close to its latest time, from a new position."""

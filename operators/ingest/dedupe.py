@@ -83,15 +83,23 @@ class Deduplicator:
         self._recent_order: deque[int] = deque()
         self._recent: set[int] = set()
 
-    def check(self, tick: ValidTick) -> Reject | None:
-        """``None`` when ``tick`` is new (and remember it), else the duplicate's ``Reject``."""
+    @property
+    def config(self) -> DedupeConfig:
+        return self._config
+
+    def check(self, tick: ValidTick, sequences: bool = True) -> Reject | None:
+        """``None`` when ``tick`` is new (and remember it), else the duplicate's ``Reject``.
+
+        ``sequences=False`` checks (and remembers) the source position only: for a tick that may
+        open a new session, whose sequence numbers may start again (see ``dataflows.symbol_step``).
+        """
         position = (tick.topic, tick.partition)
         last_offset = self._last_offsets.get(position)
         if last_offset is not None and tick.offset <= last_offset:
             return reject(STAGE, tick, "duplicate_offset",
                            f"expected an offset above {last_offset} (the last one seen for "
                            f"{tick.tick.symbol} on {tick.topic}[{tick.partition}]), got {tick.offset} again")
-        seq = tick.tick.seq
+        seq = tick.tick.seq if sequences else None
         if seq is not None and seq in self._recent:
             # Remember the offset even so: this record is consumed, only its content repeats.
             self._last_offsets[position] = tick.offset

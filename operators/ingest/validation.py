@@ -71,7 +71,7 @@ REJECT_REASONS: tuple[str, ...] = (
     "unknown_type", "wrong_type", "non_finite", "invalid_symbol", "missing_key", "key_mismatch",
     "symbol_not_allowed", "crossed_quote",
     *(f"{field}_out_of_bounds" for field in _BOUNDED_FIELDS),
-    "ts_ahead", "ts_late", "clock_reset", "duplicate_offset", "duplicate_sequence", "invalid_control",
+    "ts_ahead", "ts_late", "clock_reset", "symbol_idle", "duplicate_offset", "duplicate_sequence", "invalid_control",
 )
 _FIELD_IN_BACKTICKS = re.compile(r"`([^`]*)`")
 _PATH_SUFFIX = re.compile(r" - at `(\$[^`]*)`$")

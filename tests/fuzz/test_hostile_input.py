@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dataflows.steps import SymbolLogic, SymbolLogicBuilder
+from dataflows.symbol_step import SymbolLogic, SymbolLogicBuilder
 from operators.ingest.clock import EventTimeConfig
 from operators.ingest.dedupe import DedupeConfig, Deduplicator
 from operators.features.symbol import FeatureConfig

@@ -15,7 +15,7 @@ from bytewax.testing import TestingSink, run_main
 from dataflows.backfill import FileTickSource, _NoModel, parse_day, rows_to_frame, run_backfill
 from dataflows.components import build_components
 from dataflows.config import load_settings
-from dataflows.steps import SymbolLogicBuilder
+from dataflows.symbol_step import SymbolLogicBuilder
 from dataflows.tickfiles import iter_tick_messages
 from operators.ingest.clock import EventTimeConfig
 from operators.features.symbol import FeatureConfig

@@ -11,7 +11,8 @@ import pytest
 from dataflows.runner import init_recovery_dir
 from dataflows.snapshots import (MARKER_FILE, STATE_FORMAT, IncompatibleSnapshot, check_recovery_dir, dump_state,
                                  load_state)
-from dataflows.steps import PaperLogicBuilder, PortfolioRiskBuilder, SymbolLogicBuilder
+from dataflows.steps import PaperLogicBuilder, PortfolioRiskBuilder
+from dataflows.symbol_step import SymbolLogicBuilder
 from operators.features.symbol import FeatureConfig
 from operators.ingest.clock import EventTimeConfig
 from operators.paper.trader import PaperTradingConfig

@@ -10,7 +10,8 @@ import msgspec
 import numpy as np
 import pytest
 
-from dataflows.steps import BatchScorer, SymbolLogic, SymbolLogicBuilder
+from dataflows.steps import BatchScorer
+from dataflows.symbol_step import SymbolLogic, SymbolLogicBuilder
 from dataflows.tickfiles import encode_ticks, read_tick_frame
 from models.ensemble import Ensemble
 from models.registry import resolve_model_dir
@@ -328,7 +329,7 @@ def test_symbol_logic_snapshot_names_the_feature_config_instead_of_pickling_it(i
     feed(logic, ibm_ticks[:2_000])
     snapshot = logic.snapshot()
     config_bytes = len(pickle.dumps(FeatureConfig(), protocol=pickle.HIGHEST_PROTOCOL))
-    _, features, _ = load_state(snapshot, "features")
+    _, features, *_ = load_state(snapshot, "features")
 
     assert features.config == FeatureConfig()
     assert b"FeatureConfig" not in snapshot and feature_layout(FeatureConfig()).version.encode() in snapshot

@@ -1,0 +1,279 @@
+"""The per-symbol step of the feature stage: duplicate filter, event-time guard, features.
+
+``SymbolLogic`` adapts the pure operators of ``operators.ingest`` and ``operators.features`` to
+Bytewax's ``stateful`` operator (one logic per symbol). Besides moving items in and out it keeps
+the symbol's footprint bounded and its health visible:
+
+- **Reject share.** Every tick the step judges (admitted, duplicate, rejected by the guard) is
+  recorded in the symbol's ``RejectShare`` window; when the share passes
+  ``TICKWISE_SYMBOL_REJECT_SHARE`` the ``SymbolWatch`` counts the symbol (the gauge
+  ``tickwise_symbols_over_reject_share``) and logs its name once per crossing. The window counts
+  ticks, so the crossings are the same in a replay as live.
+- **Idle symbols start fresh (event time).** When the guard releases a tick more than
+  ``TICKWISE_SYMBOL_IDLE_S`` of event time after the symbol's clock (a confirmed jump that long,
+  so no single message can do it), the features, the duplicate filter and the reject window
+  start again from that tick, exactly as for a symbol never seen before; the guard keeps the clock
+  it just confirmed. Deterministic: decided on the ticks' event time and order only.
+- **Silent symbols are released (wall time, live runs only).** Bytewax can only wake a logic on
+  the wall clock, so with ``release_after_s`` set the logic asks to be woken that many seconds
+  after its latest item and then returns ``DISCARD``: its memory is freed, and a later tick of the
+  symbol builds a new logic. Releasing can change an output in exactly two cases, both with the
+  symbol silent for ``release_after_s`` of wall time: (1) ticks the guard still held as unconfirmed
+  evidence (a symbol seen once or twice, such as junk) are rejected as ``symbol_idle`` instead of
+  waiting for a confirmation or the end of input; (2) if its next ticks are *less* than
+  ``TICKWISE_SYMBOL_IDLE_S`` of event time after its last ones (the source stalled for longer than
+  that while event time did not move), they meet a fresh guard instead of the old clock, so ticks
+  the old clock would have rejected as late may be admitted. Otherwise the next tick is past the
+  idle time and the kept logic would have started fresh anyway. Bounded runs (``until_eof``:
+  backtests, replays) never release, so their outputs are exactly reproducible.
+
+State per symbol is bounded: the guard's few held ticks, the features' windows (about 50 KB), the
+duplicate filter's sequence window and the reject window (``window`` bytes).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+from bytewax.operators import StatefulLogic
+
+from dataflows.snapshots import dump_state, load_state
+from operators.features.symbol import FeatureConfig, SymbolFeatures, register_config
+from operators.ingest.clock import CLOCK_RESET, EventTimeConfig, EventTimeGuard
+from operators.ingest.dedupe import DedupeConfig, Deduplicator
+from operators.ingest.reject_share import RejectShare, RejectShareConfig
+from operators.messages import FeatureRow, Reject, TickBatch, ValidTick
+
+__all__ = ["SymbolLogic", "SymbolLogicBuilder", "SymbolRules", "SymbolWatch"]
+
+_NANOSECONDS = 1_000_000_000
+
+
+class SymbolWatch(Protocol):
+    """Where the per-symbol step reports what Prometheus shows (``dataflows.flow_metrics.SymbolStates``)."""
+
+    def built(self) -> None: ...
+
+    def released(self, symbol: str | None) -> None: ...
+
+    def restarted(self, symbol: str) -> None: ...
+
+    def rejecting(self, symbol: str, share: RejectShare, over: bool, reason: str | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class SymbolRules:
+    """How the step bounds and watches a symbol.
+
+    ``idle_ns``: event time after which a symbol starts fresh (0: never). ``release_after_s``: wall
+    seconds without an item after which a live run releases the symbol's state (None: never, as in
+    bounded runs). ``monotonic`` and ``now`` are the clocks of the release timer (tests pass fakes).
+    """
+
+    reject_share: RejectShareConfig = field(default_factory=RejectShareConfig)
+    idle_ns: int = 7 * 86_400 * _NANOSECONDS
+    release_after_s: float | None = None
+    monotonic: Callable[[], float] = time.monotonic
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+
+    def __post_init__(self) -> None:
+        if type(self.idle_ns) is not int or self.idle_ns < 0:
+            raise ValueError(f"SymbolRules.idle_ns must be an int >= 0 (nanoseconds), got {self.idle_ns!r}")
+        if self.release_after_s is not None and not self.release_after_s > 0:
+            raise ValueError(f"SymbolRules.release_after_s must be None or > 0 seconds, got {self.release_after_s!r}")
+
+
+class _NoWatch:
+    def built(self) -> None: ...
+
+    def released(self, symbol: str | None) -> None: ...
+
+    def restarted(self, symbol: str) -> None: ...
+
+    def rejecting(self, symbol: str, share: RejectShare, over: bool, reason: str | None) -> None: ...
+
+
+class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick | FeatureRow | Reject", bytes]):
+    """Per-symbol step: duplicate filter, event-time guard, then features. End of input flushes.
+
+    The live flow feeds it a ``TickBatch`` (one symbol's ticks of one source batch) and gets
+    back one ``TickBatch`` of the admitted ticks followed by the rejects, feature rows and bar
+    returns in tick order; end of input gives the same shape for the ticks the guard still
+    held. A single ``ValidTick`` gives the same outputs with the admitted tick itself in place
+    of the batch (tests and tools that drive it tick by tick).
+
+    When the guard resets the symbol's clock (a ``clock_reset`` reject), the features start
+    again from the next admitted tick: their windows hold the timeline the guard abandoned.
+    """
+
+    def __init__(self, guard: EventTimeGuard, features: SymbolFeatures | None, config: FeatureConfig,
+                 dedupe: Deduplicator, share: RejectShare, rules: SymbolRules, watch: SymbolWatch,
+                 symbol: str | None = None) -> None:
+        self._guard = guard
+        self._features = features
+        self._config = config
+        self._dedupe = dedupe
+        self._share = share
+        self._rules = rules
+        self._watch = watch
+        self._symbol = symbol
+        self._last_item_s = rules.monotonic() if rules.release_after_s is not None else 0.0
+
+    # -- counting ------------------------------------------------------------------------------------
+
+    def _count(self, rejected: bool, count: int, reason: str | None = None) -> None:
+        crossed = self._share.record(rejected, count)
+        if crossed is not None and self._symbol is not None:
+            self._watch.rejecting(self._symbol, self._share, crossed > 0, reason)
+
+    def _reject(self, rejected: list[Reject], out: list) -> None:
+        out.extend(rejected)
+        self._count(True, len(rejected), rejected[-1].reason)
+        if any(item.reason == CLOCK_RESET for item in rejected):
+            self._features = None
+
+    # -- ticks ---------------------------------------------------------------------------------------
+
+    def _restart_if_idle(self, before_ns: int | None, released: list[ValidTick], out: list) -> list[ValidTick]:
+        """The guard confirmed a jump longer than the idle time: start fresh from ``released`` (what a
+        new symbol's duplicate filter refuses among them becomes a reject)."""
+        idle_ns = self._rules.idle_ns
+        clock_ns = self._guard.clock_ns
+        if not idle_ns or before_ns is None or clock_ns is None or clock_ns - before_ns <= idle_ns:
+            return released
+        self._features = None
+        if self._share.over and self._symbol is not None:
+            self._watch.rejecting(self._symbol, self._share, False, None)
+        self._share = RejectShare(self._rules.reject_share)
+        self._dedupe = dedupe = Deduplicator(self._dedupe.config)
+        if self._symbol is not None:
+            self._watch.restarted(self._symbol)
+        kept = []
+        for tick in released:
+            duplicate = dedupe.check(tick)
+            if duplicate is None:
+                kept.append(tick)
+            else:
+                out.append(duplicate)
+                self._count(True, 1, duplicate.reason)
+        return kept
+
+    def _apply(self, ticks: list[ValidTick], out: list, admitted: list[ValidTick] | None = None) -> None:
+        if not ticks:
+            return
+        self._count(False, len(ticks))
+        features = self._features
+        for tick in ticks:
+            if features is None:
+                features = self._features = SymbolFeatures(tick.tick.symbol, self._config)
+            if admitted is None:
+                out.append(tick)
+            else:
+                admitted.append(tick)
+            rows = features.update(tick)
+            if rows:
+                out.extend(rows)
+            if features.has_returns:
+                out.extend(features.drain_returns())
+
+    def _judge(self, tick: ValidTick, out: list, admitted: list[ValidTick] | None) -> None:
+        if self._symbol is None:
+            self._symbol = tick.tick.symbol
+        guard = self._guard
+        before_ns = guard.clock_ns
+        idle_ns = self._rules.idle_ns
+        # A tick past the idle time may open a new session whose sequence numbers start again: its
+        # sequence number is checked by a fresh filter if the guard confirms the jump.
+        opens = bool(idle_ns) and before_ns is not None and tick.tick.ts_ns > before_ns + idle_ns
+        duplicate = self._dedupe.check(tick, sequences=not opens)
+        if duplicate is not None:
+            out.append(duplicate)
+            self._count(True, 1, duplicate.reason)
+            return
+        released, rejected = guard.admit(tick)
+        if rejected:
+            self._reject(rejected, out)
+        if released:
+            self._apply(self._restart_if_idle(before_ns, released, out), out, admitted)
+
+    def on_item(self, value: ValidTick | TickBatch) -> tuple[Iterable[TickBatch | ValidTick | FeatureRow | Reject],
+                                                               bool]:
+        if self._rules.release_after_s is not None:
+            self._last_item_s = self._rules.monotonic()
+        out: list = []
+        if type(value) is TickBatch:
+            admitted: list[ValidTick] = []
+            for tick in value.ticks:
+                self._judge(tick, out, admitted)
+            if admitted:
+                out.insert(0, TickBatch(admitted[0].tick.symbol, admitted))
+        else:
+            self._judge(value, out, None)
+        return out, StatefulLogic.RETAIN
+
+    def on_eof(self) -> tuple[Iterable[TickBatch | FeatureRow | Reject], bool]:
+        released, rejected = self._guard.flush()
+        out: list[TickBatch | FeatureRow | Reject] = []
+        if rejected:
+            self._reject(rejected, out)
+        admitted: list[ValidTick] = []
+        self._apply(released, out, admitted)
+        if admitted:
+            # The flow's branches take admitted ticks as batches only: a bare tick would land
+            # among the rejects.
+            out.insert(0, TickBatch(admitted[0].tick.symbol, admitted))
+        if self._features is not None:
+            out.extend(self._features.flush())
+            out.extend(self._features.drain_returns())
+        return out, StatefulLogic.RETAIN
+
+    # -- release of a silent symbol (live runs) ----------------------------------------------------------
+
+    def notify_at(self) -> datetime | None:
+        release_after_s = self._rules.release_after_s
+        if release_after_s is None:
+            return None
+        remaining = self._last_item_s + release_after_s - self._rules.monotonic()
+        return self._rules.now() + timedelta(seconds=max(0.0, remaining))
+
+    def on_notify(self) -> tuple[Iterable[Reject], bool]:
+        release_after_s = self._rules.release_after_s
+        if release_after_s is None or self._rules.monotonic() - self._last_item_s < release_after_s:
+            return [], StatefulLogic.RETAIN
+        out = self._guard.abandon(release_after_s)
+        if out:
+            self._count(True, len(out), out[-1].reason)
+        if self._share.over and self._symbol is not None:
+            self._watch.rejecting(self._symbol, self._share, False, None)
+        self._watch.released(self._symbol)
+        return out, StatefulLogic.DISCARD
+
+    def snapshot(self) -> bytes:
+        return dump_state((self._guard, self._features, self._dedupe, self._share, self._symbol))
+
+
+class SymbolLogicBuilder:
+    """Builds (or restores from our own recovery store) the per-symbol logic."""
+
+    def __init__(self, clock: EventTimeConfig, features: FeatureConfig, dedupe: DedupeConfig | None = None,
+                 rules: SymbolRules | None = None, watch: SymbolWatch | None = None) -> None:
+        self._clock = clock
+        self._features = features
+        self._dedupe = dedupe or DedupeConfig()
+        self._rules = rules or SymbolRules()
+        self._watch = watch or _NoWatch()
+        register_config(features)  # snapshots name the config by version; restoring resolves it here
+
+    def __call__(self, resume_state: bytes | None) -> SymbolLogic:
+        self._watch.built()
+        if resume_state is not None:
+            guard, features, dedupe, share, symbol = load_state(resume_state, "features")
+            if share.over and symbol is not None:
+                self._watch.rejecting(symbol, share, True, None)
+            return SymbolLogic(guard, features, self._features, dedupe, share, self._rules, self._watch, symbol)
+        return SymbolLogic(EventTimeGuard(self._clock), None, self._features, Deduplicator(self._dedupe),
+                           RejectShare(self._rules.reject_share), self._rules, self._watch)
