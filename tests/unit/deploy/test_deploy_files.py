@@ -62,6 +62,8 @@ METRICS = frozenset({
     "tickwise_paper_sharpe_ratio", "tickwise_paper_drawdown_dollars", "tickwise_paper_fills_total",
     "tickwise_redis_write_failures_total", "tickwise_redis_pending_symbols",
     "tickwise_redis_last_success_timestamp_seconds", "tickwise_redis_unwritten_rows_total",
+    "tickwise_symbols_over_reject_share", "tickwise_symbol_states", "tickwise_symbols_released_total",
+    "tickwise_symbol_idle_restarts_total",
 })
 HISTOGRAMS = frozenset({"tickwise_stage_latency_seconds", "tickwise_prediction_confidence_ratio"})
 # Series Prometheus itself records for every target: `up` is the worker-down signal.
