@@ -32,6 +32,10 @@ from dataflows.private_files import make_private_dir, open_private_log, write_pr
 logger = logging.getLogger(__name__)
 
 
+#: How long a restarted server waits for its recorded port to be released by the server that died.
+RELEASE_WAIT_S = 2.0
+
+
 class StackError(RuntimeError):
     """The embedded stack could not be started or found."""
 
@@ -235,7 +239,10 @@ def _port(address: str) -> int:
 
 
 def _port_free(port: int) -> bool:
+    """Whether a server can listen on ``port``: no one listens there (connections of a server that died,
+    left in TIME_WAIT, do not count: the servers set SO_REUSEADDR too)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -244,9 +251,19 @@ def _port_free(port: int) -> bool:
 
 
 def _restart_port(recorded_address: str | None, requested: int | None) -> int:
-    """The port for a server being (re)started: its recorded one when free, else the requested or a free one."""
-    if recorded_address is not None and _port_free(_port(recorded_address)):
-        return _port(recorded_address)
+    """The port for a server being (re)started: its recorded one when free, else the requested or a free one.
+
+    A server that has just died may hold its port a moment longer (its last threads are still exiting),
+    so the recorded port gets up to ``RELEASE_WAIT_S`` to come free.
+    """
+    if recorded_address is not None:
+        deadline = time.monotonic() + RELEASE_WAIT_S
+        while True:
+            if _port_free(_port(recorded_address)):
+                return _port(recorded_address)
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
     return requested or free_port()
 
 
