@@ -2,7 +2,9 @@
 
 The URL picks the engine: ``chdb:///abs/path`` opens chDB in this process (one engine per
 process, one process per data directory, so ``ClickHouseSink`` then has exactly one
-partition), ``http(s)://user:password@host:port/database`` a ClickHouse server.
+partition), ``http(s)://user:password@host:port/database`` a ClickHouse server, or the
+embedded stack's ``http://127.0.0.1:port``: chDB served by ``sinks.clickhouse.service``, which
+every process reaches at once through the same client code as a server.
 
 >>> ClickHouseSettings("https://reader:hunter2@ch.internal:8443/market").redacted_url()
 'https://reader:***@ch.internal:8443/market'
