@@ -106,11 +106,11 @@ class RedisSettings:
 
     url: str
     key_prefix: str = "tickwise:features:"
-    socket_timeout_s: float = 1.0
+    socket_timeout_s: float = 0.5
     repair_ahead_ns: int = 3_600 * 1_000_000_000  # a stored row this far ahead of a new one is replaced
     ttl_ms: int = 0  # a symbol's key expires this long after its last write (0: never)
     connect_timeout_s: float = 0.5
-    retry_initial_s: float = 0.1
+    retry_initial_s: float = 0.25
     retry_max_s: float = 5.0
 
     def __post_init__(self) -> None:
@@ -135,9 +135,11 @@ class RedisSettings:
         return redact_url(self.url)
 
     def client(self) -> redis.Redis:
-        # One immediate retry (a pooled connection the server closed by restarting); the sink backs off itself.
+        # One immediate retry of a refused or closed connection (a pooled one the server closed by restarting),
+        # none of a timeout (a hung server would cost the batch twice); the sink backs off itself.
         return redis.Redis.from_url(self.url, socket_timeout=self.socket_timeout_s,
-                                    socket_connect_timeout=self.connect_timeout_s, retry=Retry(NoBackoff(), 1))
+                                    socket_connect_timeout=self.connect_timeout_s,
+                                    retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)))
 
     def __repr__(self) -> str:
         return f"RedisSettings(url={self.redacted_url()!r}, key_prefix={self.key_prefix!r})"

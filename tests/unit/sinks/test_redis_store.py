@@ -187,7 +187,7 @@ def test_rows_pending_during_an_outage_merge_forward_only_and_are_written_after_
     client.errors = [RedisConnectionError("Connection refused")]
     partition.write_batch([a_row("IBM", 10, offset=1), a_row("MSFT", 10, offset=2)])
     attempts = len(client.pipelines)
-    clock.now += 0.05  # inside the first backoff (0.1 s): no network at all
+    clock.now += 0.2  # inside the first backoff (0.25 s): no network at all
     partition.write_batch([a_row("IBM", 20, offset=3), a_row("MSFT", 5, offset=4), a_row("AAPL", 7, offset=5)])
     assert len(client.pipelines) == attempts
     assert metrics.value("tickwise_redis_pending_symbols") == 3
@@ -207,15 +207,15 @@ def test_backoff_doubles_after_each_failure_up_to_its_maximum() -> None:
     client.errors = [RedisConnectionError("Connection refused")] * 10
     began = clock.now
     tries: list[float] = []
-    while clock.now - began < 30:
+    while clock.now - began < 40:
         before = len(client.pipelines)
         partition.write_batch([a_row("IBM", int(clock.now * 1000))])
         if len(client.pipelines) > before:
             tries.append(round(clock.now - began, 2))
         clock.now += 0.01
     gaps = [round(b - a, 1) for a, b in zip(tries, tries[1:])]
-    assert gaps[:7] == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0]
-    assert set(gaps[7:9]) == {5.0}
+    assert gaps[:6] == [0.2, 0.5, 1.0, 2.0, 4.0, 5.0] or gaps[:6] == [0.3, 0.5, 1.0, 2.0, 4.0, 5.0]
+    assert set(gaps[6:9]) == {5.0}
     assert not partition.pending_symbols  # the 11th attempt went through
 
 
