@@ -22,6 +22,7 @@ import argparse
 import gzip
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -225,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.port < 65536:
         parser.error(f"--port must be 1-65535, got {args.port}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.umask(0o077)  # what chDB writes under --path is its owner's alone, like the directory
     try:
         serve(args.path, args.port)
     except OSError as error:

@@ -46,9 +46,14 @@ def test_stack_up_when_started_then_clickhouse_is_served_over_http_and_recorded(
     assert info is not None
     assert info.clickhouse_url.startswith("http://127.0.0.1:") and info.clickhouse_identity
     assert info.to_env()["CLICKHOUSE_URL"] == info.clickhouse_url
-    assert client_of(info).command("SELECT 1") == 1
+    client = client_of(info)
+    client.command("CREATE TABLE written (n UInt8) ENGINE = MergeTree ORDER BY n")
+    client.insert("written", [[1], [2]])
+
+    assert client.command("SELECT sum(n) FROM written") == 3
     assert oct((own_stack / "clickhouse.log").stat().st_mode & 0o777) == "0o600"
-    assert oct((own_stack / "chdb").stat().st_mode & 0o777) == "0o700"
+    open_to_others = [str(path) for path in (own_stack / "chdb").rglob("*") if path.stat().st_mode & 0o077]
+    assert oct((own_stack / "chdb").stat().st_mode & 0o777) == "0o700" and open_to_others == []
 
 
 def test_stack_up_when_only_the_service_died_then_restarts_it_on_its_port_with_its_data(own_stack: Path) -> None:
