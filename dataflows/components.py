@@ -34,13 +34,14 @@ from sinks.clickhouse import ClickHouseSettings, ClickHouseSink
 from sinks.kafka import KafkaSettings, dead_letter_sink, model_event_sink, signal_sink
 from sinks.metrics import MetricsRegistry, default_metrics
 from sinks.redis_store import RedisFeatureSink, RedisSettings
+from sinks.topics import decisions_sink, features_sink, split_topics
 
 DEFAULT_HORIZON_NS = 300 * NANOSECONDS
 
 
 def portfolio_risk(settings: Settings) -> PortfolioRiskBuilder:
     return PortfolioRiskBuilder(RiskLimits(**settings.risk.limits(fee_bps=settings.paper.fee_bps)),
-                                settings.risk.lateness_ns(settings.run.until_eof))
+                                settings.risk.idle_after(settings.run.until_eof))
 
 
 def validation_limits(settings: Settings) -> ValidationLimits:
@@ -63,6 +64,15 @@ def cross_asset_config(settings: Settings) -> CrossAssetConfig:
     cross_asset = settings.cross_asset
     return CrossAssetConfig(reference=cross_asset.reference or None, pairs=cross_asset.pairs,
                             window=cross_asset.window)
+
+
+def history_group_id(group_id: str) -> str:
+    """The history flow's consumer group, next to the signals flow's ``KAFKA_GROUP_ID``.
+
+    >>> history_group_id("tickwise-signals"), history_group_id("desk-a")
+    ('tickwise-history', 'desk-a-history')
+    """
+    return group_id.removesuffix("-signals") + "-history"
 
 
 def symbol_rules(settings: Settings) -> SymbolRules:
@@ -119,21 +129,73 @@ class Components:
                                        group_id=self.settings.kafka.group_id),
                                on_lag=self.metrics.registry.set_consumer_lag)
 
+    def _topic_source(self, topic: str) -> KafkaTickSource:
+        """One of the history flow's inputs: ``topic`` in the history consumer group."""
+        return KafkaTickSource(replace(tick_source_settings(self.settings), topic=topic,
+                                       group_id=history_group_id(self.settings.kafka.group_id)),
+                               on_lag=self.metrics.registry.set_consumer_lag)
+
+    def history_sources(self) -> HistorySources:
+        """The history flow's inputs, in its own consumer group: ticks, the signals flow's topics, control."""
+        topics = split_topics(self.settings.kafka.ticks_topic)
+        return HistorySources(ticks=self._topic_source(self.settings.kafka.ticks_topic),
+                              features=self._topic_source(topics.features),
+                              decisions=self._topic_source(topics.decisions), control=self.control_source())
+
+    def _redis_sink(self) -> RedisFeatureSink:
+        settings = self.settings
+        return RedisFeatureSink(RedisSettings(url=settings.redis.url.get_secret_value(),
+                                              key_prefix=settings.redis.key_prefix,
+                                              repair_ahead_ns=settings.features.ahead_tolerance_ns,
+                                              ttl_ms=round(settings.redis.ttl_s * 1000)), metrics=self.metrics.registry)
+
+    def _clickhouse_sink(self) -> ClickHouseSink:
+        return ClickHouseSink(ClickHouseSettings(url=self.settings.clickhouse.url.get_secret_value()),
+                              metrics=self.metrics.registry)
+
     def live_outputs(self) -> Outputs:
+        """Every output of the combined flow (both halves in one)."""
         settings = self.settings
         registry = self.metrics.registry
         kafka = kafka_settings(settings)
         return Outputs(
-            clickhouse=ClickHouseSink(ClickHouseSettings(url=settings.clickhouse.url.get_secret_value()),
-                                      metrics=registry),
-            redis=RedisFeatureSink(RedisSettings(url=settings.redis.url.get_secret_value(),
-                                                 key_prefix=settings.redis.key_prefix,
-                                                 repair_ahead_ns=settings.features.ahead_tolerance_ns,
-                                                 ttl_ms=round(settings.redis.ttl_s * 1000)), metrics=registry),
+            clickhouse=self._clickhouse_sink(),
+            redis=self._redis_sink(),
             signals=signal_sink(kafka, settings.kafka.signals_topic, registry),
             dead_letters=dead_letter_sink(kafka, settings.kafka.dlq_topic, registry),
             model_events=model_event_sink(kafka, settings.kafka.model_events_topic, registry),
         )
+
+    def signals_outputs(self) -> Outputs:
+        """The signals flow's outputs: Kafka and Redis only, never ClickHouse."""
+        settings = self.settings
+        registry = self.metrics.registry
+        kafka = kafka_settings(settings)
+        topics = split_topics(settings.kafka.ticks_topic)
+        return Outputs(
+            clickhouse=None, model_events=None, redis=self._redis_sink(),
+            signals=signal_sink(kafka, settings.kafka.signals_topic, registry),
+            dead_letters=dead_letter_sink(kafka, settings.kafka.dlq_topic, registry),
+            features=features_sink(kafka, topics.features, registry),
+            decisions=decisions_sink(kafka, topics.decisions, registry),
+        )
+
+    def history_outputs(self) -> Outputs:
+        """The history flow's outputs: ClickHouse and ``model-events``."""
+        settings = self.settings
+        return Outputs(clickhouse=self._clickhouse_sink(), redis=None, signals=None, dead_letters=None,
+                       model_events=model_event_sink(kafka_settings(settings), settings.kafka.model_events_topic,
+                                                     self.metrics.registry))
+
+
+@dataclass(frozen=True)
+class HistorySources:
+    """The history flow's inputs; ``control`` (None without a kill-switch topic) only for its rejects."""
+
+    ticks: KafkaTickSource
+    features: KafkaTickSource
+    decisions: KafkaTickSource
+    control: KafkaTickSource | None
 
 
 def registry_config(settings: Settings) -> RegistryConfig:
@@ -195,7 +257,7 @@ def outcome_config(settings: Settings, ensemble: object) -> OutcomeConfig:
 def paper_trading_config(settings: Settings) -> PaperTradingConfig:
     paper = settings.paper
     return PaperTradingConfig(fee_bps=paper.fee_bps, mark_interval_ns=paper.mark_interval_ns,
-                              fill_window_ns=paper.fill_window_ns(settings.risk.max_lateness_s))
+                              fill_window_ns=paper.fill_window_ns(settings.risk.idle_after_s))
 
 
 def _model_profile(settings: Settings, ensemble: object, loaded_from_settings: bool) -> FeatureProfile | None:

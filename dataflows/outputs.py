@@ -1,4 +1,4 @@
-"""Where each stream of the signal flow goes: one sink per output, None to leave it out."""
+"""Where each stream of a tickwise flow goes: one sink per output, None to leave it out."""
 
 from __future__ import annotations
 
@@ -16,3 +16,5 @@ class Outputs:
     signals: Sink | None
     dead_letters: Sink | None
     model_events: Sink | None
+    features: Sink | None = None  # scored feature rows for the history flow (``sinks.topics``)
+    decisions: Sink | None = None  # every risk decision for the history flow

@@ -1,31 +1,45 @@
-"""The live dataflow: Kafka ticks -> validate -> features -> drift -> scoring -> risk -> sinks.
+"""The tick-to-signal dataflow and the stages every tickwise flow is wired from.
 
-Run it with ``tickwise run`` or directly with Bytewax::
+Two ways to run it:
 
-    python -m bytewax.run "dataflows.signals:flow()"
+- split (the live system, ``tickwise run``): ``build_signals_flow`` (ticks -> validate -> features ->
+  scoring -> risk -> ``signals``, Redis, and the topics of ``sinks.topics``) and the history flow
+  (``dataflows.history``: ClickHouse, drift, outcomes, paper P&L) in separate processes::
+
+      python -m bytewax.run "dataflows.signals:signals_flow()"
+      python -m bytewax.run "dataflows.history:flow()"
+
+- combined (bounded runs: ``tickwise run --until-eof``, demo, replay, backtest): ``build_flow``, both
+  halves in one flow, wired from the same stages::
+
+      python -m bytewax.run "dataflows.signals:flow()"
 
 Step ids are part of the recovery contract: renaming one orphans its saved state.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
 from bytewax import operators as op
+from bytewax.operators import StatefulBatchLogic
 from bytewax.dataflow import Dataflow, Stream
 from bytewax.inputs import Source
+from bytewax.outputs import FixedPartitionedSink, Sink
 
 from dataflows.components import Components, build_components
 from dataflows.config import Settings, load_settings
 from dataflows.outputs import Outputs
 from dataflows.steps import decode_batch, market_context, to_portfolio
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
-                                Reject, SourceRecord, TickBatch)
+                                Prediction, Reject, SourceRecord, TickBatch)
 from operators.monitoring.psi import PsiReading
 from operators.risk.control import decode_control
 from operators.ingest.validation import decode_tick
 from sinks.metrics import start_metrics_server
+from sinks.topics import Scored
 
 
 def _is_tick_batch(item: TickBatch | Reject) -> bool:
@@ -56,15 +70,27 @@ def _record_symbol(item: TickBatch | FeatureRow | Decision) -> str:
     return item.symbol
 
 
-def _is_control(item: ControlCommand | Reject) -> bool:
+def is_control(item: ControlCommand | Reject) -> bool:
     return isinstance(item, ControlCommand)
 
 
-def _is_accepted(decision: Decision) -> bool:
+def is_accepted(decision: Decision) -> bool:
     return decision.accepted
 
 
-def _clickhouse_key(record: object) -> tuple[str, object]:
+def _symbol_key(item: object) -> tuple[str, object]:
+    return (getattr(item, "symbol", None) or "_", item)
+
+
+def kafka_output(step_id: str, stream: Stream, sink: Sink) -> None:
+    """``op.output`` to a Kafka sink; a partitioned one takes ``(symbol, item)`` pairs, so one symbol's
+    messages leave through one producer, in order."""
+    if isinstance(sink, FixedPartitionedSink):
+        stream = op.map(f"key_{step_id}", stream, _symbol_key)
+    op.output(step_id, stream, sink)
+
+
+def clickhouse_key(record: object) -> tuple[str, object]:
     # chDB has one partition (one writer); a ClickHouse server spreads symbols over partitions.
     return (getattr(record, "symbol", None) or "_unknown", record)
 
@@ -77,11 +103,12 @@ class FeatureStreams:
     bar_returns: Stream[BarReturn]
 
 
-def feature_stage(components: Components, raw: Stream[SourceRecord]) -> FeatureStreams:
+def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool = True) -> FeatureStreams:
     """Decode and validate, guard event time per symbol, compute features per symbol.
 
     Shared by the live flow and the backfill (training) flow, so training features are the
-    live features by construction.
+    live features by construction. The history flow runs it too (``count=False``: the signals flow
+    counts the ticks), so its admitted ticks are the signals flow's by construction.
     """
     metrics = components.metrics
     decoded = op.flat_map_batch("decode", raw, metrics.timed_batch(
@@ -96,27 +123,56 @@ def feature_stage(components: Components, raw: Stream[SourceRecord]) -> FeatureS
     split_ticks = op.branch("split_admitted", split_features.falses, _is_tick_batch)
     split_returns = op.branch("split_bar_returns", split_ticks.falses, _is_bar_return)
     rejects = op.merge("all_rejects", checked.falses, split_returns.falses)
-    # Counted once per batch (a Prometheus update per tick costs about 20% of the flow).
-    op.flat_map_batch("count_admitted", split_ticks.trues, metrics.count_admitted_batch)
-    op.flat_map_batch("count_rejects", rejects, metrics.count_rejects_batch)
+    if count:  # counted once per batch (a Prometheus update per tick costs about 20% of the flow)
+        op.flat_map_batch("count_admitted", split_ticks.trues, metrics.count_admitted_batch)
+        op.flat_map_batch("count_rejects", rejects, metrics.count_rejects_batch)
     return FeatureStreams(admitted=split_ticks.trues, rows=split_features.trues, rejects=rejects,
                           bar_returns=split_returns.trues)
 
 
-def build_flow(components: Components, source: Source, outputs: Outputs, flow_id: str = "tickwise_signals",
-               control: Source | None = None) -> Dataflow:
-    """Wire the signal flow from ready-made components; no math here.
+@dataclass(frozen=True)
+class RiskStreams:
+    decisions: Stream[Decision]
+    accepted: Stream[Decision]
+    rejects: Stream[Reject]
 
-    ``control`` is the kill-switch input (the Kafka ``control`` topic); its commands join the
-    portfolio risk step, which orders everything else by event time, so decisions never depend on
-    arrival order.
+
+def risk_stage(components: Components, flow: Dataflow, rows: Stream[FeatureRow], predictions: Stream[Prediction],
+               rejects: Stream[Reject], control: Source | None) -> RiskStreams:
+    """Portfolio risk: one key for market contexts + predictions (ordered there by event time) + control.
+
+    ``control`` is the kill-switch input (the Kafka ``control`` topic); its undecodable commands join
+    ``rejects``.
     """
-    metrics = components.metrics
-    flow = Dataflow(flow_id)
-    raw = op.input("ticks_in", flow, source)
-    streams = feature_stage(components, raw)
-    admitted, rows, rejects = streams.admitted, streams.rows, streams.rejects
+    risk_inputs = [op.map("market_context", rows, market_context), predictions]
+    if control is not None:
+        commands = op.branch("split_control", op.map("decode_control", op.input("control_in", flow, control),
+                                                     decode_control), is_control)
+        risk_inputs.append(commands.trues)
+        rejects = op.merge("all_rejects_with_control", rejects, commands.falses)
+    portfolio = op.map("key_portfolio", op.merge("risk_inputs", *risk_inputs), to_portfolio)
+    decisions = op.key_rm("unkey_decisions", op.stateful("portfolio_risk", portfolio, components.portfolio_risk))
+    op.inspect("count_decisions", decisions, components.metrics.count_decision)
+    return RiskStreams(decisions, op.filter("accepted_signals", decisions, is_accepted), rejects)
 
+
+@dataclass(frozen=True)
+class MonitorStreams:
+    events: Stream[DriftEvent]
+    cross_asset: Stream[CrossAssetRow]
+    outcomes: Stream[Outcome]
+    pnl: Stream[object]
+
+
+def monitoring_stage(components: Components, admitted: Stream[TickBatch], rows: Stream[FeatureRow],
+                     predictions: Stream[Prediction], decisions: Stream[Decision], bar_returns: Stream[BarReturn],
+                     paper_logic: Callable[[bytes | None], StatefulBatchLogic] | None = None) -> MonitorStreams:
+    """Drift and PSI, cross-asset statistics, outcomes and live accuracy, paper P&L: everything the
+    signals do not wait for. The combined flow and the history flow wire it the same way.
+
+    ``decisions`` go to the paper step (the trader ignores denied ones); ``paper_logic``: its builder
+    (default ``components.paper_logic``; the history flow's orders its inputs by event time first)."""
+    metrics = components.metrics
     keyed_rows = op.key_on("key_rows", rows, _record_symbol)
     drift_out = op.key_rm("unkey_drift", op.stateful_flat_map("drift", keyed_rows, components.drift_step))
     split_drift = op.branch("split_drift", drift_out, _is_monitor_event)
@@ -124,22 +180,9 @@ def build_flow(components: Components, source: Source, outputs: Outputs, flow_id
     monitor_events = split_drift.trues
 
     # Cross-asset statistics: state per pair, matched on bar intervals (deterministic).
-    routed = op.flat_map("route_pairs", streams.bar_returns, components.pair_router)
+    routed = op.flat_map("route_pairs", bar_returns, components.pair_router)
     cross_asset = op.filter("cross_asset_ready", op.key_rm("unkey_cross_asset", op.stateful_map(
         "cross_asset", routed, components.cross_asset_step)), _is_cross_asset_row)
-
-    predictions = op.flat_map_batch("score", rows, metrics.timed_batch("score", components.scorer))
-    # One portfolio key: market contexts + predictions (ordered there by event time) + control.
-    risk_inputs = [op.map("market_context", rows, market_context), predictions]
-    if control is not None:
-        commands = op.branch("split_control", op.map("decode_control", op.input("control_in", flow, control),
-                                                     decode_control), _is_control)
-        risk_inputs.append(commands.trues)
-        rejects = op.merge("all_rejects_with_control", rejects, commands.falses)
-    portfolio = op.map("key_portfolio", op.merge("risk_inputs", *risk_inputs), to_portfolio)
-    decisions = op.key_rm("unkey_decisions", op.stateful("portfolio_risk", portfolio, components.portfolio_risk))
-    op.inspect("count_decisions", decisions, metrics.count_decision)
-    accepted = op.filter("accepted_signals", decisions, _is_accepted)
 
     # Live accuracy: each prediction joined per symbol with the first row after its horizon.
     outcome_inputs = op.key_on("key_outcomes", op.merge("outcome_inputs", rows, predictions), _record_symbol)
@@ -148,28 +191,87 @@ def build_flow(components: Components, source: Source, outputs: Outputs, flow_id
     op.flat_map_batch("record_outcomes", split_outcomes.trues, metrics.record_outcomes_batch)
     monitor_events = op.merge("monitor_events", monitor_events, split_outcomes.falses)
     # Paper P&L: accepted signals filled at the next quote of their symbol.
-    paper_inputs = op.key_on("key_paper", op.merge("paper_inputs", admitted, accepted), _record_symbol)
-    pnl = op.key_rm("unkey_paper", op.stateful_batch("paper", paper_inputs, components.paper_logic))
+    paper_inputs = op.key_on("key_paper", op.merge("paper_inputs", admitted, decisions), _record_symbol)
+    pnl = op.key_rm("unkey_paper", op.stateful_batch("paper", paper_inputs, paper_logic or components.paper_logic))
     op.flat_map_batch("record_pnl", pnl, metrics.record_pnl_batch)
     op.flat_map_batch("count_drift", monitor_events, metrics.count_monitor_events_batch)
+    return MonitorStreams(monitor_events, cross_asset, split_outcomes.trues, pnl)
+
+
+def build_flow(components: Components, source: Source, outputs: Outputs, flow_id: str = "tickwise_signals",
+               control: Source | None = None) -> Dataflow:
+    """The combined flow: both halves (signals and history) in one flow; no math here.
+
+    Bounded runs (``tickwise run --until-eof``, demo, replay, backtest) run this one; the live system
+    runs the two halves apart (``build_signals_flow`` here, ``dataflows.history``), so nothing slow
+    sits between a tick and its signal.
+    """
+    flow = Dataflow(flow_id)
+    raw = op.input("ticks_in", flow, source)
+    streams = feature_stage(components, raw)
+    rows = streams.rows
+    predictions = op.flat_map_batch("score", rows, components.metrics.timed_batch("score", components.scorer))
+    risk = risk_stage(components, flow, rows, predictions, streams.rejects, control)
+    monitor = monitoring_stage(components, streams.admitted, rows, predictions, risk.accepted, streams.bar_returns)
 
     if outputs.clickhouse is not None:
-        history = op.merge("history", admitted, rows, predictions, decisions, rejects, monitor_events,
-                           cross_asset, split_outcomes.trues, pnl)
-        op.output("clickhouse_out", op.map("key_history", history, _clickhouse_key), outputs.clickhouse)
+        history = op.merge("history", streams.admitted, rows, predictions, risk.decisions, risk.rejects,
+                           monitor.events, monitor.cross_asset, monitor.outcomes, monitor.pnl)
+        op.output("clickhouse_out", op.map("key_history", history, clickhouse_key), outputs.clickhouse)
     if outputs.redis is not None:
         op.output("redis_out", rows, outputs.redis)
     if outputs.signals is not None:
-        op.output("signals_out", accepted, outputs.signals)
+        kafka_output("signals_out", risk.accepted, outputs.signals)
     if outputs.dead_letters is not None:
-        op.output("dead_letters_out", rejects, outputs.dead_letters)
+        kafka_output("dead_letters_out", risk.rejects, outputs.dead_letters)
     if outputs.model_events is not None:
-        op.output("model_events_out", monitor_events, outputs.model_events)
+        kafka_output("model_events_out", monitor.events, outputs.model_events)
     return flow
 
 
-def flow(settings: Settings | None = None) -> Dataflow:
-    """Entry point for ``python -m bytewax.run "dataflows.signals:flow()"``: reads the environment once."""
+class _ScoredBatch:
+    """``flat_map_batch`` mapper: the scorer's predictions, each paired with the row it scored."""
+
+    def __init__(self, scorer: Callable[[list[FeatureRow]], list[Prediction]]) -> None:
+        self._scorer = scorer
+
+    def __call__(self, rows: list[FeatureRow]) -> list[Scored]:
+        return [Scored(row, prediction) for row, prediction in zip(rows, self._scorer(rows), strict=True)]
+
+
+def prediction_of(scored: Scored) -> Prediction:
+    return scored.prediction
+
+
+def build_signals_flow(components: Components, source: Source, outputs: Outputs, flow_id: str = "tickwise_signals",
+                       control: Source | None = None) -> Dataflow:
+    """The signals half: ticks -> validate -> features -> scoring -> portfolio risk -> ``signals``.
+
+    Besides the signals it writes only to Kafka and Redis: rejects to the dead-letter topic, each
+    scored feature row to ``<ticks>.features`` and every decision to ``<ticks>.decisions``
+    (``sinks.topics``), which the history flow reads; ClickHouse is never on this path.
+    """
+    flow = Dataflow(flow_id)
+    streams = feature_stage(components, op.input("ticks_in", flow, source))
+    scored = op.flat_map_batch("score", streams.rows, components.metrics.timed_batch(
+        "score", _ScoredBatch(components.scorer)))
+    predictions = op.map("predictions", scored, prediction_of)
+    risk = risk_stage(components, flow, streams.rows, predictions, streams.rejects, control)
+    if outputs.redis is not None:
+        op.output("redis_out", streams.rows, outputs.redis)
+    if outputs.signals is not None:
+        kafka_output("signals_out", risk.accepted, outputs.signals)
+    if outputs.dead_letters is not None:
+        kafka_output("dead_letters_out", risk.rejects, outputs.dead_letters)
+    if outputs.features is not None:
+        kafka_output("features_out", scored, outputs.features)
+    if outputs.decisions is not None:
+        kafka_output("decisions_out", risk.decisions, outputs.decisions)
+    return flow
+
+
+def worker_components(settings: Settings | None) -> Components:
+    """What every ``bytewax.run`` entry point does first: logging, settings, components, metrics endpoint."""
     import logging
 
     from sinks.redaction import install_log_redaction
@@ -182,5 +284,18 @@ def flow(settings: Settings | None = None) -> Dataflow:
         # One endpoint per process of the cluster: port + process index, loopback unless configured.
         start_metrics_server(settings.metrics.port + settings.metrics.process_index, settings.metrics.host,
                              components.metrics.registry)
+    return components
+
+
+def flow(settings: Settings | None = None) -> Dataflow:
+    """``python -m bytewax.run "dataflows.signals:flow()"``: both halves in one flow (reads the environment once)."""
+    components = worker_components(settings)
     return build_flow(components, components.kafka_source(), components.live_outputs(),
                       control=components.control_source())
+
+
+def signals_flow(settings: Settings | None = None) -> Dataflow:
+    """``python -m bytewax.run "dataflows.signals:signals_flow()"``: the signals half alone."""
+    components = worker_components(settings)
+    return build_signals_flow(components, components.kafka_source(), components.signals_outputs(),
+                              control=components.control_source())

@@ -80,6 +80,10 @@ class Scored(NamedTuple):
     row: FeatureRow
     prediction: Prediction
 
+    @property
+    def symbol(self) -> str:
+        return self.row.symbol
+
 
 def encode_scored(scored: Scored) -> bytes:
     row, prediction = scored
