@@ -19,9 +19,13 @@ from pathlib import Path
 from dataflows.snapshots import MARKER_FILE
 
 RECOVERY_SUBDIR = "recovery"
+HISTORY_SUFFIX = "-history"
 SOURCE_MARKER_FILE = "tickwise-source-topic"
-# The Bytewax step id of the live flow's Kafka input (flow id "tickwise_signals", step "ticks_in").
+# The Bytewax step id of the signals (and combined) flow's Kafka input (flow id "tickwise_signals", step "ticks_in").
 TICKS_INPUT_STEP = "tickwise_signals.ticks_in"
+# The history flow's Kafka inputs by the role of their topic (flow id "tickwise_history").
+HISTORY_INPUT_STEPS = {"ticks": "tickwise_history.ticks_in", "features": "tickwise_history.features_in",
+                       "decisions": "tickwise_history.decisions_in"}
 
 
 class RecoveryDirError(ValueError):
@@ -31,6 +35,20 @@ class RecoveryDirError(ValueError):
 def default_recovery_dir(state_dir: Path) -> Path:
     """Where ``tickwise run`` keeps its recovery state unless told otherwise."""
     return state_dir / RECOVERY_SUBDIR
+
+
+def role_recovery_dir(recovery_dir: Path, role: str) -> Path:
+    """The recovery directory of one flow of a run whose recovery dir is ``recovery_dir``.
+
+    The signals flow (and the combined flow of bounded runs) keeps ``recovery_dir`` itself, so a
+    run that used it before resumes its tick positions; the history flow keeps its own next to it.
+
+    >>> role_recovery_dir(Path("state/recovery"), "history").as_posix()
+    'state/recovery-history'
+    """
+    if role == "history":
+        return recovery_dir.with_name(f"{recovery_dir.name}{HISTORY_SUFFIX}")
+    return recovery_dir
 
 
 def _is_ours(name: str) -> bool:

@@ -1,4 +1,4 @@
-"""Start the signal flow as a local Bytewax cluster of N processes x W workers, and supervise it.
+"""Start a flow (combined, signals or history) as a local Bytewax cluster of N processes x W workers, and supervise it.
 
 Bytewax processes share fate: when one dies its peers exit. The runner therefore treats
 the cluster as one unit: if any process fails, it stops the others and raises
@@ -25,7 +25,10 @@ from dataflows.snapshots import check_recovery_dir, mark_recovery_dir
 from dataflows.stack import free_port
 from dataflows.worker_log import exit_cause, log_size
 
-FLOW_IMPORT = "dataflows.signals:flow()"
+FLOW_IMPORT = "dataflows.signals:flow()"  # the combined flow: both halves in one
+#: What each role of ``tickwise run --role`` runs under ``bytewax.run``.
+FLOW_IMPORTS = {"combined": FLOW_IMPORT, "signals": "dataflows.signals:signals_flow()",
+                "history": "dataflows.history:flow()"}
 PR_SET_PDEATHSIG = 1  # prctl option: the signal the kernel sends a process when its parent thread exits
 
 logger = logging.getLogger(__name__)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -130,30 +132,43 @@ def _prepare_recovery(settings: Settings, recovery_dir: Path, partitions: int, f
         fail(f"cannot use the recovery dir {recovery_dir}: {error.strerror or error}")
 
 
-def _snapshot_positions(recovery_dir: Path) -> dict[int, int]:
-    """The ticks' positions a resume from ``recovery_dir`` would start at ({} if none, or not readable)."""
+def _snapshot_positions(recovery_dir: Path, step_id: str | None = None) -> dict[int, int]:
+    """The positions (of the ticks by default) a resume from ``recovery_dir`` would start at ({} if none,
+    or not readable)."""
     import sqlite3
 
-    from dataflows.recovery import durable_positions
+    from dataflows.recovery import TICKS_INPUT_STEP, durable_positions
     from dataflows.snapshots import IncompatibleSnapshot, check_recovery_dir
 
     try:
         check_recovery_dir(recovery_dir)  # never unpickle a store of another state format
-        return durable_positions(recovery_dir)
+        return durable_positions(recovery_dir, step_id or TICKS_INPUT_STEP)
     except (IncompatibleSnapshot, sqlite3.Error, OSError):
         return {}
 
 
-def _commit_group_offsets(settings: Settings, recovery_dir: Path) -> None:
-    """Commit what the last snapshot covers to the consumer group (for lag monitors; never fails the run)."""
+def _commit_group_offsets(settings: Settings, recovery_dir: Path, role: str = "combined") -> None:
+    """Commit what the last snapshot covers to the consumer group (for lag monitors; never fails the run).
+
+    The history flow commits each of its inputs to its own group (``history_group_id``)."""
+    from dataflows.components import history_group_id
+    from dataflows.recovery import HISTORY_INPUT_STEPS
     from dataflows.sources import SourceError, commit_positions
+    from sinks.topics import split_topics
 
     kafka = settings.kafka
-    try:
-        commit_positions(kafka.bootstrap, kafka.ticks_topic, kafka.group_id, _snapshot_positions(recovery_dir),
-                         kafka.options())
-    except SourceError as error:
-        console.print(f"[yellow]warning:[/] {escape(str(error))}", soft_wrap=True)
+    if role == "history":
+        topics = split_topics(kafka.ticks_topic)
+        commits = [(kafka.ticks_topic, HISTORY_INPUT_STEPS["ticks"]), (topics.features, HISTORY_INPUT_STEPS["features"]),
+                   (topics.decisions, HISTORY_INPUT_STEPS["decisions"])]
+        group = history_group_id(kafka.group_id)
+    else:
+        commits, group = [(kafka.ticks_topic, None)], kafka.group_id
+    for topic, step_id in commits:
+        try:
+            commit_positions(kafka.bootstrap, topic, group, _snapshot_positions(recovery_dir, step_id), kafka.options())
+        except SourceError as error:
+            console.print(f"[yellow]warning:[/] {escape(str(error))}", soft_wrap=True)
 
 
 def _interrupted_message(recovery_dir: Path) -> str:
@@ -164,25 +179,50 @@ def _interrupted_message(recovery_dir: Path) -> str:
             "reads the topic from the beginning")
 
 
+def _ensure_split_topics(settings: Settings) -> None:
+    """Create the topics the signals flow publishes for the history flow (``sinks.topics``) if missing."""
+    from confluent_kafka import KafkaException
+
+    from dataflows.components import kafka_settings
+    from sinks.kafka import ensure_topics as create_topics
+    from sinks.topics import split_topics
+
+    try:
+        create_topics(kafka_settings(settings), split_topics(settings.kafka.ticks_topic),
+                      settings.kafka.ticks_partitions)
+    except KafkaException as error:
+        fail(f"could not create the topics on {settings.kafka.bootstrap}: {error}")
+
+
 def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path,
-         snapshot_interval: float | None, max_restarts: int | None = None) -> RunSummary:
-    """Run the cluster once, or with ``max_restarts`` under the supervisor (whole-cluster restarts);
-    afterwards (however it ended) commit what the last snapshot covers to the consumer group."""
-    from dataflows.runner import ClusterError, Restart, RestartPolicy, run_cluster, supervise
+         snapshot_interval: float | None, max_restarts: int | None = None, role: str = "combined") -> RunSummary | None:
+    """Run one flow's cluster once, or with ``max_restarts`` under the supervisor (whole-cluster restarts);
+    afterwards (however it ended) commit what the last snapshot covers to the consumer group.
+
+    ``role``: ``combined`` (both halves in one flow), ``signals`` or ``history``. Returns the summary read
+    back from ClickHouse (None for the signals flow, which never writes there)."""
+    from dataflows.runner import FLOW_IMPORTS, ClusterError, Restart, RestartPolicy, run_cluster, supervise
     from dataflows.snapshots import IncompatibleSnapshot
     from dataflows.summary import summarize
 
     ensure_topics(settings)
-    require_redis(settings)
+    if role != "combined":
+        _ensure_split_topics(settings)
+    if role != "history":
+        require_redis(settings)
     log_dir = make_private_dir(make_private_dir(settings.run.state_dir) / "logs", "the workers' logs")
+    if role == "history":  # its own logs (and cluster addresses) next to the signals flow's
+        log_dir = make_private_dir(log_dir / "history", "the workers' logs")
     chdb = settings.clickhouse.chdb_path()
-    if chdb is not None:
+    if chdb is not None and role != "signals":
         make_private_dir(chdb, "the ClickHouse history")
     since_ms = int(time.time() * 1000) - 1000  # rows this run writes (1 s slack for clock granularity)
-    with console.status(f"running the signal flow on {processes} process(es) x {workers} worker(s)"):
+    what = {"combined": "signal flow", "signals": "signals flow", "history": "history flow"}[role]
+    with console.status(f"running the {what} on {processes} process(es) x {workers} worker(s)"):
         def start() -> object:
             return run_cluster(environment_variables(settings), processes, workers, recovery_dir, snapshot_interval,
-                               work_dir=settings.run.state_dir, log_dir=log_dir)
+                               work_dir=log_dir if role == "history" else settings.run.state_dir, log_dir=log_dir,
+                               flow_import=FLOW_IMPORTS[role])
 
         def report(restart: Restart) -> None:
             console.print(f"[yellow]restart {restart.number}/{max_restarts}[/]: process {restart.process_index} "
@@ -197,15 +237,88 @@ def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path,
         except (ClusterError, IncompatibleSnapshot) as error:
             fail(str(error))
         finally:
-            _commit_group_offsets(settings, recovery_dir)
+            _commit_group_offsets(settings, recovery_dir, role)
+    if role == "signals":
+        return None
     return summarize(settings.clickhouse.url.get_secret_value(), run.elapsed_s, processes, workers, since_ms)
 
 
+ROLES = ("both", "signals", "history", "combined")
+
+
+def _history_settings(settings: Settings, signals_processes: int) -> Settings:
+    """The history flow's settings next to a signals cluster: its metrics endpoint after the signals flow's."""
+    port = settings.metrics.port
+    return settings.replace(metrics={"port": port + signals_processes}) if port else settings
+
+
+def _start_history(settings: Settings, state_dir: Path, recovery_dir: Path, snapshot_interval: int,
+                   max_restarts: int | None) -> subprocess.Popen[bytes]:
+    """``tickwise run --role history`` as a child of a live ``run`` (its own supervisor, recovery dir and log)."""
+    from dataflows.private_files import open_private_log
+    from dataflows.runner import die_with_parent
+
+    command = [sys.executable, "-m", "dataflows.cli", "run", "--role", "history", "--state-dir", str(state_dir),
+               "--recovery-dir", str(recovery_dir), "--snapshot-interval", str(snapshot_interval)]
+    if max_restarts is not None:
+        command += ["--supervise", "--max-restarts", str(max_restarts)]
+    log_dir = make_private_dir(make_private_dir(settings.run.state_dir) / "logs", "the workers' logs")
+    log = open_private_log(log_dir / "history-run.log")
+    try:
+        return subprocess.Popen(command, env={**os.environ, **environment_variables(settings)}, stdout=log,
+                                stderr=log, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent())
+    finally:
+        log.close()
+
+
+def _stop_history(child: subprocess.Popen[bytes]) -> None:
+    """Stop the history child as an operator would (SIGINT: it snapshots and commits), kill it after 60 s."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGINT)
+        try:
+            child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _run_roles(settings: Settings, role: str, processes: int, workers: int, recovery: Path,
+               snapshot_interval: int, max_restarts: int | None, fresh: bool) -> RunSummary | None:
+    """Run the flows ``role`` names; ``both``: the signals cluster here and the history flow beside it
+    (live), or one after the other (``--until-eof``: the history flow then reads what the signals
+    flow published, to its end)."""
+    from dataflows.recovery import role_recovery_dir
+
+    if role != "both":
+        _prepare_recovery(settings, role_recovery_dir(recovery, role), processes * workers, fresh)
+        return _run(settings, processes, workers, role_recovery_dir(recovery, role), snapshot_interval,
+                    max_restarts, role)
+    history_dir = role_recovery_dir(recovery, "history")
+    _prepare_recovery(settings, recovery, processes * workers, fresh)
+    _prepare_recovery(settings, history_dir, 1, fresh)
+    history_settings = _history_settings(settings, processes)
+    if settings.run.until_eof:
+        _run(settings, processes, workers, recovery, snapshot_interval, max_restarts, "signals")
+        return _run(history_settings, 1, 1, history_dir, snapshot_interval, max_restarts, "history")
+    _ensure_split_topics(settings)
+    child = _start_history(history_settings, settings.run.state_dir, recovery, snapshot_interval, max_restarts)
+    try:
+        _run(settings, processes, workers, recovery, snapshot_interval, max_restarts, "signals")
+    finally:
+        _stop_history(child)
+    return None
+
+
 def run(
-    processes: Annotated[int, typer.Option(help="Processes in the local Bytewax cluster.", min=1, max=64)] = 1,
+    processes: Annotated[int, typer.Option(help="Processes in the local Bytewax cluster (of the signals flow "
+                                                "with --role both).", min=1, max=64)] = 1,
     workers: Annotated[int, typer.Option(help="Worker threads per process.", min=1, max=64)] = 1,
+    role: Annotated[str | None, typer.Option(help="Which flows: both (signals and history flows side by side; "
+                                             "the default), signals, history, or combined (both halves in one "
+                                             "flow; the default with --until-eof).")] = None,
     recovery_dir: Annotated[Path | None, typer.Option(help="Bytewax recovery directory (created 0700 if missing); "
-                                                           "default: <state dir>/recovery.")] = None,
+                                                           "default: <state dir>/recovery. The history flow keeps "
+                                                           "its own next to it (<dir>-history).")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Start over: move the recovery dir aside and read the "
                                         "topic from the beginning, publishing every signal again.")] = False,
     snapshot_interval: Annotated[int, typer.Option(help="Whole seconds between recovery snapshots.", min=1)] = 10,
@@ -216,22 +329,35 @@ def run(
     max_restarts: Annotated[int, typer.Option(help="Restarts allowed with --supervise.", min=0)] = 10,
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
-    """Run the signal flow on the configured Kafka, ClickHouse and Redis.
+    """Run the live system on the configured Kafka, ClickHouse and Redis.
 
-    A restart resumes where the last snapshot left off (the recovery dir is on by default), so
-    nothing is published twice beyond what the last snapshot interval replays; ``--fresh`` starts over.
+    By default two flows: the signals flow (ticks to signals, Redis, and the topics the history
+    flow reads) and the history flow (ClickHouse, drift, outcomes, paper P&L), each with its own
+    recovery dir, processes and metrics port, so ClickHouse never delays or stops a signal. A
+    restart resumes where the last snapshot left off; ``--fresh`` starts over.
     """
-    from dataflows.recovery import default_recovery_dir
+    from dataflows.recovery import default_recovery_dir, role_recovery_dir
 
+    chosen = role or ("combined" if until_eof else "both")
+    if chosen not in ROLES:
+        fail(f"--role must be one of {', '.join(ROLES)}, got {role!r}")
     settings = command_settings(state_dir, run={"until_eof": until_eof or None}, model={"spec": model})
+    if chosen == "history" and settings.clickhouse.chdb_path() is not None and processes * workers > 1:
+        fail("with the embedded ClickHouse (chDB) the history flow runs as one process with one worker; "
+             "drop --processes/--workers or use a ClickHouse server")
     recovery = recovery_dir or default_recovery_dir(state_dir)
-    _prepare_recovery(settings, recovery, processes * workers, fresh)
     try:
-        summary = _run(settings, processes, workers, recovery, snapshot_interval,
-                       max_restarts if supervise else None)
+        summary = _run_roles(settings, chosen, processes, workers, recovery, snapshot_interval,
+                             max_restarts if supervise else None, fresh)
     except KeyboardInterrupt:
-        console.print(_interrupted_message(recovery), soft_wrap=True)
+        message = _interrupted_message(role_recovery_dir(recovery, chosen))
+        if chosen == "both":
+            message += f"; the history flow resumes from {role_recovery_dir(recovery, 'history')}"
+        console.print(message, soft_wrap=True)
         raise typer.Exit(130) from None
+    if summary is None:  # the signals flow alone writes nothing to ClickHouse to sum up
+        typer.echo(orjson.dumps({"role": chosen, "processes": processes, "workers": workers}).decode())
+        return
     if until_eof:
         _print_summary(summary)
     typer.echo(summary.json_line())
