@@ -278,7 +278,8 @@ def test_stack_up_creates_state_dir_chdb_dir_logs_and_stack_record_private_whate
         stop_stack(state_dir)
 
     assert stop_stack_record
-    assert modes == {"state": 0o700, "chdb": 0o700, "tansu.log": 0o600, "redis.log": 0o600, "stack.json": 0o600}
+    assert modes == {"state": 0o700, "chdb": 0o700, "tansu.log": 0o600, "redis.log": 0o600, "clickhouse.log": 0o600,
+                     "stack.json": 0o600}
 
 
 def test_run_cluster_creates_work_dir_log_dir_and_worker_logs_private_whatever_the_umask(
