@@ -215,3 +215,57 @@ def test_run_again_on_the_same_recovery_dir_then_resumes_at_the_end_and_writes_n
 
     assert result.returncode == 0, result.stderr[-3000:]
     assert last_json(result)["ticks_in"] == 0
+
+
+def test_verify_after_a_real_kill_9_mid_run_then_reports_the_unprocessed_tail_apart_and_after_resume_nothing_lost(
+        stack, market_data: Path, tmp_path: Path) -> None:
+    """Not rows deleted by hand: a ``tickwise run`` whose flow process is killed with SIGKILL mid-run."""
+    import os
+    import signal
+
+    from tests.integration.faultkit import run_to_end, source_epoch, start_run, wait_until
+
+    settings = topic_settings(stack, f"kill{uuid.uuid4().hex[:8]}", f"chdb://{tmp_path / 'chdb'}")
+    create_topics(settings, partitions=PARTITIONS)
+    produced = produce_real_day(settings, market_data, ["AIG", "BAC", "IBM"], START, END, BAD_MESSAGES)
+    # Small source batches: the run lasts several snapshot intervals, so the kill lands mid-run.
+    env = {**cli_env(settings, f"chdb://{tmp_path / 'chdb'}"), "TICKWISE_SOURCE_BATCH_SIZE": "10"}
+    state, recovery = tmp_path / "state", tmp_path / "recovery"
+    ends: dict[int, int] = {}
+    for message in read_topic(settings.kafka.bootstrap, settings.kafka.ticks_topic):
+        ends[message.partition()] = max(ends.get(message.partition(), 0), message.offset() + 1)
+    run = start_run(settings, state, 1, recovery, env=env)
+    wait_until(lambda: len(run.flow_pids()) == 1, run, 60, "the flow process started")
+    # The source's position is snapshotted once the outputs of the epoch before are written: rows are
+    # in ClickHouse from its second snapshot on. Kill at once, well before the end.
+    wait_until(lambda: source_epoch(recovery, list(ends)) >= 2, run, 120, "two snapshots of the ticks")
+    os.kill(run.flow_pids()[0], signal.SIGKILL)
+    assert run.wait(60) != 0
+
+    killed = tickwise(env, state, "verify")
+
+    assert killed.returncode == 1, killed.stderr[-3000:]
+    report = last_json(killed)
+    assert report["ok"] is False
+    partitions = report["partitions"]
+    assert {int(p): part["end"] for p, part in partitions.items()} == ends and sum(ends.values()) == produced
+    # Everything not yet written is one tail per partition, counted apart from the gaps below it.
+    unprocessed = sum(part["unprocessed_range"][1] - part["unprocessed_range"][0]
+                      for part in partitions.values() if part["unprocessed_range"])
+    assert report["unprocessed_offsets"] == unprocessed > produced // 10
+    for p, part in partitions.items():
+        if part["unprocessed_range"]:
+            tail_start, end = part["unprocessed_range"]
+            assert end == part["end"] and (part["last"] is None or tail_start == part["last"] + 1)
+            assert all(high <= tail_start for _, high in part["missing_ranges"])
+            assert f"partition {p}: unprocessed tail [{tail_start}, {end})" in killed.stderr
+    assert report["missing_offsets"] < report["unprocessed_offsets"]
+    print(f"after kill -9: {report['unprocessed_offsets']:,} of {produced:,} offsets unprocessed, "
+          f"{report['missing_offsets']} in gaps")
+
+    run_to_end(settings, state, 1, recovery)
+    resumed = tickwise(env, state, "verify")
+
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    report = last_json(resumed)
+    assert (report["ok"], report["missing_offsets"], report["unprocessed_offsets"]) == (True, 0, 0)
