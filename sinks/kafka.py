@@ -2,9 +2,19 @@
 
 Bytewax's stock ``KafkaSink`` produces without a delivery callback and ignores what
 ``flush()`` leaves in the queue. ``KafkaOutSink`` registers a delivery callback on every
-``produce``, flushes at the end of every batch and raises ``SinkDeliveryError`` (naming
-the topic and the count) if any message failed or is still queued, so the Bytewax flow
-fails and resumes from its last snapshot instead of losing signals.
+``produce`` and confirms delivery at each epoch's snapshot: a batch is only handed to the
+producer (which sends it within ``linger_ms``) and the delivery reports that came back are
+served without blocking; at the end of the epoch, before Bytewax writes the recovery snapshot
+that moves the input past it, the partition flushes and raises ``SinkDeliveryError`` (naming
+the topic and the count) if any message of the epoch failed or is still queued, so the flow
+fails and resumes from its last snapshot instead of losing signals. A failure reported before
+the snapshot raises at the next batch already. Waiting for the brokers once per epoch instead
+of once per batch keeps their round trip off the path from a tick to its signal.
+
+The sink is partitioned (Bytewax calls ``snapshot`` only on a ``FixedPartitionedSink``'s
+partitions), so its items are ``(key, item)`` pairs: key a stream with ``kafka_key``
+(``op.map("key_signals", accepted, kafka_key)``). Bytewax routes each key to one of the
+sink's ``partitions`` producers (one per partition, spread over the workers).
 
 Serializers map one item to a ``KafkaMessage(key, value, headers)``:
 
@@ -24,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import orjson
-from bytewax.outputs import DynamicSink, StatelessSinkPartition
+from bytewax.outputs import FixedPartitionedSink, StatefulSinkPartition
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -67,7 +77,8 @@ class KafkaSettings:
     ``idempotence`` asks for ``enable.idempotence`` (exactly-once per partition on
     producer retries); brokers without idempotent-producer support (Tansu) need it off.
     ``message_timeout_ms`` bounds how long librdkafka retries one message before
-    reporting it failed; ``flush_timeout_s`` how long ``write_batch`` waits for all acks.
+    reporting it failed; ``flush_timeout_s`` how long an epoch's snapshot (and close) waits
+    for all acks.
     """
 
     bootstrap: str
@@ -178,8 +189,14 @@ def model_event_message(event: DriftEvent) -> KafkaMessage:
     return KafkaMessage(event.symbol.encode(), value, [("tickwise.event_id", event.event_id.encode())])
 
 
-class _KafkaOutPartition(StatelessSinkPartition[X], Generic[X]):
-    """One worker's producer of ``sink`` (its settings, topic, serializer and metric name)."""
+def kafka_key(item: X) -> tuple[str, X]:
+    """``(symbol, item)``, the pair a ``KafkaOutSink`` takes (``"_"`` for an item without a symbol)."""
+    return (getattr(item, "symbol", None) or "_", item)
+
+
+class _KafkaOutPartition(StatefulSinkPartition[X, None], Generic[X]):
+    """One producer of ``sink`` (its settings, topic, serializer and metric name): produces each batch
+    without waiting, confirms every message of the epoch at its snapshot."""
 
     def __init__(self, sink: KafkaOutSink[X], metrics: MetricsRegistry, producer: Producer) -> None:
         self._sink = sink
@@ -187,7 +204,9 @@ class _KafkaOutPartition(StatelessSinkPartition[X], Generic[X]):
         self._metrics = metrics
         self._producer = producer
         self._errors: list[KafkaError] = []
-        self._delivered = 0
+        self._produced = 0  # messages handed to the producer since the last confirmed snapshot
+        self._delivered = 0  # of those, acknowledged by the brokers
+        self._counted = 0  # of those, already in tickwise_sink_rows_total
 
     def _on_delivery(self, err: KafkaError | None, _msg: object) -> None:
         if err is None:
@@ -208,30 +227,47 @@ class _KafkaOutPartition(StatelessSinkPartition[X], Generic[X]):
     def write_batch(self, items: list[X]) -> None:
         if not items:
             return
-        self._errors.clear()
-        self._delivered = 0
         serializer = self._sink.serializer
         try:
             for item in items:
                 self._produce(serializer(item))
+                self._produced += 1
         except KafkaException as exc:
-            self._fail(len(items), len(items) - self._delivered, str(exc), exc)
+            self._fail(self._produced - self._delivered, str(exc), exc)
+        self._producer.poll(0)  # serve the delivery reports that came back, without waiting
+        self._count_delivered()
+        if self._errors:
+            self._fail(len(self._errors), str(self._errors[0]), None)
+
+    def snapshot(self) -> None:
+        # Bytewax snapshots at the end of every epoch, before the recovery snapshot moves the input past it.
+        self.confirm()
+        return None
+
+    def confirm(self) -> None:
+        """Wait for every message produced since the last confirmation; raise unless all were acknowledged."""
+        if not self._produced:
+            return
         queued = self._producer.flush(self._sink.settings.flush_timeout_s)
+        self._count_delivered()
         failed = len(self._errors) + queued
         if failed:
             first = str(self._errors[0]) if self._errors else f"{queued} still queued after flush"
-            self._fail(len(items), failed, first, None)
-        self._metrics.count_sink_rows(self._sink.sink_name, self._topic, self._delivered)
+            self._fail(failed, first, None)
+        self._produced = self._delivered = self._counted = 0
 
-    def _fail(self, total: int, failed: int, first_error: str, cause: BaseException | None) -> None:
+    def _count_delivered(self) -> None:
+        self._metrics.count_sink_rows(self._sink.sink_name, self._topic, self._delivered - self._counted)
+        self._counted = self._delivered
+
+    def _fail(self, failed: int, first_error: str, cause: BaseException | None) -> None:
         self._metrics.count_sink_error(self._sink.sink_name)
-        self._metrics.count_sink_rows(self._sink.sink_name, self._topic, self._delivered)
-        error = SinkDeliveryError(self._topic, failed, total, first_error)
+        self._count_delivered()
+        error = SinkDeliveryError(self._topic, failed, self._produced, first_error)
         report_failure(f"{error} by the brokers at {self._sink.settings.bootstrap}")
         raise error from cause
 
     def close(self) -> None:
-        self._errors.clear()
         if flow_failing():
             # The flow is stopping after a failure (Bytewax closes every partition while it unwinds):
             # what is still queued is replayed from the last snapshot; waiting for a broker that may be
@@ -242,43 +278,54 @@ class _KafkaOutPartition(StatelessSinkPartition[X], Generic[X]):
             return
         try:
             queued = self._producer.flush(self._sink.settings.flush_timeout_s)
+            self._count_delivered()
             if not queued:
                 self._producer.close()
             if queued or self._errors:
                 self._metrics.count_sink_error(self._sink.sink_name)
                 failed = queued + len(self._errors)
-                error = SinkDeliveryError(self._topic, failed, failed, str(self._errors[0]) if self._errors
-                                          else f"{queued} still queued at close")
+                error = SinkDeliveryError(self._topic, failed, max(failed, self._produced),
+                                          str(self._errors[0]) if self._errors else f"{queued} still queued at close")
                 report_failure(f"{error} by the brokers at {self._sink.settings.bootstrap}")
                 raise error
         finally:
             partition_closed()
 
 
-class KafkaOutSink(DynamicSink[X], Generic[X]):
-    """Produce every item to ``topic`` with acks=all and raise unless all were acknowledged.
+class KafkaOutSink(FixedPartitionedSink[X, None], Generic[X]):
+    """Produce every item of a keyed stream to ``topic`` with acks=all; confirm delivery at each epoch's
+    snapshot and raise unless all were acknowledged.
 
-    ``serializer`` maps an item to ``KafkaMessage(key, value, headers)``; use
-    ``signal_message``, ``dead_letter_message`` or ``model_event_message``, or the
-    ``signal_sink``/``dead_letter_sink``/``model_event_sink`` factories.
+    Items are ``(key, item)`` (see ``kafka_key``); the key picks one of ``partitions`` producers
+    (Bytewax spreads them over the workers), the message key comes from the serializer.
+    ``serializer`` maps an item to ``KafkaMessage(key, value, headers)``; use ``signal_message``,
+    ``dead_letter_message`` or ``model_event_message``, or the ``signal_sink``/``dead_letter_sink``/
+    ``model_event_sink`` factories. The snapshots carry no state (None): what a resumed flow
+    replays is produced again (at least once; consumers dedupe by the ids in the messages).
     """
 
     def __init__(self, settings: KafkaSettings, topic: str, serializer: Serializer[X],
-                 metrics: MetricsRegistry | None = None, sink_name: str = "kafka") -> None:
+                 metrics: MetricsRegistry | None = None, sink_name: str = "kafka", partitions: int = 1) -> None:
         if not topic:
             raise ValueError("KafkaOutSink.topic must be a topic name, got ''")
+        if type(partitions) is not int or partitions < 1:
+            raise ValueError(f"KafkaOutSink.partitions must be an int >= 1, got {partitions!r}")
         self.settings = settings
         self.topic = topic
         self.serializer = serializer
         self.metrics = metrics
         self.sink_name = sink_name
+        self.partitions = partitions
 
-    def build(self, step_id: str, worker_index: int, worker_count: int) -> _KafkaOutPartition[X]:
+    def list_parts(self) -> list[str]:
+        return [f"kafka-{index}" for index in range(self.partitions)]
+
+    def build_part(self, step_id: str, for_part: str, resume_state: None) -> _KafkaOutPartition[X]:
         config = self.settings.producer_config()
-        config["client.id"] = f"{self.settings.client_id}-{step_id}-{worker_index}"
+        config["client.id"] = f"{self.settings.client_id}-{step_id}-{for_part}"
         (self.metrics or default_metrics()).declare_sink(self.sink_name)
-        logger.info("kafka sink %s worker %d/%d -> %s with %s", step_id, worker_index, worker_count,
-                    self.topic, self.settings.redacted())
+        logger.info("kafka sink %s partition %s -> %s with %s", step_id, for_part, self.topic,
+                    self.settings.redacted())
         partition = _KafkaOutPartition(self, self.metrics or default_metrics(), Producer(config))
         partition_opened()
         return partition

@@ -16,6 +16,7 @@ from sinks.kafka import (
     SinkDeliveryError,
     _KafkaOutPartition,
     dead_letter_message,
+    kafka_key,
     model_event_message,
     signal_message,
 )
@@ -37,10 +38,14 @@ def a_reject(symbol: str | None = None) -> Reject:
 
 
 class FakeProducer:
-    """Calls delivery callbacks on flush; ``fail`` names the values whose delivery fails."""
+    """Calls delivery callbacks on flush (and on poll when ``report_on_poll``); ``fail`` names the values
+    whose delivery fails."""
 
-    def __init__(self, fail: set[bytes] = frozenset(), stuck: int = 0, full_once: bool = False) -> None:
+    def __init__(self, fail: set[bytes] = frozenset(), stuck: int = 0, full_once: bool = False,
+                 report_on_poll: bool = False) -> None:
         self.fail = fail
+        self.report_on_poll = report_on_poll
+        self.flushes = 0
         self.stuck = stuck
         self.full_once = full_once
         self.pending: list[tuple[bytes, object]] = []
@@ -57,13 +62,19 @@ class FakeProducer:
 
     def poll(self, timeout: float) -> int:
         self.polls += 1
+        if self.report_on_poll:
+            self._report()
         return 0
 
     def flush(self, timeout: float) -> int:
+        self.flushes += 1
+        self._report()
+        return self.stuck
+
+    def _report(self) -> None:
         for value, callback in self.pending:
             callback(KafkaError(KafkaError._MSG_TIMED_OUT) if value in self.fail else None, None)
         self.pending.clear()
-        return self.stuck
 
     def close(self) -> bool:
         self.closed = True
@@ -144,34 +155,92 @@ def test_model_event_message_is_json_keyed_by_symbol() -> None:
                                            "statistic": 0.5, "model_version": ""}
 
 
-def test_write_batch_when_all_delivered_counts_rows() -> None:
+def test_write_batch_produces_without_waiting_and_the_snapshot_confirms_and_counts_rows() -> None:
     metrics = MetricsRegistry()
     producer = FakeProducer()
-    a_partition(producer, metrics).write_batch([1, 2, 3])
+    partition = a_partition(producer, metrics)
+    partition.write_batch([1, 2])
+    partition.write_batch([3])
     assert [value for _, _, value, _ in producer.produced] == [b"1", b"2", b"3"]
+    assert producer.flushes == 0 and producer.polls == 2
+    assert partition.snapshot() is None
+    assert producer.flushes == 1
     assert metrics.value("tickwise_sink_rows_total", sink="kafka", table="signals") == 3
 
 
-def test_write_batch_when_a_delivery_fails_then_raises_naming_topic_and_count() -> None:
+def test_rows_are_counted_as_their_delivery_reports_come_back_between_snapshots() -> None:
+    metrics = MetricsRegistry()
+    partition = a_partition(FakeProducer(report_on_poll=True), metrics)
+    partition.write_batch([1, 2, 3])
+    assert metrics.value("tickwise_sink_rows_total", sink="kafka", table="signals") == 3
+    partition.snapshot()
+    assert metrics.value("tickwise_sink_rows_total", sink="kafka", table="signals") == 3
+
+
+def test_snapshot_when_a_delivery_of_the_epoch_failed_then_raises_naming_topic_and_count() -> None:
     metrics = MetricsRegistry()
     partition = a_partition(FakeProducer(fail={b"2", b"3"}), metrics)
+    partition.write_batch([1, 2])
+    partition.write_batch([3, 4])
     with pytest.raises(SinkDeliveryError, match=r"2 of 4 messages to topic 'signals'") as raised:
-        partition.write_batch([1, 2, 3, 4])
+        partition.snapshot()
     assert raised.value.failed == 2
     assert metrics.value("tickwise_sink_errors_total", sink="kafka") == 1
 
 
-def test_write_batch_when_messages_remain_queued_after_flush_then_raises() -> None:
-    partition = a_partition(FakeProducer(stuck=1), MetricsRegistry())
-    with pytest.raises(SinkDeliveryError, match="still queued"):
+def test_write_batch_when_a_failure_was_reported_before_the_snapshot_then_raises_at_once() -> None:
+    partition = a_partition(FakeProducer(fail={b"1"}, report_on_poll=True), MetricsRegistry())
+    with pytest.raises(SinkDeliveryError, match=r"1 of 2 messages to topic 'signals'"):
         partition.write_batch([1, 2])
+
+
+def test_snapshot_when_messages_remain_queued_after_flush_then_raises() -> None:
+    partition = a_partition(FakeProducer(stuck=1), MetricsRegistry())
+    partition.write_batch([1, 2])
+    with pytest.raises(SinkDeliveryError, match="still queued"):
+        partition.snapshot()
+
+
+def test_snapshot_of_an_epoch_that_produced_nothing_does_not_wait_for_the_brokers() -> None:
+    producer = FakeProducer(stuck=1)
+    partition = a_partition(producer, MetricsRegistry())
+    partition.snapshot()
+    assert producer.flushes == 0
+
+
+def test_each_snapshot_confirms_only_its_own_epoch() -> None:
+    partition = a_partition(FakeProducer(fail={b"3"}), MetricsRegistry())
+    partition.write_batch([1, 2])
+    partition.snapshot()
+    partition.write_batch([3])
+    with pytest.raises(SinkDeliveryError, match=r"1 of 1 messages"):
+        partition.snapshot()
 
 
 def test_write_batch_when_local_queue_is_full_then_polls_and_retries() -> None:
     producer = FakeProducer(full_once=True)
     a_partition(producer, MetricsRegistry()).write_batch([1])
-    assert producer.polls == 1
+    assert producer.polls == 2  # one to make room, one to serve reports after the batch
     assert len(producer.produced) == 1
+
+
+def test_kafka_key_keys_an_item_by_its_symbol() -> None:
+    assert kafka_key(a_decision()) == ("IBM", a_decision())
+    assert kafka_key(a_reject()) == ("_", a_reject())
+
+
+def test_sink_lists_one_part_per_partition_and_refuses_zero() -> None:
+    sink = KafkaOutSink(KafkaSettings("b:9092"), "signals", signal_message, partitions=3)
+    assert sink.list_parts() == ["kafka-0", "kafka-1", "kafka-2"]
+    with pytest.raises(ValueError, match="partitions"):
+        KafkaOutSink(KafkaSettings("b:9092"), "signals", signal_message, partitions=0)
+
+
+def test_close_when_a_message_is_still_queued_then_raises() -> None:
+    partition = a_partition(FakeProducer(stuck=1), MetricsRegistry())
+    partition.write_batch([1])
+    with pytest.raises(SinkDeliveryError, match="still queued at close"):
+        partition.close()
 
 
 def test_close_flushes_and_closes_the_producer() -> None:
@@ -211,11 +280,12 @@ def test_close_when_the_flow_is_failing_then_purges_without_waiting_or_raising()
     assert producer.purged and producer.flush_timeouts == [0]
 
 
-def test_write_batch_failure_is_logged_with_topic_and_brokers_before_it_raises(
+def test_snapshot_failure_is_logged_with_topic_and_brokers_before_it_raises(
         caplog: pytest.LogCaptureFixture) -> None:
     partition = a_partition(FakeProducer(fail={b"1"}), MetricsRegistry())
+    partition.write_batch([1])
     with caplog.at_level(logging.ERROR, logger="sinks.failure"), pytest.raises(SinkDeliveryError):
-        partition.write_batch([1])
+        partition.snapshot()
     assert [record.getMessage() for record in caplog.records] == [
         f"{FAILURE_MARKER}kafka sink: 1 of 1 messages to topic 'signals' were not delivered (first error: "
         f"{KafkaError(KafkaError._MSG_TIMED_OUT)}) by the brokers at 127.0.0.1:9092"]
