@@ -29,8 +29,9 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from dataflows.config import environment_names
 from dataflows.stack import free_port, start_stack, stop_stack
 from operators.messages import Trade, ValidTick
-from sinks.clickhouse import TABLES, ClickHouseSettings, ClickHouseWriter, count_all
+from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter, count_all
 from sinks.metrics import MetricsRegistry
+from tests.integration.test_sinks_clickhouse import EXPECTED, records
 
 pytestmark = pytest.mark.integration
 
@@ -120,6 +121,17 @@ def test_query_when_typed_columns_then_python_values_of_their_types(client: Clie
     assert [[row[0].replace(tzinfo=timezone.utc), *row[1:]] for row in result.result_rows] == rows
 
 
+def test_query_df_and_query_arrow_when_typed_columns_then_frames_of_them(client: Client) -> None:
+    client.command(TYPED_TABLE)
+    client.insert("typed", typed_rows(100))
+
+    frame = client.query_df("SELECT ts, price, symbol, size FROM typed ORDER BY ts")
+    arrow = client.query_arrow("SELECT price, side FROM typed ORDER BY ts")
+
+    assert len(frame) == 100 and frame["price"].iloc[8] == 101.0 and frame["size"].isna().sum() == 20
+    assert arrow.num_rows == 100 and arrow.column("side").to_pylist()[:2] == ["sell", "buy"]
+
+
 @pytest.mark.parametrize("compress", [True, "zstd", "gzip", False])
 def test_insert_when_thousands_of_rows_then_all_read_back(service: int, database: str, compress: object) -> None:
     client = connect(service, database, compress=compress)
@@ -206,17 +218,19 @@ def tick_records(count: int) -> list[ValidTick]:
     return [ValidTick(Trade("IBM", TS + i, 150.0 + i, 10.0, "buy"), "ticks", 0, i) for i in range(count)]
 
 
-def test_writer_when_url_is_the_service_then_schema_and_rows_go_through_http(service: int, database: str) -> None:
+def test_writer_when_url_is_the_service_then_schema_and_every_table_go_through_http(
+        service: int, database: str) -> None:
     writer = ClickHouseWriter(ClickHouseSettings(f"http://127.0.0.1:{service}/{database}", batch_rows=64),
                               MetricsRegistry())
     writer.connect()
     writer.ensure_schema()
     writer.ensure_schema()  # migrations are idempotent over HTTP too
 
-    written = writer.write(tick_records(200))
+    writer.write(records())  # every record type: Arrow (ticks) and Native inserts, arrays, maps, NaN
+    writer.write(records())  # written twice, as a recovery replays a batch: FINAL keeps one row per id
 
-    assert written == {"ticks": 200}
-    assert count_all(writer.client) == {**dict.fromkeys(TABLES, 0), "ticks": 200}
+    assert count_all(writer.client) == EXPECTED
+    assert writer.client.command("SELECT count() FROM features FINAL WHERE isNaN(values[2])") == 3
     writer.close()
 
 
@@ -250,7 +264,7 @@ def test_cli_when_stack_serves_clickhouse_then_query_and_verify_run_while_a_writ
         stop = threading.Event()
 
         def keep_inserting() -> None:  # this process holds its session and writes throughout
-            while not stop.wait(0.01):
+            while not stop.wait(0.05):
                 writer.client.insert("typed_side", [[1]], column_names=["n"])
 
         writer.client.command("CREATE TABLE typed_side (n UInt8) ENGINE = MergeTree ORDER BY n")
