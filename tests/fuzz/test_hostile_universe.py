@@ -6,7 +6,9 @@ Two runs of the live flow on Tansu, Redis/Valkey and chDB:
   number; then a feed handler re-sends AIG's last 300 trades with the same sequence numbers.
   Every one of them is a ``duplicate_sequence`` reject (100 % of AIG's latest ticks) while IBM
   is untouched: ``tickwise_symbols_over_reject_share`` must count AIG, and only AIG, and the log
-  must name it once, when its share crosses the threshold.
+  must name it once, when its share crosses the threshold. IBM's last trade comes two hours
+  after the one before (as the shipped IBM file's does): the bounded run must admit it at the end
+  of input instead of crashing.
 - **A junk-symbol stream.** 2,000 keyed symbols that each send one trade, then silence, then a
   few real IBM ticks. A live run (``TICKWISE_SYMBOL_IDLE_S`` = 1 s) must release every junk
   symbol's state within seconds of silence, each junk trade ending as exactly one
@@ -67,6 +69,8 @@ def replayed_session_run(stack, market_data: Path, chdb_dir: Path, tmp_path_fact
     frame = read_tick_frame([market_data / "trades.csv.gz"], ["AIG", "IBM"], START, END)
     real = list(encode_ticks(frame))
     ibm = [message for message in real if message[0] == b"IBM"]
+    last = orjson.loads(ibm[-1][1])
+    ibm.append((b"IBM", orjson.dumps({**last, "ts_ns": last["ts_ns"] + 7_200 * SECOND})))
     aig = _numbered([message for message in real if message[0] == b"AIG"])
     produced = produce_messages(settings.kafka.bootstrap, settings.kafka.ticks_topic,
                                 ibm + aig + aig[-REPLAYED:]).messages
@@ -81,7 +85,7 @@ def replayed_session_run(stack, market_data: Path, chdb_dir: Path, tmp_path_fact
     finally:
         logger.removeHandler(handler)
     return {"client": _clickhouse(settings), "topic": settings.kafka.ticks_topic, "produced": produced,
-            "registry": registry, "log": handler.messages}
+            "registry": registry, "log": handler.messages, "ibm": len(ibm), "ibm_last_ns": last["ts_ns"]}
 
 
 class _Records(logging.Handler):
@@ -101,6 +105,14 @@ def test_replayed_session_every_replayed_trade_is_a_duplicate_and_nothing_else_i
     assert rejects == [("AIG", "duplicate_sequence", REPLAYED)]
     admitted = int(client.command(f"SELECT count() FROM ticks FINAL WHERE topic = '{topic}'"))
     assert admitted + REPLAYED == replayed_session_run["produced"]
+
+
+def test_replayed_session_a_last_tick_two_hours_after_the_one_before_is_admitted_at_the_end(
+        replayed_session_run: dict) -> None:
+    client, topic = replayed_session_run["client"], replayed_session_run["topic"]
+    ibm = client.query(f"SELECT count(), max(ts_ns) FROM ticks FINAL WHERE topic = '{topic}' AND symbol = 'IBM'"
+                       ).result_rows
+    assert ibm == [(replayed_session_run["ibm"], replayed_session_run["ibm_last_ns"] + 7_200 * SECOND)]
 
 
 def test_replayed_session_the_rejecting_symbol_alone_is_counted_over_its_share_and_named_once(
