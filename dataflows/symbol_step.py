@@ -17,15 +17,17 @@ the symbol's footprint bounded and its health visible:
 - **Silent symbols are released (wall time, live runs only).** Bytewax can only wake a logic on
   the wall clock, so with ``release_after_s`` set the logic asks to be woken that many seconds
   after its latest item and then returns ``DISCARD``: its memory is freed, and a later tick of the
-  symbol builds a new logic. Releasing can change an output in exactly two cases, both with the
-  symbol silent for ``release_after_s`` of wall time: (1) ticks the guard still held as unconfirmed
-  evidence (a symbol seen once or twice, such as junk) are rejected as ``symbol_idle`` instead of
-  waiting for a confirmation or the end of input; (2) if its next ticks are *less* than
-  ``TICKWISE_SYMBOL_IDLE_S`` of event time after its last ones (the source stalled for longer than
-  that while event time did not move), they meet a fresh guard instead of the old clock, so ticks
-  the old clock would have rejected as late may be admitted. Otherwise the next tick is past the
-  idle time and the kept logic would have started fresh anyway. Bounded runs (``until_eof``:
-  backtests, replays) never release, so their outputs are exactly reproducible.
+  symbol builds a new logic. When the symbol's next ticks come past the idle time and agree with
+  each other, the kept logic starts fresh on them too, so releasing changed nothing. It can change
+  an output only with the symbol silent for ``release_after_s`` of wall time and (1) ticks the
+  guard still held as unconfirmed evidence (a symbol seen once or twice, such as junk): they are
+  rejected as ``symbol_idle`` instead of waiting for a confirmation or the end of input; (2) next
+  ticks *less* than ``TICKWISE_SYMBOL_IDLE_S`` of event time after its last ones (the source
+  stalled for longer than that while event time did not move): they meet a fresh guard instead of
+  the old clock, so ticks the old clock would have rejected as late may be admitted; (3) first
+  ticks after the gap that contradict each other: a fresh guard rejects them all the same, but may
+  reject a held one a tick later. Bounded runs (``until_eof``: backtests, replays) never release,
+  so their outputs are exactly reproducible.
 
 State per symbol is bounded: the guard's few held ticks, the features' windows (about 50 KB), the
 duplicate filter's sequence window and the reject window (``window`` bytes).
