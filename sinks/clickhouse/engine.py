@@ -75,12 +75,48 @@ def _quoted(value: str) -> str:
 
 
 class _Session:
-    __slots__ = ("connection", "database", "used")
+    """A chDB handle with its ``USE`` and the per-request settings now applied to it."""
+
+    __slots__ = ("connection", "database", "used", "applied", "previous")
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
         self.database: str | None = None
         self.used = time.monotonic()
+        self.applied: dict[str, str] = {}  # per-request settings in force on the handle
+        self.previous: dict[str, tuple[str, bool]] = {}  # their values before, (value, changed)
+
+    def use_settings(self, settings: Mapping[str, str]) -> None:
+        """Make ``settings`` the per-request settings in force: those of the last request are put back
+        first. A client sends the same ones with every request, so they usually stay as they are."""
+        if settings == self.applied:
+            return
+        self._restore()
+        if not settings:
+            return
+        for name in settings:
+            if not _SETTING_NAME.match(name):
+                raise EngineError(f"Setting name {name!r} is not an identifier", 115)  # UNKNOWN_SETTING
+        names = ", ".join(_quoted(name) for name in settings)
+        try:
+            rows = self.connection.query(f"SELECT name, value, changed FROM system.settings WHERE name IN ({names})",
+                                         "TabSeparated").bytes().decode().splitlines()
+            known = {name: (value, changed == "1") for name, value, changed in (row.split("\t") for row in rows)}
+            for name, value in settings.items():
+                self.previous[name] = known.get(name, ("", False))
+                self.connection.query(f"SET {name} = {_quoted(value)}", "TabSeparated")
+                self.applied[name] = value
+        except Exception as error:
+            self._restore()
+            raise engine_error(error) from None
+
+    def _restore(self) -> None:
+        for name, (value, changed) in self.previous.items():
+            try:
+                self.connection.query(f"SET {name} = {_quoted(value) if changed else 'DEFAULT'}", "TabSeparated")
+            except Exception:  # a setting that never took: nothing to restore
+                logger.debug("could not restore setting %s", name, exc_info=True)
+        self.applied, self.previous = {}, {}
 
 
 class ChdbEngine:
@@ -107,12 +143,12 @@ class ChdbEngine:
         probe = embedded is None and default_format in ("TabSeparated", "TSV")
         with self._lock:
             session = self._session(session_id, database)
-            with self._settings(session, settings or {}):
-                try:
-                    result = session.connection.query(sql, "TabSeparatedWithNames" if probe else default_format,
-                                                      params=dict(params or {}))
-                except Exception as error:
-                    raise engine_error(error) from None
+            session.use_settings(settings or {})
+            try:
+                result = session.connection.query(sql, "TabSeparatedWithNames" if probe else default_format,
+                                                  params=dict(params or {}))
+            except Exception as error:
+                raise engine_error(error) from None
         body = result.bytes() or b""
         summary = _summary(result)
         if probe:
@@ -126,14 +162,14 @@ class ChdbEngine:
         """``head`` (``INSERT INTO table (columns)``) with ``data`` in input format ``fmt``."""
         with self._lock:
             session = self._session(session_id, database)
-            with self._settings(session, settings or {}):
-                try:
-                    with session.connection.send_insert(head, fmt) as inserter:
-                        if data:
-                            inserter.append(data)
-                        result = inserter.finish()
-                except Exception as error:
-                    raise engine_error(error) from None
+            session.use_settings(settings or {})
+            try:
+                with session.connection.send_insert(head, fmt) as inserter:
+                    if data:
+                        inserter.append(data)
+                    result = inserter.finish()
+            except Exception as error:
+                raise engine_error(error) from None
         return Outcome(summary={"written_rows": str(result.rows_written), "written_bytes": str(result.bytes_written),
                                 "elapsed_ns": str(int(result.elapsed * 1e9))})
 
@@ -168,44 +204,6 @@ class ChdbEngine:
                 raise engine_error(error) from None
             session.database = database
         return session
-
-    def _settings(self, session: _Session, settings: Mapping[str, str]) -> _AppliedSettings:
-        return _AppliedSettings(session.connection, settings)
-
-
-class _AppliedSettings:
-    """``SET`` of per-request settings on a handle, restored afterwards (held under the engine's lock)."""
-
-    def __init__(self, connection: Any, settings: Mapping[str, str]) -> None:
-        self.connection = connection
-        self.settings = settings
-        self.previous: dict[str, tuple[str, bool]] = {}
-
-    def __enter__(self) -> None:
-        if not self.settings:
-            return
-        for name in self.settings:
-            if not _SETTING_NAME.match(name):
-                raise EngineError(f"Setting name {name!r} is not an identifier", 115)  # UNKNOWN_SETTING
-        names = ", ".join(_quoted(name) for name in self.settings)
-        try:
-            rows = self.connection.query(f"SELECT name, value, changed FROM system.settings WHERE name IN ({names})",
-                                         "TabSeparated").bytes().decode().splitlines()
-            self.previous = {name: (value, changed == "1") for name, value, changed in
-                             (row.split("\t") for row in rows)}
-            for name, value in self.settings.items():
-                self.previous.setdefault(name, ("", False))
-                self.connection.query(f"SET {name} = {_quoted(value)}", "TabSeparated")
-        except Exception as error:
-            self.__exit__()
-            raise engine_error(error) from None
-
-    def __exit__(self, *_: object) -> None:
-        for name, (value, changed) in self.previous.items():
-            try:
-                self.connection.query(f"SET {name} = {_quoted(value) if changed else 'DEFAULT'}", "TabSeparated")
-            except Exception:  # a setting that never took: nothing to restore
-                logger.debug("could not restore setting %s", name, exc_info=True)
 
 
 def _summary(result: Any) -> dict[str, str]:
