@@ -11,6 +11,8 @@ read with ``FINAL`` (``count_rows`` does) or ``argMax``.
 - ``tables``: the declarations and ``group_by_table``.
 - ``writer``: ``ClickHouseWriter`` (schema creation, chunked inserts), ``count_rows``.
 - ``sink``: ``ClickHouseSink``, the Bytewax sink that collects rows per table.
+- ``engine`` and ``service``: one chDB directory served over ClickHouse's HTTP interface
+  (``python -m sinks.clickhouse.service``), the embedded stack's ClickHouse.
 """
 
 from sinks.clickhouse.schema import Column, Columns, Table
