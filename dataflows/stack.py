@@ -133,7 +133,13 @@ def start_clickhouse(port: int, data_dir: Path, log_path: Path) -> subprocess.Po
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         cwd=Path(__file__).resolve().parents[1],
     )
-    _wait_for_port(port, proc, "ClickHouse service (chDB)", timeout_s=60.0)  # chDB's engine starts first
+    try:
+        _wait_for_port(port, proc, "ClickHouse service (chDB)", timeout_s=60.0)  # chDB's engine starts first
+    except StackError as error:
+        proc.kill()
+        proc.wait()
+        said = log_path.read_text(errors="replace").strip().splitlines()
+        raise StackError(f"{error}: {said[-1] if said else 'it wrote nothing'} (log: {log_path})") from None
     return proc
 
 

@@ -236,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"error: cannot serve {args.path} on {LOOPBACK}:{args.port}: {error.strerror or error}", file=sys.stderr)
         return 2
+    except RuntimeError as error:  # chDB's: most often another process has the directory open
+        print(f"error: chDB cannot open {args.path} (does another process use it?): {error}", file=sys.stderr)
+        return 2
     return 0
 
 

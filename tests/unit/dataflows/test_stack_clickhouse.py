@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -15,7 +17,7 @@ from pathlib import Path
 import clickhouse_connect
 import pytest
 
-from dataflows.stack import StackInfo, process_identity, read_stack, stack_file, start_stack, stop_stack
+from dataflows.stack import StackError, StackInfo, process_identity, read_stack, stack_file, start_stack, stop_stack
 
 
 def gone(pid: int, timeout_s: float = 30.0) -> bool:
@@ -94,3 +96,27 @@ def test_read_stack_when_record_predates_the_service_then_still_running_with_its
     assert old is not None and old.clickhouse_url.startswith("chdb://")
     assert upgraded.clickhouse_url.startswith("http://") and upgraded.kafka_pid == record["kafka_pid"]
     assert json.loads(stack_file(own_stack).read_text()) == asdict(upgraded)
+
+
+HOLDER = """
+import sys, time, chdb
+connection = chdb.connect(sys.argv[1])  # held open, as a backtest writing to the directory holds it
+connection.query("SELECT 1")
+print("open", flush=True)
+time.sleep(120)
+"""
+
+
+def test_stack_up_when_another_process_holds_the_chdb_directory_then_stack_error_saying_so(tmp_path: Path) -> None:
+    state_dir = tmp_path / "stack"
+    chdb_dir = state_dir / "chdb"
+    chdb_dir.mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(chdb_dir)], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"open\n"
+        with pytest.raises(StackError, match="does another process use it"):
+            start_stack(state_dir)
+    finally:
+        holder.kill()
+        holder.wait()
+        stop_stack(state_dir)
