@@ -4,7 +4,8 @@ One supervised run with recovery (``-r/-s/-b`` underneath) writes twenty minutes
 hostile messages into a chDB directory. ``verify`` must find no gap there and read each
 partition's end from Kafka; on copies of that directory, duplicated rows are reported without
 failing, a deleted tick is a gap and deleted last rows an unprocessed tail (exit 1), and an
-empty directory fails in one sentence.
+empty directory fails in one sentence. A run of its own is killed with SIGKILL mid-run: verify
+reports its unprocessed tails apart from gaps, and nothing lost once the run resumed.
 Every command runs as a user runs it, in its own process (chDB allows one process per directory).
 """
 
