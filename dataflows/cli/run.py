@@ -171,8 +171,10 @@ def _commit_group_offsets(settings: Settings, recovery_dir: Path, role: str = "c
             console.print(f"[yellow]warning:[/] {escape(str(error))}", soft_wrap=True)
 
 
-def _interrupted_message(recovery_dir: Path) -> str:
-    if _snapshot_positions(recovery_dir):
+def _interrupted_message(recovery_dir: Path, role: str = "combined") -> str:
+    from dataflows.recovery import HISTORY_INPUT_STEPS
+
+    if _snapshot_positions(recovery_dir, HISTORY_INPUT_STEPS["ticks"] if role == "history" else None):
         return (f"interrupted: the cluster was stopped; run the same command again to resume from the last "
                 f"snapshot in {recovery_dir}")
     return (f"interrupted before the first snapshot in {recovery_dir}: there is nothing to resume, the next run "
@@ -350,7 +352,7 @@ def run(
         summary = _run_roles(settings, chosen, processes, workers, recovery, snapshot_interval,
                              max_restarts if supervise else None, fresh)
     except KeyboardInterrupt:
-        message = _interrupted_message(role_recovery_dir(recovery, chosen))
+        message = _interrupted_message(role_recovery_dir(recovery, chosen), chosen)
         if chosen == "both":
             message += f"; the history flow resumes from {role_recovery_dir(recovery, 'history')}"
         console.print(message, soft_wrap=True)

@@ -11,8 +11,10 @@ own recovery dir. Every command runs as a user runs it, in its own process.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -197,3 +199,44 @@ def test_two_signals_processes_then_the_same_history_as_one(stack, market_data: 
 
     assert signal_ids(env) == runs["split"]["signals"]
     assert table_checksums(tmp_path / "twoproc") == runs["split"]["tables"]
+
+
+def test_live_run_with_clickhouse_unreachable_then_signals_flow_and_ctrl_c_stops_both(
+        stack, market_data: Path, runs: dict, tmp_path: Path) -> None:
+    """``tickwise run`` (live, both flows) with ClickHouse unreachable while the ticks arrive: the history
+    child fails at its first write and the signals come all the same; Ctrl-C stops the signals cluster and the history child.
+
+    Live decisions are compared by count, not id: a live run's last decisions depend on how far
+    event time has moved (issue 13, item 5, is about making them equal to a bounded run's)."""
+    settings = topic_settings(stack, f"live{uuid.uuid4().hex[:8]}", f"chdb://{tmp_path / 'unused'}")
+    create_topics(settings, partitions=PARTITIONS)
+    closed_port = free_port()  # nothing listens there
+    env = run_env(settings, "live", f"http://127.0.0.1:{closed_port}")
+    state = tmp_path / "state"
+    process = subprocess.Popen([sys.executable, "-m", "dataflows.cli", "run", "--state-dir", str(state)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    history_log = state / "logs" / "history-run.log"
+    expected = len(runs["combined"]["signals"])
+    arrived: list[str] = []
+    history_failed = False
+    try:
+        produce_real_day(settings, market_data, ["IBM"], START, END, BAD_MESSAGES)
+        deadline = time.monotonic() + 90
+        while not (history_failed and len(arrived) >= expected - 2) and time.monotonic() < deadline:
+            assert process.poll() is None, process.stdout.read().decode(errors="replace")[-3000:]
+            time.sleep(2)
+            arrived = signal_ids(env)
+            history_failed = history_log.exists() and f":{closed_port}" in history_log.read_text(errors="replace")
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert history_failed, history_log.read_text(errors="replace")[-3000:] if history_log.exists() else "no log"
+    assert len(arrived) >= expected - 2, (len(arrived), expected)
+    assert len(set(arrived) & set(runs["combined"]["signals"])) >= expected - 4
+    assert process.returncode == 130, output.decode(errors="replace")[-3000:]
+    assert f"{state / 'recovery-history'}" in " ".join(output.decode(errors="replace").split())
