@@ -298,7 +298,7 @@ class RiskSection(_Section):
     reduce_drawdown: float = Field(0.02, gt=0, le=1)
     halt_drawdown: float = Field(0.04, gt=0, le=1)
     max_orders_per_minute: int = Field(10, ge=1)
-    max_lateness_s: float = Field(30.0, ge=0)  # live runs only
+    idle_after_s: float = Field(30.0, gt=0)  # live runs: wall time after which a silent symbol stops holding risk
 
     @field_validator("symbols", "restricted_symbols", "known_model_versions", "unhealthy_model_versions",
                      mode="before")
@@ -330,10 +330,10 @@ class RiskSection(_Section):
             trading_state=self.trading_state, fee_bps=fee_bps,
         )
 
-    def lateness_ns(self, until_eof: bool) -> int | None:
-        """How long the risk step waits for late symbols; bounded runs wait for every symbol (None),
-        so their decisions never depend on arrival order."""
-        return None if until_eof else _seconds_ns(self.max_lateness_s)
+    def idle_after(self, until_eof: bool) -> float | None:
+        """Seconds of wall time after which the risk step stops waiting for a silent symbol; bounded runs
+        wait for every symbol (None). Decisions depend on event time only (``operators.risk.ordering``)."""
+        return None if until_eof else self.idle_after_s
 
 
 class MonitoringSection(_Section):
@@ -369,9 +369,10 @@ class PaperSection(_Section):
         return _seconds_ns(self.mark_interval_s)
 
     @staticmethod
-    def fill_window_ns(risk_lateness_s: float) -> int:
-        """Decisions arrive up to the risk step's lateness after their ticks."""
-        return _seconds_ns(max(120.0, 4 * risk_lateness_s))
+    def fill_window_ns(risk_idle_after_s: float) -> int:
+        """Live decisions reach paper trading a few batches after their ticks, an idle symbol's up to the
+        risk step's idleness after them (a live tape moves about as fast in event as in wall time)."""
+        return _seconds_ns(max(120.0, 4 * risk_idle_after_s))
 
 
 class RunSection(_Section):

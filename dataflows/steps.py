@@ -7,7 +7,9 @@ No math lives here: the per-symbol logic delegates to ``operators``, the scorer 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 from bytewax.operators import StatefulBatchLogic, StatefulLogic
@@ -118,11 +120,16 @@ class PortfolioRiskLogic(StatefulLogic[object, Decision, bytes]):
     Control commands (the kill switch) apply at once, so HALTED takes effect for every
     decision released after the batch that carried it. Symbols outside the universe are
     denied at once without touching the state. End of input releases everything in order.
+    In live runs the buffer is told each item's arrival on a monotonic clock, and Bytewax's
+    notification wakes the step when a symbol that never sent anything turns idle
+    (``operators.risk.ordering``); the decisions themselves depend on event time only.
     """
 
-    def __init__(self, engine: PortfolioRiskEngine, buffer: EventOrderBuffer) -> None:
+    def __init__(self, engine: PortfolioRiskEngine, buffer: EventOrderBuffer,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._engine = engine
         self._buffer = buffer
+        self._clock = clock
 
     def _apply(self, released: list) -> list[Decision]:
         decisions = []
@@ -143,8 +150,16 @@ class PortfolioRiskLogic(StatefulLogic[object, Decision, bytes]):
             return ([engine.decide(value)] if isinstance(value, Prediction) else []), StatefulLogic.RETAIN
         kind = _MARKET if isinstance(value, MarketContext) else _PREDICTION
         released = self._buffer.push((value.symbol, value.ts_ns, value.partition, value.offset, kind,  # type: ignore[attr-defined]
-                                      value))
+                                      value), self._clock())
         return self._apply(released), StatefulLogic.RETAIN
+
+    def on_notify(self) -> tuple[Iterable[Decision], bool]:
+        return self._apply(self._buffer.release_idle(self._clock())), StatefulLogic.RETAIN
+
+    def notify_at(self) -> datetime | None:
+        now = self._clock()
+        due = self._buffer.idle_due_s(now)
+        return None if due is None else datetime.now(timezone.utc) + timedelta(seconds=due - now)
 
     def on_eof(self) -> tuple[Iterable[Decision], bool]:
         return self._apply(self._buffer.flush()), StatefulLogic.RETAIN
@@ -156,20 +171,21 @@ class PortfolioRiskLogic(StatefulLogic[object, Decision, bytes]):
 class PortfolioRiskBuilder:
     """Builds (or restores from our own recovery store) the portfolio risk logic.
 
-    ``max_lateness_ns`` None: bounded runs wait for every symbol (exactly deterministic);
-    an int: live runs push the watermark to ``max(latest) - max_lateness_ns``.
+    ``idle_after_s`` None: bounded runs wait for every symbol (exactly deterministic); a number:
+    live runs stop waiting for a symbol silent that long in wall time (``operators.risk.ordering``).
     """
 
-    def __init__(self, limits: RiskLimits, max_lateness_ns: int | None) -> None:
+    def __init__(self, limits: RiskLimits, idle_after_s: float | None) -> None:
         self.limits = limits
-        self.max_lateness_ns = max_lateness_ns
+        self.idle_after_s = idle_after_s
 
     def __call__(self, resume_state: bytes | None) -> PortfolioRiskLogic:
         if resume_state is not None:
             engine, buffer = load_state(resume_state, "portfolio_risk")
+            buffer.set_idle_after(self.idle_after_s)
             return PortfolioRiskLogic(engine, buffer)
         return PortfolioRiskLogic(PortfolioRiskEngine(self.limits),
-                                  EventOrderBuffer(self.limits.universe, self.max_lateness_ns,
+                                  EventOrderBuffer(self.limits.universe, self.idle_after_s,
                                                    kinds=(_MARKET, _PREDICTION)))
 
 

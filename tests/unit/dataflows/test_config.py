@@ -95,11 +95,11 @@ def test_environment_variables_when_read_back_then_give_the_same_settings() -> N
 
 
 def test_sections_when_parsed_then_offer_nanoseconds_and_risk_limits() -> None:
-    settings = load_settings(features={"late_tolerance_s": 0.5}, risk={"max_lateness_s": 2.0})
+    settings = load_settings(features={"late_tolerance_s": 0.5}, risk={"idle_after_s": 2.0})
 
     assert settings.features.late_tolerance_ns == 500_000_000
-    assert settings.risk.lateness_ns(until_eof=False) == 2_000_000_000
-    assert settings.risk.lateness_ns(until_eof=True) is None
+    assert settings.risk.idle_after(until_eof=False) == 2.0
+    assert settings.risk.idle_after(until_eof=True) is None
     limits = settings.risk.limits(fee_bps=1.0)
     assert limits["universe"] == ("AIG", "BAC", "IBM", "SPY") and limits["fee_bps"] == 1.0
     assert limits["max_prediction_age_ns"] == 5_000_000_000
