@@ -16,7 +16,9 @@ signals flow's by construction, with every field (a dead letter has lost the rej
 and republishing every admitted tick would double the signals flow's Kafka writes). Control-topic
 rejects are recomputed the same way from the control topic. Both flows must therefore run with
 the same feature, validation and event-time settings; a features message of another feature set is
-refused. The price is computing the features a second time in this flow (about 9 us a tick).
+refused. One wall-clock rule can still tell them apart: a live run releases the state of a symbol
+silent for ``TICKWISE_SYMBOL_IDLE_S`` (7 days by default) of wall time, and a history flow catching
+up on a backlog sees no such silence. The price is computing the features a second time in this flow (about 9 us a tick).
 
 Order: each input keeps per-symbol order (one producer per symbol, keyed partitions), rows and
 decisions a resumed signals flow published again are dropped (``forward_only``), and a row
