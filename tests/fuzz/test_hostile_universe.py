@@ -144,8 +144,12 @@ def junk_stream_run(stack, market_data: Path, chdb_dir: Path, tmp_path_factory: 
     def produce_tail_after_silence() -> None:
         # Wait until the junk is read, then stay silent for a few seconds (the flow keeps running:
         # its partition ends at an offset not produced yet), then send the tail.
+        def built() -> float:  # states held plus states released (the first may go before the last comes)
+            return (registry.value("tickwise_symbol_states") or 0) + (registry.value("tickwise_symbols_released_total")
+                                                                       or 0)
+
         deadline = time.monotonic() + 120
-        while (registry.value("tickwise_symbol_states") or 0) < JUNK and time.monotonic() < deadline:
+        while built() < JUNK and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(5.0)
         held_while_silent.append(registry.value("tickwise_symbol_states") or 0.0)
