@@ -108,9 +108,10 @@ def test_halt_on_the_control_topic_then_every_later_decision_is_denied_until_res
         clickhouse={"url": f"chdb://{tmp_path / 'chdb'}"}, run={"until_eof": False, "state_dir": tmp_path},
         metrics={"port": port}, source={"batch_size": 500},
         # Position and exposure limits wide enough that the model's one-sided run cannot fill them: this test is
-        # about the trading state, and a full position would deny every later signal anyway.
+        # about the trading state, and a full position would deny every later signal anyway. For the same reason
+        # the drawdown never switches the state (REDUCING, HALTED): here only the kill switch does.
         risk={"symbols": "IBM", "max_position_shares": 1e9, "max_position_notional": 1e12, "max_gross_exposure": 1e12,
-              "max_net_exposure": 1e12, "max_var": 1e12},
+              "max_net_exposure": 1e12, "max_var": 1e12, "reduce_drawdown": 1.0, "halt_drawdown": 1.0},
     )
     create_topics(settings, partitions=1)
     ensure_topics(KafkaSettings(bootstrap=settings.kafka.bootstrap, idempotence=False), [settings.kafka.control_topic], 1)
