@@ -175,18 +175,20 @@ class PortfolioRiskBuilder:
     live runs stop waiting for a symbol silent that long in wall time (``operators.risk.ordering``).
     """
 
-    def __init__(self, limits: RiskLimits, idle_after_s: float | None) -> None:
+    def __init__(self, limits: RiskLimits, idle_after_s: float | None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
         self.idle_after_s = idle_after_s
+        self.clock = clock
 
     def __call__(self, resume_state: bytes | None) -> PortfolioRiskLogic:
         if resume_state is not None:
             engine, buffer = load_state(resume_state, "portfolio_risk")
             buffer.set_idle_after(self.idle_after_s)
-            return PortfolioRiskLogic(engine, buffer)
+            return PortfolioRiskLogic(engine, buffer, self.clock)
         return PortfolioRiskLogic(PortfolioRiskEngine(self.limits),
                                   EventOrderBuffer(self.limits.universe, self.idle_after_s,
-                                                   kinds=(_MARKET, _PREDICTION)))
+                                                   kinds=(_MARKET, _PREDICTION)), self.clock)
 
 
 class BatchScorer:
