@@ -50,6 +50,15 @@ def _is_feature_row(item: TickBatch | FeatureRow | Reject) -> bool:
     return isinstance(item, FeatureRow)
 
 
+#: Validation rejects that create no symbol state: the symbol is outside the grammar or the allow-list.
+_STATELESS_REJECTS = frozenset(("invalid_symbol", "symbol_not_allowed"))
+
+
+def _counts_for_symbol(item: Reject) -> bool:
+    """A validation reject of a known symbol joins that symbol's reject share (crossed quotes, keyless copies)."""
+    return bool(item.symbol) and item.reason not in _STATELESS_REJECTS
+
+
 def _is_bar_return(item: BarReturn | Reject) -> bool:
     return isinstance(item, BarReturn)
 
@@ -117,12 +126,15 @@ def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool
     # Per symbol: the event-time guard admits or rejects each tick, then features update.
     # The step re-emits the ticks it admitted (one TickBatch per input batch), so "valid"
     # means admitted by both checks. Ticks travel as batches: one item per symbol per batch.
-    keyed_ticks = op.key_on("key_by_symbol", checked.trues, _record_symbol)
+    # Validation rejects of a known symbol pass through the same step unchanged, so its reject
+    # share counts every refused tick of the symbol, not only the step's own.
+    counted = op.branch("split_symbol_rejects", checked.falses, _counts_for_symbol)
+    keyed_ticks = op.key_on("key_by_symbol", op.merge("symbol_inputs", checked.trues, counted.trues), _record_symbol)
     symbol_out = op.key_rm("unkey_features", op.stateful("features", keyed_ticks, components.symbol_logic))
     split_features = op.branch("split_features", symbol_out, _is_feature_row)
     split_ticks = op.branch("split_admitted", split_features.falses, _is_tick_batch)
     split_returns = op.branch("split_bar_returns", split_ticks.falses, _is_bar_return)
-    rejects = op.merge("all_rejects", checked.falses, split_returns.falses)
+    rejects = op.merge("all_rejects", counted.falses, split_returns.falses)
     if count:  # counted once per batch (a Prometheus update per tick costs about 20% of the flow)
         op.flat_map_batch("count_admitted", split_ticks.trues, metrics.count_admitted_batch)
         op.flat_map_batch("count_rejects", rejects, metrics.count_rejects_batch)

@@ -4,11 +4,14 @@
 Bytewax's ``stateful`` operator (one logic per symbol). Besides moving items in and out it keeps
 the symbol's footprint bounded and its health visible:
 
-- **Reject share.** Every tick the step judges (admitted, duplicate, rejected by the guard) is
-  recorded in the symbol's ``RejectShare`` window; when the share passes
+- **Reject share.** Every tick the step judges (admitted, duplicate, rejected by the guard) and
+  every validation reject of the symbol (crossed quote, keyless copy, out-of-bounds field: the
+  flow routes them through this step unchanged; a symbol outside the grammar or the allow-list
+  gets no state) is recorded in the symbol's ``RejectShare`` window; when the share passes
   ``TICKWISE_SYMBOL_REJECT_SHARE`` the ``SymbolWatch`` counts the symbol (the gauge
   ``tickwise_symbols_over_reject_share``) and logs its name once per crossing. The window counts
-  ticks, so the crossings are the same in a replay as live.
+  ticks, so the crossings are the same in a replay as live, except that a validation reject read
+  from another partition (a keyless copy) may land one window position earlier or later.
 - **Idle symbols start fresh (event time).** When the guard releases a tick more than
   ``TICKWISE_SYMBOL_IDLE_S`` of event time after the symbol's clock (a confirmed jump that long,
   so no single message can do it), the features, the duplicate filter and the reject window
@@ -206,6 +209,11 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
                                                                bool]:
         if self._rules.release_after_s is not None:
             self._last_item_s = self._rules.monotonic()
+        if type(value) is Reject:  # refused by validation: counted in the share, passed on unchanged
+            if self._symbol is None:
+                self._symbol = value.symbol
+            self._count(True, 1, value.reason)
+            return [value], StatefulLogic.RETAIN
         out: list = []
         if type(value) is TickBatch:
             admitted: list[ValidTick] = []

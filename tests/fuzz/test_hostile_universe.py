@@ -5,8 +5,9 @@ Two runs of the live flow on Tansu, Redis/Valkey and chDB:
 - **A replayed session.** Ten real minutes of IBM and AIG trades, AIG's numbered by a sequence
   number; then a feed handler re-sends AIG's last 300 trades with the same sequence numbers.
   Every one of them is a ``duplicate_sequence`` reject (100 % of AIG's latest ticks) while IBM
-  is untouched: ``tickwise_symbols_over_reject_share`` must count AIG, and only AIG, and the log
-  must name it once, when its share crosses the threshold. IBM's last trade comes two hours
+  is untouched. A third symbol, BAC, sends only crossed quotes (bid above ask), refused by
+  validation before the per-symbol step: ``tickwise_symbols_over_reject_share`` must count AIG
+  and BAC, and only them, and the log must name each once, when its share crosses the threshold. IBM's last trade comes two hours
   after the one before (as the shipped IBM file's does): the bounded run must admit it at the end
   of input instead of crashing.
 - **A junk-symbol stream.** 2,000 keyed symbols that each send one trade, then silence, then a
@@ -32,7 +33,7 @@ from dataflows.components import build_components
 from dataflows.produce import produce_messages
 from dataflows.signals import build_flow
 from dataflows.tickfiles import encode_ticks, read_tick_frame
-from operators.messages import Trade
+from operators.messages import Quote, Trade
 from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
 from sinks.metrics import MetricsRegistry
 from tests.integration.flowkit import create_topics, topic_settings
@@ -43,6 +44,7 @@ START = int(pd.Timestamp("2013-10-09 14:00", tz="UTC").value)
 END = int(pd.Timestamp("2013-10-09 14:10", tz="UTC").value)
 SECOND = 1_000_000_000
 REPLAYED = 300
+CROSSED = 300
 JUNK = 2_000
 
 
@@ -72,8 +74,10 @@ def replayed_session_run(stack, market_data: Path, chdb_dir: Path, tmp_path_fact
     last = orjson.loads(ibm[-1][1])
     ibm.append((b"IBM", orjson.dumps({**last, "ts_ns": last["ts_ns"] + 7_200 * SECOND})))
     aig = _numbered([message for message in real if message[0] == b"AIG"])
+    crossed = [(b"BAC", msgspec.json.encode(Quote("BAC", START + i * SECOND, 15.02, 15.0, 100.0, 100.0)))
+               for i in range(CROSSED)]
     produced = produce_messages(settings.kafka.bootstrap, settings.kafka.ticks_topic,
-                                ibm + aig + aig[-REPLAYED:]).messages
+                                ibm + crossed + aig + aig[-REPLAYED:]).messages
 
     registry = MetricsRegistry()
     components = build_components(settings, registry=registry)
@@ -102,9 +106,9 @@ def test_replayed_session_every_replayed_trade_is_a_duplicate_and_nothing_else_i
     client, topic = replayed_session_run["client"], replayed_session_run["topic"]
     rejects = client.query(f"SELECT symbol, reason, count() FROM rejects FINAL WHERE topic = '{topic}' "
                            "GROUP BY symbol, reason").result_rows
-    assert rejects == [("AIG", "duplicate_sequence", REPLAYED)]
+    assert sorted(rejects) == [("AIG", "duplicate_sequence", REPLAYED), ("BAC", "crossed_quote", CROSSED)]
     admitted = int(client.command(f"SELECT count() FROM ticks FINAL WHERE topic = '{topic}'"))
-    assert admitted + REPLAYED == replayed_session_run["produced"]
+    assert admitted + REPLAYED + CROSSED == replayed_session_run["produced"]
 
 
 def test_replayed_session_a_last_tick_two_hours_after_the_one_before_is_admitted_at_the_end(
@@ -118,11 +122,13 @@ def test_replayed_session_a_last_tick_two_hours_after_the_one_before_is_admitted
 def test_replayed_session_the_rejecting_symbol_alone_is_counted_over_its_share_and_named_once(
         replayed_session_run: dict) -> None:
     registry = replayed_session_run["registry"]
-    assert registry.value("tickwise_symbols_over_reject_share") == 1.0
-    named = [message for message in replayed_session_run["log"] if "of its latest ticks" in message]
+    assert registry.value("tickwise_symbols_over_reject_share") == 2.0
+    named = sorted(message for message in replayed_session_run["log"] if "of its latest ticks" in message)
     # Logged when the share first passes 50 % of the window (200 ticks), not once per tick after that.
-    assert len(named) == 1 and named[0].startswith("symbol 'AIG' rejects 50.5% of its latest ticks"), named
-    assert "duplicate_sequence" in named[0]
+    assert len(named) == 2, named
+    assert named[0].startswith("symbol 'AIG' rejects 50.5% of its latest ticks") and "duplicate_sequence" in named[0]
+    # BAC never had an admitted tick: its first crossed quote already puts it over the share.
+    assert named[1].startswith("symbol 'BAC' rejects 100.0% of its latest ticks") and "crossed_quote" in named[1]
 
 
 @pytest.fixture(scope="module")

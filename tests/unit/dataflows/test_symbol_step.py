@@ -96,6 +96,19 @@ def test_symbol_step_when_restored_over_the_share_then_the_new_process_counts_it
     assert registry.value("tickwise_symbol_states") == 1.0
 
 
+def test_symbol_step_when_validation_rejects_a_symbols_quotes_then_they_pass_through_and_count_in_its_share() -> None:
+    registry = MetricsRegistry()
+    logic = builder(registry, reject_share=RejectShareConfig(threshold=0.5, window=20))(None)
+    run(logic, [trade("BAC", T0 + i * SECOND, i) for i in range(10)])
+    crossed = [Reject("crossed_quote", "validate: expected bid <= ask.", "validate", "ticks", 0, 100 + i, b"{}",
+                      symbol="BAC", ts_ns=T0 + (10 + i) * SECOND) for i in range(15)]
+
+    out = [item for reject in crossed for item in logic.on_item(reject)[0]]
+
+    assert out == crossed  # unchanged, in order: the dead-letter topic gets each one as validation made it
+    assert registry.value("tickwise_symbols_over_reject_share") == 1.0
+
+
 # --- idle symbols start fresh (event time) -----------------------------------------------------------------
 
 
