@@ -41,7 +41,7 @@ from dataflows.signals import (clickhouse_key, kafka_output, is_control, predict
 from operators.features.symbol import feature_layout
 from operators.messages import Decision, FeatureRow
 from operators.risk.control import decode_control
-from dataflows.history_steps import OrderedPaperBuilder, forward_only
+from dataflows.history_steps import forward_only
 from sinks.topics import FeaturesDecoder, Scored, decode_decisions
 
 FLOW_ID = "tickwise_history"
@@ -81,8 +81,7 @@ def build_history_flow(components: Components, sources: HistorySources, outputs:
                                                      decode_control), is_control)
         rejects = op.merge("all_rejects_with_control", rejects, commands.falses)
     # Paper fills: every decision (denied ones only move the event-time merge; the trader ignores them).
-    monitor = monitoring_stage(components, streams.admitted, rows, predictions, decisions, streams.bar_returns,
-                               paper_logic=OrderedPaperBuilder(components.paper_logic))
+    monitor = monitoring_stage(components, streams.admitted, rows, predictions, decisions, streams.bar_returns)
 
     if outputs.clickhouse is not None:
         history = op.merge("history", streams.admitted, rows, predictions, decisions, rejects, monitor.events,

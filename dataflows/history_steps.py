@@ -1,7 +1,9 @@
-"""Steps of the history flow that put its inputs back in event-time order (``dataflows.history``).
+"""Steps that put the history flow's inputs back in event-time order (``dataflows.history``).
 
 The history flow reads admitted ticks (recomputed from the ticks topic) and decisions (from the
-signals flow's topic) at whatever pace each arrives. Paper fills depend on their interleaving, so
+signals flow's topic) at whatever pace each arrives; in the combined flow (``dataflows.signals.build_flow``)
+decisions reach the paper step after the ticks that follow them, by as much as scoring and the
+portfolio risk step hold them. Paper fills depend on their interleaving, so in both flows
 ``OrderedPaperLogic`` feeds the paper trader one merged sequence per symbol, ordered by event time,
 that does not depend on arrival: a tick waits until a decision of its symbol at or after its event
 time has arrived (decisions of a symbol come in event-time order, one for every feature row, so
@@ -105,7 +107,7 @@ def _batched(items: list[ValidTick | Decision]) -> list[TickBatch | Decision]:
 
 
 class OrderedPaperLogic(StatefulBatchLogic[TickBatch | ValidTick | Decision, object, bytes]):
-    """The paper step of the history flow: ``EventTimeMerge`` in front of the combined flow's ``PaperLogic``."""
+    """The paper step of both flows (``monitoring_stage``): ``EventTimeMerge`` in front of ``PaperLogic``."""
 
     def __init__(self, merge: EventTimeMerge, paper: PaperLogic) -> None:
         self._merge = merge

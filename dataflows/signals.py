@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from functools import partial
 
 from bytewax import operators as op
-from bytewax.operators import StatefulBatchLogic
 from bytewax.dataflow import Dataflow, Stream
 from bytewax.inputs import Source
 from bytewax.outputs import FixedPartitionedSink, Sink
 
 from dataflows.components import Components, build_components
 from dataflows.config import Settings, load_settings
+from dataflows.history_steps import OrderedPaperBuilder
 from dataflows.outputs import Outputs
 from dataflows.steps import decode_batch, market_context, to_portfolio
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
@@ -177,13 +177,15 @@ class MonitorStreams:
 
 
 def monitoring_stage(components: Components, admitted: Stream[TickBatch], rows: Stream[FeatureRow],
-                     predictions: Stream[Prediction], decisions: Stream[Decision], bar_returns: Stream[BarReturn],
-                     paper_logic: Callable[[bytes | None], StatefulBatchLogic] | None = None) -> MonitorStreams:
+                     predictions: Stream[Prediction], decisions: Stream[Decision],
+                     bar_returns: Stream[BarReturn]) -> MonitorStreams:
     """Drift and PSI, cross-asset statistics, outcomes and live accuracy, paper P&L: everything the
     signals do not wait for. The combined flow and the history flow wire it the same way.
 
-    ``decisions`` go to the paper step (the trader ignores denied ones); ``paper_logic``: its builder
-    (default ``components.paper_logic``; the history flow's orders its inputs by event time first)."""
+    ``decisions``: every risk decision, denied ones included. The paper step merges them per symbol
+    with the admitted ticks in event-time order (``OrderedPaperLogic``: a tick waits for a decision at
+    or after it, so the merge needs them all; the trader ignores denied ones), so its fills and marks
+    do not depend on which of the two streams reaches it first."""
     metrics = components.metrics
     keyed_rows = op.key_on("key_rows", rows, _record_symbol)
     drift_out = op.key_rm("unkey_drift", op.stateful_flat_map("drift", keyed_rows, components.drift_step))
@@ -202,9 +204,9 @@ def monitoring_stage(components: Components, admitted: Stream[TickBatch], rows: 
     split_outcomes = op.branch("split_outcomes", outcome_out, _is_outcome)
     op.flat_map_batch("record_outcomes", split_outcomes.trues, metrics.record_outcomes_batch)
     monitor_events = op.merge("monitor_events", monitor_events, split_outcomes.falses)
-    # Paper P&L: accepted signals filled at the next quote of their symbol.
+    # Paper P&L: accepted signals filled at the next quote of their symbol, in event-time order.
     paper_inputs = op.key_on("key_paper", op.merge("paper_inputs", admitted, decisions), _record_symbol)
-    pnl = op.key_rm("unkey_paper", op.stateful_batch("paper", paper_inputs, paper_logic or components.paper_logic))
+    pnl = op.key_rm("unkey_paper", op.stateful_batch("paper", paper_inputs, OrderedPaperBuilder(components.paper_logic)))
     op.flat_map_batch("record_pnl", pnl, metrics.record_pnl_batch)
     op.flat_map_batch("count_drift", monitor_events, metrics.count_monitor_events_batch)
     return MonitorStreams(monitor_events, cross_asset, split_outcomes.trues, pnl)
@@ -224,7 +226,7 @@ def build_flow(components: Components, source: Source, outputs: Outputs, flow_id
     rows = streams.rows
     predictions = op.flat_map_batch("score", rows, components.metrics.timed_batch("score", components.scorer))
     risk = risk_stage(components, flow, rows, predictions, streams.rejects, control)
-    monitor = monitoring_stage(components, streams.admitted, rows, predictions, risk.accepted, streams.bar_returns)
+    monitor = monitoring_stage(components, streams.admitted, rows, predictions, risk.decisions, streams.bar_returns)
 
     if outputs.clickhouse is not None:
         history = op.merge("history", streams.admitted, rows, predictions, risk.decisions, risk.rejects,
