@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,6 +17,7 @@ from rich.table import Table
 from dataflows.cli.common import (REPO_ROOT, STATE_DIR_DEFAULT, StateDir, command_settings, console, ensure_topics,
                                   fail, require_redis)
 from dataflows.cli.data import produce_files
+from dataflows.cli.history_child import HistoryChild
 from dataflows.config import Settings, environment_variables
 from dataflows.private_files import make_private_dir
 from dataflows.stack import StackError, read_stack, start_stack, stop_stack
@@ -254,41 +253,16 @@ def _history_settings(settings: Settings, signals_processes: int) -> Settings:
     return settings.replace(metrics={"port": port + signals_processes}) if port else settings
 
 
-def _start_history(settings: Settings, state_dir: Path, recovery_dir: Path, snapshot_interval: int,
-                   max_restarts: int | None) -> subprocess.Popen[bytes]:
-    """``tickwise run --role history`` as a child of a live ``run`` (its own supervisor, recovery dir and log)."""
-    from dataflows.private_files import open_private_log
-    from dataflows.runner import die_with_parent
-
-    command = [sys.executable, "-m", "dataflows.cli", "run", "--role", "history", "--state-dir", str(state_dir),
-               "--recovery-dir", str(recovery_dir), "--snapshot-interval", str(snapshot_interval)]
-    if max_restarts is not None:
-        command += ["--supervise", "--max-restarts", str(max_restarts)]
-    log_dir = make_private_dir(make_private_dir(settings.run.state_dir) / "logs", "the workers' logs")
-    log = open_private_log(log_dir / "history-run.log")
-    try:
-        return subprocess.Popen(command, env={**os.environ, **environment_variables(settings)}, stdout=log,
-                                stderr=log, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent())
-    finally:
-        log.close()
-
-
-def _stop_history(child: subprocess.Popen[bytes]) -> None:
-    """Stop the history child as an operator would (SIGINT: it snapshots and commits), kill it after 60 s."""
-    if child.poll() is None:
-        child.send_signal(signal.SIGINT)
-        try:
-            child.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+def _report_history_failure(message: str) -> None:
+    console.print(f"[bold red]history flow stopped:[/] {escape(message)}", soft_wrap=True)
 
 
 def _run_roles(settings: Settings, role: str, processes: int, workers: int, recovery: Path,
-               snapshot_interval: int, max_restarts: int | None, fresh: bool) -> RunSummary | None:
+               snapshot_interval: int, max_restarts: int | None, fresh: bool,
+               history: list[HistoryChild] | None = None) -> RunSummary | None:
     """Run the flows ``role`` names; ``both``: the signals cluster here and the history flow beside it
-    (live), or one after the other (``--until-eof``: the history flow then reads what the signals
-    flow published, to its end)."""
+    (live, its child appended to ``history``), or one after the other (``--until-eof``: the history
+    flow then reads what the signals flow published, to its end)."""
     from dataflows.recovery import role_recovery_dir
 
     if role != "both":
@@ -303,11 +277,14 @@ def _run_roles(settings: Settings, role: str, processes: int, workers: int, reco
         _run(settings, processes, workers, recovery, snapshot_interval, max_restarts, "signals")
         return _run(history_settings, 1, 1, history_dir, snapshot_interval, max_restarts, "history")
     _ensure_split_topics(settings)
-    child = _start_history(history_settings, settings.run.state_dir, recovery, snapshot_interval, max_restarts)
+    child = HistoryChild.start(history_settings, settings.run.state_dir, recovery, snapshot_interval, max_restarts,
+                               _report_history_failure)
+    if history is not None:
+        history.append(child)
     try:
         _run(settings, processes, workers, recovery, snapshot_interval, max_restarts, "signals")
     finally:
-        _stop_history(child)
+        child.stop()
     return None
 
 
@@ -348,17 +325,25 @@ def run(
         fail("with the embedded ClickHouse (chDB) the history flow runs as one process with one worker; "
              "drop --processes/--workers or use a ClickHouse server")
     recovery = recovery_dir or default_recovery_dir(state_dir)
+    history: list[HistoryChild] = []  # the live history child of --role both
     try:
         summary = _run_roles(settings, chosen, processes, workers, recovery, snapshot_interval,
-                             max_restarts if supervise else None, fresh)
+                             max_restarts if supervise else None, fresh, history)
     except KeyboardInterrupt:
         message = _interrupted_message(role_recovery_dir(recovery, chosen), chosen)
         if chosen == "both":
             message += f"; the history flow resumes from {role_recovery_dir(recovery, 'history')}"
+        if history and history[0].failure:
+            message += f"; earlier, {history[0].failure}"
         console.print(message, soft_wrap=True)
         raise typer.Exit(130) from None
     if summary is None:  # the signals flow alone writes nothing to ClickHouse to sum up
-        typer.echo(orjson.dumps({"role": chosen, "processes": processes, "workers": workers}).decode())
+        line = {"role": chosen, "processes": processes, "workers": workers}
+        if history:
+            line["history_exit_code"] = history[0].process.returncode
+        typer.echo(orjson.dumps(line).decode())
+        if history and history[0].failure:
+            fail(history[0].failure)
         return
     if until_eof:
         _print_summary(summary)

@@ -205,7 +205,9 @@ def test_two_signals_processes_then_the_same_history_as_one(stack, market_data: 
 def test_live_run_with_clickhouse_unreachable_then_signals_flow_and_ctrl_c_stops_both(
         stack, market_data: Path, runs: dict, tmp_path: Path) -> None:
     """``tickwise run`` (live, both flows) with ClickHouse unreachable while the ticks arrive: the history
-    child fails at its first write and the signals come all the same; Ctrl-C stops the signals cluster and the history child.
+    child fails at its first write, the run says so at once in one line naming the cause and the child's
+    log, and the signals come all the same; Ctrl-C stops the signals cluster and the history child, and
+    the final message repeats the history flow's exit.
 
     Live decisions are compared by count, not id: a live run's last decisions depend on how far
     event time has moved (issue 13, item 5, is about making them equal to a bounded run's)."""
@@ -214,30 +216,44 @@ def test_live_run_with_clickhouse_unreachable_then_signals_flow_and_ctrl_c_stops
     closed_port = free_port()  # nothing listens there
     env = run_env(settings, "live", f"http://127.0.0.1:{closed_port}")
     state = tmp_path / "state"
-    process = subprocess.Popen([sys.executable, "-m", "dataflows.cli", "run", "--state-dir", str(state)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    out_path = tmp_path / "run.out"
+    with open(out_path, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "dataflows.cli", "run", "--state-dir", str(state)], env=env,
+                                   stdout=out, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     history_log = state / "logs" / "history-run.log"
     expected = len(runs["combined"]["signals"])
     arrived: list[str] = []
-    history_failed = False
+    reports: list[str] = []
+
+    def output() -> str:
+        return " ".join(out_path.read_text(errors="replace").split())  # Rich wraps lines at its width
+
     try:
         produce_real_day(settings, market_data, ["IBM"], START, END, BAD_MESSAGES)
         deadline = time.monotonic() + 90
-        while not (history_failed and len(arrived) >= expected - 2) and time.monotonic() < deadline:
-            assert process.poll() is None, process.stdout.read().decode(errors="replace")[-3000:]
+        while not (reports and len(arrived) >= expected - 2) and time.monotonic() < deadline:
+            assert process.poll() is None, output()[-3000:]
             time.sleep(2)
             arrived = signal_ids(env)
-            history_failed = history_log.exists() and f":{closed_port}" in history_log.read_text(errors="replace")
+            reports = [line for line in out_path.read_text(errors="replace").splitlines()
+                       if "history flow stopped:" in line]
+        still_running = process.poll() is None
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=90)
+        process.wait(timeout=90)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
 
-    assert history_failed, history_log.read_text(errors="replace")[-3000:] if history_log.exists() else "no log"
+    history = history_log.read_text(errors="replace") if history_log.exists() else "no log"
+    assert f":{closed_port}" in history, history[-3000:]
+    # One line, while the signals cluster still ran, naming the exit, the cause (the closed port) and the log.
+    assert len(reports) == 1 and still_running, output()[-3000:]
+    assert "exited with code 2" in reports[0] and f":{closed_port}" in reports[0], reports
+    assert str(history_log) in output()
     assert len(arrived) >= expected - 2, (len(arrived), expected)
     assert len(set(arrived) & set(runs["combined"]["signals"])) >= expected - 4
-    assert process.returncode == 130, output.decode(errors="replace")[-3000:]
-    assert f"{state / 'recovery-history'}" in " ".join(output.decode(errors="replace").split())
+    assert process.returncode == 130, output()[-3000:]
+    final = output().rsplit("interrupted", 1)[-1]
+    assert f"{state / 'recovery-history'}" in final and "the history flow exited with code 2" in final, final
