@@ -12,12 +12,16 @@ ticks, each on a fresh uuid-prefixed topic set (4 partitions) that it produces f
 * ``inference_only``: the shipped ensemble scoring those feature rows at batch 1024
   (``bench.inference --stage score``);
 * ``naive``: a per-tick pandas + per-tick predict design on a sample, extrapolated (``bench.naive``);
-* ``tickwise pN``: the real flow through the CLI (``tickwise run --until-eof --processes N``)
-  with every sink on (Kafka signals + DLQ + model events, chDB, Redis, metrics recorded with
-  ``TICKWISE_METRICS_PORT=0``). A run of the same command on an EMPTY topic measures the
-  fixed start-up cost; the ``start-up-corrected`` rows subtract it;
-* ``latency``: the live flow (1 process) fed at 50% of the best measured tickwise rate for
-  ``--latency-seconds``; tick-to-signal p50/p99/p99.9 from an HDR histogram (``bench.latency``);
+* ``signals pN``: the signals flow through the CLI (``tickwise run --role signals --until-eof
+  --processes N``) with all its sinks; ``both p1``: both flows (``--role both --until-eof``:
+  signals, then history into the stack's ClickHouse service) until both have consumed
+  everything (``bench.flow_runs``). A run of the same command on an EMPTY topic measures the
+  fixed start-up cost; the ``start-up-corrected`` rows subtract it. Worker CPU seconds per tick
+  of 2 signals processes over 1;
+* ``latency``: the live system (1 signals process) fed at 50% of the signals flow's own
+  start-up-corrected rate for ``--latency-seconds``, three times: both flows, the history flow
+  stopped, ClickHouse unavailable; next to the broker alone over one hop and over the signal's two
+  hops (produce -> consume -> produce -> consume) at the same rate (``bench.latency``);
 * ``universe``: per-symbol state at ``--universe`` synthetic symbols: bytes, snapshot time,
   RSS (``bench.universe``).
 
@@ -33,13 +37,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -47,13 +47,15 @@ import pandas as pd
 
 from bench import report
 from bench.child import run_stage, write_messages
-from bench.machine import REPO_ROOT, ProcessWatch, loadavg, machine_facts
+from bench.flow_runs import cpu_ratio, flow_runs
+from bench.machine import REPO_ROOT, loadavg, machine_facts
+from bench.topics import PARTITIONS, drop_topics, new_topics, produce
 
 MARKET_DEFAULT = (REPO_ROOT.parent / "shared" / "data" / "market").resolve()
 DAYS = ("2013-10-07", "2013-10-08", "2013-10-09")
-PARTITIONS = 4
-POLL_S = 0.1
-STAGES = ("consume_source_config", "inference", "naive", "latency", "universe")
+STAGES = ("consume_source_config", "inference", "naive", "both", "latency", "universe")
+#: The issue's tolerances: tick-to-signal p50/p99 within these of the broker-only two-hop path.
+P50_TOLERANCE_MS, P99_TOLERANCE_MS = 5.0, 15.0
 
 
 # --------------------------------------------------------------------------- ticks
@@ -87,127 +89,6 @@ def middle_slice(messages: list[tuple[bytes, bytes]], count: int) -> list[tuple[
     return messages[start:start + count]
 
 
-# --------------------------------------------------------------------------- topics
-
-@dataclass(frozen=True)
-class TopicSet:
-    prefix: str
-
-    @property
-    def ticks(self) -> str:
-        return f"{self.prefix}.ticks"
-
-    @property
-    def signals(self) -> str:
-        return f"{self.prefix}.signals"
-
-    @property
-    def dead_letters(self) -> str:
-        return f"{self.prefix}.ticks.dlq"
-
-    def env(self) -> dict[str, str]:
-        return {"KAFKA_TICKS_TOPIC": self.ticks, "KAFKA_SIGNALS_TOPIC": self.signals,
-                "KAFKA_DLQ_TOPIC": self.dead_letters, "KAFKA_MODEL_EVENTS_TOPIC": f"{self.prefix}.model-events",
-                "TICKWISE_REDIS_KEY_PREFIX": f"{self.prefix}:features:"}
-
-    def names(self) -> list[str]:
-        env = self.env()
-        return [env[key] for key in ("KAFKA_TICKS_TOPIC", "KAFKA_SIGNALS_TOPIC", "KAFKA_DLQ_TOPIC",
-                                     "KAFKA_MODEL_EVENTS_TOPIC")]
-
-
-def new_topics(bootstrap: str, label: str) -> TopicSet:
-    from sinks.kafka import KafkaSettings, ensure_topics
-
-    topics = TopicSet(f"b{uuid.uuid4().hex[:10]}-{label}")
-    ensure_topics(KafkaSettings(bootstrap=bootstrap, idempotence=False), topics.names(), PARTITIONS)
-    return topics
-
-
-def drop_topics(bootstrap: str, topics: TopicSet) -> None:
-    """Free the broker's memory (Tansu keeps topics in RAM); best effort."""
-    from confluent_kafka.admin import AdminClient
-
-    try:
-        futures = AdminClient({"bootstrap.servers": bootstrap}).delete_topics(topics.names(), operation_timeout=30)
-        for future in futures.values():
-            future.result(timeout=30)
-    except Exception:  # noqa: BLE001 - a broker that cannot delete just keeps them
-        pass
-
-
-def produce(bootstrap: str, topics: TopicSet, messages: list[tuple[bytes, bytes]]) -> dict[str, float]:
-    from dataflows.produce import produce_messages
-
-    report_ = produce_messages(bootstrap, topics.ticks, messages)
-    return {"messages": report_.messages, "elapsed_s": round(report_.elapsed_s, 3),
-            "msgs_per_s": round(report_.messages_per_s, 1)}
-
-
-# --------------------------------------------------------------------------- flow runs
-
-def run_flow(stack_env: dict[str, str], topics: TopicSet, processes: int, work: Path,
-             timeout_s: float = 3600.0) -> dict[str, object]:
-    """``tickwise run --until-eof --processes N`` as a child process; its JSON summary plus RSS and CPU."""
-    work.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **stack_env, **topics.env(),
-           "CLICKHOUSE_URL": f"chdb://{(work / 'chdb').resolve()}", "TICKWISE_METRICS_PORT": "0"}
-    stdout_path, stderr_path = work / "cli.stdout", work / "cli.stderr"
-    watch = ProcessWatch()
-    started = time.perf_counter()
-    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "dataflows.cli", "run", "--until-eof", "--processes", str(processes),
-             "--state-dir", str(work / "state")],
-            cwd=REPO_ROOT, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        try:
-            while child.poll() is None:
-                watch.poll(child.pid)
-                if time.perf_counter() - started > timeout_s:
-                    raise TimeoutError(f"tickwise run took over {timeout_s:.0f} s; see {stderr_path}")
-                time.sleep(POLL_S)
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
-    wall = time.perf_counter() - started
-    lines = stdout_path.read_text().strip().splitlines()
-    if child.returncode != 0 or not lines:
-        raise RuntimeError(f"tickwise run --processes {processes} exited {child.returncode}:\n"
-                           f"{stderr_path.read_text()[-3000:]}")
-    return {"summary": orjson.loads(lines[-1]), "cli_wall_s": round(wall, 3), "loadavg_after": loadavg(),
-            **watch.report(child.pid)}
-
-
-def tickwise_runs(stack_env: dict[str, str], messages: list[tuple[bytes, bytes]], processes_list: list[int],
-                  work: Path, result: dict[str, object]) -> list[dict[str, object]]:
-    bootstrap = stack_env["KAFKA_BOOTSTRAP"]
-    runs = []
-    for processes in processes_list:
-        # Fixed cost: the same command on an empty topic (start-up, model load, shutdown).
-        empty_topics = new_topics(bootstrap, f"empty{processes}")
-        empty = run_flow(stack_env, empty_topics, processes, work / f"empty-p{processes}")
-        startup_s = empty["summary"]["elapsed_s"]
-        drop_topics(bootstrap, empty_topics)
-        log(f"empty topic, {processes} process(es): {startup_s:.2f} s fixed cost")
-
-        topics = new_topics(bootstrap, f"p{processes}")
-        produced = produce(bootstrap, topics, messages)
-        result["produce"].append({"run": f"tickwise_p{processes}", **produced})
-        run = run_flow(stack_env, topics, processes, work / f"run-p{processes}")
-        summary = run["summary"]
-        corrected = summary["elapsed_s"] - startup_s
-        run.update({"processes": processes, "produced": produced["messages"], "startup_s": startup_s,
-                    "startup_run": empty, "corrected_elapsed_s": round(corrected, 3) if corrected > 0 else None,
-                    "corrected_ticks_per_s": report.rate(summary["ticks_in"], corrected) if corrected > 0 else None})
-        runs.append(run)
-        log(f"tickwise {processes} proc: {summary['ticks_in']:,} ticks in {summary['elapsed_s']:.2f} s "
-            f"({summary['ticks_per_s']:,.0f}/s; {run['corrected_ticks_per_s']}/s start-up-corrected), "
-            f"workers peak RSS {run['peak_rss_mb_workers']} MB, CPU {run['cpu_s_workers']} s")
-        drop_topics(bootstrap, topics)
-    return runs
-
-
 # --------------------------------------------------------------------------- main
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -222,7 +103,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--naive-window", type=int, default=500, help="ticks per symbol window in the naive design")
     parser.add_argument("--inference-batch", type=int, default=1024)
     parser.add_argument("--latency-seconds", type=float, default=60.0, help="length of the fixed-rate live run")
-    parser.add_argument("--latency-load", type=float, default=0.5, help="fraction of the best tickwise rate")
+    parser.add_argument("--latency-load", type=float, default=0.5, help="fraction of the signals flow's 1-process rate")
     parser.add_argument("--universe", type=int, default=10_000, help="synthetic symbols for the state-scale run")
     parser.add_argument("--universe-slice", type=int, default=200_000, help="real ticks that warm the templates")
     parser.add_argument("--skip", default="", help=f"comma-separated stages to leave out: {','.join(STAGES)}")
@@ -301,28 +182,38 @@ def in_process_stages(args: argparse.Namespace, messages: list[tuple[bytes, byte
 
 def latency_stage(args: argparse.Namespace, stack_env: dict[str, str], messages: list[tuple[bytes, bytes]],
                   work: Path, result: dict[str, object]) -> None:
-    from bench.latency import kafka_round_trip, measure
+    from bench.latency import LATENCY_CONDITIONS, kafka_round_trip, kafka_two_hop, measure
+    from dataflows.stack import free_port
 
-    runs = result.get("tickwise") or []
-    best = max((run["corrected_ticks_per_s"] or run["summary"]["ticks_per_s"] for run in runs), default=None)
+    runs = [run for run in result.get("tickwise") or [] if run["role"] == "signals" and run["processes"] == 1]
+    best = max((run["corrected_ticks_per_s"] or run["ticks_per_s"] for run in runs), default=None)
     if not best:
-        log("latency: no tickwise rate to take a fraction of; skipped")
+        log("latency: no signals-flow rate (1 process) to take a fraction of; skipped")
         return
+    bootstrap = stack_env["KAFKA_BOOTSTRAP"]
     rate = best * args.latency_load
     ticks = middle_slice(messages, int(rate * args.latency_seconds))
-    topics = new_topics(stack_env["KAFKA_BOOTSTRAP"], "latency")
-    log(f"latency: live flow, {len(ticks):,} ticks at {rate:,.0f}/s ({args.latency_load:.0%} of {best:,.0f}/s)")
-    latency = measure(stack_env, topics.env(), topics.signals, topics.dead_letters, topics.ticks, ticks, rate,
-                      work / "latency", warmup_s=min(5.0, args.latency_seconds / 4))
-    latency["of_rate_per_s"] = best
-    latency["load_fraction"] = args.latency_load
-    drop_topics(stack_env["KAFKA_BOOTSTRAP"], topics)
-    # The broker alone at the same rate, for 1/4 of the time: the floor under the figure above.
-    for key, extra in (("kafka_round_trip", None), ("kafka_round_trip_fetch_wait_500ms", {"fetch.wait.max.ms": 500})):
-        topics = new_topics(stack_env["KAFKA_BOOTSTRAP"], "rtt")
-        latency[key] = kafka_round_trip(stack_env["KAFKA_BOOTSTRAP"], topics.ticks, ticks[:max(1, len(ticks) // 4)],
-                                        rate, extra=extra)
-        drop_topics(stack_env["KAFKA_BOOTSTRAP"], topics)
+    latency: dict[str, object] = {"of_rate_per_s": best, "load_fraction": args.latency_load,
+                                  "rate_target_per_s": round(rate, 1), "ticks": len(ticks)}
+    for key, role, what in LATENCY_CONDITIONS:
+        overrides = {"CLICKHOUSE_URL": f"http://127.0.0.1:{free_port()}"} if key == "clickhouse_unavailable" else None
+        topics = new_topics(bootstrap, f"lat-{key.replace('_', '-')}")
+        log(f"latency ({what}): {len(ticks):,} ticks at {rate:,.0f}/s ({args.latency_load:.0%} of {best:,.0f}/s)")
+        run = measure(stack_env, topics.env(), topics.signals, topics.dead_letters, topics.ticks, ticks, rate,
+                      work / f"latency-{key}", warmup_s=min(5.0, args.latency_seconds / 4), role=role,
+                      env_overrides=overrides)
+        run["condition"] = what
+        latency[key] = run
+        drop_topics(bootstrap, topics)
+        log(report.format_latency_line(what, run["latency"]))
+    # The broker alone at the same rate, for 1/4 of the time: the floor under the figures above.
+    broker_ticks = ticks[:max(1, len(ticks) // 4)]
+    topics = new_topics(bootstrap, "rtt")
+    latency["kafka_one_hop"] = kafka_round_trip(bootstrap, topics.ticks, broker_ticks, rate)
+    drop_topics(bootstrap, topics)
+    topics = new_topics(bootstrap, "rtt2")
+    latency["kafka_two_hop"] = kafka_two_hop(bootstrap, topics.ticks, topics.signals, broker_ticks, rate)
+    drop_topics(bootstrap, topics)
     result["latency"] = latency
     log(report.format_latency(latency))
 
@@ -358,7 +249,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="tickwise-bench-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
         stack = start_stack(work / "stack")
-        stack_env = {"KAFKA_BOOTSTRAP": stack.kafka_bootstrap, "REDIS_URL": stack.redis_url}
+        stack_env = stack.to_env()  # Kafka, Redis and the ClickHouse service (chDB over HTTP)
         try:
             result["kafka_consume"] = consume_stage(stack.kafka_bootstrap, messages, "kafka_consume", False,
                                                     work, result)
@@ -366,7 +257,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 result["kafka_consume_source_config"] = consume_stage(
                     stack.kafka_bootstrap, messages, "kafka_consume_source_config", True, work, result)
             in_process_stages(args, messages, work, result)
-            result["tickwise"] = tickwise_runs(stack_env, messages, args.processes, work, result)
+            result["tickwise"] = flow_runs(stack_env, messages, args.processes, work, result,
+                                           both="both" not in args.skip)
+            result["cpu_two_over_one"] = cpu_ratio(result["tickwise"])
             if "latency" not in args.skip:
                 latency_stage(args, stack_env, messages, work, result)
         finally:
@@ -376,27 +269,29 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     rows = report.build_rows(result)
     result["table"] = rows
     result["ratios"] = report.ratios(rows)
+    result["targets"] = report.targets(result, P50_TOLERANCE_MS, P99_TOLERANCE_MS)
+    result["not_measured"] = {"scaling_8_cores": report.scaling_note(facts["cores"])}
     rates = [p["msgs_per_s"] for p in result["produce"]]
     result["producer_msgs_per_s_median"] = sorted(rates)[len(rates) // 2]
 
     print()
     print(f"tickwise side by side: {len(messages):,} real ticks ({','.join(args.days)}, "
-          f"{'all symbols' if not args.symbols else ','.join(args.symbols)}), {PARTITIONS} partitions, "
-          f"{facts['cores']} cores ({facts['cpu_model']}), load average {facts['loadavg_at_start']} at start, "
-          f"{result['machine']['loadavg_at_end']} at end")
+          f"{'all symbols' if not args.symbols else ','.join(args.symbols)}), {PARTITIONS} partitions; machine: "
+          f"{facts['cores']} cores ({facts['cpu_model']}), {facts['memory_total_mb']:,.0f} MB, git "
+          f"{facts['git']['commit']}{' (dirty)' if facts['git']['dirty'] else ''}; load average "
+          f"{facts['loadavg_at_start']} at start, {result['machine']['loadavg_at_end']} at end")
     print("producer: " + ", ".join(f"{p['run']} {p['msgs_per_s']:,.0f} msg/s" for p in result["produce"]))
     print(report.format_table(rows))
-    print("ratios (start-up-corrected 1 process): " + ", ".join(
+    print("ratios (start-up-corrected, signals flow 1 process): " + ", ".join(
         f"{name} {value}" for name, value in result["ratios"].items()))
     for run in result["tickwise"]:
-        print(f"  tickwise {run['processes']} proc: start-up/shutdown {run['startup_s']:.2f} s; worker peak RSS "
-              f"{run['peak_rss_mb_workers']} MB; RSS over the run {run['rss_mb_workers_over_time']}; worker CPU "
-              f"{run['cpu_s_workers']} s; signals {run['summary']['signals_accepted']:,}, predictions "
-              f"{run['summary']['predictions']:,}")
+        print(report.format_run(run))
     if "latency" in result:
         print(report.format_latency(result["latency"]))
     if "universe" in result:
         print(report.format_universe(result["universe"]))
+    print(report.format_targets(result["targets"]))
+    print(f"scaling on 8+ cores: {result['not_measured']['scaling_8_cores']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
     print(f"wrote {args.out}")

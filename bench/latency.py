@@ -45,6 +45,10 @@ PACE_S = 0.001
 PROBE_TICKS = 200
 HIGHEST_US = 600_000_000  # 10 minutes
 PERCENTILES = (50.0, 90.0, 99.0, 99.9)
+#: The live conditions of the latency stage: (key, ``tickwise run --role``, what is changed).
+LATENCY_CONDITIONS = (("both_flows", "both", "signals flow + history flow (the default live system)"),
+                      ("history_stopped", "signals", "the history flow stopped (--role signals)"),
+                      ("clickhouse_unavailable", "both", "both flows, CLICKHOUSE_URL at a closed port"))
 
 
 @dataclass
@@ -176,12 +180,15 @@ def histogram_summary(latencies_us: Sequence[int]) -> dict[str, object]:
 
 def measure(stack_env: dict[str, str], topics_env: dict[str, str], signals_topic: str, dlq_topic: str,
             ticks_topic: str, messages: Sequence[tuple[bytes, bytes]], rate: float, work: Path,
-            startup_timeout_s: float = 180.0, warmup_s: float = 5.0, drain_s: float = 5.0, timeout_s: float = 600.0) -> dict[str, object]:
-    """Run the live flow (1 process), produce ``messages`` at ``rate``, and histogram tick-to-signal."""
+            startup_timeout_s: float = 180.0, warmup_s: float = 5.0, drain_s: float = 5.0, timeout_s: float = 600.0,
+            role: str = "both", env_overrides: dict[str, str] | None = None) -> dict[str, object]:
+    """Run the live system (``tickwise run --role ROLE``, 1 signals process), produce ``messages`` at
+    ``rate``, and histogram tick-to-signal. ``role`` ``both``: the signals flow and the history flow
+    beside it (the default live system); ``signals``: the history flow stopped. ``env_overrides``
+    e.g. point ``CLICKHOUSE_URL`` at a closed port (ClickHouse unavailable)."""
     bootstrap = stack_env["KAFKA_BOOTSTRAP"]
     work.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **stack_env, **topics_env, "CLICKHOUSE_URL": f"chdb://{(work / 'chdb').resolve()}",
-           "TICKWISE_METRICS_PORT": "0"}
+    env = {**os.environ, **stack_env, **topics_env, "TICKWISE_METRICS_PORT": "0", **(env_overrides or {})}
     arrivals = SignalArrivals()
     stop = threading.Event()
     reader = threading.Thread(target=_consume_signals, args=(bootstrap, signals_topic, dlq_topic, stop, arrivals),
@@ -189,7 +196,7 @@ def measure(stack_env: dict[str, str], topics_env: dict[str, str], signals_topic
     reader.start()
     watch = ProcessWatch()
     with open(work / "cli.stdout", "wb") as out, open(work / "cli.stderr", "wb") as err:
-        child = subprocess.Popen([sys.executable, "-m", "dataflows.cli", "run", "--processes", "1",
+        child = subprocess.Popen([sys.executable, "-m", "dataflows.cli", "run", "--role", role, "--processes", "1",
                                   "--state-dir", str(work / "state")],
                                  cwd=REPO_ROOT, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                  start_new_session=True)
@@ -251,8 +258,12 @@ def measure(stack_env: dict[str, str], topics_env: dict[str, str], signals_topic
     dead_letter_latencies = [(arrived - stamps[position]) // 1000 for position, arrived in arrivals.dead_letters.items()
                              if position in stamps and stamps[position] >= warmup_end_ns]
     half = len(measured) // 2
+    history_log = work / "state" / "logs" / "history-run.log"
+    history_processes = sorted({command for pid, command in watch.commands.items() if "--role history" in command})
     report = {
         "endpoint": "signals topic, consumer arrival (source_partition/source_offset -> produce() wall time)",
+        "role": role, "env_overrides": env_overrides or {}, "history_flow_seen": bool(history_processes),
+        "history_log_tail": history_log.read_text(errors="replace")[-600:] if history_log.exists() else None,
         "rate_target_per_s": round(rate, 1), "ticks_produced": len(messages), "probe_ticks": PROBE_TICKS,
         "flow_live_after_s": round(ready_s, 2), "produce_s": round(produce_s, 2),
         "rate_achieved_per_s": round(len(messages) / produce_s, 1) if produce_s > 0 else None,
@@ -321,3 +332,89 @@ def kafka_round_trip(bootstrap: str, topic: str, messages: Sequence[tuple[bytes,
             "ticks_produced": len(messages),
             "rate_target_per_s": round(rate, 1), "produce_s": round(produce_s, 2),
             "received": len(arrivals), "latency": histogram_summary(latencies)}
+
+
+def kafka_two_hop(bootstrap: str, topic: str, relay_topic: str, messages: Sequence[tuple[bytes, bytes]],
+                  rate: float, warmup_s: float = 2.0) -> dict[str, object]:
+    """The broker alone over the signal's two hops: produce -> consume -> produce -> consume.
+
+    Hop 1 as the flow reads the ticks (one consumer per partition, ``consume(5000, SOURCE_POLL_S)``,
+    ``SOURCE_LIKE_CONFIG``); each message is produced again at once to ``relay_topic`` with the
+    Kafka sink's producer settings (``sinks.kafka.KafkaSettings().producer_config()``: acks=all,
+    idempotence, ``linger.ms`` 5), its source position in two headers; hop 2 is read as the latency
+    measurement reads the signals topic (``fetch.wait.max.ms=5``, ``consume(1000, 0.005)``).
+    Latency: ``produce()`` of the tick to arrival on the relay topic; the floor under tick-to-signal
+    on this broker with no flow in between.
+    """
+    from confluent_kafka import Consumer, Producer, TopicPartition
+
+    from bench.kafka_consume import SOURCE_LIKE_CONFIG, SOURCE_POLL_S
+    from dataflows.sources import list_partitions
+    from sinks.kafka import KafkaSettings
+
+    sink = KafkaSettings(bootstrap=bootstrap)
+    arrivals: dict[tuple[int, int], int] = {}
+    relayed = [0]
+    stop = threading.Event()
+
+    def relay() -> None:
+        producer = Producer(sink.producer_config())
+        consumers = []
+        for partition in list_partitions(bootstrap, topic):
+            consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-hop1-{topic}",
+                                 "enable.auto.commit": False, "auto.offset.reset": "earliest", **SOURCE_LIKE_CONFIG})
+            consumer.assign([TopicPartition(topic, partition, 0)])
+            consumers.append(consumer)
+        try:
+            while not stop.is_set():
+                for consumer in consumers:
+                    for message in consumer.consume(5000, SOURCE_POLL_S):
+                        if message.error() is None:
+                            producer.produce(relay_topic, value=message.value(), key=message.key(),
+                                             headers=[("p", str(message.partition()).encode()),
+                                                      ("o", str(message.offset()).encode())])
+                            relayed[0] += 1
+                producer.poll(0)
+            producer.flush(10)
+        finally:
+            for consumer in consumers:
+                consumer.close()
+
+    def arrive() -> None:
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-hop2-{relay_topic}",
+                             "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                             "fetch.wait.max.ms": 5, "fetch.min.bytes": 1})
+        consumer.assign([TopicPartition(relay_topic, partition, 0) for partition in list_partitions(bootstrap, relay_topic)])
+        try:
+            while not stop.is_set():
+                for message in consumer.consume(1000, 0.005):
+                    now = time.time_ns()
+                    if message.error() is None:
+                        found = dict(message.headers() or [])
+                        arrivals[(int(found["p"]), int(found["o"]))] = now
+        finally:
+            consumer.close()
+
+    threads = [threading.Thread(target=relay, daemon=True), threading.Thread(target=arrive, daemon=True)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2.0)
+    started_ns = time.time_ns()
+    stamps, produce_s = produce_paced(bootstrap, topic, messages, rate)
+    deadline = time.monotonic() + 30
+    while len(arrivals) < len(stamps) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    for thread in threads:
+        thread.join(15)
+    cutoff = started_ns + int(min(warmup_s, produce_s / 4) * 1e9)
+    measured = sorted((sent, (arrivals[position] - sent) // 1000) for position, sent in stamps.items()
+                      if position in arrivals and sent >= cutoff)
+    half = len(measured) // 2
+    return {"endpoint": "ticks topic -> relay (sink producer settings) -> relay topic, the latency consumer's config",
+            "measured": "directly (two hops), not twice the one-hop figure",
+            "ticks_produced": len(messages), "relayed": relayed[0], "rate_target_per_s": round(rate, 1),
+            "produce_s": round(produce_s, 2), "received": len(arrivals),
+            "latency": histogram_summary([latency for _, latency in measured]),
+            "latency_first_half": histogram_summary([latency for _, latency in measured[:half]]),
+            "latency_second_half": histogram_summary([latency for _, latency in measured[half:]])}

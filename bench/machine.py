@@ -138,7 +138,7 @@ def proc_sample(pid: int) -> tuple[int, int, float, str] | None:
             rss = int(line.split()[1])
     fields = stat.rsplit(")", 1)[1].split()
     cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    command = " ".join(part.decode(errors="replace") for part in cmdline[:4] if part)
+    command = " ".join(part.decode(errors="replace") for part in cmdline[:6] if part)
     return hwm, rss, cpu_s, command
 
 
