@@ -22,6 +22,9 @@ create_topic() {
 # ticks: partitions >= total Bytewax workers (2 processes x 1 worker in docker-compose.yml).
 create_topic ticks 4
 create_topic signals 4
+# What the signals flow publishes for the history flow (sinks/topics.py), keyed by symbol.
+create_topic ticks.features 4
+create_topic ticks.decisions 4
 create_topic ticks.dlq 1 --topic-config retention.ms=1209600000
 create_topic model-events 1
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from sinks.topics import split_topics
+
 yaml = pytest.importorskip("yaml", reason="PyYAML is needed to parse the deploy files (test extra: pyyaml)")
 
 REPO = Path(__file__).resolve().parents[3]
@@ -35,7 +37,8 @@ DASHBOARD_PROVIDERS = DEPLOY / "grafana" / "provisioning" / "dashboards" / "dash
 ADDRESSES = DEPLOY / "addresses.txt"
 TOPICS_SCRIPT = DEPLOY / "redpanda" / "create-topics.sh"
 
-WORKERS = ("worker-0", "worker-1")
+WORKERS = ("worker-0", "worker-1")  # the signals flow's cluster
+HISTORY = "history"  # the history flow
 METRICS_BASE_PORT = 9464
 CLUSTER_PORT = 2101
 
@@ -227,7 +230,8 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
 
 
 def test_compose_has_the_whole_stack(services: dict[str, dict[str, Any]]) -> None:
-    expected = {"redpanda", "redpanda-init", "redis", "clickhouse", "prometheus", "grafana", "producer", *WORKERS}
+    expected = {"redpanda", "redpanda-init", "redis", "clickhouse", "prometheus", "grafana", "producer", *WORKERS,
+                HISTORY, "recovery-init", "history-recovery-init"}
     assert expected <= set(services)
     assert services["producer"].get("profiles") == ["producer"]
 
@@ -251,7 +255,7 @@ def test_workers_form_one_bytewax_cluster(services: dict[str, dict[str, Any]]) -
         worker = services[name]
         args = command_args(worker)
         assert args[:3] == ["python", "-m", "bytewax.run"], f"{name}: {args}"
-        assert "dataflows.signals:flow()" in args
+        assert "dataflows.signals:signals_flow()" in args
         assert option(args, "-w") == "1"
         # bytewax 0.21 reads -a as "host:port;host:port", never as a file: the file goes in the env.
         assert "-a" not in args and "--addresses" not in args
@@ -270,8 +274,38 @@ def test_workers_form_one_bytewax_cluster(services: dict[str, dict[str, Any]]) -
     assert len(addresses) == len(WORKERS)
 
 
+def test_history_flow_runs_beside_the_signals_cluster_with_its_own_recovery_and_metrics(
+        services: dict[str, dict[str, Any]], compose: dict[str, Any]) -> None:
+    history = services[HISTORY]
+    args = command_args(history)
+
+    assert args[:4] == ["python", "-m", "bytewax.run", "dataflows.history:flow()"]
+    assert option(args, "-w") == "1" and "-i" not in args and "-a" not in args  # one process of its own
+    assert "BYTEWAX_HOSTFILE_PATH" not in environment(history)
+    recovery = option(args, "-r")
+    assert recovery and option(args, "-s") and option(args, "-b") is not None
+    assert mounts(history)[recovery] == "history-recovery" != mounts(services["worker-0"])[recovery]
+    assert "history-recovery" in compose["volumes"]
+    assert mounts(services["history-recovery-init"])[recovery] == "history-recovery"
+    assert history["depends_on"]["history-recovery-init"]["condition"] == "service_completed_successfully"
+    # ClickHouse is the history flow's alone: the signals never wait for it.
+    assert history["depends_on"]["clickhouse"]["condition"] == "service_healthy"
+    for name in WORKERS:
+        assert "clickhouse" not in services[name]["depends_on"]
+        assert "redis" in services[name]["depends_on"]
+    # Its metrics endpoint must not collide with a signals process's (9464 + i).
+    env = environment(history)
+    port = int(env["TICKWISE_METRICS_PORT"]) + int(env["TICKWISE_PROCESS_INDEX"])
+    assert port not in {METRICS_BASE_PORT + index for index in range(len(WORKERS))}
+    assert f"127.0.0.1:{port}:{port}" in history["ports"]
+    # Same settings as the signals flow (feature, validation and event-time settings must agree).
+    shared = {k: v for k, v in environment(services["worker-0"]).items()
+              if k not in {"TICKWISE_PROCESS_INDEX", "TICKWISE_METRICS_PORT", "BYTEWAX_HOSTFILE_PATH"}}
+    assert shared.items() <= env.items()
+
+
 def test_workers_only_use_documented_settings(services: dict[str, dict[str, Any]]) -> None:
-    for name in (*WORKERS, "producer"):
+    for name in (*WORKERS, HISTORY, "producer"):
         names = set(environment(services[name]))
         assert names - DOCUMENTED_ENV - BYTEWAX_ENV == set(), f"{name} uses undocumented env vars"
     worker_env = environment(services["worker-0"])
@@ -317,9 +351,12 @@ def test_ticks_topic_has_a_partition_per_worker(services: dict[str, dict[str, An
     script = TOPICS_SCRIPT.read_text()
     assert "auto_create_topics_enabled false" in script
     partitions = {name: int(n) for name, n in re.findall(r"^create_topic (\S+) (\d+)", script, re.M)}
-    assert set(partitions) == {"ticks", "signals", "ticks.dlq", "model-events"}
+    topics = split_topics("ticks")
+    assert set(partitions) == {"ticks", "signals", "ticks.dlq", "model-events", topics.features, topics.decisions}
     assert partitions["ticks"] == 4
     assert partitions["ticks"] >= len(WORKERS)
+    # The history flow's inputs, keyed by symbol: as many partitions as the ticks they come from.
+    assert partitions[topics.features] == partitions[topics.decisions] == partitions["ticks"]
     assert any(arg.endswith("redpanda.auto_create_topics_enabled=false") for arg in command_args(services["redpanda"]))
 
 
@@ -338,6 +375,8 @@ def test_prometheus_scrapes_every_worker_process(services: dict[str, dict[str, A
     for name in WORKERS:
         process_id = int(option(command_args(services[name]), "-i") or -1)
         assert f"{name}:{METRICS_BASE_PORT + process_id}" in targets
+    history = environment(services[HISTORY])
+    assert f"{HISTORY}:{int(history['TICKWISE_METRICS_PORT']) + int(history['TICKWISE_PROCESS_INDEX'])}" in targets
 
 
 def test_alert_rules_are_complete(alert_rules: list[dict[str, Any]]) -> None:
