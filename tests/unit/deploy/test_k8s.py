@@ -27,6 +27,9 @@ METRICS_PORT = 9464
 SETTINGS_ALIASES = environment_names()
 SECRET_ALIASES = frozenset({"CLICKHOUSE_URL", "REDIS_URL", "KAFKA_SASL_PASSWORD"})
 BYTEWAX_ENV = frozenset({"BYTEWAX_HOSTFILE_PATH"})
+#: The two flows of the live system: StatefulSet -> (its hostfile ConfigMap, what it runs).
+FLOWS = {"tickwise": ("tickwise-hosts", "dataflows.signals:signals_flow()"),
+         "tickwise-history": ("tickwise-history-hosts", "dataflows.history:flow()")}
 
 
 def manifest_files() -> list[Path]:
@@ -43,9 +46,9 @@ def one(kind: str, name: str | None = None) -> dict[str, Any]:
     return found[0]
 
 
-@pytest.fixture(scope="module")
-def statefulset() -> dict[str, Any]:
-    return one("StatefulSet")
+@pytest.fixture(scope="module", params=sorted(FLOWS))
+def statefulset(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return one("StatefulSet", request.param)
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +63,9 @@ def worker(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def hostfile_lines() -> list[str]:
-    return one("ConfigMap", "tickwise-hosts")["data"]["addresses.txt"].split()
+def hostfile_lines(statefulset: dict[str, Any]) -> list[str]:
+    hosts, _ = FLOWS[statefulset["metadata"]["name"]]
+    return one("ConfigMap", hosts)["data"]["addresses.txt"].split()
 
 
 @pytest.mark.parametrize(("filename", "doc"), documents(), ids=lambda value: value if isinstance(value, str) else "")
@@ -99,6 +103,20 @@ def test_headless_service_gives_pods_dns_names_before_they_are_ready(statefulset
     assert {port["port"] for port in service["spec"]["ports"]} == {CLUSTER_PORT, METRICS_PORT}
 
 
+def test_signals_and_history_flows_are_separate_clusters_with_their_own_volumes() -> None:
+    signals, history = one("StatefulSet", "tickwise"), one("StatefulSet", "tickwise-history")
+
+    assert signals["spec"]["replicas"] == 2 and history["spec"]["replicas"] == 1
+    assert signals["spec"]["serviceName"] != history["spec"]["serviceName"]
+    # Neither Service selects the other flow's pods (they would join the wrong cluster's DNS).
+    for own, other in ((signals, history), (history, signals)):
+        selector = one("Service", own["spec"]["serviceName"])["spec"]["selector"]
+        assert not selector.items() <= other["spec"]["template"]["metadata"]["labels"].items()
+    # Recovery volumes are per StatefulSet (volumeClaimTemplates are named per set by Kubernetes).
+    for statefulset in (signals, history):
+        assert [claim["metadata"]["name"] for claim in statefulset["spec"]["volumeClaimTemplates"]] == ["recovery"]
+
+
 def test_pods_start_together_because_the_cluster_needs_every_process(statefulset: dict[str, Any]) -> None:
     assert statefulset["spec"]["podManagementPolicy"] == "Parallel"
 
@@ -129,8 +147,8 @@ def test_settings_from_the_config_map_and_secret_load(worker: dict[str, Any]) ->
 
 
 def test_worker_entry_script_starts_bytewax_as_the_pods_ordinal_with_the_hostfile(
-        worker: dict[str, Any], pod: dict[str, Any], hostfile_lines: list[str], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        statefulset: dict[str, Any], worker: dict[str, Any], pod: dict[str, Any], hostfile_lines: list[str],
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
     (fake_bin / "python").write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$OUT/args"\n'
@@ -138,14 +156,16 @@ def test_worker_entry_script_starts_bytewax_as_the_pods_ordinal_with_the_hostfil
     (fake_bin / "python").chmod(0o755)
     hostfile = tmp_path / "addresses.txt"
     hostfile.write_text("\n".join(hostfile_lines) + "\n")
-    env = {"PATH": f"{fake_bin}:{os.environ['PATH']}", "HOSTNAME": "tickwise-1", "OUT": str(tmp_path),
+    name = statefulset["metadata"]["name"]
+    index = len(hostfile_lines) - 1  # the last pod
+    env = {"PATH": f"{fake_bin}:{os.environ['PATH']}", "HOSTNAME": f"{name}-{index}", "OUT": str(tmp_path),
            "TICKWISE_METRICS_PORT": "9464"}
 
     subprocess.run([*worker["command"], *worker["args"]], env=env, check=True, timeout=10)
 
     args = (tmp_path / "args").read_text().splitlines()
-    assert (tmp_path / "env").read_text().split() == ["1", str(METRICS_PORT - 1)]  # the flow adds the index back
-    assert args[:3] == ["-m", "bytewax.run", "dataflows.signals:flow()"]
+    assert (tmp_path / "env").read_text().split() == [str(index), str(METRICS_PORT - index)]  # the flow adds it back
+    assert args[:3] == ["-m", "bytewax.run", FLOWS[name][1]]
     from bytewax.run import _parse_args
 
     for name in ("BYTEWAX_RECOVERY_DIRECTORY", "BYTEWAX_SNAPSHOT_INTERVAL", "BYTEWAX_RECOVERY_BACKUP_INTERVAL",
@@ -155,11 +175,11 @@ def test_worker_entry_script_starts_bytewax_as_the_pods_ordinal_with_the_hostfil
     monkeypatch.setenv("BYTEWAX_HOSTFILE_PATH", str(hostfile))
     monkeypatch.setattr(sys, "argv", ["bytewax.run", *args[2:]])
     parsed = _parse_args()
-    assert parsed.process_id == 1
+    assert parsed.process_id == index
     assert parsed.addresses.split(";") == hostfile_lines
     recovery_mount = {m["name"]: m["mountPath"] for m in worker["volumeMounts"]}["recovery"]
     assert str(parsed.recovery_directory).startswith(recovery_mount + "/")
-    [claim] = one("StatefulSet")["spec"]["volumeClaimTemplates"]
+    [claim] = statefulset["spec"]["volumeClaimTemplates"]
     assert claim["metadata"]["name"] == "recovery"
     hosts_mount = {m["name"]: m["mountPath"] for m in worker["volumeMounts"]}["hosts"]
     assert {e["name"]: e["value"] for e in worker["env"]}["BYTEWAX_HOSTFILE_PATH"] == f"{hosts_mount}/addresses.txt"
