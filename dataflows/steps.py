@@ -6,6 +6,7 @@ No math lives here: the per-symbol logic delegates to ``operators``, the scorer 
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -285,22 +286,58 @@ def decode_batch(decode: Callable[[object], ValidTick | Reject]) -> Callable[[Se
     return run
 
 
+class OutcomeJoin:
+    """One symbol's outcome state: its ``OutcomeTracker`` plus the merge of its two input streams.
+
+    Rows and predictions reach the outcome step as two streams merged by Bytewax; within a source
+    batch all of a batch's rows may come before its predictions, so an unordered tracker would prune
+    the row that resolves a prediction before the prediction arrives (half the outcomes lost at the
+    default batch size). Each stream is in event-time order per symbol, so items are held and fed to
+    the tracker in ``(ts_ns, row before prediction)`` order once both streams have passed them: the
+    outcomes are the same whatever the batch size or interleaving.
+    """
+
+    __slots__ = ("tracker", "_held", "_marks", "_arrived")
+
+    def __init__(self, tracker: OutcomeTracker) -> None:
+        self.tracker = tracker
+        self._held: list[tuple[int, int, int, FeatureRow | Prediction]] = []
+        self._marks: list[tuple[int, int] | None] = [None, None]  # latest (ts_ns, kind) of rows, predictions
+        self._arrived = 0  # ties of one stream keep their arrival order
+
+    def push(self, item: FeatureRow | Prediction) -> list:
+        kind = 1 if isinstance(item, Prediction) else 0
+        key = (item.ts_ns, kind)
+        self._marks[kind] = key
+        self._arrived += 1
+        heapq.heappush(self._held, (item.ts_ns, kind, self._arrived, item))
+        rows_mark, predictions_mark = self._marks
+        if rows_mark is None or predictions_mark is None:
+            return []
+        final = min(rows_mark, predictions_mark)
+        out: list = []
+        tracker = self.tracker
+        held = self._held
+        while held and (held[0][0], held[0][1]) <= final:
+            payload = heapq.heappop(held)[3]
+            outcomes, events = (tracker.on_prediction(payload) if isinstance(payload, Prediction)
+                                else tracker.on_row(payload))
+            out.extend(outcomes)
+            out.extend(events)
+        return out
+
+
 class OutcomeStep:
-    """``stateful_flat_map`` mapper: one ``OutcomeTracker`` per symbol, fed feature rows and
-    predictions; emits ``Outcome``s and model monitor events."""
+    """``stateful_flat_map`` mapper: one ``OutcomeJoin`` per symbol, fed feature rows and
+    predictions in event-time order; emits ``Outcome``s and model monitor events."""
 
     def __init__(self, config: OutcomeConfig) -> None:
         self._config = config
 
-    def __call__(self, tracker: OutcomeTracker | None, item: FeatureRow | Prediction
-                 ) -> tuple[OutcomeTracker, list]:
-        if tracker is None:
-            tracker = OutcomeTracker(self._config)
-        if isinstance(item, Prediction):
-            outcomes, events = tracker.on_prediction(item)
-        else:
-            outcomes, events = tracker.on_row(item)
-        return tracker, [*outcomes, *events]
+    def __call__(self, state: OutcomeJoin | None, item: FeatureRow | Prediction) -> tuple[OutcomeJoin, list]:
+        if state is None:
+            state = OutcomeJoin(OutcomeTracker(self._config))
+        return state, state.push(item)
 
 
 class PaperLogic(StatefulBatchLogic[TickBatch | ValidTick | Decision, object, bytes]):
