@@ -27,7 +27,7 @@ test-unit: install
 test-integration: install
 	@for f in tests/integration/test_*.py; do $(BIN)/pytest -q $$f || exit 1; done
 
-# Side-by-side benchmark on the real ticks (about 15 minutes on 2 cores); e.g. BENCH_ARGS="--limit 200000".
+# Side-by-side benchmark of the split system on the real ticks (about 16 minutes on 2 cores); e.g. BENCH_ARGS="--limit 200000".
 bench: install
 	$(BIN)/python -m bench.flow_throughput $(BENCH_ARGS)
 

@@ -66,7 +66,8 @@ def drop_topics(bootstrap: str, topics: TopicSet) -> None:
 
 
 def message_count(bootstrap: str, topic: str, timeout_s: float = 60.0) -> int | None:
-    """Messages in ``topic``, read to the end of every partition; None if it is absent.
+    """Messages in ``topic``, read to the end of every partition; None if it is not readable or the end
+    is not reached in ``timeout_s`` (Tansu creates a topic it is asked about, so an absent one reads 0).
 
     Read, not the high watermark: the embedded Tansu answers ListOffsets with the last record
     batch's base offset + 1 (measured: 1,000 records produced in one batch, offsets 0-999 on
