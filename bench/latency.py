@@ -21,7 +21,8 @@ and the broker again. Only ticks that become an accepted signal are measured (a 
 row is emitted at most once per symbol per second of event time and most predictions are
 denied), so the sample is the signals. Ticks produced in the first ``warmup_s`` are left
 out. Before that, ``PROBE_TICKS`` ticks are produced and the run waits until the flow has
-written a feature row to Redis (it is live), so start-up is never measured. Both clocks are
+written a feature row to Redis (it is live), and with ``--role both`` until the history flow has
+started and settled or exited (``wait_for_history``), so start-up is never measured. Both clocks are
 this machine's.
 """
 
@@ -162,6 +163,36 @@ def wait_until_live(redis_url: str, key_prefix: str, child: subprocess.Popen[byt
     raise TimeoutError(f"the live flow wrote no feature row to Redis within {timeout_s:.0f} s")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def wait_for_history(watch: ProcessWatch, timeout_s: float, quiet_cpu_s: float = 0.2) -> tuple[float, str]:
+    """With ``--role both``: seconds until the history flow has started and settled, and how it ended.
+
+    ``idle``: its Bytewax worker exists and used < ``quiet_cpu_s`` of CPU over the last second
+    (start-up done, the probe ticks consumed); ``exited``: the history child is gone (e.g. it
+    failed at its first ClickHouse write); ``timeout``. Keeps its start-up out of the window."""
+    started = time.monotonic()
+    last_cpu: float | None = None
+    while time.monotonic() - started < timeout_s:
+        time.sleep(1.0)
+        children = [pid for pid, command in list(watch.commands.items()) if "--role history" in command]
+        if children and not any(_alive(pid) for pid in children):
+            return time.monotonic() - started, "exited"
+        workers = [pid for pid, command in list(watch.commands.items())
+                   if "bytewax.run" in command and "dataflows.history" in command and _alive(pid)]
+        if workers:
+            cpu = sum(watch.cpu_s.get(pid, 0.0) for pid in workers)
+            if last_cpu is not None and cpu - last_cpu < quiet_cpu_s:
+                return time.monotonic() - started, "idle"
+            last_cpu = cpu
+    return time.monotonic() - started, "timeout"
+
+
 def histogram_summary(latencies_us: Sequence[int]) -> dict[str, object]:
     from hdrh.histogram import HdrHistogram
 
@@ -215,6 +246,7 @@ def measure(stack_env: dict[str, str], topics_env: dict[str, str], signals_topic
             produce_paced(bootstrap, ticks_topic, probe, rate)
             ready_s = wait_until_live(stack_env["REDIS_URL"], topics_env["TICKWISE_REDIS_KEY_PREFIX"], child,
                                       work, startup_timeout_s)
+            history_ready = wait_for_history(watch, startup_timeout_s) if role == "both" else (0.0, "not started")
             time.sleep(1.0)
             loadavg_before = loadavg()
             produce_started_ns = time.time_ns()
@@ -266,6 +298,7 @@ def measure(stack_env: dict[str, str], topics_env: dict[str, str], signals_topic
         "history_log_tail": history_log.read_text(errors="replace")[-600:] if history_log.exists() else None,
         "rate_target_per_s": round(rate, 1), "ticks_produced": len(messages), "probe_ticks": PROBE_TICKS,
         "flow_live_after_s": round(ready_s, 2), "produce_s": round(produce_s, 2),
+        "history_settled_after_s": round(history_ready[0], 2), "history_at_start": history_ready[1],
         "rate_achieved_per_s": round(len(messages) / produce_s, 1) if produce_s > 0 else None,
         "warmup_s": warmup_s, "signals_received": len(arrivals.arrivals), "signals_unmatched": unmatched,
         "consumer_errors": arrivals.errors[:5],
