@@ -16,9 +16,9 @@ time), and ``tickwise verify`` finds every offset and no id whose rows disagree.
 flow wrote again after a kill (before ``FINAL`` collapses them) are counted and printed, not
 failed on: Bytewax recovery is at-least-once.
 
-The clean run reads in the same source batches: the history flow's ``outcomes`` and
-``monitor_events`` rows depend on the batch size (default batches gave 606 outcomes and 267 events,
-batches of 2 gave 1,295 and 270, kills or not), so only equal batching makes them comparable.
+The clean run reads in the default source batches: every table, outcomes and monitor events
+included, must not depend on the batch size (before the outcome step ordered its two inputs,
+default batches gave 606 outcomes and batches of 2 gave 1,295).
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def kill_each(cli: subprocess.Popen[bytes], log: Path, flow: str, recovery: Path
 def test_kill9_of_both_flows_with_two_signals_processes_then_the_clean_run_s_signals_and_rows(
         stack, market_data: Path, tmp_path: Path) -> None:
     settings, ends = produce(stack, market_data, "kills")
-    clean_env = {**run_env(settings, "clean", f"chdb://{tmp_path / 'clean'}"), "TICKWISE_SOURCE_BATCH_SIZE": SOURCE_BATCH}
+    clean_env = run_env(settings, "clean", f"chdb://{tmp_path / 'clean'}")
     clean = tickwise(clean_env, tmp_path / "clean-state", "run", "--until-eof", "--role", "both")
     assert clean.returncode == 0, clean.stderr[-3000:]
 
