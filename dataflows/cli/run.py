@@ -47,7 +47,9 @@ def stack_up(state_dir: StateDir = STATE_DIR_DEFAULT) -> None:
 
 @stack_app.command("down")
 def stack_down(state_dir: StateDir = STATE_DIR_DEFAULT) -> None:
-    """Stop the embedded stack (Kafka and Redis data are in memory and are lost; chDB's stays on disk)."""
+    """Stop the embedded stack: Kafka, Redis and the ClickHouse service.
+
+    Kafka's and Redis's data are in memory and are lost; chDB's stays on disk."""
     console.print("stopped" if stop_stack(state_dir) else "no stack was running")
 
 
@@ -394,7 +396,7 @@ def demo(
             f"  {program} query --state-dir {state_dir} \"SELECT symbol, direction, size, confidence, regime, "
             "reason FROM signals FINAL ORDER BY ts_ns DESC LIMIT 10\"\n"
             f"  {program} features --state-dir {state_dir} IBM     # latest online features from Redis\n"
-            f"  {program} stack down --state-dir {state_dir}      # stop Kafka and Redis when done",
+            f"  {program} stack down --state-dir {state_dir}      # stop the stack when done",
             soft_wrap=True,
         )
     typer.echo(summary.json_line())
