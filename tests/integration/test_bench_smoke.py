@@ -109,6 +109,10 @@ def test_bench_latency_and_state_scale_report_every_field(report: dict) -> None:
             assert key in run, key
         assert "count" in run["latency"]
     assert latency["both_flows"]["history_flow_seen"] and not latency["history_stopped"]["history_flow_seen"]
+    # the window opens after the history flow settled (or, ClickHouse unavailable, failed and exited)
+    assert latency["both_flows"]["history_at_start"] in ("idle", "timeout")
+    assert latency["history_stopped"]["history_at_start"] == "not started"
+    assert latency["clickhouse_unavailable"]["history_at_start"] == "exited"
     assert latency["clickhouse_unavailable"]["env_overrides"]["CLICKHOUSE_URL"].startswith("http://127.0.0.1:")
     assert "Connection refused" in latency["clickhouse_unavailable"]["history_log_tail"]
     two_hop = latency["kafka_two_hop"]
