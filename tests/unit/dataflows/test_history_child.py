@@ -55,3 +55,15 @@ def test_a_worker_traceback_is_the_cause_when_the_child_printed_no_error(tmp_pat
 
     assert logged_cause(log, 0) == "OSError: disk full"
     assert logged_cause(tmp_path / "missing.log", 0) is None
+
+
+def test_the_history_child_runs_nicer_than_the_signals_flow_beside_it() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from dataflows.cli.history_child import HISTORY_NICENESS, _lower_priority
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.nice(0))"], capture_output=True, text=True,
+                           check=True, preexec_fn=_lower_priority(None))
+    assert int(child.stdout) == min(19, os.nice(0) + HISTORY_NICENESS)
