@@ -101,7 +101,8 @@ class RedisSettings:
     """``url`` like ``redis://[:password@]host:port/db`` (a secret: repr hides it).
 
     ``socket_timeout_s`` and ``connect_timeout_s`` bound what a dead or hung server costs one batch;
-    a failed write is retried after ``retry_initial_s``, doubling up to ``retry_max_s``.
+    a failed write is retried after ``retry_initial_s``, doubling up to ``retry_max_s``. At close (the end
+    of a bounded run, a stop) rows still pending are retried for up to ``close_wait_s`` (0: one attempt).
     """
 
     url: str
@@ -112,12 +113,15 @@ class RedisSettings:
     connect_timeout_s: float = 0.5
     retry_initial_s: float = 0.25
     retry_max_s: float = 5.0
+    close_wait_s: float = 15.0
 
     def __post_init__(self) -> None:
         for name in ("socket_timeout_s", "connect_timeout_s", "retry_initial_s", "retry_max_s"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not value > 0 or math.isinf(value):
                 raise ValueError(f"RedisSettings.{name} must be a number of seconds > 0, got {value!r}")
+        if not isinstance(self.close_wait_s, (int, float)) or not 0 <= self.close_wait_s < math.inf:
+            raise ValueError(f"RedisSettings.close_wait_s must be a number of seconds >= 0, got {self.close_wait_s!r}")
         if self.retry_max_s < self.retry_initial_s:
             raise ValueError(f"RedisSettings.retry_max_s must be >= retry_initial_s ({self.retry_initial_s!r}), "
                              f"got {self.retry_max_s!r}")
@@ -275,11 +279,22 @@ class _RedisFeaturePartition(StatelessSinkPartition[FeatureRow | tuple[str, Feat
                          orjson.dumps(_feature_fields(row)), str(row.ts_ns + repair_ahead_ns), ttl_ms)
         return pipe.execute()
 
+    def _drain(self) -> bool:
+        """At close: an attempt at once, then retries with backoff for up to ``close_wait_s``."""
+        deadline = time.monotonic() + self._settings.close_wait_s
+        while not self._attempt():
+            wait = max(0.0, self._retry_at - self._clock())
+            if time.monotonic() + wait > deadline:
+                return False
+            time.sleep(wait)
+        return True
+
     def close(self) -> None:
-        """One last attempt at what is pending (none once the flow is failing: it must end quickly); rows
-        still unwritten are counted and logged with their symbols."""
+        """What is pending is written before the sink closes, retried for up to ``close_wait_s`` (no attempt
+        once the flow is failing: it must end quickly); rows still unwritten are counted and logged with
+        their symbols."""
         try:
-            if self._pending and (flow_failing() or not self._attempt()):
+            if self._pending and (flow_failing() or not self._drain()):
                 symbols = sorted(self._pending)
                 self._metrics.count_redis_unwritten(len(symbols))
                 logger.error("redis sink closed with the latest feature rows of %d symbols not written to %s "

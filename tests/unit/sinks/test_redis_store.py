@@ -87,8 +87,10 @@ class FakeClock:
         return self.now
 
 
-def a_partition(client: FakeRedis, metrics: MetricsRegistry, clock: FakeClock | None = None) -> _RedisFeaturePartition:
-    return _RedisFeaturePartition(RedisSettings("redis://:hunter2@127.0.0.1:6379/0", key_prefix="p:"),
+def a_partition(client: FakeRedis, metrics: MetricsRegistry, clock: FakeClock | None = None,
+                close_wait_s: float = 0.0) -> _RedisFeaturePartition:
+    return _RedisFeaturePartition(RedisSettings("redis://:hunter2@127.0.0.1:6379/0", key_prefix="p:",
+                                                close_wait_s=close_wait_s),
                                   client, metrics, clock=clock or FakeClock(), wall_clock=lambda: 1_765_000_000.0)  # type: ignore[arg-type]
 
 
@@ -241,6 +243,15 @@ def test_close_makes_one_last_attempt_ignoring_the_backoff() -> None:
     client = FakeRedis()
     partition = a_partition(client, MetricsRegistry())
     client.errors = [RedisConnectionError("Connection refused")]
+    partition.write_batch([a_row("IBM", 5)])
+    partition.close()
+    assert client.stored == {"p:IBM": (5, 0)} and client.closed
+
+
+def test_close_retries_with_backoff_until_redis_takes_the_rows_within_the_close_wait() -> None:
+    client = FakeRedis()
+    partition = a_partition(client, MetricsRegistry(), close_wait_s=5.0)
+    client.errors = [RedisConnectionError("Connection refused")] * 4  # the batch's attempt and three at close
     partition.write_batch([a_row("IBM", 5)])
     partition.close()
     assert client.stored == {"p:IBM": (5, 0)} and client.closed
