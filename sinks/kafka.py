@@ -358,7 +358,9 @@ def ensure_topics(settings: KafkaSettings, names: Iterable[str], partitions: int
     wanted = list(dict.fromkeys(names))
     if not wanted:
         return []
-    admin = AdminClient(settings.client_config())
+    # Warnings and errors only: librdkafka's info lines (e.g. "BGQUEUE Purging 1 unserved events" when the
+    # client goes) would otherwise reach the user's terminal between our one-sentence errors.
+    admin = AdminClient({"log_level": 4, **settings.client_config()})
     futures = admin.create_topics(
         [NewTopic(name, num_partitions=partitions, replication_factor=replication_factor) for name in wanted],
         operation_timeout=timeout_s, request_timeout=timeout_s,
