@@ -1,6 +1,10 @@
 """What a ``FeatureConfig`` produces, and the registry that lets snapshots name a config by version.
 
-:func:`feature_layout` gives the feature names (core groups, then configured indicators), the
+A row holds the core groups' features, then the order-flow features of the microstructure
+model (:class:`operators.features.groups.order_flow.OrderFlowFeatures`, ``ROW_GROUPS``), then
+the configured indicators.
+
+:func:`feature_layout` gives the feature names (row groups, then configured indicators), the
 input source of each, the resolved indicator classes and the feature-set version: the hash of
 every definition and setting behind the values (:func:`operators.features.feature_set.feature_set_version`).
 
@@ -19,8 +23,14 @@ from functools import lru_cache
 
 from operators.features.config import FeatureConfig
 from operators.features.feature_set import feature_set_version
-from operators.features.groups import CORE_GROUPS, CORE_SOURCES, FEATURE_NAMES, resolve_indicators
+from operators.features.groups import CORE_GROUPS, FeatureGroup, resolve_indicators
 from operators.features.groups.base import SOURCE_NAMES
+from operators.features.groups.order_flow import OrderFlowFeatures
+
+#: The groups of every row, in row order: the core groups, then the order-flow features.
+ROW_GROUPS: tuple[type[FeatureGroup], ...] = CORE_GROUPS + (OrderFlowFeatures,)
+ROW_FEATURE_NAMES: tuple[str, ...] = tuple(name for group in ROW_GROUPS for name in group.names)
+ROW_SOURCES: tuple[int, ...] = tuple(source for group in ROW_GROUPS for source in group.sources)
 
 
 @dataclass(frozen=True)
@@ -35,23 +45,27 @@ class FeatureLayout:
 
     @property
     def indicator_sources(self) -> tuple[int, ...]:
-        return self.sources[len(FEATURE_NAMES):]
+        return self.sources[len(ROW_FEATURE_NAMES):]
 
 
-#: Every core feature's definition as hashed: its group, its name and its input source.
-CORE_DEFINITIONS: tuple[tuple[str, str, str], ...] = tuple(
+#: Every row feature's definition as hashed: its group, its name and its input source.
+ROW_DEFINITIONS: tuple[tuple[str, str, str], ...] = tuple(
     (group.__name__, name, SOURCE_NAMES[source])
-    for group in CORE_GROUPS for name, source in zip(group.names, group.sources))
+    for group in ROW_GROUPS for name, source in zip(group.names, group.sources))
 
 
 @lru_cache(maxsize=64)
 def feature_layout(config: FeatureConfig) -> FeatureLayout:
     """The layout of ``config`` (one clear error for a bad indicator spec)."""
+    clashes = sorted({spec.name for spec in config.indicators} & set(OrderFlowFeatures.names))
+    if clashes:
+        raise ValueError(f"FeatureConfig.indicators must have names not among the order-flow features, "
+                         f"got {', '.join(clashes)}")
     classes, outputs, sources = resolve_indicators(config.indicators)
     settings = {key: value for key, value in asdict(config).items() if key != "indicators"}
-    return FeatureLayout(names=FEATURE_NAMES + tuple(spec.name for spec in config.indicators),
-                         version=feature_set_version(CORE_DEFINITIONS, settings, config.indicators),
-                         sources=CORE_SOURCES + sources, indicator_classes=classes, indicator_outputs=outputs)
+    return FeatureLayout(names=ROW_FEATURE_NAMES + tuple(spec.name for spec in config.indicators),
+                         version=feature_set_version(ROW_DEFINITIONS, settings, config.indicators),
+                         sources=ROW_SOURCES + sources, indicator_classes=classes, indicator_outputs=outputs)
 
 
 def feature_names(config: FeatureConfig) -> tuple[str, ...]:

@@ -2,7 +2,8 @@
 
 ``SymbolFeatures`` owns all feature state of one symbol, split into groups
 (:mod:`operators.features.groups`): quotes and trades, bars and returns, the classic 1-minute
-indicators, realized volatility, liquidity, then the configured indicators. Trades build
+indicators, realized volatility, liquidity, order flow, then the configured indicators
+(``FEATURE_NAMES`` are the names before the indicators). Trades build
 1-second and 1-minute time bars (intervals without trades give no bar); every tick, trade or
 quote, advances event time and so completes the bars it has moved past. Bar features describe
 the **last completed** bar and indicators run on completed bars, so a row never uses data
@@ -31,7 +32,6 @@ from operators.features.bars import Bar
 from operators.features.config import FeatureConfig
 from operators.features.feature_set import MISSING, STALE, WARMING_UP
 from operators.features.groups import (
-    FEATURE_NAMES,
     BarsAndReturns,
     ConfiguredIndicators,
     LiquidityFeatures,
@@ -40,8 +40,18 @@ from operators.features.groups import (
     RealizedVolatility,
 )
 from operators.features.groups.base import MINUTE_BAR, SECOND_BAR
-from operators.features.layout import ConfigReference, FeatureLayout, feature_layout, feature_names, register_config
+from operators.features.groups.order_flow import OrderFlowFeatures
+from operators.features.layout import (
+    ROW_FEATURE_NAMES,
+    ConfigReference,
+    FeatureLayout,
+    feature_layout,
+    feature_names,
+    register_config,
+)
 from operators.messages import BarReturn, FeatureRow, Quote, Trade, ValidTick
+
+FEATURE_NAMES = ROW_FEATURE_NAMES
 
 __all__ = ["FEATURE_NAMES", "FeatureConfig", "FeatureLayout", "SymbolFeatures", "feature_layout", "feature_names",
            "register_config"]
@@ -51,7 +61,7 @@ class SymbolFeatures:
     """All feature state of one symbol; ``update`` returns the rows a tick emits (0 or 1)."""
 
     __slots__ = ("symbol", "config", "_layout", "_quotes", "_bars", "_indicators", "_realized", "_liquidity",
-                 "_configured", "_event_ts_ns", "_last_partition", "_last_offset", "_last_emitted_interval", "_pending")
+                 "_order_flow", "_configured", "_event_ts_ns", "_last_partition", "_last_offset", "_last_emitted_interval", "_pending")
 
     def __init__(self, symbol: str, config: FeatureConfig) -> None:
         if not isinstance(symbol, str) or not symbol:
@@ -73,6 +83,7 @@ class SymbolFeatures:
                                             config.macd_signal_period)
         self._realized = RealizedVolatility(config.realized_window)
         self._liquidity = LiquidityFeatures(config.liquidity_window, config.roll_window)
+        self._order_flow = OrderFlowFeatures()
         self._configured = ConfiguredIndicators(config.indicators, layout.indicator_classes, layout.indicator_outputs,
                                                 layout.indicator_sources)
         self._event_ts_ns: int | None = None
@@ -152,12 +163,14 @@ class SymbolFeatures:
             side = inferred
         self._on_bars(*self._bars.on_trade(ts_ns, price, trade.size, side))
         self._quotes.on_trade(ts_ns, price, trade.size, side)
+        self._order_flow.on_trade(ts_ns, price, trade.size, side)
         self._liquidity.on_trade(price)
 
     def _apply_quote(self, ts_ns: int, quote: Quote) -> None:
         self._on_bars(*self._bars.advance(ts_ns))
         self._quotes.on_quote(ts_ns, quote.bid, quote.ask, quote.bid_size, quote.ask_size)
         self._liquidity.on_quote(ts_ns, quote.bid, quote.ask)
+        self._order_flow.on_quote(ts_ns, quote.bid, quote.ask, quote.bid_size, quote.ask_size)
 
     def _on_bars(self, second_bar: Bar | None, minute_bar: Bar | None) -> None:
         if second_bar is not None:
@@ -179,7 +192,8 @@ class SymbolFeatures:
 
     def _values(self, ts_ns: int) -> tuple[float, ...]:
         return (self._quotes.values(ts_ns) + self._bars.values(ts_ns) + self._indicators.values(ts_ns)
-                + self._realized.values(ts_ns) + self._liquidity.values(ts_ns) + self._configured.values(ts_ns))
+                + self._realized.values(ts_ns) + self._liquidity.values(ts_ns) + self._order_flow.values(ts_ns)
+                + self._configured.values(ts_ns))
 
     def _row(self) -> FeatureRow:
         ts_ns = self._event_ts_ns
