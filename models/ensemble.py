@@ -7,11 +7,15 @@ workers) gives the same numbers.
 
 Outputs, per row:
 
-* ``p_up``: meta-model probability that the log return over ``horizon_ns`` is > 0. The meta
+* ``p_up``: calibrated probability that the log return over ``horizon_ns`` is > 0. The meta
   model is stacked on the specialists' out-of-fold predictions, their confidences and the
-  predicted regime (``META_INPUTS``) plus a few raw features (``models.train``).
+  predicted regime (``META_INPUTS``) plus a few raw features (``models.train``); specialists
+  without out-of-fold skill enter as neutral constants, and the output is the Platt-calibrated
+  probability of the source chosen in training (the meta model, the trend specialist or the
+  base rate: ``manifest["calibration"]``, ``models.meta_policy``).
 * ``direction``: +1 if ``p_up > 0.5 + dead_zone``, -1 if ``p_up < 0.5 - dead_zone``, else 0.
-* ``confidence``: ``|2 p_up - 1|``.
+* ``confidence``: the probability of the predicted class, ``max(p_up, 1 - p_up)`` in [0.5, 1],
+  so a threshold such as 0.7 means "right 7 times in 10" on a calibrated model.
 * ``volatility``: predicted standard deviation of the log return over the volatility horizon,
   ``sigma_1s * sqrt(volatility_ns / 1 s)`` where ``sigma_1s`` is the volatility specialist's
   per-second realised volatility (``specialists["volatility"]``).
@@ -39,6 +43,7 @@ import xgboost as xgb
 
 from models.labels import SECOND_NS
 from models.manifest import MODEL_NAMES, REGIMES, SPECIALISTS, read_manifest
+from models.meta_policy import apply_calibration, neutralise
 
 VOLATILITY_EPS = 1e-12
 
@@ -94,6 +99,9 @@ class Ensemble:
         self._horizon_scale = float(np.sqrt(manifest["horizons"]["volatility_ns"] / SECOND_NS))
         self._reference_volatility = float(manifest["score"]["reference_volatility"])
         self._boosters = dict(boosters)
+        self._weighted: dict[str, bool] = dict(manifest["models"]["meta"]["weighted"])
+        self._meta_input_names = [*META_INPUTS, *manifest["models"]["meta"]["features"]]
+        self.calibration: dict[str, Any] = dict(manifest["calibration"])
         position = {name: i for i, name in enumerate(self.feature_names)}
         self._columns: dict[str, np.ndarray | None] = {}
         for name in MODEL_NAMES:
@@ -152,7 +160,10 @@ class Ensemble:
         regime_p = self._run("regime", x).reshape(len(x), len(REGIMES))
         regime = regime_p.argmax(axis=1)
         raw = self._select("meta", x)
-        p_up = self._run_matrix("meta", meta_inputs(trend_p, mean_reversion_p, log_volatility_1s, regime, raw))
+        inputs = neutralise(meta_inputs(trend_p, mean_reversion_p, log_volatility_1s, regime, raw),
+                            self._meta_input_names, self._weighted)
+        p_meta = self._run_matrix("meta", inputs)
+        p_up = apply_calibration(self.calibration, trend_p if self.calibration["source"] == "trend" else p_meta)
 
         volatility = volatility_1s * self._horizon_scale
         edge = 2.0 * p_up - 1.0
@@ -160,7 +171,7 @@ class Ensemble:
         return EnsembleOutput(
             p_up=p_up,
             direction=direction.astype(np.int8),
-            confidence=np.abs(edge),
+            confidence=np.maximum(p_up, 1.0 - p_up),
             volatility=volatility,
             regime=np.asarray(REGIMES)[regime],
             score=edge * self._reference_volatility / np.maximum(volatility, VOLATILITY_EPS),

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from models import metrics
-from models.ensemble import meta_inputs
+from models.ensemble import META_INPUTS, meta_inputs
+from models.meta_policy import apply_calibration, neutralise, time_blocks
+from models.skill import skill_row
 from models.labels import Horizons
 from models.manifest import MODEL_NAMES, REGIMES
 from models.stacking import BoosterFitter, FinalModels, predict
@@ -27,16 +29,22 @@ BINARY_MODELS = ("trend", "mean_reversion", "meta")
 Metrics = dict[str, Any]
 
 
-def predict_held_out(data: TrainingData, final: FinalModels) -> dict[str, np.ndarray]:
-    """Every model's predictions for the held-out rows, the meta model's from the specialists' as in serving."""
+def predict_held_out(data: TrainingData, final: FinalModels, weighted: dict[str, bool],
+                     calibration: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Every model's predictions for the held-out rows; ``meta`` is the ensemble's calibrated
+    probability computed from the specialists' exactly as ``Ensemble.predict`` does in serving,
+    ``meta_uncalibrated`` the meta booster's own output."""
     held = data.held_out_rows
     x = data.specialist_inputs[held]
     boosters = final.boosters
     trend_p, reversion_p, log_vol = (predict(boosters[n], x) for n in ("trend", "mean_reversion", "volatility"))
     regime_p = predict(boosters["regime"], x).reshape(len(held), len(REGIMES))
-    p_up = predict(boosters["meta"], meta_inputs(trend_p, reversion_p, log_vol, regime_p.argmax(axis=1),
-                                                 data.raw_inputs[held]))
-    return {"trend": trend_p, "mean_reversion": reversion_p, "volatility": log_vol, "regime": regime_p, "meta": p_up}
+    inputs = neutralise(meta_inputs(trend_p, reversion_p, log_vol, regime_p.argmax(axis=1), data.raw_inputs[held]),
+                        [*META_INPUTS, *data.raw_features], weighted)
+    p_meta = predict(boosters["meta"], inputs)
+    p_up = apply_calibration(calibration, trend_p if calibration["source"] == "trend" else p_meta)
+    return {"trend": trend_p, "mean_reversion": reversion_p, "volatility": log_vol, "regime": regime_p, "meta": p_up,
+            "meta_uncalibrated": p_meta}
 
 
 def evaluate(name: str, rows: np.ndarray, predictions: np.ndarray, fit_rows: np.ndarray, data: TrainingData,
@@ -86,15 +94,83 @@ class Evaluation:
     held_out: dict[str, Metrics]  # per model, on the held-out slice
     folds: dict[str, list[Metrics]]  # per model, per walk-forward fold
     leakage: dict[str, Any]
+    skill: list[dict[str, Any]]  # models.skill rows: held-out metric, interval, baselines, beats
+
+
+SKILL_METRICS = {"trend": ("log_loss", "brier", "accuracy"), "mean_reversion": ("log_loss", "brier", "accuracy"),
+                 "meta": ("log_loss", "brier", "accuracy"), "volatility": ("mse_log_rv", "qlike"),
+                 "regime": ("multiclass_log_loss", "multiclass_accuracy")}
+
+
+def _hit_rate_baseline(y_fit: np.ndarray, past_fit: np.ndarray, past: np.ndarray) -> np.ndarray:
+    """Momentum as a probability: the training frequency of "up" after an up (down) past return."""
+    ok = np.isfinite(y_fit) & np.isfinite(past_fit)
+    rate = float(np.mean(y_fit[ok])) if ok.any() else 0.5
+    up = y_fit[ok & (past_fit > 0)]
+    down = y_fit[ok & (past_fit < 0)]
+    return np.where(past > 0, up.mean() if len(up) else rate, np.where(past < 0, down.mean() if len(down) else rate,
+                                                                         rate))
+
+
+def held_out_skill(data: TrainingData, targets: Targets, final: FinalModels, predictions: dict[str, np.ndarray],
+                   calibration: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per model, symbol (and ALL) and metric: the held-out figure beside its baselines (``models.skill``)."""
+    held = data.held_out_rows
+    symbols = data.frame["symbol"].to_numpy()[held]
+    blocks = time_blocks(data.timestamps[held])
+    rows: list[dict[str, Any]] = []
+    for name, metric_names in SKILL_METRICS.items():
+        y = targets.values[name][held]
+        fit = final.train_rows["meta" if name == "meta" else name]
+        predicted = predictions[name]
+        if name == "volatility":
+            past = targets.past_volatility[held]
+            ok = np.isfinite(y) & (past > 0)
+            actual, model = {"mse_log_rv": y, "qlike": np.exp(2 * y)}, {"mse_log_rv": predicted,
+                                                                         "qlike": np.exp(2 * predicted)}
+            safe = np.where(past > 0, past, 1.0)
+            baselines = {"mse_log_rv": {"historical volatility": np.log(safe)},
+                         "qlike": {"historical volatility": safe**2}}
+        elif name == "regime":
+            ok = np.isfinite(y)
+            counts = np.bincount(targets.values[name][fit].astype(np.int64), minlength=len(REGIMES))
+            frequency = np.tile(counts / counts.sum(), (len(y), 1))
+            actual = {m: y for m in metric_names}
+            model = {m: predicted for m in metric_names}
+            baselines = {m: {"training frequencies": frequency} for m in metric_names}
+        else:
+            ok = np.isfinite(y)
+            y_fit = targets.values[name][fit]
+            base = {"base rate": np.full(len(y), float(np.nanmean(y_fit)))}
+            past = targets.past_returns.get(name)
+            if past is not None:
+                base["momentum"] = _hit_rate_baseline(y_fit, past[fit], past[held])
+            if name == "meta" and "trend" in calibration.get("candidates", {}):
+                trend = calibration["candidates"]["trend"]
+                base["trend specialist (Platt)"] = apply_calibration(trend, predictions["trend"])
+            actual = {m: y for m in metric_names}
+            model = {m: predicted for m in metric_names}
+            baselines = {m: base for m in metric_names}
+        for symbol in ["ALL", *sorted(set(symbols))]:
+            mask = ok & ((symbols == symbol) if symbol != "ALL" else True)
+            if mask.sum() < 50:
+                continue
+            for metric in metric_names:
+                row = skill_row(name, str(symbol), metric, actual[metric][mask], model[metric][mask],
+                                {b: v[mask] for b, v in baselines[metric].items()}, blocks[mask])
+                rows.append(row.to_dict())
+    return rows
 
 
 def evaluate_ensemble(config: TrainConfig, data: TrainingData, targets: Targets, fitter: BoosterFitter,
                       runs: dict[str, list[FoldRun]], final: FinalModels,
-                      predictions: dict[str, np.ndarray]) -> Evaluation:
-    """Held-out metrics of the final models, fold metrics of every walk-forward run, and the leakage suite."""
+                      predictions: dict[str, np.ndarray], calibration: dict[str, Any]) -> Evaluation:
+    """Held-out metrics of the final models, fold metrics of every walk-forward run, the leakage
+    suite, and the held-out skill rows."""
     held_out = held_out_metrics(data, targets, config.horizons, final, predictions)
     folds = fold_metrics(data, targets, config.horizons, runs)
-    return Evaluation(held_out, folds, leakage_suite(config, data, targets, folds, fitter))
+    return Evaluation(held_out, folds, leakage_suite(config, data, targets, folds, fitter),
+                      held_out_skill(data, targets, final, predictions, calibration))
 
 
 def leakage_suite(config: TrainConfig, data: TrainingData, targets: Targets, folds_metrics: dict[str, list[Metrics]],

@@ -11,6 +11,9 @@ specialists, regime, meta), ``regime.gmm_file`` (the Gaussian mixture that defin
 regimes, JSON), ``validation`` (walk-forward folds, out-of-fold meta training, leakage suite)
 and ``report`` (the files of the validation report). ``regime.thresholds`` is kept for
 readers of format 1 and is informational only: the classifier decides the regime.
+
+Format 3 adds ``calibration`` (the source of the ensemble's probability and its Platt map,
+``models.meta_policy``) and ``models.meta.weighted`` (which specialists the meta model may use).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST_FILE = "manifest.json"
-MANIFEST_FORMAT = "tickwise-ensemble/2"
+MANIFEST_FORMAT = "tickwise-ensemble/3"
+CALIBRATION_SOURCES = ("meta", "trend", "base_rate")
 SPECIALISTS = ("trend", "mean_reversion", "volatility")
 MODEL_NAMES = (*SPECIALISTS, "regime", "meta")
 REGIMES = ("calm", "normal", "turbulent")
@@ -38,6 +42,8 @@ def scoring_settings(manifest: Mapping[str, Any]) -> dict[str, Any]:
         "models": {name: manifest["models"][name]["features"] for name in MODEL_NAMES},
         "horizons": manifest["horizons"],
         "meta_inputs": manifest["models"]["meta"]["inputs"],
+        "meta_weighted": manifest["models"]["meta"]["weighted"],
+        "calibration": {key: manifest["calibration"][key] for key in ("source", "a", "b")},
         "regime_labels": manifest["regime"]["labels"],
         "dead_zone": manifest["dead_zone"],
         "reference_volatility": manifest["score"]["reference_volatility"],
@@ -104,6 +110,14 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
         if unknown:
             raise ManifestError(f"model {name!r} in {path} uses features {unknown} that are not in feature_names")
     _require_names(models["meta"], path, "inputs")
+    weighted = _require(models["meta"], path, "weighted", dict)
+    if not all(isinstance(v, bool) for v in weighted.values()):
+        raise ManifestError(f"{path} needs models.meta.weighted as a map of specialist -> true/false, found {weighted!r}")
+    calibration = _require(manifest, path, "calibration", dict)
+    if calibration.get("source") not in CALIBRATION_SOURCES or not all(
+            isinstance(calibration.get(k), (int, float)) and not isinstance(calibration.get(k), bool) for k in "ab"):
+        raise ManifestError(f"{path} needs calibration.source in {CALIBRATION_SOURCES} and numbers a and b, "
+                            f"found {calibration!r}")
     regime = _require(manifest, path, "regime", dict)
     if regime.get("labels") != list(REGIMES):
         raise ManifestError(f"{path} needs regime.labels {list(REGIMES)}, found {regime.get('labels')!r}")

@@ -11,13 +11,15 @@ are refit on the whole development range, the meta model on every out-of-fold ro
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import xgboost as xgb
 
 from models.ensemble import META_INPUTS, meta_inputs
 from models.manifest import REGIMES
+from models.meta_policy import SpecialistGate, choose_output, gate_specialists, neutralise
 from models.training_config import OBJECTIVES, TrainConfig
 from models.training_data import Targets, TrainingData
 from models.validation import Fold, FoldRun, out_of_fold, run_folds
@@ -142,3 +144,43 @@ def fit_final_models(data: TrainingData, targets: Targets, fitter: BoosterFitter
     train_rows["meta"] = development_rows[stacked.predicted & np.isfinite(targets.values["meta"][development_rows])]
     boosters["meta"] = fitter.fit("meta", stacked.meta_inputs_by_row, train_rows["meta"])
     return FinalModels(boosters, train_rows)
+
+
+def gate_out_of_fold(data: TrainingData, targets: Targets, stacked: OutOfFold) -> tuple[OutOfFold, SpecialistGate]:
+    """Score each specialist's out-of-fold predictions against its baselines; neutralise the meta
+    inputs of those without skill (``models.meta_policy``)."""
+    rows = data.development_rows[stacked.predicted]
+    local = stacked.predicted
+    y = {name: targets.values[name][rows] for name in ("trend", "mean_reversion", "volatility")}
+    predicted = {name: stacked.predictions[name][local] for name in y}
+    base = {name: np.full(len(rows), np.nanmean(y[name])) for name in ("trend", "mean_reversion")}
+    past = targets.past_returns["trend"][rows]
+    up_after_up = np.nanmean(y["trend"][past > 0]) if np.any(past > 0) else 0.5
+    up_after_down = np.nanmean(y["trend"][past < 0]) if np.any(past < 0) else 0.5
+    momentum = np.where(past > 0, up_after_up, np.where(past < 0, up_after_down, np.nanmean(y["trend"])))
+    past_volatility = targets.past_volatility[rows]
+    historical = np.where(past_volatility > 0, np.log(np.where(past_volatility > 0, past_volatility, 1.0)),
+                          np.nanmedian(y["volatility"]))
+    baselines = {"trend": {"base rate": base["trend"], "momentum": momentum},
+                 "mean_reversion": {"base rate": base["mean_reversion"]},
+                 "volatility": {"historical volatility": historical}}
+    metric = {"trend": "log_loss", "mean_reversion": "log_loss", "volatility": "mse_log_rv"}
+    gate = gate_specialists(y, predicted, baselines, data.timestamps[rows], metric)
+    names = [*META_INPUTS, *data.raw_features]
+    inputs = stacked.meta_inputs.copy()
+    inputs[local] = neutralise(inputs[local], names, gate.weighted)
+    by_row = np.zeros_like(stacked.meta_inputs_by_row)
+    by_row[data.development_rows] = inputs
+    return replace(stacked, meta_inputs=inputs, meta_inputs_by_row=by_row), gate
+
+
+def choose_meta_output(data: TrainingData, targets: Targets, stacked: OutOfFold, meta_runs: list[FoldRun],
+                       gate: SpecialistGate) -> dict[str, Any]:
+    """The calibrated source of the ensemble's probability, chosen on the meta folds' test blocks
+    (the trend specialist is a candidate only when it has weight)."""
+    meta_oof, source = out_of_fold(meta_runs, len(data.development_rows))
+    y = targets.values["meta"][data.development_rows]
+    ok = (source >= 0) & np.isfinite(y) & np.isfinite(meta_oof)
+    trend = stacked.predictions["trend"]
+    candidates = {"meta": meta_oof[ok], **({"trend": trend[ok]} if gate.weighted.get("trend") else {})}
+    return choose_output(y[ok], candidates, float(np.mean(y[ok])), data.timestamps[data.development_rows][ok])

@@ -43,8 +43,8 @@ import xgboost as xgb
 from models.evaluation import evaluate_ensemble, predict_held_out
 from models.manifest import MODEL_NAMES, hashed_files, model_version, scoring_settings, write_manifest
 from models.regime import GaussianMixtureRegimes
-from models.stacking import (BoosterFitter, FinalModels, fit_final_models, fit_meta_folds, fit_out_of_fold,
-                             fold_training_rows)
+from models.stacking import (BoosterFitter, FinalModels, choose_meta_output, fit_final_models, fit_meta_folds,
+                             fit_out_of_fold, fold_training_rows, gate_out_of_fold)
 from models.training_config import DEFAULT_EXCLUDED_FEATURES, DEFAULT_META_RAW_FEATURES, TrainConfig
 from models.training_data import (feature_columns, fit_regime_mixture, prepare_training_data, training_targets,
                                   used_features)
@@ -116,13 +116,14 @@ def fit_ensemble(frame: pd.DataFrame, config: TrainConfig = TrainConfig(),
     regimes = fit_regime_mixture(data, config.regime)
     targets = training_targets(data.labels, regimes)
     fitter = BoosterFitter(config, targets, data.development_rows)
-    stacked = fit_out_of_fold(data, targets, fitter)
+    stacked, gate = gate_out_of_fold(data, targets, fit_out_of_fold(data, targets, fitter))
     runs = {**stacked.runs, "meta": fit_meta_folds(data, targets, fitter, stacked)}
+    calibration = choose_meta_output(data, targets, stacked, runs["meta"], gate)
     final = fit_final_models(data, targets, fitter, stacked)
-    held_out_predictions = predict_held_out(data, final)
-    evaluation = evaluate_ensemble(config, data, targets, fitter, runs, final, held_out_predictions)
+    held_out_predictions = predict_held_out(data, final, gate.weighted, calibration)
+    evaluation = evaluate_ensemble(config, data, targets, fitter, runs, final, held_out_predictions, calibration)
     manifest = assemble_manifest(config, data, regimes, stacked, final, held_out_predictions["regime"].argmax(axis=1),
-                                 evaluation)
+                                 evaluation, gate, calibration)
     return TrainedEnsemble(final.boosters, regimes.mixture, manifest,
                            seen=_rows_seen(runs, final, data.development_rows),
                            oof_fold=_fold_by_row(len(frame), data.development_rows, stacked.fold),

@@ -43,6 +43,9 @@ class TrainConfig:
     exclude_features: tuple[str, ...] = DEFAULT_EXCLUDED_FEATURES
     meta_raw_features: tuple[str, ...] = DEFAULT_META_RAW_FEATURES
     validation_fraction: float = 0.2
+    # When set, the held-out slice is every row from this time on (for example the last tick day,
+    # 2013-10-09), instead of the last ``validation_fraction`` of the rows.
+    held_out_from_ns: int | None = None
     embargo_ns: int | None = None  # None: horizons.longest_ns
     dead_zone: float = 0.02
     walk_forward: WalkForwardConfig = field(default_factory=WalkForwardConfig)

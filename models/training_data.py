@@ -91,8 +91,12 @@ def prepare_training_data(frame: pd.DataFrame, config: TrainConfig, labels: pd.D
 
 
 def split_in_time(timestamps: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Development and held-out row masks, ``config.embargo`` apart."""
-    validation_start = int(np.quantile(timestamps, 1.0 - config.validation_fraction, method="lower"))
+    """Development and held-out row masks, ``config.embargo`` apart: held out from
+    ``config.held_out_from_ns`` when set, else the last ``validation_fraction`` of the rows."""
+    if config.held_out_from_ns is not None:
+        validation_start = int(config.held_out_from_ns)
+    else:
+        validation_start = int(np.quantile(timestamps, 1.0 - config.validation_fraction, method="lower"))
     development = timestamps < validation_start - config.embargo
     held_out = timestamps >= validation_start
     if not development.any() or not held_out.any():

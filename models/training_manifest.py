@@ -15,6 +15,7 @@ from models.ensemble import META_INPUTS
 from models.evaluation import Evaluation
 from models.labels import SECOND_NS
 from models.manifest import MANIFEST_FORMAT, REGIMES
+from models.meta_policy import SpecialistGate
 from models.stacking import FinalModels, OutOfFold
 from models.training_config import OBJECTIVES, TrainConfig
 from models.training_data import RegimeLabels, TrainingData
@@ -24,7 +25,8 @@ Manifest = dict[str, Any]
 
 
 def assemble_manifest(config: TrainConfig, data: TrainingData, regimes: RegimeLabels, stacked: OutOfFold,
-                      final: FinalModels, held_out_regime: np.ndarray, evaluation: Evaluation) -> Manifest:
+                      final: FinalModels, held_out_regime: np.ndarray, evaluation: Evaluation, gate: SpecialistGate,
+                      calibration: dict[str, Any]) -> Manifest:
     """``held_out_regime`` is the classifier's regime code per held-out row."""
     horizons = config.horizons
     vol_1s_meta = np.exp(stacked.predictions["volatility"][stacked.predicted])
@@ -35,7 +37,8 @@ def assemble_manifest(config: TrainConfig, data: TrainingData, regimes: RegimeLa
         "feature_names": data.feature_names,
         "horizon_ns": horizons.short_ns,
         "horizons": asdict(horizons),
-        "models": _model_entries(config, data, final),
+        "models": _model_entries(config, data, final, gate),
+        "calibration": calibration,
         "regime": {
             "method": "gaussian_mixture+xgboost",
             "labels": list(REGIMES),
@@ -52,6 +55,7 @@ def assemble_manifest(config: TrainConfig, data: TrainingData, regimes: RegimeLa
             "formula": "(2 p_up - 1) * reference_volatility / max(volatility, 1e-12)",
         },
         "metrics": evaluation.held_out,
+        "skill": evaluation.skill,
         "validation": {
             "scheme": config.walk_forward.scheme,
             "n_folds": config.walk_forward.n_folds,
@@ -61,6 +65,7 @@ def assemble_manifest(config: TrainConfig, data: TrainingData, regimes: RegimeLa
             "meta_training": "out-of-fold specialist and regime predictions of folds 1..n; "
                              "meta folds train on earlier out-of-fold blocks only",
             "leakage": evaluation.leakage,
+            "specialist_skill_out_of_fold": [row.to_dict() for row in gate.skill],
         },
         "created_from": _data_range(data.frame, {"specialists": data.development,
                                                  "meta": _mask(len(data.frame), final.train_rows["meta"]),
@@ -70,7 +75,8 @@ def assemble_manifest(config: TrainConfig, data: TrainingData, regimes: RegimeLa
     }
 
 
-def _model_entries(config: TrainConfig, data: TrainingData, final: FinalModels) -> dict[str, dict[str, Any]]:
+def _model_entries(config: TrainConfig, data: TrainingData, final: FinalModels,
+                   gate: SpecialistGate) -> dict[str, dict[str, Any]]:
     horizons = config.horizons
     features, raw_features = data.specialist_features, data.raw_features
     entries: dict[str, dict[str, Any]] = {
@@ -80,7 +86,8 @@ def _model_entries(config: TrainConfig, data: TrainingData, final: FinalModels) 
                        "horizon_ns": horizons.volatility_ns},
         "regime": {"features": features, "target": "gaussian_mixture_regime", "classes": list(REGIMES)},
         "meta": {"features": raw_features, "inputs": [*META_INPUTS, *raw_features], "target": "direction",
-                 "horizon_ns": horizons.short_ns, "trained_on": "out_of_fold_predictions"},
+                 "horizon_ns": horizons.short_ns, "trained_on": "out_of_fold_predictions",
+                 "weighted": dict(gate.weighted)},
     }
     for name, entry in entries.items():
         entry.update(file=f"{name}.json", objective=OBJECTIVES[name], train_rows=int(len(final.train_rows[name])))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from models.ensemble import Ensemble, meta_inputs
+from models.ensemble import META_INPUTS, Ensemble, meta_inputs
 from models.manifest import MODEL_NAMES, ManifestError
 from models.registry import DEFAULT_MODEL_DIR, resolve_model_dir
 
@@ -56,7 +56,8 @@ def test_predict_returns_one_value_per_row_in_valid_ranges(ensemble, features):
     assert set(np.unique(out.direction)) <= {-1, 0, 1}
     np.testing.assert_array_equal(out.direction == 1, out.p_up > 0.5 + ensemble.dead_zone)
     np.testing.assert_array_equal(out.direction == -1, out.p_up < 0.5 - ensemble.dead_zone)
-    np.testing.assert_allclose(out.confidence, np.abs(2 * out.p_up - 1))
+    np.testing.assert_allclose(out.confidence, np.maximum(out.p_up, 1 - out.p_up))
+    assert np.all((out.confidence >= 0.5) & (out.confidence <= 1.0))
     assert np.all(out.volatility > 0) and np.all(np.isfinite(out.score))
     assert np.all(np.sign(out.score) == np.sign(2 * out.p_up - 1))
     assert set(out.regime) <= {"calm", "normal", "turbulent"} and len(set(out.regime)) == 3
@@ -96,13 +97,22 @@ def test_predict_equals_xgboost_booster_predict_on_dmatrix(trained, ensemble, fe
 
     trend, reversion, log_vol = (oracle(n, columns(n)) for n in ("trend", "mean_reversion", "volatility"))
     regime_p = oracle("regime", columns("regime")).reshape(len(features), 3)
-    p_up = oracle("meta", meta_inputs(trend, reversion, log_vol, regime_p.argmax(axis=1), columns("meta")))
+    inputs = meta_inputs(trend, reversion, log_vol, regime_p.argmax(axis=1), columns("meta"))
+    names = [*META_INPUTS, *manifest["models"]["meta"]["features"]]
+    for specialist, weighted in manifest["models"]["meta"]["weighted"].items():  # no skill: a neutral constant
+        if not weighted:
+            for column in ([f"{specialist}_p", f"{specialist}_confidence"] if specialist != "volatility"
+                           else ["log_volatility_1s"]):
+                inputs[:, names.index(column)] = 0.0 if column != f"{specialist}_p" else 0.5
+    calibration = manifest["calibration"]
+    source = {"meta": oracle("meta", inputs), "trend": trend}.get(calibration["source"], trend)
+    p_up = 1 / (1 + np.exp(-(calibration["a"] * np.log(source / (1 - source)) + calibration["b"])))
 
     out = ensemble.predict(features)
     np.testing.assert_array_equal(out.specialists["trend"], trend)
     np.testing.assert_array_equal(out.specialists["mean_reversion"], reversion)
     np.testing.assert_array_equal(out.specialists["volatility"], np.exp(log_vol))
-    np.testing.assert_array_equal(out.p_up, p_up)
+    np.testing.assert_allclose(out.p_up, p_up, rtol=1e-12, atol=1e-15)
     np.testing.assert_array_equal(out.regime, np.array(["calm", "normal", "turbulent"])[regime_p.argmax(axis=1)])
     np.testing.assert_array_equal(out.specialists["regime_turbulent"], regime_p[:, 2])
 
@@ -167,7 +177,7 @@ def test_load_when_a_model_uses_an_unknown_feature_then_one_clear_sentence(model
 
 def test_load_when_format_is_unknown_then_one_clear_sentence(model_copy):
     _edit_manifest(model_copy, lambda m: m.update(format="something-else"))
-    _assert_load_refuses_in_one_sentence(model_copy, "expected 'tickwise-ensemble/2'")
+    _assert_load_refuses_in_one_sentence(model_copy, "expected 'tickwise-ensemble/3'")
 
 
 def test_load_when_manifest_is_not_json_then_one_clear_sentence(model_copy):
