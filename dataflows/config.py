@@ -17,6 +17,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dataflows.config_monitoring import MonitoringSection
+from dataflows.config_quote_lag import QuoteLagSection
 from dataflows.config_universe import UniverseSection
 from operators.ingest.symbols import SymbolCase, normalise_symbol, symbol_problem
 from sinks.redaction import UnsafeUrl, parse_url
@@ -279,7 +281,12 @@ class RiskSection(_Section):
 
     account_equity: float = Field(1_000_000.0, gt=0)
     per_trade: float = Field(0.02, gt=0, le=1)
-    min_confidence: float = Field(0.05, ge=0, le=1)
+    # the probability of the predicted class, max(p_up, 1 - p_up): 0.525 is an edge |2 p_up - 1| of 0.05
+    min_confidence: float = Field(0.525, ge=0.5, le=1)
+    # the cost policy (operators.risk.costs): the impact of a $1M order in bps (square-root law)
+    # and the multiple of half spread + fee + impact an order's expected move must reach (0: off)
+    impact_bps: float = Field(2.0, ge=0, le=10_000)
+    cost_multiple: float = Field(1.0, ge=0, le=100)
     max_position_shares: float = Field(10_000.0, gt=0)
     max_position_notional: float = Field(1_000_000.0, gt=0)
     max_order_notional: float = Field(250_000.0, gt=0)
@@ -327,33 +334,14 @@ class RiskSection(_Section):
             max_gross_exposure=self.max_gross_exposure, max_net_exposure=self.max_net_exposure,
             max_var=self.max_var, reduce_drawdown=self.reduce_drawdown, halt_drawdown=self.halt_drawdown,
             max_orders_per_window=self.max_orders_per_minute, throttle_window_ns=60 * NANOSECONDS,
-            trading_state=self.trading_state, fee_bps=fee_bps,
+            trading_state=self.trading_state, fee_bps=fee_bps, impact_bps=self.impact_bps,
+            cost_multiple=self.cost_multiple,
         )
 
     def idle_after(self, until_eof: bool) -> float | None:
         """Seconds of wall time after which the risk step stops waiting for a silent symbol; bounded runs
         wait for every symbol (None). Decisions depend on event time only (``operators.risk.ordering``)."""
         return None if until_eof else self.idle_after_s
-
-
-class MonitoringSection(_Section):
-    """Drift detectors, PSI against the training profile and live accuracy thresholds (``TICKWISE_*``)."""
-
-    model_config = SettingsConfigDict(alias_generator=_under("TICKWISE_"))
-
-    drift_detector: Literal["adwin", "page_hinkley", "kswin"] = "adwin"
-    drift_sample_every: int = Field(0, ge=0, le=1_000_000)  # 0: per detector
-    psi_window: int = Field(600, ge=20, le=1_000_000)
-    psi_threshold: float = Field(0.1, gt=0)
-    retrain_accuracy: float = Field(0.55, ge=0, le=1)
-    review_confidence: float = Field(0.7, ge=0, le=1)
-    outcome_window: int = Field(500, ge=1, le=1_000_000)
-    outcome_min_samples: int = Field(100, ge=1, le=1_000_000)
-
-    @property
-    def psi_check_every(self) -> int:
-        """PSI is checked ten times per window, at least every row and at most every 60."""
-        return max(1, min(60, self.psi_window // 10))
 
 
 class PaperSection(_Section):
@@ -396,11 +384,12 @@ class Settings(BaseModel):
     model: ModelSection = Field(default_factory=ModelSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
     features: FeatureSection = Field(default_factory=FeatureSection)
+    quote_lag: QuoteLagSection = Field(default_factory=QuoteLagSection)  # dataflows.config_quote_lag
     symbols: SymbolSection = Field(default_factory=SymbolSection)
     universe: UniverseSection = Field(default_factory=UniverseSection)  # dataflows.config_universe
     cross_asset: CrossAssetSection = Field(default_factory=CrossAssetSection)
     risk: RiskSection = Field(default_factory=RiskSection)
-    monitoring: MonitoringSection = Field(default_factory=MonitoringSection)
+    monitoring: MonitoringSection = Field(default_factory=MonitoringSection)  # dataflows.config_monitoring
     paper: PaperSection = Field(default_factory=PaperSection)
     run: RunSection = Field(default_factory=RunSection)
 

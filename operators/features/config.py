@@ -4,6 +4,17 @@
 Traceback (most recent call last):
 ...
 ValueError: FeatureConfig.rsi_period must be an integer >= 2, got 1
+
+The quote lag (how much earlier a quote must be stamped to count as in effect at a trade, for
+venues whose quotes reach the tape before the trades they caused) is one lag for every symbol,
+or per symbol prefix where the longest matching prefix wins (``""`` matches every symbol):
+
+>>> config = FeatureConfig(quote_lag_ns=(("", 0), ("BTC", 50_000_000), ("BTCUSD.X", 5_000_000)))
+>>> config.quote_lag_ns_for("IBM"), config.quote_lag_ns_for("BTCEUR"), config.quote_lag_ns_for("BTCUSD.X")
+(0, 50000000, 5000000)
+
+Both forms live in the one field ``quote_lag_ns`` so that a config without per-prefix lags hashes
+into the same feature-set version as before they existed (``operators.features.layout``).
 """
 
 from __future__ import annotations
@@ -26,6 +37,19 @@ def _open_interval(name: str, value: object, low: float, high: float, requiremen
         raise ValueError(f"FeatureConfig.{name} must be {requirement}, got {value!r}")
 
 
+def _check_quote_lag(lag: object) -> None:
+    if not isinstance(lag, tuple):
+        _positive_int("quote_lag_ns", lag, minimum=0)
+        return
+    for pair in lag:
+        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)):
+            raise ValueError(f"FeatureConfig.quote_lag_ns must be an integer or (prefix, lag) pairs, got {pair!r}")
+        _positive_int(f"quote_lag_ns[{pair[0]!r}]", pair[1], minimum=0)
+    prefixes = [prefix for prefix, _ in lag]
+    if not lag or len(set(prefixes)) != len(prefixes):
+        raise ValueError(f"FeatureConfig.quote_lag_ns must name each prefix once, got {prefixes!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class FeatureConfig:
     """Windows and periods of the core features, the emit interval and the configured indicators."""
@@ -43,7 +67,7 @@ class FeatureConfig:
     realized_window: int = 30
     liquidity_window: int = 30
     roll_window: int = 100
-    quote_lag_ns: int = 0
+    quote_lag_ns: int | tuple[tuple[str, int], ...] = 0  # one lag, or (prefix, lag) pairs: see the module
     stale_after_ns: int = 120 * SECOND_NS
     indicators: tuple[IndicatorFeature, ...] = DEFAULT_INDICATORS
 
@@ -51,7 +75,7 @@ class FeatureConfig:
         _positive_int("realized_window", self.realized_window, minimum=2)
         _positive_int("liquidity_window", self.liquidity_window, minimum=3)
         _positive_int("roll_window", self.roll_window, minimum=3)
-        _positive_int("quote_lag_ns", self.quote_lag_ns, minimum=0)
+        _check_quote_lag(self.quote_lag_ns)
         _positive_int("stale_after_ns", self.stale_after_ns)
         names = [spec.name for spec in self.indicators]
         clashes = sorted({name for name in names if names.count(name) > 1 or name in FEATURE_NAMES})
@@ -73,3 +97,11 @@ class FeatureConfig:
             )
         _open_interval("bollinger_width", self.bollinger_width, 0.0, math.inf, "a positive finite number")
         _open_interval("ewma_lambda", self.ewma_lambda, 0.0, 1.0, "strictly between 0 and 1")
+
+    def quote_lag_ns_for(self, symbol: str) -> int:
+        """The quote lag of ``symbol``: the lag of its longest matching prefix (0 if none matches)."""
+        lag = self.quote_lag_ns
+        if isinstance(lag, int):
+            return lag
+        matching = [(len(prefix), ns) for prefix, ns in lag if symbol.startswith(prefix)]
+        return max(matching)[1] if matching else 0

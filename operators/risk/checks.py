@@ -5,8 +5,8 @@ denial with a reason code); none raises on bad input. Comparisons are written as
 only inside the bounds", so NaN and inf always fail.
 
 >>> from operators.risk.limits import RiskLimits
->>> limits = RiskLimits(min_confidence=0.1)
->>> check_confidence(limits, 0.05).reason, check_confidence(limits, float("nan")).reason
+>>> limits = RiskLimits(min_confidence=0.6)
+>>> check_confidence(limits, 0.55).reason, check_confidence(limits, float("nan")).reason
 ('below_min_confidence', 'below_min_confidence')
 >>> check_price_collar(limits, 101.5, 100.0).reason, check_price_collar(limits, 100.5, 100.0).accepted
 ('price_collar', True)
@@ -68,6 +68,7 @@ def check_direction(direction: int) -> Verdict:
 
 
 def check_confidence(limits: RiskLimits, confidence: float) -> Verdict:
+    """Confidence is the probability of the predicted class, max(p_up, 1 - p_up) in [0.5, 1]."""
     if limits.min_confidence <= confidence <= 1.0:
         return PASS
     return deny("model", "below_min_confidence", f"confidence {confidence!r} < minimum {limits.min_confidence}")

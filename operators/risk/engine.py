@@ -14,11 +14,13 @@ every prediction gets exactly one ``Decision``. The chain (first denial wins):
    ``price_collar`` (order price vs the mid / last trade);
 5. portfolio: ``reducing_only`` (REDUCING state and the order does not reduce the position);
    sizing cut to max order quantity/notional, then ``max_position``, ``gross_exposure``,
-   ``net_exposure`` when no whole share is left under the limit; ``var_limit`` when the
-   order would raise portfolio VaR above the maximum;
-6. execution: ``duplicate_signal`` (id already decided, or same direction as the symbol's
-   last accepted signal within the window), ``order_rate`` (throttle per symbol per window);
-7. ``zero_size`` when the risk-sized order rounds to 0 shares.
+   ``net_exposure`` when no whole share is left under the limit, ``zero_size`` when the
+   risk-sized order rounds to 0 shares;
+6. cost: ``below_expected_cost`` when the sized order's expected move does not cover its
+   half spread, fee and impact (``operators.risk.costs``);
+7. portfolio: ``var_limit`` when the order would raise portfolio VaR above the maximum;
+8. execution: ``duplicate_signal`` (id already decided, or same direction as the symbol's
+   last accepted signal within the window), ``order_rate`` (throttle per symbol per window).
 
 An accepted order is booked with the paper book's cost model, from the engine's own inputs:
 at the quote it crosses (the symbol's latest mid +/- half its spread; a symbol without quotes
@@ -48,6 +50,7 @@ from operators.messages import ControlCommand, Decision, MarketContext, Predicti
 from operators.risk.checks import (check_confidence, check_direction, check_market_data, check_model_version,
                                    check_prediction, check_prediction_age, check_price_collar, check_restricted,
                                    check_universe, reference_price)
+from operators.risk.costs import check_expected_cost
 from operators.risk.execution import DuplicateFilter, OrderThrottle
 from operators.risk.limits import RiskLimits
 from operators.risk.sizing import order_room, risk_sized_shares
@@ -239,6 +242,9 @@ class PortfolioRiskEngine:
             return deny("portfolio", "reducing_only", f"state is REDUCING and {symbol} position {position:g} "
                         f"would not shrink with direction {direction}"), 0.0
         verdict, size = self._size(prediction, position, score, reducing)
+        if verdict.accepted:
+            verdict = check_expected_cost(limits, prediction.p_up, prediction.volatility, direction, context,
+                                          size * price)
         if not verdict.accepted:
             return verdict, 0.0
         var_before = self.var()
@@ -269,7 +275,8 @@ class PortfolioRiskEngine:
                 return deny("instrument" if reason == "max_position" else "portfolio", reason,
                             f"no whole share of room left under {reason} for {prediction.symbol} "
                             f"(room {room:.3f} shares)"), 0.0
-        wanted = risk_sized_shares(limits.account_equity, limits.risk_per_trade, prediction.confidence, score, price,
+        edge = 2.0 * prediction.confidence - 1.0  # |2 p_up - 1|
+        wanted = risk_sized_shares(limits.account_equity, limits.risk_per_trade, edge, score, price,
                                    prediction.volatility, limits.volatility_floor)
         size = float(math.floor(min(wanted, limits.max_order_quantity, limits.max_order_notional / price,
                                     *rooms.values())))

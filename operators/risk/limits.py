@@ -26,10 +26,20 @@ _STATES = ("ACTIVE", "REDUCING", "HALTED")
 class RiskLimits:
     """Limits of the four risk levels plus sizing and ordering settings.
 
-    Sizing: dollar risk = equity x ``risk_per_trade`` x confidence x
-    (1 - portfolio risk score); shares = dollar risk / (price x max(volatility,
-    ``volatility_floor``)), then cut to every quantity, notional, position and exposure limit.
-    The portfolio risk score is min(1, current VaR / ``max_var``).
+    Sizing: dollar risk = equity x ``risk_per_trade`` x edge x (1 - portfolio risk score),
+    where edge = 2 x confidence - 1 = |2 p_up - 1|; shares = dollar risk / (price x
+    max(volatility, ``volatility_floor``)), then cut to every quantity, notional, position and
+    exposure limit. The portfolio risk score is min(1, current VaR / ``max_var``).
+
+    ``min_confidence`` is on the scale of ``Prediction.confidence``, the probability of the
+    predicted class, max(p_up, 1 - p_up) in [0.5, 1]. The default 0.525 is an edge
+    |2 p_up - 1| of 0.05: it drops coin flips (a model within 2.5 points of 50/50) and leaves
+    whether a signal is worth trading to the cost policy (``operators.risk.costs``), which
+    weighs the edge against the spread, fee and impact of the order.
+
+    Cost policy (``operators.risk.costs``): an order is accepted only when its expected move
+    is at least ``cost_multiple`` x (half spread + ``fee_bps`` + impact), with impact
+    ``impact_bps`` x sqrt(notional / $1M); ``cost_multiple`` 0 turns the policy off.
     """
 
     # sizing
@@ -39,7 +49,7 @@ class RiskLimits:
     # model risk
     known_model_versions: frozenset[str] = frozenset()  # empty: any version is known
     unhealthy_model_versions: frozenset[str] = frozenset()  # open model_review / retrain events
-    min_confidence: float = 0.05
+    min_confidence: float = 0.525
     max_prediction_age_ns: int = 5 * SECOND_NS
     # instrument risk
     universe: tuple[str, ...] = ("AIG", "BAC", "IBM", "SPY")
@@ -67,6 +77,10 @@ class RiskLimits:
     # half-spread) and pays ``fee_bps`` of its notional
     fee_bps: float = 0.5
     trade_half_spread_bps: float = 1.0
+    # the cost policy: impact in bps of a $1M order (square-root law) and the multiple of the
+    # expected cost an order's expected move must reach
+    impact_bps: float = 2.0
+    cost_multiple: float = 1.0
     # execution risk
     max_orders_per_window: int = 10
     throttle_window_ns: int = 60 * SECOND_NS
@@ -83,8 +97,9 @@ class RiskLimits:
             _check_float(name, getattr(self, name), 0.0, math.inf, open_low=True)
         for name in ("risk_per_trade", "reduce_drawdown", "halt_drawdown"):
             _check_float(name, getattr(self, name), 0.0, 1.0, open_low=True)
-        _check_float("min_confidence", self.min_confidence, 0.0, 1.0)
-        for name in ("fee_bps", "trade_half_spread_bps"):
+        _check_float("min_confidence", self.min_confidence, 0.5, 1.0)
+        _check_float("cost_multiple", self.cost_multiple, 0.0, 100.0)
+        for name in ("fee_bps", "trade_half_spread_bps", "impact_bps"):
             _check_float(name, getattr(self, name), 0.0, 10_000.0)
         _check_float("var_confidence", self.var_confidence, 0.5, 0.9999)
         _check_float("ewma_lambda", self.ewma_lambda, 0.0, 0.9999, open_low=True)

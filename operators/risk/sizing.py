@@ -18,10 +18,11 @@ import math
 __all__ = ["order_room", "risk_sized_shares"]
 
 
-def risk_sized_shares(equity: float, risk_per_trade: float, confidence: float, risk_score: float, price: float,
+def risk_sized_shares(equity: float, risk_per_trade: float, edge: float, risk_score: float, price: float,
                       volatility: float, volatility_floor: float) -> float:
-    """Risk-based size: equity x risk per trade x confidence x (1 - risk score) / (price x vol)."""
-    dollar_risk = equity * risk_per_trade * confidence * (1.0 - min(max(risk_score, 0.0), 1.0))
+    """Risk-based size: equity x risk per trade x edge x (1 - risk score) / (price x vol), where
+    edge = |2 p_up - 1| in [0, 1] (a coin flip risks nothing)."""
+    dollar_risk = equity * risk_per_trade * max(edge, 0.0) * (1.0 - min(max(risk_score, 0.0), 1.0))
     per_share = price * max(volatility, volatility_floor)
     return dollar_risk / per_share if per_share > 0.0 else math.inf
 

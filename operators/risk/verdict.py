@@ -5,8 +5,8 @@ denying ``Verdict`` naming the level (``model``, ``instrument``, ``portfolio``,
 ``execution``), a machine-readable reason code and one sentence of detail. The engine
 stops at the first denial and records it on the ``Decision``.
 
->>> deny("model", "below_min_confidence", "confidence 0.01 < minimum 0.05")
-Verdict(accepted=False, level='model', reason='below_min_confidence', detail='confidence 0.01 < minimum 0.05')
+>>> deny("model", "below_min_confidence", "confidence 0.51 < minimum 0.525")
+Verdict(accepted=False, level='model', reason='below_min_confidence', detail='confidence 0.51 < minimum 0.525')
 >>> PASS.accepted
 True
 """
@@ -37,10 +37,11 @@ REASONS: dict[str, str] = {
     "max_position": "instrument",
     "gross_exposure": "portfolio",
     "net_exposure": "portfolio",
+    "zero_size": "sizing",
+    "below_expected_cost": "model",
     "var_limit": "portfolio",
     "duplicate_signal": "execution",
     "order_rate": "execution",
-    "zero_size": "sizing",
     ACCEPTED: "",
 }
 

@@ -66,6 +66,11 @@ def setting(settings: Settings, path: str) -> object:
         ("TICKWISE_PSI_WINDOW", "300", "monitoring.psi_window", 300),
         ("TICKWISE_OUTCOME_MIN_SAMPLES", "50", "monitoring.outcome_min_samples", 50),
         ("TICKWISE_PAPER_FEE_BPS", "1.5", "paper.fee_bps", 1.5),
+        ("TICKWISE_RISK_MIN_CONFIDENCE", "0.6", "risk.min_confidence", 0.6),
+        ("TICKWISE_RISK_IMPACT_BPS", "0", "risk.impact_bps", 0.0),
+        ("TICKWISE_RISK_COST_MULTIPLE", "1.5", "risk.cost_multiple", 1.5),
+        ("TICKWISE_QUOTE_LAG_MS", "2.5", "quote_lag.lag_ms", 2.5),
+        ("TICKWISE_QUOTE_LAG_MS_BY_PREFIX", "ETH=50, BTC=50", "quote_lag.by_prefix", "BTC=50,ETH=50"),
         ("TICKWISE_UNTIL_EOF", "true", "run.until_eof", True),
         ("TICKWISE_STATE_DIR", "/var/lib/tickwise", "run.state_dir", Path("/var/lib/tickwise")),
     ],
@@ -103,6 +108,18 @@ def test_sections_when_parsed_then_offer_nanoseconds_and_risk_limits() -> None:
     limits = settings.risk.limits(fee_bps=1.0)
     assert limits["universe"] == ("AIG", "BAC", "IBM", "SPY") and limits["fee_bps"] == 1.0
     assert limits["max_prediction_age_ns"] == 5_000_000_000
+    assert (limits["min_confidence"], limits["impact_bps"], limits["cost_multiple"]) == (0.525, 2.0, 1.0)
+
+
+def test_quote_lag_when_set_per_prefix_then_feature_config_resolves_the_longest_prefix() -> None:
+    from operators.features.config import FeatureConfig
+
+    settings = load_settings(quote_lag={"lag_ms": 1, "by_prefix": "BTC=50,BTCUSD=5"})
+    config = FeatureConfig(quote_lag_ns=settings.quote_lag.feature_quote_lag())
+
+    assert [config.quote_lag_ns_for(symbol) for symbol in ("IBM", "BTCEUR", "BTCUSD")] == [
+        1_000_000, 50_000_000, 5_000_000]
+    assert load_settings().quote_lag.feature_quote_lag() == FeatureConfig().quote_lag_ns == 0
 
 
 def test_load_settings_when_override_names_an_unknown_field_then_type_error() -> None:
@@ -174,6 +191,13 @@ def test_settings_when_built_then_frozen() -> None:
         ("TICKWISE_RISK_MAX_VAR", "-1"),
         ("TICKWISE_PSI_WINDOW", "5"),
         ("TICKWISE_PAPER_FEE_BPS", "x"),
+        ("TICKWISE_RISK_MIN_CONFIDENCE", "0.05"),
+        ("TICKWISE_RISK_COST_MULTIPLE", "-1"),
+        ("TICKWISE_QUOTE_LAG_MS", "-5"),
+        ("TICKWISE_QUOTE_LAG_MS_BY_PREFIX", "BTC"),
+        ("TICKWISE_QUOTE_LAG_MS_BY_PREFIX", "BTC=fast"),
+        ("TICKWISE_QUOTE_LAG_MS_BY_PREFIX", "BTC=90000"),
+        ("TICKWISE_QUOTE_LAG_MS_BY_PREFIX", "BTC=5,BTC=6"),
         ("TICKWISE_CROSS_ASSET_PAIRS", "AIG"),
         ("TICKWISE_RISK_SYMBOLS", " , "),
         ("TICKWISE_MODEL_POLL_S", "-1"),

@@ -21,11 +21,13 @@ def context(symbol: str, ts_ns: int, price: float, *, mid: float | None = None, 
     return MarketContext(symbol, ts_ns, 0, offset, price, mid, 0.02, age_s, age_s)
 
 
-def prediction(symbol: str, ts_ns: int, price: float, direction: int = 1, confidence: float = 0.6,
+def prediction(symbol: str, ts_ns: int, price: float, direction: int = 1, confidence: float = 0.8,
                volatility: float = 0.002, version: str = "v1", offset: int | None = None, **changes) -> Prediction:
+    """``confidence`` is the probability of the predicted class; p_up points the same way."""
     offset = ts_ns // S if offset is None else offset
+    p_up = confidence if direction >= 0 else 1.0 - confidence
     fields = dict(prediction_id=f"p{offset}", symbol=symbol, ts_ns=ts_ns, partition=0, offset=offset, price=price,
-                  model_version=version, p_up=0.8, direction=direction, confidence=confidence,
+                  model_version=version, p_up=p_up, direction=direction, confidence=confidence,
                   volatility=volatility, regime="trend", score=0.6, specialists={})
     fields.update(changes)
     return Prediction(**fields)
@@ -44,7 +46,7 @@ def decide(risk: PortfolioRiskEngine, symbol: str, ts_ns: int, price: float, **k
 def test_accepts_a_valid_signal_sized_by_the_seed_rule() -> None:
     decision = decide(engine(), "IBM", T0, 185.0)
     assert (decision.accepted, decision.reason, decision.level) == (True, "accepted", "")
-    assert decision.size == 1351.0  # 1e6 * 0.02 * 0.6 / (185 * 0.002) = 1351.35
+    assert decision.size == 1351.0  # 1e6 * 0.02 * (2 * 0.8 - 1) / (185 * 0.002) = 32,432, cut to $250,000 / 185
     assert decision.position_after == 1351.0
 
 
@@ -76,7 +78,7 @@ def test_submit_symbol_outside_universe_then_denies_without_state() -> None:
     ({"known_model_versions": frozenset({"v2"})}, {}, "unknown_model_version"),
     ({"unhealthy_model_versions": frozenset({"v1"})}, {}, "unhealthy_model"),
     ({}, {"direction": 0}, "no_direction"),
-    ({"min_confidence": 0.7}, {}, "below_min_confidence"),
+    ({"min_confidence": 0.9}, {}, "below_min_confidence"),
     ({"restricted_symbols": frozenset({"IBM"})}, {}, "restricted_symbol"),
 ])
 def test_model_and_instrument_checks_deny_with_their_reason(limits: dict, kwargs: dict, reason: str) -> None:
@@ -132,14 +134,14 @@ def test_var_limit_denies_orders_that_raise_var_above_the_maximum() -> None:
 
 
 def test_duplicate_signal_and_order_rate_are_execution_denials() -> None:
-    risk = engine(max_position_shares=1e6, max_position_notional=1e9, max_gross_exposure=1e9, min_confidence=0.0,
-                  max_net_exposure=1e9, max_var=1e9, max_orders_per_window=2, duplicate_window_ns=2 * S)
-    assert decide(risk, "IBM", T0, 10.0, confidence=0.01).accepted
-    again = risk.decide(prediction("IBM", T0, 10.0, confidence=0.01))
+    risk = engine(max_position_shares=1e6, max_position_notional=1e9, max_gross_exposure=1e9, min_confidence=0.5,
+                  cost_multiple=0.0, max_net_exposure=1e9, max_var=1e9, max_orders_per_window=2, duplicate_window_ns=2 * S)
+    assert decide(risk, "IBM", T0, 10.0, confidence=0.505).accepted
+    again = risk.decide(prediction("IBM", T0, 10.0, confidence=0.505))
     assert again.reason == "duplicate_signal"
-    assert decide(risk, "IBM", T0 + S, 10.0, confidence=0.01).reason == "duplicate_signal"  # same direction, 1 s
-    assert decide(risk, "IBM", T0 + 3 * S, 10.0, confidence=0.01).accepted
-    rated = decide(risk, "IBM", T0 + 6 * S, 10.0, confidence=0.01)
+    assert decide(risk, "IBM", T0 + S, 10.0, confidence=0.505).reason == "duplicate_signal"  # same direction, 1 s
+    assert decide(risk, "IBM", T0 + 3 * S, 10.0, confidence=0.505).accepted
+    rated = decide(risk, "IBM", T0 + 6 * S, 10.0, confidence=0.505)
     assert (rated.reason, rated.level) == ("order_rate", "execution")
 
 
@@ -159,9 +161,9 @@ def test_drawdown_switches_to_reducing_then_halted() -> None:
 
 
 def test_risk_score_scales_size_down() -> None:
-    risk = engine(max_var=5_000.0, duplicate_window_ns=1, min_confidence=0.0)
-    first = decide(risk, "IBM", T0, 100.0, confidence=0.01)
-    second = decide(risk, "AIG", T0 + S, 100.0, confidence=0.01)
+    risk = engine(max_var=5_000.0, duplicate_window_ns=1, min_confidence=0.5, cost_multiple=0.0)
+    first = decide(risk, "IBM", T0, 100.0, confidence=0.505)
+    second = decide(risk, "AIG", T0 + S, 100.0, confidence=0.505)
     assert first.risk_score == 0.0 and 0.0 < second.risk_score < 1.0
     assert second.size < first.size
 
@@ -191,7 +193,7 @@ def test_symbol_without_quotes_is_booked_at_the_last_trade_plus_the_trade_half_s
 def test_round_trips_at_a_flat_price_lose_the_costs_then_drawdown_halts() -> None:
     """The paper book's costs are in the engine's P&L: only spread and fees move equity here."""
     risk = engine(reduce_drawdown=0.001, halt_drawdown=0.002, max_var=1e9, max_order_quantity=1000.0,
-                  duplicate_window_ns=1)
+                  duplicate_window_ns=1, cost_multiple=0.0)  # the cost policy would refuse a 100 bps spread
     states = []
     for step, direction in enumerate((1, 1, -1, -1)):
         ts = T0 + step * S

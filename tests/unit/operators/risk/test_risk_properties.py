@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from operators.messages import ControlCommand, MarketContext, Prediction
 from operators.risk.engine import PortfolioRiskEngine
+from operators.risk.costs import expected_cost_bps, expected_move_bps
 from operators.risk.limits import RiskLimits
 from operators.risk.ordering import EventOrderBuffer
 
@@ -23,7 +24,9 @@ BAD = st.sampled_from([math.nan, math.inf, -math.inf])
 limits_strategy = st.builds(
     RiskLimits,
     universe=st.just(SYMBOLS),
-    min_confidence=st.floats(0.0, 0.5),
+    min_confidence=st.floats(0.5, 0.75),
+    cost_multiple=st.sampled_from([0.0, 1.0]),
+    impact_bps=st.floats(0.0, 5.0),
     max_order_quantity=st.floats(1.0, 5_000.0),
     max_order_notional=st.floats(1_000.0, 300_000.0),
     max_position_shares=st.floats(1.0, 10_000.0),
@@ -44,7 +47,7 @@ limits_strategy = st.builds(
 
 step_strategy = st.one_of(
     st.tuples(st.just("market"), st.sampled_from(SYMBOLS), st.floats(-0.02, 0.02), st.floats(0.0, 300.0)),
-    st.tuples(st.just("predict"), st.sampled_from(SYMBOLS), st.sampled_from([-1, 0, 1]), st.floats(0.0, 1.0),
+    st.tuples(st.just("predict"), st.sampled_from(SYMBOLS), st.sampled_from([-1, 0, 1]), st.floats(0.5, 1.0),
               st.floats(0.0, 0.05), st.floats(-0.03, 0.03)),
     st.tuples(st.just("control"), st.sampled_from(["halt", "reduce", "resume"])),
 )
@@ -58,6 +61,9 @@ def _check_accepted(engine: PortfolioRiskEngine, before: dict, decision, predict
     assert decision.size <= limits.max_order_quantity + eps
     assert decision.size * prediction.price <= limits.max_order_notional * (1 + 1e-12) + eps
     assert limits.min_confidence <= prediction.confidence
+    half_spread, fee, impact = expected_cost_bps(limits, engine.market.get(prediction.symbol), decision.notional)
+    move = expected_move_bps(prediction.p_up, prediction.volatility, prediction.direction)
+    assert move >= limits.cost_multiple * (half_spread + fee + impact)
     assert prediction.symbol not in limits.restricted_symbols
     position, after = before["position"], decision.position_after
     if before["state"] == "REDUCING":
@@ -93,7 +99,8 @@ def test_no_accepted_signal_ever_violates_a_limit(limits: RiskLimits, steps: lis
         else:
             _, symbol, direction, confidence, volatility, slip = step
             price = prices[symbol] * (1.0 + slip)
-            prediction = Prediction(f"p{offset}", symbol, ts, 0, offset, price, "v1", 0.5, direction, confidence,
+            p_up = confidence if direction >= 0 else 1.0 - confidence
+            prediction = Prediction(f"p{offset}", symbol, ts, 0, offset, price, "v1", p_up, direction, confidence,
                                     volatility, "trend", 0.1, {})
             gross, net = engine.exposures()
             before = {"state": engine.trading_state, "position": engine.positions.get(symbol, 0.0),
