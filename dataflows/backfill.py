@@ -139,7 +139,7 @@ def rows_to_frame(rows: Sequence[FeatureRow]) -> pd.DataFrame:
 
 def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, start_ns: int | None,
                        end_ns: int | None, symbols: Sequence[str] | None, console: object,
-                       register: bool = True) -> object:
+                       register: bool = True, held_out_from_ns: int | None = None) -> object:
     """``tickwise train``: backfill the offline store with the live operators, train, then log the
     run and register the ensemble in the MLflow registry (``register=False`` skips that)."""
     from dataflows.components import build_components, registry_config
@@ -156,7 +156,7 @@ def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, st
     # Source positions identify rows; they are not features.
     frame = rows_to_frame(result.rows).drop(columns=["offset"])
     console.print(f"{result.ticks:,} ticks -> {len(frame):,} feature rows; training")  # type: ignore[attr-defined]
-    manifest = train_ensemble(frame, out_dir, TrainConfig())
+    manifest = train_ensemble(frame, out_dir, TrainConfig(held_out_from_ns=held_out_from_ns))
     manifest = record_feature_set(out_dir, feature_set_of(result.rows))
     write_feature_profile(out_dir, frame)
     if register:

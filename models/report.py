@@ -23,6 +23,7 @@ import numpy as np
 import xgboost as xgb
 
 from models.manifest import MODEL_NAMES
+from models.skill import SkillRow, markdown_table, skill_summary
 
 REPORT_FILES = {
     "html": "report.html",
@@ -106,6 +107,40 @@ def _table_rows(manifest: Mapping[str, Any], model: str) -> tuple[list[str], lis
     return header, rows
 
 
+SKILL_SECTIONS = (("skill", "tick ensemble (1 s rows; blocks: 10 minutes)"),
+                  ("micro", "microstructure specialist (quote-time rows)"),
+                  ("bars", "long-history bar models (hourly and daily bars)"))
+
+
+def skill_rows(manifest: Mapping[str, Any]) -> dict[str, list[SkillRow]]:
+    """The held-out skill rows of each part of the model directory that has them."""
+    out = {}
+    for key, title in SKILL_SECTIONS:
+        raw = manifest.get(key) if key == "skill" else (manifest.get(key) or {}).get("skill")
+        if raw:
+            out[title] = [SkillRow.from_dict(row) for row in raw]
+    return out
+
+
+def _calibration_line(manifest: Mapping[str, Any]) -> str:
+    calibration = manifest["calibration"]
+    held = manifest["metrics"]["meta"]
+    weighted = manifest["models"]["meta"]["weighted"]
+    return (f"Ensemble probability: source **{calibration['source']}** (Platt a={calibration['a']:.3f}, "
+            f"b={calibration['b']:.3f}, chosen on out-of-fold blocks); specialists with weight in the meta model: "
+            f"{', '.join(k for k, v in weighted.items() if v) or 'none'}; held-out ECE "
+            f"{_fmt(held.get('calibration_error'))} (target <= 0.03).")
+
+
+def _skill_markdown(manifest: Mapping[str, Any]) -> list[str]:
+    out = ["## Which models have skill (held out, scored once)", "",
+           "A model beats a baseline when the whole 95% block-bootstrap interval of (model - best baseline) lies on "
+           "the better side of zero.", "", _calibration_line(manifest), ""]
+    for title, rows in skill_rows(manifest).items():
+        out += [f"### {title}", ""] + [f"- {line}" for line in skill_summary(rows)] + ["", markdown_table(rows), ""]
+    return out
+
+
 def _leakage_lines(manifest: Mapping[str, Any]) -> list[str]:
     leakage = manifest["validation"]["leakage"]
     lines = [f"Leakage suite: **{'passed' if leakage['passed'] else 'FLAGGED'}**"]
@@ -121,8 +156,10 @@ def _markdown(manifest: Mapping[str, Any]) -> str:
     out = [f"# Validation report, model {manifest['version']}", "",
            f"Symbols {', '.join(created['symbols'])}; {created['rows']:,} rows; "
            f"{manifest['validation']['n_folds']} {manifest['validation']['scheme']} walk-forward folds with purging "
-           f"and a {manifest['validation']['embargo_ns'] / 1e9:.0f} s embargo; held out: last "
-           f"{created['validation_rows']:,} rows. Plots: see report.html.", ""]
+           f"and a {manifest['validation']['embargo_ns'] / 1e9:.0f} s embargo; held out: "
+           f"{created['validation_rows']:,} rows from {_when(created['validation_ts_ns'][0])}. "
+           "Plots: see report.html.", ""]
+    out += _skill_markdown(manifest)
     out += _leakage_lines(manifest) + [""]
     for model in MODEL_NAMES:
         header, rows = _table_rows(manifest, model)
@@ -133,6 +170,10 @@ def _markdown(manifest: Mapping[str, Any]) -> str:
     out += ["## Regimes", ""] + [f"- {kind}: {json.dumps(counts)}" for kind, counts in distribution.items()
                                   if not kind.endswith("by_symbol")]
     return "\n".join(out) + "\n"
+
+
+def _when(ns: int) -> str:
+    return str(np.datetime64(int(ns), "ns").astype("datetime64[s]")) + " UTC"
 
 
 def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -154,13 +195,26 @@ def _html(manifest: Mapping[str, Any], importance: Mapping[str, list[tuple[str, 
         f"<p>Symbols {html.escape(', '.join(created['symbols']))}; {created['rows']:,} feature rows; "
         f"{manifest['validation']['n_folds']} {html.escape(manifest['validation']['scheme'])} walk-forward folds, purged, "
         f"embargo {manifest['validation']['embargo_ns'] / 1e9:.0f} s (label reach "
-        f"{manifest['validation']['label_reach_ns'] / 1e9:.0f} s); the last {created['validation_rows']:,} rows are "
-        "held out and scored once by the final models. The meta model trains only on out-of-fold predictions.</p>",
+        f"{manifest['validation']['label_reach_ns'] / 1e9:.0f} s); {created['validation_rows']:,} rows from "
+        f"{_when(created['validation_ts_ns'][0])} are held out and scored once by the final models. The meta model trains only on out-of-fold predictions.</p>",
         f"<h2 class='{'good' if leakage['passed'] else 'bad'}'>Leakage suite: "
         f"{'passed' if leakage['passed'] else 'FLAGGED'}</h2><ul>",
         *(f"<li>{html.escape(line[2:])}</li>" for line in _leakage_lines(manifest)[1:]),
-        "</ul><h2>Metrics per model: walk-forward folds and held out, next to naive baselines</h2>",
+        "</ul>",
+        "<h2>Which models have skill (held out, scored once)</h2><p>A model beats a baseline when the whole 95% "
+        "block-bootstrap interval of (model - best baseline) lies on the better side of zero.</p>",
+        f"<p>{html.escape(_calibration_line(manifest)).replace('**', '')}</p>",
     ]
+    for title, rows in skill_rows(manifest).items():
+        parts += [f"<h3>{html.escape(title)}</h3><ul>",
+                  *(f"<li>{html.escape(line).replace('**', '')}</li>" for line in skill_summary(rows)), "</ul>",
+                  _html_table(["model", "symbol", "metric", "held out [95% CI]", "baselines", "vs best baseline [95% CI]",
+                               "beats", "rows", "blocks"],
+                              [[r.model, r.symbol, r.metric, str(r.value),
+                                "; ".join(f"{k} {v:.4f}" for k, v in r.baselines.items()),
+                                f"{r.difference} ({r.best_baseline})", "yes" if r.beats else "no", f"{r.rows:,}",
+                                f"{r.blocks:,}"] for r in rows])]
+    parts += ["<h2>Metrics per model: walk-forward folds and held out, next to naive baselines</h2>"]
     for model in MODEL_NAMES:
         header, rows = _table_rows(manifest, model)
         parts += [f"<h3>{html.escape(model)}</h3>", _html_table(header, rows)]

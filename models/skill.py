@@ -174,3 +174,20 @@ def markdown_table(rows: list[SkillRow]) -> str:
                      f"| {row.value} | {baselines} | {row.difference} ({row.best_baseline}) "
                      f"| {'**yes**' if row.beats else 'no'} | {row.rows:,} | {row.blocks:,} |")
     return "\n".join(lines)
+
+
+def skill_summary(rows: list[SkillRow]) -> list[str]:
+    """One plain line per model: on its primary metric (the first reported for it), where it beats
+    its best baseline with the whole interval, and where it does not."""
+    primary: dict[str, str] = {}
+    for row in rows:
+        primary.setdefault(row.model, row.metric)
+    lines = []
+    for model, metric in primary.items():
+        picked = [row for row in rows if row.model == model and row.metric == metric]
+        yes = [row.symbol for row in picked if row.beats]
+        no = [row.symbol for row in picked if not row.beats]
+        verdict = "has skill" if "ALL" in yes or (yes and not no) else ("no skill" if not yes else "mixed")
+        lines.append(f"**{model}** ({metric}): {verdict}; beats its best baseline on "
+                     f"{', '.join(yes) or 'none'}; not on {', '.join(no) or 'none'}")
+    return lines

@@ -46,6 +46,9 @@ def train(
     start: Annotated[str | None, typer.Option(help="First day to use (YYYY-MM-DD, UTC).")] = None,
     end: Annotated[str | None, typer.Option(help="Day after the last day to use (YYYY-MM-DD, UTC).")] = None,
     symbols: Annotated[str | None, typer.Option(help="Comma-separated symbols (default: all).")] = None,
+    held_out_from: Annotated[str | None, typer.Option(
+        help="Hold out every row from this day on (YYYY-MM-DD, UTC), scored once after model selection "
+             "(default: the last 20% of the rows).")] = None,
     state_dir: StateDir = STATE_DIR_DEFAULT / "train",
 ) -> None:
     """Backfill features with the live operators, then train and validate the ensemble."""
@@ -54,8 +57,9 @@ def train(
 
     check_tick_files(file)
     start_ns, end_ns = day_span(start, end)
+    held_out_from_ns = day_span(held_out_from, None)[0] if held_out_from else None
     manifest = backfill_and_train(files=file, out_dir=out, state_dir=state_dir, start_ns=start_ns, end_ns=end_ns,
-                                  symbols=symbol_list(symbols), console=console)
+                                  symbols=symbol_list(symbols), console=console, held_out_from_ns=held_out_from_ns)
     table = Table("model", "held-out metrics", title=f"model {manifest['version']} -> {out}")
     for name, metrics in manifest["metrics"].items():
         shown = ", ".join(f"{key}={value:.3f}" for key, value in metrics.items()

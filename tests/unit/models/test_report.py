@@ -35,3 +35,18 @@ def test_report_can_be_regenerated_from_the_model_directory(trained, tmp_path):
     paths = write_report(model_dir)
     assert paths["markdown"].read_text() == before
     assert json.loads((model_dir / "manifest.json").read_text())["report"]["html"] == "report.html"
+
+
+def test_report_says_per_model_and_symbol_whether_it_beats_its_baselines(trained):
+    model_dir, manifest = trained
+    summary = (model_dir / "report.md").read_text()
+    page = (model_dir / "report.html").read_text()
+    assert "## Which models have skill" in summary and "Which models have skill" in page
+    for row in manifest["skill"]:
+        line = next(line for line in summary.splitlines()
+                    if line.startswith(f"| {row['model']} | {row['symbol']} | {row['metric']} "))
+        assert line.split(" | ")[6] == ("**yes**" if row["beats"] else "no")
+        assert f"{row['value']['value']:.4f} [{row['value']['low']:.4f}, {row['value']['high']:.4f}]" in line
+    for model in ("trend", "mean_reversion", "volatility", "regime", "meta"):
+        assert f"**{model}** (" in summary
+    assert f"source **{manifest['calibration']['source']}**" in summary
