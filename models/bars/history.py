@@ -47,8 +47,8 @@ def _daily_chunks(path: Path) -> Iterator[pd.DataFrame]:
     columns = ["date", *_DTYPES]
     for chunk in pd.read_csv(path, usecols=columns, dtype={"date": "str", **_DTYPES}, chunksize=CHUNK_ROWS):
         local = pd.to_datetime(chunk["date"], format="%Y-%m-%d").dt.tz_localize(TIMEZONE)
-        chunk["start_ns"] = (local + SESSION_OPEN).dt.tz_convert("UTC").astype("int64").to_numpy()
-        chunk["end_ns"] = (local + SESSION_CLOSE).dt.tz_convert("UTC").astype("int64").to_numpy()
+        chunk["start_ns"] = (local + SESSION_OPEN).dt.as_unit("ns").astype("int64").to_numpy()
+        chunk["end_ns"] = (local + SESSION_CLOSE).dt.as_unit("ns").astype("int64").to_numpy()
         yield chunk
 
 

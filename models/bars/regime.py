@@ -93,7 +93,7 @@ class RegimeTask:
     target: ClassVar[str] = "tercile regime of log_rv_w 5 sessions ahead (calm / normal / turbulent)"
     selection_metric: ClassVar[str] = "multiclass_log_loss"
     metrics: ClassVar[tuple[str, ...]] = ("multiclass_log_loss", "multiclass_accuracy")
-    candidates: ClassVar[tuple[dict[str, Any], ...]] = tuple({"C": c} for c in (0.01, 0.1, 1.0))
+    candidates: ClassVar[tuple[dict[str, Any], ...]] = tuple({"C": c} for c in (0.1, 1.0, 10.0))
 
     def rows(self, frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.copy()

@@ -46,7 +46,7 @@ class TrendTask:
     source: ClassVar[str] = "day"
     selection_metric: ClassVar[str] = "log_loss"
     metrics: ClassVar[tuple[str, ...]] = ("log_loss", "auc", "accuracy")
-    candidates: ClassVar[tuple[dict[str, Any], ...]] = tuple({"C": c} for c in (0.0001, 0.001, 0.01, 1.0))
+    candidates: ClassVar[tuple[dict[str, Any], ...]] = tuple({"C": c} for c in (0.00001, 0.0001, 0.001, 0.01, 1.0))
 
     def __init__(self, horizon: int) -> None:
         if horizon not in (1, 5):
