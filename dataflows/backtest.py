@@ -4,8 +4,14 @@ Nothing here re-implements the flow: ``run_backtest`` builds ``dataflows.signals
 with a file source (``FileTickSource``, event time only) or the replay source, collects the
 predictions and risk decisions it emits, then executes the accepted signals on paper
 (``operators.paper.book``: the next quote after the signal, half-spread and fee) against the same
-ticks, samples the book on a one-minute event-time grid and computes the statistics
-(``operators.paper.performance``). Bounded input means the portfolio risk step waits for every
+ticks, charges each fill the market impact the risk policy expects (``operators.risk.costs``:
+``impact_bps`` x sqrt(notional / $1M); the live paper book does not), samples the book on a
+one-minute event-time grid and computes the statistics (``operators.paper.performance``).
+
+P&L is reported gross (at the mid, before any cost) and net (after spread, fees and impact;
+the equity curve, ``total_pnl`` and the ratios are net), with turnover (traded notional /
+capital, in all and per UTC day of the tape) next to a do-nothing baseline (no trade: zero
+P&L and zero turnover), the bar any strategy must clear after costs. Bounded input means the portfolio risk step waits for every
 symbol before releasing (no lateness), so the same ticks and model give the same signals,
 byte for byte.
 
@@ -33,8 +39,10 @@ from dataflows.tickfiles import encode_ticks
 from operators.messages import Decision, Fill, Prediction, Quote, Reject, TickBatch, Trade, ValidTick
 from operators.paper.book import PaperBook
 from operators.paper.performance import calibration_table, equity_statistics
+from operators.risk.costs import impact_bps
 
 MINUTE_NS = 60 * 1_000_000_000
+DAY_NS = 86_400 * 1_000_000_000
 CALIBRATION_HORIZON_NS = 60 * 1_000_000_000
 
 
@@ -45,6 +53,7 @@ class BacktestConfig:
     capital: float = 1_000_000.0
     fee_bps: float = 0.5
     trade_half_spread_bps: float = 1.0
+    impact_bps: float = 2.0  # the impact of a $1M order, square-root law (operators.risk.costs)
     period_ns: int = MINUTE_NS
     calibration_horizon_ns: int = CALIBRATION_HORIZON_NS
 
@@ -118,6 +127,13 @@ class Execution:
     fills: list[Fill]
     samples: dict[str, dict[int, tuple[float, float, float, str, str]]]  # symbol -> bucket -> sample
     books: dict[str, PaperBook]
+    impact: float = 0.0  # dollars of market impact charged to the fills
+
+
+def fill_impact(fill: Fill, impact_bps_per_million: float) -> float:
+    """Dollars of square-root market impact one fill pays."""
+    notional = fill.quantity * fill.price
+    return notional * impact_bps(impact_bps_per_million, notional) * 1e-4
 
 
 def _ticks_by_symbol(frame: pd.DataFrame | None, ticks: Sequence[ValidTick]) -> dict[str, list[Quote | Trade]]:
@@ -149,6 +165,7 @@ def execute(decisions: Sequence[Decision], ticks: dict[str, list[Quote | Trade]]
     fills: list[Fill] = []
     samples: dict[str, dict[int, tuple[float, float, float, str, str]]] = {}
     books: dict[str, PaperBook] = {}
+    impact = 0.0
     for symbol in sorted(ticks):
         book = PaperBook(config.fee_bps, config.trade_half_spread_bps)
         books[symbol] = book
@@ -156,6 +173,7 @@ def execute(decisions: Sequence[Decision], ticks: dict[str, list[Quote | Trade]]
         next_decision = 0
         owner = ("", "")
         series: dict[int, tuple[float, float, float, str, str]] = {}
+        symbol_impact = 0.0
         for tick in ticks[symbol]:
             while next_decision < len(pending) and pending[next_decision].ts_ns <= tick.ts_ns:
                 book.on_decision(pending[next_decision])
@@ -164,13 +182,15 @@ def execute(decisions: Sequence[Decision], ticks: dict[str, list[Quote | Trade]]
             if new:
                 fills.extend(new)
                 owner = (new[-1].model_version, new[-1].regime)
+                symbol_impact += sum(fill_impact(fill, config.impact_bps) for fill in new)
             snapshot = book.snapshot()
-            series[tick.ts_ns // config.period_ns] = (snapshot.total_pnl, snapshot.gross_exposure,
+            series[tick.ts_ns // config.period_ns] = (snapshot.total_pnl - symbol_impact, snapshot.gross_exposure,
                                                       snapshot.position * snapshot.mid if snapshot.position else 0.0,
                                                       *owner)
         samples[symbol] = series
+        impact += symbol_impact
     fills.sort(key=lambda f: (f.ts_ns, f.symbol, f.signal_id))
-    return Execution(fills, samples, books)
+    return Execution(fills, samples, books, impact)
 
 
 # -- statistics -------------------------------------------------------------------------------------
@@ -247,36 +267,51 @@ def summarize(collected: Collected, execution: Execution, config: BacktestConfig
     traded = sum(s.traded_notional for s in snapshots)
     fees = sum(f.fee for f in fills)
     spread = sum(abs(f.price - f.mid) * f.quantity for f in fills)
+    costs = {"fees": fees, "spread": spread, "impact": execution.impact, "total": fees + spread + execution.impact}
     minutes = len(curves)
-    days = max(minutes / 390.0, 1e-9)
+    net = float(curves["equity"].iloc[-1] - config.capital) if minutes else 0.0
+    days = _days(curves, config.period_ns)
     reasons = Counter(d.reason for d in collected.decisions)
     per_minute = np.diff(curves["equity"].to_numpy()) if minutes > 1 else np.zeros(0)
+    strategy = {"gross_pnl": net + costs["total"], "net_pnl": net, "costs": costs["total"], "fills": len(fills),
+                "turnover": traded / config.capital, "turnover_per_day": traded / config.capital / days}
     summary = {
         **meta,
         "capital": config.capital,
         "fee_bps": config.fee_bps,
         "trade_half_spread_bps": config.trade_half_spread_bps,
+        "impact_bps": config.impact_bps,
         "predictions": len(collected.predictions),
         "decisions": len(collected.decisions),
         "signals": sum(1 for d in collected.decisions if d.accepted),
         "fills": len(fills),
         "rejected_ticks": collected.rejects,
         "decisions_by_reason": dict(sorted(reasons.items())),
-        "total_pnl": float(curves["equity"].iloc[-1] - config.capital) if minutes else 0.0,
+        "total_pnl": net,
+        "gross_pnl": strategy["gross_pnl"],
+        "net_pnl": net,
         **stats,
         "hit_rate": wins / closing if closing else 0.0,
         "closing_trades": closing,
-        "turnover": traded / config.capital,
-        "turnover_per_day": traded / config.capital / days,
+        "turnover": strategy["turnover"],
+        "turnover_per_day": strategy["turnover_per_day"],
+        "trading_days": days,
+        "baseline": {"strategy": strategy, "do_nothing": dict.fromkeys(strategy, 0)},
         "exposure_mean_gross": float(curves["gross"].mean() / config.capital) if minutes else 0.0,
         "exposure_max_gross": float(curves["gross"].max() / config.capital) if minutes else 0.0,
         "time_in_market": float((curves["gross"] > 0).mean()) if minutes else 0.0,
-        "costs": {"fees": fees, "spread": spread, "total": fees + spread},
+        "costs": costs,
         "pnl_noise": float(per_minute.std(ddof=1) * math.sqrt(per_minute.size)) if per_minute.size > 1 else 0.0,
         "attribution": _attribution(execution.samples),
         "calibration": _calibration(collected.predictions, config.calibration_horizon_ns),
     }
     return rounded(summary), curves
+
+
+def _days(curves: pd.DataFrame, period_ns: int) -> int:
+    """UTC days of event time the tape's sampled periods fall on (at least 1)."""
+    buckets = curves["bucket"].to_numpy(dtype=np.int64)
+    return max(1, len(np.unique(buckets * period_ns // DAY_NS)))
 
 
 def rounded(value: Any) -> Any:

@@ -1,7 +1,9 @@
 """The backtest report: PNG plots and one ``report.html`` that references them.
 
-Plots: equity curve, drawdown, exposure (gross and net), P&L attribution (symbol, model,
-regime) and calibration (predicted p_up against the observed frequency of an up move).
+The page opens with the strategy next to doing nothing (gross and net P&L, costs, turnover),
+then the headline figures, costs and risk decisions. Plots: equity curve, drawdown, exposure
+(gross and net), P&L attribution (symbol, model, regime) and calibration (predicted p_up
+against the observed frequency of an up move).
 PNGs are written without a software/date tag so two runs give identical files.
 """
 
@@ -91,12 +93,23 @@ def _table(rows: dict[str, Any]) -> str:
                                for k, v in rows.items()) + "</table>"
 
 
+def _baseline_table(baseline: dict[str, dict[str, Any]]) -> str:
+    """One row per figure, one column per policy (the strategy, doing nothing)."""
+    policies = list(baseline)
+    header = "<tr><th></th>" + "".join(f"<th>{html.escape(name.replace('_', ' '))}</th>" for name in policies) + "</tr>"
+    rows = "".join(f"<tr><th>{html.escape(figure)}</th>" + "".join(f"<td>{_fmt(baseline[name][figure])}</td>"
+                                                                   for name in policies) + "</tr>"
+                   for figure in baseline[policies[0]])
+    return f"<table>{header}{rows}</table>"
+
+
 def _html(summary: dict[str, Any]) -> str:
     headline = {key: summary.get(key) for key in (
-        "model_version", "ticks", "predictions", "signals", "fills", "total_pnl", "total_return",
+        "model_version", "ticks", "predictions", "signals", "fills", "gross_pnl", "net_pnl", "total_return",
         "annualized_return", "sharpe", "sortino", "max_drawdown", "hit_rate", "closing_trades", "turnover",
-        "turnover_per_day", "exposure_mean_gross", "exposure_max_gross", "time_in_market")}
+        "turnover_per_day", "trading_days", "exposure_mean_gross", "exposure_max_gross", "time_in_market")}
     sections = [
+        "<h2>Strategy against doing nothing</h2>", _baseline_table(summary["baseline"]),
         "<h2>Summary</h2>", _table(headline),
         "<h2>Costs</h2>", _table(summary["costs"]),
         "<h2>Risk decisions by reason</h2>", _table(summary["decisions_by_reason"]),
@@ -107,7 +120,10 @@ def _html(summary: dict[str, Any]) -> str:
                      for name in PLOTS)
     notes = ("<p>Signals come from the live flow (<code>dataflows.signals:build_flow</code>) over the same ticks; "
              "accepted signals fill at the next quote after the signal (ask for buys, bid for sells; symbols "
-             "without quotes at the next trade +/- the configured half-spread) plus the fee. Equity is sampled "
+             "without quotes at the next trade +/- the configured half-spread) plus the fee, and each fill pays "
+             "square-root market impact (impact_bps x sqrt(notional / $1M)). Gross P&amp;L is before spread, fee "
+             "and impact, net P&amp;L after them; equity, returns and ratios are net. Turnover is traded notional "
+             "over capital. Equity is sampled "
              "every minute of event time; Sharpe and Sortino are annualized with 252 x 390 one-minute periods; "
              "model and regime attribution assigns each minute's P&amp;L change of a symbol to its latest fill.</p>")
     return ("<!doctype html><html><head><meta charset='utf-8'><title>tickwise backtest</title>"

@@ -23,6 +23,7 @@ over the three shipped days of all symbols with the default 100 trees takes on t
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -36,10 +37,11 @@ from dataflows.cli.common import (STATE_DIR_DEFAULT, StateDir, command_settings,
 if TYPE_CHECKING:
     import pandas as pd
 
+    from dataflows.backtest import BacktestConfig
     from dataflows.config import Settings
 
-_HEADLINE = ("model_version", "signals", "fills", "total_pnl", "total_return", "annualized_return", "sharpe",
-             "sortino", "max_drawdown", "hit_rate", "turnover")
+_HEADLINE = ("model_version", "signals", "fills", "gross_pnl", "net_pnl", "total_return", "annualized_return",
+             "sharpe", "sortino", "max_drawdown", "hit_rate", "turnover", "turnover_per_day")
 
 
 def backtest(
@@ -54,8 +56,13 @@ def backtest(
     start: Annotated[str | None, typer.Option(help="Start time (UTC, e.g. '2013-10-09 14:00').")] = None,
     end: Annotated[str | None, typer.Option(help="End time (UTC, exclusive).")] = None,
     symbols: Annotated[str | None, typer.Option(help="Comma-separated symbols (default: all in the files).")] = None,
-    fee_bps: Annotated[float, typer.Option(help="Paper fee in bps of notional.", min=0)] = 0.5,
+    fee_bps: Annotated[float | None, typer.Option(help="Fee in bps of notional, for the paper fills and the risk "
+                                                       "policy's expected cost (default: TICKWISE_PAPER_FEE_BPS).",
+                                                  min=0)] = None,
     trade_half_spread_bps: Annotated[float, typer.Option(help="Half-spread for symbols without quotes.", min=0)] = 1.0,
+    impact_bps: Annotated[float | None, typer.Option(help="Market impact of a $1M order in bps (square-root law), "
+                                                          "for the fills and the risk policy (default: "
+                                                          "TICKWISE_RISK_IMPACT_BPS).", min=0)] = None,
     walk_forward: Annotated[bool, typer.Option("--walk-forward", help="Retrain on an expanding window and "
                                                "backtest each next period with its own model (needs --data).")] = False,
     periods: Annotated[str, typer.Option(help="Walk-forward period: 'day' or hours such as '3h' (cut from each "
@@ -68,7 +75,7 @@ def backtest(
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Backtest through the very flow that runs live, with paper execution and an HTML report."""
-    from dataflows.backtest import BacktestConfig, run_backtest
+    from dataflows.backtest import run_backtest
     from dataflows.components import build_components, tick_source_settings
     from sinks.metrics import MetricsRegistry
 
@@ -77,21 +84,21 @@ def backtest(
     if walk_forward:
         if data is None:
             fail("--walk-forward needs --data FILES (it retrains from the files)")
-        _walk_forward(data, out, day, start, end, symbols, periods, train_min, session, n_estimators, fee_bps,
-                      trade_half_spread_bps, state_dir)
+        _walk_forward(data, out, day, start, end, symbols, periods, train_min, session, n_estimators,
+                      _Costs(fee_bps, trade_half_spread_bps, impact_bps), state_dir)
         return
     universe = symbols.upper() if symbols else None
-    settings = _backtest_settings(state_dir, model, universe)
+    costs = _Costs(fee_bps, trade_half_spread_bps, impact_bps)
+    settings = _backtest_settings(state_dir, model, universe, costs)
     ensemble = build_components(settings, registry=MetricsRegistry()).ensemble
     components = build_components(settings, ensemble=ensemble, registry=MetricsRegistry())
-    config = BacktestConfig(capital=settings.risk.account_equity, fee_bps=fee_bps,
-                            trade_half_spread_bps=trade_half_spread_bps)
+    config = costs.config(settings)
     with console.status("running the signal flow over the backtest range"):
         if data is not None:
             frame = _tick_frame(data, day, start, end, universe)
             if not universe:
-                components = build_components(_backtest_settings(state_dir, model, tuple(frame["symbol"].unique())),
-                                              ensemble=ensemble, registry=MetricsRegistry())
+                components = build_components(_backtest_settings(state_dir, model, tuple(frame["symbol"].unique()),
+                                                                 costs), ensemble=ensemble, registry=MetricsRegistry())
             result = run_backtest(components, out, frame=frame, config=config,
                                   meta={"source": "files", "files": [p.name for p in data]})
         else:
@@ -106,14 +113,35 @@ def backtest(
     summary = result.summary
     for key in _HEADLINE:
         console.print(f"{key:>18}: {summary.get(key)}")
+    nothing = summary["baseline"]["do_nothing"]
+    console.print(f"{'do nothing':>18}: gross_pnl {nothing['gross_pnl']}, net_pnl {nothing['net_pnl']}, "
+                  f"turnover_per_day {nothing['turnover_per_day']}")
     console.print(f"report: {out / 'report.html'}")
-    typer.echo(orjson.dumps({**{k: summary.get(k) for k in _HEADLINE}, "out": str(out)}).decode())
+    typer.echo(orjson.dumps({**{k: summary.get(k) for k in _HEADLINE}, "do_nothing": nothing, "out": str(out)}).decode())
 
 
-def _backtest_settings(state_dir: Path, model: str | None, symbols: tuple[str, ...] | str | None) -> Settings:
+@dataclass(frozen=True)
+class _Costs:
+    """The command's cost options; None leaves the setting's value (fee: TICKWISE_PAPER_FEE_BPS, impact:
+    TICKWISE_RISK_IMPACT_BPS), so the paper fills and the risk policy count the same costs."""
+
+    fee_bps: float | None
+    trade_half_spread_bps: float
+    impact_bps: float | None
+
+    def config(self, settings: Settings) -> BacktestConfig:
+        from dataflows.backtest import BacktestConfig
+
+        return BacktestConfig(capital=settings.risk.account_equity, fee_bps=settings.paper.fee_bps,
+                              trade_half_spread_bps=self.trade_half_spread_bps, impact_bps=settings.risk.impact_bps)
+
+
+def _backtest_settings(state_dir: Path, model: str | None, symbols: tuple[str, ...] | str | None,
+                       costs: _Costs) -> Settings:
     """A bounded run of ``model`` with no metrics endpoint and no kill switch; ``symbols``: the risk universe."""
     return command_settings(state_dir, run={"until_eof": True}, model={"spec": model}, metrics={"port": 0},
-                            kafka={"control_topic": ""}, risk={"symbols": symbols})
+                            kafka={"control_topic": ""}, risk={"symbols": symbols, "impact_bps": costs.impact_bps},
+                            paper={"fee_bps": costs.fee_bps})
 
 
 def _tick_frame(data: list[Path], day: str | None, start: str | None, end: str | None,
@@ -132,20 +160,18 @@ def _tick_frame(data: list[Path], day: str | None, start: str | None, end: str |
 
 def _walk_forward(data: list[Path], out: Path, day: str | None, start: str | None, end: str | None,
                   symbols: str | None, periods: str, train_min: int, session: str | None, n_estimators: int,
-                  fee_bps: float, trade_half_spread_bps: float, state_dir: Path) -> None:
-    from dataflows.backtest import BacktestConfig
+                  costs: _Costs, state_dir: Path) -> None:
     from dataflows.walk_forward import (WalkForwardConfig, parse_periods, parse_session, run_walk_forward,
                                         small_train_config)
 
     frame = _tick_frame(data, day, start, end, symbols.upper() if symbols else None)
     try:
         universe = ",".join(sorted(frame["symbol"].unique()))
-        settings = _backtest_settings(state_dir, None, universe)
+        settings = _backtest_settings(state_dir, None, universe, costs)
         config = WalkForwardConfig(
             period_ns=parse_periods(periods), train_min=train_min,
             session=parse_session(session) if session else None, train=small_train_config(n_estimators),
-            backtest=BacktestConfig(capital=settings.risk.account_equity, fee_bps=fee_bps,
-                                    trade_half_spread_bps=trade_half_spread_bps))
+            backtest=costs.config(settings))
         with console.status("walk-forward: backfilling features, then retraining and backtesting each period"):
             result = run_walk_forward(settings, frame, out, config,
                                       meta={"source": "files", "files": [p.name for p in data], "symbols": universe})
