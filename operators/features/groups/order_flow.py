@@ -44,6 +44,8 @@ from operators.features.rolling import EventTimeSums
 from operators.messages import Side
 
 TICK_SIZE = 0.01
+#: Relative difference below which two mids are the same price (float noise of (bid + ask) / 2).
+MID_TOLERANCE = 1e-9
 SIDE_SIGN = {"buy": 1.0, "sell": -1.0}
 
 
@@ -90,7 +92,7 @@ class OrderFlowFeatures(FeatureGroup):
         if not middle > 0.0:
             return
         previous = self._mid
-        if previous == previous and middle != previous:
+        if previous == previous and abs(middle - previous) > MID_TOLERANCE * previous:
             self._last_mid_move = 1.0 if middle > previous else -1.0
             self._mid_changes_60s.add(ts_ns, 1.0, 0.0)
             self._mid_since_ns = ts_ns
