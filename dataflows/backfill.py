@@ -9,7 +9,8 @@ features the live flow computes for the same ticks.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,42 +39,65 @@ def parse_day(text: str) -> int:
 
 
 class _FilePartition(StatefulSourcePartition[SourceRecord, int]):
-    def __init__(self, messages: list[tuple[bytes, bytes]], topic: str, resume: int | None, batch: int) -> None:
-        self._messages = messages
-        self._topic = topic
+    """Batches of a list of messages, or of an iterator consumed as it goes (``resume`` skips)."""
+
+    def __init__(self, source: FileTickSource, resume: int | None) -> None:
+        self._source = source
         self._next = resume or 0
-        self._batch = batch
+        if source.iterator is not None and self._next:
+            for _ in itertools.islice(source.iterator, self._next):
+                pass
 
     def next_batch(self) -> list[SourceRecord]:
-        if self._next >= len(self._messages):
+        source = self._source
+        start = self._next
+        if source.messages is not None:
+            chunk = source.messages[start:start + source.batch_size]
+        else:
+            chunk = list(itertools.islice(source.iterator, source.batch_size))  # type: ignore[arg-type]
+        if not chunk:
             raise StopIteration()
-        end = min(self._next + self._batch, len(self._messages))
-        topic = self._topic
-        batch = [SourceRecord(topic, 0, offset, key, value)
-                 for offset, (key, value) in enumerate(self._messages[self._next:end], start=self._next)]
-        self._next = end
+        topic = source.topic
+        batch = [SourceRecord(topic, 0, offset, key, value) for offset, (key, value) in enumerate(chunk, start=start)]
+        self._next = start + len(chunk)
+        source.consumed = max(source.consumed, self._next)
+        if source.progress is not None and self._next // PROGRESS_EVERY != start // PROGRESS_EVERY:
+            source.progress(self._next)
         return batch
 
     def snapshot(self) -> int:
         return self._next
 
 
-class FileTickSource(FixedPartitionedSource[SourceRecord, int]):
-    """The messages of tick files, in time order, as if read from one Kafka partition."""
+PROGRESS_EVERY = 500_000
 
-    def __init__(self, messages: Iterable[tuple[bytes, bytes]], topic: str = "file", batch_size: int = 10_000) -> None:
-        self._messages = list(messages)
-        self._topic = topic
-        self._batch_size = batch_size
+
+class FileTickSource(FixedPartitionedSource[SourceRecord, int]):
+    """The messages of tick files, in time order, as if read from one Kafka partition.
+
+    A list is held and can be replayed; any other iterable (``iter_tick_messages``) is consumed
+    lazily, so a backfill never holds millions of encoded messages at once. ``progress(n)`` is
+    called every ``PROGRESS_EVERY`` messages.
+    """
+
+    def __init__(self, messages: Iterable[tuple[bytes, bytes]], topic: str = "file", batch_size: int = 10_000,
+                 progress: Callable[[int], None] | None = None) -> None:
+        self.messages = messages if isinstance(messages, list) else None
+        self.iterator: Iterator[tuple[bytes, bytes]] | None = None if self.messages is not None else iter(messages)
+        self.topic = topic
+        self.batch_size = batch_size
+        self.progress = progress
+        self.consumed = 0
 
     def __len__(self) -> int:
-        return len(self._messages)
+        """The messages: all of a list; of an iterator, those read so far."""
+        return len(self.messages) if self.messages is not None else self.consumed
 
     def list_parts(self) -> list[str]:
         return ["0"]
 
     def build_part(self, step_id: str, for_part: str, resume_state: int | None) -> _FilePartition:
-        return _FilePartition(self._messages, self._topic, resume_state, self._batch_size)
+        return _FilePartition(self, resume_state)
 
 
 class _CollectPartition(StatelessSinkPartition[FeatureRow]):
@@ -117,8 +141,8 @@ class Backfill:
 
 def run_backfill(components: Components, files: Sequence[Path], start_ns: int | None = None,
                  end_ns: int | None = None, symbols: Sequence[str] | None = None,
-                 clickhouse_sink: object | None = None) -> Backfill:
-    source = FileTickSource(iter_tick_messages(files, symbols, start_ns, end_ns))
+                 clickhouse_sink: object | None = None, progress: Callable[[int], None] | None = None) -> Backfill:
+    source = FileTickSource(iter_tick_messages(files, symbols, start_ns, end_ns), progress=progress)
     collect = CollectRows()
     run_main(backfill_flow(components, source, collect, clickhouse_sink))
     return Backfill(rows=collect.rows, ticks=len(source))
@@ -152,11 +176,13 @@ def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, st
     components = build_components(settings, ensemble=_NoModel())
     sink = ClickHouseSink(ClickHouseSettings(url=settings.clickhouse.url.get_secret_value()))
     console.print(f"backfilling features from {len(files)} file(s) with the live feature stage")  # type: ignore[attr-defined]
-    result = run_backfill(components, files, start_ns, end_ns, symbols, sink)
+    result = run_backfill(components, files, start_ns, end_ns, symbols, sink,
+                          progress=lambda n: console.print(f"  {n:,} ticks"))  # type: ignore[attr-defined]
     # Source positions identify rows; they are not features.
     frame = rows_to_frame(result.rows).drop(columns=["offset"])
     console.print(f"{result.ticks:,} ticks -> {len(frame):,} feature rows; training")  # type: ignore[attr-defined]
-    manifest = train_ensemble(frame, out_dir, TrainConfig(held_out_from_ns=held_out_from_ns))
+    manifest = train_ensemble(frame, out_dir, TrainConfig(held_out_from_ns=held_out_from_ns),
+                              progress=lambda line: console.print(f"  {line}"))  # type: ignore[attr-defined]
     manifest = record_feature_set(out_dir, feature_set_of(result.rows))
     write_feature_profile(out_dir, frame)
     if register:

@@ -33,6 +33,7 @@ and ``training_manifest`` (the manifest before it is written).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,12 +81,15 @@ def train_ensemble(
     out_dir: Path,
     config: TrainConfig = TrainConfig(),
     labels: pd.DataFrame | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Manifest:
     """Train on ``frame``; write the models, the regime mixture, ``manifest.json`` and the report
     to ``out_dir``. ``labels`` (aligned with ``frame``) defaults to ``make_labels(frame,
     config.horizons)``; passing them lets research try other targets (or shuffled ones, as a
     control). Returns the manifest that was written."""
-    trained = fit_ensemble(frame, config, labels)
+    trained = fit_ensemble(frame, config, labels, progress)
+    if progress is not None:
+        progress("writing the models and the validation report")
     return save_ensemble(trained, Path(out_dir), config)
 
 
@@ -110,17 +114,25 @@ def save_ensemble(trained: TrainedEnsemble, out_dir: Path, config: TrainConfig) 
 
 
 def fit_ensemble(frame: pd.DataFrame, config: TrainConfig = TrainConfig(),
-                 labels: pd.DataFrame | None = None) -> TrainedEnsemble:
-    """Walk-forward fit, out-of-fold stacking, final refit and held-out scoring (no files)."""
+                 labels: pd.DataFrame | None = None, progress: Callable[[str], None] | None = None) -> TrainedEnsemble:
+    """Walk-forward fit, out-of-fold stacking, final refit and held-out scoring (no files).
+    ``progress`` hears one line per stage."""
+    say = progress or (lambda _: None)
+    say(f"labels and time split of {len(frame):,} rows")
     data = prepare_training_data(frame, config, labels)
     regimes = fit_regime_mixture(data, config.regime)
     targets = training_targets(data.labels, regimes)
     fitter = BoosterFitter(config, targets, data.development_rows)
+    say(f"walk-forward specialists and regime classifier ({len(data.folds)} folds)")
     stacked, gate = gate_out_of_fold(data, targets, fit_out_of_fold(data, targets, fitter))
+    say("meta model folds and calibration; specialists with out-of-fold skill: "
+        + (", ".join(name for name, keep in gate.weighted.items() if keep) or "none"))
     runs = {**stacked.runs, "meta": fit_meta_folds(data, targets, fitter, stacked)}
     calibration = choose_meta_output(data, targets, stacked, runs["meta"], gate)
+    say(f"final refits (ensemble probability from {calibration['source']})")
     final = fit_final_models(data, targets, fitter, stacked)
     held_out_predictions = predict_held_out(data, final, gate.weighted, calibration)
+    say("held-out scoring, bootstrap intervals and leakage suite")
     evaluation = evaluate_ensemble(config, data, targets, fitter, runs, final, held_out_predictions, calibration)
     manifest = assemble_manifest(config, data, regimes, stacked, final, held_out_predictions["regime"].argmax(axis=1),
                                  evaluation, gate, calibration)

@@ -74,6 +74,28 @@ def test_file_tick_source_when_resumed_from_snapshot_then_continues_without_gap_
     assert [r.value for r in rest] == [value for _, value in sent[snapshot:]]
 
 
+def test_file_tick_source_over_an_iterator_reads_lazily_resumes_by_skipping_and_reports_progress(monkeypatch) -> None:
+    import dataflows.backfill as backfill
+
+    monkeypatch.setattr(backfill, "PROGRESS_EVERY", 250)
+    sent = messages(1_000)
+    pulled: list[int] = []
+
+    def lazily():
+        for i, message in enumerate(sent):
+            pulled.append(i)
+            yield message
+
+    seen: list[int] = []
+    source = FileTickSource(lazily(), batch_size=300, progress=seen.append)
+    part = source.build_part("ticks_in", "0", 100)  # resume after the first 100
+    first = part.next_batch()
+
+    assert [r.offset for r in first] == list(range(100, 400)) and len(pulled) == 400  # nothing read ahead
+    assert [r.value for r in first] == [value for _, value in sent[100:400]]
+    assert len(source) == 400 and seen == [400]
+
+
 def test_file_tick_source_when_resumed_at_end_then_reads_nothing() -> None:
     sent = messages(10)
 
