@@ -21,7 +21,7 @@ from models.ensemble import META_INPUTS, meta_inputs
 from models.manifest import REGIMES
 from models.meta_policy import SpecialistGate, choose_output, gate_specialists, neutralise
 from models.training_config import OBJECTIVES, TrainConfig
-from models.training_data import Targets, TrainingData
+from models.training_data import RegimeLabels, Targets, TrainingData
 from models.validation import Fold, FoldRun, out_of_fold, run_folds
 
 FEATURE_MODELS = ("trend", "mean_reversion", "volatility", "regime")  # the models that read the features
@@ -82,15 +82,37 @@ class OutOfFold:
         return self.fold >= 0
 
 
-def fit_out_of_fold(data: TrainingData, targets: Targets, fitter: BoosterFitter) -> OutOfFold:
+def regime_fold_fit_predict(fitter: BoosterFitter, inputs: np.ndarray,
+                            regimes: RegimeLabels) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """A ``run_folds`` callback for the regime classifier whose regimes come from a Gaussian
+    mixture fitted inside the fold's training rows, so no fold learns a regime definition that
+    saw its test block."""
+    development_rows = fitter.development_rows
+
+    def fit_predict(train_local: np.ndarray, test_local: np.ndarray) -> np.ndarray:
+        if len(train_local) < MIN_FOLD_TRAIN_ROWS:
+            return uninformed("regime", len(test_local))
+        rows = development_rows[train_local]
+        target = np.full(len(inputs), np.nan)
+        target[rows] = regimes.fit_on(rows)
+        labelled = rows[np.isfinite(target[rows])]
+        if len(labelled) < MIN_FOLD_TRAIN_ROWS or len(np.unique(target[labelled])) < len(REGIMES):
+            return uninformed("regime", len(test_local))
+        return predict(fitter.fit("regime", inputs, labelled, target), inputs[development_rows[test_local]])
+
+    return fit_predict
+
+
+def fit_out_of_fold(data: TrainingData, targets: Targets, fitter: BoosterFitter, regimes: RegimeLabels) -> OutOfFold:
     """Walk-forward fits of the specialists and the regime classifier, and the meta inputs they predict."""
     development_rows = data.development_rows
     runs: dict[str, list[FoldRun]] = {}
     predictions: dict[str, np.ndarray] = {}
     sources: dict[str, np.ndarray] = {}
     for name in FEATURE_MODELS:
-        runs[name] = run_folds(data.folds, targets.values[name][development_rows],
-                               fitter.fold_fit_predict(name, data.specialist_inputs), predict_all=True)
+        fit_predict = (regime_fold_fit_predict(fitter, data.specialist_inputs, regimes) if name == "regime"
+                       else fitter.fold_fit_predict(name, data.specialist_inputs))
+        runs[name] = run_folds(data.folds, targets.values[name][development_rows], fit_predict, predict_all=True)
         predictions[name], sources[name] = out_of_fold(runs[name], len(development_rows))
     fold = sources["trend"]
     if any(not np.array_equal(fold, source) for source in sources.values()):

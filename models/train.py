@@ -13,13 +13,16 @@ fit every specialist and the regime classifier on the past and predict the next 
     fold 2: [train      ] purge [test]
     ...
 
-Those out-of-fold predictions (with the specialists' confidences and the predicted regime)
-are the only rows the meta model ever trains on, so it learns how much to trust each
+The regime classifier of each fold learns regimes from a Gaussian mixture fitted on that
+fold's training rows only. Those out-of-fold predictions (with the specialists' confidences and
+the predicted regime) are the only rows the meta model ever trains on, so it learns how much to trust each
 specialist from predictions made on data that specialist never saw. The meta model's own
 fold metrics come from a second walk-forward over the out-of-fold blocks. The shipped
 specialists and regime classifier are then refit on the whole development range, the meta
 model on all out-of-fold rows, and the held-out slice is scored exactly as ``Ensemble.predict``
-scores it. The leakage suite (shuffled-label control, implausible-AUC and single-feature
+scores it. Specialists without out-of-fold skill get no weight in the meta model, and the
+ensemble's probability is the Platt-calibrated source (meta, trend or base rate) that beat the
+base rate on out-of-fold blocks (``models.meta_policy``). The leakage suite (shuffled-label control, implausible-AUC and single-feature
 scans) runs on the development range; its verdict is stored with the metrics.
 
 ``train_ensemble`` writes the five XGBoost JSON models, the regime mixture (JSON),
@@ -124,7 +127,7 @@ def fit_ensemble(frame: pd.DataFrame, config: TrainConfig = TrainConfig(),
     targets = training_targets(data.labels, regimes)
     fitter = BoosterFitter(config, targets, data.development_rows)
     say(f"walk-forward specialists and regime classifier ({len(data.folds)} folds)")
-    stacked, gate = gate_out_of_fold(data, targets, fit_out_of_fold(data, targets, fitter))
+    stacked, gate = gate_out_of_fold(data, targets, fit_out_of_fold(data, targets, fitter, regimes))
     say("meta model folds and calibration; specialists with out-of-fold skill: "
         + (", ".join(name for name, keep in gate.weighted.items() if keep) or "none"))
     runs = {**stacked.runs, "meta": fit_meta_folds(data, targets, fitter, stacked)}

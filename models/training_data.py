@@ -108,6 +108,15 @@ def split_in_time(timestamps: np.ndarray, config: TrainConfig) -> tuple[np.ndarr
 class RegimeLabels:
     mixture: GaussianMixtureRegimes
     codes: np.ndarray  # per row: the regime's index as a float, NaN where the mixture has no label
+    inputs: pd.DataFrame  # the mixture's inputs per row (trailing windows: nothing after the row)
+    config: RegimeConfig
+
+    def fit_on(self, rows: np.ndarray) -> np.ndarray:
+        """Labels of ``rows`` from a mixture fitted on those rows alone (inside a training fold)."""
+        mixture = GaussianMixtureRegimes.fit(self.inputs.iloc[rows], self.config)
+        codes = mixture.label(self.inputs.iloc[rows]).astype(np.float64)
+        codes[codes < 0] = np.nan
+        return codes
 
 
 def fit_regime_mixture(data: TrainingData, config: RegimeConfig) -> RegimeLabels:
@@ -116,7 +125,7 @@ def fit_regime_mixture(data: TrainingData, config: RegimeConfig) -> RegimeLabels
     mixture = GaussianMixtureRegimes.fit(inputs.iloc[data.development_rows], config)
     codes = mixture.label(inputs).astype(np.float64)
     codes[codes < 0] = np.nan
-    return RegimeLabels(mixture, codes)
+    return RegimeLabels(mixture, codes, inputs, config)
 
 
 @dataclass(frozen=True)

@@ -163,3 +163,26 @@ def test_shipped_default_model_trained_on_real_ticks_passes_its_leakage_suite_an
     ensemble = Ensemble.load(DEFAULT_MODEL_DIR)
     out = ensemble.predict(np.full((2, len(ensemble.feature_names)), np.nan))
     assert len(out) == 2 and set(out.regime) <= {"calm", "normal", "turbulent"}
+
+
+def test_regime_mixture_of_each_fold_is_fitted_on_that_folds_training_rows_only(frame, fitted, monkeypatch):
+    from models import training_data
+
+    calls: list[np.ndarray] = []
+    original = training_data.RegimeLabels.fit_on
+
+    def recording(self, rows):
+        calls.append(np.array(rows))
+        return original(self, rows)
+
+    monkeypatch.setattr(training_data.RegimeLabels, "fit_on", recording)
+    from models.train import fit_ensemble
+
+    again = fit_ensemble(frame, replace(TEST_CONFIG, write_report=False))
+    regime_folds = sorted(key for key in again.seen if key.startswith("regime/fold"))
+    assert len(calls) == len(regime_folds) >= 2
+    for rows, key in zip(calls, regime_folds):
+        assert set(again.seen[key]) <= set(rows.tolist())  # the classifier trained on rows its mixture saw
+        test_start = min(ts for ts in frame["ts_ns"].to_numpy()[np.flatnonzero(again.oof_fold == int(key[-1]))])
+        assert frame["ts_ns"].to_numpy()[rows].max() < test_start  # the mixture never saw its test block
+    assert again.manifest["version"] == fitted.manifest["version"]
