@@ -163,7 +163,8 @@ def rows_to_frame(rows: Sequence[FeatureRow]) -> pd.DataFrame:
 
 def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, start_ns: int | None,
                        end_ns: int | None, symbols: Sequence[str] | None, console: object,
-                       register: bool = True, held_out_from_ns: int | None = None) -> object:
+                       register: bool = True, held_out_from_ns: int | None = None,
+                       bars: tuple[Path, Path] | None = None) -> object:
     """``tickwise train``: backfill the offline store with the live operators, train, then log the
     run and register the ensemble in the MLflow registry (``register=False`` skips that)."""
     from dataflows.components import build_components, registry_config
@@ -181,8 +182,12 @@ def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, st
     # Source positions identify rows; they are not features.
     frame = rows_to_frame(result.rows).drop(columns=["offset"])
     console.print(f"{result.ticks:,} ticks -> {len(frame):,} feature rows; training")  # type: ignore[attr-defined]
-    manifest = train_ensemble(frame, out_dir, TrainConfig(held_out_from_ns=held_out_from_ns),
-                              progress=lambda line: console.print(f"  {line}"))  # type: ignore[attr-defined]
+    def say(line: str) -> None:
+        console.print(f"  {line}")  # type: ignore[attr-defined]
+
+    parts = train_parts(files, out_dir, held_out_from_ns, bars, say)
+    manifest = train_ensemble(frame, out_dir, TrainConfig(held_out_from_ns=held_out_from_ns), progress=say,
+                              parts=parts)
     manifest = record_feature_set(out_dir, feature_set_of(result.rows))
     write_feature_profile(out_dir, frame)
     if register:
@@ -194,6 +199,33 @@ def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, st
         console.print(f"logged run {info.run_id} and registered {info.name} version {info.version}; "  # type: ignore[attr-defined]
                       f"promote it with `tickwise models promote {info.version}`")
     return manifest
+
+
+def train_parts(files: Sequence[Path], out_dir: Path, held_out_from_ns: int | None,
+                bars: tuple[Path, Path] | None, say: Callable[[str], None]) -> dict[str, dict]:
+    """The models beside the tick ensemble: the microstructure specialist (when the files hold one
+    quotes file and one trades file, and a held-out day is given) and the long-history bar models
+    (when ``bars`` names the hourly and daily bar files). Each is written under its own folder of
+    ``out_dir`` and returns its manifest section."""
+    from dataflows.tickfiles import check_tick_files
+
+    parts: dict[str, dict] = {}
+    layouts = dict(zip(check_tick_files(files), files))
+    if held_out_from_ns is not None and set(layouts) == {"quote", "trade"} and len(files) == 2:
+        from models.micro.train import train_micro
+
+        day = datetime.fromtimestamp(held_out_from_ns / 1e9, tz=timezone.utc).strftime("%Y-%m-%d")
+        say(f"microstructure specialist, held out {day}")
+        parts["micro"] = {**train_micro(layouts["quote"], layouts["trade"], out_dir / "micro", held_out_day=day,
+                                        progress=say), "dir": "micro"}
+    else:
+        say("no microstructure specialist: it needs one quotes file, one trades file and --held-out-from")
+    if bars is not None:
+        from models.bars.train import train_bar_models
+
+        say("long-history bar models")
+        parts["bars"] = {**train_bar_models(bars[0], bars[1], out_dir / "bars", progress=say), "dir": "bars"}
+    return parts
 
 
 def write_feature_profile(model_dir: Path, frame: pd.DataFrame) -> Path:

@@ -44,6 +44,7 @@ import xgboost as xgb
 from models.labels import SECOND_NS
 from models.manifest import MODEL_NAMES, REGIMES, SPECIALISTS, read_manifest
 from models.meta_policy import apply_calibration, neutralise
+from models.micro.predictor import MicroModel
 
 VOLATILITY_EPS = 1e-12
 
@@ -90,7 +91,8 @@ META_INPUTS = (
 class Ensemble:
     """A loaded ensemble: ``Ensemble.load(dir)`` then ``predict(features)`` on batches."""
 
-    def __init__(self, manifest: Mapping[str, Any], boosters: Mapping[str, xgb.Booster]) -> None:
+    def __init__(self, manifest: Mapping[str, Any], boosters: Mapping[str, xgb.Booster],
+                 micro: MicroModel | None = None) -> None:
         self.manifest = dict(manifest)
         self.version: str = manifest["version"]
         self.feature_names: tuple[str, ...] = tuple(manifest["feature_names"])
@@ -103,6 +105,9 @@ class Ensemble:
         self._meta_input_names = [*META_INPUTS, *manifest["models"]["meta"]["features"]]
         self.calibration: dict[str, Any] = dict(manifest["calibration"])
         position = {name: i for i, name in enumerate(self.feature_names)}
+        self.micro = micro
+        self._micro_columns = (None if micro is None else
+                               np.array([position[f] for f in micro.feature_names], dtype=np.intp))
         self._columns: dict[str, np.ndarray | None] = {}
         for name in MODEL_NAMES:
             used = manifest["models"][name]["features"]
@@ -129,7 +134,9 @@ class Ensemble:
             booster = xgb.Booster(model_file=str(Path(model_dir) / manifest["models"][name]["file"]))
             booster.set_param({"nthread": nthread})
             boosters[name] = booster
-        return cls(manifest, boosters)
+        micro = manifest.get("micro")
+        return cls(manifest, boosters,
+                   MicroModel.load(Path(model_dir) / micro["dir"], micro, nthread=nthread) if micro else None)
 
     def feature_index(self, names: Sequence[str]) -> np.ndarray:
         """Positions in ``names`` of each of ``feature_names``: ``rows[:, ensemble.feature_index(cols)]``
@@ -151,7 +158,8 @@ class Ensemble:
             empty = np.empty(0)
             return EnsembleOutput(
                 empty, np.empty(0, np.int8), empty, empty, np.empty(0, dtype="<U9"), empty,
-                {name: empty for name in (*SPECIALISTS, *(f"regime_{r}" for r in REGIMES))},
+                {name: empty for name in (*SPECIALISTS, *(f"regime_{r}" for r in REGIMES),
+                                          *(f"micro_{m}" for m in (self.micro.boosters if self.micro else ())))},
             )
         trend_p = self._run("trend", x)
         mean_reversion_p = self._run("mean_reversion", x)
@@ -164,6 +172,9 @@ class Ensemble:
                             self._meta_input_names, self._weighted)
         p_meta = self._run_matrix("meta", inputs)
         p_up = apply_calibration(self.calibration, trend_p if self.calibration["source"] == "trend" else p_meta)
+        micro = {} if self.micro is None else {
+            f"micro_{name}": np.asarray(p, dtype=np.float64)
+            for name, p in self.micro.predict(x[:, self._micro_columns]).items()}
 
         volatility = volatility_1s * self._horizon_scale
         edge = 2.0 * p_up - 1.0
@@ -177,7 +188,7 @@ class Ensemble:
             score=edge * self._reference_volatility / np.maximum(volatility, VOLATILITY_EPS),
             specialists={
                 "trend": trend_p, "mean_reversion": mean_reversion_p, "volatility": volatility_1s,
-                **{f"regime_{r}": regime_p[:, i] for i, r in enumerate(REGIMES)},
+                **{f"regime_{r}": regime_p[:, i] for i, r in enumerate(REGIMES)}, **micro,
             },
         )
 

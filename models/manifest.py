@@ -13,7 +13,10 @@ and ``report`` (the files of the validation report). ``regime.thresholds`` is ke
 readers of format 1 and is informational only: the classifier decides the regime.
 
 Format 3 adds ``calibration`` (the source of the ensemble's probability and its Platt map,
-``models.meta_policy``) and ``models.meta.weighted`` (which specialists the meta model may use).
+``models.meta_policy``) and ``models.meta.weighted`` (which specialists the meta model may use),
+and two optional parts, each with its files under its own ``dir``: ``micro`` (the
+microstructure specialist, scored live beside the ensemble) and ``bars`` (the long-history
+trend, volatility and regime models with their held-out skill).
 """
 
 from __future__ import annotations
@@ -36,9 +39,21 @@ class ManifestError(ValueError):
     """A model directory that cannot be scored with; the message is one sentence saying why."""
 
 
+def part_files(manifest: Mapping[str, Any], part: str) -> dict[str, str]:
+    """The files of an optional part (``micro``: the microstructure specialist, ``bars``: the
+    long-history models), relative to the model directory, by name."""
+    section = manifest.get(part)
+    if not section:
+        return {}
+    files = section.get("files") or {name: entry["file"] for name, entry in section.get("models", {}).items()}
+    return {f"{part}/{name}": f"{section['dir']}/{file}" for name, file in sorted(files.items())}
+
+
 def scoring_settings(manifest: Mapping[str, Any]) -> dict[str, Any]:
     """The parts of a manifest besides the model files that change what ``predict`` returns."""
+    micro = manifest.get("micro")
     return {
+        **({"micro_features": micro["feature_names"]} if micro else {}),
         "models": {name: manifest["models"][name]["features"] for name in MODEL_NAMES},
         "horizons": manifest["horizons"],
         "meta_inputs": manifest["models"]["meta"]["inputs"],
@@ -65,6 +80,8 @@ def hashed_files(model_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Path
     """The files whose bytes enter the version: every model, and the regime mixture."""
     files = {name: Path(model_dir) / manifest["models"][name]["file"] for name in MODEL_NAMES}
     files["regime_gmm"] = Path(model_dir) / manifest["regime"]["gmm_file"]
+    for part in ("micro", "bars"):
+        files.update({name: Path(model_dir) / file for name, file in part_files(manifest, part).items()})
     return files
 
 
@@ -124,6 +141,15 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
     gmm_file = regime.get("gmm_file")
     if not isinstance(gmm_file, str) or not (model_dir / gmm_file).is_file():
         raise ManifestError(f"regime mixture file {gmm_file!r} named in {path} does not exist")
+    for part in ("micro", "bars"):
+        for name, file in part_files(manifest, part).items():
+            if not (model_dir / file).is_file():
+                raise ManifestError(f"model file {file!r} for {name!r} named in {path} does not exist")
+    if manifest.get("micro"):
+        unknown = sorted(set(_require_names(manifest["micro"], path, "feature_names")) - set(feature_names))
+        if unknown:
+            raise ManifestError(f"the microstructure model in {path} uses features {unknown} that are not in "
+                                "feature_names")
     score = _require(manifest, path, "score", dict)
     if not isinstance(score.get("reference_volatility"), float) or score["reference_volatility"] <= 0:
         raise ManifestError(f"{path} needs a positive score.reference_volatility, found {score.get('reference_volatility')!r}")

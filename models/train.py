@@ -85,6 +85,7 @@ def train_ensemble(
     config: TrainConfig = TrainConfig(),
     labels: pd.DataFrame | None = None,
     progress: Callable[[str], None] | None = None,
+    parts: dict[str, dict] | None = None,
 ) -> Manifest:
     """Train on ``frame``; write the models, the regime mixture, ``manifest.json`` and the report
     to ``out_dir``. ``labels`` (aligned with ``frame``) defaults to ``make_labels(frame,
@@ -93,12 +94,17 @@ def train_ensemble(
     trained = fit_ensemble(frame, config, labels, progress)
     if progress is not None:
         progress("writing the models and the validation report")
-    return save_ensemble(trained, Path(out_dir), config)
+    return save_ensemble(trained, Path(out_dir), config, parts)
 
 
-def save_ensemble(trained: TrainedEnsemble, out_dir: Path, config: TrainConfig) -> Manifest:
+def save_ensemble(trained: TrainedEnsemble, out_dir: Path, config: TrainConfig,
+                  parts: dict[str, dict] | None = None) -> Manifest:
+    """Write the models, the manifest and the report. ``parts`` are the manifest sections of models
+    already written under ``out_dir`` (``micro``, ``bars``: each with its ``dir`` and ``files``);
+    their files enter the version like the ensemble's own."""
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = trained.manifest
+    manifest.update(parts or {})
     for name in MODEL_NAMES:
         trained.boosters[name].save_model(str(out_dir / manifest["models"][name]["file"]))
     trained.gmm.save(out_dir / GMM_FILE)

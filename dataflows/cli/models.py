@@ -49,17 +49,27 @@ def train(
     held_out_from: Annotated[str | None, typer.Option(
         help="Hold out every row from this day on (YYYY-MM-DD, UTC), scored once after model selection "
              "(default: the last 20% of the rows).")] = None,
+    bars_hourly: Annotated[Path | None, typer.Option(
+        help="Hourly bars CSV for the long-history models (with --bars-daily).")] = None,
+    bars_daily: Annotated[Path | None, typer.Option(help="Daily bars CSV for the long-history models.")] = None,
     state_dir: StateDir = STATE_DIR_DEFAULT / "train",
 ) -> None:
-    """Backfill features with the live operators, then train and validate the ensemble."""
+    """Backfill features with the live operators, then train and validate the ensemble (and the
+    microstructure specialist and long-history bar models when their data is given)."""
     from dataflows.backfill import backfill_and_train
     from dataflows.tickfiles import check_tick_files
 
     check_tick_files(file)
     start_ns, end_ns = day_span(start, end)
     held_out_from_ns = day_span(held_out_from, None)[0] if held_out_from else None
+    if (bars_hourly is None) != (bars_daily is None):
+        fail("the long-history models need both --bars-hourly and --bars-daily")
+    for path in (bars_hourly, bars_daily):
+        if path is not None and not path.is_file():
+            fail(f"bar file {path} does not exist")
     manifest = backfill_and_train(files=file, out_dir=out, state_dir=state_dir, start_ns=start_ns, end_ns=end_ns,
-                                  symbols=symbol_list(symbols), console=console, held_out_from_ns=held_out_from_ns)
+                                  symbols=symbol_list(symbols), console=console, held_out_from_ns=held_out_from_ns,
+                                  bars=(bars_hourly, bars_daily) if bars_hourly and bars_daily else None)
     table = Table("model", "held-out metrics", title=f"model {manifest['version']} -> {out}")
     for name, metrics in manifest["metrics"].items():
         shown = ", ".join(f"{key}={value:.3f}" for key, value in metrics.items()
