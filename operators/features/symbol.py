@@ -76,7 +76,7 @@ class SymbolFeatures:
     def _reset(self) -> None:
         config = self.config
         layout = self._layout = feature_layout(config)
-        self._quotes = QuotesAndTrades(config.flow_window_ns, config.quote_lag_ns)
+        self._quotes = QuotesAndTrades(config.flow_window_ns, config.quote_lag_ns_for(self.symbol))
         self._bars = BarsAndReturns(self.symbol, config.ewma_lambda)
         self._indicators = MinuteIndicators(config.rsi_period, config.bollinger_period, config.bollinger_width,
                                             config.atr_period, config.macd_fast_period, config.macd_slow_period,
