@@ -127,9 +127,9 @@ def main() -> None:
         parts = {s: classify(t, q, lag * MS) for s, (t, q) in by_symbol.items()}
         total = row(list(parts.values()))
         per_symbol = " ".join(f"{100 * row([parts[s]])['agree']:>9.1f}%" for s in symbols)
-        print(f"{lag:>7} {100 * total['quoted']:>6.1f}% {100 * total['at_mid']:>6.1f}% {100 * total['at_quote']:>7.1f}% "
-              f"{100 * total['inside']:>6.1f}% {100 * total['outside']:>7.1f}% {100 * total['agree']:>6.1f}% "
-              + per_symbol)
+        print(f"{lag:>7} {100 * total['quoted']:>6.1f}% {100 * total['at_mid']:>6.1f}% "
+              f"{100 * total['at_quote']:>7.1f}% {100 * total['inside']:>6.1f}% {100 * total['outside']:>7.1f}% "
+              f"{100 * total['agree']:>6.1f}% " + per_symbol)
 
 
 if __name__ == "__main__":

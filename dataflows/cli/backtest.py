@@ -117,7 +117,8 @@ def backtest(
     console.print(f"{'do nothing':>18}: gross_pnl {nothing['gross_pnl']}, net_pnl {nothing['net_pnl']}, "
                   f"turnover_per_day {nothing['turnover_per_day']}")
     console.print(f"report: {out / 'report.html'}")
-    typer.echo(orjson.dumps({**{k: summary.get(k) for k in _HEADLINE}, "do_nothing": nothing, "out": str(out)}).decode())
+    headline = {key: summary.get(key) for key in _HEADLINE}
+    typer.echo(orjson.dumps({**headline, "do_nothing": nothing, "out": str(out)}).decode())
 
 
 @dataclass(frozen=True)

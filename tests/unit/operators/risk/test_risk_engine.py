@@ -135,7 +135,8 @@ def test_var_limit_denies_orders_that_raise_var_above_the_maximum() -> None:
 
 def test_duplicate_signal_and_order_rate_are_execution_denials() -> None:
     risk = engine(max_position_shares=1e6, max_position_notional=1e9, max_gross_exposure=1e9, min_confidence=0.5,
-                  cost_multiple=0.0, max_net_exposure=1e9, max_var=1e9, max_orders_per_window=2, duplicate_window_ns=2 * S)
+                  cost_multiple=0.0, max_net_exposure=1e9, max_var=1e9, max_orders_per_window=2,
+                  duplicate_window_ns=2 * S)
     assert decide(risk, "IBM", T0, 10.0, confidence=0.505).accepted
     again = risk.decide(prediction("IBM", T0, 10.0, confidence=0.505))
     assert again.reason == "duplicate_signal"
