@@ -94,7 +94,8 @@ def test_environment_names_when_listed_then_every_section_field_has_its_variable
 def test_environment_variables_when_read_back_then_give_the_same_settings() -> None:
     settings = load_settings(kafka={"sasl_password": PASSWORD, "control_topic": ""}, run={"until_eof": True},
                              risk={"symbols": "IBM,SPY", "known_model_versions": "v1,v2"},
-                             cross_asset={"pairs": "AIG:BAC"}, model={"cache_dir": Path("/tmp/cache")})
+                             cross_asset={"pairs": "AIG:BAC"}, model={"cache_dir": Path("/tmp/cache")},
+                             quote_lag={"lag_ms": 1.5, "by_prefix": "BTC=50,ETH=2.5"})
 
     assert Settings.from_environment(environment_variables(settings)) == settings
 
