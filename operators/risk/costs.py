@@ -8,7 +8,8 @@ sign is up with probability ``p_up``. Then
     E[r] = p_up E|r| - (1 - p_up) E|r| = (2 p_up - 1) E|r|,   E|r| = sigma sqrt(2 / pi)
 
 (the mean absolute value of a normal with standard deviation sigma and mean ~0, which a
-horizon of minutes has). An order in direction d (+1 buy, -1 sell) expects to earn
+horizon of minutes has). Both must describe the same horizon: the model manifest's direction
+and volatility horizons (``short_ns`` and ``volatility_ns``, 5 minutes each in the shipped model). An order in direction d (+1 buy, -1 sell) expects to earn
 d (2 p_up - 1) sigma sqrt(2/pi) x 1e4 bps; a prediction pointing against its own p_up expects a
 loss.
 
