@@ -1,9 +1,9 @@
 """The one settings object of tickwise, read once by the CLI (or the flow entry point).
 
 ``Settings`` holds one frozen section per part (Kafka, the source, ClickHouse, Redis, the model,
-metrics, features, cross-asset statistics, risk, monitoring, paper trading, the run). Each
-section reads its own environment variables (``KAFKA_*``, ``TICKWISE_RISK_*`` ...: the field
-name under the section's prefix unless the field names its variable) and parses them once:
+metrics, features, the quote lag, cross-asset statistics, risk, monitoring, paper trading, the
+run). Each section reads its own environment variables (``KAFKA_*``, ``TICKWISE_RISK_*`` ...: the
+field name under the section's prefix unless the field names its variable) and parses them once:
 comma lists become tuples or frozensets, seconds are offered as nanoseconds too. Nothing else
 reads the environment. Secrets are ``SecretStr`` and never appear in ``repr``, logs or the summary.
 """
