@@ -8,8 +8,6 @@ into one row per completed session: exactly what the operator would emit live.
 
 * hourly file: ``ts_ns`` is the bar start; a bar lasts an hour (the 09:00 bar holds 09:30-10:00).
 * daily file: ``date`` is the session; the bar spans 09:30-16:00 New York time of that date.
-
->>> frame = feature_frame(HOURLY_DEMO, "hour")  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -37,33 +37,44 @@ REGIME_VALUE = "log_rv_w"
 DISTANCES = ("rv_w_above_low", "rv_w_above_high", "rv_m_above_low", "rv_m_above_high")
 
 
+Thresholds = dict[str, tuple[float, float]]
+
+
+def _bounds(thresholds: Thresholds, frame: pd.DataFrame) -> np.ndarray:
+    """The two thresholds of each row's symbol (NaN for a symbol without them)."""
+    missing = (np.nan, np.nan)
+    return np.array([thresholds.get(str(s), missing) for s in frame["symbol"].to_numpy()],
+                    dtype=np.float64).reshape(len(frame), 2)
+
+
+def regimes(thresholds: Thresholds, frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Regime code of ``column`` per row (-1 for a symbol without thresholds)."""
+    bounds = _bounds(thresholds, frame)
+    value = frame[column].to_numpy(np.float64)
+    codes = (value > bounds[:, 0]).astype(np.int64) + (value > bounds[:, 1]).astype(np.int64)
+    return np.where(np.isfinite(bounds[:, 0]), codes, -1)
+
+
+def regime_inputs(thresholds: Thresholds, frame: pd.DataFrame) -> np.ndarray:
+    """The classifier's inputs: the volatility features, then ``DISTANCES``."""
+    bounds = _bounds(thresholds, frame)
+    week, month = frame["log_rv_w"].to_numpy(np.float64), frame["log_rv_m"].to_numpy(np.float64)
+    distances = np.column_stack([week - bounds[:, 0], week - bounds[:, 1], month - bounds[:, 0], month - bounds[:, 1]])
+    return np.column_stack([matrix(frame, VOLATILITY_FEATURES), distances])
+
+
 @dataclass(frozen=True)
 class RegimeModel:
     """Per-symbol tercile thresholds of ``log_rv_w`` and the classifier of the regime 5 sessions on."""
 
-    thresholds: dict[str, tuple[float, float]]
+    thresholds: Thresholds
     classifier: LinearModel
 
-    def _per_row_thresholds(self, frame: pd.DataFrame) -> np.ndarray:
-        known = {s: t for s, t in self.thresholds.items()}
-        return np.array([known.get(str(s), (np.nan, np.nan)) for s in frame["symbol"].to_numpy()],
-                        dtype=np.float64).reshape(len(frame), 2)
-
     def regimes(self, frame: pd.DataFrame, column: str) -> np.ndarray:
-        """Regime code of ``column`` per row (-1 for a symbol without thresholds)."""
-        bounds = self._per_row_thresholds(frame)
-        value = frame[column].to_numpy(np.float64)
-        codes = (value > bounds[:, 0]).astype(np.int64) + (value > bounds[:, 1]).astype(np.int64)
-        return np.where(np.isfinite(bounds[:, 0]), codes, -1)
-
-    def inputs(self, frame: pd.DataFrame) -> np.ndarray:
-        bounds = self._per_row_thresholds(frame)
-        week, month = frame["log_rv_w"].to_numpy(np.float64), frame["log_rv_m"].to_numpy(np.float64)
-        distances = np.column_stack([week - bounds[:, 0], week - bounds[:, 1], month - bounds[:, 0], month - bounds[:, 1]])
-        return np.column_stack([matrix(frame, VOLATILITY_FEATURES), distances])
+        return regimes(self.thresholds, frame, column)
 
     def probabilities(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.classifier.predict(self.inputs(frame))
+        return self.classifier.predict(regime_inputs(self.thresholds, frame))
 
     def to_json(self) -> dict[str, Any]:
         return {"regimes": list(REGIME_NAMES), "value": REGIME_VALUE, "horizon_sessions": HORIZON,
@@ -75,7 +86,7 @@ class RegimeModel:
                    LinearModel.from_json(data["classifier"]))
 
 
-def fit_thresholds(train: pd.DataFrame) -> dict[str, tuple[float, float]]:
+def fit_thresholds(train: pd.DataFrame) -> Thresholds:
     return {str(symbol): tuple(float(q) for q in np.quantile(rows[REGIME_VALUE].to_numpy(np.float64), [1 / 3, 2 / 3]))
             for symbol, rows in train.groupby("symbol", sort=True)}
 
@@ -103,9 +114,8 @@ class RegimeTask:
 
     def fit(self, train: pd.DataFrame, candidate: dict[str, Any]) -> RegimeModel:
         thresholds = fit_thresholds(train)
-        unfitted = RegimeModel(thresholds, LinearModel((), np.zeros(0), np.ones(0), np.zeros((0, 0)), np.zeros(0), "softmax"))
-        names = (*VOLATILITY_FEATURES, *DISTANCES)
-        classifier = fit_logistic(names, unfitted.inputs(train), unfitted.regimes(train, "target"), candidate["C"])
+        classifier = fit_logistic((*VOLATILITY_FEATURES, *DISTANCES), regime_inputs(thresholds, train),
+                                  regimes(thresholds, train, "target"), candidate["C"])
         return RegimeModel(thresholds, classifier)
 
     def score(self, fitted: RegimeModel, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, Scored]:
