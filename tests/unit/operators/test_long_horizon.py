@@ -12,7 +12,7 @@ import pytest
 import talib
 
 from models.bars.history import _daily_chunks, _hourly_chunks, adjusted_bars
-from operators.features.bars import Bar
+from operators.features.bars import Bar, TimeBarBuilder
 from operators.features.long_horizon import (FEATURE_NAMES, INTRADAY_FEATURES, VARIANCE_FLOOR, LongHorizonFeatures,
                                              LongHorizonRow)
 
@@ -146,3 +146,23 @@ def test_bar_without_positive_prices_is_counted_and_skipped() -> None:
 def test_bad_settings_name_the_value(setting: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         LongHorizonFeatures(**setting)
+
+
+def test_bars_built_from_the_tick_stream_give_one_session_per_trading_day(market_data: Path) -> None:
+    trades = pd.concat(chunk[chunk["symbol"] == "IBM"] for chunk in pd.read_csv(
+        market_data / "trades.csv.gz", usecols=["ts_ns", "symbol", "price", "size"],
+        dtype={"ts_ns": "int64", "symbol": "str", "price": "float64", "size": "float64"}, chunksize=500_000))
+    local = pd.to_datetime(trades["ts_ns"], unit="ns", utc=True).dt.tz_convert("America/New_York")
+    minutes = local.dt.hour * 60 + local.dt.minute
+    regular = trades[((minutes >= 570) & (minutes < 960)).to_numpy()]  # 09:30-16:00, as the history's bars
+    builder, operator = TimeBarBuilder(interval_ns=3_600 * 10**9), LongHorizonFeatures(interval="hour")
+    bars = [bar for ts, price, size in zip(regular["ts_ns"].tolist(), regular["price"].tolist(),
+                                           regular["size"].tolist(), strict=True)
+            if (bar := builder.update(ts, price, size, "unknown")) is not None]
+    bars.append(builder.flush())
+    rows = _run(operator, bars)
+    assert [pd.Timestamp.fromordinal(r.day).strftime("%Y-%m-%d") for r in rows] == ["2013-10-07", "2013-10-08",
+                                                                                      "2013-10-09"]
+    assert [r.value("session_bars") for r in rows] == [7.0, 7.0, 7.0]
+    days = _sessions(bars)
+    np.testing.assert_allclose([r.value("log_rv_d") for r in rows], np.log(days["rv"]).to_numpy(), rtol=1e-12)
