@@ -161,6 +161,13 @@ class LeakageConfig:
     max_feature_auc_deviation: float = 0.15
     shuffle_z: float = 4.0
     scan_rows: int = 50_000  # the single-feature scan reads an evenly spaced sample of this size
+    # The label-edge scan (models.leakage): the start of each label window left out of the contrast
+    # (where real short-term predictability lives; at most half the horizon); the family-wise
+    # error rate over every feature and label (Holm); the length of a block of the block t-test,
+    # in label horizons (a contrast spans two horizons, so blocks this long are nearly independent).
+    edge_grace_ns: int = 30_000_000_000
+    edge_alpha: float = 0.01
+    edge_block_horizons: float = 3.0
 
     def __post_init__(self) -> None:
         if not 0.5 < self.max_plausible_auc < 1.0:
@@ -169,6 +176,14 @@ class LeakageConfig:
             raise ValueError(
                 f"LeakageConfig.max_feature_auc_deviation must lie in (0, 0.5), got {self.max_feature_auc_deviation!r}"
             )
+        if not isinstance(self.edge_grace_ns, int) or self.edge_grace_ns < 0:
+            raise ValueError(f"LeakageConfig.edge_grace_ns must be a non-negative int of nanoseconds, "
+                             f"got {self.edge_grace_ns!r}")
+        if not 0.0 < self.edge_alpha < 1.0:
+            raise ValueError(f"LeakageConfig.edge_alpha must lie in (0, 1), got {self.edge_alpha!r}")
+        if self.edge_block_horizons < 2.0:
+            raise ValueError(f"LeakageConfig.edge_block_horizons must be >= 2 (a contrast spans two horizons), "
+                             f"got {self.edge_block_horizons!r}")
 
 
 def shuffled_label_check(runs: Sequence[FoldRun], shuffled_target: np.ndarray, z: float) -> dict[str, Any]:

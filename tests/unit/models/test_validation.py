@@ -113,3 +113,11 @@ def test_feature_leak_scan_widens_its_band_when_labels_overlap():
     rows = np.arange(5000)
     assert set(feature_leak_scan(x, y, ["weak", "leak"], rows, LeakageConfig())) == {"weak", "leak"}
     assert set(feature_leak_scan(x, y, ["weak", "leak"], rows, LeakageConfig(), effective_labels=40)) == {"leak"}
+
+
+@pytest.mark.parametrize(("setting", "message"), [({"edge_grace_ns": -1}, "edge_grace_ns must be a non-negative int"),
+                                                  ({"edge_alpha": 0.0}, "edge_alpha must lie in"),
+                                                  ({"edge_block_horizons": 1.5}, "edge_block_horizons must be >= 2")])
+def test_leakage_config_when_an_edge_scan_setting_is_out_of_range_then_value_error_names_it(setting, message):
+    with pytest.raises(ValueError, match=message):
+        LeakageConfig(**setting)
