@@ -130,7 +130,8 @@ class FeatureRow(msgspec.Struct, frozen=True):
 
     ``values`` is aligned with ``names`` (the operator's ordered feature names); a value
     that is not ready yet (indicator warm-up) is NaN. ``price`` is the reference price
-    (last trade, else mid) and ``partition``/``offset`` point at the tick that produced
+    (the mid while the row has a valid quote, else the last trade: no bid-ask bounce in the
+    labels, outcomes and decisions priced on it) and ``partition``/``offset`` point at the tick that produced
     the row. ``feature_set`` is the feature-set version (which definitions and parameters
     produced the values) and ``quality`` holds per-feature flags (``operators.features.feature_set``:
     1 missing input, 2 warming up, 4 stale input).

@@ -28,6 +28,8 @@ the last tick if that tick has not been emitted yet. Each value carries quality 
 
 from __future__ import annotations
 
+import math
+
 from operators.features.bars import Bar
 from operators.features.config import FeatureConfig
 from operators.features.feature_set import MISSING, STALE, WARMING_UP
@@ -199,9 +201,11 @@ class SymbolFeatures:
         ts_ns = self._event_ts_ns
         assert ts_ns is not None
         values = self._values(ts_ns)
-        price = values[0]  # last trade price, else the mid
-        if price != price:
-            price = values[1]
+        # The reference price: the mid while the quote is valid, else the last trade. Labels,
+        # outcomes and decisions are priced on it, so none of them sees the bid-ask bounce.
+        price = values[1]
+        if not 0.0 < price < math.inf:
+            price = values[0]
         layout = self._layout
         return FeatureRow(symbol=self.symbol, ts_ns=ts_ns, partition=self._last_partition, offset=self._last_offset,
                           price=price, names=layout.names, values=values, feature_set=layout.version,

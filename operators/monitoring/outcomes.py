@@ -4,7 +4,9 @@
 feature rows and predictions (in any interleaving of the two streams) and resolves a
 prediction made at ``ts`` when the first feature row of the symbol at ``ts + horizon_ns`` or
 later is known: the realized move is up when that row's price is above the prediction's
-price. Recent rows are kept for ``horizon_ns + slack_ns`` of event time, so a prediction
+price, down when below; a flat move resolves nothing (counted in ``flat``), exactly as the
+training labels drop flat windows. Both prices are the rows' reference prices (the mid while
+quoted), as in training. Recent rows are kept for ``horizon_ns + slack_ns`` of event time, so a prediction
 that arrives after the rows that resolve it (the scoring path is longer than the feature
 path) is resolved on arrival with the same row it would have had otherwise.
 
@@ -121,7 +123,7 @@ class _ModelStats:
 class OutcomeTracker:
     """Per-symbol join of predictions with realized moves, and live model statistics."""
 
-    __slots__ = ("_config", "_row_ts", "_row_price", "_pruned_ts", "_pending", "_stats", "dropped")
+    __slots__ = ("_config", "_row_ts", "_row_price", "_pruned_ts", "_pending", "_stats", "dropped", "flat")
 
     def __init__(self, config: OutcomeConfig) -> None:
         if not isinstance(config, OutcomeConfig):
@@ -133,6 +135,7 @@ class OutcomeTracker:
         self._pending: deque[Prediction] = deque()
         self._stats: dict[str, _ModelStats] = {}
         self.dropped = 0
+        self.flat = 0  # predictions whose horizon ended at their own price: no label, as in training
 
     @property
     def pending(self) -> int:
@@ -185,6 +188,9 @@ class OutcomeTracker:
         events: list[DriftEvent] = []
         window = self._config.window
         for prediction, resolved_ts, resolved_price in joined:
+            if resolved_price == prediction.price:
+                self.flat += 1
+                continue
             realized_up = resolved_price > prediction.price
             p = min(1.0 - PROBABILITY_FLOOR, max(PROBABILITY_FLOOR, prediction.p_up))
             label = 1.0 if realized_up else 0.0
@@ -230,7 +236,7 @@ class OutcomeTracker:
     def __getstate__(self) -> dict[str, object]:
         return {"config": self._config, "row_ts": self._row_ts, "row_price": self._row_price,
                 "pruned_ts": self._pruned_ts,
-                "pending": self._pending, "stats": self._stats, "dropped": self.dropped}
+                "pending": self._pending, "stats": self._stats, "dropped": self.dropped, "flat": self.flat}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self._config = state["config"]  # type: ignore[assignment]
@@ -240,6 +246,7 @@ class OutcomeTracker:
         self._pending = state["pending"]  # type: ignore[assignment]
         self._stats = state["stats"]  # type: ignore[assignment]
         self.dropped = state["dropped"]  # type: ignore[assignment]
+        self.flat = state["flat"]  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"OutcomeTracker(pending={len(self._pending)}, models={sorted(self._stats)!r})"

@@ -193,7 +193,7 @@ def test_row_is_emitted_at_the_first_tick_of_a_second_and_includes_it() -> None:
     assert len(features.update(quote(SECOND, 100.0, 100.5, 300.0, 100.0, offset=1))) == 1
     assert features.update(trade(SECOND + 5, 100.5, offset=2)) == []
     [row] = features.update(quote(2 * SECOND, 100.0, 100.25, 100.0, 100.0, offset=3))
-    assert (row.ts_ns, row.offset, row.price) == (2 * SECOND, 3, 100.5)
+    assert (row.ts_ns, row.offset, row.price) == (2 * SECOND, 3, 100.125)  # the mid while quoted
     assert row.get("mid") == 100.125  # the emitting quote itself is included
     assert row.get("spread") == 0.25
     assert row.get("microprice") == 100.125

@@ -37,6 +37,16 @@ def test_prediction_resolves_at_the_first_row_at_or_after_its_horizon() -> None:
     assert outcomes[0].brier == pytest.approx(0.49)
 
 
+def test_a_flat_move_resolves_no_outcome_and_is_counted_as_training_drops_flat_labels() -> None:
+    tracker = a_tracker()
+    tracker.on_prediction(a_prediction(0, 0.7, price=100.0))
+    tracker.on_prediction(a_prediction(1, 0.7, price=99.5))
+    outcomes, _ = tracker.on_row(a_row(61, 100.0))
+    assert [o.prediction_id for o in outcomes] == ["p1-v1"] and outcomes[0].realized_up
+    assert tracker.flat == 1
+    assert pickle.loads(pickle.dumps(tracker)).flat == 1
+
+
 def test_prediction_arriving_after_its_resolving_row_joins_the_same_row() -> None:
     in_order, late = a_tracker(), a_tracker()
     in_order.on_row(a_row(0, 100.0))
