@@ -57,7 +57,8 @@ def clock_config(settings: Settings) -> EventTimeConfig:
 
 
 def feature_config(settings: Settings) -> FeatureConfig:
-    return FeatureConfig(emit_interval_ns=settings.features.interval_ns)
+    return FeatureConfig(emit_interval_ns=settings.features.interval_ns,
+                         quote_lag_ns=settings.quote_lag.feature_quote_lag())
 
 
 def cross_asset_config(settings: Settings) -> CrossAssetConfig:

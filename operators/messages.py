@@ -179,7 +179,7 @@ class Prediction(msgspec.Struct, frozen=True):
     """The ensemble's view of one feature row.
 
     ``p_up`` is the meta model's probability that the price rises over its horizon,
-    ``direction`` is +1/-1/0, ``confidence`` in [0, 1] is ``|2 p_up - 1|``, ``volatility``
+    ``direction`` is +1/-1/0, ``confidence`` in [0.5, 1] is ``max(p_up, 1 - p_up)`` (the probability of the predicted class), ``volatility``
     the volatility specialist's forecast (per-horizon return standard deviation) and
     ``specialists`` each specialist's raw output by name.
     """
