@@ -11,8 +11,10 @@ expects. Outputs, by objective:
 * ``reg:*``: ``variable`` ``[N, 1]``.
 
 ``onnx.json`` beside the files lists this per model; ``manifest.json`` is copied unchanged
-(feature order, regime labels, horizons, dead zone, score reference: what a client needs to
-combine the models the way ``Ensemble.predict`` does).
+(feature order, regime labels, horizons, dead zone, score reference, the meta inputs of
+specialists without weight (``models.meta.weighted``: set to 0.5 / 0) and the ``calibration``
+map ``sigmoid(a * logit(p_source) + b)``: what a client needs to combine the models the way
+``Ensemble.predict`` does). The microstructure and bar models are not exported yet.
 """
 
 from __future__ import annotations
