@@ -141,8 +141,8 @@ class _SymbolState:
 
     __slots__ = ("quotes", "order_flow", "ts_ns", "mids")
 
-    def __init__(self, config: FeatureConfig) -> None:
-        self.quotes = QuotesAndTrades(config.flow_window_ns, config.quote_lag_ns)
+    def __init__(self, symbol: str, config: FeatureConfig) -> None:
+        self.quotes = QuotesAndTrades(config.flow_window_ns, config.quote_lag_ns_for(symbol))
         self.order_flow = OrderFlowFeatures()
         self.ts_ns = array("q")
         self.mids = array("d")
@@ -196,7 +196,7 @@ def build_rows(quotes_path: Path, trades_path: Path, *, symbols: tuple[str, ...]
     if isinstance(row_stride, bool) or not isinstance(row_stride, int) or row_stride < 1:
         raise ValueError(f"row_stride must be an integer >= 1, got {row_stride!r}")
     config = config or FeatureConfig()
-    states = {symbol: _SymbolState(config) for symbol in symbols}
+    states = {symbol: _SymbolState(symbol, config) for symbol in symbols}
     rows = _RowBuffer()
     order_flow_seconds, ticks = 0.0, 0
     quotes = _chunks(Path(quotes_path), ["ts_ns", "symbol", "bid", "ask", "bid_size", "ask_size"], symbols,

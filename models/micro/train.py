@@ -162,7 +162,8 @@ def train_micro(quotes_path: Path | str, trades_path: Path | str, out_dir: Path 
             f"{skill_rows[-3].value.value:.4f} vs {skill_rows[-3].best_baseline} "
             f"{skill_rows[-3].baselines[skill_rows[-3].best_baseline]:.4f} (ALL)")
     say(f"done in {time.perf_counter() - started:.0f} s")
+    quote_lags = {symbol: config.quote_lag_ns_for(symbol) for symbol in rows.mids}
     return {"feature_names": list(FEATURE_NAMES), "horizons": horizons, "files": files,
             "skill": [row.to_dict() for row in skill_rows], "rows": counts, "held_out_day": held_out_day,
-            "row_stride": row_stride, "flow_window_ns": config.flow_window_ns, "quote_lag_ns": config.quote_lag_ns,
+            "row_stride": row_stride, "flow_window_ns": config.flow_window_ns, "quote_lag_ns": quote_lags,
             "order_flow_us_per_tick": rows.order_flow_us_per_tick}
