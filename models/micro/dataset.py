@@ -110,17 +110,19 @@ def merged_events(quotes: Iterator[pd.DataFrame], trades: Iterator[pd.DataFrame]
     buffers = [_as_events(pd.DataFrame(columns=["ts_ns", "symbol", "bid", "ask", "bid_size", "ask_size"]), _QUOTE),
                _as_events(pd.DataFrame(columns=["ts_ns", "symbol", "price", "size"]), _TRADE)]
     done = [False, False]
+
+    def end(k: int) -> float:
+        """Up to when buffer ``k`` is complete: its last time (-inf if empty), +inf once its file is read."""
+        return np.inf if done[k] else buffers[k]["ts_ns"].iloc[-1] if len(buffers[k]) else -np.inf
+
     while not all(done):
-        ends = [np.inf if done[k] else (buffers[k]["ts_ns"].iloc[-1] if len(buffers[k]) else -np.inf)
-                for k in (0, 1)]
-        k = int(np.argmin(ends))
+        k = 0 if end(0) <= end(1) else 1
         chunk = next(sources[k], None)
         if chunk is None:
             done[k] = True
         else:
             buffers[k] = pd.concat([buffers[k], _as_events(chunk, k)], ignore_index=True)
-        cutoff = min(np.inf if done[k] else (buffers[k]["ts_ns"].iloc[-1] if len(buffers[k]) else -np.inf)
-                     for k in (0, 1))
+        cutoff = min(end(0), end(1))
         released = []
         for k in (0, 1):
             early = (buffers[k]["ts_ns"] < cutoff).to_numpy()
@@ -153,7 +155,7 @@ class _SymbolState:
 
 
 class _RowBuffer:
-    """Rows appended one at a time into float32 blocks (no Python list of tuples)."""
+    """Rows appended one at a time: features into float32 blocks, (ts, symbol, position) into a list."""
 
     def __init__(self, block_rows: int = 200_000) -> None:
         self.block_rows = block_rows
@@ -172,8 +174,7 @@ class _RowBuffer:
         self.meta.append((ts_ns, symbol, position))
 
     def finish(self, mids: dict[str, MidSeries], order_flow_us: float) -> QuoteRows:
-        features = np.concatenate(self.blocks + [self._block[:self._used]]) if self.meta else \
-            np.empty((0, len(FEATURE_NAMES)), np.float32)
+        features = np.concatenate(self.blocks + [self._block[:self._used]])
         ts_ns = np.fromiter((m[0] for m in self.meta), np.int64, len(self.meta))
         symbol = np.array([m[1] for m in self.meta], dtype=object)
         position = np.fromiter((m[2] for m in self.meta), np.int64, len(self.meta))

@@ -11,7 +11,7 @@ import pytest
 
 from models import metrics
 from models.micro import MicroModel, train_micro
-from models.micro.dataset import FEATURE_NAMES, build_rows
+from models.micro.dataset import FEATURE_NAMES, build_rows, merged_events
 from models.micro.labels import HORIZONS, SECOND_NS, make_labels
 from models.micro.train import _development, label_rows
 from operators.features.symbol import FeatureConfig, SymbolFeatures
@@ -121,7 +121,7 @@ def test_predict_when_columns_do_not_match_then_says_what_it_expects(small_run: 
 def test_dataset_rows_equal_the_live_rows_features_of_the_same_names(market_data: Path) -> None:
     window = ((SESSION_OPENS[0] + 6 * HOUR_NS, SESSION_OPENS[0] + 6 * HOUR_NS + 10 * 60 * SECOND_NS),)
     rows = build_rows(market_data / "quotes.csv.gz", market_data / "trades.csv.gz", symbols=("IBM",),
-                      ts_ranges=window)
+                      ts_ranges=window, chunk_rows=20_000)  # many chunk boundaries inside the window
     live = SymbolFeatures("IBM", FeatureConfig(emit_interval_ns=0))
     at_quotes = []
     for tick in _ibm_ticks(market_data, *window[0]):
@@ -130,6 +130,15 @@ def test_dataset_rows_equal_the_live_rows_features_of_the_same_names(market_data
             at_quotes.append([row.get(name) for name in FEATURE_NAMES])
     assert len(at_quotes) == len(rows) > 1_000
     np.testing.assert_array_equal(np.array(at_quotes, np.float32), rows.features)
+
+
+def test_merged_events_when_ties_straddle_chunks_then_time_order_with_quotes_first() -> None:
+    quotes = pd.DataFrame({"ts_ns": [1, 2, 2, 2, 5], "symbol": "IBM", "bid": [1.0, 2.0, 3.0, 4.0, 5.0], "ask": 9.0,
+                           "bid_size": 1.0, "ask_size": 1.0})
+    trades = pd.DataFrame({"ts_ns": [0, 2, 2, 6], "symbol": "IBM", "price": [10.0, 20.0, 30.0, 40.0], "size": 1.0})
+    events = pd.concat(merged_events(iter([quotes[:2], quotes[2:4], quotes[4:]]), iter([trades[:2], trades[2:]])))
+    assert events["ts_ns"].tolist() == [0, 1, 2, 2, 2, 2, 2, 5, 6]
+    assert events["a"].tolist() == [10.0, 1.0, 2.0, 3.0, 4.0, 20.0, 30.0, 5.0, 40.0]
 
 
 def _ibm_ticks(market_data: Path, start: int, end: int) -> list[ValidTick]:
