@@ -28,7 +28,7 @@ real short-term predictability lives, is left out. A leak of ``c * r(t, t + h)``
 between its predictive power just inside and just outside the edge, which at 5 and 15 minutes
 is zero to within noise. Scaling by the realised volatility of the contrast's own window
 (``RV``: the sum of squared row-to-row log returns) turns heavy-tailed, clustered returns into a
-nearly homoscedastic series (about +15% in the statistic on real ticks); features enter as per
+nearly homoscedastic series (about +10% in the statistic on real ticks); features enter as per
 symbol normal scores of their ranks, so a fat tail or a level shift between symbols cannot
 dominate.
 
@@ -39,6 +39,20 @@ t statistic of the block sums against zero has ``blocks - 1`` degrees of freedom
 blocks longer than the dependence are nearly independent, whatever the autocorrelation of the
 feature). p-values over every (label, feature) pair are Holm-adjusted, so the chance that an
 honest table raises any finding is at most ``edge_alpha``.
+
+Measured (``tests/unit/models/test_leakage.py`` and the shipped stream features): on SPY and BAC
+trades (95,857 rows, 12 features) a leak of Gaussian noise plus 0.045 standardised 5-minute
+returns (+0.021 AUC alone, which the single-feature AUC scan misses) has edge t = 6.0 against the
+direction label (Holm p 8e-7); over 12 noise draws t averaged 5.0 and all were flagged, and at
++0.016 AUC 10 of 12. The honest features' strongest |t| is 2.9. On the 64 shipped stream features
+of IBM, AIG and BAC (three sessions, 192 tests) nothing is flagged (strongest |t| 2.8); the same
++0.02 AUC leak is flagged in 6 of 6 draws with IBM and AIG (t 5.8-7.4) but only 3 of 6 with IBM
+alone (38,647 rows): power grows with the square root of the rows.
+
+Where it can be fooled: a genuine signal whose predictability persists for a sizeable fraction of
+the horizon leaves part of it inside ``(t + d, t + h]`` and can be flagged. The synthetic table of
+the model tests (a drift with a 30 s memory against a 60 s label) is such a case: its planted
+signal has edge t 2.1 for the default seed, above 4 for one seed in five.
 
 What the scan does not cover: a leak of future volatility (the contrast is signed), and a
 look-ahead that is not the label window (a centred moving average reading 30 s ahead has its
@@ -61,11 +75,11 @@ from scipy import stats
 from models.stacking import BoosterFitter, predict
 from models.training_config import TrainConfig
 from models.training_data import Targets, TrainingData, label_horizon_ns
-from models.validation import (LeakageConfig, effective_label_count, feature_leak_scan, leakage_findings, run_folds,
+from models.validation import (effective_label_count, feature_leak_scan, leakage_findings, run_folds,
                                shuffled_label_check)
 
 BINARY_MODELS = ("trend", "mean_reversion", "meta")
-MIN_BLOCKS = 8  # below this a block t-test says nothing; the scan skips the label and says so
+MIN_BLOCKS = 8  # below this a block t-test says nothing: the feature goes untested (see features_tested)
 MIN_ROWS = 100
 
 
@@ -113,7 +127,8 @@ class PricePaths:
         a, b, c = np.maximum(inside, 0), np.maximum(edge, 0), np.maximum(outside, 0)
         variance = self.squared_returns[c] - self.squared_returns[a]
         ok &= variance > 0
-        contrast = (2 * self.log_price[b] - self.log_price[a] - self.log_price[c]) / np.sqrt(np.where(ok, variance, 1.0))
+        inside_minus_outside = 2 * self.log_price[b] - self.log_price[a] - self.log_price[c]
+        contrast = inside_minus_outside / np.sqrt(np.where(ok, variance, 1.0))
         out = np.empty(len(contrast))
         out[self.order] = np.where(ok, contrast, np.nan)
         return out

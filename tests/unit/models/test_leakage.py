@@ -33,7 +33,7 @@ def one_symbol_frame(trades: pd.DataFrame, symbol: str) -> pd.DataFrame:
     """Rows at the last trade of every second of one symbol's regular sessions, with trailing features."""
     mine = trades[trades["symbol"] == symbol]
     second = mine["ts_ns"] // SECOND_NS
-    day, second_of_day = second // 86_400, second % 86_400
+    second_of_day = second % 86_400
     mine = mine[(second_of_day >= SESSION_OPEN_S) & (second_of_day < SESSION_CLOSE_S)]
     sign = np.sign(mine["price"].diff()).replace(0.0, np.nan).ffill().fillna(0.0)
     per_second = mine.assign(second=mine["ts_ns"] // SECOND_NS, notional=mine["price"] * mine["size"],
