@@ -17,11 +17,13 @@ import pandas as pd
 import pytest
 
 from models.labels import SECOND_NS, make_labels
-from models.leakage import holm, leakage_suite
+from models.leakage import holm, label_edge_scan, leakage_suite
 from models.metrics import roc_auc
 from models.stacking import BoosterFitter
 from models.train import TrainConfig
 from models.training_data import Targets, TrainingData, fit_regime_mixture, prepare_training_data, training_targets
+
+from .builders import TEST_CONFIG, synthetic_frame
 
 SYMBOLS = ("SPY", "BAC")
 SESSION_OPEN_S, SESSION_CLOSE_S = 13 * 3600 + 30 * 60, 20 * 3600  # regular hours, UTC
@@ -114,7 +116,8 @@ def test_leakage_suite_when_a_noisy_leak_worth_two_auc_points_is_planted_then_it
     leakage = run_suite(frame.assign(leak=leak), labels)
 
     assert flagged_features(leakage) == {"leak"}
-    assert leakage["label_edge"]["flagged"]["meta"]["leak"]["t"] > 0
+    figures = leakage["label_edge"]["flagged"]["meta"]["leak"]
+    assert figures["t"] > 4 and abs(figures["placebo_t"]) < 2  # no edge inside its own window
     assert not leakage["passed"]
     assert any("'leak' predicts the returns inside its 5-minute label window" in f for f in leakage["findings"])
     assert leakage["suspicious_features"]["meta"] == {}  # the single-feature AUC scan alone misses it
@@ -144,6 +147,19 @@ def test_leakage_suite_when_the_leak_is_weaker_than_the_noise_then_it_stays_quie
     leakage = run_suite(frame.assign(leak=planted_leak(frame, labels, LEAK_STRENGTH / 10)), labels)
 
     assert flagged_features(leakage) == set()
+
+
+def test_label_edge_scan_when_a_genuine_signal_fades_slowly_then_it_is_persistent_not_flagged() -> None:
+    # The model tests' synthetic table: order flow carries a drift with a 30 s memory, against a
+    # 60 s label; with this seed its edge is significant, and so is its placebo edge at 30 s.
+    data = prepare_training_data(synthetic_frame(seed=14), TEST_CONFIG, None)
+    targets = training_targets(data.labels, fit_regime_mixture(data, TEST_CONFIG.regime))
+
+    scan = label_edge_scan(TEST_CONFIG, data, targets)
+
+    assert scan["flagged"] == {}
+    figures = scan["persistent"]["meta"]["order_flow_imbalance"]
+    assert figures["p_holm"] <= TEST_CONFIG.leakage.edge_alpha and figures["placebo_t"] > figures["t"] / 2
 
 
 def test_holm_adjusts_the_smallest_p_value_by_the_family_size_and_keeps_the_order() -> None:
