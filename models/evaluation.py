@@ -141,7 +141,7 @@ def held_out_skill(data: TrainingData, targets: Targets, final: FinalModels, pre
         else:
             ok = np.isfinite(y)
             y_fit = targets.values[name][fit]
-            base = {"base rate": np.full(len(y), float(np.nanmean(y_fit)))}
+            base = {"base rate": np.full(len(y), float(np.nanmean(y_fit))), "0.5 (no information)": np.full(len(y), 0.5)}
             past = targets.past_returns.get(name)
             if past is not None:
                 base["momentum"] = _hit_rate_baseline(y_fit, past[fit], past[held])

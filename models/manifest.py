@@ -29,7 +29,7 @@ from typing import Any
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = "tickwise-ensemble/3"
-CALIBRATION_SOURCES = ("meta", "trend", "base_rate")
+CALIBRATION_SOURCES = ("meta", "trend", "base_rate", "none")
 SPECIALISTS = ("trend", "mean_reversion", "volatility")
 MODEL_NAMES = (*SPECIALISTS, "regime", "meta")
 REGIMES = ("calm", "normal", "turbulent")

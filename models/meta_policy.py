@@ -9,14 +9,17 @@ held-out slice:
    A specialist whose interval does not clear its best baseline gets no weight: its meta inputs
    are replaced by a neutral constant (``NEUTRAL``) in training and in serving, so the meta
    model cannot split on them.
-2. **What the ensemble's probability is.** Candidates are the meta model's out-of-fold
-   probability (from its own walk-forward folds) and the trend specialist's, each mapped to the
-   direction label by Platt scaling (``sigmoid(a * logit(p) + b)``, two parameters fitted by
-   Newton's method on the same out-of-fold rows), and the constant base rate. The base rate
-   stays unless a candidate beats it with its whole 95% interval; among those that do, the one
-   with the lowest log loss is chosen. The chosen map is stored in the manifest and applied by
-   ``Ensemble.predict``; with the base rate ``a`` is 0 and every prediction is that constant,
-   so its direction is 0 and no signal follows: a model without skill is said to have none.
+2. **What the ensemble's probability is.** The reference is 0.5, "no information". Candidates
+   are the meta model's out-of-fold probability (from its own walk-forward folds) and the trend
+   specialist's, each mapped to the direction label by Platt scaling (``sigmoid(a * logit(p) +
+   b)``, two parameters fitted by Newton's method on the same out-of-fold rows), and the base
+   rate, walked forward like a model (each meta fold's training base rate predicts its test
+   block: a base rate measured on the rows it is scored on would be a free win, and two days of
+   a falling market are not a forecast of the next). A candidate must beat 0.5 with its whole
+   95% interval; among those that do, the lowest log loss wins. The chosen map is stored in the
+   manifest and applied by ``Ensemble.predict``. When nothing wins, ``a`` and ``b`` are 0 and
+   every prediction is 0.5: direction 0, confidence 0.5, no signal. A model without skill is
+   said to have none.
 
 Why 10-minute blocks: the 5- and 15-minute labels of rows seconds apart overlap, so single
 rows are far from independent; blocks at least as long as the longest label keep the
@@ -112,19 +115,28 @@ def neutralise(inputs: np.ndarray, names: list[str], weighted: dict[str, bool]) 
     return out
 
 
-def choose_output(y: np.ndarray, candidates: dict[str, np.ndarray], base_rate: float,
-                  ts_ns: np.ndarray) -> dict[str, Any]:
-    """The calibrated source of the ensemble's probability (see the module docstring)."""
+def choose_output(y: np.ndarray, candidates: dict[str, np.ndarray], walked_base_rate: np.ndarray, base_rate: float,
+                  ts_ns: np.ndarray, *, require_skill: bool = True) -> dict[str, Any]:
+    """The calibrated source of the ensemble's probability (see the module docstring).
+
+    ``walked_base_rate`` is, per row, the base rate of the training rows of the fold that row was
+    tested in; ``base_rate`` the one the shipped map uses. ``require_skill=False`` takes the
+    meta model whatever its skill: only for plumbing tests that need predictions that vary."""
     y = np.asarray(y, dtype=np.float64)
     blocks = time_blocks(ts_ns)
-    constant = np.full(len(y), base_rate)
-    chosen: dict[str, Any] = {"source": "base_rate", "a": 0.0, "b": float(logit(np.array([base_rate]))[0]),
-                              "log_loss": metrics.log_loss(y, constant), "candidates": {}}
-    for name, p in candidates.items():
-        a, b = platt(y, p)
-        calibrated = sigmoid(a * logit(p) + b)
-        row = skill_row(f"{name} (Platt)", "ALL", "log_loss", y, calibrated, {"base rate": constant}, blocks)
-        chosen["candidates"][name] = {"a": a, "b": b, "skill": row.to_dict()}
-        if row.beats and row.value.value < chosen["log_loss"]:
-            chosen.update(source=name, a=a, b=b, log_loss=row.value.value)
+    coin = np.full(len(y), 0.5)
+    chosen: dict[str, Any] = {"source": "none", "a": 0.0, "b": 0.0, "log_loss": metrics.log_loss(y, coin),
+                              "require_skill": require_skill, "candidates": {}}
+    fits = {name: platt(y, p) for name, p in candidates.items()}
+    scored = {name: sigmoid(a * logit(candidates[name]) + b) for name, (a, b) in fits.items()}
+    scored["base_rate"] = walked_base_rate
+    fits["base_rate"] = (0.0, float(logit(np.array([base_rate]))[0]))
+    for name, p in scored.items():
+        row = skill_row(name if name == "base_rate" else f"{name} (Platt)", "ALL", "log_loss", y, p,
+                        {"0.5 (no information)": coin}, blocks)
+        chosen["candidates"][name] = {"a": fits[name][0], "b": fits[name][1], "skill": row.to_dict()}
+        if (row.beats or (not require_skill and name == "meta")) and row.value.value < chosen["log_loss"]:
+            chosen.update(source=name, a=fits[name][0], b=fits[name][1], log_loss=row.value.value)
+    if not require_skill and chosen["source"] != "meta":
+        chosen.update(source="meta", a=fits["meta"][0], b=fits["meta"][1])
     return chosen

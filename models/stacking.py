@@ -197,7 +197,7 @@ def gate_out_of_fold(data: TrainingData, targets: Targets, stacked: OutOfFold) -
 
 
 def choose_meta_output(data: TrainingData, targets: Targets, stacked: OutOfFold, meta_runs: list[FoldRun],
-                       gate: SpecialistGate) -> dict[str, Any]:
+                       gate: SpecialistGate, require_skill: bool = True) -> dict[str, Any]:
     """The calibrated source of the ensemble's probability, chosen on the meta folds' test blocks
     (the trend specialist is a candidate only when it has weight)."""
     meta_oof, source = out_of_fold(meta_runs, len(data.development_rows))
@@ -205,4 +205,11 @@ def choose_meta_output(data: TrainingData, targets: Targets, stacked: OutOfFold,
     ok = (source >= 0) & np.isfinite(y) & np.isfinite(meta_oof)
     trend = stacked.predictions["trend"]
     candidates = {"meta": meta_oof[ok], **({"trend": trend[ok]} if gate.weighted.get("trend") else {})}
-    return choose_output(y[ok], candidates, float(np.mean(y[ok])), data.timestamps[data.development_rows][ok])
+    walked = np.full(len(y), np.nan)
+    for run in meta_runs:  # each meta fold's training base rate, predicting its own test block
+        labelled = run.train_rows[np.isfinite(y[run.train_rows])]
+        walked[run.test_rows] = np.mean(y[labelled]) if len(labelled) else 0.5
+    walked = np.where(np.isfinite(walked), walked, 0.5)
+    final_rows = stacked.predicted & np.isfinite(y)
+    return choose_output(y[ok], candidates, walked[ok], float(np.mean(y[final_rows])),
+                         data.timestamps[data.development_rows][ok], require_skill=require_skill)

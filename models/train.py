@@ -137,7 +137,7 @@ def fit_ensemble(frame: pd.DataFrame, config: TrainConfig = TrainConfig(),
     say("meta model folds and calibration; specialists with out-of-fold skill: "
         + (", ".join(name for name, keep in gate.weighted.items() if keep) or "none"))
     runs = {**stacked.runs, "meta": fit_meta_folds(data, targets, fitter, stacked)}
-    calibration = choose_meta_output(data, targets, stacked, runs["meta"], gate)
+    calibration = choose_meta_output(data, targets, stacked, runs["meta"], gate, config.require_skill)
     say(f"final refits (ensemble probability from {calibration['source']})")
     final = fit_final_models(data, targets, fitter, stacked)
     held_out_predictions = predict_held_out(data, final, gate.weighted, calibration)
