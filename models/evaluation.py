@@ -1,5 +1,6 @@
 """The figures of a trained ensemble: held-out and per-fold metrics beside naive baselines, and
-the leakage suite (shuffled-label control, implausible-AUC and single-feature scans).
+the leakage suite (``models.leakage``: shuffled-label control, implausible-AUC and single-feature
+scans, and the label-edge scan that catches a subtle leak), and the held-out skill rows.
 
 The held-out slice is scored exactly as ``Ensemble.predict`` scores it. An AUC is reported with
 its chance band: rows seconds apart share one label window, so the band is set by the number of
@@ -8,7 +9,7 @@ independent windows, not rows.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,10 +23,9 @@ from models.manifest import MODEL_NAMES, REGIMES
 from models.stacking import BoosterFitter, FinalModels, predict
 from models.training_config import TrainConfig
 from models.training_data import Targets, TrainingData, label_horizon_ns
-from models.validation import (FoldRun, effective_label_count, feature_leak_scan, leakage_findings, run_folds,
-                               shuffled_label_check)
+from models.leakage import leakage_suite
+from models.validation import FoldRun, effective_label_count
 
-BINARY_MODELS = ("trend", "mean_reversion", "meta")
 Metrics = dict[str, Any]
 
 
@@ -171,35 +171,3 @@ def evaluate_ensemble(config: TrainConfig, data: TrainingData, targets: Targets,
     folds = fold_metrics(data, targets, config.horizons, runs)
     return Evaluation(held_out, folds, leakage_suite(config, data, targets, folds, fitter),
                       held_out_skill(data, targets, final, predictions, calibration))
-
-
-def leakage_suite(config: TrainConfig, data: TrainingData, targets: Targets, folds_metrics: dict[str, list[Metrics]],
-                  fitter: BoosterFitter) -> dict[str, Any]:
-    """The leakage checks on the development range, with their findings and verdict."""
-    development_rows = data.development_rows
-    x = data.specialist_inputs
-    rng = np.random.default_rng(config.seed)
-    shuffled: dict[str, Any] = {}
-    for name in config.shuffled_control:
-        target = targets.values[name].copy()
-        target[development_rows] = rng.permutation(target[development_rows])
-
-        def fit_predict(train_local: np.ndarray, test_local: np.ndarray, name: str = name,
-                        target: np.ndarray = target) -> np.ndarray:
-            return predict(fitter.fit(name, x, development_rows[train_local], target), x[development_rows[test_local]])
-
-        control_runs = run_folds(data.folds, target[development_rows], fit_predict)
-        shuffled[name] = shuffled_label_check(control_runs, target[development_rows], config.leakage.shuffle_z)
-    suspicious = {}
-    for name in BINARY_MODELS:
-        labelled = development_rows[np.isfinite(targets.values[name][development_rows])]
-        n_eff = effective_label_count(data.symbol_codes, data.timestamps, labelled,
-                                      label_horizon_ns(name, config.horizons))
-        suspicious[name] = feature_leak_scan(x, targets.values[name], data.specialist_features, development_rows,
-                                             config.leakage, n_eff)
-    aucs = {name: [float(f["auc"]) for f in folds_metrics[name]] for name in BINARY_MODELS}
-    findings = leakage_findings(aucs, suspicious, config.leakage)
-    findings += [f"{name}: shuffled-label AUC left 0.5 +- bound on a fold" for name, s in shuffled.items()
-                 if not s["passed"]]
-    return {"shuffled_labels": shuffled, "suspicious_features": suspicious, "findings": findings,
-            "passed": not findings, "thresholds": asdict(config.leakage)}
