@@ -205,7 +205,8 @@ def label_signs(name: str, data: TrainingData) -> np.ndarray:
     return np.ones(len(data.timestamps))
 
 
-def edge_t_tests(scores: dict[str, np.ndarray], contrast: np.ndarray, block: np.ndarray) -> dict[str, tuple[float, float]]:
+def edge_t_tests(scores: dict[str, np.ndarray], contrast: np.ndarray,
+                 block: np.ndarray) -> dict[str, tuple[float, float]]:
     """Per feature with enough rows: the block t statistic and p-value of ``score * contrast``."""
     results = {}
     for feature, score in scores.items():
@@ -258,13 +259,13 @@ def label_edge_scan(config: TrainConfig, data: TrainingData, targets: Targets,
                             "block_ns": block_ns, "features_tested": len(results["edge"]),
                             "strongest": None if strongest is None else
                             {"feature": strongest[0], "t": strongest[1][0], "p": strongest[1][1],
-                             "placebo_t": placebo.get((model, strongest[0]), float("nan"))}}
+                             "placebo_t": placebo.get((model, strongest[0]))}}
     adjusted = holm(np.array([p for *_, p in tests])) if tests else np.array([])
     flagged: dict[str, dict[str, dict[str, float]]] = {}
     persistent: dict[str, dict[str, dict[str, float]]] = {}
     for (model, feature, t, _), p_holm in zip(tests, adjusted):
         if p_holm <= leakage.edge_alpha:
-            placebo_t = placebo.get((model, feature), 0.0)
+            placebo_t = placebo.get((model, feature), 0.0)  # no placebo rows: nothing explains the edge
             verdict = persistent if persists_before_the_edge(t, placebo_t) else flagged
             verdict.setdefault(model, {})[feature] = {"t": t, "p_holm": float(p_holm), "placebo_t": placebo_t}
     return {"alpha": leakage.edge_alpha, "tests": len(tests), "labels": per_model, "flagged": flagged,
