@@ -53,7 +53,7 @@ is about ``edge_alpha`` (the p-values above are close to nominal, not exact).
 Measured (``tests/unit/models/test_leakage.py`` and the shipped stream features): on SPY and BAC
 trades (95,857 rows, 12 features) a leak of Gaussian noise plus 0.045 standardised 5-minute
 returns (+0.021 AUC alone, which the single-feature AUC scan misses) has edge t = 6.0 against the
-direction label (Holm p 8e-7); over 12 noise draws t averaged 5.0 and all were flagged, and at
+direction label (Holm p 1e-5); over 12 noise draws t averaged 5.0 and all were flagged, and at
 +0.016 AUC 9 of 12. The honest features' strongest |t| is 2.9. On the 64 shipped stream features
 of IBM, AIG and BAC (three sessions, 192 tests) nothing is flagged (strongest |t| 2.8); the same
 +0.02 AUC leak is flagged in 6 of 6 draws with IBM and AIG (t 5.8-7.4) but only 2 of 6 with IBM
