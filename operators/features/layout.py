@@ -1,7 +1,7 @@
 """What a ``FeatureConfig`` produces, and the registry that lets snapshots name a config by version.
 
-A row holds the core groups' features, then the order-flow features of the microstructure
-model (:class:`operators.features.groups.order_flow.OrderFlowFeatures`, ``ROW_GROUPS``), then
+A row holds the core groups' features (the last of them the order-flow features of the
+microstructure model, :class:`operators.features.groups.order_flow.OrderFlowFeatures`), then
 the configured indicators.
 
 :func:`feature_layout` gives the feature names (row groups, then configured indicators), the
@@ -25,10 +25,9 @@ from operators.features.config import FeatureConfig
 from operators.features.feature_set import feature_set_version
 from operators.features.groups import CORE_GROUPS, FeatureGroup, resolve_indicators
 from operators.features.groups.base import SOURCE_NAMES
-from operators.features.groups.order_flow import OrderFlowFeatures
 
-#: The groups of every row, in row order: the core groups, then the order-flow features.
-ROW_GROUPS: tuple[type[FeatureGroup], ...] = CORE_GROUPS + (OrderFlowFeatures,)
+#: The groups of every row, in row order.
+ROW_GROUPS: tuple[type[FeatureGroup], ...] = CORE_GROUPS
 ROW_FEATURE_NAMES: tuple[str, ...] = tuple(name for group in ROW_GROUPS for name in group.names)
 ROW_SOURCES: tuple[int, ...] = tuple(source for group in ROW_GROUPS for source in group.sources)
 
@@ -57,10 +56,6 @@ ROW_DEFINITIONS: tuple[tuple[str, str, str], ...] = tuple(
 @lru_cache(maxsize=64)
 def feature_layout(config: FeatureConfig) -> FeatureLayout:
     """The layout of ``config`` (one clear error for a bad indicator spec)."""
-    clashes = sorted({spec.name for spec in config.indicators} & set(OrderFlowFeatures.names))
-    if clashes:
-        raise ValueError(f"FeatureConfig.indicators must have names not among the order-flow features, "
-                         f"got {', '.join(clashes)}")
     classes, outputs, sources = resolve_indicators(config.indicators)
     settings = {key: value for key, value in asdict(config).items() if key != "indicators"}
     return FeatureLayout(names=ROW_FEATURE_NAMES + tuple(spec.name for spec in config.indicators),

@@ -41,7 +41,7 @@ def test_feature_when_source_is_unknown_then_raises_naming_it() -> None:
 
 
 def test_core_groups_declare_every_feature_once_with_a_description() -> None:
-    assert len(FEATURE_NAMES) == len(set(FEATURE_NAMES)) == 36
+    assert len(FEATURE_NAMES) == len(set(FEATURE_NAMES)) == 49
     for group in CORE_GROUPS:
         assert all(group.descriptions), group.__name__
 
