@@ -121,7 +121,8 @@ def choose_output(y: np.ndarray, candidates: dict[str, np.ndarray], walked_base_
 
     ``walked_base_rate`` is, per row, the base rate of the training rows of the fold that row was
     tested in; ``base_rate`` the one the shipped map uses. ``require_skill=False`` takes the
-    meta model whatever its skill: only for plumbing tests that need predictions that vary."""
+    meta model's own output (identity map) whatever its skill: only for plumbing tests that
+    need predictions that vary (Platt scaling of a model without skill is nearly a constant)."""
     y = np.asarray(y, dtype=np.float64)
     blocks = time_blocks(ts_ns)
     coin = np.full(len(y), 0.5)
@@ -137,6 +138,6 @@ def choose_output(y: np.ndarray, candidates: dict[str, np.ndarray], walked_base_
         chosen["candidates"][name] = {"a": fits[name][0], "b": fits[name][1], "skill": row.to_dict()}
         if (row.beats or (not require_skill and name == "meta")) and row.value.value < chosen["log_loss"]:
             chosen.update(source=name, a=fits[name][0], b=fits[name][1], log_loss=row.value.value)
-    if not require_skill and chosen["source"] != "meta":
-        chosen.update(source="meta", a=fits["meta"][0], b=fits["meta"][1])
+    if not require_skill:
+        chosen.update(source="meta", a=1.0, b=0.0)
     return chosen

@@ -47,7 +47,7 @@ class TrainConfig:
     # 2013-10-09), instead of the last ``validation_fraction`` of the rows.
     held_out_from_ns: int | None = None
     # False only for plumbing tests that need predictions that vary: the ensemble's probability is
-    # then the calibrated meta model whether or not it beat "no information" (models.meta_policy).
+    # then the meta model's own output whether or not it beat "no information" (models.meta_policy).
     require_skill: bool = True
     embargo_ns: int | None = None  # None: horizons.longest_ns
     dead_zone: float = 0.02

@@ -393,8 +393,8 @@ def demo(
         program = _program_name()
         console.print(
             "\nQuery the results:\n"
-            f"  {program} query --state-dir {state_dir} \"SELECT symbol, direction, size, confidence, regime, "
-            "reason FROM signals FINAL ORDER BY ts_ns DESC LIMIT 10\"\n"
+            f"  {program} query --state-dir {state_dir} \"SELECT reason, count() AS n FROM risk_decisions FINAL "
+            "GROUP BY reason ORDER BY n DESC\"\n"
             f"  {program} features --state-dir {state_dir} IBM     # latest online features from Redis\n"
             f"  {program} stack down --state-dir {state_dir}      # stop the stack when done",
             soft_wrap=True,

@@ -165,6 +165,30 @@ def test_shipped_default_model_trained_on_real_ticks_passes_its_leakage_suite_an
     assert len(out) == 2 and set(out.regime) <= {"calm", "normal", "turbulent"}
 
 
+def test_shipped_default_model_holds_out_the_last_tick_day_and_reports_skill_per_model_and_symbol():
+    """2013-10-09 is held out from every model; the report's yes/no rows cover every model and symbol."""
+    from models.registry import DEFAULT_MODEL_DIR
+    from models.skill import SkillRow
+
+    manifest = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())
+    held_out_from = 1_381_276_800 * 10**9  # 2013-10-09 00:00 UTC
+    created = manifest["created_from"]
+    assert manifest["config"]["held_out_from_ns"] == held_out_from
+    assert created["validation_ts_ns"][0] >= held_out_from > created["specialists_ts_ns"][1]
+    assert created["meta_ts_ns"][1] < held_out_from
+    rows = [SkillRow.from_dict(row) for row in manifest["skill"]]
+    assert {(r.model, r.symbol) for r in rows} >= {(m, s) for m in ("trend", "mean_reversion", "volatility", "meta")
+                                                   for s in ("ALL", "AIG", "BAC", "IBM", "SPY")}
+    for row in rows:  # the verdict follows from the interval, never from a point estimate
+        assert row.beats == (row.difference.high < 0 if row.lower_is_better else row.difference.low > 0)
+    micro = manifest["micro"]
+    assert micro["held_out_day"] == "2013-10-09"
+    assert {r["symbol"] for r in micro["skill"]} == {"ALL", "AIG", "BAC", "IBM"}
+    assert manifest["bars"]["held_out_from"] >= "2019-01-01" and manifest["bars"]["skill"]
+    if manifest["calibration"]["source"] == "none":  # no skill: every prediction says 0.5
+        assert manifest["calibration"]["a"] == manifest["calibration"]["b"] == 0.0
+
+
 def test_regime_mixture_of_each_fold_is_fitted_on_that_folds_training_rows_only(frame, fitted, monkeypatch):
     from models import training_data
 
