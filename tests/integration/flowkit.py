@@ -101,6 +101,7 @@ def cli_environment(settings: Settings, **variables: str) -> dict[str, str]:
             "TICKWISE_REDIS_KEY_PREFIX": settings.redis.key_prefix,
             "CLICKHOUSE_URL": settings.clickhouse.url.get_secret_value(),
             "TICKWISE_METRICS_PORT": "0",
+            "TICKWISE_MODEL": settings.model.spec,  # the plumbing model (conftest.py) unless a test says otherwise
             **variables}
 
 

@@ -31,7 +31,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
     aliases = environment_names()
     clean = {name: value for name, value in os.environ.items() if name not in aliases}
     return {**clean, "KAFKA_BOOTSTRAP": settings.kafka.bootstrap, "KAFKA_TICKS_TOPIC": settings.kafka.ticks_topic,
-            "TICKWISE_METRICS_PORT": "0"}
+            "TICKWISE_METRICS_PORT": "0", "TICKWISE_MODEL": settings.model.spec}
 
 
 def tickwise(settings: Settings, state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
