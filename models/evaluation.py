@@ -16,7 +16,7 @@ import numpy as np
 
 from models import metrics
 from models.ensemble import META_INPUTS, meta_inputs
-from models.meta_policy import apply_calibration, neutralise, time_blocks
+from models.meta_policy import apply_calibration, momentum_probability, neutralise, time_blocks
 from models.skill import skill_row
 from models.labels import Horizons
 from models.manifest import MODEL_NAMES, REGIMES
@@ -102,16 +102,6 @@ SKILL_METRICS = {"trend": ("log_loss", "brier", "accuracy"), "mean_reversion": (
                  "regime": ("multiclass_log_loss", "multiclass_accuracy")}
 
 
-def _hit_rate_baseline(y_fit: np.ndarray, past_fit: np.ndarray, past: np.ndarray) -> np.ndarray:
-    """Momentum as a probability: the training frequency of "up" after an up (down) past return."""
-    ok = np.isfinite(y_fit) & np.isfinite(past_fit)
-    rate = float(np.mean(y_fit[ok])) if ok.any() else 0.5
-    up = y_fit[ok & (past_fit > 0)]
-    down = y_fit[ok & (past_fit < 0)]
-    return np.where(past > 0, up.mean() if len(up) else rate, np.where(past < 0, down.mean() if len(down) else rate,
-                                                                         rate))
-
-
 def held_out_skill(data: TrainingData, targets: Targets, final: FinalModels, predictions: dict[str, np.ndarray],
                    calibration: dict[str, Any]) -> list[dict[str, Any]]:
     """Per model, symbol (and ALL) and metric: the held-out figure beside its baselines (``models.skill``)."""
@@ -144,7 +134,7 @@ def held_out_skill(data: TrainingData, targets: Targets, final: FinalModels, pre
             base = {"base rate": np.full(len(y), float(np.nanmean(y_fit))), "0.5 (no information)": np.full(len(y), 0.5)}
             past = targets.past_returns.get(name)
             if past is not None:
-                base["momentum"] = _hit_rate_baseline(y_fit, past[fit], past[held])
+                base["momentum"] = momentum_probability(y_fit, past[fit], past[held])
             if name == "meta" and "trend" in calibration.get("candidates", {}):
                 trend = calibration["candidates"]["trend"]
                 base["trend specialist (Platt)"] = apply_calibration(trend, predictions["trend"])

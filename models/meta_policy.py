@@ -76,6 +76,16 @@ def apply_calibration(calibration: dict[str, Any], p: np.ndarray) -> np.ndarray:
     return sigmoid(float(calibration["a"]) * logit(p) + float(calibration["b"]))
 
 
+def momentum_probability(y_fit: np.ndarray, past_fit: np.ndarray, past: np.ndarray) -> np.ndarray:
+    """Momentum as a probability: the training frequency of "up" after an up (down) past return."""
+    ok = np.isfinite(y_fit) & np.isfinite(past_fit)
+    rate = float(np.mean(y_fit[ok])) if ok.any() else 0.5
+    up = y_fit[ok & (past_fit > 0)]
+    down = y_fit[ok & (past_fit < 0)]
+    return np.where(past > 0, up.mean() if len(up) else rate, np.where(past < 0, down.mean() if len(down) else rate,
+                                                                         rate))
+
+
 @dataclass(frozen=True)
 class SpecialistGate:
     weighted: dict[str, bool]
@@ -136,7 +146,7 @@ def choose_output(y: np.ndarray, candidates: dict[str, np.ndarray], walked_base_
         row = skill_row(name if name == "base_rate" else f"{name} (Platt)", "ALL", "log_loss", y, p,
                         {"0.5 (no information)": coin}, blocks)
         chosen["candidates"][name] = {"a": fits[name][0], "b": fits[name][1], "skill": row.to_dict()}
-        if (row.beats or (not require_skill and name == "meta")) and row.value.value < chosen["log_loss"]:
+        if row.beats and row.value.value < chosen["log_loss"]:
             chosen.update(source=name, a=fits[name][0], b=fits[name][1], log_loss=row.value.value)
     if not require_skill:
         chosen.update(source="meta", a=1.0, b=0.0)

@@ -19,7 +19,7 @@ import xgboost as xgb
 
 from models.ensemble import META_INPUTS, meta_inputs
 from models.manifest import REGIMES
-from models.meta_policy import SpecialistGate, choose_output, gate_specialists, neutralise
+from models.meta_policy import SpecialistGate, choose_output, gate_specialists, momentum_probability, neutralise
 from models.training_config import OBJECTIVES, TrainConfig
 from models.training_data import RegimeLabels, Targets, TrainingData
 from models.validation import Fold, FoldRun, out_of_fold, run_folds
@@ -177,9 +177,7 @@ def gate_out_of_fold(data: TrainingData, targets: Targets, stacked: OutOfFold) -
     predicted = {name: stacked.predictions[name][local] for name in y}
     base = {name: np.full(len(rows), np.nanmean(y[name])) for name in ("trend", "mean_reversion")}
     past = targets.past_returns["trend"][rows]
-    up_after_up = np.nanmean(y["trend"][past > 0]) if np.any(past > 0) else 0.5
-    up_after_down = np.nanmean(y["trend"][past < 0]) if np.any(past < 0) else 0.5
-    momentum = np.where(past > 0, up_after_up, np.where(past < 0, up_after_down, np.nanmean(y["trend"])))
+    momentum = momentum_probability(y["trend"], past, past)
     past_volatility = targets.past_volatility[rows]
     historical = np.where(past_volatility > 0, np.log(np.where(past_volatility > 0, past_volatility, 1.0)),
                           np.nanmedian(y["volatility"]))
