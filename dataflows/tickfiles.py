@@ -3,14 +3,22 @@
 Trades: ``ts_ns,symbol,price,size,side``; quotes: ``ts_ns,symbol,bid,ask,bid_size,ask_size``;
 gzip or plain. Each row becomes the JSON message the engine consumes from Kafka, so the
 producer, the backfill and the tests all feed the flow exactly what production sees.
+
+A row that cannot be a tick (a price such as ``abc``, an empty size, more fields than the
+header) is a ``BadRow`` naming its file, line and what is wrong: the caller either collects the
+bad rows and gets the rest (``skipped=[]``, what ``tickwise produce`` and ``backtest`` do by
+default) or gets a ``TickFileError`` at the first one (``skipped=None``, their ``--strict``).
+Values that parse but are implausible (a ``1e308`` price) are the flow's validation's to reject.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-
+import re
+import warnings
 import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import orjson
@@ -18,10 +26,24 @@ import pandas as pd
 
 TRADE_COLUMNS = ("ts_ns", "symbol", "price", "size", "side")
 QUOTE_COLUMNS = ("ts_ns", "symbol", "bid", "ask", "bid_size", "ask_size")
+NUMBER_COLUMNS = {"trade": ("ts_ns", "price", "size"), "quote": ("ts_ns", "bid", "ask", "bid_size", "ask_size")}
+_SKIPPED_LINE = re.compile(r"Skipping line (\d+): (.+)")
 
 
 class TickFileError(ValueError):
-    """A tick file is missing or has a layout we do not know."""
+    """A tick file is missing, has a layout we do not know, or (when asked to stop there) a bad row."""
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A row of a tick file that is not a tick: where it is (line 1 is the header) and why."""
+
+    path: Path
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"tick file {self.path} line {self.line}: {self.reason}"
 
 
 def _layout(path: Path) -> str:
@@ -50,17 +72,19 @@ def check_tick_files(paths: Sequence[Path]) -> list[str]:
 
 
 def read_tick_frame(paths: Sequence[Path], symbols: Sequence[str] | None = None,
-                    start_ns: int | None = None, end_ns: int | None = None) -> pd.DataFrame:
-    """All ticks of ``paths`` as one frame sorted by ``ts_ns`` (stable: file order breaks ties)."""
+                    start_ns: int | None = None, end_ns: int | None = None,
+                    skipped: list[BadRow] | None = None) -> pd.DataFrame:
+    """All ticks of ``paths`` as one frame sorted by ``ts_ns`` (stable: file order breaks ties).
+
+    Bad rows are appended to ``skipped`` and left out; with ``skipped=None`` the first one raises."""
     frames = []
     for order, path in enumerate(paths):
         kind = _layout(Path(path))
-        try:
-            # keep_default_na=False: a symbol such as "NA" or "NULL" is a symbol, not a missing value.
-            frame = pd.read_csv(path, dtype={"symbol": str, "side": str}, keep_default_na=False,
-                                na_values={"side": [""]})
-        except (pd.errors.ParserError, ValueError, OSError, EOFError, zlib.error) as error:
-            raise TickFileError(f"tick file {path} is not a readable CSV ({error})") from None
+        frame, bad = _read_rows(Path(path), kind)
+        if bad and skipped is None:
+            raise TickFileError(str(bad[0]))
+        if skipped is not None:
+            skipped.extend(bad)
         if symbols:
             frame = frame[frame["symbol"].isin(symbols)]
         if start_ns is not None:
@@ -74,6 +98,54 @@ def read_tick_frame(paths: Sequence[Path], symbols: Sequence[str] | None = None,
     merged = pd.concat(frames, ignore_index=True, sort=False)
     merged["row"] = np.arange(len(merged))
     return merged.sort_values(["ts_ns", "file_order", "row"], kind="stable").reset_index(drop=True)
+
+
+def _read_rows(path: Path, kind: str) -> tuple[pd.DataFrame, list[BadRow]]:
+    """The file's good rows (numbers parsed) and its bad rows in line order."""
+    try:
+        with warnings.catch_warnings(record=True) as parser_warnings:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            # keep_default_na=False: a symbol such as "NA" or "NULL" is a symbol, not a missing value.
+            # Blank lines are kept (and dropped below) so that row positions map to line numbers.
+            frame = pd.read_csv(path, dtype={"symbol": str, "side": str}, keep_default_na=False,
+                                na_values={"side": [""]}, on_bad_lines="warn", skip_blank_lines=False)
+    except (pd.errors.ParserError, ValueError, OSError, EOFError, zlib.error) as error:
+        raise TickFileError(f"tick file {path} is not a readable CSV ({error})") from None
+    ragged = [BadRow(path, int(match.group(1)), match.group(2).strip())
+              for warning in parser_warnings for match in _SKIPPED_LINE.finditer(str(warning.message))]
+    lines = _row_lines(len(frame), {row.line for row in ragged})
+    blank = _blank_rows(frame)
+    bad_values = np.zeros(len(frame), dtype=bool)
+    reasons: dict[int, str] = {}
+    for column in NUMBER_COLUMNS[kind]:
+        if pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        raw = frame[column]
+        wrong = (pd.to_numeric(raw, errors="coerce").isna() & ~blank).to_numpy()
+        for index in np.flatnonzero(wrong & ~bad_values):
+            value = str(raw.iloc[index]).strip()
+            reasons[index] = f"{column} is {'not a number: ' + repr(value) if value else 'empty'}"
+        bad_values |= wrong
+    bad = ragged + [BadRow(path, int(lines[index]), reasons[index]) for index in np.flatnonzero(bad_values)]
+    frame = frame[~(bad_values | blank)]
+    # Parsed again without the bad rows, so that nanosecond stamps stay integers (never via float).
+    numbers = {column: pd.to_numeric(frame[column]) for column in NUMBER_COLUMNS[kind]
+               if not pd.api.types.is_numeric_dtype(frame[column])}
+    return frame.assign(**numbers), sorted(bad, key=lambda row: row.line)
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows of blank lines (every field empty). A file without any has numbers in ``ts_ns`` already."""
+    if pd.api.types.is_numeric_dtype(frame["ts_ns"]):
+        return np.zeros(len(frame), dtype=bool)
+    empty = [frame[column].fillna("").astype(str).str.strip().eq("").to_numpy() for column in frame.columns]
+    return np.logical_and.reduce(empty)
+
+
+def _row_lines(rows: int, skipped_lines: set[int]) -> np.ndarray:
+    """The file line of each parsed row: from line 2 on, every line the parser did not skip."""
+    candidates = np.arange(2, 2 + rows + len(skipped_lines))
+    return candidates[~np.isin(candidates, list(skipped_lines))][:rows]
 
 
 def encode_ticks(frame: pd.DataFrame) -> Iterator[tuple[bytes, bytes]]:

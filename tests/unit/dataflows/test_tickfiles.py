@@ -12,6 +12,7 @@ import pytest
 from dataflows.tickfiles import (
     QUOTE_COLUMNS,
     TRADE_COLUMNS,
+    BadRow,
     TickFileError,
     check_tick_files,
     encode_ticks,
@@ -230,3 +231,44 @@ def test_read_tick_frame_when_row_has_extra_fields_then_tick_file_error(tmp_path
 
     with pytest.raises(TickFileError, match="ragged.csv"):
         read_tick_frame([ragged])
+
+
+BAD_TRADES = (
+    f"{','.join(TRADE_COLUMNS)}\n"
+    f"{T0},IBM,180.10,100,buy\n"          # line 2
+    f"{T0 + 1},IBM,abc,100,buy\n"         # line 3: price is not a number
+    "\n"                                  # line 4: blank, not a row
+    f"{T0 + 2},IBM,180.11,,sell\n"        # line 5: empty size
+    f"{T0 + 3},IBM,180.12,100,buy,x\n"    # line 6: an extra field
+    f"{T0 + 4},IBM,180.13,200,sell\n"     # line 7
+)
+
+
+def test_read_tick_frame_when_rows_are_bad_then_skips_them_and_names_each_line(tmp_path: Path) -> None:
+    trades = write(tmp_path / "bad.csv.gz", BAD_TRADES)
+    skipped: list[BadRow] = []
+
+    frame = read_tick_frame([trades], skipped=skipped)
+
+    assert frame["ts_ns"].tolist() == [T0, T0 + 4]
+    assert frame["price"].tolist() == [180.10, 180.13]
+    assert [(row.line, row.reason) for row in skipped] == [
+        (3, "price is not a number: 'abc'"), (5, "size is empty"), (6, "expected 5 fields, saw 6")]
+    assert str(skipped[0]) == f"tick file {trades} line 3: price is not a number: 'abc'"
+
+
+def test_read_tick_frame_when_not_collecting_bad_rows_then_stops_at_the_first_line(tmp_path: Path) -> None:
+    trades = write(tmp_path / "bad.csv", BAD_TRADES)
+
+    with pytest.raises(TickFileError, match=r"bad.csv line 3: price is not a number: 'abc'"):
+        read_tick_frame([trades])
+
+
+def test_encode_ticks_when_bad_rows_skipped_then_every_message_is_a_valid_tick(tmp_path: Path) -> None:
+    trades = write(tmp_path / "bad.csv", BAD_TRADES)
+
+    messages = list(encode_ticks(read_tick_frame([trades], skipped=[])))
+
+    decoded = [decode_tick(SourceRecord("ticks", 0, offset, key, value), ValidationLimits())
+               for offset, (key, value) in enumerate(messages)]
+    assert [type(item) for item in decoded] == [ValidTick, ValidTick]
