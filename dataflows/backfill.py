@@ -190,6 +190,10 @@ def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, st
                               parts=parts)
     manifest = record_feature_set(out_dir, feature_set_of(result.rows))
     write_feature_profile(out_dir, frame)
+    if bars is not None:
+        from models.bars.context import refresh
+
+        say(f"bar context as of every session: {refresh(out_dir, bars[0], bars[1])}")
     if register:
         from models.mlflow_registry import log_training_run
 

@@ -242,7 +242,7 @@ class BatchScorer:
         matrix[:, :width] = [row.values for row in rows]
         matrix[:, width] = math.nan
         features = matrix[:, columns]
-        out = ensemble.predict(features)
+        out = ensemble.predict(features, [row.symbol for row in rows], [row.ts_ns for row in rows])
         version = ensemble.version
         names = tuple(out.specialists)
         specialist_columns = [out.specialists[name] for name in names]

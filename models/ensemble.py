@@ -29,6 +29,13 @@ Outputs, per row:
   specialists by regime and confidence and scale by a risk score; here the weighting is
   learned by the meta model (it sees the regime and the confidences) and the risk scaling is
   the inverse predicted volatility.
+
+Given the rows' symbols and event times, each row also carries the long-horizon bar models' view
+as of the latest session that closed before it (``models.bars.context``: ``bar_volatility_1d``,
+``bar_trend_*_up``, ``bar_regime_5d_*``, ``bar_in_sample`` and ``bar_as_of_ns``, the time of the
+data they came from), when the model directory ships a context table. These are outputs beside
+the tick models, not inputs of ``p_up``: a day-level forecast is constant over a tick day, and
+three tick days cannot show what weight it deserves (see docs/models.md).
 """
 
 from __future__ import annotations
@@ -41,8 +48,10 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
+from models.bars.context import ANSWER as BAR_OUTPUTS
+from models.bars.context import CONTEXT_FILE, BarContext
 from models.labels import SECOND_NS
-from models.manifest import MODEL_NAMES, REGIMES, SPECIALISTS, read_manifest
+from models.manifest import MODEL_NAMES, REGIMES, SPECIALISTS, ManifestError, read_manifest
 from models.meta_policy import apply_calibration, neutralise
 from models.micro.predictor import MicroModel
 
@@ -92,7 +101,7 @@ class Ensemble:
     """A loaded ensemble: ``Ensemble.load(dir)`` then ``predict(features)`` on batches."""
 
     def __init__(self, manifest: Mapping[str, Any], boosters: Mapping[str, xgb.Booster],
-                 micro: MicroModel | None = None) -> None:
+                 micro: MicroModel | None = None, bar_context: BarContext | None = None) -> None:
         self.manifest = dict(manifest)
         self.version: str = manifest["version"]
         self.feature_names: tuple[str, ...] = tuple(manifest["feature_names"])
@@ -106,6 +115,10 @@ class Ensemble:
         self.calibration: dict[str, Any] = dict(manifest["calibration"])
         position = {name: i for i, name in enumerate(self.feature_names)}
         self.micro = micro
+        if bar_context is not None and bar_context.model_version != self.version:
+            raise ManifestError(f"the bar context was scored by {bar_context.model_version or 'an unknown model'}, "
+                                f"not {self.version}: rebuild it with python -m models.bars.context")
+        self.bar_context = bar_context
         self._micro_columns = (None if micro is None else
                                np.array([position[f] for f in micro.feature_names], dtype=np.intp))
         self._columns: dict[str, np.ndarray | None] = {}
@@ -135,8 +148,11 @@ class Ensemble:
             booster.set_param({"nthread": nthread})
             boosters[name] = booster
         micro = manifest.get("micro")
+        bars = manifest.get("bars")
+        context_path = Path(model_dir) / bars["dir"] / CONTEXT_FILE if bars else None
         return cls(manifest, boosters,
-                   MicroModel.load(Path(model_dir) / micro["dir"], micro, nthread=nthread) if micro else None)
+                   MicroModel.load(Path(model_dir) / micro["dir"], micro, nthread=nthread) if micro else None,
+                   BarContext.load(context_path) if context_path is not None and context_path.is_file() else None)
 
     def feature_index(self, names: Sequence[str]) -> np.ndarray:
         """Positions in ``names`` of each of ``feature_names``: ``rows[:, ensemble.feature_index(cols)]``
@@ -147,8 +163,17 @@ class Ensemble:
             raise ValueError(f"model {self.version} needs features {missing} that the given names lack")
         return np.array([position[name] for name in self.feature_names], dtype=np.intp)
 
-    def predict(self, features: np.ndarray) -> EnsembleOutput:
-        """Score ``features`` (float64, shape (n, len(feature_names)), feature_names order, NaN = missing)."""
+    def _specialist_names(self) -> tuple[str, ...]:
+        return (*SPECIALISTS, *(f"regime_{r}" for r in REGIMES),
+                *(f"micro_{m}" for m in (self.micro.boosters if self.micro else ())),
+                *(BAR_OUTPUTS if self.bar_context is not None else ()))
+
+    def predict(self, features: np.ndarray, symbols: Sequence[str] | None = None,
+                ts_ns: Sequence[int] | np.ndarray | None = None) -> EnsembleOutput:
+        """Score ``features`` (float64, shape (n, len(feature_names)), feature_names order, NaN = missing).
+
+        ``symbols`` and ``ts_ns`` (one per row) join the bar context as of each row's event time;
+        without them, or without a context, the ``bar_*`` outputs are absent."""
         x = np.asarray(features, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != len(self.feature_names):
             raise ValueError(
@@ -158,8 +183,8 @@ class Ensemble:
             empty = np.empty(0)
             return EnsembleOutput(
                 empty, np.empty(0, np.int8), empty, empty, np.empty(0, dtype="<U9"), empty,
-                {name: empty for name in (*SPECIALISTS, *(f"regime_{r}" for r in REGIMES),
-                                          *(f"micro_{m}" for m in (self.micro.boosters if self.micro else ())))},
+                {name: empty for name in self._specialist_names()
+                 if symbols is not None or not name.startswith("bar_")},
             )
         trend_p = self._run("trend", x)
         mean_reversion_p = self._run("mean_reversion", x)
@@ -175,6 +200,8 @@ class Ensemble:
         micro = {} if self.micro is None else {
             f"micro_{name}": np.asarray(p, dtype=np.float64)
             for name, p in self.micro.predict(x[:, self._micro_columns]).items()}
+        bars = ({} if self.bar_context is None or symbols is None or ts_ns is None
+                else self.bar_context.lookup(symbols, ts_ns))
 
         volatility = volatility_1s * self._horizon_scale
         edge = 2.0 * p_up - 1.0
@@ -188,7 +215,7 @@ class Ensemble:
             score=edge * self._reference_volatility / np.maximum(volatility, VOLATILITY_EPS),
             specialists={
                 "trend": trend_p, "mean_reversion": mean_reversion_p, "volatility": volatility_1s,
-                **{f"regime_{r}": regime_p[:, i] for i, r in enumerate(REGIMES)}, **micro,
+                **{f"regime_{r}": regime_p[:, i] for i, r in enumerate(REGIMES)}, **micro, **bars,
             },
         )
 
