@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dataflows.config_monitoring import MonitoringSection
 from dataflows.config_quote_lag import QuoteLagSection
+from dataflows.config_session import SessionSection
 from dataflows.config_universe import UniverseSection
 from operators.ingest.symbols import SymbolCase, normalise_symbol, symbol_problem
 from sinks.redaction import UnsafeUrl, parse_url
@@ -385,6 +386,7 @@ class Settings(BaseModel):
     metrics: MetricsSection = Field(default_factory=MetricsSection)
     features: FeatureSection = Field(default_factory=FeatureSection)
     quote_lag: QuoteLagSection = Field(default_factory=QuoteLagSection)  # dataflows.config_quote_lag
+    session: SessionSection = Field(default_factory=SessionSection)  # dataflows.config_session
     symbols: SymbolSection = Field(default_factory=SymbolSection)
     universe: UniverseSection = Field(default_factory=UniverseSection)  # dataflows.config_universe
     cross_asset: CrossAssetSection = Field(default_factory=CrossAssetSection)
