@@ -26,9 +26,6 @@ time before its first complete session, gets NaN.
 The table is written next to the bar models (``bars/context.parquet``) with the ensemble version
 it was scored by in its metadata; it is data refreshed after each close (rebuild it with
 ``python -m models.bars.context``), so it is not part of the version hash.
-
-Which outputs may move a decision is the skill gate's business, not this table's: ``skills``
-(from the manifest's held-out table) says per model whether it beat its baseline on ``ALL``.
 """
 
 from __future__ import annotations
@@ -56,7 +53,6 @@ VERSION_KEY = b"tickwise.model_version"
 OUTPUTS = ("bar_volatility_1d", "bar_trend_1d_up", "bar_trend_5d_up",
            *(f"bar_regime_5d_{name}" for name in REGIME_NAMES), "bar_in_sample")
 ANSWER = (*OUTPUTS, "bar_as_of_ns")
-ALL_SYMBOLS = "ALL"
 
 
 def _scored(frame: pd.DataFrame, models: BarModels) -> pd.DataFrame:
@@ -94,15 +90,6 @@ def write_context(table: pd.DataFrame, path: str | Path, model_version: str) -> 
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), VERSION_KEY: model_version.encode()})
     pq.write_table(arrow, Path(path), compression="zstd")
-
-
-def skills(manifest: dict[str, Any]) -> dict[str, bool]:
-    """Per bar model: did it beat its best baseline on all symbols together (every metric)?"""
-    beats: dict[str, bool] = {}
-    for row in manifest.get("bars", {}).get("skill", ()):
-        if row["symbol"] == ALL_SYMBOLS:
-            beats[row["model"]] = beats.get(row["model"], True) and bool(row["beats"])
-    return beats
 
 
 @dataclass(frozen=True)
