@@ -32,7 +32,8 @@ logger = logging.getLogger("tickwise.symbols")
 class SymbolStates:
     """The per-symbol step's reports (``dataflows.symbol_step.SymbolWatch``): how many symbols this
     process holds, which are over their reject share (a set of at most the held symbols; the
-    gauge is its size, and each crossing names the symbol once in the log), releases and restarts.
+    gauge is its size, and each crossing names the symbol once in the log), releases, restarts and
+    ticks outside the trading session (``tickwise_stage_items_total{stage="outside_session"}``).
     Worker threads of one process share it."""
 
     def __init__(self, registry: MetricsRegistry) -> None:
@@ -51,6 +52,10 @@ class SymbolStates:
     def restarted(self, symbol: str) -> None:
         self._registry.symbol_idle_restarts.inc()
         logger.info("symbol %r starts fresh: its event time jumped further than TICKWISE_SYMBOL_IDLE_S", symbol)
+
+    def outside_session(self, symbol: str, count: int) -> None:
+        """Admitted ticks outside the symbol's trading session (kept from the features, not rejected)."""
+        self._registry.stage_items.labels(stage="outside_session").inc(count)
 
     def rejecting(self, symbol: str, share: RejectShare, over: bool, reason: str | None) -> None:
         with self._lock:

@@ -113,7 +113,8 @@ class FeatureStreams:
 
 
 def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool = True) -> FeatureStreams:
-    """Decode and validate, guard event time per symbol, compute features per symbol.
+    """Decode and validate, guard event time per symbol, compute features per symbol from the ticks inside
+    its trading session (``TICKWISE_SESSION``; the others are admitted and stored, not featurized).
 
     Shared by the live flow and the backfill (training) flow, so training features are the
     live features by construction. The history flow runs it too (``count=False``: the signals flow
@@ -130,7 +131,9 @@ def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool
     # share counts every refused tick of the symbol, not only the step's own.
     counted = op.branch("split_symbol_rejects", checked.falses, _counts_for_symbol)
     keyed_ticks = op.key_on("key_by_symbol", op.merge("symbol_inputs", checked.trues, counted.trues), _record_symbol)
-    symbol_out = op.key_rm("unkey_features", op.stateful("features", keyed_ticks, components.symbol_logic))
+    # Ticks outside their symbol's trading session (TICKWISE_SESSION) are admitted and stored, not featurized.
+    symbol_logic = components.symbol_logic.with_session(components.settings.session.config())
+    symbol_out = op.key_rm("unkey_features", op.stateful("features", keyed_ticks, symbol_logic))
     split_features = op.branch("split_features", symbol_out, _is_feature_row)
     split_ticks = op.branch("split_admitted", split_features.falses, _is_tick_batch)
     split_returns = op.branch("split_bar_returns", split_ticks.falses, _is_bar_return)

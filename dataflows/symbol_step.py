@@ -1,4 +1,4 @@
-"""The per-symbol step of the feature stage: duplicate filter, event-time guard, features.
+"""The per-symbol step of the feature stage: duplicate filter, event-time guard, trading session, features.
 
 ``SymbolLogic`` adapts the pure operators of ``operators.ingest`` and ``operators.features`` to
 Bytewax's ``stateful`` operator (one logic per symbol). Besides moving items in and out it keeps
@@ -32,6 +32,13 @@ the symbol's footprint bounded and its health visible:
   reject a held one a tick later. Bounded runs (``until_eof``: backtests, replays) never release,
   so their outputs are exactly reproducible.
 
+- **Trading session (event time).** With a ``SessionConfig`` (``with_session``; the flow passes
+  ``TICKWISE_SESSION``), a tick the guard admitted outside its symbol's session
+  (``operators.ingest.session``: regular hours for equities by default, around the clock for crypto)
+  is re-emitted with the admitted ticks (the ``ticks`` table keeps the whole tape) but updates no
+  feature, so it makes no feature row, prediction or signal; ``SymbolWatch.outside_session``
+  counts it. Not a reject: it counts as admitted in the reject share.
+
 State per symbol is bounded: the guard's few held ticks, the features' windows (about 50 KB), the
 duplicate filter's sequence window and the reject window (``window`` bytes).
 """
@@ -51,6 +58,7 @@ from operators.features.symbol import FeatureConfig, SymbolFeatures, register_co
 from operators.ingest.clock import CLOCK_RESET, EventTimeConfig, EventTimeGuard
 from operators.ingest.dedupe import DedupeConfig, Deduplicator
 from operators.ingest.reject_share import RejectShare, RejectShareConfig
+from operators.ingest.session import SessionConfig, TradingSession
 from operators.messages import FeatureRow, Reject, TickBatch, ValidTick
 
 __all__ = ["SymbolLogic", "SymbolLogicBuilder", "SymbolRules", "SymbolWatch"]
@@ -68,6 +76,8 @@ class SymbolWatch(Protocol):
     def restarted(self, symbol: str) -> None: ...
 
     def rejecting(self, symbol: str, share: RejectShare, over: bool, reason: str | None) -> None: ...
+
+    def outside_session(self, symbol: str, count: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,8 @@ class _NoWatch:
 
     def rejecting(self, symbol: str, share: RejectShare, over: bool, reason: str | None) -> None: ...
 
+    def outside_session(self, symbol: str, count: int) -> None: ...
+
 
 class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick | FeatureRow | Reject", bytes]):
     """Per-symbol step: duplicate filter, event-time guard, then features. End of input flushes.
@@ -117,7 +129,7 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
 
     def __init__(self, guard: EventTimeGuard, features: SymbolFeatures | None, config: FeatureConfig,
                  dedupe: Deduplicator, share: RejectShare, rules: SymbolRules, watch: SymbolWatch,
-                 symbol: str | None = None) -> None:
+                 symbol: str | None = None, session: SessionConfig | None = None) -> None:
         self._guard = guard
         self._features = features
         self._config = config
@@ -125,8 +137,18 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         self._share = share
         self._rules = rules
         self._watch = watch
-        self._symbol = symbol
+        self._symbol: str | None = None
+        self._session = session
+        self._hours: TradingSession | None = None  # None: every tick updates the features
+        if symbol is not None:
+            self._name(symbol)
         self._last_item_s = rules.monotonic() if rules.release_after_s is not None else 0.0
+
+    def _name(self, symbol: str) -> None:
+        """The logic's symbol, known from its first item, and the trading session it follows."""
+        self._symbol = symbol
+        if self._session is not None:
+            self._hours = self._session.session_for(symbol)
 
     # -- counting ------------------------------------------------------------------------------------
 
@@ -172,22 +194,29 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
             return
         self._count(False, len(ticks))
         features = self._features
+        hours = self._hours
+        outside = 0
         for tick in ticks:
-            if features is None:
-                features = self._features = SymbolFeatures(tick.tick.symbol, self._config)
             if admitted is None:
                 out.append(tick)
             else:
                 admitted.append(tick)
+            if hours is not None and not hours.contains(tick.tick.ts_ns):
+                outside += 1
+                continue
+            if features is None:
+                features = self._features = SymbolFeatures(tick.tick.symbol, self._config)
             rows = features.update(tick)
             if rows:
                 out.extend(rows)
             if features.has_returns:
                 out.extend(features.drain_returns())
+        if outside:
+            self._watch.outside_session(ticks[0].tick.symbol, outside)
 
     def _judge(self, tick: ValidTick, out: list, admitted: list[ValidTick] | None) -> None:
         if self._symbol is None:
-            self._symbol = tick.tick.symbol
+            self._name(tick.tick.symbol)
         guard = self._guard
         before_ns = guard.clock_ns
         idle_ns = self._rules.idle_ns
@@ -211,7 +240,7 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
             self._last_item_s = self._rules.monotonic()
         if type(value) is Reject:  # refused by validation: counted in the share, passed on unchanged
             if self._symbol is None:
-                self._symbol = value.symbol
+                self._name(value.symbol)
             self._count(True, 1, value.reason)
             return [value], StatefulLogic.RETAIN
         out: list = []
@@ -270,12 +299,14 @@ class SymbolLogicBuilder:
     """Builds (or restores from our own recovery store) the per-symbol logic."""
 
     def __init__(self, clock: EventTimeConfig, features: FeatureConfig, dedupe: DedupeConfig | None = None,
-                 rules: SymbolRules | None = None, watch: SymbolWatch | None = None) -> None:
+                 rules: SymbolRules | None = None, watch: SymbolWatch | None = None,
+                 session: SessionConfig | None = None) -> None:
         self._clock = clock
         self._features = features
         self._dedupe = dedupe or DedupeConfig()
         self._rules = rules or SymbolRules()
         self._watch = watch or _NoWatch()
+        self._session = session
         register_config(features)  # snapshots name the config by version; restoring resolves it here
 
     def __call__(self, resume_state: bytes | None) -> SymbolLogic:
@@ -284,6 +315,11 @@ class SymbolLogicBuilder:
             guard, features, dedupe, share, symbol = load_state(resume_state, "features")
             if share.over and symbol is not None:
                 self._watch.rejecting(symbol, share, True, None)
-            return SymbolLogic(guard, features, self._features, dedupe, share, self._rules, self._watch, symbol)
+            return SymbolLogic(guard, features, self._features, dedupe, share, self._rules, self._watch, symbol,
+                               self._session)
         return SymbolLogic(EventTimeGuard(self._clock), None, self._features, Deduplicator(self._dedupe),
-                           RejectShare(self._rules.reject_share), self._rules, self._watch)
+                           RejectShare(self._rules.reject_share), self._rules, self._watch, session=self._session)
+
+    def with_session(self, session: SessionConfig | None) -> SymbolLogicBuilder:
+        """This builder with ticks outside ``session`` kept from the features (None: every tick updates them)."""
+        return SymbolLogicBuilder(self._clock, self._features, self._dedupe, self._rules, self._watch, session)
