@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# One-shot init job: turn topic auto-creation off and create the tickwise topics.
-# Idempotent: an existing topic is left as it is. rpk reads RPK_BROKERS / RPK_ADMIN_HOSTS.
+# One-shot init job: turn topic auto-creation off and create every topic the tickwise flows read or
+# write (the names of dataflows/config.py KafkaSection and sinks/topics.py; tests/unit/deploy checks
+# them). `tickwise run` creates any that is missing too. Idempotent: an existing topic is left as it is.
+# rpk reads RPK_BROKERS / RPK_ADMIN_HOSTS.
 set -euo pipefail
 
 rpk cluster config set auto_create_topics_enabled false
@@ -19,7 +21,7 @@ create_topic() {
   fi
 }
 
-# ticks: partitions >= total Bytewax workers (2 processes x 1 worker in docker-compose.yml).
+# ticks: partitions >= total Bytewax workers (the signals service's 2 processes x 1 worker).
 create_topic ticks 4
 create_topic signals 4
 # What the signals flow publishes for the history flow (sinks/topics.py), keyed by symbol.
@@ -27,5 +29,7 @@ create_topic ticks.features 4
 create_topic ticks.decisions 4
 create_topic ticks.dlq 1 --topic-config retention.ms=1209600000
 create_topic model-events 1
+# The kill switch (tickwise's HALT / REDUCE / RESUME commands): one partition keeps commands in order.
+create_topic control 1
 
 rpk topic list

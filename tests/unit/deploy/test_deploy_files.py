@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from sinks.topics import split_topics
 
 yaml = pytest.importorskip("yaml", reason="PyYAML is needed to parse the deploy files (test extra: pyyaml)")
 
@@ -34,24 +33,19 @@ DATASOURCES = DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.
 CLICKHOUSE_DATASOURCE = DEPLOY / "grafana" / "provisioning" / "datasources" / "clickhouse.yml"
 GRAFANA_ALERTS = DEPLOY / "grafana" / "provisioning" / "alerting" / "sinks.yml"
 DASHBOARD_PROVIDERS = DEPLOY / "grafana" / "provisioning" / "dashboards" / "dashboards.yml"
-ADDRESSES = DEPLOY / "addresses.txt"
-TOPICS_SCRIPT = DEPLOY / "redpanda" / "create-topics.sh"
 
-WORKERS = ("worker-0", "worker-1")  # the signals flow's cluster
-HISTORY = "history"  # the history flow
+FLOWS = ("signals", "history")  # the two flows of the live system (tickwise run --role ...)
 METRICS_BASE_PORT = 9464
 CLUSTER_PORT = 2101
 
 DOCUMENTED_ENV = frozenset({
     "KAFKA_BOOTSTRAP", "KAFKA_TICKS_TOPIC", "KAFKA_SIGNALS_TOPIC", "KAFKA_DLQ_TOPIC",
-    "KAFKA_MODEL_EVENTS_TOPIC", "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM",
+    "KAFKA_MODEL_EVENTS_TOPIC", "KAFKA_CONTROL_TOPIC", "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM",
     "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "CLICKHOUSE_URL", "REDIS_URL", "TICKWISE_MODEL",
     "TICKWISE_METRICS_PORT", "TICKWISE_METRICS_HOST", "TICKWISE_RISK_ACCOUNT_EQUITY",
     "TICKWISE_RISK_MAX_POSITION_SHARES", "TICKWISE_RISK_MAX_ORDER_NOTIONAL",
-    "TICKWISE_RISK_MIN_CONFIDENCE", "TICKWISE_RISK_TRADING_STATE", "TICKWISE_PROCESS_INDEX",
+    "TICKWISE_RISK_MIN_CONFIDENCE", "TICKWISE_RISK_TRADING_STATE", "TICKWISE_PROCESS_INDEX", "TICKWISE_SESSION",
 })
-# Read by `python -m bytewax.run` itself, not by tickwise: the cluster's addresses file.
-BYTEWAX_ENV = frozenset({"BYTEWAX_HOSTFILE_PATH"})
 
 METRICS = frozenset({
     "tickwise_ticks_total", "tickwise_rejects_total", "tickwise_stage_items_total",
@@ -134,10 +128,6 @@ def command_args(service: dict[str, Any]) -> list[str]:
         return value.split() if isinstance(value, str) else [str(v) for v in value]
 
     return as_list(service.get("entrypoint")) + as_list(service.get("command"))
-
-
-def option(args: list[str], flag: str) -> str | None:
-    return args[args.index(flag) + 1] if flag in args else None
 
 
 def environment(service: dict[str, Any]) -> dict[str, str]:
@@ -230,8 +220,7 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
 
 
 def test_compose_has_the_whole_stack(services: dict[str, dict[str, Any]]) -> None:
-    expected = {"redpanda", "redpanda-init", "redis", "clickhouse", "prometheus", "grafana", "producer", *WORKERS,
-                HISTORY, "recovery-init", "history-recovery-init"}
+    expected = {"redpanda", "redpanda-init", "redis", "clickhouse", "prometheus", "grafana", "producer", *FLOWS}
     assert expected <= set(services)
     assert services["producer"].get("profiles") == ["producer"]
 
@@ -248,76 +237,13 @@ def test_every_image_is_pinned_to_a_version_tag(services: dict[str, dict[str, An
             assert tag == version, f"{name}: tickwise image tag {tag} != pyproject version {version}"
 
 
-def test_workers_form_one_bytewax_cluster(services: dict[str, dict[str, Any]]) -> None:
-    addresses = [line.strip() for line in ADDRESSES.read_text().splitlines() if line.strip()]
-    hostfiles, process_ids = set(), []
-    for name in WORKERS:
-        worker = services[name]
-        args = command_args(worker)
-        assert args[:3] == ["python", "-m", "bytewax.run"], f"{name}: {args}"
-        assert "dataflows.signals:signals_flow()" in args
-        assert option(args, "-w") == "1"
-        # bytewax 0.21 reads -a as "host:port;host:port", never as a file: the file goes in the env.
-        assert "-a" not in args and "--addresses" not in args
-        process_id = int(option(args, "-i") or -1)
-        process_ids.append(process_id)
-        hostfile = environment(worker)["BYTEWAX_HOSTFILE_PATH"]
-        hostfiles.add(hostfile)
-        assert (DEPLOY / mounts(worker)[hostfile]).resolve() == ADDRESSES.resolve()
-        assert worker.get("hostname", name) == name
-        assert addresses[process_id] == f"{name}:{CLUSTER_PORT}"
-        recovery = option(args, "-r")
-        assert recovery and option(args, "-s") and option(args, "-b") is not None
-        assert mounts(worker)[recovery] == "recovery", f"{name}: recovery dir must be the shared volume"
-    assert sorted(process_ids) == list(range(len(WORKERS)))
-    assert len(hostfiles) == 1, "every worker must read the same addresses file"
-    assert len(addresses) == len(WORKERS)
-
-
-def test_history_flow_runs_beside_the_signals_cluster_with_its_own_recovery_and_metrics(
-        services: dict[str, dict[str, Any]], compose: dict[str, Any]) -> None:
-    history = services[HISTORY]
-    args = command_args(history)
-
-    assert args[:4] == ["python", "-m", "bytewax.run", "dataflows.history:flow()"]
-    assert option(args, "-w") == "1" and "-i" not in args and "-a" not in args  # one process of its own
-    assert "BYTEWAX_HOSTFILE_PATH" not in environment(history)
-    recovery = option(args, "-r")
-    assert recovery and option(args, "-s") and option(args, "-b") is not None
-    assert mounts(history)[recovery] == "history-recovery" != mounts(services["worker-0"])[recovery]
-    assert "history-recovery" in compose["volumes"]
-    assert mounts(services["history-recovery-init"])[recovery] == "history-recovery"
-    assert history["depends_on"]["history-recovery-init"]["condition"] == "service_completed_successfully"
-    # ClickHouse is the history flow's alone: the signals never wait for it.
-    assert history["depends_on"]["clickhouse"]["condition"] == "service_healthy"
-    for name in WORKERS:
-        assert "clickhouse" not in services[name]["depends_on"]
-        assert "redis" in services[name]["depends_on"]
-    # Its metrics endpoint must not collide with a signals process's (9464 + i).
-    env = environment(history)
-    port = int(env["TICKWISE_METRICS_PORT"]) + int(env["TICKWISE_PROCESS_INDEX"])
-    assert port not in {METRICS_BASE_PORT + index for index in range(len(WORKERS))}
-    assert f"127.0.0.1:{port}:{port}" in history["ports"]
-    # Same settings as the signals flow (feature, validation and event-time settings must agree).
-    shared = {k: v for k, v in environment(services["worker-0"]).items()
-              if k not in {"TICKWISE_PROCESS_INDEX", "TICKWISE_METRICS_PORT", "BYTEWAX_HOSTFILE_PATH"}}
-    assert shared.items() <= env.items()
-
-
 def test_workers_only_use_documented_settings(services: dict[str, dict[str, Any]]) -> None:
-    for name in (*WORKERS, HISTORY, "producer"):
+    for name in (*FLOWS, "producer"):
         names = set(environment(services[name]))
-        assert names - DOCUMENTED_ENV - BYTEWAX_ENV == set(), f"{name} uses undocumented env vars"
-    worker_env = environment(services["worker-0"])
+        assert names - DOCUMENTED_ENV == set(), f"{name} uses undocumented env vars"
+    worker_env = environment(services["signals"])
     assert worker_env["TICKWISE_METRICS_HOST"] == "0.0.0.0"
     assert worker_env["TICKWISE_METRICS_PORT"] == str(METRICS_BASE_PORT)
-    other_env = environment(services["worker-1"])
-    # Everything but the process index is shared; the index must equal the process's -i.
-    for index, name in enumerate(WORKERS):
-        assert environment(services[name])["TICKWISE_PROCESS_INDEX"] == str(index)
-    worker_env.pop("TICKWISE_PROCESS_INDEX")
-    other_env.pop("TICKWISE_PROCESS_INDEX")
-    assert worker_env == other_env, "workers of one cluster share one config"
 
 
 def test_documented_settings_exist_in_the_settings_object() -> None:
@@ -347,36 +273,7 @@ def test_secrets_come_from_the_env_file_only(services: dict[str, dict[str, Any]]
     assert ".env" in (DEPLOY / ".gitignore").read_text().split()
 
 
-def test_ticks_topic_has_a_partition_per_worker(services: dict[str, dict[str, Any]]) -> None:
-    script = TOPICS_SCRIPT.read_text()
-    assert "auto_create_topics_enabled false" in script
-    partitions = {name: int(n) for name, n in re.findall(r"^create_topic (\S+) (\d+)", script, re.M)}
-    topics = split_topics("ticks")
-    assert set(partitions) == {"ticks", "signals", "ticks.dlq", "model-events", topics.features, topics.decisions}
-    assert partitions["ticks"] == 4
-    assert partitions["ticks"] >= len(WORKERS)
-    # The history flow's inputs, keyed by symbol: as many partitions as the ticks they come from.
-    assert partitions[topics.features] == partitions[topics.decisions] == partitions["ticks"]
-    assert any(arg.endswith("redpanda.auto_create_topics_enabled=false") for arg in command_args(services["redpanda"]))
-
-
 # ---------------------------------------------------------------- Prometheus
-
-
-def test_prometheus_scrapes_every_worker_process(services: dict[str, dict[str, Any]]) -> None:
-    config = load_yaml(PROMETHEUS)
-    assert "alerts.yml" in config["rule_files"]
-    targets = {
-        target
-        for job in config["scrape_configs"]
-        for static in job.get("static_configs", [])
-        for target in static["targets"]
-    }
-    for name in WORKERS:
-        process_id = int(option(command_args(services[name]), "-i") or -1)
-        assert f"{name}:{METRICS_BASE_PORT + process_id}" in targets
-    history = environment(services[HISTORY])
-    assert f"{HISTORY}:{int(history['TICKWISE_METRICS_PORT']) + int(history['TICKWISE_PROCESS_INDEX'])}" in targets
 
 
 def test_alert_rules_are_complete(alert_rules: list[dict[str, Any]]) -> None:
