@@ -35,7 +35,12 @@ class Trade(msgspec.Struct, tag_field="type", tag="trade", frozen=True, forbid_u
 
 
 class Quote(msgspec.Struct, tag_field="type", tag="quote", frozen=True, forbid_unknown_fields=True):
-    """Best bid and offer (``seq``: optional feed sequence number, as on ``Trade``)."""
+    """Best bid and offer (``seq``: optional feed sequence number, as on ``Trade``).
+
+    ``book_id`` is the venue's order-book update id this best quote reflects (Binance's
+    ``bookTicker`` ``u``), when the venue publishes one: the top of a rebuilt book at that id
+    must equal it (``operators.book.check``).
+    """
 
     symbol: str
     ts_ns: int
@@ -44,9 +49,58 @@ class Quote(msgspec.Struct, tag_field="type", tag="quote", frozen=True, forbid_u
     bid_size: float
     ask_size: float
     seq: int | None = None
+    book_id: int | None = None
+
+
+#: One price level: ``(price, size)``; size 0 deletes the level.
+Level = tuple[float, float]
+
+
+class BookSnapshot(msgspec.Struct, tag_field="type", tag="book_snapshot", frozen=True, forbid_unknown_fields=True):
+    """A venue's whole order book (or its best levels) as of update id ``update_id``.
+
+    ``bids`` best (highest) first, ``asks`` best (lowest) first. A snapshot replaces the book
+    and makes it valid; deltas continue it (``operators.book``).
+    """
+
+    symbol: str
+    ts_ns: int
+    update_id: int
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+
+
+class BookDelta(msgspec.Struct, tag_field="type", tag="book_delta", frozen=True, forbid_unknown_fields=True):
+    """Changed price levels covering the venue's update ids ``first_id`` to ``last_id``.
+
+    ``prev_id`` is the ``last_id`` of the symbol's previous delta on venues that send it
+    (Binance futures ``pu``); without it, deltas must be contiguous (``first_id`` = previous
+    ``last_id`` + 1, Binance spot). A level's size replaces the book's; 0 deletes it.
+    """
+
+    symbol: str
+    ts_ns: int
+    first_id: int
+    last_id: int
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    prev_id: int | None = None
+
+
+class BookEvent(msgspec.Struct, frozen=True):
+    """Something happened to a symbol's rebuilt book: ``book_gap`` (a delta does not continue the
+    sequence) or ``book_crossed`` (best bid >= best ask); either leaves the book invalid until the
+    next snapshot. ``detail`` says which ids."""
+
+    event_id: str
+    symbol: str
+    ts_ns: int
+    kind: str
+    detail: str
 
 
 Tick = Trade | Quote
+BookMessage = BookSnapshot | BookDelta
 
 
 class SourceRecord(msgspec.Struct, frozen=True):
