@@ -44,27 +44,29 @@ def produce_messages(bootstrap: str, topic: str, messages: Iterable[tuple[bytes 
 
     started = time.monotonic()
     sent = 0
-    for key, value in messages:
-        while True:
-            try:
-                producer.produce(topic, value=value, key=key, on_delivery=on_delivery)
-                break
-            except BufferError:
-                producer.poll(0.05)
-            except KafkaException as error:
-                raise ProduceError(f"producing to {topic} on {bootstrap} failed: {error}") from None
-        sent += 1
-        if sent % 10_000 == 0:
-            producer.poll(0)
-            if on_progress is not None:
-                on_progress(sent)
-            if failures:
-                break
-        if rate_per_s:
-            ahead = sent / rate_per_s - (time.monotonic() - started)
-            if ahead > 0:
-                time.sleep(ahead)
-    remaining = producer.flush(60)
+    try:
+        for key, value in messages:
+            while True:
+                try:
+                    producer.produce(topic, value=value, key=key, on_delivery=on_delivery)
+                    break
+                except BufferError:
+                    producer.poll(0.05)
+                except KafkaException as error:
+                    raise ProduceError(f"producing to {topic} on {bootstrap} failed: {error}") from None
+            sent += 1
+            if sent % 10_000 == 0:
+                producer.poll(0)
+                if on_progress is not None:
+                    on_progress(sent)
+                if failures:
+                    break
+            if rate_per_s:
+                ahead = sent / rate_per_s - (time.monotonic() - started)
+                if ahead > 0:
+                    time.sleep(ahead)
+    finally:  # also when reading the messages fails or the user interrupts: what was queued is delivered
+        remaining = producer.flush(60)
     del producer  # destroy the client now, not when the broker may already be gone
     elapsed = time.monotonic() - started
     if on_progress is not None:

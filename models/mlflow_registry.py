@@ -40,6 +40,8 @@ from models.manifest import MANIFEST_FILE, read_manifest
 DEFAULT_MODEL_NAME = "tickwise-ensemble"
 DEFAULT_EXPERIMENT = "tickwise"
 DEFAULT_ALIAS = "champion"
+#: The alias of the shipped model (``models/default``), registered on first use of a registry.
+SHIPPED_ALIAS = "default"
 ENSEMBLE_ARTIFACT = "ensemble"
 REPORT_ARTIFACT = "report"
 TAG_PREFIX = "tickwise."
@@ -315,6 +317,26 @@ def promote(config: RegistryConfig, version: str, alias: str = DEFAULT_ALIAS) ->
     info = get_version(config, ModelRef(config.model_name, version=str(version)))
     client(config).set_registered_model_alias(config.model_name, alias, info.version)
     return get_version(config, ModelRef(config.model_name, alias=alias))
+
+
+def register_shipped(config: RegistryConfig, model_dir: Path) -> VersionInfo | None:
+    """Register the shipped model in ``model_dir`` once: the version holding its ensemble gets the alias
+    ``default`` (and ``champion`` when no version holds that). Returns the new version, or None when one
+    was there already (its ``default`` alias is put back if it moved). Two processes registering a
+    fresh registry at the same moment may both add a version; the alias then names the later one."""
+    version = read_manifest(model_dir)["version"]
+    existing = [info for info in list_versions(config) if info.ensemble_version == version]
+    if existing:
+        if not any(SHIPPED_ALIAS in info.aliases for info in existing):
+            client(config).set_registered_model_alias(config.model_name, SHIPPED_ALIAS, existing[0].version)
+        return None
+    info = log_training_run(config, model_dir, run_name=f"shipped {version}")
+    registry = client(config)
+    registry.set_registered_model_alias(config.model_name, SHIPPED_ALIAS, info.version)
+    aliases = registry.get_registered_model(config.model_name).aliases or {}
+    if DEFAULT_ALIAS not in aliases:
+        registry.set_registered_model_alias(config.model_name, DEFAULT_ALIAS, info.version)
+    return get_version(config, ModelRef(config.model_name, version=info.version))
 
 
 def run_metrics(config: RegistryConfig, run_id: str) -> dict[str, float]:

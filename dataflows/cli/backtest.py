@@ -17,7 +17,10 @@ with its own model (``dataflows.walk_forward``; ``--model`` is not used). ``--pe
 over the three shipped days of all symbols with the default 100 trees takes on the order of
 10-15 minutes on two cores; the hours example above about two minutes.
 
-``backtest`` and ``replay`` end with one JSON line on stdout (the headline figures, what was written where).
+``backtest`` and ``replay`` end with one JSON line on stdout (the headline figures, what was written where);
+``backtest --format csv|json`` prints the headline alone, as ``field,value`` rows or one JSON object.
+A bad row of the tick files is skipped and counted (``--strict``: the first one stops the backtest);
+a model that cannot be loaded ends the command with one sentence and exit code 2.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from rich.table import Table
 
 from dataflows.cli.common import (STATE_DIR_DEFAULT, StateDir, command_settings, console, fail, offsets_option,
                                   time_span)
+from dataflows.cli.data import Strict, read_ticks
+from dataflows.cli.output import Format, check_format, clean, print_record
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,6 +77,8 @@ def backtest(
                                                      "(e.g. 13:30-20:00, the regular session).")] = None,
     n_estimators: Annotated[int, typer.Option(help="Walk-forward: boosting rounds of each period's models.",
                                               min=1)] = 100,
+    strict: Strict = False,
+    fmt: Format = "table",
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Backtest through the very flow that runs live, with paper execution and an HTML report."""
@@ -79,23 +86,24 @@ def backtest(
     from dataflows.components import build_components, tick_source_settings
     from sinks.metrics import MetricsRegistry
 
+    check_format(fmt)
     if (data is None) == (from_offsets is None):
         fail("give exactly one of --data FILES or --from-offsets PARTITION:OFFSET,...")
     if walk_forward:
         if data is None:
             fail("--walk-forward needs --data FILES (it retrains from the files)")
         _walk_forward(data, out, day, start, end, symbols, periods, train_min, session, n_estimators,
-                      _Costs(fee_bps, trade_half_spread_bps, impact_bps), state_dir)
+                      _Costs(fee_bps, trade_half_spread_bps, impact_bps), state_dir, strict)
         return
     universe = symbols.upper() if symbols else None
     costs = _Costs(fee_bps, trade_half_spread_bps, impact_bps)
     settings = _backtest_settings(state_dir, model, universe, costs)
-    ensemble = build_components(settings, registry=MetricsRegistry()).ensemble
+    ensemble = load_model(settings)
     components = build_components(settings, ensemble=ensemble, registry=MetricsRegistry())
     config = costs.config(settings)
+    frame = _tick_frame(data, day, start, end, universe, strict) if data is not None else None
     with console.status("running the signal flow over the backtest range"):
-        if data is not None:
-            frame = _tick_frame(data, day, start, end, universe)
+        if frame is not None:
             if not universe:
                 components = build_components(_backtest_settings(state_dir, model, tuple(frame["symbol"].unique()),
                                                                  costs), ensemble=ensemble, registry=MetricsRegistry())
@@ -111,14 +119,33 @@ def backtest(
                                   meta={"source": "kafka", "topic": settings.kafka.ticks_topic,
                                         "from_offsets": from_offsets, "to_offsets": to_offsets})
     summary = result.summary
-    for key in _HEADLINE:
-        console.print(f"{key:>18}: {summary.get(key)}")
     nothing = summary["baseline"]["do_nothing"]
-    console.print(f"{'do nothing':>18}: gross_pnl {nothing['gross_pnl']}, net_pnl {nothing['net_pnl']}, "
-                  f"turnover_per_day {nothing['turnover_per_day']}")
-    console.print(f"report: {out / 'report.html'}")
     headline = {key: summary.get(key) for key in _HEADLINE}
-    typer.echo(orjson.dumps({**headline, "do_nothing": nothing, "out": str(out)}).decode())
+    if fmt != "table":
+        print_record({**headline, **{f"do_nothing_{key}": value for key, value in nothing.items()},
+                      "out": str(out)}, fmt)
+        return
+    for key, value in headline.items():
+        console.print(f"{key:>18}: {clean(value)}", markup=False, highlight=False)
+    console.print(f"{'do nothing':>18}: gross_pnl {clean(nothing['gross_pnl'])}, net_pnl {clean(nothing['net_pnl'])}, "
+                  f"turnover_per_day {clean(nothing['turnover_per_day'])}", markup=False, highlight=False)
+    console.print(f"report: {out / 'report.html'}", markup=False, highlight=False)
+    typer.echo(orjson.dumps(clean({**headline, "do_nothing": nothing, "out": str(out)})).decode())
+
+
+def load_model(settings: Settings) -> object:
+    """The model the settings name, loaded once (an alias becomes one version); one sentence and exit 2
+    when it cannot be found or read."""
+    from dataflows.components import build_components
+    from models.mlflow_registry import RegistryError
+    from sinks.metrics import MetricsRegistry
+
+    try:
+        return build_components(settings, registry=MetricsRegistry()).ensemble
+    except (FileNotFoundError, RegistryError) as error:
+        fail(f"cannot load the model {settings.model.spec!r}: {error}")
+    except (OSError, ValueError, KeyError) as error:
+        fail(f"cannot load the model {settings.model.spec!r}: it is not a tickwise model directory ({error})")
 
 
 @dataclass(frozen=True)
@@ -146,14 +173,14 @@ def _backtest_settings(state_dir: Path, model: str | None, symbols: tuple[str, .
 
 
 def _tick_frame(data: list[Path], day: str | None, start: str | None, end: str | None,
-                symbols: str | None) -> pd.DataFrame:
+                symbols: str | None, strict: bool) -> pd.DataFrame:
     """The ticks of the files in the day/time range of the wanted symbols; none fails with one sentence."""
-    from dataflows.tickfiles import check_tick_files, read_tick_frame
+    from dataflows.tickfiles import check_tick_files
 
     check_tick_files(data)
     start_ns, end_ns = time_span(day, start, end)
     wanted = [symbol.strip() for symbol in symbols.split(",")] if symbols else None
-    frame = read_tick_frame(data, wanted, start_ns, end_ns)
+    frame = read_ticks(data, strict, wanted, start_ns, end_ns)
     if frame.empty:
         fail("no ticks in the files for that day/time range/symbols")
     return frame
@@ -161,11 +188,11 @@ def _tick_frame(data: list[Path], day: str | None, start: str | None, end: str |
 
 def _walk_forward(data: list[Path], out: Path, day: str | None, start: str | None, end: str | None,
                   symbols: str | None, periods: str, train_min: int, session: str | None, n_estimators: int,
-                  costs: _Costs, state_dir: Path) -> None:
+                  costs: _Costs, state_dir: Path, strict: bool) -> None:
     from dataflows.walk_forward import (WalkForwardConfig, parse_periods, parse_session, run_walk_forward,
                                         small_train_config)
 
-    frame = _tick_frame(data, day, start, end, symbols.upper() if symbols else None)
+    frame = _tick_frame(data, day, start, end, symbols.upper() if symbols else None, strict)
     try:
         universe = ",".join(sorted(frame["symbol"].unique()))
         settings = _backtest_settings(state_dir, None, universe, costs)
@@ -247,7 +274,7 @@ def replay(
         fail(str(error))
     settings = command_settings(state_dir, run={"until_eof": True}, model={"spec": model}, metrics={"port": 0})
     # Resolved once (an alias becomes one version), then passed in: no live model swap during a replay.
-    ensemble = build_components(settings, registry=MetricsRegistry()).ensemble
+    ensemble = load_model(settings)
     components = build_components(settings, ensemble=ensemble, registry=MetricsRegistry())
     source = tick_source_settings(settings)
     started = time.monotonic()

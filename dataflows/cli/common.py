@@ -1,11 +1,15 @@
 """What every command of ``tickwise`` shares: the console, errors, the state dir and settings.
 
+Every command takes ``--state-dir`` (or ``TICKWISE_STATE_DIR``; default ``.tickwise``, what
+``make demo`` uses): the embedded stack records its random ports there, chDB keeps its data in
+``<state dir>/chdb``, the model registry in ``<state dir>/mlflow``, the flow its recovery dirs.
 Every command that needs Kafka, Redis or ClickHouse reads its settings through
 ``command_settings``: the command's own options first, then the environment
 (``KAFKA_BOOTSTRAP``, ``REDIS_URL``, ``CLICKHOUSE_URL`` ...), and otherwise the embedded stack
-started by ``tickwise stack up`` (recorded in the state dir); a command that needs Kafka when
-neither gives an address stops (``require_kafka``) rather than trying a default one. Bad arguments
-and bad settings end with one sentence from ``fail`` and exit code 2.
+started by ``tickwise stack up`` (recorded in the state dir); a command that needs a server when
+neither gives an address stops (``require_kafka``, ``require_redis``, ``require_clickhouse``)
+rather than trying a default one or creating an empty database. Bad arguments and bad settings
+end with one sentence from ``fail`` and exit code 2.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ STATE_DIR_DEFAULT = Path(".tickwise")
 USER_ERROR_CODE = 2
 DAY_NS = 86_400 * 1_000_000_000
 
-StateDir = Annotated[Path, typer.Option("--state-dir", help="Where the embedded stack and chDB data live.")]
+StateDir = Annotated[Path, typer.Option("--state-dir", envvar="TICKWISE_STATE_DIR", show_default=True,
+                                        help="Where the embedded stack, chDB data, model registry and "
+                                             "recovery dirs live.")]
 
 
 class UserError(Exception):
@@ -63,9 +69,16 @@ def command_settings(state_dir: Path, **overrides: Mapping[str, object]) -> Sett
             fallback["clickhouse"]["url"] = stack.clickhouse_url
     elif "CLICKHOUSE_URL" not in os.environ:
         fallback["clickhouse"]["url"] = f"chdb://{(state_dir / 'chdb').resolve()}"
+    if "TICKWISE_MLFLOW_DIR" not in os.environ:
+        fallback["model"] = {"mlflow_dir": registry_dir(state_dir)}
     sections = {name: {**fallback.get(name, {}), **overrides.get(name, {})} for name in {*fallback, *overrides}}
     sections["run"] = {**sections.get("run", {}), "state_dir": state_dir}
     return load_settings(**sections)
+
+
+def registry_dir(state_dir: Path) -> Path:
+    """The embedded MLflow registry of a state dir (``TICKWISE_MLFLOW_DIR`` overrides it)."""
+    return state_dir / "mlflow"
 
 
 def day_span(start: str | None, end: str | None) -> tuple[int | None, int | None]:
@@ -126,6 +139,17 @@ def require_redis(settings: Settings) -> None:
         state_dir = settings.run.state_dir
         raise UserError(f"no Redis to use: REDIS_URL is not set and no embedded stack runs in {state_dir}; "
                         f"set REDIS_URL=redis://host:port/0 or start one with `tickwise stack up --state-dir {state_dir}`")
+
+
+def require_clickhouse(settings: Settings) -> None:
+    """Refuse to open an embedded ClickHouse (chDB) directory that does not exist: reading from it would
+    create an empty database and then report that the tables are missing."""
+    chdb = settings.clickhouse.chdb_path()
+    if chdb is not None and not chdb.is_dir():
+        state_dir = settings.run.state_dir
+        raise UserError(f"no ClickHouse data in {state_dir}: no embedded stack runs there and {chdb} does not "
+                        f"exist; run `tickwise demo` or `tickwise stack up --state-dir {state_dir}`, pass the "
+                        "--state-dir they used, or set CLICKHOUSE_URL")
 
 
 def _check_kafka(settings: Settings) -> None:

@@ -1,8 +1,14 @@
 """Data in and out: ``tickwise produce``, ``query``, ``features`` and ``verify``.
 
-Tables go to stderr; ``verify`` ends with one JSON line on stdout. A server that cannot be
-reached (ClickHouse, Redis, Kafka) ends the command with one sentence naming it (password
-hidden) and exit code 2, within ``CONNECT_TIMEOUT_S`` of trying.
+``query`` and ``features`` print their result on stdout in ``--format table|csv|json``;
+``verify`` prints its tables on stderr and one JSON line on stdout (``--format json``: the JSON
+line alone, ``csv``: one ``check,item,measure,value`` row per figure). A server that cannot be
+reached (ClickHouse, Redis, Kafka) or is not running ends the command with one sentence naming
+it (password hidden) and exit code 2, within ``CONNECT_TIMEOUT_S`` of trying.
+
+A bad row of a tick file (``produce``, and ``backtest`` too) is skipped and counted: one warning
+on stderr with the count and the first ``SHOWN_BAD_ROWS`` lines; ``--strict`` stops at the first
+one instead (exit code 2, naming its line).
 """
 
 from __future__ import annotations
@@ -12,21 +18,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dataflows.cli.common import (STATE_DIR_DEFAULT, StateDir, command_settings, console, ensure_topics, fail,
-                                  print_error)
+                                  print_error, require_clickhouse, require_kafka, require_redis)
+from dataflows.cli.logs import progress_bar
+from dataflows.cli.output import Format, check_format, iso_time, print_record, print_rows
 from dataflows.config import Settings
 
 if TYPE_CHECKING:
     from confluent_kafka import Consumer
 
+    import pandas as pd
+
+    from dataflows.tickfiles import BadRow
     from dataflows.verify import VerifyReport
     from sinks.clickhouse import ClickHouseWriter
 
 #: Seconds a command waits to connect to ClickHouse, Redis or Kafka before it gives up.
 CONNECT_TIMEOUT_S = 5.0
+#: Bad rows of tick files whose line the warning names.
+SHOWN_BAD_ROWS = 5
+
+Strict = Annotated[bool, typer.Option("--strict", help="Stop at the first bad row of a tick file (exit code 2) "
+                                                       "instead of skipping and counting it.")]
 
 
 def root_cause(error: BaseException) -> str:
@@ -38,9 +54,11 @@ def root_cause(error: BaseException) -> str:
 
 
 def clickhouse_writer(settings: Settings) -> ClickHouseWriter:
-    """A connected writer of ``settings``' ClickHouse; one sentence and exit 2 when it cannot connect."""
+    """A connected writer of ``settings``' ClickHouse; one sentence and exit 2 when there is none or it
+    cannot connect."""
     from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
 
+    require_clickhouse(settings)
     # clickhouse-connect logs a failed request before raising it: the sentence below says it once.
     logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)
     clickhouse = ClickHouseSettings(url=settings.clickhouse.url.get_secret_value(),
@@ -69,20 +87,42 @@ def _ignore_kafka_error(error: object) -> None:
     """Broker errors while connecting: the call that needs the broker reports its own timeout."""
 
 
-def produce_files(settings: Settings, files: list[Path], rate: float | None) -> int:
-    """Produce the tick files to the ticks topic with a progress bar; return how many ticks were sent."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+def read_ticks(files: list[Path], strict: bool, symbols: list[str] | None = None, start_ns: int | None = None,
+               end_ns: int | None = None) -> pd.DataFrame:
+    """The ticks of ``files``; bad rows skipped with one warning (``strict``: the first one fails)."""
+    from dataflows.tickfiles import read_tick_frame
 
-    from dataflows.produce import produce_messages
-    from dataflows.tickfiles import encode_ticks, read_tick_frame
+    skipped: list[BadRow] | None = None if strict else []
+    frame = read_tick_frame(files, symbols, start_ns, end_ns, skipped)
+    if skipped:
+        warn_bad_rows(skipped)
+    return frame
 
-    frame = read_tick_frame(files)
-    total = len(frame)
-    with Progress(TextColumn("producing"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} ticks"),
-                  TimeElapsedColumn(), console=console, transient=False) as progress:
-        task = progress.add_task("produce", total=total)
-        report = produce_messages(settings.kafka.bootstrap, settings.kafka.ticks_topic, encode_ticks(frame), rate,
-                                  settings.kafka.options(), lambda sent: progress.update(task, completed=sent))
+
+def warn_bad_rows(skipped: list[BadRow]) -> None:
+    """One warning on stderr: how many rows were skipped and where the first few are."""
+    shown = "; ".join(f"{row.path.name} line {row.line}: {row.reason}" for row in skipped[:SHOWN_BAD_ROWS])
+    more = f"; and {len(skipped) - SHOWN_BAD_ROWS:,} more" if len(skipped) > SHOWN_BAD_ROWS else ""
+    console.print(f"[yellow]warning:[/] skipped {len(skipped):,} bad row(s) of the tick files ({escape(shown)}"
+                  f"{more}); pass --strict to stop at the first one instead", soft_wrap=True)
+
+
+def produce_files(settings: Settings, files: list[Path], rate: float | None, strict: bool = False) -> int:
+    """Read the tick files and produce them to the ticks topic; return how many ticks were sent."""
+    return produce_frame(settings, read_ticks(files, strict), rate)
+
+
+def produce_frame(settings: Settings, frame: pd.DataFrame, rate: float | None) -> int:
+    """Produce the ticks to the ticks topic with a progress bar; return how many ticks were sent."""
+    from dataflows.produce import ProduceError, produce_messages
+    from dataflows.tickfiles import encode_ticks
+
+    with progress_bar("producing", len(frame), "ticks") as progress:
+        try:
+            report = produce_messages(settings.kafka.bootstrap, settings.kafka.ticks_topic, encode_ticks(frame), rate,
+                                      settings.kafka.options(), lambda sent: progress.update(0, completed=sent))
+        except ProduceError as error:
+            fail(str(error))
     console.print(f"produced {report.messages:,} ticks to {settings.kafka.ticks_topic} "
                   f"in {report.elapsed_s:.1f} s ({report.messages_per_s:,.0f}/s)")
     return report.messages
@@ -91,22 +131,26 @@ def produce_files(settings: Settings, files: list[Path], rate: float | None) -> 
 def produce(
     file: Annotated[list[Path], typer.Option("--file", "-f", help="Trades or quotes CSV (gzip or plain); repeat to merge in time order.")],
     rate: Annotated[float | None, typer.Option(help="Ticks per second (default: as fast as possible).", min=1)] = None,
+    strict: Strict = False,
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Produce real tick files to the ticks topic, merged in time order, keyed by symbol."""
     from dataflows.tickfiles import check_tick_files
 
     check_tick_files(file)
+    frame = read_ticks(file, strict)  # a bad file fails before any broker is asked
     settings = command_settings(state_dir)
     ensure_topics(settings)
-    produce_files(settings, file, rate)
+    produce_frame(settings, frame, rate)
 
 
 def query(
     sql: Annotated[str, typer.Argument(help="A SELECT statement against the tickwise tables.")],
+    fmt: Format = "table",
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Run SQL on ClickHouse (chDB or server) and print the result."""
+    check_format(fmt)
     writer = clickhouse_writer(command_settings(state_dir))
     try:
         result = writer.client.query(sql)
@@ -115,24 +159,25 @@ def query(
         fail(f"query failed: {first_line}")
     finally:
         writer.close()
-    table = Table(*result.column_names)
-    for row in result.result_rows:
-        table.add_row(*(str(value) for value in row))
-    Console().print(table)
+    print_rows(result.column_names, result.result_rows, fmt)
 
 
 def features(
     symbol: Annotated[str, typer.Argument(help="Symbol whose latest online features to show.")],
+    fmt: Format = "table",
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
-    """Show a symbol's latest feature vector from the Redis online store."""
+    """Show a symbol's latest feature vector from the Redis online store: when it was computed (UTC), where
+    it came from, then every feature by name."""
     import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
     from sinks.redis_store import RedisSettings, read_features
 
+    check_format(fmt)
     settings = command_settings(state_dir)
+    require_redis(settings)
     redis_settings = RedisSettings(settings.redis.url.get_secret_value(), settings.redis.key_prefix)
     client = redis.Redis.from_url(redis_settings.url, socket_timeout=CONNECT_TIMEOUT_S,
                                   socket_connect_timeout=CONNECT_TIMEOUT_S, retry=Retry(NoBackoff(), 0))
@@ -145,10 +190,22 @@ def features(
         client.close()
     if not values:
         fail(f"no features stored for {symbol!r}")
-    table = Table("feature", "value")
-    for name, value in values.items():
-        table.add_row(str(name), str(value))
-    Console().print(table)
+    print_record(feature_record(symbol, values), fmt, title=f"latest features of {symbol}")
+
+
+#: Fields of a stored feature row that say where it comes from, shown before the features.
+FEATURE_ROW_FIELDS = ("ts_ns", "partition", "offset", "feature_set", "quality")
+
+
+def feature_record(symbol: str, values: dict[str, float | int | str]) -> dict[str, object]:
+    """The symbol, its time as ISO 8601 UTC next to the raw nanoseconds, where the row came from, then the
+    features in name order."""
+    record: dict[str, object] = {"symbol": symbol}
+    if "ts_ns" in values:
+        record["time"] = iso_time(int(values["ts_ns"]))
+    record.update({name: values[name] for name in FEATURE_ROW_FIELDS if name in values})
+    record.update({name: values[name] for name in sorted(values) if name not in FEATURE_ROW_FIELDS})
+    return record
 
 
 def verify(
@@ -156,6 +213,7 @@ def verify(
         help="Range of each partition instead of Kafka's, PARTITION:END (offsets 0..END-1) or PARTITION:START-END, "
              "comma-separated.")] = None,
     topic: Annotated[str | None, typer.Option(help="Source topic to check (default: KAFKA_TICKS_TOPIC).")] = None,
+    fmt: Format = "table",
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Count duplicate rows per table and check every offset of the topic, up to the end Kafka reports, is in
@@ -163,11 +221,13 @@ def verify(
     from dataflows.verify import VerifyError, parse_expected
     from dataflows.verify import verify as run_verify
 
+    check_format(fmt)
     try:
         expected = parse_expected(expect_offsets) if expect_offsets else None
     except ValueError as error:
         fail(f"--expect-offsets: {error}")
     settings = command_settings(state_dir)
+    require_kafka(settings)
     topic = topic or settings.kafka.ticks_topic
     writer = clickhouse_writer(settings)
     consumer = kafka_consumer(settings)
@@ -180,15 +240,29 @@ def verify(
         consumer.close()
         writer.close()
 
-    if report.empty:
+    if fmt == "csv":
+        print_rows(("check", "item", "measure", "value"), _report_figures(report), fmt)
+    else:
+        if fmt == "table" and not report.empty:
+            _print_report(report)
         typer.echo(report.json_line())
+    if report.empty:
         print_error(f"no rows of topic {topic!r} in ticks or rejects although Kafka holds "
                     f"{report.unprocessed_offsets:,} of its offsets: nothing was processed into this ClickHouse")
+    if not report.ok or report.empty:
         raise typer.Exit(1)
-    _print_report(report)
-    typer.echo(report.json_line())
-    if not report.ok:
-        raise typer.Exit(1)
+
+
+def _report_figures(report: VerifyReport) -> list[tuple[str, str, str, object]]:
+    """The report as tidy rows: the verdict, then each table's and each partition's figures."""
+    rows: list[tuple[str, str, str, object]] = [("verdict", report.topic, "ok", report.ok)]
+    for table in report.tables:
+        rows += [("duplicates", table.table, measure, getattr(table, measure))
+                 for measure in ("rows", "distinct_ids", "duplicate_rows", "final_rows", "id_conflicts")]
+    for part in report.partitions:
+        rows += [("offsets", str(part.partition), measure, getattr(part, measure))
+                 for measure in ("start", "end", "first", "last", "offsets", "missing", "unprocessed")]
+    return rows
 
 
 def _print_report(report: VerifyReport) -> None:

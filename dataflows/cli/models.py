@@ -6,7 +6,10 @@
     tickwise models export-onnx champion --out onnx/     # or a version, or a model directory
 
 The registry is ``MLFLOW_TRACKING_URI`` when set, else the embedded SQLite store in
-``TICKWISE_MLFLOW_DIR`` (``.tickwise/mlflow``). A tracking server that does not accept a
+``TICKWISE_MLFLOW_DIR`` (default ``<state dir>/mlflow``). On first use the shipped model
+(``models/default``, what ``--model default`` runs) is registered there once, under the aliases
+``default`` and (when no version holds it yet) ``champion``, so ``models show default`` names the
+very model ``run --model default`` scores. A tracking server that does not accept a
 connection within 5 s ends the command with one sentence and exit code 2; one that accepts and
 then fails is asked at most ``MLFLOW_RETRIES`` more times, each request bounded by
 ``MLFLOW_REQUEST_TIMEOUT_S`` (MLflow's own defaults, 7 retries of up to 120 s, wait for minutes;
@@ -22,12 +25,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from dataflows.cli.common import (STATE_DIR_DEFAULT, StateDir, command_settings, console, day_span, fail,
-                                  symbol_list)
-from dataflows.config import load_settings
+                                  registry_dir, symbol_list)
+from dataflows.cli.output import Format, check_format, iso_time, print_record, print_rows
+from dataflows.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from models.mlflow_registry import RegistryConfig
@@ -52,10 +55,13 @@ def train(
     bars_hourly: Annotated[Path | None, typer.Option(
         help="Hourly bars CSV for the long-history models (with --bars-daily).")] = None,
     bars_daily: Annotated[Path | None, typer.Option(help="Daily bars CSV for the long-history models.")] = None,
-    state_dir: StateDir = STATE_DIR_DEFAULT / "train",
+    state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Backfill features with the live operators, then train and validate the ensemble (and the
-    microstructure specialist and long-history bar models when their data is given)."""
+    microstructure specialist and long-history bar models when their data is given).
+
+    The backfilled features go to their own chDB in ``<state dir>/train`` (the live stack may hold
+    ``<state dir>/chdb``); the model is registered in the state dir's registry."""
     from dataflows.backfill import backfill_and_train
     from dataflows.tickfiles import check_tick_files
 
@@ -67,7 +73,9 @@ def train(
     for path in (bars_hourly, bars_daily):
         if path is not None and not path.is_file():
             fail(f"bar file {path} does not exist")
-    manifest = backfill_and_train(files=file, out_dir=out, state_dir=state_dir, start_ns=start_ns, end_ns=end_ns,
+    # The backfill reads its registry from the settings (TICKWISE_MLFLOW_DIR): the state dir's unless set.
+    os.environ.setdefault("TICKWISE_MLFLOW_DIR", str(registry_dir(state_dir)))
+    manifest = backfill_and_train(files=file, out_dir=out, state_dir=state_dir / "train", start_ns=start_ns, end_ns=end_ns,
                                   symbols=symbol_list(symbols), console=console, held_out_from_ns=held_out_from_ns,
                                   bars=(bars_hourly, bars_daily) if bars_hourly and bars_daily else None)
     table = Table("model", "held-out metrics", title=f"model {manifest['version']} -> {out}")
@@ -91,7 +99,7 @@ def retrain(
     timeout_s: Annotated[float, typer.Option("--timeout-s", help="Stop waiting after this long (0: never).")] = 0.0,
     keep_running: Annotated[bool, typer.Option("--keep-running", help="Keep serving events after a training.")]
     = False,
-    state_dir: Annotated[Path, typer.Option("--state-dir", help="Where the embedded stack lives.")] = STATE_DIR_DEFAULT,
+    state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Train a candidate model when the live monitor raises a `retrain` event (never promotes it)."""
     from dataflows.retrain import retrain_on_events
@@ -111,86 +119,98 @@ def retrain(
                                                                      if trained else ""))
 
 
-def _registry() -> RegistryConfig:
-    """The registry of the settings, checked to answer; one sentence and exit 2 when it does not."""
-    from models.mlflow_registry import RegistryError, check_reachable
+def _registry_settings(state_dir: Path) -> Settings:
+    """The settings of a registry command: the state dir's embedded registry unless the environment
+    names one (``MLFLOW_TRACKING_URI`` or ``TICKWISE_MLFLOW_DIR``)."""
+    mlflow_dir = None if "TICKWISE_MLFLOW_DIR" in os.environ else registry_dir(state_dir)
+    return load_settings(model={"mlflow_dir": mlflow_dir}, run={"state_dir": state_dir})
+
+
+def _registry(state_dir: Path) -> RegistryConfig:
+    """The registry of the settings, checked to answer and holding the shipped model; one sentence and
+    exit 2 when it does not answer."""
+    from models.mlflow_registry import RegistryConfig, RegistryError, check_reachable, register_shipped
+    from models.registry import DEFAULT_MODEL_DIR
 
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(MLFLOW_RETRIES))
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(MLFLOW_REQUEST_TIMEOUT_S))
-    settings = load_settings()
-    if settings.model.tracking_uri is not None:
+    model = _registry_settings(state_dir).model
+    if model.tracking_uri is not None:
         try:
-            check_reachable(settings.model.tracking_uri.get_secret_value())
+            check_reachable(model.tracking_uri.get_secret_value())
         except RegistryError as error:
             fail(str(error))
-    from dataflows.components import registry_config  # slow (the flow's imports): after the check
-
-    return registry_config(settings)
+        config = RegistryConfig(tracking_uri=model.tracking_uri.get_secret_value(), model_name=model.name)
+    else:
+        config = RegistryConfig.embedded(model.mlflow_dir, model.name)
+    try:
+        registered = register_shipped(config, DEFAULT_MODEL_DIR)
+    except RegistryError as error:
+        fail(str(error))
+    if registered is not None:
+        console.print(f"registered the shipped model ({registered.ensemble_version}) as {registered.name} version "
+                      f"{registered.version}, aliases {', '.join(registered.aliases)}", soft_wrap=True)
+    return config
 
 
 def _when(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return iso_time(datetime.fromtimestamp(ms // 1000, tz=timezone.utc))
 
 
-def _day(ns: str) -> str:
-    return datetime.fromtimestamp(int(ns) / 1e9, tz=timezone.utc).strftime("%Y-%m-%d %H:%M") if ns.isdigit() else "?"
+def _day(ns: str) -> str | None:
+    return iso_time(int(ns)) if ns.isdigit() else None
 
 
 @models_app.command("list")
-def list_models() -> None:
+def list_models(fmt: Format = "table", state_dir: StateDir = STATE_DIR_DEFAULT) -> None:
     """Every registered ensemble version, newest first, with its aliases."""
     from models.mlflow_registry import TAG_PREFIX, RegistryError, list_versions
 
-    config = _registry()
+    check_format(fmt)
+    config = _registry(state_dir)
     try:
         versions = list_versions(config)
     except RegistryError as error:
         fail(str(error))
-    if not versions:
-        console.print(f"no versions of {config.model_name} yet: `tickwise train` registers one")
-        return
-    table = Table("version", "aliases", "ensemble", "feature set", "data (UTC)", "created", title=config.model_name)
-    for info in versions:
-        tags = info.tags
-        data = f"{_day(tags.get(TAG_PREFIX + 'data_start_ns', ''))} .. {_day(tags.get(TAG_PREFIX + 'data_end_ns', ''))}"
-        table.add_row(info.version, ",".join(info.aliases), info.ensemble_version,
-                      tags.get(TAG_PREFIX + "feature_set", ""), data, _when(info.created_ms))
-    Console().print(table)
+    columns = ("version", "aliases", "ensemble", "feature_set", "data_start", "data_end", "created")
+    rows = [(int(info.version), ",".join(info.aliases), info.ensemble_version,
+             info.tags.get(TAG_PREFIX + "feature_set", ""), _day(info.tags.get(TAG_PREFIX + "data_start_ns", "")),
+             _day(info.tags.get(TAG_PREFIX + "data_end_ns", "")), _when(info.created_ms)) for info in versions]
+    print_rows(columns, rows, fmt, title=config.model_name)
 
 
 @models_app.command("show")
-def show(version: VersionArg = "champion") -> None:
-    """One version: its tags (feature set, data range and hash, libraries) and held-out metrics."""
+def show(version: VersionArg = "default", fmt: Format = "table", state_dir: StateDir = STATE_DIR_DEFAULT) -> None:
+    """One version (default: the shipped model): its tags (feature set, data range and hash, libraries) and
+    held-out metrics."""
     from models.mlflow_registry import RegistryError, get_version, ref_for, run_metrics
 
-    config = _registry()
+    check_format(fmt)
+    config = _registry(state_dir)
     try:
         info = get_version(config, ref_for(config, version))
     except RegistryError as error:
         fail(str(error))
-    table = Table("field", "value", title=f"{info.name} version {info.version}")
-    table.add_row("aliases", ",".join(info.aliases))
-    table.add_row("ensemble", info.ensemble_version)
-    table.add_row("run", info.run_id)
-    table.add_row("created", _when(info.created_ms))
-    for key, value in sorted(info.tags.items()):
-        table.add_row(key, value if len(value) <= 200 else value[:197] + "...")
-    for key, value in sorted(run_metrics(config, info.run_id).items()):
-        table.add_row(f"metric {key}", f"{value:.4f}")
-    Console().print(table)
+    record: dict[str, object] = {"name": info.name, "version": int(info.version), "aliases": ",".join(info.aliases),
+                                 "ensemble": info.ensemble_version, "run": info.run_id,
+                                 "created": _when(info.created_ms)}
+    record.update(sorted(info.tags.items()))
+    record.update({f"metric {key}": value for key, value in sorted(run_metrics(config, info.run_id).items())})
+    print_record(record, fmt, title=f"{info.name} version {info.version}")
 
 
 @models_app.command("promote")
 def promote(
     version: Annotated[str, typer.Argument(help="The version number to promote.")],
     alias: Annotated[str, typer.Option(help="The alias to move (flows follow models:/NAME@ALIAS).")] = "champion",
+    state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Point an alias at a version; running flows that follow the alias switch at their next poll."""
     from models.mlflow_registry import RegistryError, promote as promote_version
 
     if not version.isdigit():
         fail(f"expected a version number to promote, got {version!r}")
-    config = _registry()
+    config = _registry(state_dir)
     try:
         info = promote_version(config, version, alias)
     except RegistryError as error:
@@ -202,6 +222,7 @@ def promote(
 def export_onnx(
     model: Annotated[str, typer.Argument(help="A version, an alias, a models:/ URI or a model directory.")] = "champion",
     out: Annotated[Path, typer.Option(help="Directory for the .onnx files, manifest.json and onnx.json.")] = Path("onnx"),
+    state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Export each model of an ensemble to ONNX for .NET clients (see docs/models.md)."""
     from models.mlflow_registry import RegistryError, download_version, get_version, ref_for
@@ -211,10 +232,10 @@ def export_onnx(
     if path.is_dir():
         model_dir = path
     else:
-        config = _registry()
+        config = _registry(state_dir)
         try:
             info = get_version(config, ref_for(config, model))
-            model_dir = download_version(config, info, load_settings().model_cache_path())
+            model_dir = download_version(config, info, _registry_settings(state_dir).model_cache_path())
         except RegistryError as error:
             fail(str(error))
     try:

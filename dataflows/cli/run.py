@@ -354,10 +354,13 @@ def run(
 
 def demo(
     processes: Annotated[int, typer.Option(help="Processes in the local Bytewax cluster.", min=1, max=8)] = 1,
-    state_dir: Annotated[Path, typer.Option("--state-dir")] = STATE_DIR_DEFAULT / "demo",
+    state_dir: StateDir = STATE_DIR_DEFAULT,
     stop: Annotated[bool, typer.Option(help="Stop the embedded stack at the end.")] = False,
 ) -> None:
-    """Start the embedded stack, produce the shipped real sample, run to the end, summarize."""
+    """Start the embedded stack, produce the shipped real sample, run to the end, summarize.
+
+    It starts over in the state dir: a stack running there is stopped, its chDB data and recovery dirs
+    are removed (the model registry stays)."""
     files = sorted(SAMPLE_DIR.glob("*_trades.csv.gz")) + sorted(SAMPLE_DIR.glob("*_quotes.csv.gz"))
     if not files:
         fail(f"the demo sample is missing from {SAMPLE_DIR}")
@@ -391,12 +394,13 @@ def demo(
                       f"{summary.ticks_in:,}")
     if not stop:
         program = _program_name()
+        where = "" if state_dir == STATE_DIR_DEFAULT else f" --state-dir {state_dir}"
         console.print(
             "\nQuery the results:\n"
-            f"  {program} query --state-dir {state_dir} \"SELECT reason, count() AS n FROM risk_decisions FINAL "
+            f"  {program} query{where} \"SELECT reason, count() AS n FROM risk_decisions FINAL "
             "GROUP BY reason ORDER BY n DESC\"\n"
-            f"  {program} features --state-dir {state_dir} IBM     # latest online features from Redis\n"
-            f"  {program} stack down --state-dir {state_dir}      # stop the stack when done",
-            soft_wrap=True,
+            f"  {program} features{where} IBM     # latest online features from Redis\n"
+            f"  {program} stack down{where}      # stop the stack when done",
+            soft_wrap=True, markup=False, highlight=False,
         )
     typer.echo(summary.json_line())

@@ -232,6 +232,7 @@ def test_features_when_redis_port_closed_then_exits_2_naming_the_server_without_
 
 def test_verify_when_kafka_port_closed_then_exits_2_naming_the_broker(state_dir: Path, closed_port: int) -> None:
     bootstrap = f"127.0.0.1:{closed_port}"
+    (state_dir / "chdb").mkdir(parents=True)  # an (empty) embedded ClickHouse: only Kafka is missing
 
     result = tickwise_within(UNREACHABLE_LIMIT_S, "verify", "--state-dir", str(state_dir),
                              KAFKA_BOOTSTRAP=bootstrap, KAFKA_TICKS_TOPIC="ticks")

@@ -1,0 +1,88 @@
+"""Where the CLI's own logs and progress go: stderr, never stdout (stdout carries results).
+
+``--log-level`` sets the level of every logger (the client libraries' INFO lines and retry
+warnings stay quiet unless ``debug`` is asked for: the command reports their failure itself); ``--log-format`` is ``plain`` (one line, time, level,
+logger, message) or ``json`` (one JSON object per line, for a container's log collector). Every
+message passes ``sinks.redaction`` first. Progress bars show counts and rates on stderr when it
+is a terminal and ``--quiet`` was not given.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import orjson
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from dataflows.cli.common import console
+from sinks.redaction import install_log_redaction
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("plain", "json")
+#: Libraries whose INFO and WARNING lines are noise to a user (store migrations, per-request retries).
+CHATTY_LOGGERS = ("mlflow", "alembic", "urllib3", "clickhouse_connect", "kafka")
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+_quiet = False
+
+
+class RateColumn(ProgressColumn):
+    """Items per second so far (``12,345/s``), blank until there is a rate."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:,.0f}/s" if task.speed else "", style="progress.data.speed")
+
+
+def _quiet_libraries(record: logging.LogRecord) -> bool:
+    """Drop a chatty library's records below ERROR."""
+    return record.levelno >= logging.ERROR or not record.name.startswith(CHATTY_LOGGERS)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: ``time`` (UTC, ISO 8601), ``level``, ``logger``, ``message``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+                "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(line).decode()
+
+
+def configure_logging(level: str, fmt: str, quiet: bool) -> None:
+    """Send every log record at ``level`` or above to stderr in ``fmt``; ``quiet`` hides progress bars."""
+    global _quiet
+    _quiet = quiet
+    # MLflow installs its own INFO handler on import unless told not to; then ours applies to it too.
+    os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")
+    formatter = JsonFormatter() if fmt == "json" else logging.Formatter(PLAIN_FORMAT)
+    formatter.converter = time.gmtime
+    handler = logging.StreamHandler()  # stderr
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level.upper())
+    install_log_redaction(root)
+    if level != "debug":  # a filter, not a level: some of them reset their own level when imported
+        handler.addFilter(_quiet_libraries)
+
+
+def progress_shown() -> bool:
+    """Progress bars only on a terminal, and not with ``--quiet``."""
+    return console.is_terminal and not _quiet
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None, unit: str) -> Iterator[Progress]:
+    """A progress bar on stderr with the count, the rate and the elapsed time (hidden when not shown);
+    the caller advances task 0."""
+    columns = [TextColumn(description), BarColumn(), MofNCompleteColumn(), TextColumn(unit), RateColumn(),
+               TimeElapsedColumn()]
+    with Progress(*columns, console=console, disable=not progress_shown(), transient=False) as progress:
+        progress.add_task(description, total=total)
+        yield progress
