@@ -56,8 +56,9 @@ from dataclasses import dataclass
 from operators.ids import stable_id
 from operators.messages import BookDelta, BookEvent, BookSnapshot, Level
 
-COUNTERS = ("snapshots", "applied", "stale", "waiting", "pending_dropped", "gaps", "crossed", "rejected",
-            "levels_dropped")
+COUNTERS = ("snapshots", "applied", "stale", "waiting", "pending_dropped", "gaps", "crossed", "rejected")
+#: Levels from the best whose size changes a delta reports in ``removed_near`` / ``added_near``.
+NEAR_LEVELS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,18 +87,19 @@ def level_problem(levels: tuple[Level, ...]) -> str | None:
 class Side:
     """One side of the book: keys ascending (best first) with their sizes."""
 
-    __slots__ = ("sign", "keys", "sizes")
+    __slots__ = ("sign", "keys", "sizes", "dropped")
 
     def __init__(self, sign: float) -> None:
         self.sign = sign  # -1 for bids (best = highest price = lowest key), +1 for asks
         self.keys = array("d")
         self.sizes = array("d")
+        self.dropped = 0
 
-    def __getstate__(self) -> tuple[float, bytes, bytes]:
-        return self.sign, self.keys.tobytes(), self.sizes.tobytes()
+    def __getstate__(self) -> tuple[float, bytes, bytes, int]:
+        return self.sign, self.keys.tobytes(), self.sizes.tobytes(), self.dropped
 
-    def __setstate__(self, state: tuple[float, bytes, bytes]) -> None:
-        self.sign, keys, sizes = state
+    def __setstate__(self, state: tuple[float, bytes, bytes, int]) -> None:
+        self.sign, keys, sizes, self.dropped = state
         self.keys, self.sizes = array("d"), array("d")
         self.keys.frombytes(keys)
         self.sizes.frombytes(sizes)
@@ -107,24 +109,26 @@ class Side:
         self.keys = array("d", (key for key, _ in kept))
         self.sizes = array("d", (size for _, size in kept))
 
-    def set(self, price: float, size: float, max_levels: int) -> int:
-        """Apply one level; returns 1 when the side overflowed and its worst level was dropped."""
+    def set(self, price: float, size: float, max_levels: int) -> tuple[float, int]:
+        """Apply one level; returns its former size (0 if new) and its position from the best."""
         key = self.sign * price
         keys = self.keys
         i = bisect_left(keys, key)
         if i < len(keys) and keys[i] == key:
+            old = self.sizes[i]
             if size > 0.0:
                 self.sizes[i] = size
             else:
                 del keys[i], self.sizes[i]
-        elif size > 0.0:
+            return old, i
+        if size > 0.0:
             keys.insert(i, key)
             self.sizes.insert(i, size)
             if len(keys) > max_levels:
                 keys.pop()
                 self.sizes.pop()
-                return 1
-        return 0
+                self.dropped += 1
+        return 0.0, i
 
     def price(self, level: int) -> float:
         return self.sign * self.keys[level]
@@ -136,7 +140,8 @@ class Side:
 class OrderBook:
     """One symbol's book: ``apply`` snapshots and deltas, read ``top()``, ``bids``/``asks`` when ``valid``."""
 
-    __slots__ = ("symbol", "config", "bids", "asks", "valid", "last_id", "_fresh", "_pending", "counts")
+    __slots__ = ("symbol", "config", "bids", "asks", "valid", "last_id", "_fresh", "_pending", "counts",
+                 "removed_near", "added_near")
 
     def __init__(self, symbol: str, config: BookConfig = BookConfig()) -> None:
         self.symbol = symbol
@@ -147,16 +152,22 @@ class OrderBook:
         self._fresh = False  # a snapshot was applied and no delta continued it yet
         self._pending: deque[BookDelta] = deque()
         self.counts = dict.fromkeys(COUNTERS, 0)
+        self.removed_near = self.added_near = 0.0  # size taken from / added to the best NEAR_LEVELS by the last delta
 
     def __getstate__(self) -> tuple:
         return (self.symbol, self.config, self.bids, self.asks, self.valid, self.last_id, self._fresh,
-                tuple(self._pending), tuple(self.counts[name] for name in COUNTERS))
+                tuple(self._pending), tuple(self.counts[name] for name in COUNTERS), self.removed_near, self.added_near)
 
     def __setstate__(self, state: tuple) -> None:
         (self.symbol, self.config, self.bids, self.asks, self.valid, self.last_id, self._fresh, pending,
-         counts) = state
+         counts, self.removed_near, self.added_near) = state
         self._pending = deque(pending)
         self.counts = dict(zip(COUNTERS, counts, strict=True))
+
+    @property
+    def levels_dropped(self) -> int:
+        """Levels dropped from either side by the ``max_levels`` bound."""
+        return self.bids.dropped + self.asks.dropped
 
     def top(self) -> tuple[float, float, float, float]:
         """``(bid, bid_size, ask, ask_size)``; NaN for an empty side."""
@@ -218,13 +229,17 @@ class OrderBook:
             got = f"prev_id {delta.prev_id}" if futures else f"first_id {delta.first_id}"
             return (self._invalidate(delta.ts_ns, "book_gap", f"expected {expected}, got {got} "
                                                               f"(ids {delta.first_id}..{delta.last_id})"),)
-        dropped = 0
-        max_levels = self.config.max_levels
-        for price, size in delta.bids:
-            dropped += self.bids.set(price, size, max_levels)
-        for price, size in delta.asks:
-            dropped += self.asks.set(price, size, max_levels)
-        self.counts["levels_dropped"] += dropped
+        removed = added = 0.0
+        max_levels, near = self.config.max_levels, NEAR_LEVELS
+        for side, levels in ((self.bids, delta.bids), (self.asks, delta.asks)):
+            for price, size in levels:
+                old, position = side.set(price, size, max_levels)
+                if position < near:
+                    if size < old:
+                        removed += old - size
+                    else:
+                        added += size - old
+        self.removed_near, self.added_near = removed, added
         self.counts["applied"] += 1
         self.last_id, self._fresh = delta.last_id, False
         if self._crossed():
