@@ -41,7 +41,8 @@ def test_regular_session_when_ticks_jump_across_days_then_each_day_uses_its_own_
     session = regular()
     friday_open, monday_0830_est = utc_ns("2013-11-01 13:30"), utc_ns("2013-11-04 13:30")
 
-    decided = [session.contains(ts) for ts in (friday_open, monday_0830_est, friday_open, monday_0830_est + 3600 * SECOND)]
+    monday_0930_est = monday_0830_est + 3600 * SECOND
+    decided = [session.contains(ts) for ts in (friday_open, monday_0830_est, friday_open, monday_0930_est)]
 
     assert decided == [True, False, True, True]
 
