@@ -15,7 +15,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from dataflows.cli import backtest, bench, data, models, run, show_config
+from dataflows.cli import backtest, bench, book, data, models, run, show_config
 from dataflows.cli.common import USER_ERROR_CODE, UserError, print_error
 from dataflows.cli.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
 from dataflows.config import ConfigError
@@ -82,6 +82,7 @@ app.command("train")(models.train)
 app.command("verify")(data.verify)
 app.command("replay")(backtest.replay)
 app.add_typer(run.recovery_app, name="recovery")
+app.add_typer(book.book_app, name="book")
 app.command("backtest")(backtest.backtest)
 app.command("report")(backtest.report)
 app.command("retrain")(models.retrain)
