@@ -296,17 +296,15 @@ def replay(
 
 def report(
     out: Annotated[Path, typer.Option("--out", help="Folder for report.html and its PNG plots.")] = Path("report"),
-    state_dir: Annotated[Path, typer.Option("--state-dir", help="Where the embedded stack and chDB data live.")]
-    = STATE_DIR_DEFAULT,
+    state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Render P&L, drawdown, calibration, accuracy, drift events and latency from ClickHouse to one HTML page."""
+    from dataflows.cli.data import clickhouse_writer
     from dataflows.report import render_report
-    from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
 
-    settings = command_settings(state_dir)
-    writer = ClickHouseWriter(ClickHouseSettings(url=settings.clickhouse.url.get_secret_value()))
+    writer = clickhouse_writer(command_settings(state_dir))
     try:
-        page = render_report(writer.connect(), out)
+        page = render_report(writer.client, out)
     finally:
         writer.close()
     console.print(f"report written to {page}")

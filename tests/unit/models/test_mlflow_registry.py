@@ -141,3 +141,29 @@ def test_ref_for_when_number_alias_or_at_alias_then_ref_of_configured_model() ->
     assert ref_for(config, "@champion") == ref_for(config, "champion") == ModelRef("m", alias="champion")
     with pytest.raises(RegistryError):
         ref_for(config, "no such/thing")
+
+
+def test_list_versions_when_embedded_then_reading_sqlite_gives_what_mlflow_gives(store: dict) -> None:
+    from models.mlflow_registry import _list_with_client, _read_embedded
+
+    read = _read_embedded(store["config"])
+
+    assert read is not None and [info.version for info in read] == ["2", "1"]
+    assert read == _list_with_client(store["config"])
+
+
+def test_register_shipped_when_registry_fresh_then_once_as_default_and_champion(tmp_path: Path) -> None:
+    from models.mlflow_registry import SHIPPED_ALIAS, register_shipped
+    from models.registry import DEFAULT_MODEL_DIR
+
+    config = RegistryConfig.embedded(tmp_path / "mlflow")
+    shipped = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())["version"]
+
+    first = register_shipped(config, DEFAULT_MODEL_DIR)
+    again = register_shipped(config, DEFAULT_MODEL_DIR)
+
+    assert first is not None and first.ensemble_version == shipped
+    assert set(first.aliases) == {SHIPPED_ALIAS, "champion"}
+    assert again is None
+    assert [(info.version, info.aliases) for info in list_versions(config)] == [("1", ("champion", "default"))]
+    assert get_version(config, ref_for(config, "default")).ensemble_version == shipped

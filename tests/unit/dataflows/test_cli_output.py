@@ -1,0 +1,80 @@
+"""Specifications of the CLI's result formats (stdout) and logs (stderr)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+
+import numpy as np
+import orjson
+import pytest
+
+from dataflows.cli.logs import configure_logging
+from dataflows.cli.output import clean, iso_time, print_record, print_rows
+
+NOISY = 179.91500000000002
+WIDE = ("a_rather_long_column_name",) * 8
+
+
+def test_clean_when_float_has_arithmetic_noise_then_rounded_to_twelve_digits() -> None:
+    assert clean(NOISY) == 179.915
+    assert clean(np.float64(0.1 + 0.2)) == 0.3
+    assert clean({"x": [NOISY, float("inf")]}) == {"x": [179.915, None]}
+    assert clean(1_381_348_799_638_000_123) == 1_381_348_799_638_000_123  # nanosecond ints stay exact
+
+
+def test_iso_time_when_epoch_ns_then_utc_with_nanoseconds_only_when_there_are_any() -> None:
+    assert iso_time(1_381_348_799_638_000_000) == "2013-10-09T19:59:59.638000000Z"
+    assert iso_time(1_381_348_799_000_000_000) == "2013-10-09T19:59:59Z"
+
+
+def test_print_rows_when_csv_then_pandas_reads_the_values_back(capsys: pytest.CaptureFixture[str]) -> None:
+    print_rows(("symbol", "price", "tags"), [("IBM", NOISY, ["a", "b"]), ("A,B", None, [])], "csv")
+
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows == [["symbol", "price", "tags"], ["IBM", "179.915", '["a","b"]'], ["A,B", "", "[]"]]
+
+
+def test_print_rows_when_json_then_an_array_of_objects(capsys: pytest.CaptureFixture[str]) -> None:
+    print_rows(("symbol", "price"), [("IBM", NOISY)], "json")
+
+    assert orjson.loads(capsys.readouterr().out) == [{"symbol": "IBM", "price": 179.915}]
+
+
+def test_print_rows_when_table_piped_then_no_cell_is_cut_and_markup_is_literal(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    value = "[bold]not markup[/] " + "x" * 120
+
+    print_rows(WIDE, [(value,) * len(WIDE)], "table")
+
+    out = capsys.readouterr().out
+    assert "…" not in out
+    assert out.count(value) == len(WIDE)
+    assert all(len(line) > 80 for line in out.splitlines()[1:])
+
+
+def test_print_record_when_json_then_one_object(capsys: pytest.CaptureFixture[str]) -> None:
+    print_record({"net_pnl": -3178.2429640000003, "signals": 7}, "json")
+
+    assert orjson.loads(capsys.readouterr().out) == {"net_pnl": -3178.242964, "signals": 7}
+
+
+def test_configure_logging_when_json_then_one_object_per_record_on_stderr_and_libraries_quiet(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers, root.level
+    configure_logging("info", "json", quiet=True)
+    try:
+        logging.getLogger("tickwise.test").info("connecting to %s", "http://user:pw@host:8123/db")
+        logging.getLogger("mlflow.store.db.utils").info("Creating initial MLflow database tables...")
+    finally:
+        root.handlers, root.level = handlers, level
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.strip().splitlines()
+    record = orjson.loads(line)
+    assert record["level"] == "info" and record["logger"] == "tickwise.test"
+    assert record["message"] == "connecting to http://user:***@host:8123/db"
+    assert record["time"].endswith("Z")
