@@ -24,6 +24,7 @@ MLflow's client when the file cannot be read that way.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import socket
 import sqlite3
@@ -36,8 +37,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-import numpy as np
 
 from models.manifest import MANIFEST_FILE, read_manifest
 
@@ -242,7 +241,7 @@ def log_training_run(config: RegistryConfig, model_dir: Path, data_sha256: str |
             mlflow.set_tags(tags)
             mlflow.log_params({key: str(value) for key, value in flatten(manifest.get("config", {})).items()})
             metrics = {key: float(value) for key, value in flatten(manifest.get("metrics", {})).items()
-                       if isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)}
+                       if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)}
             mlflow.log_metrics(metrics)
             mlflow.log_artifacts(str(model_dir), ENSEMBLE_ARTIFACT)
             for path in report:

@@ -8,6 +8,7 @@ stderr and exit code 2, also when the app is invoked in-process (Typer's test ru
 
 from __future__ import annotations
 
+import sys
 from importlib import metadata
 from typing import Annotated, Any
 
@@ -16,13 +17,19 @@ import typer
 from typer.core import TyperGroup
 
 from dataflows.cli import backtest, bench, book, data, models, run, show_config
-from dataflows.cli.common import USER_ERROR_CODE, UserError, print_error
+from dataflows.cli.common import USER_ERROR_CODE, print_error
 from dataflows.cli.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
-from dataflows.config import ConfigError
-from dataflows.stack import StackError
-from dataflows.tickfiles import TickFileError
 
-USER_ERRORS = (ConfigError, StackError, TickFileError, UserError)
+#: Exceptions that are the user's to fix, as (module, class): looked up only once their module is loaded, so
+#: that a command which never reads tick files does not import pandas to recognise a ``TickFileError``.
+USER_ERRORS = (("dataflows.config", "ConfigError"), ("dataflows.stack", "StackError"),
+               ("dataflows.tickfiles", "TickFileError"), ("dataflows.cli.common", "UserError"))
+
+
+def is_user_error(error: BaseException) -> bool:
+    """Whether ``error`` is one of ``USER_ERRORS``."""
+    loaded = (getattr(sys.modules.get(module), name, None) for module, name in USER_ERRORS)
+    return any(isinstance(error, kind) for kind in loaded if kind is not None)
 
 
 class _Commands(TyperGroup):
@@ -31,7 +38,9 @@ class _Commands(TyperGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except USER_ERRORS as error:
+        except Exception as error:
+            if not is_user_error(error):
+                raise
             print_error(str(error))
             raise typer.Exit(USER_ERROR_CODE) from None
 
