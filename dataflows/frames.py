@@ -34,7 +34,7 @@ import pandas as pd
 from dataflows.stack import read_stack
 from sinks.clickhouse import TABLE_DECLARATIONS, ClickHouseSettings, ClickHouseWriter
 
-__all__ = ["BacktestFrames", "History", "load_backtest", "utc_index"]
+__all__ = ["BacktestFrames", "History", "load_backtest", "spread_features", "utc_index"]
 
 MINUTE_NS = 60 * 1_000_000_000  # the backtest's equity sampling period (dataflows.backtest)
 #: Columns the frames leave out: the uint64 row hash (a row's identity inside ClickHouse) and the
@@ -44,16 +44,15 @@ _FEATURE_ARRAYS = ("names", "values", "quality")
 
 
 def utc_index(frame: pd.DataFrame, column: str = "ts_ns") -> pd.DataFrame:
-    """``frame`` indexed by ``column`` (epoch nanoseconds) as a UTC ``DatetimeIndex`` named ``ts``, sorted.
+    """``frame`` indexed by ``column`` (epoch nanoseconds) as a UTC ``DatetimeIndex`` named ``ts``, sorted
+    (ties in symbol order).
 
     >>> utc_index(pd.DataFrame({"ts_ns": [1_381_325_400_000_000_000], "p": [1.0]})).index[0]
     Timestamp('2013-10-09 13:30:00+0000', tz='UTC')
     """
     index = pd.DatetimeIndex(pd.to_datetime(frame[column].astype("Int64"), unit="ns", utc=True), name="ts")
     indexed = frame.drop(columns=[column]).set_index(index)
-    keys = ["ts", "symbol"] if "symbol" in indexed.columns else ["ts"]
-    return indexed.sort_values(keys, kind="stable") if "symbol" in indexed.columns else indexed.sort_index(
-        kind="stable")
+    return indexed.sort_values(["ts", "symbol"] if "symbol" in indexed.columns else ["ts"], kind="stable")
 
 
 def _epoch_ns(moment: object) -> int:
@@ -61,17 +60,26 @@ def _epoch_ns(moment: object) -> int:
     return int((stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).value)
 
 
-def _spread_features(frame: pd.DataFrame) -> pd.DataFrame:
-    """The ``names``/``values`` arrays as one float column per feature (rows of one feature set at a time)."""
-    if frame.empty:
-        return frame.drop(columns=[c for c in _FEATURE_ARRAYS if c in frame.columns])
-    names = frame["names"].map(tuple)
-    parts = []
-    for layout, rows in frame.groupby(names, sort=False).groups.items():
-        values = np.array(frame.loc[rows, "values"].tolist(), dtype=float).reshape(len(rows), len(layout))
-        parts.append(pd.DataFrame(values, index=rows, columns=list(layout)))
-    spread = pd.concat(parts).loc[frame.index]
-    return pd.concat([frame.drop(columns=[c for c in _FEATURE_ARRAYS if c in frame.columns]), spread], axis=1)
+def spread_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """The ``names``/``values`` arrays of feature rows as one float column per feature (``quality`` dropped);
+    rows of different feature sets leave NaN in the columns they do not have.
+
+    >>> rows = pd.DataFrame({"symbol": ["IBM", "AIG"], "names": [["a", "b"], ["a"]], "values": [[1.0, 2.0], [3.0]],
+    ...                      "quality": [[0, 0], [0]]}, index=pd.DatetimeIndex(["2013-10-09"] * 2, name="ts"))
+    >>> spread_features(rows).to_dict("list")
+    {'symbol': ['IBM', 'AIG'], 'a': [1.0, 3.0], 'b': [2.0, nan]}
+    """
+    base = frame.drop(columns=[c for c in _FEATURE_ARRAYS if c in frame.columns])
+    positions: dict[tuple[str, ...], list[int]] = {}
+    for position, names in enumerate(frame["names"]):
+        positions.setdefault(tuple(names), []).append(position)
+    values = frame["values"].to_numpy()
+    parts = [pd.DataFrame(np.array([values[i] for i in rows], dtype=float).reshape(len(rows), len(layout)),
+                          index=rows, columns=list(layout)) for layout, rows in positions.items()]
+    if not parts:
+        return base
+    spread = pd.concat(parts).sort_index().set_index(frame.index)
+    return pd.concat([base, spread], axis=1)
 
 
 class History:
@@ -139,7 +147,7 @@ class History:
     def features(self, symbols: str | Iterable[str] | None = None, start: object = None, end: object = None
                  ) -> pd.DataFrame:
         """Feature rows with one float column per feature (NaN while a feature warms up)."""
-        return _spread_features(self.table("features", symbols, start, end))
+        return spread_features(self.table("features", symbols, start, end))
 
     def predictions(self, symbols: str | Iterable[str] | None = None, start: object = None, end: object = None
                     ) -> pd.DataFrame:
