@@ -6,6 +6,9 @@ the traceback's last line. ``exit_cause`` returns the first sink failure written
 (later ones are usually its consequences), else that traceback line (the
 log file is shared by the runs of a state dir), redacted, or None.
 
+The logs of a state dir do not grow without bound: before a run, ``rotate_logs`` moves every log
+over ``ROTATE_BYTES`` to ``<name>.1`` (the older ``.1`` to ``.2``, up to ``KEEP_ROTATED``).
+
 >>> import tempfile
 >>> with tempfile.NamedTemporaryFile("w+b") as log:
 ...     _ = log.write(b"10:00 ERROR sinks.failure: sink failed: ClickHouse INSERT of 2 rows into 'ticks' "
@@ -23,6 +26,10 @@ from sinks.failure import FAILURE_MARKER
 from sinks.redaction import redact_text
 
 TAIL_BYTES = 256 * 1024
+#: A worker log bigger than this is rotated before the next run.
+ROTATE_BYTES = 20 * 1024 * 1024
+#: Rotated logs kept per log (``worker-0.log.1`` ... ``.3``).
+KEEP_ROTATED = 3
 _TRACEBACK = "Traceback (most recent call last):"
 
 
@@ -32,6 +39,25 @@ def log_size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def rotate_logs(log_dir: Path, pattern: str = "worker-*.log", max_bytes: int = ROTATE_BYTES,
+                keep: int = KEEP_ROTATED) -> list[Path]:
+    """Rotate every log of ``log_dir`` matching ``pattern`` and larger than ``max_bytes`` (``x.log`` ->
+    ``x.log.1`` -> ... -> ``x.log.<keep>``, the oldest dropped); return the logs rotated. Call it
+    before the processes that write them start, never while one writes."""
+    rotated = []
+    for path in sorted(log_dir.glob(pattern)):
+        if log_size(path) <= max_bytes:
+            continue
+        path.with_name(f"{path.name}.{keep}").unlink(missing_ok=True)
+        for number in range(keep - 1, 0, -1):
+            older = path.with_name(f"{path.name}.{number}")
+            if older.exists():
+                older.rename(path.with_name(f"{path.name}.{number + 1}"))
+        path.rename(path.with_name(f"{path.name}.1"))
+        rotated.append(path)
+    return rotated
 
 
 def exit_cause(path: Path, start: int = 0) -> str | None:

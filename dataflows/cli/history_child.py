@@ -19,7 +19,7 @@ from pathlib import Path
 from dataflows.config import Settings, environment_variables
 from dataflows.private_files import make_private_dir, open_private_log
 from dataflows.runner import die_with_parent
-from dataflows.worker_log import exit_cause, log_size
+from dataflows.worker_log import exit_cause, log_size, rotate_logs
 from sinks.redaction import redact_text
 
 LOG_NAME = "history-run.log"
@@ -76,6 +76,7 @@ class HistoryChild:
             command += ["--supervise", "--max-restarts", str(max_restarts)]
         log_dir = make_private_dir(make_private_dir(settings.run.state_dir) / "logs", "the workers' logs")
         log_path = log_dir / LOG_NAME
+        rotate_logs(log_dir, LOG_NAME)
         start = log_size(log_path)
         log = open_private_log(log_path)
         try:

@@ -21,6 +21,7 @@ from dataflows.cli.history_child import HistoryChild
 from dataflows.config import Settings, environment_variables
 from dataflows.private_files import make_private_dir
 from dataflows.stack import StackError, read_stack, start_stack, stop_stack
+from dataflows.worker_log import rotate_logs
 from sinks.redaction import redact_url
 
 if TYPE_CHECKING:
@@ -216,6 +217,7 @@ def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path,
     log_dir = make_private_dir(make_private_dir(settings.run.state_dir) / "logs", "the workers' logs")
     if role == "history":  # its own logs (and cluster addresses) next to the signals flow's
         log_dir = make_private_dir(log_dir / "history", "the workers' logs")
+    rotate_logs(log_dir)
     chdb = settings.clickhouse.chdb_path()
     if chdb is not None and role != "signals":
         make_private_dir(chdb, "the ClickHouse history")

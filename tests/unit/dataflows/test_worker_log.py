@@ -74,3 +74,22 @@ def test_run_cluster_error_quotes_the_cause_the_process_logged(tmp_path: Path) -
         raise AssertionError("the flow ran although its ClickHouse directory lies under a file")
     assert message.startswith(f"process 0 exited: ClickHouse at {url} cannot be opened: [Errno 20] Not a directory "
                               f"(exit code 1; see {tmp_path / 'logs' / 'worker-0.log'})"), message
+
+
+def test_rotate_logs_when_log_over_the_limit_then_moved_aside_keeping_the_newest_few(tmp_path: Path) -> None:
+    from dataflows.worker_log import rotate_logs
+
+    big, small, other = tmp_path / "worker-0.log", tmp_path / "worker-1.log", tmp_path / "history-run.log"
+    small.write_bytes(b"x" * 10)
+    other.write_bytes(b"y" * 100)  # another pattern's log: left alone
+    for run in range(4):
+        big.write_bytes(bytes([ord("a") + run]) * 100)
+        rotated = rotate_logs(tmp_path, max_bytes=50, keep=2)  # worker-*.log
+        assert rotated == [big]
+
+    assert not big.exists()
+    assert (tmp_path / "worker-0.log.1").read_bytes() == b"d" * 100
+    assert (tmp_path / "worker-0.log.2").read_bytes() == b"c" * 100
+    assert not (tmp_path / "worker-0.log.3").exists()
+    assert small.read_bytes() == b"x" * 10
+    assert other.read_bytes() == b"y" * 100
