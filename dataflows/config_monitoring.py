@@ -1,5 +1,14 @@
 """Settings of model monitoring: drift detectors, PSI against the training profile, live outcomes.
 
+Feature drift (``TICKWISE_DRIFT_DETECTOR``, default ``standardised``): each feature against its
+own last half hour, one alarm per symbol and feature group that opens at
+``TICKWISE_DRIFT_OPEN_LEVEL`` and closes at ``TICKWISE_DRIFT_CLOSE_LEVEL`` (in units of the
+statistic's own typical size; ``operators.monitoring.standardised``), at most one opening per
+group every ``TICKWISE_DRIFT_MIN_GAP_S``. The levels are the ones ``bench/drift_eval.py``
+supports on real held-out days (``docs/monitoring.md`` has its table). ``adwin``,
+``page_hinkley`` and ``kswin`` run River detectors on raw feature values instead (the former
+monitor: hundreds of events a day).
+
 A section of ``dataflows.config.Settings`` (``settings.monitoring``, variables ``TICKWISE_*``
 named after the fields). Three thresholds raise model events (``operators.monitoring.thresholds``);
 each is a fixed, documented cut rather than one tuned on our data, and is on the scale its
@@ -26,10 +35,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from operators.monitoring.drift import DriftConfig
+from operators.monitoring.standardised import StandardisedDriftConfig
+
 __all__ = ["MonitoringSection"]
+
+_DRIFT = StandardisedDriftConfig()
 
 
 class MonitoringSection(BaseSettings):
@@ -38,7 +52,10 @@ class MonitoringSection(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, populate_by_name=True, extra="ignore",
                                       alias_generator=lambda name: "TICKWISE_" + name.upper())
 
-    drift_detector: Literal["adwin", "page_hinkley", "kswin"] = "adwin"
+    drift_detector: Literal["standardised", "adwin", "page_hinkley", "kswin"] = "standardised"
+    drift_open_level: float = Field(_DRIFT.open_level, gt=0, le=1_000)
+    drift_close_level: float = Field(_DRIFT.close_level, gt=0, le=1_000)
+    drift_min_gap_s: float = Field(_DRIFT.min_gap_s, ge=0, le=86_400)
     drift_sample_every: int = Field(0, ge=0, le=1_000_000)  # 0: per detector
     psi_window: int = Field(600, ge=20, le=1_000_000)
     psi_threshold: float = Field(0.1, gt=0)
@@ -46,6 +63,20 @@ class MonitoringSection(BaseSettings):
     review_confidence: float = Field(0.7, ge=0.5, le=1)  # probability of the predicted class
     outcome_window: int = Field(500, ge=1, le=1_000_000)
     outcome_min_samples: int = Field(100, ge=1, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _close_below_open(self) -> MonitoringSection:
+        if self.drift_close_level > self.drift_open_level:
+            raise ValueError(f"TICKWISE_DRIFT_CLOSE_LEVEL ({self.drift_close_level}) must not be above "
+                             f"TICKWISE_DRIFT_OPEN_LEVEL ({self.drift_open_level})")
+        return self
+
+    def drift_config(self) -> DriftConfig:
+        """The drift stage's settings (``dataflows.components`` builds ``DriftStep`` with them)."""
+        return DriftConfig(detector=self.drift_detector, sample_every=self.drift_sample_every,
+                           standardised=StandardisedDriftConfig(open_level=self.drift_open_level,
+                                                                close_level=self.drift_close_level,
+                                                                min_gap_s=self.drift_min_gap_s))
 
     @property
     def psi_check_every(self) -> int:

@@ -1,4 +1,10 @@
-"""Feature drift monitor: one River detector per feature of one symbol (ADWIN by default).
+"""Feature drift settings, and the raw-value monitor: one River detector per feature of one symbol.
+
+The live default (``detector="standardised"``) is ``operators.monitoring.standardised``: each
+feature standardised against its own recent past, one alarm per feature group with hysteresis.
+The River detectors below watch raw feature values; they stay selectable (``adwin``,
+``page_hinkley``, ``kswin``) as the baseline ``bench/drift_eval.py`` compares against: raw
+features are not stationary within a day, so on a real day they fire hundreds of times.
 
 ``FeatureDriftMonitor`` is the per-symbol step state of the drift stage. Every
 ``FeatureRow`` updates one detector per watched feature (created on the feature's first
@@ -18,7 +24,7 @@ ADWIN is deterministic and the monitor pickles with its detectors, so a replay o
 Bytewax recovery emits the same events with the same ``event_id``.
 
 >>> from operators.messages import FeatureRow
->>> monitor = FeatureDriftMonitor(DriftConfig(grace_samples=100))
+>>> monitor = FeatureDriftMonitor(DriftConfig(detector="adwin", grace_samples=100))
 >>> spread_bps = [1.0] * 300 + [5.0] * 300
 >>> events = []
 >>> for step, spread in enumerate(spread_bps):
@@ -32,17 +38,19 @@ Bytewax recovery emits the same events with the same ``event_id``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from river.drift import ADWIN, KSWIN, PageHinkley
 
 from operators.ids import stable_id
 from operators.messages import DriftEvent, FeatureRow
+from operators.monitoring.standardised import STANDARDISED, StandardisedDriftConfig
 
-__all__ = ["DETECTOR", "DETECTORS", "DriftConfig", "FeatureDriftMonitor", "make_detector"]
+__all__ = ["DETECTOR", "DETECTORS", "RIVER_DETECTORS", "DriftConfig", "FeatureDriftMonitor", "make_detector"]
 
-DETECTOR = "adwin"
-DETECTORS = ("adwin", "page_hinkley", "kswin")
+DETECTOR = STANDARDISED
+DETECTORS = (STANDARDISED, "adwin", "page_hinkley", "kswin")
+RIVER_DETECTORS = DETECTORS[1:]
 KIND = "feature_drift"
 KSWIN_SAMPLE_EVERY = 30
 
@@ -58,7 +66,8 @@ class DriftConfig:
     names the watched features (``None`` watches every feature of the row). ``detector``
     is one of ``DETECTORS``; ``sample_every`` feeds it one row in N (0: 1 for ADWIN and
     PageHinkley, 30 for KSWIN); ``ph_threshold`` is PageHinkley's lambda, ``kswin_alpha``
-    and ``kswin_window`` KSWIN's significance and window, ``seed`` KSWIN's seed.
+    and ``kswin_window`` KSWIN's significance and window, ``seed`` KSWIN's seed. ``standardised``
+    holds the settings of the standardised monitor (used when ``detector`` is ``standardised``).
 
     >>> DriftConfig(delta=1.5)
     Traceback (most recent call last):
@@ -76,6 +85,7 @@ class DriftConfig:
     kswin_alpha: float = 0.005
     kswin_window: int = 100
     seed: int = 42
+    standardised: StandardisedDriftConfig = field(default_factory=StandardisedDriftConfig)
 
     def __post_init__(self) -> None:
         if self.detector not in DETECTORS:
@@ -133,6 +143,9 @@ class FeatureDriftMonitor:
     def __init__(self, config: DriftConfig) -> None:
         if not isinstance(config, DriftConfig):
             raise TypeError(f"FeatureDriftMonitor needs a DriftConfig, got {type(config).__name__}")
+        if config.detector not in RIVER_DETECTORS:
+            raise ValueError(f"FeatureDriftMonitor runs River detectors ({', '.join(RIVER_DETECTORS)}), got "
+                             f"{config.detector!r}: use StandardisedDriftMonitor")
         self._config = config
         self._watched = None if config.features is None else frozenset(config.features)
         self._plan: tuple[tuple[str, ...], list[int]] | None = None

@@ -12,18 +12,30 @@ path) is resolved on arrival with the same row it would have had otherwise.
 
 Each resolved prediction becomes an ``Outcome`` with its own hit, log loss and Brier score
 and the rolling statistics of its model on this symbol over the last ``window`` outcomes
-(accuracy, log loss, Brier, average confidence). Per model version the tracker also runs:
+(accuracy, log loss, Brier, average confidence). Per model version the tracker also watches:
 
-- an ADWIN on the error stream (1 for a miss, 0 for a hit) that emits a ``model_decay``
-  event when the error rate changes (after ``grace_outcomes``);
+- the model's *calibrated error*: the log loss of an outcome minus the log loss the model
+  itself expects at its probability, divided by that expectation's standard deviation. For a
+  prediction ``p`` and a label ``y`` this is ``(p - y) * sign(p - 0.5) / sqrt(p (1 - p))``
+  (``standardised_excess_log_loss``): mean 0 and variance 1 for a calibrated model whatever its
+  skill, so one detector fits every model and every symbol. A one-sided CUSUM
+  (``S = max(0, S + u - cusum_slack)``) raises ``retrain`` when ``S`` passes
+  ``cusum_threshold`` (the model is doing worse than its own probabilities promise) and starts
+  over. Consecutive outcomes overlap in their horizons, so misses come in runs: the threshold
+  (250) is set well above the largest run a calibrated model makes in a day, see
+  ``bench/drift_eval.py``;
 - the monitor's thresholds as onset alarms with hysteresis: ``retrain`` when rolling accuracy
   falls below 0.55, ``model_review`` when the average confidence falls below 0.7.
+
+``retrain`` events of one model on one symbol are at least ``retrain_min_gap_ns`` of event time
+apart (each one may start a training run, ``tickwise retrain --on-event``); the statistic of a
+CUSUM event is ``S``, its ``detector`` names the slack and threshold.
 
 Nothing grows without bound: pending predictions and kept rows are limited in event time
 and in count (``max_pending``; the oldest pending prediction is dropped and counted).
 
 >>> from operators.messages import FeatureRow, Prediction
->>> tracker = OutcomeTracker(OutcomeConfig(horizon_ns=10, window=4, grace_outcomes=100))
+>>> tracker = OutcomeTracker(OutcomeConfig(horizon_ns=10, window=4))
 >>> def prediction(ts, p_up):
 ...     return Prediction(f"p{ts}", "IBM", ts, 0, ts, 100.0, "v1", p_up, 1 if p_up > 0.5 else -1,
 ...                       abs(2 * p_up - 1), 0.01, "calm", 0.0, {})
@@ -41,16 +53,29 @@ from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 
-from river.drift import ADWIN
-
 from operators.ids import stable_id
 from operators.messages import DriftEvent, FeatureRow, Outcome, Prediction
 from operators.monitoring.thresholds import OnsetAlarm, Threshold, seed_thresholds
 
-__all__ = ["OutcomeConfig", "OutcomeTracker", "calibration_bucket"]
+__all__ = ["OutcomeConfig", "OutcomeTracker", "calibration_bucket", "standardised_excess_log_loss"]
 
 PROBABILITY_FLOOR = 1e-6
-ERROR_FEATURE = "prediction_error"
+ERROR_FEATURE = "standardised_excess_log_loss"
+HOUR_NS = 3_600 * 1_000_000_000
+
+
+def standardised_excess_log_loss(p_up: float, realized_up: bool) -> float:
+    """How much worse than it promised the model did on one outcome, in standard deviations.
+
+    >>> round(standardised_excess_log_loss(0.8, False), 3), round(standardised_excess_log_loss(0.8, True), 3)
+    (2.0, -0.5)
+    >>> standardised_excess_log_loss(0.5, True)
+    0.0
+    """
+    p = min(1.0 - PROBABILITY_FLOOR, max(PROBABILITY_FLOOR, p_up))
+    if p == 0.5:
+        return 0.0
+    return (p - (1.0 if realized_up else 0.0)) * math.copysign(1.0, p - 0.5) / math.sqrt(p * (1.0 - p))
 
 
 def calibration_bucket(p_up: float, buckets: int = 10) -> int:
@@ -67,15 +92,17 @@ class OutcomeConfig:
     """``horizon_ns``: the model's horizon; ``window``: outcomes in the rolling statistics.
 
     ``retrain`` and ``model_review`` are the monitor's thresholds (``seed_thresholds``);
-    ``grace_outcomes`` the outcomes ADWIN on the error needs before it may raise an event.
+    ``cusum_slack`` and ``cusum_threshold`` the calibrated-error CUSUM's; ``retrain_min_gap_ns``
+    the least event time between two ``retrain`` events of one model on one symbol.
     """
 
     horizon_ns: int
     window: int = 500
     slack_ns: int = 600_000_000_000
     max_pending: int = 50_000
-    adwin_delta: float = 0.002
-    grace_outcomes: int = 200
+    cusum_slack: float = 0.5
+    cusum_threshold: float = 250.0
+    retrain_min_gap_ns: int = HOUR_NS
     retrain: Threshold = field(default_factory=lambda: seed_thresholds()["retrain"])
     model_review: Threshold = field(default_factory=lambda: seed_thresholds()["model_review"])
 
@@ -88,12 +115,17 @@ class OutcomeConfig:
             raise ValueError(f"OutcomeConfig.slack_ns must be an int >= 0, got {self.slack_ns!r}")
         if type(self.max_pending) is not int or self.max_pending < 1:
             raise ValueError(f"OutcomeConfig.max_pending must be an int >= 1, got {self.max_pending!r}")
+        if not (0.0 <= self.cusum_slack < math.inf and 0.0 < self.cusum_threshold < math.inf):
+            raise ValueError(f"OutcomeConfig needs cusum_slack >= 0 and cusum_threshold > 0, got "
+                             f"{self.cusum_slack!r} and {self.cusum_threshold!r}")
+        if type(self.retrain_min_gap_ns) is not int or self.retrain_min_gap_ns < 0:
+            raise ValueError(f"OutcomeConfig.retrain_min_gap_ns must be an int >= 0, got {self.retrain_min_gap_ns!r}")
 
 
 class _ModelStats:
     """Rolling window of one model's outcomes on one symbol, with O(1) running sums."""
 
-    __slots__ = ("recent", "hits", "log_loss", "brier", "confidence", "adwin", "resolved", "alarms")
+    __slots__ = ("recent", "hits", "log_loss", "brier", "confidence", "cusum", "last_retrain", "resolved", "alarms")
 
     def __init__(self, config: OutcomeConfig) -> None:
         self.recent: deque[tuple[int, float, float, float]] = deque()
@@ -101,7 +133,8 @@ class _ModelStats:
         self.log_loss = 0.0
         self.brier = 0.0
         self.confidence = 0.0
-        self.adwin = ADWIN(delta=config.adwin_delta)
+        self.cusum = 0.0
+        self.last_retrain = -1
         self.resolved = 0
         self.alarms = {"retrain": OnsetAlarm(config.retrain), "model_review": OnsetAlarm(config.model_review)}
 
@@ -217,11 +250,19 @@ class OutcomeTracker:
 
     def _watch(self, stats: _ModelStats, outcome: Outcome, ts_ns: int) -> list[DriftEvent]:
         events = []
-        stats.adwin.update(0.0 if outcome.correct else 1.0)
-        if stats.adwin.drift_detected and stats.resolved > self._config.grace_outcomes:
-            events.append(self._event("model_decay", "adwin", ERROR_FEATURE, stats.adwin.estimation, outcome, ts_ns))
+        config = self._config
+        error = standardised_excess_log_loss(outcome.p_up, outcome.realized_up)
+        stats.cusum = max(0.0, stats.cusum + error - config.cusum_slack)
+        retrain = []
+        if stats.cusum > config.cusum_threshold:
+            retrain.append(self._event("retrain", f"cusum(k={config.cusum_slack:g},h={config.cusum_threshold:g})",
+                                       ERROR_FEATURE, stats.cusum, outcome, ts_ns))
+            stats.cusum = 0.0
         if stats.alarms["retrain"].update(outcome.rolling_accuracy, outcome.window):
-            events.append(self._event("retrain", "threshold", "accuracy", outcome.rolling_accuracy, outcome, ts_ns))
+            retrain.append(self._event("retrain", "threshold", "accuracy", outcome.rolling_accuracy, outcome, ts_ns))
+        if retrain and (stats.last_retrain < 0 or ts_ns - stats.last_retrain >= config.retrain_min_gap_ns):
+            stats.last_retrain = ts_ns
+            events.append(retrain[0])
         if stats.alarms["model_review"].update(outcome.rolling_confidence, outcome.window):
             events.append(self._event("model_review", "threshold", "average_confidence", outcome.rolling_confidence,
                                       outcome, ts_ns))

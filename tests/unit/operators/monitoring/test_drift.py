@@ -68,7 +68,7 @@ def row_at(step: int, values: tuple[float, ...], names: tuple[str, ...] = NAMES)
 def test_update_when_fed_real_quotes_then_fires_where_river_adwin_fires(
     ibm_rows: list[FeatureRow], feature_index: int
 ) -> None:
-    config = DriftConfig(grace_samples=0)
+    config = DriftConfig(detector="adwin", grace_samples=0)
     feature = NAMES[feature_index]
     expected = oracle_drifts([row.values[feature_index] for row in ibm_rows], config)
     assert len(expected) >= 5, "the real series should drift a few times"
@@ -76,7 +76,7 @@ def test_update_when_fed_real_quotes_then_fires_where_river_adwin_fires(
 
 
 def test_update_when_in_grace_period_then_suppresses_only_the_early_drifts(ibm_rows: list[FeatureRow]) -> None:
-    config = DriftConfig()  # grace_samples=200
+    config = DriftConfig(detector="adwin")  # grace_samples=200
     all_drifts = oracle_drifts([row.values[0] for row in ibm_rows], config)
     expected = [(index, statistic) for index, statistic in all_drifts if index >= 200]
     assert len(expected) < len(all_drifts), "the real series drifts inside the grace period too"
@@ -84,14 +84,14 @@ def test_update_when_in_grace_period_then_suppresses_only_the_early_drifts(ibm_r
 
 
 def test_update_when_drift_then_event_carries_deterministic_id_and_window_mean(ibm_rows: list[FeatureRow]) -> None:
-    event = feed(FeatureDriftMonitor(DriftConfig()), ibm_rows)[0]
+    event = feed(FeatureDriftMonitor(DriftConfig(detector="adwin")), ibm_rows)[0]
     assert event.event_id == stable_id("IBM", event.feature, "adwin", event.ts_ns)
     assert (event.symbol, event.detector, event.kind) == ("IBM", "adwin", "feature_drift")
     assert math.isfinite(event.statistic)
 
 
 def test_update_when_step_change_in_one_feature_then_fires_for_that_feature_only() -> None:
-    monitor = FeatureDriftMonitor(DriftConfig())
+    monitor = FeatureDriftMonitor(DriftConfig(detector="adwin"))
     rows = []
     for step in range(1_500):
         wiggle = 0.25 * ((step * 7919) % 13 - 6) / 6  # deterministic bounded noise
@@ -104,7 +104,7 @@ def test_update_when_step_change_in_one_feature_then_fires_for_that_feature_only
 
 
 def test_update_when_values_are_nan_or_infinite_then_they_never_reach_adwin(ibm_rows: list[FeatureRow]) -> None:
-    config = DriftConfig(grace_samples=0)
+    config = DriftConfig(detector="adwin", grace_samples=0)
     gappy = []
     for row in ibm_rows[:2_000]:
         gappy.append(row)
@@ -118,21 +118,21 @@ def test_update_when_values_are_nan_or_infinite_then_they_never_reach_adwin(ibm_
 
 
 def test_update_when_feature_is_always_nan_then_no_detector_is_created() -> None:
-    monitor = FeatureDriftMonitor(DriftConfig())
+    monitor = FeatureDriftMonitor(DriftConfig(detector="adwin"))
     monitor.update(row_at(0, (NAN, 1.0)))
     assert monitor.updates("spread_bps") == 0
     assert "spread_bps" not in repr(monitor)
 
 
 def test_update_when_features_are_configured_then_watches_only_those(ibm_rows: list[FeatureRow]) -> None:
-    monitor = FeatureDriftMonitor(DriftConfig(features=("depth_imbalance",), grace_samples=0))
+    monitor = FeatureDriftMonitor(DriftConfig(detector="adwin", features=("depth_imbalance",), grace_samples=0))
     events = feed(monitor, ibm_rows)
     assert events and {event.feature for event in events} == {"depth_imbalance"}
     assert monitor.updates("spread_bps") == 0
 
 
 def test_monitor_when_pickled_mid_stream_then_detects_identically(ibm_rows: list[FeatureRow]) -> None:
-    config = DriftConfig(grace_samples=0)
+    config = DriftConfig(detector="adwin", grace_samples=0)
     original = FeatureDriftMonitor(config)
     feed(original, ibm_rows[:1_700])
     restored = pickle.loads(pickle.dumps(original))
@@ -143,7 +143,7 @@ def test_monitor_when_pickled_mid_stream_then_detects_identically(ibm_rows: list
 
 
 def test_reset_when_called_then_forgets_every_detector(ibm_rows: list[FeatureRow]) -> None:
-    monitor = FeatureDriftMonitor(DriftConfig(grace_samples=0))
+    monitor = FeatureDriftMonitor(DriftConfig(detector="adwin", grace_samples=0))
     first = feed(monitor, ibm_rows)
     monitor.reset()
     assert monitor.updates("spread_bps") == 0

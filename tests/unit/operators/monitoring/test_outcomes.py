@@ -79,7 +79,7 @@ def test_statistics_are_kept_per_model_version() -> None:
 
 def test_accuracy_below_the_threshold_raises_one_retrain_event_per_onset() -> None:
     thresholds = seed_thresholds(min_outcomes=20)
-    tracker = a_tracker(window=20, grace_outcomes=50, retrain=thresholds["retrain"],
+    tracker = a_tracker(window=20, cusum_threshold=1e6, retrain=thresholds["retrain"],
                         model_review=thresholds["model_review"])
     events = []
     price = 100.0
@@ -92,7 +92,40 @@ def test_accuracy_below_the_threshold_raises_one_retrain_event_per_onset() -> No
     retrain = [e for e in events if e.kind == "retrain"]
     assert len(retrain) == 1
     assert retrain[0].statistic < 0.55 and retrain[0].feature == "accuracy" and retrain[0].model_version == "v1"
-    assert sum(1 for e in events if e.kind == "model_decay") >= 1
+
+
+def feed_predictions(tracker: OutcomeTracker, p_up_at: list[float], spacing: int = 10) -> list:
+    """One prediction per step at a rising price (every move up), each resolved a horizon later."""
+    events = []
+    price = 100.0
+    for step, p_up in enumerate(p_up_at):
+        tracker.on_prediction(a_prediction(step * spacing, p_up, price))
+        price += 0.01
+        events += tracker.on_row(a_row(step * spacing + HORIZON, price))[1]
+    return events
+
+
+def test_a_model_worse_than_its_own_probabilities_raises_retrain_from_the_calibrated_error() -> None:
+    tracker = a_tracker(cusum_slack=0.5, cusum_threshold=20.0)
+    events = feed_predictions(tracker, [0.7] * 100 + [0.3] * 40)
+    retrain = [e for e in events if e.kind == "retrain"]
+    assert len(retrain) == 1
+    assert retrain[0].feature == "standardised_excess_log_loss" and retrain[0].detector == "cusum(k=0.5,h=20)"
+    assert retrain[0].statistic > 20.0
+    per_miss = 0.7 / 0.21 ** 0.5 - 0.5  # a miss at p = 0.3 is 1.53 standard deviations worse than promised
+    assert retrain[0].ts_ns == (100 + math.ceil(20 / per_miss) - 1) * 10 + HORIZON
+
+
+def test_retrain_events_of_one_model_are_rate_limited_in_event_time() -> None:
+    tracker = a_tracker(cusum_slack=0.5, cusum_threshold=5.0, retrain_min_gap_ns=1_000)
+    events = feed_predictions(tracker, [0.3] * 300)
+    stamps = [e.ts_ns for e in events if e.kind == "retrain"]
+    assert len(stamps) == 3 and all(b - a >= 1_000 for a, b in zip(stamps, stamps[1:]))
+
+
+def test_a_calibrated_coin_flip_never_raises_retrain_from_the_calibrated_error() -> None:
+    tracker = a_tracker(cusum_slack=0.5, cusum_threshold=20.0, retrain=Threshold("retrain", "below", 0.0, 0.0))
+    assert [e for e in feed_predictions(tracker, [0.5] * 500) if e.kind == "retrain"] == []
 
 
 def test_low_average_confidence_raises_one_model_review_event() -> None:
