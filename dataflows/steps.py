@@ -19,6 +19,7 @@ from dataflows.model_watch import ModelWatcher
 from dataflows.snapshots import dump_state, load_state
 from models.ensemble import Ensemble
 from operators.monitoring.drift import DriftConfig, FeatureDriftMonitor
+from operators.monitoring.standardised import STANDARDISED, StandardisedDriftMonitor
 from operators.monitoring.outcomes import OutcomeConfig, OutcomeTracker
 from operators.paper.trader import PaperTrader, PaperTradingConfig
 from operators.monitoring.psi import FeatureProfile, PsiConfig, PsiMonitor, PsiReading
@@ -61,24 +62,25 @@ class CrossAssetStep:
 
 
 class SymbolMonitors:
-    """The drift stage's state of one symbol: River detectors, and PSI when a profile exists."""
+    """The drift stage's state of one symbol: its feature monitor, and PSI when a profile exists."""
 
     __slots__ = ("detectors", "psi")
 
-    def __init__(self, detectors: FeatureDriftMonitor, psi: PsiMonitor | None) -> None:
+    def __init__(self, detectors: StandardisedDriftMonitor | FeatureDriftMonitor, psi: PsiMonitor | None) -> None:
         self.detectors = detectors
         self.psi = psi
 
-    def __getstate__(self) -> tuple[FeatureDriftMonitor, PsiMonitor | None]:
+    def __getstate__(self) -> tuple[StandardisedDriftMonitor | FeatureDriftMonitor, PsiMonitor | None]:
         return self.detectors, self.psi
 
-    def __setstate__(self, state: tuple[FeatureDriftMonitor, PsiMonitor | None]) -> None:
+    def __setstate__(self, state: tuple[StandardisedDriftMonitor | FeatureDriftMonitor, PsiMonitor | None]) -> None:
         self.detectors, self.psi = state
 
 
 class DriftStep:
-    """``stateful_flat_map`` mapper: River detectors per feature and, with a training profile,
-    PSI per feature; emits drift events and PSI readings (for the gauges)."""
+    """``stateful_flat_map`` mapper: the configured feature monitor (standardised features per group
+    by default, River detectors on raw values when ``config.detector`` names one) and, with a
+    training profile, PSI per feature; emits drift events and PSI readings (for the gauges)."""
 
     def __init__(self, config: DriftConfig, profile: FeatureProfile | None = None,
                  psi: PsiConfig | None = None) -> None:
@@ -86,11 +88,16 @@ class DriftStep:
         self._profile = profile
         self._psi = psi or PsiConfig()
 
+    def _monitor(self) -> StandardisedDriftMonitor | FeatureDriftMonitor:
+        if self._config.detector == STANDARDISED:
+            return StandardisedDriftMonitor(self._config.standardised)
+        return FeatureDriftMonitor(self._config)
+
     def __call__(self, state: SymbolMonitors | None, row: FeatureRow
                  ) -> tuple[SymbolMonitors, list[DriftEvent | PsiReading]]:
         if state is None:
             psi = PsiMonitor(self._profile, self._psi) if self._profile is not None and self._profile.bins else None
-            state = SymbolMonitors(FeatureDriftMonitor(self._config), psi)
+            state = SymbolMonitors(self._monitor(), psi)
         out: list[DriftEvent | PsiReading] = list(state.detectors.update(row))
         if state.psi is not None:
             events, readings = state.psi.update(row)
