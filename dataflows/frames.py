@@ -7,7 +7,7 @@ once; ``load_backtest`` reads the files ``tickwise backtest --out DIR`` wrote::
 
     from dataflows.frames import History, load_backtest
 
-    with History.open(".tickwise/demo") as history:          # the state dir of `tickwise demo`
+    with History.open(".tickwise") as history:               # the state dir `tickwise demo` used
         features = history.features("IBM", start="2013-10-09 13:30")
         signals = history.signals()
     backtest = load_backtest("backtest-out")                  # backtest.equity["net"].plot()
