@@ -1,0 +1,117 @@
+"""Point-in-time retrieval: for each entity row, the feature values known at that row's time.
+
+A training set built by joining labels to the *latest* features leaks the future; the correct join
+takes, per (symbol, ts) entity row, the last feature row of that symbol with feature ts <= entity
+ts (a feature stamped at the same nanosecond counts as known). Rows before a symbol's first
+feature get NaN. Both engines give the same frame, row for row:
+
+- ``engine="chdb"``: ClickHouse's ``ASOF LEFT JOIN`` in chDB, in process, reading the pandas
+  frames in place (``Python(frame)``); the feature store's own SQL, for large joins.
+- ``engine="pandas"``: ``pandas.merge_asof``, with no engine at all.
+
+The result keeps the entity frame's rows in their order with all its columns (a label, say), then
+the feature columns as float64. When the features hold two rows for one (symbol, ts), the later one
+in the frame wins (a recomputed row replaces the first), in both engines. Times are int64
+nanoseconds or datetimes (naive ones are taken as UTC); both frames must use the same kind.
+
+>>> import pandas as pd
+>>> entities = pd.DataFrame({"symbol": ["AAPL", "AAPL", "SPY"], "ts": [5, 10, 7], "label": [1, 0, 1]})
+>>> features = pd.DataFrame({"symbol": ["AAPL", "AAPL"], "ts": [5, 8], "surprise": [0.5, -0.2]})
+>>> features_as_of(entities, features, engine="pandas")
+  symbol  ts  label  surprise
+0   AAPL   5      1       0.5
+1   AAPL  10      0      -0.2
+2    SPY   7      1       NaN
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ENGINES", "features_as_of"]
+
+Engine = Literal["chdb", "pandas"]
+ENGINES: tuple[Engine, ...] = ("chdb", "pandas")
+_ROW = "__row"
+_KEY = "__ts_ns"
+
+
+def features_as_of(entities: pd.DataFrame, features: pd.DataFrame, *, engine: Engine = "chdb",
+                   symbol: str = "symbol", ts: str = "ts", connection: Any = None) -> pd.DataFrame:
+    """Join ``features`` to ``entities`` as of each entity row's time (see the module docstring).
+
+    ``connection`` is an open chDB connection to use (chDB hosts one engine per process); without
+    one an in-memory connection is opened and closed around the join.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"features_as_of: expected engine in {ENGINES}, got {engine!r}")
+    names = _check(entities, features, symbol, ts)
+    left = pd.DataFrame({_ROW: np.arange(len(entities), dtype=np.int64), symbol: entities[symbol].to_numpy(),
+                         _KEY: _nanoseconds(entities[ts], "entities")})
+    right = features[[symbol]].assign(**{_KEY: _nanoseconds(features[ts], "features")})
+    right = pd.concat([right, features[names].astype(np.float64)], axis=1)
+    right = right.drop_duplicates([symbol, _KEY], keep="last")
+    joined = _join_chdb(left, right, names, symbol, connection) if engine == "chdb" else _join_pandas(left, right, symbol)
+    values = joined.sort_values(_ROW)[names].astype(np.float64).reset_index(drop=True)
+    return pd.concat([entities.reset_index(drop=True), values], axis=1)
+
+
+def _check(entities: pd.DataFrame, features: pd.DataFrame, symbol: str, ts: str) -> list[str]:
+    """The feature column names, after checking both frames have what the join needs."""
+    for frame_name, frame in (("entities", entities), ("features", features)):
+        missing = [column for column in (symbol, ts) if column not in frame.columns]
+        if missing:
+            raise ValueError(f"features_as_of: expected {frame_name} with columns {symbol!r} and {ts!r}, "
+                             f"got columns {list(frame.columns)!r}")
+        if frame[ts].isna().any():
+            raise ValueError(f"features_as_of: expected a time in every {frame_name} row, got "
+                             f"{int(frame[ts].isna().sum())} rows without one")
+    names = [column for column in features.columns if column not in (symbol, ts)]
+    clashes = sorted(set(names) & set(entities.columns))
+    if clashes:
+        raise ValueError(f"features_as_of: expected feature columns apart from the entity columns, got both "
+                         f"holding {clashes!r}")
+    not_numeric = [name for name in names if not pd.api.types.is_numeric_dtype(features[name])]
+    if not_numeric:
+        raise ValueError(f"features_as_of: expected numeric feature columns, got {not_numeric!r}")
+    return names
+
+
+def _nanoseconds(times: pd.Series, frame_name: str) -> np.ndarray:
+    if pd.api.types.is_integer_dtype(times):
+        return times.to_numpy(dtype=np.int64)
+    if pd.api.types.is_datetime64_any_dtype(times):
+        if getattr(times.dt, "tz", None) is not None:
+            times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+        return times.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    raise ValueError(f"features_as_of: expected {frame_name} times as int64 nanoseconds or datetimes, "
+                     f"got dtype {times.dtype}")
+
+
+def _join_pandas(left: pd.DataFrame, right: pd.DataFrame, symbol: str) -> pd.DataFrame:
+    return pd.merge_asof(left.sort_values(_KEY, kind="stable"), right.sort_values(_KEY, kind="stable"),
+                         on=_KEY, by=symbol, direction="backward", allow_exact_matches=True)
+
+
+def _join_chdb(left: pd.DataFrame, right: pd.DataFrame, names: list[str], symbol: str,
+               connection: Any) -> pd.DataFrame:
+    import chdb  # one engine per process: imported only when this engine is asked for
+
+    selected = ", ".join(f"f.{_quote(name)}" for name in names)
+    sql = (f"SELECT e.{_ROW}{', ' + selected if names else ''} FROM Python(left) AS e "
+           f"ASOF LEFT JOIN Python(right) AS f ON e.{_quote(symbol)} = f.{_quote(symbol)} AND f.{_KEY} <= e.{_KEY} "
+           "SETTINGS join_use_nulls = 1")
+    own = connection is None
+    connection = chdb.connect(":memory:") if own else connection
+    try:
+        return connection.query(sql, "DataFrame")
+    finally:
+        if own:
+            connection.close()
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
