@@ -16,6 +16,7 @@ from rich.table import Table
 
 from dataflows.cli.common import (REPO_ROOT, STATE_DIR_DEFAULT, StateDir, command_settings, console, ensure_topics,
                                   fail, require_redis)
+from dataflows.cli.cluster_progress import cluster_progress
 from dataflows.cli.data import produce_files
 from dataflows.cli.history_child import HistoryChild
 from dataflows.config import Settings, environment_variables
@@ -199,9 +200,11 @@ def _ensure_split_topics(settings: Settings) -> None:
 
 
 def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path,
-         snapshot_interval: float | None, max_restarts: int | None = None, role: str = "combined") -> RunSummary | None:
-    """Run one flow's cluster once, or with ``max_restarts`` under the supervisor (whole-cluster restarts);
-    afterwards (however it ended) commit what the last snapshot covers to the consumer group.
+         snapshot_interval: float | None, max_restarts: int | None = None, role: str = "combined",
+         total: int | None = None) -> RunSummary | None:
+    """Run one flow's cluster once, or with ``max_restarts`` under the supervisor (whole-cluster restarts),
+    with a progress bar of the ticks read (of ``total`` when known); afterwards (however it ended) commit
+    what the last snapshot covers to the consumer group.
 
     ``role``: ``combined`` (both halves in one flow), ``signals`` or ``history``. Returns the summary read
     back from ClickHouse (None for the signals flow, which never writes there)."""
@@ -223,7 +226,7 @@ def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path,
         make_private_dir(chdb, "the ClickHouse history")
     since_ms = int(time.time() * 1000) - 1000  # rows this run writes (1 s slack for clock granularity)
     what = {"combined": "signal flow", "signals": "signals flow", "history": "history flow"}[role]
-    with console.status(f"running the {what} on {processes} process(es) x {workers} worker(s)"):
+    with cluster_progress(settings, processes, f"{what} ({processes}x{workers})", total):
         def start() -> object:
             return run_cluster(environment_variables(settings), processes, workers, recovery_dir, snapshot_interval,
                                work_dir=log_dir if role == "history" else settings.run.state_dir, log_dir=log_dir,
@@ -385,7 +388,7 @@ def demo(
         ensure_topics(settings)
         produced = produce_files(settings, files, None)
         _prepare_recovery(settings, recovery, processes, fresh=False)
-        summary = _run(settings, processes, 1, recovery, None)
+        summary = _run(settings, processes, 1, recovery, None, total=produced)
     finally:
         os.environ.update(env_backup)
         if stop:

@@ -78,3 +78,42 @@ def test_configure_logging_when_json_then_one_object_per_record_on_stderr_and_li
     assert record["level"] == "info" and record["logger"] == "tickwise.test"
     assert record["message"] == "connecting to http://user:***@host:8123/db"
     assert record["time"].endswith("Z")
+
+
+def test_cluster_progress_when_endpoints_answer_then_bar_counts_every_process_ticks() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from rich.progress import Progress
+
+    from dataflows.cli.cluster_progress import _poll
+
+    class Metrics(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body = b'tickwise_ticks_total{outcome="valid"} 40.0\ntickwise_ticks_total{outcome="rejected"} 2.0\n'
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Metrics)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/metrics"
+    progress, stop = Progress(disable=True), threading.Event()
+    progress.add_task("flow", total=None)
+    urls = [f"{url}?process=0", f"{url}?process=1", "http://127.0.0.1:1/metrics"]
+    poller = threading.Thread(target=_poll, args=(urls, progress, stop))
+    poller.start()
+    try:
+        for _ in range(50):
+            if progress.tasks[0].completed:
+                break
+            stop.wait(0.1)
+    finally:
+        stop.set()
+        poller.join()
+        server.shutdown()
+
+    assert progress.tasks[0].completed == 84  # two processes of 42; the one not answering counts nothing

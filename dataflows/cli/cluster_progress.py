@@ -1,0 +1,73 @@
+"""A progress bar for a running Bytewax cluster: ticks read so far and their rate, from its metrics.
+
+The flow processes run apart from the CLI, so the count is read where Prometheus reads it: the
+``tickwise_ticks_total`` counters (every validation outcome) of each process's endpoint
+(``TICKWISE_METRICS_PORT`` + process index), summed, once a second. With no endpoint
+(``TICKWISE_METRICS_PORT=0``), on a non-terminal or with ``--quiet`` it is the spinner it was.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prometheus_client.parser import text_string_to_metric_families
+from rich.progress import Progress
+
+from dataflows.cli.common import console
+from dataflows.cli.logs import progress_bar, progress_shown
+from dataflows.config import Settings
+
+TICKS_SAMPLE = "tickwise_ticks_total"
+POLL_S = 1.0
+
+
+def ticks_read(exposition: str) -> int:
+    """The sum of every ``tickwise_ticks_total`` sample in a Prometheus text exposition.
+
+    >>> ticks_read('tickwise_ticks_total{outcome="valid"} 10.0\\ntickwise_ticks_total{outcome="rejected"} 2.0\\n')
+    12
+    """
+    return int(sum(sample.value for family in text_string_to_metric_families(exposition)
+                   for sample in family.samples if sample.name == TICKS_SAMPLE))
+
+
+def _read(url: str) -> int | None:
+    """Ticks read by one process, or None while its endpoint does not answer (starting, or gone)."""
+    try:
+        with urllib.request.urlopen(url, timeout=POLL_S / 2) as response:
+            return ticks_read(response.read().decode())
+    except OSError:
+        return None
+
+
+def _poll(urls: list[str], progress: Progress, stop: threading.Event) -> None:
+    last: dict[str, int] = {}
+    while not stop.wait(POLL_S):
+        for url in urls:
+            count = _read(url)
+            if count is not None:
+                last[url] = count  # a process that stopped answering keeps its last count
+        progress.update(progress.task_ids[0], completed=sum(last.values()))
+
+
+@contextmanager
+def cluster_progress(settings: Settings, processes: int, description: str, total: int | None) -> Iterator[None]:
+    """Show the cluster's ticks read (of ``total`` when known) while the block runs."""
+    metrics = settings.metrics
+    if not progress_shown() or not metrics.port:
+        with console.status(description):
+            yield
+        return
+    urls = [f"http://{metrics.host}:{metrics.port + index}/metrics" for index in range(processes)]
+    with progress_bar(description, total, "ticks") as progress:
+        stop = threading.Event()
+        poller = threading.Thread(target=_poll, args=(urls, progress, stop), name="cluster-progress", daemon=True)
+        poller.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            poller.join(timeout=2 * POLL_S)
