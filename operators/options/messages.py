@@ -1,0 +1,45 @@
+"""Messages of an options chain: quotes, trades and open interest of one contract.
+
+Each names its contract in full (:class:`~operators.options.contract.OptionContract`), so a
+consumer needs no reference data to price it; the key is the contract's OSI symbol. Prices are
+dollars per share (not per contract); sizes and volumes are contracts. ``ts_ns`` is event time in
+UTC nanoseconds: for minute bars, the end of the bar, when its close was known.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from operators.options.contract import OptionContract
+
+
+class OptionQuote(msgspec.Struct, tag_field="type", tag="option_quote", frozen=True, forbid_unknown_fields=True):
+    """Best bid and offer of one contract (a side with no quote is 0.0 with size 0)."""
+
+    contract: OptionContract
+    ts_ns: int
+    bid: float
+    ask: float
+    bid_size: float
+    ask_size: float
+
+
+class OptionTrade(msgspec.Struct, tag_field="type", tag="option_trade", frozen=True, forbid_unknown_fields=True):
+    """Contracts traded in one interval at ``price`` (a minute bar's close) and ``size`` in all."""
+
+    contract: OptionContract
+    ts_ns: int
+    price: float
+    size: float
+
+
+class OptionOpenInterest(msgspec.Struct, tag_field="type", tag="option_open_interest", frozen=True,
+                         forbid_unknown_fields=True):
+    """Contracts outstanding, as published (once a day, before the open)."""
+
+    contract: OptionContract
+    ts_ns: int
+    open_interest: float
+
+
+OptionMessage = OptionQuote | OptionTrade | OptionOpenInterest
