@@ -7,8 +7,9 @@ of ``dataflows.config.Settings`` (``settings.session``); it reads
 
 - ``TICKWISE_SESSION`` (``regular``): the session of every symbol, ``regular`` (09:30-16:00
   New York, Monday to Friday), ``extended`` (04:00-20:00) or ``all`` (no filter);
-- ``TICKWISE_SESSION_BY_PREFIX`` (``BTC=all,ETH=all,XBT=all``): ``PREFIX=SESSION`` pairs that
-  override it for the symbols starting with ``PREFIX`` (crypto venues trade around the clock); the
+- ``TICKWISE_SESSION_BY_PREFIX`` (``BINANCE=all,BTC=all,ETH=all,HYPERLIQUID=all,XBT=all``):
+  ``PREFIX=SESSION`` pairs that override it for the symbols starting with ``PREFIX`` (crypto
+  venues trade around the clock, and the depth captures' symbols name their venue); the
   longest matching prefix wins, so ``ETHE=regular`` keeps an equity that starts like a coin in the
   regular session. Empty: every symbol trades in ``TICKWISE_SESSION``.
 
@@ -29,7 +30,7 @@ from operators.ingest.session import SESSION_NAMES, SessionConfig
 __all__ = ["DEFAULT_SESSION_BY_PREFIX", "SessionSection"]
 
 #: Crypto venues' coins, open around the clock.
-DEFAULT_SESSION_BY_PREFIX = "BTC=all,ETH=all,XBT=all"
+DEFAULT_SESSION_BY_PREFIX = "BINANCE=all,BTC=all,ETH=all,HYPERLIQUID=all,XBT=all"
 _EXAMPLE = "PREFIX=SESSION pairs such as BTC=all,ETH=all"
 
 
