@@ -9,6 +9,9 @@ feature get NaN. Both engines give the same frame, row for row:
   frames in place (``Python(frame)``); the feature store's own SQL, for large joins.
 - ``engine="pandas"``: ``pandas.merge_asof``, with no engine at all.
 
+Only the keys (symbol, time, row number) go through the join; the matched feature rows are then
+gathered with numpy, so a thousand feature columns cost one ``take``, not a thousand joined columns.
+
 The result keeps the entity frame's rows in their order with all its columns (a label, say), then
 the feature columns as float64. When the features hold two rows for one (symbol, ts), the later one
 in the frame wins (a recomputed row replaces the first), in both engines. Times are int64
@@ -37,6 +40,7 @@ Engine = Literal["chdb", "pandas"]
 ENGINES: tuple[Engine, ...] = ("chdb", "pandas")
 _ROW = "__row"
 _KEY = "__ts_ns"
+_FEATURE_ROW = "__feature_row"
 
 
 def features_as_of(entities: pd.DataFrame, features: pd.DataFrame, *, engine: Engine = "chdb",
@@ -51,12 +55,14 @@ def features_as_of(entities: pd.DataFrame, features: pd.DataFrame, *, engine: En
     names = _check(entities, features, symbol, ts)
     left = pd.DataFrame({_ROW: np.arange(len(entities), dtype=np.int64), symbol: entities[symbol].to_numpy(),
                          _KEY: _nanoseconds(entities[ts], "entities")})
-    right = features[[symbol]].assign(**{_KEY: _nanoseconds(features[ts], "features")})
-    right = pd.concat([right, features[names].astype(np.float64)], axis=1)
-    right = right.drop_duplicates([symbol, _KEY], keep="last")
-    joined = _join_chdb(left, right, names, symbol, connection) if engine == "chdb" else _join_pandas(left, right, symbol)
-    values = joined.sort_values(_ROW)[names].astype(np.float64).reset_index(drop=True)
-    return pd.concat([entities.reset_index(drop=True), values], axis=1)
+    right = pd.DataFrame({_FEATURE_ROW: np.arange(len(features), dtype=np.int64), symbol: features[symbol].to_numpy(),
+                          _KEY: _nanoseconds(features[ts], "features")})
+    right = right[~right.duplicated([symbol, _KEY], keep="last")]
+    matched = _join_chdb(left, right, symbol, connection) if engine == "chdb" else _join_pandas(left, right, symbol)
+    feature_rows = matched.sort_values(_ROW)[_FEATURE_ROW].fillna(-1).to_numpy(dtype=np.int64)
+    values = features[names].to_numpy(dtype=np.float64).take(np.maximum(feature_rows, 0), axis=0)
+    values[feature_rows < 0] = np.nan
+    return pd.concat([entities.reset_index(drop=True), pd.DataFrame(values, columns=names)], axis=1)
 
 
 def _check(entities: pd.DataFrame, features: pd.DataFrame, symbol: str, ts: str) -> list[str]:
@@ -92,18 +98,17 @@ def _nanoseconds(times: pd.Series, frame_name: str) -> np.ndarray:
 
 
 def _join_pandas(left: pd.DataFrame, right: pd.DataFrame, symbol: str) -> pd.DataFrame:
+    """``(entity row, feature row)`` pairs by ``merge_asof``; the feature row is NaN when none is known."""
     return pd.merge_asof(left.sort_values(_KEY, kind="stable"), right.sort_values(_KEY, kind="stable"),
                          on=_KEY, by=symbol, direction="backward", allow_exact_matches=True)
 
 
-def _join_chdb(left: pd.DataFrame, right: pd.DataFrame, names: list[str], symbol: str,
-               connection: Any) -> pd.DataFrame:
+def _join_chdb(left: pd.DataFrame, right: pd.DataFrame, symbol: str, connection: Any) -> pd.DataFrame:
+    """``(entity row, feature row)`` pairs by ClickHouse's ASOF LEFT JOIN; the feature row is null when none is known."""
     import chdb  # one engine per process: imported only when this engine is asked for
 
-    selected = ", ".join(f"f.{_quote(name)}" for name in names)
-    sql = (f"SELECT e.{_ROW}{', ' + selected if names else ''} FROM Python(left) AS e "
-           f"ASOF LEFT JOIN Python(right) AS f ON e.{_quote(symbol)} = f.{_quote(symbol)} AND f.{_KEY} <= e.{_KEY} "
-           "SETTINGS join_use_nulls = 1")
+    sql = (f"SELECT e.{_ROW}, f.{_FEATURE_ROW} FROM Python(left) AS e ASOF LEFT JOIN Python(right) AS f "
+           f"ON e.{_quote(symbol)} = f.{_quote(symbol)} AND f.{_KEY} <= e.{_KEY} SETTINGS join_use_nulls = 1")
     own = connection is None
     connection = chdb.connect(":memory:") if own else connection
     try:
