@@ -29,12 +29,17 @@ nanoseconds or datetimes (naive ones are taken as UTC); both frames must use the
 
 from __future__ import annotations
 
+import zipfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ENGINES", "features_as_of"]
+from operators.events import EVENT_FEATURES, EventFeatureConfig, EventFeatures, EventMessage
+
+__all__ = ["ENGINES", "event_features_at", "features_as_of", "features_history"]
 
 Engine = Literal["chdb", "pandas"]
 ENGINES: tuple[Engine, ...] = ("chdb", "pandas")
@@ -120,3 +125,93 @@ def _join_chdb(left: pd.DataFrame, right: pd.DataFrame, symbol: str, connection:
 
 def _quote(name: str) -> str:
     return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def event_features_at(events: Iterable[EventMessage], entities: pd.DataFrame, *, markets: Sequence[str] = ("US",),
+                      config: EventFeatureConfig | None = None, symbol: str = "symbol",
+                      ts: str = "ts") -> pd.DataFrame:
+    """The event features of each entity row's symbol, and of each market, as known at the row's time.
+
+    Event features hold durations (seconds to the next event) that move with the clock, so they are
+    computed at each row's own time rather than joined from stored rows: per symbol (and per market,
+    as ``<market>_<feature>`` columns, ``us_last_surprise_z`` say), an ``EventFeatures`` is fed the
+    entity's events and queried at the rows' times in increasing order. Only events public at or before
+    a row's time count. Returns the entity frame, rows in their order, with the feature columns added.
+    """
+    config = config or EventFeatureConfig()
+    _check(entities, pd.DataFrame(columns=[symbol, ts]), symbol, ts)
+    by_entity: dict[str, list[EventMessage]] = {}
+    for event in events:
+        by_entity.setdefault(event.entity, []).append(event)
+    times = _nanoseconds(entities[ts], "entities")
+    order = np.argsort(times, kind="stable")
+    columns = {name: np.full(len(entities), np.nan) for name in EVENT_FEATURES}
+    symbols = entities[symbol].to_numpy()
+    for entity in pd.unique(symbols):
+        rows = order[symbols[order] == entity]
+        _fill(columns, EVENT_FEATURES, rows, times, by_entity.get(entity, []), config)
+    for market in markets:
+        prefixed = tuple(f"{market.lower()}_{name}" for name in EVENT_FEATURES)
+        columns.update({name: np.full(len(entities), np.nan) for name in prefixed})
+        _fill(columns, prefixed, order, times, by_entity.get(market, []), config)
+    return pd.concat([entities.reset_index(drop=True), pd.DataFrame(columns)], axis=1)
+
+
+def _fill(columns: dict[str, np.ndarray], names: tuple[str, ...], rows: np.ndarray, times: np.ndarray,
+          events: list[EventMessage], config: EventFeatureConfig) -> None:
+    """Query one entity's features at ``times[rows]`` (rows in time order) into ``columns[names]``."""
+    features = EventFeatures(config)
+    for event in events:
+        features.update(event)
+    for row in rows:
+        for name, value in zip(names, features.values(int(times[row])).values(), strict=True):
+            columns[name][row] = value
+
+
+def features_history(entities_path: Path, output_path: Path, *, features_path: Path | None = None,
+                     event_paths: Sequence[Path] = (), engine: Engine = "chdb") -> int:
+    """``tickwise features history``: a point-in-time training set from files; returns its row count.
+
+    Reads the entity frame (``symbol``, ``ts`` and any label columns) and, when given, a feature frame,
+    as Parquet or CSV by suffix; joins the features known at each row (``features_as_of``) and the event
+    features of the shared event files (``event_features_at``); writes Parquet or CSV by suffix. A file
+    that is missing, unreadable or of the wrong shape raises ``ValueError`` with one sentence (the CLI
+    prints it and exits 2).
+    """
+    from dataflows.eventfiles import read_event_file
+
+    result = _read_frame(entities_path, "entities")
+    if features_path is not None:
+        result = features_as_of(result, _read_frame(features_path, "features"), engine=engine)
+    if event_paths:
+        events = [event for path in event_paths for event in _read_events(path, read_event_file)]
+        result = event_features_at(events, result)
+    _write_frame(result, output_path)
+    return len(result)
+
+
+def _read_events(path: Path, reader: Any) -> list[EventMessage]:
+    try:
+        return reader(path).events
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise ValueError(f"cannot read events from {str(path)!r}: {error}") from None
+
+
+def _read_frame(path: Path, what: str) -> pd.DataFrame:
+    readers = {".parquet": pd.read_parquet, ".csv": pd.read_csv}
+    reader = readers.get(path.suffix)
+    if reader is None:
+        raise ValueError(f"expected the {what} as a .parquet or .csv file, got {str(path)!r}")
+    try:
+        return reader(path)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot read the {what} from {str(path)!r}: {error}") from None
+
+
+def _write_frame(frame: pd.DataFrame, path: Path) -> None:
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    elif path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        raise ValueError(f"expected the output as a .parquet or .csv file, got {str(path)!r}")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from dataflows.point_in_time import ENGINES, features_as_of
+from dataflows.point_in_time import ENGINES, event_features_at, features_as_of, features_history
+from operators.events import EventMessage
 
 
 def _brute_force(entities: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
@@ -82,3 +85,36 @@ def test_features_as_of_when_frames_are_wrong_then_says_why(entities: pd.DataFra
 def test_features_as_of_when_unknown_engine_then_says_so() -> None:
     with pytest.raises(ValueError, match="expected engine in"):
         features_as_of(pd.DataFrame(), pd.DataFrame(), engine="feast")  # type: ignore[arg-type]
+
+
+def _event(entity: str, event_id: str, at: int, actual: float, forecast: float) -> EventMessage:
+    return EventMessage("test", "earnings_release", entity, event_id, at, at, 3, actual=actual, forecast=forecast)
+
+
+def test_event_features_at_counts_events_from_their_public_time_per_symbol_and_market() -> None:
+    events = [_event("AAPL", "1", 100, 1.5, 1.0), _event("SPY", "2", 50, 0.5, 1.0), _event("US", "3", 70, 2.0, 1.0)]
+    entities = pd.DataFrame({"symbol": ["AAPL", "SPY", "AAPL", "AAPL"], "ts": [100, 60, 99, 200],
+                             "label": [1, 0, 1, 0]})
+    result = event_features_at(events, entities)
+    assert result["label"].tolist() == [1, 0, 1, 0]
+    assert result["earnings_surprise"].tolist()[:2] == [0.5, -0.5] and np.isnan(result["earnings_surprise"].iloc[2])
+    assert result["seconds_since_last_high_importance"].tolist()[3] == 100e-9
+    assert np.isnan(result["us_earnings_surprise"].iloc[1]) and result["us_earnings_surprise"].iloc[0] == 1.0
+
+
+def test_features_history_writes_the_joined_training_set(tmp_path: Path) -> None:
+    pd.DataFrame({"symbol": ["A", "A"], "ts": [5, 15], "label": [1, 0]}).to_csv(tmp_path / "entities.csv", index=False)
+    pd.DataFrame({"symbol": ["A"], "ts": [10], "x": [2.5]}).to_parquet(tmp_path / "features.parquet")
+    rows = features_history(tmp_path / "entities.csv", tmp_path / "out.parquet",
+                            features_path=tmp_path / "features.parquet", engine="pandas")
+    written = pd.read_parquet(tmp_path / "out.parquet")
+    assert rows == 2 and written["label"].tolist() == [1, 0]
+    assert np.isnan(written["x"].iloc[0]) and written["x"].iloc[1] == 2.5
+
+
+@pytest.mark.parametrize(("name", "message"), [("entities.txt", "expected the entities as a .parquet or .csv file"),
+                                               ("missing.csv", "cannot read the entities from")])
+def test_features_history_when_entity_file_is_wrong_then_one_sentence(tmp_path: Path, name: str,
+                                                                       message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        features_history(tmp_path / name, tmp_path / "out.parquet")
