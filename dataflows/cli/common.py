@@ -23,11 +23,16 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from dataflows.cli.output import UNBOUNDED_WIDTH
 from dataflows.config import Settings, load_settings
 from dataflows.stack import read_stack
 from sinks.redaction import redact_text
 
+#: Messages, tables and progress on stderr: a terminal's width, or unbounded when stderr is a pipe or a file
+#: (a table is then as wide as its content, never cut to 80 columns).
 console = Console(stderr=True)
+if not console.is_terminal:
+    console = Console(stderr=True, width=UNBOUNDED_WIDTH)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STATE_DIR_DEFAULT = Path(".tickwise")
