@@ -28,8 +28,11 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable
 import re
 import zipfile
+
+import msgspec
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
@@ -38,7 +41,7 @@ from zoneinfo import ZoneInfo
 
 from operators.events.message import EventMessage
 
-__all__ = ["BadRow", "EventFile", "read_estimize_estimates", "read_estimize_releases", "read_event_file",
+__all__ = ["BadRow", "EventFile", "event_messages", "read_estimize_estimates", "read_estimize_releases", "read_event_file",
            "read_fed_calendar", "read_sec_filing", "to_ns"]
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -51,6 +54,7 @@ _VALUE = re.compile(r"\s*\$?\s*(-?\d+(?:\.\d+)?)\s*(?:%|[KMBT])?\s*")
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 _RELEASE_TIME = time(16, 0)
+_ENCODER = msgspec.json.Encoder()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,23 @@ def read_event_file(path: Path) -> EventFile:
     if "sec" in parts:
         return read_sec_filing(path)
     raise ValueError(f"expected a calendar, Estimize release or estimate, or SEC filing file, got {str(path)!r}")
+
+
+def event_messages(paths: Iterable[Path]) -> tuple[list[tuple[bytes, bytes]], list[BadRow]]:
+    """``(key, value)`` Kafka messages of the events of ``paths`` in publication order, and their bad rows.
+
+    The key is the entity, so one entity's events keep their order on one partition; the value is
+    the event's JSON (what ``operators.events.decode_event`` reads). ``tickwise produce`` sends them
+    to the ``events`` topic and reports the bad rows.
+    """
+    events: list[EventMessage] = []
+    bad_rows: list[BadRow] = []
+    for path in paths:
+        read = read_event_file(path)
+        events += read.events
+        bad_rows += read.bad_rows
+    events.sort(key=_public_order)
+    return [(event.entity.encode(), _ENCODER.encode(event)) for event in events], bad_rows
 
 
 def read_fed_calendar(path: Path, schedule_lead_ns: int = SCHEDULE_LEAD_NS) -> EventFile:

@@ -10,7 +10,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from dataflows.eventfiles import (NEW_YORK, read_estimize_estimates, read_estimize_releases, read_event_file,
+from dataflows.eventfiles import (NEW_YORK, event_messages, read_estimize_estimates, read_estimize_releases, read_event_file,
                                   read_fed_calendar, read_sec_filing, to_ns)
 from operators.events import EventFeatureConfig, EventFeatures, EventLimits, decode_event, is_announcement
 from operators.messages import SourceRecord
@@ -111,3 +111,15 @@ def test_estimates_skip_flagged_rows_and_count_bad_ones(tmp_path: Path) -> None:
 def test_read_event_file_when_unknown_place_then_says_so(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="expected a calendar, Estimize release or estimate, or SEC filing file"):
         read_event_file(tmp_path / "prices.zip")
+
+
+def test_event_messages_are_keyed_by_entity_in_publication_order(tmp_path: Path) -> None:
+    row = {"CalendarId": "1", "Date": "2019-06-19T18:00:00", "Country": "United States", "Importance": 3,
+           "Event": "Fed Interest Rate Decision", "Actual": "2.5%", "Forecast": "2.5%", "Previous": "2.5%"}
+    (tmp_path / "trading-economics").mkdir()
+    path = _write_zip(tmp_path / "trading-economics" / "fdtr_calendar.zip", [row, {**row, "Date": "bad"}])
+    messages, bad_rows = event_messages([path])
+    decoded = [decode_event(SourceRecord("events", 0, 0, key, value), EventLimits()) for key, value in messages]
+    assert [key for key, _ in messages] == [b"US", b"US"] and len(bad_rows) == 1
+    assert [event.event_id for event in decoded] == ["1:schedule", "1"]
+    assert decoded[0].public_ts_ns < decoded[1].public_ts_ns
