@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dataflows.cli.common import (STATE_DIR_DEFAULT, StateDir, command_settings, console, fail, offsets_option,
@@ -228,8 +229,8 @@ def _compare(left: Path, right: Path) -> None:
     console.print(table)
     different = [diff for diff in diffs if not diff.same]
     for diff in different[:5]:
-        console.print(f"[bold]{diff.name}[/] line {diff.first_difference}:\n  < {diff.left}\n  > {diff.right}",
-                      soft_wrap=True, markup=False, highlight=False)
+        console.print(f"[bold]{escape(diff.name)}[/] line {diff.first_difference}:\n  < {escape(str(diff.left))}\n"
+                      f"  > {escape(str(diff.right))}", soft_wrap=True, highlight=False)
     typer.echo(orjson.dumps({"same": not different, "files": {
         diff.name: {"left_lines": diff.left_lines, "right_lines": diff.right_lines,
                     "first_difference": diff.first_difference, "left": diff.left, "right": diff.right}

@@ -33,6 +33,9 @@ from sinks.redaction import redact_text
 console = Console(stderr=True)
 if not console.is_terminal:
     console = Console(stderr=True, width=UNBOUNDED_WIDTH)
+#: The same stderr for text that is not ours to mark up (training progress that quotes lists in brackets).
+plain_console = Console(stderr=True, width=console.width if not console.is_terminal else None, markup=False,
+                        highlight=False)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STATE_DIR_DEFAULT = Path(".tickwise")

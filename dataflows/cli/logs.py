@@ -1,10 +1,11 @@
 """Where the CLI's own logs and progress go: stderr, never stdout (stdout carries results).
 
 ``--log-level`` sets the level of every logger (the client libraries' INFO lines and retry
-warnings stay quiet unless ``debug`` is asked for: the command reports their failure itself); ``--log-format`` is ``plain`` (one line, time, level,
-logger, message) or ``json`` (one JSON object per line, for a container's log collector). Every
-message passes ``sinks.redaction`` first. Progress bars show counts and rates on stderr when it
-is a terminal and ``--quiet`` was not given.
+warnings stay quiet unless ``debug`` is asked for: the command reports their failure itself);
+``--log-format`` is ``plain`` (one line: time, level, logger, message) or ``json`` (one JSON
+object per line, for a container's log collector). Every message passes ``sinks.redaction``
+first. Progress bars show counts and rates on stderr when it is a terminal and ``--quiet`` was
+not given.
 """
 
 from __future__ import annotations

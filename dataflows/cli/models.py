@@ -28,7 +28,7 @@ import typer
 from rich.table import Table
 
 from dataflows.cli.common import (STATE_DIR_DEFAULT, StateDir, command_settings, console, day_span, fail,
-                                  registry_dir, symbol_list)
+                                  plain_console, registry_dir, symbol_list)
 from dataflows.cli.output import Format, check_format, iso_time, print_record, print_rows
 from dataflows.config import Settings, load_settings
 
@@ -75,8 +75,9 @@ def train(
             fail(f"bar file {path} does not exist")
     # The backfill reads its registry from the settings (TICKWISE_MLFLOW_DIR): the state dir's unless set.
     os.environ.setdefault("TICKWISE_MLFLOW_DIR", str(registry_dir(state_dir)))
-    manifest = backfill_and_train(files=file, out_dir=out, state_dir=state_dir / "train", start_ns=start_ns, end_ns=end_ns,
-                                  symbols=symbol_list(symbols), console=console, held_out_from_ns=held_out_from_ns,
+    manifest = backfill_and_train(files=file, out_dir=out, state_dir=state_dir / "train", start_ns=start_ns,
+                                  end_ns=end_ns, symbols=symbol_list(symbols), console=plain_console,
+                                  held_out_from_ns=held_out_from_ns,
                                   bars=(bars_hourly, bars_daily) if bars_hourly and bars_daily else None)
     table = Table("model", "held-out metrics", title=f"model {manifest['version']} -> {out}")
     for name, metrics in manifest["metrics"].items():
@@ -114,7 +115,8 @@ def retrain(
     settings = command_settings(state_dir)
     trained = retrain_on_events(settings.kafka.bootstrap, settings.kafka.model_events_topic, list(file), out,
                                 state_dir / "train", start_ns, end_ns, symbol_list(symbols),
-                                console, extra=settings.kafka.options(), timeout_s=timeout_s, once=not keep_running)
+                                plain_console, extra=settings.kafka.options(), timeout_s=timeout_s,
+                                once=not keep_running)
     console.print(f"retrain: {len(trained)} candidate(s) trained" + (f": {', '.join(map(str, trained))}"
                                                                      if trained else ""))
 

@@ -77,8 +77,8 @@ def test_config_when_secrets_set_then_prints_every_setting_with_secrets_hidden(s
     assert result.exit_code == 0, result.output
     rows = {row["variable"]: row for row in orjson.loads(result.stdout)}
     assert "s3cret" not in result.output
-    assert rows["CLICKHOUSE_URL"] == {"variable": "CLICKHOUSE_URL", "value": "https://reader:***@clickhouse:8443/market",
-                                      "source": "environment"}
+    assert rows["CLICKHOUSE_URL"] == {"variable": "CLICKHOUSE_URL", "source": "environment",
+                                      "value": "https://reader:***@clickhouse:8443/market"}
     assert rows["KAFKA_SASL_PASSWORD"]["value"] == "***"
     assert rows["TICKWISE_MLFLOW_DIR"]["value"] == str(state_dir / "mlflow")
 
