@@ -113,7 +113,8 @@ def _log_otm(y: np.ndarray, s: np.ndarray) -> np.ndarray:
     """ln of the normalized out-of-the-money Black price, ``y <= 0``, ``s > 0``."""
     d1 = y / s + s / 2
     d2 = d1 - s
-    return y / 2 - d1 * d1 / 2 + np.log(0.5 * (erfcx(-d1 / SQRT2) - erfcx(-d2 / SQRT2)))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a difference lost to rounding: -inf, bisected
+        return y / 2 - d1 * d1 / 2 + np.log(0.5 * (erfcx(-d1 / SQRT2) - erfcx(-d2 / SQRT2)))
 
 
 def _solve_total_vol(y: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

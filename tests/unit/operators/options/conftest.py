@@ -30,3 +30,26 @@ def quantlib_option(spot: float, strike: float, days: int, rate: float, dividend
     else:
         option.setPricingEngine(ql.FdBlackScholesVanillaEngine(process, 400, 800))
     return option
+
+
+LEAN = __import__("pathlib").Path(__file__).resolve().parents[5] / "shared" / "data" / "options" / "lean"
+
+
+@pytest.fixture(scope="session")
+def goog_noon():
+    """The real GOOG chain of 2015-12-24 as of 12:00 New York (17:00 UTC), priced."""
+    import datetime as dt
+
+    from dataflows.optionfiles import read_interest_rates, read_option_day
+    from operators.options.chain import ChainConfig, OptionChain
+
+    if not LEAN.exists():
+        pytest.skip("shared LEAN option data not present")
+    day = read_option_day(LEAN, "GOOG", dt.date(2015, 12, 24))
+    chain = OptionChain("GOOG", ChainConfig(read_interest_rates(LEAN / "interest-rate.csv")))
+    noon = int(dt.datetime(2015, 12, 24, 17, tzinfo=dt.timezone.utc).timestamp()) * 10**9
+    for message in day.messages:
+        if message.ts_ns > noon:
+            break
+        chain.update(message)
+    return chain.analytics(noon)
