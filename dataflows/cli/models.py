@@ -81,7 +81,7 @@ def train(
                                   bars=(bars_hourly, bars_daily) if bars_hourly and bars_daily else None)
     table = Table("model", "held-out metrics", title=f"model {manifest['version']} -> {out}")
     for name, metrics in manifest["metrics"].items():
-        shown = ", ".join(f"{key}={value:.3f}" for key, value in metrics.items()
+        shown = ", ".join(f"{key}={value:.4g}" for key, value in metrics.items()
                           if isinstance(value, float) and not key.startswith("baseline"))
         table.add_row(name, shown)
     console.print(table)
