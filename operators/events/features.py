@@ -126,6 +126,11 @@ class EventFeatures:
     def reset(self) -> None:
         self._reset()
 
+    @property
+    def as_of_ns(self) -> int | None:
+        """The time of the last query (None before the first): earlier queries are refused."""
+        return self._state.as_of_ns
+
     def update(self, event: EventMessage) -> None:
         """Queue ``event``; it counts from its ``public_ts_ns`` on."""
         state = self._state
