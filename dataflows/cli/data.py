@@ -167,8 +167,9 @@ def features(
     fmt: Format = "table",
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
-    """Show a symbol's latest feature vector from the Redis online store: when it was computed (UTC), where
-    it came from, then every feature by name."""
+    """Show a symbol's latest feature vector from the Redis online store.
+
+    First when it was computed (ISO 8601 UTC) and where it came from, then every feature by name."""
     import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
