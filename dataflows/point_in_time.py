@@ -115,7 +115,12 @@ def _join_chdb(left: pd.DataFrame, right: pd.DataFrame, symbol: str, connection:
     sql = (f"SELECT e.{_ROW}, f.{_FEATURE_ROW} FROM Python(left) AS e ASOF LEFT JOIN Python(right) AS f "
            f"ON e.{_quote(symbol)} = f.{_quote(symbol)} AND f.{_KEY} <= e.{_KEY} SETTINGS join_use_nulls = 1")
     own = connection is None
-    connection = chdb.connect(":memory:") if own else connection
+    if own:
+        try:
+            connection = chdb.connect(":memory:")
+        except RuntimeError as error:
+            raise RuntimeError(f"features_as_of: this process already hosts a chDB engine ({error}); pass its "
+                               "connection=, or use engine='pandas'") from error
     try:
         return connection.query(sql, "DataFrame")
     finally:
