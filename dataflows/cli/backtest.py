@@ -36,7 +36,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dataflows.cli.common import (STATE_DIR_DEFAULT, StateDir, command_settings, console, fail, offsets_option,
-                                  time_span)
+                                  require_kafka, time_span)
 from dataflows.cli.data import Strict, read_ticks
 from dataflows.cli.output import Format, check_format, clean, print_record
 
@@ -99,6 +99,8 @@ def backtest(
     universe = symbols.upper() if symbols else None
     costs = _Costs(fee_bps, trade_half_spread_bps, impact_bps)
     settings = _backtest_settings(state_dir, model, universe, costs)
+    if from_offsets is not None:
+        require_kafka(settings)
     ensemble = load_model(settings)
     components = build_components(settings, ensemble=ensemble, registry=MetricsRegistry())
     config = costs.config(settings)
@@ -274,6 +276,7 @@ def replay(
     except ReplayError as error:
         fail(str(error))
     settings = command_settings(state_dir, run={"until_eof": True}, model={"spec": model}, metrics={"port": 0})
+    require_kafka(settings)
     # Resolved once (an alias becomes one version), then passed in: no live model swap during a replay.
     ensemble = load_model(settings)
     components = build_components(settings, ensemble=ensemble, registry=MetricsRegistry())
