@@ -146,7 +146,8 @@ def require_redis(settings: Settings) -> None:
     if "url" not in settings.redis.model_fields_set:
         state_dir = settings.run.state_dir
         raise UserError(f"no Redis to use: REDIS_URL is not set and no embedded stack runs in {state_dir}; "
-                        f"set REDIS_URL to a redis:// URL or start one with `tickwise stack up --state-dir {state_dir}`")
+                        "set REDIS_URL to a redis:// URL or start one with "
+                        f"`tickwise stack up --state-dir {state_dir}`")
 
 
 def require_clickhouse(settings: Settings) -> None:

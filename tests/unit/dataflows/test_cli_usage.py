@@ -171,7 +171,8 @@ def test_backtest_when_format_csv_then_field_value_rows(bad_trades: Path, tmp_pa
 
 @pytest.mark.parametrize("command", [["replay", "--from-start", "--out", "replayed"],
                                      ["backtest", "--from-offsets", "0:0", "--out", "backtested"]])
-def test_kafka_commands_when_no_stack_runs_then_exit_2_naming_the_state_dir(command: list[str], state_dir: Path) -> None:
+def test_kafka_commands_when_no_stack_runs_then_exit_2_naming_the_state_dir(command: list[str],
+                                                                             state_dir: Path) -> None:
     result = tickwise(*command, "--state-dir", str(state_dir))
 
     assert_user_error(result, "no Kafka to use", f"tickwise stack up --state-dir {state_dir}")
