@@ -220,7 +220,10 @@ def _load_records(path: Path) -> list[Any]:
     """The JSON array of ``path`` (a ``.json`` file or a zip holding one)."""
     if path.suffix == ".zip":
         with zipfile.ZipFile(path) as archive:
-            data = archive.read(archive.namelist()[0])
+            names = archive.namelist()
+            if len(names) != 1:
+                raise ValueError(f"{path}: expected a zip holding one JSON file, got {len(names)} files")
+            data = archive.read(names[0])
     else:
         data = path.read_bytes()
     records = json.loads(data)

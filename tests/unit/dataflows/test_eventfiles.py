@@ -123,3 +123,11 @@ def test_event_messages_are_keyed_by_entity_in_publication_order(tmp_path: Path)
     assert [key for key, _ in messages] == [b"US", b"US"] and len(bad_rows) == 1
     assert [event.event_id for event in decoded] == ["1:schedule", "1"]
     assert decoded[0].public_ts_ns < decoded[1].public_ts_ns
+
+
+def test_zip_without_exactly_one_json_file_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "sec" / "aapl").mkdir(parents=True)
+    path = tmp_path / "sec" / "aapl" / "20190102_8K.zip"
+    zipfile.ZipFile(path, "w").close()
+    with pytest.raises(ValueError, match="expected a zip holding one JSON file, got 0 files"):
+        read_event_file(path)
