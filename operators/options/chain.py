@@ -15,7 +15,8 @@ that event time in one vectorised pass:
 * **outputs**: the European-equivalent price, implied volatility (:mod:`operators.options.black`), Black-Scholes-Merton delta,
   gamma, vega, theta and rho at that volatility, and a reason for every contract without one.
 
-Reasons (counted in ``reason_counts``): ``no_underlying``, ``expired``, ``no_bid`` (zero bid),
+Reasons (counted in ``reason_counts``): ``no_underlying``, ``no_rate`` (a date before the rate
+curve), ``expired``, ``no_bid`` (zero bid),
 ``no_ask``, ``crossed`` (bid above ask), ``below_intrinsic`` (mid at or under exercise value, or
 under the discounted European bound), ``above_upper_bound`` (mid at or over the spot for a call,
 the strike for a put), ``exercise_boundary`` (an American price that is all early-exercise
@@ -39,7 +40,7 @@ from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTr
 from operators.options.rates import RateCurve
 
 YEAR_NS = 365 * 86_400 * 1_000_000_000
-REASONS = ("ok", "no_underlying", "expired", "no_bid", "no_ask", "crossed", "below_intrinsic", "above_upper_bound",
+REASONS = ("ok", "no_underlying", "no_rate", "expired", "no_bid", "no_ask", "crossed", "below_intrinsic", "above_upper_bound",
            "exercise_boundary", "no_convergence")
 _BLACK_REASON = {BELOW_INTRINSIC: "below_intrinsic", ABOVE_UPPER_BOUND: "above_upper_bound",
                  NO_CONVERGENCE: "no_convergence"}
@@ -142,12 +143,13 @@ class OptionChain:
         american = np.array([c.style == "american" for c in contracts], dtype=bool)
         years = (np.array([self._expiry_ns(c.expiry) for c in contracts], dtype=np.int64) - ts_ns) / YEAR_NS
         spot = np.full(quoted.size, self.spot)
-        rate = np.full(quoted.size, self.config.rates.rate(_new_york_date(ts_ns)))
+        rate = np.full(quoted.size, self.config.rates.rate_or_nan(_new_york_date(ts_ns)))
         dividend = np.full(quoted.size, self.config.dividend_yield)
         mid = (bid + ask) / 2
         reasons = np.full(quoted.size, "ok", dtype=object)
         for name, bad in (("crossed", bid > ask), ("no_ask", ask <= 0), ("no_bid", bid <= 0),
-                          ("expired", years <= 0), ("no_underlying", ~np.isfinite(spot))):
+                          ("expired", years <= 0), ("no_rate", ~np.isfinite(rate)),
+                          ("no_underlying", ~np.isfinite(spot))):
             reasons[bad] = name
         exercise = np.maximum(np.where(is_call, spot - strike, strike - spot), 0.0)
         reasons[(reasons == "ok") & american & (mid <= exercise)] = "below_intrinsic"

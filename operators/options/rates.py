@@ -34,3 +34,7 @@ class RateCurve:
         if index < 0:
             raise ValueError(f"rate curve starts on {self.dates[0]}, after {day}")
         return self.percents[index] / 100
+
+    def rate_or_nan(self, day: dt.date) -> float:
+        """:meth:`rate`, or NaN for a day before the curve's first point."""
+        return self.rate(day) if day >= self.dates[0] else float("nan")
