@@ -22,8 +22,10 @@ never change with a setting:
 - ``mid_changes_60s``: how many quotes changed the mid in the last 60 s.
 
 Windows are event time ``(now - window, now]``; each is an
-:class:`operators.features.rolling.EventTimeSums`, so an update is O(1) amortised and the
-state holds at most 60 s of events. Quotes whose mid is not positive are ignored for the mid
+:class:`operators.features.rolling.EventTimeSums`, and the windows of one stream (OFI at 1, 10
+and 60 s; signed trades at 1 and 60 s) share the buffers of an
+:class:`operators.features.rolling.EventTimeWindows`, so an update is O(1) amortised and the
+state holds at most 60 s of events, once. Quotes whose mid is not positive are ignored for the mid
 features but still count as OFI events (as in ``QuotesAndTrades``). Values are NaN, never inf.
 
 >>> group = OrderFlowFeatures()
@@ -40,13 +42,15 @@ import math
 
 from operators.features.groups.base import NAN, QUOTE, SECOND_NS, TRADE, FeatureGroup, feature, finite
 from operators.features.microstructure import order_flow_event
-from operators.features.rolling import EventTimeSums
+from operators.features.rolling import EventTimeSums, EventTimeWindows
 from operators.messages import Side
 
 TICK_SIZE = 0.01
 #: Relative difference below which two mids are the same price (float noise of (bid + ask) / 2).
 MID_TOLERANCE = 1e-9
 SIDE_SIGN = {"buy": 1.0, "sell": -1.0}
+OFI_WINDOWS_NS = (SECOND_NS, 10 * SECOND_NS, 60 * SECOND_NS)
+TRADE_WINDOWS_NS = (SECOND_NS, 60 * SECOND_NS)
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -56,19 +60,15 @@ def _ratio(numerator: float, denominator: float) -> float:
 class OrderFlowFeatures(FeatureGroup):
     """Order-flow imbalance at 1/10/60 s, spread in ticks, depth, trade flow and mid dynamics."""
 
-    __slots__ = ("_previous_quote", "_ofi_1s", "_ofi_10s", "_ofi_60s", "_depth_60s", "_bid", "_ask", "_depth",
-                 "_trades_1s", "_trades_60s", "_sizes_60s", "_last_trade_sign", "_mid", "_last_mid_move",
-                 "_mid_since_ns", "_mid_changes_60s")
+    __slots__ = ("_previous_quote", "_ofi", "_depth_60s", "_bid", "_ask", "_depth", "_trades", "_sizes_60s",
+                 "_last_trade_sign", "_mid", "_last_mid_move", "_mid_since_ns", "_mid_changes_60s")
 
     def __init__(self) -> None:
         self._previous_quote: tuple[float, float, float, float] | None = None
-        self._ofi_1s = EventTimeSums(SECOND_NS)
-        self._ofi_10s = EventTimeSums(10 * SECOND_NS)
-        self._ofi_60s = EventTimeSums(60 * SECOND_NS)
+        self._ofi = EventTimeWindows(OFI_WINDOWS_NS)
         self._depth_60s = EventTimeSums(60 * SECOND_NS)
         self._bid = self._ask = self._depth = NAN
-        self._trades_1s = EventTimeSums(SECOND_NS)
-        self._trades_60s = EventTimeSums(60 * SECOND_NS)
+        self._trades = EventTimeWindows(TRADE_WINDOWS_NS)
         self._sizes_60s = EventTimeSums(60 * SECOND_NS)
         self._last_trade_sign = NAN
         self._mid = NAN
@@ -82,8 +82,7 @@ class OrderFlowFeatures(FeatureGroup):
         depth = 0.5 * (bid_size + ask_size)
         if previous is not None:
             event = order_flow_event(bid, ask, bid_size, ask_size, *previous)
-            for window in (self._ofi_1s, self._ofi_10s, self._ofi_60s):
-                window.add(ts_ns, event, depth)
+            self._ofi.add(ts_ns, event, depth)
         self._depth_60s.add(ts_ns, depth, 1.0)
         self._bid, self._ask, self._depth = bid, ask, depth
         self._on_mid(ts_ns, 0.5 * (bid + ask))
@@ -104,37 +103,39 @@ class OrderFlowFeatures(FeatureGroup):
         sign = SIDE_SIGN.get(side, 0.0)
         self._last_trade_sign = sign
         if sign:
-            self._trades_1s.add(ts_ns, sign * size, size)
-            self._trades_60s.add(ts_ns, sign * size, size)
+            self._trades.add(ts_ns, sign * size, size)
         if size > 0.0:
             self._sizes_60s.add(ts_ns, math.log(size), 1.0)
 
-    def _ofi(self, window: EventTimeSums, now_ns: int) -> float:
-        window.advance(now_ns)
-        if not window:
+    def _order_flow_imbalance(self, window: int, now_ns: int) -> float:
+        windows = self._ofi
+        windows.advance(now_ns)
+        count = windows.count(window)
+        if not count:
             return 0.0 if self._previous_quote is not None else NAN
-        return finite(_ratio(window.first * len(window), window.second))
+        return finite(_ratio(windows.first(window) * count, windows.second(window)))
 
-    def _trade_imbalance(self, window: EventTimeSums, now_ns: int) -> float:
-        window.advance(now_ns)
-        if not window:
+    def _trade_imbalance(self, window: int, now_ns: int) -> float:
+        windows = self._trades
+        windows.advance(now_ns)
+        if not windows.count(window):
             return 0.0 if self._last_trade_sign == self._last_trade_sign else NAN
-        return _ratio(window.first, window.second)
+        return _ratio(windows.first(window), windows.second(window))
 
     @feature(QUOTE)
     def order_flow_imbalance_1s(self, now_ns: int) -> float:
         """CKS order-flow imbalance over 1 s, divided by mean depth"""
-        return self._ofi(self._ofi_1s, now_ns)
+        return self._order_flow_imbalance(0, now_ns)
 
     @feature(QUOTE)
     def order_flow_imbalance_10s(self, now_ns: int) -> float:
         """CKS order-flow imbalance over 10 s, divided by mean depth"""
-        return self._ofi(self._ofi_10s, now_ns)
+        return self._order_flow_imbalance(1, now_ns)
 
     @feature(QUOTE)
     def order_flow_imbalance_60s(self, now_ns: int) -> float:
         """CKS order-flow imbalance over 60 s, divided by mean depth"""
-        return self._ofi(self._ofi_60s, now_ns)
+        return self._order_flow_imbalance(2, now_ns)
 
     @feature(QUOTE)
     def spread_ticks(self, now_ns: int) -> float:
@@ -151,12 +152,12 @@ class OrderFlowFeatures(FeatureGroup):
     @feature(TRADE)
     def trade_imbalance_1s(self, now_ns: int) -> float:
         """(buy - sell) / (buy + sell) volume over 1 s"""
-        return self._trade_imbalance(self._trades_1s, now_ns)
+        return self._trade_imbalance(0, now_ns)
 
     @feature(TRADE)
     def trade_imbalance_60s(self, now_ns: int) -> float:
         """(buy - sell) / (buy + sell) volume over 60 s"""
-        return self._trade_imbalance(self._trades_60s, now_ns)
+        return self._trade_imbalance(1, now_ns)
 
     @feature(TRADE)
     def trade_count_60s(self, now_ns: int) -> float:

@@ -173,7 +173,8 @@ def test_window_pickles_smaller_than_a_tuple_per_event() -> None:
     from collections import deque
 
     window = EventTimeSums(window_ns=60_000_000_000)
-    for i in range(200):
-        window.add(1_000 + 250_000_000 * i, float((i * 13) % 400 - 200), 100.0 + (i * 29) % 300)
-    as_tuples = deque(zip(window._times, window._firsts, window._seconds))
+    events = [(1_000 + 250_000_000 * i, float((i * 13) % 400 - 200), 100.0 + (i * 29) % 300) for i in range(200)]
+    for event in events:
+        window.add(*event)
+    as_tuples = deque(events)
     assert len(pickle.dumps(window, protocol=5)) < len(pickle.dumps(as_tuples, protocol=5))

@@ -12,6 +12,7 @@ import pytest
 
 from operators.features.groups.order_flow import MID_TOLERANCE, OrderFlowFeatures
 from operators.features.microstructure import TradeSideClassifier, order_flow_event
+from operators.features.rolling import EventTimeSums, EventTimeWindows
 
 SECOND = 1_000_000_000
 SIGN = {"buy": 1.0, "sell": -1.0, "unknown": 0.0}
@@ -112,9 +113,12 @@ def test_state_holds_only_the_last_60_seconds(ibm_events: list[tuple]) -> None:
         feed(group, event)
     now = ibm_events[-1][0]
     group.values(now)
-    windows = [value for name in OrderFlowFeatures.__slots__ if hasattr(value := getattr(group, name), "times")]
-    assert len(windows) == 8
-    assert all(now - ts < window.window_ns for window in windows for ts in window.times)
+    held = [getattr(group, name) for name in OrderFlowFeatures.__slots__]
+    single = [(window.window_ns, window.times) for window in held if isinstance(window, EventTimeSums)]
+    shared = [(window_ns, windows.times(index)) for windows in held if isinstance(windows, EventTimeWindows)
+              for index, window_ns in enumerate(windows.windows_ns)]
+    assert len(single) + len(shared) == 8
+    assert all(now - ts < window_ns for window_ns, times in single + shared for ts in times)
 
 
 def test_quotes_without_depth_give_nan_not_inf() -> None:

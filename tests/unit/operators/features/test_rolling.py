@@ -1,0 +1,94 @@
+"""The flat rolling buffers: same sums as the plain definitions, bounded, and exact across a pickle."""
+
+from __future__ import annotations
+
+import math
+import pickle
+import random
+
+import pytest
+
+from operators.features.rolling import EventTimeSums, EventTimeWindows, RollingSums
+
+SECOND = 1_000_000_000
+WINDOWS_NS = (SECOND, 10 * SECOND, 60 * SECOND)
+
+
+def _events(count: int, seed: int) -> list[tuple[int, float, float]]:
+    """Bursts and gaps (so windows fill, drain and empty), with a NaN now and then."""
+    rng = random.Random(seed)
+    ts, events = 0, []
+    for index in range(count):
+        ts += int(rng.expovariate(1.0 / (20 * SECOND if index % 500 < 5 else SECOND // 20)))
+        first = math.nan if index % 997 == 13 else rng.uniform(-500.0, 500.0)
+        events.append((ts, first, rng.uniform(0.0, 300.0)))
+    return events
+
+
+def test_event_time_windows_match_one_event_time_sums_per_window_to_the_bit() -> None:
+    shared = EventTimeWindows(WINDOWS_NS)
+    singles = [EventTimeSums(window_ns) for window_ns in WINDOWS_NS]
+    for index, (ts, first, second) in enumerate(_events(20_000, seed=3)):
+        shared.add(ts, first, second)
+        for single in singles:
+            single.add(ts, first, second)
+        if index % 3 == 0:  # advanced now and then, as the features read them
+            shared.advance(ts)
+            for number, single in enumerate(singles):
+                single.advance(ts)
+                got = (shared.count(number), shared.first(number), shared.second(number))
+                assert repr(got) == repr((len(single), single.first, single.second))
+                assert list(shared.times(number)) == list(single.times)
+
+
+def test_event_time_windows_keep_their_buffers_bounded_by_the_longest_window() -> None:
+    windows = EventTimeWindows(WINDOWS_NS)
+    events = _events(20_000, seed=5)
+    most = 0
+    for ts, first, second in events:
+        windows.add(ts, first, second)
+        windows.advance(ts)
+        most = max(most, windows.count(2))
+    assert len(windows._times) <= 2 * most + 256
+
+
+@pytest.mark.parametrize("make", [lambda: EventTimeSums(10 * SECOND), lambda: EventTimeWindows(WINDOWS_NS)],
+                         ids=["EventTimeSums", "EventTimeWindows"])
+def test_event_time_buffers_restored_from_a_pickle_continue_to_the_bit(make) -> None:
+    events = _events(6_000, seed=11)
+    original = make()
+    for ts, first, second in events[:3_000]:
+        original.add(ts, first, second)
+        original.advance(ts)
+    restored = pickle.loads(pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL))
+    assert all(type(value) in (tuple, bytes, int, float) for value in original.__getstate__())
+    for ts, first, second in events[3_000:]:
+        for window in (original, restored):
+            window.add(ts, first, second)
+            window.advance(ts)
+        assert pickle.dumps(restored) == pickle.dumps(original)
+
+
+def test_rolling_sums_restored_from_a_pickle_continue_to_the_bit() -> None:
+    rng = random.Random(2)
+    rows = [(rng.uniform(-1.0, 1.0), rng.uniform(0.0, 1e6), rng.uniform(-1e-3, 1e-3)) for _ in range(500)]
+    original = RollingSums(window=30, columns=3)
+    for row in rows[:47]:
+        original.update(*row)
+    restored = pickle.loads(pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL))
+    for row in rows[47:]:
+        original.update(*row)
+        restored.update(*row)
+        assert [restored.total(c) for c in range(3)] == [original.total(c) for c in range(3)]
+
+
+def test_rolling_sums_equal_the_sums_of_the_last_rows_within_float_noise() -> None:
+    rng = random.Random(4)
+    rows = [(rng.uniform(-1.0, 1.0), rng.uniform(0.0, 1e3)) for _ in range(200)]
+    sums = RollingSums(window=7, columns=2)
+    for end, row in enumerate(rows, start=1):
+        sums.update(*row)
+        last = rows[max(0, end - 7):end]
+        assert sums.count == len(last)
+        for column in range(2):
+            assert sums.total(column) == pytest.approx(math.fsum(r[column] for r in last), rel=1e-9, abs=1e-9)
