@@ -104,6 +104,7 @@ class OptionChain:
         self.quotes = np.full((0, 3), np.nan)  # ts_ns, bid, ask
         self.volume = np.zeros(0)
         self.open_interest = np.full(0, np.nan)
+        self.terms = np.zeros((0, 4))  # strike, is_call, american, expiry (UTC ns): fixed per contract
         self.spot = np.nan
         self.spot_ts_ns = -1
 
@@ -131,6 +132,8 @@ class OptionChain:
             self.quotes = np.vstack([self.quotes, np.full((1, 3), np.nan)])
             self.volume = np.append(self.volume, 0.0)
             self.open_interest = np.append(self.open_interest, np.nan)
+            terms = (option.strike, option.is_call, option.style == "american", self._expiry_ns(option.expiry))
+            self.terms = np.vstack([self.terms, np.array(terms, dtype=float)])
         return slot
 
     def analytics(self, ts_ns: int) -> ChainAnalytics:
@@ -138,10 +141,9 @@ class OptionChain:
         quoted = np.flatnonzero(np.isfinite(self.quotes[:, 0]))
         contracts = [self.contracts[i] for i in quoted]
         bid, ask = self.quotes[quoted, 1], self.quotes[quoted, 2]
-        strike = np.array([c.strike for c in contracts])
-        is_call = np.array([c.is_call for c in contracts], dtype=bool)
-        american = np.array([c.style == "american" for c in contracts], dtype=bool)
-        years = (np.array([self._expiry_ns(c.expiry) for c in contracts], dtype=np.int64) - ts_ns) / YEAR_NS
+        strike = self.terms[quoted, 0]
+        is_call, american = self.terms[quoted, 1] > 0, self.terms[quoted, 2] > 0
+        years = (self.terms[quoted, 3] - ts_ns) / YEAR_NS
         spot = np.full(quoted.size, self.spot)
         rate = np.full(quoted.size, self.config.rates.rate_or_nan(_new_york_date(ts_ns)))
         dividend = np.full(quoted.size, self.config.dividend_yield)

@@ -7,7 +7,8 @@ per expiry with the five-parameter raw SVI::
 
 by least squares on total variance, quasi-explicitly (Zeliade, 2009): for fixed ``m`` and
 ``sigma`` the best ``a``, ``b rho`` and ``b`` solve a linear least-squares problem, so only the
-two nonlinear parameters are searched (scipy's bounded least squares on ``m`` and ``ln sigma``), started from the
+two nonlinear parameters are searched (scipy's bounded least squares on ``m`` in [-2, 2] and
+``ln sigma`` in [-9, 1.6]), started from the
 previous minute's ``m`` and ``sigma`` when there are some. A smile is free of butterfly arbitrage when
 the risk-neutral density it implies is non-negative, i.e. when (Gatheral and Jacquier, 2014)::
 
@@ -74,8 +75,8 @@ def fit_svi(k: np.ndarray, vol: np.ndarray, years: float, start: tuple | None = 
         return None
     w = vol**2 * years
     m0, sigma0 = (start[3], start[4]) if start is not None else (0.0, 0.1)
-    outer = least_squares(lambda x: _inner(x, k, w)[1], np.array([m0, np.log(sigma0)]),
-                          bounds=([-2.0, -9.0], [2.0, 1.6]), max_nfev=MAX_EVALUATIONS, xtol=1e-10, ftol=1e-10)
+    outer = least_squares(lambda x: _inner(x, k, w)[1], np.clip([m0, np.log(sigma0)], [-2.0, -9.0], [2.0, 1.6]),
+                          bounds=([-2.0, -9.0], [2.0, 1.6]), max_nfev=MAX_EVALUATIONS, xtol=1e-6, ftol=1e-8)
     params, _ = _inner(outer.x, k, w)
     fitted = np.sqrt(np.maximum(total_variance(params, k), 0.0) / years)
     grid = np.linspace(k.min(), k.max(), 101)
