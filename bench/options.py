@@ -12,7 +12,8 @@ time, times (best of ``--repeat``, ``time.perf_counter``):
 
 It also prints, per day, the share of quoted contracts (and of two-sided quotes) with a valid
 IV by moneyness bucket (strike / spot), over the sampled minutes, and the reasons counted.
-Figures are printed and written to ``--out`` (JSON), never asserted.
+Figures are printed and written to ``--out`` (JSON), never asserted. ``--plot docs/options_smile_goog.png``
+draws the real GOOG smiles of 2015-12-24 at noon with their SVI fits instead.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from dataflows.optionfiles import read_interest_rates, read_option_day
 from operators.options.black import greeks, implied_vol
 from operators.options.chain import ChainConfig, OptionChain
 from operators.options.surface import VolSurface
+from operators.options.svi import total_variance
 
 LEAN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "options" / "lean"
 DAYS = {"GOOG": dt.date(2015, 12, 24), "SPY": dt.date(2023, 8, 3), "TWX": dt.date(2014, 6, 5),
@@ -104,6 +106,44 @@ def run_day(underlying: str, day: dt.date, every: int, repeat: int, steps: int) 
             "reasons": dict(reasons.most_common())}
 
 
+def plot_smiles(path: Path, underlying: str = "GOOG", hour_utc: int = 17, expiries: int = 4) -> None:
+    """Mid implied volatilities (out-of-the-money side) and their SVI fits, the first ``expiries``
+    expiries at least a week out, as of ``hour_utc`` on the underlying's shared day."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    day = DAYS[underlying]
+    chain = OptionChain(underlying, ChainConfig(read_interest_rates(LEAN / "interest-rate.csv")))
+    at = int(dt.datetime.combine(day, dt.time(hour_utc), dt.timezone.utc).timestamp()) * 1_000_000_000
+    for message in read_option_day(LEAN, underlying, day).messages:
+        if message.ts_ns > at:
+            break
+        chain.update(message)
+    analytics = chain.analytics(at)
+    rows, _ = VolSurface().update(analytics)
+    c = analytics.columns
+    figure, axis = plt.subplots(figsize=(8, 5))
+    for row in [r for r in rows if r.years * 365 >= 7 and r.svi is not None][:expiries]:
+        mask = np.array([o.expiry == row.expiry for o in analytics.contracts]) & np.isfinite(c["iv"])
+        k = np.log(c["strike"][mask] / row.forward)
+        otm = np.where(c["is_call"][mask], k >= 0, k < 0)
+        points = axis.scatter(k[otm], c["iv"][mask][otm] * 100, s=12)
+        grid = np.linspace(k[otm].min(), k[otm].max(), 200)
+        fitted = np.sqrt(total_variance(row.svi, grid) / row.years) * 100
+        axis.plot(grid, fitted, color=points.get_facecolor()[0],
+                  label=f"{row.expiry} (SVI RMSE {row.svi_rmse_vol * 100:.2f} vol pts)")
+    axis.set_xlabel("log-moneyness ln(K / F)")
+    axis.set_ylabel("implied volatility, % (de-Americanized mid)")
+    axis.set_title(f"{underlying} smiles, {day} {hour_utc - 5:02d}:00 New York (LEAN minute quotes)")
+    axis.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    print(f"wrote {path}")
+
+
 def _shares(numerator: np.ndarray, denominator: np.ndarray) -> list[float | None]:
     return [float(n / d) if d else None for n, d in zip(numerator, denominator)]
 
@@ -115,7 +155,11 @@ def main() -> None:
     parser.add_argument("--tree-steps", type=int, default=100)
     parser.add_argument("--underlyings", default=",".join(DAYS))
     parser.add_argument("--out", type=Path, default=Path("bench/results/options.json"))
+    parser.add_argument("--plot", type=Path, help="only draw the GOOG noon smiles with their SVI fits to this PNG")
     args = parser.parse_args()
+    if args.plot:
+        plot_smiles(args.plot)
+        return
     results = [run_day(name, DAYS[name], args.every, args.repeat, args.tree_steps)
                for name in args.underlyings.split(",")]
     print("| underlying-day | contracts | minutes | IV+greeks ms/1,000 (European) | analytics ms/1,000 "

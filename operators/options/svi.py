@@ -93,7 +93,10 @@ def _inner(x: np.ndarray, k: np.ndarray, w: np.ndarray) -> tuple[tuple[float, fl
     shifted = k - m
     root = np.sqrt(shifted**2 + sigma**2)
     design = np.column_stack([np.ones_like(k), shifted, root])
-    a, c, d = np.linalg.solve(design.T @ design + 1e-14 * np.eye(3), design.T @ w)
+    try:
+        a, c, d = np.linalg.solve(design.T @ design, design.T @ w)
+    except np.linalg.LinAlgError:  # columns dependent (every strike on one side of m, sigma ~ 0)
+        (a, c, d), *_ = np.linalg.lstsq(design, w, rcond=None)
     d = max(float(d), 0.0)
     c = float(np.clip(c, -0.999 * d, 0.999 * d))
     a = float(np.mean(w - c * shifted - d * root))

@@ -9,7 +9,7 @@ from operators.options.black import greeks
 from operators.options.chain import YEAR_NS, ChainConfig, OptionChain
 from operators.options.rates import RateCurve
 from operators.options.surface import VolSurface
-from operators.options.svi import butterfly_g
+from operators.options.svi import butterfly_g, fit_svi
 
 NOW = int(dt.datetime(2024, 1, 2, 17, tzinfo=dt.timezone.utc).timestamp()) * 10**9
 EXPIRIES = (dt.date(2024, 1, 19), dt.date(2024, 3, 15))
@@ -61,3 +61,9 @@ def test_real_goog_surface_has_an_equity_skew_and_fits_its_smiles(goog_noon):
     assert all(row.rr25 < 0 for row in fitted if np.isfinite(row.rr25))  # puts richer than calls
     assert 0.1 < features["atm_iv"] < 0.4 and features["rr25"] < 0
     assert np.isfinite(features["gamma_exposure"]) and features["put_call_oi_ratio"] > 0
+
+
+def test_svi_fit_of_a_smile_on_one_side_of_its_minimum_does_not_fail():
+    k = np.linspace(0.05, 0.3, 6)  # a straight line: sqrt((k - m)^2 + sigma^2) = k - m for sigma -> 0
+    fit = fit_svi(k, np.sqrt((0.01 + 0.2 * k) / 0.1), 0.1, start=(0.0, 0.0, 0.0, -0.5, 1e-4))
+    assert fit is not None and fit.rmse_vol < 1e-3
