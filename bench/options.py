@@ -2,7 +2,7 @@
 
 Replays each shared LEAN underlying-day (``../shared/data/options/lean``: GOOG, SPY, TWX, NWSA)
 through :class:`operators.options.chain.OptionChain` and, every ``--every``-th minute of event
-time, times (best of ``--repeat``, ``time.perf_counter``):
+time within the regular session (09:31-16:00 New York), times (best of ``--repeat``, ``time.perf_counter``):
 
 * ``black``: implied volatility + greeks (:mod:`operators.options.black`) of every two-sided
   quote of the chain at once, European (the solver and greeks alone), in ms per 1,000 contracts;
@@ -28,7 +28,7 @@ import numpy as np
 import orjson
 
 from bench.machine import machine_facts
-from dataflows.optionfiles import read_interest_rates, read_option_day
+from dataflows.optionfiles import midnight_ns, read_interest_rates, read_option_day
 from operators.options.black import greeks, implied_vol
 from operators.options.chain import ChainConfig, OptionChain
 from operators.options.surface import VolSurface
@@ -72,6 +72,7 @@ def run_day(underlying: str, day: dt.date, every: int, repeat: int, steps: int) 
     quoted, valid, two_sided_counts, valid_two_sided = (np.zeros(len(BUCKET_NAMES)) for _ in range(4))
     reasons: Counter = Counter()
     minute = (messages[0].ts_ns // MINUTE_NS + 1) * MINUTE_NS
+    session = (midnight_ns(day) + 570 * MINUTE_NS, midnight_ns(day) + 960 * MINUTE_NS)  # 09:30-16:00 New York
     minutes = 0
     position = 0
     while position < len(messages):
@@ -79,7 +80,8 @@ def run_day(underlying: str, day: dt.date, every: int, repeat: int, steps: int) 
             chain.update(messages[position])
             position += 1
         minutes += 1
-        analytics = chain.analytics(minute) if minutes % every == 0 and np.isfinite(chain.spot) else None
+        regular = session[0] < minute <= session[1]
+        analytics = chain.analytics(minute) if regular and minutes % every == 0 and np.isfinite(chain.spot) else None
         size = len(analytics.contracts) if analytics else 0
         if size:
             timings["analytics"].append(best_of(repeat, lambda: chain.analytics(minute)) / size * 1e6)

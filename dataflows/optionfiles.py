@@ -16,9 +16,9 @@ Open interest rows are events at their own time. Everything becomes the engine's
 :mod:`operators.options.messages` for contracts), merged by ``ts_ns`` (UTC nanoseconds); ties
 keep the order underlying quote, underlying trade, open interest, option quote, option trade.
 
-A row or entry that cannot be read (wrong field count, a non-integer, a time outside the day, a
-negative price, an entry name that names no contract)
-(a quote side with no order has empty prices and size 0 in LEAN: it becomes price 0, size 0) is a :class:`BadRow` naming the zip, the
+A quote side with no order has empty prices and size 0 in LEAN: it becomes price 0, size 0. A row
+or entry that cannot be read (wrong field count, a non-integer, a time outside the day, a
+negative price, an entry name that names no contract) is a :class:`BadRow` naming the zip, the
 entry, the line and why; the rest of the day is read. Missing files are an
 :class:`OptionFileError` with one sentence.
 """
@@ -187,7 +187,8 @@ def _entry_contract(label: str, bad: list[BadRow]) -> OptionContract | None:
     name = label.rsplit(":", 1)[1]
     match = _ENTRY.fullmatch(name)
     if match is None:
-        bad.append(BadRow(label, 0, "entry name does not name a contract (day_root_minute_kind_style_right_strike_expiry.csv)"))
+        bad.append(BadRow(label, 0, "entry name does not name a contract "
+                                    "(day_root_minute_kind_style_right_strike_expiry.csv)"))
         return None
     try:
         expiry = dt.datetime.strptime(match["expiry"], "%Y%m%d").date()

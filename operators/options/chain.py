@@ -12,7 +12,8 @@ that event time in one vectorised pass:
   from the event to 16:00 New York on the expiry date;
 * **American exercise**: the price is de-Americanized
   (:mod:`operators.options.american`) before the Black solver sees it;
-* **outputs**: the European-equivalent price, implied volatility (:mod:`operators.options.black`), Black-Scholes-Merton delta,
+* **outputs**: the European-equivalent price, implied volatility (:mod:`operators.options.black`),
+  Black-Scholes-Merton delta,
   gamma, vega, theta and rho at that volatility, and a reason for every contract without one.
 
 Reasons (counted in ``reason_counts``): ``no_underlying``, ``no_rate`` (a date before the rate
@@ -40,8 +41,8 @@ from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTr
 from operators.options.rates import RateCurve
 
 YEAR_NS = 365 * 86_400 * 1_000_000_000
-REASONS = ("ok", "no_underlying", "no_rate", "expired", "no_bid", "no_ask", "crossed", "below_intrinsic", "above_upper_bound",
-           "exercise_boundary", "no_convergence")
+REASONS = ("ok", "no_underlying", "no_rate", "expired", "no_bid", "no_ask", "crossed", "below_intrinsic",
+           "above_upper_bound", "exercise_boundary", "no_convergence")
 _BLACK_REASON = {BELOW_INTRINSIC: "below_intrinsic", ABOVE_UPPER_BOUND: "above_upper_bound",
                  NO_CONVERGENCE: "no_convergence"}
 _NEW_YORK = ZoneInfo("America/New_York")
@@ -112,7 +113,8 @@ class OptionChain:
         """Take one message of this underlying (an underlying trade changes nothing)."""
         if isinstance(message, Quote):
             mid = (message.bid + message.ask) / 2
-            if message.bid > 0 and message.ask >= message.bid and message.ask - message.bid <= self.config.max_underlying_spread * mid:
+            spread = message.ask - message.bid
+            if message.bid > 0 and 0 <= spread <= self.config.max_underlying_spread * mid:
                 self.spot, self.spot_ts_ns = mid, message.ts_ns
         elif isinstance(message, OptionQuote):
             slot = self._slot(message.contract)
@@ -158,7 +160,8 @@ class OptionChain:
         iv, european = np.full(quoted.size, np.nan), np.full(quoted.size, np.nan)
         todo = np.flatnonzero(reasons == "ok")
         if todo.size:
-            iv[todo], european[todo], reasons[todo] = self._solve(mid[todo], spot[todo], strike[todo], years[todo], rate[todo],
+            iv[todo], european[todo], reasons[todo] = self._solve(mid[todo], spot[todo], strike[todo], years[todo],
+                                                                  rate[todo],
                                                   dividend[todo], is_call[todo], american[todo])
         columns = {"bid": bid, "ask": ask, "mid": mid, "spread": ask - bid, "strike": strike,
                    "is_call": is_call, "years": years, "rate": rate, "iv": iv, "european_price": european,

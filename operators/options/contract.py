@@ -66,7 +66,7 @@ def contract(underlying: str, expiry: dt.date, strike: float, right: str, style:
     if not isinstance(expiry, dt.date):
         raise ContractError(f"option expiry {expiry!r} is not a date")
     if not 2000 <= expiry.year <= 2099:
-        raise ContractError(f"option expiry {expiry} is outside 2000-2099, which OSI's two-digit year cannot tell apart")
+        raise ContractError(f"option expiry {expiry} is outside 2000-2099, which OSI's two-digit year cannot name")
     millis = round(strike * 1000)
     if not (strike > 0 and millis <= _MAX_STRIKE_MILLIS and abs(millis - strike * 1000) < 1e-6 * max(strike, 1)):
         raise ContractError(f"option strike {strike!r} is not a positive price of at most 99,999.999 in thousandths")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from operators.options.black import black_price
+from operators.options.chain import REASONS
 from tests.unit.operators.options.conftest import quantlib_option
 
 
@@ -18,6 +19,7 @@ def test_most_two_sided_quotes_get_an_iv_and_every_other_contract_a_reason(goog_
     assert has_iv[two_sided].mean() > 0.85
     assert all((reason == "ok") == iv for reason, iv in zip(goog_noon.reasons, has_iv))
     assert goog_noon.reason_counts["no_bid"] > 0 and sum(goog_noon.reason_counts.values()) == len(goog_noon.reasons)
+    assert set(goog_noon.reasons) <= set(REASONS)
 
 
 def test_round_trip_of_real_european_equivalent_prices_within_1e_8(goog_noon):
