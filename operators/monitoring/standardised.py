@@ -7,15 +7,17 @@ own recent past*, in units of how much it usually moves against it. Per feature:
 
 1. ``z = (x - m) / s``, where ``m`` and ``s`` are an exponentially weighted mean and standard
    deviation over a long reference (half-life ``reference_half_life_s``, 30 minutes); ``z`` is
-   clipped at ``clip`` (one bad print moves nothing much) and the value that enters the
-   reference is the clipped one (a unit error cannot blow up the reference's scale);
+   clipped at ``clip`` (20: a unit error still stands out, one bad print moves the current
+   window by at most 20 x 1.2%) and the value that enters the reference is the clipped one (a
+   unit error cannot blow up the reference's scale);
 2. the *current window* is an EWMA of ``z`` with a short half-life (``current_half_life_s``, 1
    minute): near 0 while the feature behaves like its last half hour;
 3. the statistic is the current window divided by its own typical size (root mean square over
    ``scale_half_life_s``, 30 minutes). Features differ wildly in how smooth they are (a
    one-second return is noise, a 14-bar RSI wanders for minutes), so a fixed level on step 2
    alarms all day on the smooth ones; after step 3 every feature is on the same scale and one
-   level (``open_level``, 6) serves them all.
+   level (``open_level``, 8) serves them all. The levels are the ones ``bench/drift_eval.py``
+   supports on real held-out days (``docs/monitoring.md``).
 
 Features are aggregated per feature group (``operators.features.groups``): the group's
 statistic is the largest ``|current|`` of its features, and one alarm per symbol and group
@@ -45,7 +47,7 @@ current windows (``ewma_z(ref=1800s,cur=60s)``). ``kind`` is ``feature_investiga
 ...     events += monitor.update(FeatureRow("IBM", opened + second * 10**9, 0, second, 185.0,
 ...                                         ("spread_bps",), (spread,)))
 >>> [(e.kind, e.feature, (e.ts_ns - opened) // 10**9, round(e.statistic, 1)) for e in events]
-[('feature_investigation', 'quotes_and_trades/spread_bps', 1803, 6.1), ('feature_investigation_closed', 'quotes_and_trades/spread_bps', 2380, 1.4)]
+[('feature_investigation', 'quotes_and_trades/spread_bps', 1802, 8.0), ('feature_investigation_closed', 'quotes_and_trades/spread_bps', 2311, 1.4)]
 """
 
 from __future__ import annotations
@@ -69,17 +71,17 @@ CLOSED = "feature_investigation_closed"
 class StandardisedDriftConfig:
     """Settings of the standardised feature monitor (see the module docstring for each one's role).
 
-    >>> StandardisedDriftConfig(close_level=7.0)
+    >>> StandardisedDriftConfig(close_level=9.0)
     Traceback (most recent call last):
     ...
-    ValueError: StandardisedDriftConfig.close_level must be in (0, open_level 6.0], got 7.0
+    ValueError: StandardisedDriftConfig.close_level must be in (0, open_level 8.0], got 9.0
     """
 
     reference_half_life_s: float = 1800.0
     current_half_life_s: float = 60.0
     scale_half_life_s: float = 1800.0
-    clip: float = 5.0
-    open_level: float = 6.0
+    clip: float = 20.0
+    open_level: float = 8.0
     close_level: float = 3.0
     close_after_s: float = 300.0
     warmup_s: float = 1800.0

@@ -45,7 +45,7 @@ def test_a_shift_opens_one_alarm_for_its_group_then_closes_it_once_absorbed() ->
                                                      (CLOSED, "quotes_and_trades/spread_bps")]
     opened, closed = events
     assert 0 < (opened.ts_ns - OPEN_NS) / SECOND - 3600 < 60
-    assert opened.statistic >= 6.0 and opened.detector == "ewma_z(ref=1800s,cur=60s)"
+    assert opened.statistic >= 8.0 and opened.detector == "ewma_z(ref=1800s,cur=60s)"
     assert closed.ts_ns - opened.ts_ns >= 300 * SECOND
 
 
@@ -111,7 +111,7 @@ def test_non_finite_values_are_skipped() -> None:
     assert feed(monitor, stream) == [] and monitor.current("spread_bps") == 0.0
 
 
-@pytest.mark.parametrize("overrides", [{"open_level": 0.0}, {"close_level": 7.0}, {"current_half_life_s": 3600.0},
+@pytest.mark.parametrize("overrides", [{"open_level": 0.0}, {"close_level": 9.0}, {"current_half_life_s": 3600.0},
                                        {"warmup_s": -1.0}, {"sample_ns": 0.5}, {"clip": math.inf}])
 def test_bad_settings_name_the_field(overrides: dict) -> None:
     with pytest.raises(ValueError, match="StandardisedDriftConfig"):
