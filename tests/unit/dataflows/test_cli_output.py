@@ -67,7 +67,7 @@ def test_configure_logging_when_json_then_one_object_per_record_on_stderr_and_li
     configure_logging("info", "json", quiet=True)
     try:
         logging.getLogger("tickwise.test").info("connecting to %s", "http://user:pw@host:8123/db")
-        logging.getLogger("mlflow.store.db.utils").info("Creating initial MLflow database tables...")
+        logging.getLogger("urllib3.connectionpool").warning("Retrying (Retry(total=0)) after connection broken")
     finally:
         root.handlers, root.level = handlers, level
 
