@@ -18,10 +18,13 @@ event-time guard and ``SymbolFeatures``) at a universe of ``--universe`` symbols
    plus Bytewax's own pickling of those bytes; then every state is restored (a resume).
 
 Reports pickled state bytes per symbol, snapshot time (and its share of the snapshot
-interval) and RSS before and after building the universe (per symbol). Figures, never
+interval), restore time and RSS before and after building the universe (per symbol), against
+the targets of a 10,000-symbol desk (``TARGETS``). With ``--baseline`` (an earlier result of
+this bench, e.g. before a change) it prints each figure next to the baseline's. Figures, never
 assertions.
 
-    python -m bench.universe --messages slice.pkl --universe 10000 --out universe.json
+    python -m bench.universe --messages slice.pkl --universe 10000 --out universe.json \
+        --baseline universe_before.json
 """
 
 from __future__ import annotations
@@ -40,8 +43,10 @@ import orjson
 from bench.child import read_messages, write_result
 from bench.machine import own_memory_mb
 
-TARGET_BYTES_PER_SYMBOL = 32 * 1024
+TARGET_BYTES_PER_SYMBOL = 16 * 1024
 TARGET_SNAPSHOT_SHARE = 0.10
+TARGET_RESTORE_S = 2.0
+TARGET_RSS_KB_PER_SYMBOL = 40.0
 SNAPSHOT_INTERVAL_S = 10.0  # `tickwise run --snapshot-interval` default
 BLOCK = 100
 
@@ -136,6 +141,7 @@ def run(messages: list[tuple[bytes, bytes]], universe: int, block: int, seed: in
     restore_s = time.perf_counter() - started
     sizes = [len(value) for value in snapshots.values()]
     total_snapshot_s = snapshot_s + store_pickle_s
+    rss_kb_per_symbol = (after["rss_mb"] - before["rss_mb"]) * 1024 / universe
     mean_bytes = float(np.mean(sizes))
     return {
         "universe": universe, "real_symbols": len(symbols), "warmup_ticks": warm_ticks, "block_ticks": block,
@@ -152,13 +158,40 @@ def run(messages: list[tuple[bytes, bytes]], universe: int, block: int, seed: in
         "snapshot_us_per_key": round(total_snapshot_s / universe * 1e6, 1),
         "restore_s": round(restore_s, 3),
         "rss_mb_before_universe": before["rss_mb"], "rss_mb_after_universe": after["rss_mb"],
-        "rss_kb_per_symbol": round((after["rss_mb"] - before["rss_mb"]) * 1024 / universe, 2),
+        "rss_kb_per_symbol": round(rss_kb_per_symbol, 2),
         "targets": {"state_bytes_per_symbol_lt": TARGET_BYTES_PER_SYMBOL,
                     "snapshot_share_of_interval_lt": TARGET_SNAPSHOT_SHARE,
+                    "restore_s_lt": TARGET_RESTORE_S, "rss_kb_per_symbol_lt": TARGET_RSS_KB_PER_SYMBOL,
                     "state_met": mean_bytes < TARGET_BYTES_PER_SYMBOL and max(sizes) < TARGET_BYTES_PER_SYMBOL,
-                    "snapshot_met": total_snapshot_s / snapshot_interval_s < TARGET_SNAPSHOT_SHARE},
+                    "snapshot_met": total_snapshot_s / snapshot_interval_s < TARGET_SNAPSHOT_SHARE,
+                    "restore_met": restore_s < TARGET_RESTORE_S,
+                    "rss_met": rss_kb_per_symbol < TARGET_RSS_KB_PER_SYMBOL},
         **own_memory_mb(),
     }
+
+
+#: The figures compared with a baseline: (label, how to read it from a result, target).
+COMPARED = (
+    ("snapshot of all keys + store pickling, s", lambda r: r["snapshot_s"] + r["snapshot_store_pickle_s"],
+     TARGET_SNAPSHOT_SHARE * SNAPSHOT_INTERVAL_S),
+    ("restore of all keys, s", lambda r: r["restore_s"], TARGET_RESTORE_S),
+    ("state per symbol (mean), KB", lambda r: r["state_kb_per_symbol_mean"], TARGET_BYTES_PER_SYMBOL / 1024),
+    ("RSS growth per symbol, KB", lambda r: r["rss_kb_per_symbol"], TARGET_RSS_KB_PER_SYMBOL),
+    ("feed, us per tick", lambda r: r["feed_us_per_tick"], None),
+)
+
+
+BASELINE_KEYS = ("snapshot_s", "snapshot_store_pickle_s", "restore_s", "state_kb_per_symbol_mean", "rss_kb_per_symbol",
+                 "feed_us_per_tick")
+
+
+def comparison(result: dict[str, object], baseline: dict[str, object]) -> str:
+    """A table of each figure: the baseline's, this run's and the target."""
+    lines = [f"{'figure':<42}{'baseline':>10}{'now':>10}{'target':>10}"]
+    for label, read, target in COMPARED:
+        lines.append(f"{label:<42}{read(baseline):>10.2f}{read(result):>10.2f}"
+                     f"{'< %g' % target if target is not None else '':>10}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -169,12 +202,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--snapshot-interval", type=float, default=SNAPSHOT_INTERVAL_S)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--baseline", type=Path, default=None, help="an earlier result of this bench to compare with")
     args = parser.parse_args(argv)
     if args.universe < 1 or args.block < 1:
         parser.error("--universe and --block must be >= 1")
+    if not args.messages.is_file():
+        parser.error(f"--messages {args.messages} is not a file")
+    baseline = None
+    if args.baseline is not None:
+        try:
+            baseline = orjson.loads(args.baseline.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as error:
+            parser.error(f"--baseline {args.baseline} is not a readable result of this bench: {error}")
+        if isinstance(baseline, dict) and isinstance(baseline.get("universe"), dict):
+            baseline = baseline["universe"]  # a whole `make bench` result
+        missing = [key for key in BASELINE_KEYS if not isinstance(baseline, dict) or key not in baseline]
+        if missing:
+            parser.error(f"--baseline {args.baseline} is not a result of this bench (no {missing[0]!r})")
     result = run(read_messages(args.messages), args.universe, args.block, args.seed, args.snapshot_interval)
     write_result(args.out, result)
     print(orjson.dumps({k: v for k, v in result.items() if k != "state_bytes_real_symbols"}).decode())
+    if baseline is not None:
+        print(comparison(result, baseline))
 
 
 if __name__ == "__main__":

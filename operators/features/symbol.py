@@ -100,9 +100,11 @@ class SymbolFeatures:
     def __getstate__(self) -> dict[str, object]:
         # The config is the same object for every symbol of a flow: a snapshot names it by its
         # feature-set version (32 bytes) instead of pickling it into every key's state (1.4 KB);
-        # the layout follows from the config.
+        # the layout follows from the config, and so do the configured indicators' specs (only
+        # what they learned is stored: pickling 24 specs cost more than all other groups).
         state = {name: getattr(self, name) for name in self.__slots__ if name != "_layout"}
         state["config"] = ConfigReference(self._layout.version)
+        state["_configured"] = self._configured.learned()
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
@@ -112,7 +114,9 @@ class SymbolFeatures:
         for name, value in state.items():
             object.__setattr__(self, name, value)
         self.config = config
-        self._layout = feature_layout(config)
+        layout = self._layout = feature_layout(config)
+        self._configured = ConfiguredIndicators.resumed(config.indicators, layout.indicator_outputs,
+                                                        layout.indicator_sources, state["_configured"])
 
     @property
     def ready(self) -> bool:

@@ -58,6 +58,22 @@ class ConfiguredIndicators:
         self._indicators = [indicator(**spec.parameters) for indicator, spec in zip(classes, specs)]
         self._closes = {SECOND_BAR: NAN, MINUTE_BAR: NAN}
 
+    @classmethod
+    def resumed(cls, specs: tuple[IndicatorFeature, ...], outputs: tuple[int, ...], sources: tuple[int, ...],
+                learned: tuple[list, dict[int, float]]) -> ConfiguredIndicators:
+        """The group of ``specs`` with the indicators and closes that ``learned()`` gave (a restore)."""
+        group = cls.__new__(cls)
+        group._specs = specs
+        group._outputs = outputs
+        group._sources = sources
+        group._indicators, group._closes = learned
+        return group
+
+    def learned(self) -> tuple[list, dict[int, float]]:
+        """The indicators and latest closes, without the specs (which the feature config holds): what a
+        symbol's snapshot stores, so 24 specs are not pickled into every key."""
+        return self._indicators, self._closes
+
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self._specs)
