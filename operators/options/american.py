@@ -9,10 +9,11 @@ price is *de-Americanized* (Burkovska, Gass, Glau, Mahlstedt, Mair, Wohlmuth):
 1. ``sigma_0`` = Black implied volatility of the American price itself (an upper bound);
 2. on one CRR tree with ``sigma_k``, price the contract American and European; their difference
    is the early-exercise premium ``e_k``;
-3. ``sigma_(k+1)`` = Black implied volatility of ``American price - e_k``;
+3. ``sigma_(k+1)`` = Black implied volatility of ``American price - e_k`` (from the third tree on,
+   a secant step on ``sigma - IV(P - e(sigma))``, which converges faster where the premium is
+   large);
 
-until ``sigma`` moves by less than 1e-7 (two or three trees: the premium barely depends on
-sigma). The European-equivalent price ``American - e`` is then an ordinary Black price, so its
+until ``sigma`` moves by less than 1e-7 (two to four trees: the premium barely depends on sigma). The European-equivalent price ``American - e`` is then an ordinary Black price, so its
 implied volatility, greeks and put-call parity are European. The tree's own discretisation
 error cancels in the difference ``American - European`` taken on the same tree. The
 underlying pays a continuous dividend yield ``q`` (zero unless configured).
@@ -25,7 +26,8 @@ import numpy as np
 from operators.options.black import implied_vol
 
 SIGMA_TOLERANCE = 1e-7
-MAX_ROUNDS = 6
+MAX_ROUNDS = 8
+EXERCISED, NOT_CONVERGED = 1, 2
 
 
 def crr_prices(spot: np.ndarray, strike: np.ndarray, years: np.ndarray, rate: np.ndarray, dividend_yield: np.ndarray,
@@ -59,35 +61,45 @@ def crr_prices(spot: np.ndarray, strike: np.ndarray, years: np.ndarray, rate: np
 
 def european_equivalent(price: np.ndarray, spot: np.ndarray, strike: np.ndarray, years: np.ndarray,
                         rate: np.ndarray, dividend_yield: np.ndarray, is_call: np.ndarray,
-                        steps: int) -> np.ndarray:
-    """The European price equivalent to each American ``price`` (NaN where none exists).
+                        steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The European price equivalent to each American ``price``, and a status per contract.
 
-    Calls with no dividend yield are returned unchanged (no early exercise). NaN where the
-    Black implied volatility of the American price does not exist, where the price has no value
-    above immediate exercise, and where the tree exercises at once at the volatility found (the
-    price is all exercise value: no volatility explains it).
+    Calls with no dividend yield are returned unchanged (no early exercise). Status
+    :data:`EXERCISED` (price NaN): the Black implied volatility of the American price does not
+    exist, the price has no value above immediate exercise, or the tree exercises at once at the
+    volatility found (the price is all exercise value: no volatility explains it).
+    :data:`NOT_CONVERGED` (price NaN): sigma still moved after :data:`MAX_ROUNDS` trees.
     """
     result = price.astype(float).copy()
-    early = ~is_call | (dividend_yield > 0)
-    if not early.any():
-        return result
-    index = np.flatnonzero(early)
-    p, s, k, t, r, q, c = (a[index] for a in (price, spot, strike, years, rate, dividend_yield, is_call))
+    status = np.zeros(price.shape, dtype=np.int8)
+    early = np.flatnonzero(~is_call | (dividend_yield > 0))
+    if not early.size:
+        return result, status
+    p, s, k, t, r, q, c = (a[early] for a in (price, spot, strike, years, rate, dividend_yield, is_call))
     forward, discount = s * np.exp((r - q) * t), np.exp(-r * t)
     vol, _ = implied_vol(p, forward, k, t, discount, c)
-    equivalent = np.full(p.shape, np.nan)
+    equivalent, codes = np.full(p.shape, np.nan), np.full(p.shape, EXERCISED, dtype=np.int8)
     exercise_value = np.maximum(np.where(c, s - k, k - s), 0.0)
     todo = np.flatnonzero(np.isfinite(vol) & (p > exercise_value * (1 + 1e-12)))
+    previous_vol, previous_residual = np.full(p.shape, np.nan), np.full(p.shape, np.nan)
     for _ in range(MAX_ROUNDS):
         if not todo.size:
             break
         american, european = crr_prices(s[todo], k[todo], t[todo], r[todo], q[todo], vol[todo], c[todo], steps)
-        intrinsic = np.maximum(np.where(c[todo], s[todo] - k[todo], k[todo] - s[todo]), 0.0)
-        exercised = american <= intrinsic * (1 + 1e-12)
+        exercised = american <= exercise_value[todo] * (1 + 1e-12)
         equivalent[todo] = np.where(exercised, np.nan, p[todo] - (american - european))
-        new_vol, _ = implied_vol(equivalent[todo], forward[todo], k[todo], t[todo], discount[todo], c[todo])
-        moved = ~(np.abs(new_vol - vol[todo]) < SIGMA_TOLERANCE)
-        vol[todo] = new_vol
-        todo = todo[moved & np.isfinite(new_vol)]
-    result[index] = equivalent
-    return result
+        implied, _ = implied_vol(equivalent[todo], forward[todo], k[todo], t[todo], discount[todo], c[todo])
+        residual = implied - vol[todo]
+        done = np.abs(residual) < SIGMA_TOLERANCE
+        failed = ~np.isfinite(implied)
+        codes[todo[done]] = 0
+        # sigma = IV(P - premium(sigma)) by secant steps once two points exist, else a plain iteration
+        secant = vol[todo] - residual * (vol[todo] - previous_vol[todo]) / (residual - previous_residual[todo])
+        following = np.where(np.isfinite(secant) & (secant > 0), secant, implied)
+        previous_vol[todo], previous_residual[todo] = vol[todo], residual
+        vol[todo] = np.where(done, vol[todo], following)
+        todo = todo[~done & ~failed]
+    codes[todo] = NOT_CONVERGED
+    equivalent[codes != 0] = np.nan
+    result[early], status[early] = equivalent, codes
+    return result, status

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from operators.messages import Quote, Trade
-from operators.options.american import european_equivalent
+from operators.options.american import NOT_CONVERGED, european_equivalent
 from operators.options.black import ABOVE_UPPER_BOUND, BELOW_INTRINSIC, NO_CONVERGENCE, greeks, implied_vol
 from operators.options.contract import OptionContract
 from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
@@ -182,16 +182,18 @@ class OptionChain:
         """Implied volatility, European-equivalent price and reason of quotes that passed the checks."""
         forward, discount = spot * np.exp((rate - dividend) * years), np.exp(-rate * years)
         price = mid.copy()
+        unsettled = np.zeros(mid.shape, dtype=bool)
         if american.any():
-            price[american] = european_equivalent(mid[american], spot[american], strike[american], years[american],
-                                                  rate[american], dividend[american], is_call[american],
-                                                  self.config.tree_steps)
-        as_quoted, quoted_code = implied_vol(mid, forward, strike, years, discount, is_call)
+            price[american], status = european_equivalent(
+                mid[american], spot[american], strike[american], years[american], rate[american], dividend[american],
+                is_call[american], self.config.tree_steps)
+            unsettled[np.flatnonzero(american)[status == NOT_CONVERGED]] = True
+        _, quoted_code = implied_vol(mid, forward, strike, years, discount, is_call)
         iv, code = implied_vol(np.nan_to_num(price, nan=0.0), forward, strike, years, discount, is_call)
         reasons = np.array([_BLACK_REASON.get(int(c), "ok") for c in quoted_code], dtype=object)
         lost = (quoted_code == 0) & (code != 0)
         reasons[lost] = "exercise_boundary"
-        reasons[(quoted_code == 0) & (code == NO_CONVERGENCE)] = "no_convergence"
+        reasons[(quoted_code == 0) & ((code == NO_CONVERGENCE) | unsettled)] = "no_convergence"
         solved = reasons == "ok"
         return np.where(solved, iv, np.nan), np.where(solved, price, np.nan), reasons
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from operators.options.american import crr_prices, european_equivalent
+from operators.options.american import EXERCISED, crr_prices, european_equivalent
 from operators.options.black import implied_vol
 from tests.unit.operators.options.conftest import quantlib_option
 
@@ -31,7 +31,8 @@ def test_crr_tree_matches_quantlib_binomial_crr_engine_with_the_same_steps():
 def test_de_americanized_price_recovers_the_volatility_of_a_quantlib_fd_american_price():
     spot, strike, years, rate, dividend, vol, is_call = arrays()
     american = np.array([quantlib_option(SPOT, k, d, RATE, q, v, c, True, "fd").NPV() for k, d, v, c, q in CASES])
-    equivalent = european_equivalent(american, spot, strike, years, rate, dividend, is_call, 200)
+    equivalent, status = european_equivalent(american, spot, strike, years, rate, dividend, is_call, 200)
+    assert (status == 0).all()
     forward, discount = spot * np.exp((rate - dividend) * years), np.exp(-rate * years)
     iv, _ = implied_vol(equivalent, forward, strike, years, discount, is_call)
     np.testing.assert_allclose(iv, vol, atol=2e-3)
@@ -44,9 +45,10 @@ def test_de_americanized_price_recovers_the_volatility_of_a_quantlib_fd_american
 def test_calls_without_dividends_are_never_exercised_early_so_stay_unchanged():
     spot, strike, years, rate, dividend, vol, is_call = arrays([(740.0, 57, 0.2, True, 0.0)])
     price = np.array([30.0])
-    assert european_equivalent(price, spot, strike, years, rate, dividend, is_call, 100)[0] == 30.0
+    assert european_equivalent(price, spot, strike, years, rate, dividend, is_call, 100)[0][0] == 30.0
 
 
 def test_a_put_priced_at_its_exercise_value_has_no_european_equivalent():
     spot, strike, years, rate, dividend, vol, is_call = arrays([(900.0, 30, 0.2, False, 0.0)])
-    assert np.isnan(european_equivalent(np.array([900.0 - SPOT]), spot, strike, years, rate, dividend, is_call, 100)[0])
+    price, status = european_equivalent(np.array([900.0 - SPOT]), spot, strike, years, rate, dividend, is_call, 100)
+    assert np.isnan(price[0]) and status[0] == EXERCISED
