@@ -13,6 +13,13 @@ clipped at ``epsilon``) and returns a ``PsiReading`` per feature; an ``OnsetAlar
 PSI rising above ``threshold`` (0.1 by default) into one ``DriftEvent`` of kind
 ``feature_investigation``, re-armed once the PSI falls below half the threshold.
 
+Session segments: a profile may also hold ``name@open``, ``name@midday`` and ``name@close``
+(``segmented_columns`` adds them to the training columns; ``operators.monitoring.sessions``
+says which is which). A row of a segment the profile knows for a feature goes to that segment's
+window and is compared with that segment's training distribution, so the open (wide spreads,
+heavy volume) is never measured against the whole day; a check looks only at the plain
+features and the current segment's.
+
 >>> profile = FeatureProfile({"spread_bps": ((1.0, 2.0, 3.0), (0.25, 0.25, 0.25, 0.25))})
 >>> monitor = PsiMonitor(profile, PsiConfig(window=100, check_every=50))
 >>> from operators.messages import FeatureRow
@@ -37,10 +44,11 @@ import numpy as np
 
 from operators.ids import stable_id
 from operators.messages import DriftEvent, FeatureRow
+from operators.monitoring.sessions import SEGMENTS, session_segment
 from operators.monitoring.thresholds import OnsetAlarm, Threshold
 
 __all__ = ["DETECTOR", "PROFILE_FILE", "FeatureProfile", "PsiConfig", "PsiMonitor", "PsiReading",
-           "population_stability_index", "profile_from_columns"]
+           "population_stability_index", "profile_from_columns", "segmented_columns"]
 
 DETECTOR = "psi"
 KIND = "feature_investigation"
@@ -145,6 +153,23 @@ def profile_from_columns(columns: Mapping[str, Iterable[float]], bins: int = 10,
     return FeatureProfile(out)
 
 
+def segmented_columns(columns: Mapping[str, Iterable[float]], ts_ns: Iterable[int]) -> dict[str, np.ndarray]:
+    """``columns`` plus ``name@segment`` for each session segment with that segment's values only,
+    for ``profile_from_columns`` (a segment with too few values is left out there).
+
+    >>> open_ns = 1_381_325_400_000_000_000  # 2013-10-09 09:30 New York
+    >>> split = segmented_columns({"x": [1.0, 2.0, 3.0]}, [open_ns, open_ns + 3_600 * 10**9, open_ns - 1])
+    >>> {name: values.tolist() for name, values in split.items()}
+    {'x': [1.0, 2.0, 3.0], 'x@open': [1.0], 'x@midday': [2.0], 'x@close': []}
+    """
+    segments = np.array([session_segment(int(ts)) or "" for ts in ts_ns])
+    out = {name: np.asarray(values, dtype=np.float64) for name, values in columns.items()}
+    for name in list(out):
+        for segment in SEGMENTS:
+            out[f"{name}@{segment}"] = out[name][segments == segment]
+    return out
+
+
 class PsiReading(msgspec.Struct, frozen=True):
     """The PSI of one feature of one symbol over the window ending at ``ts_ns``."""
 
@@ -213,19 +238,30 @@ class PsiMonitor:
                          for name, (_, shares) in profile.bins.items()}
         self._alarms = {name: OnsetAlarm(threshold) for name in profile.bins}
         self._rows = 0
-        self._layout: tuple[tuple[str, ...], list[tuple[int, str]]] | None = None
+        self._layout: tuple[tuple[str, ...], str | None, list[tuple[int, str]]] | None = None
         self.last_psi: dict[str, float] = {}
 
-    def _positions(self, names: tuple[str, ...]) -> list[tuple[int, str]]:
-        if self._layout is None or self._layout[0] is not names and self._layout[0] != names:
-            self._layout = (names, [(i, name) for i, name in enumerate(names) if name in self._windows])
-        return self._layout[1]
+    def _positions(self, names: tuple[str, ...], segment: str | None) -> list[tuple[int, str]]:
+        """(row position, profile key) of each profiled feature: its segment's key when profiled."""
+        layout = self._layout
+        if layout is None or layout[1] != segment or layout[0] is not names and layout[0] != names:
+            windows = self._windows
+            keys = [(i, f"{name}@{segment}" if f"{name}@{segment}" in windows else name)
+                    for i, name in enumerate(names)]
+            layout = self._layout = (names, segment, [(i, key) for i, key in keys if key in windows])
+        return layout[2]
+
+    def _checked(self, key: str, segment: str | None) -> bool:
+        """A check covers the plain features and the current segment's."""
+        _, at, part = key.rpartition("@")
+        return not at or part not in SEGMENTS or part == segment
 
     def update(self, row: FeatureRow) -> tuple[list[DriftEvent], list[PsiReading]]:
         """Feed one row; at a check, return the onset events and every feature's reading."""
         bins = self._profile.bins
         values = row.values
-        for index, name in self._positions(row.names):
+        segment = session_segment(row.ts_ns)
+        for index, name in self._positions(row.names, segment):
             value = values[index]
             if value == value and value not in (math.inf, -math.inf):
                 self._windows[name].push(bisect_right(bins[name][0], value))
@@ -236,7 +272,7 @@ class PsiMonitor:
         readings: list[PsiReading] = []
         window = self._config.window
         for name, feature_window in self._windows.items():
-            if feature_window.filled < window:
+            if feature_window.filled < window or not self._checked(name, segment):
                 continue
             actual = [count / window for count in feature_window.counts]
             psi = population_stability_index(actual, bins[name][1], self._config.epsilon)

@@ -11,6 +11,12 @@ monitor simply sees no rows then.
 (1381325400000000000, 1381348800000000000)
 >>> regular_session(1_381_325_399_000_000_000) is None  # one second before the open
 True
+
+``session_segment`` names the part of the session: the first 30 minutes (``open``), the last 30
+(``close``) and the rest (``midday``), so the open and the close are compared with their own kind.
+
+>>> [session_segment(1_381_325_400_000_000_000 + minutes * 60 * 10**9) for minutes in (0, 30, 360, 390)]
+['open', 'midday', 'close', None]
 """
 
 from __future__ import annotations
@@ -19,10 +25,12 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-__all__ = ["NEW_YORK", "regular_session"]
+__all__ = ["NEW_YORK", "SEGMENTS", "regular_session", "session_segment"]
 
 NEW_YORK = ZoneInfo("America/New_York")
 DAY_NS = 86_400 * 1_000_000_000
+SEGMENT_NS = 30 * 60 * 1_000_000_000
+SEGMENTS = ("open", "midday", "close")
 
 
 @lru_cache(maxsize=64)
@@ -45,3 +53,13 @@ def regular_session(ts_ns: int) -> tuple[int, int] | None:
     if second_open <= ts_ns < second_close:
         return second_open, second_close
     return None
+
+
+def session_segment(ts_ns: int) -> str | None:
+    """``open``, ``midday`` or ``close`` of the regular session holding ``ts_ns``; None outside one."""
+    session = regular_session(ts_ns)
+    if session is None:
+        return None
+    if ts_ns < session[0] + SEGMENT_NS:
+        return "open"
+    return "close" if ts_ns >= session[1] - SEGMENT_NS else "midday"

@@ -9,7 +9,7 @@ import pytest
 
 from operators.messages import FeatureRow
 from operators.monitoring.psi import (FeatureProfile, PsiConfig, PsiMonitor, population_stability_index,
-                           profile_from_columns)
+                           profile_from_columns, segmented_columns)
 
 NAMES = ("spread_bps", "quote_imbalance")
 
@@ -107,3 +107,34 @@ def test_monitor_pickles_with_its_windows_and_continues_identically() -> None:
     resumed = pickle.loads(pickle.dumps(resumed))
     got += [resumed.update(row) for row in rows[600:]]
     assert got == expected
+
+
+OPEN_NS = 1_381_325_400_000_000_000  # 2013-10-09 09:30 New York
+QUARTERS = (0.25, 0.25, 0.25, 0.25)
+
+
+def open_rows(count: int) -> list[FeatureRow]:
+    """Rows of the session's first minutes, with wide spreads as at a real open."""
+    return [FeatureRow("IBM", OPEN_NS + i * 1_000_000_000, 0, i, 185.0, ("spread_bps",), ((4.5, 5.5, 6.5, 7.5)[i % 4],))
+            for i in range(count)]
+
+
+def test_the_open_is_compared_with_the_training_open_when_the_profile_has_segments() -> None:
+    whole_day = {"spread_bps": ((1.0, 2.0, 3.0), QUARTERS)}
+    segmented = PsiMonitor(FeatureProfile({**whole_day, "spread_bps@open": ((5.0, 6.0, 7.0), QUARTERS)}),
+                           PsiConfig(window=100, check_every=50))
+    plain = PsiMonitor(FeatureProfile(whole_day), PsiConfig(window=100, check_every=50))
+    segmented_out = [segmented.update(row) for row in open_rows(400)]
+    plain_events = [event for row in open_rows(400) for event in plain.update(row)[0]]
+    assert [event for events, _ in segmented_out for event in events] == []
+    assert {reading.feature for _, readings in segmented_out for reading in readings} == {"spread_bps@open"}
+    assert segmented.last_psi["spread_bps@open"] == pytest.approx(0.0, abs=1e-9)
+    assert [event.feature for event in plain_events] == ["spread_bps"]
+
+
+def test_segmented_columns_split_training_values_by_session_segment() -> None:
+    stamps = [OPEN_NS + minutes * 60_000_000_000 for minutes in (5, 100, 375, -60)]
+    columns = segmented_columns({"spread_bps": [6.0, 2.0, 3.0, 9.0]}, stamps)
+    assert {name: values.tolist() for name, values in columns.items()} == {
+        "spread_bps": [6.0, 2.0, 3.0, 9.0], "spread_bps@open": [6.0], "spread_bps@midday": [2.0],
+        "spread_bps@close": [3.0]}
