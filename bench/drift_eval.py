@@ -1,7 +1,8 @@
 """Drift monitor evaluation on real held-out days: false alarms, planted shifts, detection delay.
 
 Run with ``.venv/bin/python -m bench.drift_eval``. For every quoted symbol (AIG, BAC, IBM, SPY)
-on 2013-10-08 and 2013-10-09 (days the shipped model did not train on) the live feature step
+on 2013-10-08 and 2013-10-09 by default (``--days``; 2013-10-09 is the shipped model's held-out
+day, 2013-10-07 was used by nothing here when the defaults were chosen) the live feature step
 (``SymbolFeatures``, default settings, one row per second) runs over the real ticks from the
 pre-market to the close, and the monitors see the regular-session rows:
 
@@ -9,9 +10,9 @@ pre-market to the close, and the monitors see the regular-session rows:
 - **planted shifts from noon New York**: the monitors' state at noon is pickled and each trial
   replays the next ``--window`` minutes (30) from it with one change: a watched feature shifted
   by one standard deviation (its standard deviation over the morning, 10:00-12:00), the same
-  feature's deviations from its morning mean doubled (variance x4, "variance doubled" read as
-  the spread of values doubling: x2 standard deviation is ``--variance-factor``), or a feed
-  fault replayed through the feature step itself (quotes frozen for 5 minutes, spreads tripled,
+  feature's deviations from its morning mean scaled so that its variance doubles
+  (``--variance-factor``), or a feed fault replayed through the feature step itself from the
+  noon snapshot of ``SymbolFeatures`` (quotes dropped for 5 minutes, spreads tripled around the mid,
   every price x100); features are drawn per group with a fixed seed;
 - **inverted model**: a simulated predictor with skill (a calibrated noisy oracle of the realised
   5-minute direction, confidence drawn in [0.6, 0.9]) whose ``p_up`` becomes ``1 - p_up`` from
