@@ -126,8 +126,9 @@ class _EventBuffer:
     Written and read through ``memoryview``s (C doubles and int64s, no Python object per value;
     a memoryview item is about as fast as a list's). Events are appended at ``_tail``; the
     subclass keeps where its live events start. When the buffer is full, the live events move
-    to fresh arrays half as large again as they are (so a full buffer grows, a buffer of
-    dropped events shrinks), which is O(1) amortised and keeps the arrays O(window).
+    to its front if they fill at most half of it (a copy in C), else to fresh arrays half as
+    large again as they are; either is O(1) amortised. The arrays hold at most twice the
+    longest burst the window has seen (a restore sizes them to the live events again).
     """
 
     __slots__ = ("_times", "_firsts", "_seconds", "_tail")
@@ -139,6 +140,17 @@ class _EventBuffer:
         self._firsts = memoryview(array("d", firsts + spare))
         self._seconds = memoryview(array("d", seconds + spare))
         self._tail = count
+
+    def _make_room(self, start: int) -> None:
+        """Room after ``_tail`` for one more event, keeping the events from ``start`` (moved to index 0)."""
+        tail = self._tail
+        live = tail - start
+        if 2 * live <= len(self._times):
+            for column in (self._times, self._firsts, self._seconds):
+                column[:live] = column[start:tail]
+            self._tail = live
+        else:
+            self._fill(*self._live(start))
 
     def _live(self, start: int) -> tuple[bytes, bytes, bytes]:
         """The events from ``start`` on, as the raw bytes of their three columns."""
@@ -202,7 +214,7 @@ class EventTimeSums(_EventBuffer):
         if tail == self._head:  # empty: this event is the oldest
             self._expires_ns = ts_ns + self.window_ns
         if tail == len(self._times):
-            self._fill(*self._live(self._head))
+            self._make_room(self._head)
             self._head = 0
             tail = self._tail
         self._times[tail] = ts_ns
@@ -307,7 +319,7 @@ class EventTimeWindows(_EventBuffer):
         tail = self._tail
         if tail == len(self._times):
             start = min(self._heads)
-            self._fill(*self._live(start))
+            self._make_room(start)
             self._heads = [head - start for head in self._heads]
             tail = self._tail
         self._times[tail] = ts_ns
