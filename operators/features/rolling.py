@@ -231,9 +231,10 @@ class EventTimeSums(_EventBuffer):
         times, firsts, seconds = self._times, self._firsts, self._seconds
         head, tail = self._head, self._tail
         window_ns = self.window_ns
+        horizon = ts_ns - window_ns
         first, second = self.first, self.second
         oldest = times[head]
-        while oldest + window_ns <= ts_ns:
+        while oldest <= horizon:
             first -= firsts[head]
             second -= seconds[head]
             head += 1
