@@ -29,7 +29,8 @@ from typing import ClassVar
 
 #: Room for this many events at least beyond the live ones when an event buffer is (re)allocated.
 _SPARE_EVENTS = 16
-_NEVER = 2**63  # the expiry of an empty window: after every int64 event time
+#: The expiry of an empty or just restored window: before every event time, so the next advance looks.
+_CHECK = -(2**63)
 
 
 class RollingSums:
@@ -163,7 +164,8 @@ class EventTimeSums(_EventBuffer):
     """Two running sums over the events of a rolling event-time window ``(now - window_ns, now]``.
 
     The events in the window are ``[_head, _tail)`` of the buffers. ``advance`` costs one
-    comparison while the oldest event has not expired (``_expires_ns``). A snapshot holds the
+    comparison while the oldest event has not expired (``_expires_ns``; ``_CHECK`` when not known:
+    the window was empty, or has just been restored). A snapshot holds the
     live events only, as three ``bytes``. An emptied window starts again from exact zeros, so
     no float drift survives it.
 
@@ -185,7 +187,7 @@ class EventTimeSums(_EventBuffer):
     def _reset(self) -> None:
         self._fill()
         self._head = 0
-        self._expires_ns = _NEVER
+        self._expires_ns = _CHECK
         self.first = 0.0
         self.second = 0.0
 
@@ -199,7 +201,7 @@ class EventTimeSums(_EventBuffer):
         self.window_ns, times, firsts, seconds, self.first, self.second = state
         self._fill(times, firsts, seconds)
         self._head = 0
-        self._expires_ns = self._times[0] + self.window_ns if self._tail else _NEVER
+        self._expires_ns = _CHECK
 
     def __len__(self) -> int:
         return self._tail - self._head
@@ -211,13 +213,13 @@ class EventTimeSums(_EventBuffer):
 
     def add(self, ts_ns: int, first: float, second: float) -> None:
         tail = self._tail
-        if tail == self._head:  # empty: this event is the oldest
-            self._expires_ns = ts_ns + self.window_ns
-        if tail == len(self._times):
+        try:
+            self._times[tail] = ts_ns
+        except IndexError:  # full
             self._make_room(self._head)
             self._head = 0
             tail = self._tail
-        self._times[tail] = ts_ns
+            self._times[tail] = ts_ns
         self._firsts[tail] = first
         self._seconds[tail] = second
         self._tail = tail + 1
@@ -226,10 +228,12 @@ class EventTimeSums(_EventBuffer):
 
     def advance(self, ts_ns: int) -> None:
         """Drop the events at or before ``ts_ns - window_ns``."""
-        if ts_ns < self._expires_ns:  # the oldest event is still in the window (or there is none)
+        if ts_ns < self._expires_ns:  # the oldest event is still in the window
+            return
+        head, tail = self._head, self._tail
+        if head == tail:
             return
         times, firsts, seconds = self._times, self._firsts, self._seconds
-        head, tail = self._head, self._tail
         window_ns = self.window_ns
         horizon = ts_ns - window_ns
         first, second = self.first, self.second
@@ -240,7 +244,7 @@ class EventTimeSums(_EventBuffer):
             head += 1
             if head == tail:  # emptied: exact zeros again, and the buffer is reused from its start
                 self._head = self._tail = 0
-                self._expires_ns = _NEVER
+                self._expires_ns = _CHECK
                 self.first = self.second = 0.0
                 return
             oldest = times[head]
@@ -277,8 +281,8 @@ class EventTimeWindows(_EventBuffer):
         count = len(self.windows_ns)
         self._fill()
         self._heads = [0] * count
-        self._expires_ns = [_NEVER] * count
-        self._next_expiry_ns = _NEVER
+        self._expires_ns = [_CHECK] * count
+        self._next_expiry_ns = _CHECK
         self._first_sums = [0.0] * count
         self._second_sums = [0.0] * count
 
@@ -298,9 +302,8 @@ class EventTimeWindows(_EventBuffer):
         self._heads = list(heads)
         self._first_sums = list(first_sums)
         self._second_sums = list(second_sums)
-        self._expires_ns = [self._times[head] + window_ns if head < self._tail else _NEVER
-                            for head, window_ns in zip(heads, self.windows_ns)]
-        self._next_expiry_ns = min(self._expires_ns)
+        self._expires_ns = [_CHECK] * len(heads)
+        self._next_expiry_ns = _CHECK
 
     def count(self, window: int) -> int:
         """Events in window number ``window`` (by position in ``windows_ns``)."""
@@ -327,14 +330,10 @@ class EventTimeWindows(_EventBuffer):
         self._firsts[tail] = first
         self._seconds[tail] = second
         self._tail = tail + 1
-        first_sums, second_sums, expires = self._first_sums, self._second_sums, self._expires_ns
-        for index, window_ns in enumerate(self.windows_ns):
+        first_sums, second_sums = self._first_sums, self._second_sums
+        for index in range(len(first_sums)):
             first_sums[index] += first
             second_sums[index] += second
-            if expires[index] == _NEVER:  # the window was empty: this event is its oldest
-                expires[index] = ts_ns + window_ns
-                if ts_ns + window_ns < self._next_expiry_ns:
-                    self._next_expiry_ns = ts_ns + window_ns
 
     def advance(self, ts_ns: int) -> None:
         """Drop from every window the events at or before ``ts_ns - window_ns``."""
@@ -347,6 +346,8 @@ class EventTimeWindows(_EventBuffer):
             if ts_ns < expires[index]:
                 continue
             head = heads[index]
+            if head == tail:  # empty: its expiry stays unknown until an event arrives
+                continue
             horizon = ts_ns - window_ns
             first, second = self._first_sums[index], self._second_sums[index]
             while head < tail and times[head] <= horizon:
@@ -355,7 +356,7 @@ class EventTimeWindows(_EventBuffer):
                 head += 1
             if head == tail:  # emptied: exact zeros again
                 first = second = 0.0
-                expires[index] = _NEVER
+                expires[index] = _CHECK
             else:
                 expires[index] = times[head] + window_ns
             self._first_sums[index], self._second_sums[index] = first, second

@@ -42,7 +42,8 @@ def ibm_ticks(market_data: Path) -> list[ValidTick]:
         if row.kind == 1:
             item = Trade("IBM", int(row.ts_ns), float(row.price), float(row.size), row.side)
         else:
-            item = Quote("IBM", int(row.ts_ns), float(row.bid), float(row.ask), float(row.bid_size), float(row.ask_size))
+            item = Quote("IBM", int(row.ts_ns), float(row.bid), float(row.ask), float(row.bid_size),
+                         float(row.ask_size))
         ticks.append(ValidTick(item, "ticks", 0, offset))
     assert len(ticks) > 2 * SNAPSHOT_AT[-1]
     return ticks
