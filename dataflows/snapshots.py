@@ -19,7 +19,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-STATE_FORMAT = 6  # 6: order-flow features and flat outcomes in the per-symbol state
+STATE_FORMAT = 7  # 7: flat-array event windows and rolling sums; configured indicators stored without their specs
 MARKER_FILE = "tickwise-state-format"
 _HEADER = b"tickwise-state/"
 

@@ -146,14 +146,19 @@ class DepthFeatures:
         bids, asks = book.bids, book.asks
         if delta and self._valid:
             state[_REMOVED] += book.removed_near
+        bid_count, ask_count = len(bids), len(asks)
+        bid_keys, bid_sizes, ask_keys, ask_sizes = bids.keys, bids.sizes, asks.keys, asks.sizes
         for m in range(OFI_LEVELS):
             base = _PREV + 4 * m
-            bid_price, bid_size = (bids.price(m), bids.sizes[m]) if m < len(bids) else (NAN, 0.0)
-            ask_price, ask_size = (asks.price(m), asks.sizes[m]) if m < len(asks) else (NAN, 0.0)
+            bid_price, bid_size = (-bid_keys[m], bid_sizes[m]) if m < bid_count else (NAN, 0.0)
+            ask_price, ask_size = (ask_keys[m], ask_sizes[m]) if m < ask_count else (NAN, 0.0)
             state[_OFI + m] += (_level_ofi(bid_price, bid_size, state[base], state[base + 1], True)
                                 - _level_ofi(ask_price, ask_size, state[base + 2], state[base + 3], False))
             state[_DEPTH + m] += 0.5 * (bid_size + ask_size)
-            state[base:base + 4] = array("d", (bid_price, bid_size, ask_price, ask_size))
+            state[base] = bid_price
+            state[base + 1] = bid_size
+            state[base + 2] = ask_price
+            state[base + 3] = ask_size
         state[_WEIGHT] += 1.0
         self._valid = True
 

@@ -75,6 +75,6 @@ def test_init_recovery_dir_when_partitions_of_an_older_version_then_one_sentence
         init_recovery_dir(recovery, 1)
     message = str(caught.value)
     assert "older tickwise" in message and "empty recovery directory" in message and "\n" not in message
-    with pytest.raises(IncompatibleSnapshot, match="state format 7"):
-        (recovery / MARKER_FILE).write_text("7\n")
+    with pytest.raises(IncompatibleSnapshot, match="state format 99"):
+        (recovery / MARKER_FILE).write_text("99\n")
         check_recovery_dir(recovery)
