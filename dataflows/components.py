@@ -235,8 +235,7 @@ def build_scorer(settings: Settings, registry: MetricsRegistry) -> BatchScorer:
 
 
 def drift_config(settings: Settings) -> DriftConfig:
-    monitoring = settings.monitoring
-    return DriftConfig(detector=monitoring.drift_detector, sample_every=monitoring.drift_sample_every)
+    return settings.monitoring.drift_config()
 
 
 def psi_config(settings: Settings) -> PsiConfig:
