@@ -7,7 +7,8 @@ day, 2013-10-07 was used by nothing here when the defaults were chosen) the live
 pre-market to the close, and the monitors see the regular-session rows:
 
 - **unmodified day**: every alarm is a false alarm (counted per symbol and day);
-- **planted shifts from noon New York**: the monitors' state at noon is pickled and each trial
+- **planted shifts from noon New York**: the monitors' state at noon is copied (``copy.deepcopy``,
+  through the same ``__getstate__``/``__setstate__`` as a snapshot) and each trial
   replays the next ``--window`` minutes (30) from it with one change: a watched feature shifted
   by one standard deviation (its standard deviation over the morning, 10:00-12:00), the same
   feature's deviations from its morning mean scaled so that its variance doubles
@@ -31,7 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import pickle
+import copy
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -66,7 +67,7 @@ class SymbolDay:
     rows: list[FeatureRow]
     noon_index: int  # first row at or after noon
     noon_ns: int
-    features_at_noon: bytes
+    features_at_noon: object
     ticks_after_noon: list[ValidTick] = field(repr=False)
 
 
@@ -87,15 +88,15 @@ def load_symbol_day(ticks: pd.DataFrame, symbol: str, day: str, window_ns: int) 
     opens, noon = _utc(day, "09:30"), _utc(day, "12:00")
     features = SymbolFeatures(symbol, FeatureConfig())
     rows: list[FeatureRow] = []
-    snapshot, after = b"", []
+    snapshot, after = None, []
     for offset, tick in enumerate(frame.itertuples(index=False)):
         message = (Trade(symbol, int(tick.ts_ns), float(tick.price), float(tick.size)) if tick.type == "trade" else
                    Quote(symbol, int(tick.ts_ns), float(tick.bid), float(tick.ask), float(tick.bid_size),
                          float(tick.ask_size)))
         valid = ValidTick(message, "ticks", 0, offset)
         if message.ts_ns >= noon:
-            if not snapshot:
-                snapshot = pickle.dumps(features)
+            if snapshot is None:
+                snapshot = copy.deepcopy(features)
             if message.ts_ns < noon + window_ns:
                 after.append(valid)
         rows += [row for row in features.update(valid) if row.ts_ns >= opens]
@@ -155,7 +156,7 @@ FEED_FAULTS: dict[str, Callable[[ValidTick, int], ValidTick | None]] = {
 def faulted_rows(day: SymbolDay, fault: str) -> list[FeatureRow]:
     """The rows the live feature step computes after noon when the feed has ``fault``."""
     register_config(FeatureConfig())  # the noon snapshot names its feature set by version
-    features: SymbolFeatures = pickle.loads(day.features_at_noon)
+    features: SymbolFeatures = copy.deepcopy(day.features_at_noon)
     rows = []
     for tick in day.ticks_after_noon:
         changed = FEED_FAULTS[fault](tick, day.noon_ns)
@@ -245,8 +246,8 @@ class Score:
                 "median_delay_min": statistics.median(self.detected) if self.detected else None}
 
 
-def run_trial(monitor_at_noon: bytes, trial: Trial, noon_ns: int, score: Score) -> None:
-    monitor = pickle.loads(monitor_at_noon)
+def run_trial(monitor_at_noon: object, trial: Trial, noon_ns: int, score: Score) -> None:
+    monitor = copy.deepcopy(monitor_at_noon)
     first = None
     for row in trial.rows:
         for event in opened(monitor.update(row)):
@@ -272,7 +273,7 @@ def evaluate_features(days: list[SymbolDay], make: Callable[[], object], window_
         started = time.process_time()
         for index, row in enumerate(day.rows):
             if index == day.noon_index:
-                at_noon = pickle.dumps(monitor)
+                at_noon = copy.deepcopy(monitor)
             events += monitor.update(row)
         cpu += time.process_time() - started
         rows += len(day.rows)

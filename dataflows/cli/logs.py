@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TextIO
 
 import orjson
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
@@ -55,6 +57,19 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line).decode()
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to ``sys.stderr`` as it is when a record comes, not as it was when the handler was made:
+    a caller (a test runner, an embedding application) may swap or close the stream it saw."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
 def configure_logging(level: str, fmt: str, quiet: bool) -> None:
     """Send every log record at ``level`` or above to stderr in ``fmt``; ``quiet`` hides progress bars."""
     global _quiet
@@ -63,7 +78,7 @@ def configure_logging(level: str, fmt: str, quiet: bool) -> None:
     os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")
     formatter = JsonFormatter() if fmt == "json" else logging.Formatter(PLAIN_FORMAT)
     formatter.converter = time.gmtime
-    handler = logging.StreamHandler()  # stderr
+    handler = _StderrHandler()
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers = [handler]
