@@ -37,7 +37,10 @@ class TopicSet:
     def env(self) -> dict[str, str]:
         return {"KAFKA_TICKS_TOPIC": self.ticks, "KAFKA_SIGNALS_TOPIC": self.signals,
                 "KAFKA_DLQ_TOPIC": self.dead_letters, "KAFKA_MODEL_EVENTS_TOPIC": f"{self.prefix}.model-events",
-                "TICKWISE_REDIS_KEY_PREFIX": f"{self.prefix}:features:"}
+                "TICKWISE_REDIS_KEY_PREFIX": f"{self.prefix}:features:",
+                # Every tick of the 04:00-20:00 ET tape goes through the features, as in the runs
+                # the published figures come from (the live default keeps only the regular session).
+                "TICKWISE_SESSION": "all"}
 
     def names(self) -> list[str]:
         env = self.env()
