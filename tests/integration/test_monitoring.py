@@ -70,7 +70,7 @@ class ImbalanceEnsemble:
     feature_names: tuple[str, ...] = ("quote_imbalance",)
     horizon_ns = 60 * SECOND_NS
 
-    def predict(self, features: np.ndarray) -> EnsembleOutput:
+    def predict(self, features: np.ndarray, symbols: object = None, ts_ns: object = None) -> EnsembleOutput:
         imbalance = np.nan_to_num(np.asarray(features, dtype=np.float64)[:, 0])
         p_up = 0.5 + 0.4 * np.tanh(2.0 * imbalance)
         edge = 2.0 * p_up - 1.0
