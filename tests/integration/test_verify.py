@@ -198,6 +198,7 @@ def test_verify_when_the_last_ticks_were_never_processed_and_one_was_lost_then_r
 
 def test_verify_when_the_database_holds_no_row_of_a_topic_with_messages_then_fails_in_one_sentence(
         supervised_run: dict, tmp_path: Path) -> None:
+    (tmp_path / "empty-chdb").mkdir()  # a database that exists but holds nothing (a missing one is exit 2)
     env = {**supervised_run["env"], "CLICKHOUSE_URL": f"chdb://{tmp_path / 'empty-chdb'}"}
 
     result = tickwise(env, supervised_run["work"] / "state", "verify")
