@@ -119,12 +119,16 @@ class BarContext:
         """``ANSWER`` columns for each row: the latest session with ``as_of_ns <= ts_ns`` (NaN if none)."""
         ts = np.asarray(ts_ns, dtype=np.int64)
         out = np.full((len(ts), len(ANSWER)), np.nan)
-        names = np.asarray(symbols, dtype=object)
-        for symbol in set(names.tolist()):
+        if len(ts) == 0:
+            return {name: out[:, index] for index, name in enumerate(ANSWER)}
+        unique, group = np.unique(np.asarray(symbols, dtype=str), return_inverse=True)
+        order = np.argsort(group, kind="stable")
+        starts = np.searchsorted(group[order], np.arange(len(unique) + 1))
+        for index, symbol in enumerate(unique.tolist()):
             as_of = self.as_of.get(symbol)
             if as_of is None:
                 continue
-            rows = np.flatnonzero(names == symbol)
+            rows = order[starts[index]:starts[index + 1]]
             position = np.searchsorted(as_of, ts[rows], side="right") - 1
             known = position >= 0
             out[rows[known], :len(OUTPUTS)] = self.values[symbol][position[known]]

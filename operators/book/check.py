@@ -150,10 +150,7 @@ class BookChecker:
     def _compare_at(self, state: SymbolCheck, quote: Quote) -> None:
         history = state.history
         ids = state.history_ids
-        position = bisect_left(ids, quote.book_id)
-        if position == len(ids):  # cannot happen: book_id <= last_id == ids[-1]
-            state.not_comparable["not_reached"] += 1
-            return
+        position = bisect_left(ids, quote.book_id)  # < len(ids): book_id <= the book's last id == ids[-1]
         first, last, top = history[position]
         if last == quote.book_id:
             self._compare(state, quote, top)
