@@ -1,11 +1,22 @@
-"""``tickwise report``: the key monitoring panels from ClickHouse as one HTML page with PNG plots.
+"""``tickwise report``: the monitoring panels a desk reads, from ClickHouse, as one HTML page with PNG plots.
 
-For people who do not run Grafana: P&L curve, drawdown, calibration, accuracy over time,
-monitor (drift) events and latency, read from the tables the live flow writes (``pnl``,
-``outcomes``, ``monitor_events``, ``ticks``/``risk_decisions``) and drawn with matplotlib's
-Agg backend (no display needed). Latency is the tick-to-decision storage latency: the time
-between the ClickHouse insert of a tick and the insert of the risk decision it led to (the
-``inserted_at`` columns), which covers features, scoring, risk and the sink batching.
+For people who do not run Grafana. Read from the tables the live flow writes (``docs/tables.md``)
+and drawn with matplotlib's Agg backend (no display needed), on clock-time axes in the market's
+zone (``dataflows.report_panels``):
+
+- price and trades: each symbol's reference price (``features``, so only session hours), the
+  accepted signals and the paper fills (``pnl`` rows with ``reason = 'fill'``, stamped with the
+  event time of the tick that filled them);
+- paper P&L beside doing nothing (zero) and buying and holding the book's largest position from
+  its first row, then drawdown;
+- calibration and rolling accuracy (``outcomes``);
+- drift: alarms opened per feature group (the part of the feature name before ``/``) counted per
+  5 or 15 minutes and stacked, with retrain and model-review events as vertical lines;
+- latency: the tables keep event times and insert times only, no processing time, so the panel
+  shows the time from a tick's ClickHouse insert to the insert of the decision it led to
+  (``inserted_at``), which includes the sinks' batching, and says so.
+
+A table with no rows gives a panel that says so in words.
 """
 
 from __future__ import annotations
@@ -16,136 +27,236 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
-import pandas as pd  # noqa: E402
+from dataflows.report_panels import (Panel, clock_axis, clock_times, clock_zone, image_panel, page,
+                                     plain_numbers, save_png, say_empty, table_panel, trade_markers)
 
 PAGE = "report.html"
+MINUTE_NS = 60_000_000_000
+RETRAIN_BELOW = 0.55
+_OPENING_KINDS = ("feature_drift", "feature_investigation")
+_MODEL_KINDS = {"retrain": "tab:red", "model_review": "tab:purple", "model_decay": "tab:brown"}
 
-_QUERIES = {
-    "pnl": "SELECT ts_ns, symbol, model_version, total_pnl, drawdown FROM pnl FINAL ORDER BY ts_ns",
-    "outcomes": "SELECT ts_ns, symbol, model_version, p_up, realized_up, correct, rolling_accuracy "
-                "FROM outcomes FINAL ORDER BY ts_ns",
-    "events": "SELECT ts_ns, kind, detector, symbol, feature, statistic FROM monitor_events FINAL ORDER BY ts_ns",
-    "latency": "SELECT dateDiff('millisecond', t.inserted_at, d.inserted_at) AS latency_ms "
-               "FROM (SELECT partition, offset, max(inserted_at) AS inserted_at FROM risk_decisions "
-               "GROUP BY partition, offset) AS d "
-               "INNER JOIN (SELECT partition, offset, min(inserted_at) AS inserted_at FROM ticks "
-               "GROUP BY partition, offset) AS t ON d.partition = t.partition AND d.offset = t.offset",
+_QUERIES: dict[str, tuple[tuple[str, ...], str]] = {  # name: (the columns it returns, the query)
+    "prices": (("symbol", "ts_ns", "price"),
+               f"SELECT symbol, intDiv(ts_ns, {MINUTE_NS}) * {MINUTE_NS} AS minute, argMax(price, ts_ns) "
+               "FROM features FINAL GROUP BY symbol, minute ORDER BY symbol, minute"),
+    "signals": (("ts_ns", "symbol", "direction", "price"),
+                "SELECT ts_ns, symbol, direction, price FROM signals FINAL ORDER BY ts_ns"),
+    "reasons": (("reason", "decisions"),
+                "SELECT reason, count() AS n FROM risk_decisions FINAL GROUP BY reason ORDER BY n DESC, reason"),
+    "pnl": (("ts_ns", "symbol", "model_version", "position", "mid", "total_pnl", "drawdown", "reason"),
+            "SELECT ts_ns, symbol, model_version, position, mid, total_pnl, drawdown, reason "
+            "FROM pnl FINAL ORDER BY symbol, model_version, ts_ns"),
+    "outcomes": (("ts_ns", "symbol", "model_version", "p_up", "realized_up", "correct", "rolling_accuracy"),
+                 "SELECT ts_ns, symbol, model_version, p_up, realized_up, correct, rolling_accuracy "
+                 "FROM outcomes FINAL ORDER BY ts_ns"),
+    "events": (("ts_ns", "kind", "detector", "symbol", "feature"),
+               "SELECT ts_ns, kind, detector, symbol, feature FROM monitor_events FINAL ORDER BY ts_ns"),
+    "latency": (("latency_ms",),
+                "SELECT dateDiff('millisecond', t.inserted_at, d.inserted_at) "
+                "FROM (SELECT partition, offset, max(inserted_at) AS inserted_at FROM risk_decisions "
+                "GROUP BY partition, offset) AS d "
+                "INNER JOIN (SELECT partition, offset, min(inserted_at) AS inserted_at FROM ticks "
+                "GROUP BY partition, offset) AS t ON d.partition = t.partition AND d.offset = t.offset"),
 }
 
-
-def _frame(client: Any, sql: str) -> pd.DataFrame:
-    result = client.query(sql)
-    return pd.DataFrame(result.result_rows, columns=list(result.column_names))
+Data = dict[str, pd.DataFrame]
 
 
-def _time(frame: pd.DataFrame) -> pd.Series:
-    return pd.to_datetime(frame["ts_ns"], unit="ns", utc=True)
+def _frame(client: Any, columns: tuple[str, ...], sql: str) -> pd.DataFrame:
+    """The query's rows under ``columns`` (an empty result still has them)."""
+    return pd.DataFrame(client.query(sql).result_rows, columns=list(columns))
 
 
-def _no_data(axes: Any, what: str) -> None:
-    axes.text(0.5, 0.5, f"no {what} yet", ha="center", va="center", transform=axes.transAxes)
+def _fills(pnl: pd.DataFrame) -> pd.DataFrame:
+    """The fill rows of ``pnl`` with the direction each traded (the sign of the position change)."""
+    if pnl.empty:
+        return pnl.assign(direction=pd.Series(dtype=int))
+    change = pnl.groupby(["symbol", "model_version"])["position"].diff().fillna(pnl["position"])
+    return pnl.assign(direction=np.sign(change).astype(int))[pnl["reason"] == "fill"]
 
 
-def _per_symbol_and_model(axes: Any, frame: pd.DataFrame, missing: str, ylabel: str,
-                          draw: Callable[[Any, pd.DataFrame, str], None], retrain_below: float | None = None) -> None:
-    """One series per symbol and model version of ``frame`` (drawn by ``draw``), or a note that there is none."""
-    if frame.empty:
-        return _no_data(axes, missing)
-    for (symbol, version), part in frame.groupby(["symbol", "model_version"]):
-        draw(axes, part, f"{symbol} {version}")
-    if retrain_below is not None:
-        axes.axhline(retrain_below, color="red", linestyle="--", label=f"retrain below {retrain_below}")
-    axes.set_ylabel(ylabel)
+def _no_fill_sentence(data: Data) -> str:
+    reasons = data["reasons"]
+    if reasons.empty:
+        return "no paper fill: the flow made no risk decision yet"
+    total = int(reasons["decisions"].sum())
+    top = ", ".join(f"{row.reason} {int(row.decisions):,}" for row in reasons.head(3).itertuples())
+    return f"no paper fill: the pnl table has no rows ({total:,} risk decisions: {top})"
+
+
+def _plot_prices(axes: Any, data: Data, zone: str) -> None:
+    prices = data["prices"]
+    if prices.empty:
+        return say_empty(axes, "no prices: the features table has no rows (no tick inside a trading session yet)")
+    fills = _fills(data["pnl"])
+    signals = data["signals"]
+    for symbol, part in prices.groupby("symbol"):
+        axes.plot(clock_times(part["ts_ns"], zone), part["price"], linewidth=1, label=f"{symbol} (last per minute)")
+        mine = signals[signals["symbol"] == symbol]
+        if len(mine):
+            axes.scatter(clock_times(mine["ts_ns"], zone), mine["price"], s=10, color="grey", label="signal")
+        filled = fills[fills["symbol"] == symbol]
+        trade_markers(axes, clock_times(filled["ts_ns"], zone), filled["mid"].to_numpy(),
+                      filled["direction"].to_numpy())
+    clock_axis(axes, zone)
+    axes.set_ylabel("reference price")
     axes.legend(fontsize="small")
 
 
-def _pnl_line(axes: Any, part: pd.DataFrame, label: str) -> None:
-    axes.plot(_time(part), part["total_pnl"], label=label)
+def _plot_pnl(axes: Any, data: Data, zone: str) -> None:
+    pnl = data["pnl"]
+    if pnl.empty:
+        return say_empty(axes, _no_fill_sentence(data))
+    fills = _fills(pnl)
+    for (symbol, version), part in pnl.groupby(["symbol", "model_version"]):
+        times = clock_times(part["ts_ns"], zone)
+        axes.plot(times, part["total_pnl"], label=f"{symbol} {version}")
+        held = float(part["position"].abs().max())
+        axes.plot(times, held * (part["mid"] - part["mid"].iloc[0]), linewidth=1, linestyle=":",
+                  label=f"{symbol} buy and hold {held:,.0f}")
+        mine = fills[(fills["symbol"] == symbol) & (fills["model_version"] == version)]
+        trade_markers(axes, clock_times(mine["ts_ns"], zone), mine["total_pnl"].to_numpy(),
+                      mine["direction"].to_numpy())
+    axes.axhline(0.0, color="grey", linestyle="--", linewidth=1, label="do nothing")
+    clock_axis(axes, zone)
+    plain_numbers(axes)
+    axes.set_ylabel("total P&L (USD)")
+    axes.legend(fontsize="small")
 
 
-def _drawdown_area(axes: Any, part: pd.DataFrame, label: str) -> None:
-    axes.fill_between(_time(part), -part["drawdown"], 0.0, step="post", alpha=0.4, label=label)
+def _plot_drawdown(axes: Any, data: Data, zone: str) -> None:
+    pnl = data["pnl"]
+    if pnl.empty:
+        return say_empty(axes, _no_fill_sentence(data))
+    for (symbol, version), part in pnl.groupby(["symbol", "model_version"]):
+        axes.fill_between(clock_times(part["ts_ns"], zone), -part["drawdown"], 0.0, step="post", alpha=0.4,
+                          label=f"{symbol} {version}")
+    axes.set_ylim(top=max(0.01, axes.get_ylim()[1]))
+    clock_axis(axes, zone)
+    plain_numbers(axes)
+    axes.set_ylabel("drawdown (USD)")
+    axes.legend(fontsize="small")
 
 
-def _accuracy_line(axes: Any, part: pd.DataFrame, label: str) -> None:
-    axes.plot(_time(part), part["rolling_accuracy"], label=label)
-
-
-def _plot_pnl(axes: Any, data: dict[str, pd.DataFrame]) -> None:
-    _per_symbol_and_model(axes, data["pnl"], "paper fills", "total P&L (USD)", _pnl_line)
-
-
-def _plot_drawdown(axes: Any, data: dict[str, pd.DataFrame]) -> None:
-    _per_symbol_and_model(axes, data["pnl"], "paper fills", "drawdown (USD)", _drawdown_area)
-
-
-def _plot_calibration(axes: Any, data: dict[str, pd.DataFrame]) -> None:
+def _plot_calibration(axes: Any, data: Data, zone: str) -> None:
     frame = data["outcomes"]
     if frame.empty:
-        return _no_data(axes, "resolved predictions")
+        return say_empty(axes, "no resolved prediction: the outcomes table has no rows")
     frame = frame.assign(bucket=(frame["p_up"].astype(float) * 10).clip(0, 9.999).astype(int))
     for version, part in frame.groupby("model_version"):
         table = part.groupby("bucket").agg(p_up=("p_up", "mean"), up_rate=("realized_up", "mean"),
                                            count=("p_up", "size"))
-        axes.plot(table["p_up"], table["up_rate"], marker="o", label=f"{version}")
+        axes.plot(table["p_up"], table["up_rate"], marker="o", label=f"{version} ({len(part):,} outcomes)")
     axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")
-    axes.set_xlabel("predicted p_up (bucket mean)")
-    axes.set_ylabel("realized up-rate")
+    axes.set(xlim=(0, 1), ylim=(0, 1), xlabel="predicted p_up (bucket mean)", ylabel="realized up-rate")
     axes.legend(fontsize="small")
 
 
-def _plot_accuracy(axes: Any, data: dict[str, pd.DataFrame]) -> None:
-    _per_symbol_and_model(axes, data["outcomes"], "resolved predictions", "rolling accuracy", _accuracy_line,
-                          retrain_below=0.55)
-
-
-def _plot_events(axes: Any, data: dict[str, pd.DataFrame]) -> None:
-    frame = data["events"]
+def _plot_accuracy(axes: Any, data: Data, zone: str) -> None:
+    frame = data["outcomes"]
     if frame.empty:
-        return _no_data(axes, "monitor events")
-    kinds = sorted(frame["kind"].unique())
-    for row, kind in enumerate(kinds):
-        part = frame[frame["kind"] == kind]
-        axes.scatter(_time(part), [row] * len(part), s=12, label=f"{kind} ({len(part)})")
-    axes.set_yticks(range(len(kinds)), kinds)
+        return say_empty(axes, "no resolved prediction: the outcomes table has no rows")
+    for (symbol, version), part in frame.groupby(["symbol", "model_version"]):
+        axes.plot(clock_times(part["ts_ns"], zone), part["rolling_accuracy"], label=f"{symbol} {version}")
+    axes.axhline(RETRAIN_BELOW, color="red", linestyle="--", label=f"retrain below {RETRAIN_BELOW}")
+    clock_axis(axes, zone)
+    axes.set_ylabel("rolling accuracy")
     axes.legend(fontsize="small")
 
 
-def _plot_latency(axes: Any, data: dict[str, pd.DataFrame]) -> None:
+def drift_counts(events: pd.DataFrame, bucket_ns: int) -> pd.DataFrame:
+    """Alarms opened per time bucket (rows, event time ns) and feature group (columns).
+
+    >>> events = pd.DataFrame({"ts_ns": [0, 10, 900], "kind": ["feature_investigation"] * 3,
+    ...                        "feature": ["liquidity/spread", "order_flow/ofi", "liquidity/depth"]})
+    >>> drift_counts(events, 600).to_dict()
+    {'liquidity': {0: 1, 600: 1}, 'order_flow': {0: 1, 600: 0}}
+    """
+    opened = events[events["kind"].isin(_OPENING_KINDS)]
+    group = opened["feature"].str.partition("/")[0].where(opened["feature"].str.contains("/"), "other")
+    bucket = opened["ts_ns"] // bucket_ns * bucket_ns
+    return pd.crosstab(bucket.rename("bucket"), group.rename("group")).rename_axis(index=None, columns=None)
+
+
+def _plot_drift(axes: Any, data: Data, zone: str) -> None:
+    events = data["events"]
+    if events.empty:
+        return say_empty(axes, "no monitor events: the monitor_events table has no rows")
+    span = int(events["ts_ns"].max() - events["ts_ns"].min())
+    minutes = 5 if span <= 2 * 3600 * 10**9 else 15
+    counts = drift_counts(events, minutes * MINUTE_NS)
+    if not counts.empty:
+        times = clock_times(counts.index, zone)
+        width = minutes / (24 * 60)  # in days, matplotlib's date unit
+        bottom = np.zeros(len(counts))
+        for group in counts.columns:
+            axes.bar(times + pd.Timedelta(minutes=minutes / 2), counts[group], width=width * 0.9, bottom=bottom,
+                     label=f"{group} ({int(counts[group].sum())})")
+            bottom += counts[group].to_numpy()
+    closed = int((events["kind"] == "feature_investigation_closed").sum())
+    for kind, color in _MODEL_KINDS.items():
+        stamps = events.loc[events["kind"] == kind, "ts_ns"]
+        for i, when in enumerate(clock_times(stamps, zone)):
+            axes.axvline(when, color=color, linestyle="--", linewidth=1,
+                         label=f"{kind.replace('_', ' ')} ({len(stamps)})" if i == 0 else None)
+    if counts.empty:
+        axes.set_yticks([])
+        axes.text(0.5, 0.9, "no drift alarm opened", ha="center", transform=axes.transAxes)
+    clock_axis(axes, zone)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylabel(f"alarms opened per {minutes} min")
+    axes.set_title(f"Drift alarms by feature group ({closed} investigations closed)", fontsize="small")
+    axes.legend(fontsize="x-small", ncol=2)
+
+
+def _plot_latency(axes: Any, data: Data, zone: str) -> None:
     frame = data["latency"]
     if frame.empty:
-        return _no_data(axes, "decisions")
+        return say_empty(axes, "no latency: no tick has a risk decision stored yet (risk_decisions has no rows)")
     values = frame["latency_ms"].astype(float)
     axes.hist(values, bins=50)
     for quantile in (0.5, 0.99):
         axes.axvline(values.quantile(quantile), color="red", linestyle="--")
-    axes.set_xlabel(f"tick-to-decision storage latency (ms), p50 {values.quantile(0.5):.0f}, "
-                    f"p99 {values.quantile(0.99):.0f}")
+    axes.set_xlabel(f"ms from a tick's insert to its decision's insert (inserted_at), "
+                    f"p50 {values.quantile(0.5):,.0f}, p99 {values.quantile(0.99):,.0f}")
     axes.set_ylabel("decisions")
 
 
-PLOTS: tuple[tuple[str, str, Callable[[Any, dict[str, pd.DataFrame]], None]], ...] = (
-    ("pnl_curve", "Paper P&L curve", _plot_pnl),
-    ("drawdown", "Drawdown", _plot_drawdown),
-    ("calibration", "Calibration", _plot_calibration),
-    ("accuracy", "Accuracy over time", _plot_accuracy),
-    ("drift_events", "Drift and monitor events", _plot_events),
-    ("latency", "Latency", _plot_latency),
+_LATENCY_NOTE = ("The tables record event time (<code>ts_ns</code>) and insert time (<code>inserted_at</code>) "
+                 "only, no processing time, so this is storage latency: a tick's ClickHouse insert to the insert "
+                 "of the risk decision it led to. It includes the sinks' batching, not only the tick-to-signal "
+                 "compute; on a replay (the demo) event time says nothing about processing time.")
+PLOTS: tuple[tuple[str, str, Callable[[Any, Data, str], None], str], ...] = (
+    ("prices", "Price, signals and paper fills", _plot_prices, ""),
+    ("pnl_curve", "Paper P&L against buy and hold and doing nothing", _plot_pnl,
+     "Buy and hold: the book's largest position, bought at the mid of its first row and held."),
+    ("drawdown", "Drawdown", _plot_drawdown, ""),
+    ("calibration", "Calibration", _plot_calibration, ""),
+    ("accuracy", "Accuracy over time", _plot_accuracy, ""),
+    ("drift_events", "Drift and monitor events", _plot_drift,
+     "Stacked: alarms opened (feature_drift, feature_investigation) per feature group; dashed lines: retrain, "
+     "model review and model decay events."),
+    ("latency", "Latency (storage, tick insert to decision insert)", _plot_latency, _LATENCY_NOTE),
 )
 
 
-def _summary(data: dict[str, pd.DataFrame]) -> list[tuple[str, str]]:
+def _summary(data: Data) -> list[tuple[str, str]]:
     rows = []
-    outcomes, pnl, events = data["outcomes"], data["pnl"], data["events"]
+    outcomes, pnl, events, reasons = data["outcomes"], data["pnl"], data["events"], data["reasons"]
+    rows.append(("risk decisions", ", ".join(f"{row.reason}: {int(row.decisions):,}"
+                                             for row in reasons.itertuples()) or "none"))
     if not outcomes.empty:
         rows.append(("resolved predictions", f"{len(outcomes):,}"))
         rows.append(("accuracy (all)", f"{outcomes['correct'].astype(float).mean():.3f}"))
     if not pnl.empty:
         last = pnl.groupby(["symbol", "model_version"]).tail(1)
+        rows.append(("paper fills", f"{int((pnl['reason'] == 'fill').sum()):,}"))
         rows.append(("paper P&L (USD)", f"{last['total_pnl'].sum():,.2f}"))
         rows.append(("max drawdown (USD)", f"{pnl['drawdown'].max():,.2f}"))
     rows.append(("monitor events", ", ".join(f"{kind}: {count}" for kind, count in
@@ -157,28 +268,18 @@ def render_report(client: Any, out_dir: Path) -> Path:
     """Query ClickHouse, write one PNG per plot and ``report.html`` into ``out_dir``; return the page."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = {name: _frame(client, sql) for name, sql in _QUERIES.items()}
-    sections = []
-    for name, title, plot in PLOTS:
+    data = {name: _frame(client, *query) for name, query in _QUERIES.items()}
+    zone = clock_zone(sorted(set(data["prices"]["symbol"]) | set(data["pnl"]["symbol"])))
+    panels: list[Panel] = [table_panel("summary", "Summary", (), _summary(data), "no rows in any table")]
+    for name, title, plot, note in PLOTS:
         figure, axes = plt.subplots(figsize=(10, 4))
-        plot(axes, data)
-        axes.set_title(title)
-        figure.autofmt_xdate()
-        figure.tight_layout()
-        figure.savefig(out_dir / f"{name}.png", dpi=100)
-        plt.close(figure)
-        sections.append(f'<h2>{html.escape(title)}</h2>\n<img src="{name}.png" alt="{html.escape(title)}">')
-    summary = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in _summary(data))
+        plot(axes, data, zone)
+        if not axes.get_title():
+            axes.set_title(title)
+        save_png(figure, out_dir / f"{name}.png")
+        panels.append(image_panel(name, title, note))
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    page = out_dir / PAGE
-    page.write_text(f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>tickwise report</title>
-<style>body{{font-family:sans-serif;max-width:1040px;margin:auto}}img{{max-width:100%}}
-th{{text-align:left;padding-right:2em}}</style></head>
-<body><h1>tickwise report</h1><p>Generated {generated} from ClickHouse.</p>
-<table>{summary}</table>
-{chr(10).join(sections)}
-</body></html>
-""")
-    return page
-
+    intro = f"<p>Generated {html.escape(generated)} from ClickHouse. Times are event times in {zone}.</p>"
+    path = out_dir / PAGE
+    path.write_text(page("tickwise report", intro, panels), encoding="utf-8")
+    return path
