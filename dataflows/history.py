@@ -81,7 +81,8 @@ def build_history_flow(components: Components, sources: HistorySources, outputs:
                                                      decode_control), is_control)
         rejects = op.merge("all_rejects_with_control", rejects, commands.falses)
     # Paper fills: every decision (denied ones only move the event-time merge; the trader ignores them).
-    monitor = monitoring_stage(components, streams.admitted, rows, predictions, decisions, streams.bar_returns)
+    monitor = monitoring_stage(components, streams.admitted, rows, predictions, decisions, streams.bar_returns,
+                               streams.book_events)
 
     if outputs.clickhouse is not None:
         history = op.merge("history", streams.admitted, rows, predictions, decisions, rejects, monitor.events,

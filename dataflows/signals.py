@@ -63,6 +63,10 @@ def _is_bar_return(item: BarReturn | Reject) -> bool:
     return isinstance(item, BarReturn)
 
 
+def _is_book_event(item: DriftEvent | Reject) -> bool:
+    return type(item) is DriftEvent
+
+
 def _is_cross_asset_row(item: CrossAssetRow | None) -> bool:
     return item is not None
 
@@ -110,6 +114,7 @@ class FeatureStreams:
     rows: Stream[FeatureRow]
     rejects: Stream[Reject]
     bar_returns: Stream[BarReturn]
+    book_events: Stream[DriftEvent]
 
 
 def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool = True) -> FeatureStreams:
@@ -137,12 +142,14 @@ def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool
     split_features = op.branch("split_features", symbol_out, _is_feature_row)
     split_ticks = op.branch("split_admitted", split_features.falses, _is_tick_batch)
     split_returns = op.branch("split_bar_returns", split_ticks.falses, _is_bar_return)
-    rejects = op.merge("all_rejects", counted.falses, split_returns.falses)
+    # Order-book gaps and crossed books (symbols with depth messages) are monitor events.
+    split_book_events = op.branch("split_book_events", split_returns.falses, _is_book_event)
+    rejects = op.merge("all_rejects", counted.falses, split_book_events.falses)
     if count:  # counted once per batch (a Prometheus update per tick costs about 20% of the flow)
         op.flat_map_batch("count_admitted", split_ticks.trues, metrics.count_admitted_batch)
         op.flat_map_batch("count_rejects", rejects, metrics.count_rejects_batch)
     return FeatureStreams(admitted=split_ticks.trues, rows=split_features.trues, rejects=rejects,
-                          bar_returns=split_returns.trues)
+                          bar_returns=split_returns.trues, book_events=split_book_events.trues)
 
 
 @dataclass(frozen=True)
@@ -181,14 +188,15 @@ class MonitorStreams:
 
 def monitoring_stage(components: Components, admitted: Stream[TickBatch], rows: Stream[FeatureRow],
                      predictions: Stream[Prediction], decisions: Stream[Decision],
-                     bar_returns: Stream[BarReturn]) -> MonitorStreams:
+                     bar_returns: Stream[BarReturn], book_events: Stream[DriftEvent] | None = None) -> MonitorStreams:
     """Drift and PSI, cross-asset statistics, outcomes and live accuracy, paper P&L: everything the
     signals do not wait for. The combined flow and the history flow wire it the same way.
 
     ``decisions``: every risk decision, denied ones included. The paper step merges them per symbol
     with the admitted ticks in event-time order (``OrderedPaperLogic``: a tick waits for a decision at
     or after it, so the merge needs them all; the trader ignores denied ones), so its fills and marks
-    do not depend on which of the two streams reaches it first."""
+    do not depend on which of the two streams reaches it first. ``book_events``: the feature stage's
+    order-book gaps, which join the monitor events."""
     metrics = components.metrics
     keyed_rows = op.key_on("key_rows", rows, _record_symbol)
     drift_out = op.key_rm("unkey_drift", op.stateful_flat_map("drift", keyed_rows, components.drift_step))
@@ -206,7 +214,8 @@ def monitoring_stage(components: Components, admitted: Stream[TickBatch], rows: 
     outcome_out = op.key_rm("unkey_outcomes", op.stateful_flat_map("outcomes", outcome_inputs, components.outcome_step))
     split_outcomes = op.branch("split_outcomes", outcome_out, _is_outcome)
     op.flat_map_batch("record_outcomes", split_outcomes.trues, metrics.record_outcomes_batch)
-    monitor_events = op.merge("monitor_events", monitor_events, split_outcomes.falses)
+    monitor_events = op.merge("monitor_events", monitor_events, split_outcomes.falses,
+                              *((book_events,) if book_events is not None else ()))
     # Paper P&L: accepted signals filled at the next quote of their symbol, in event-time order.
     paper_inputs = op.key_on("key_paper", op.merge("paper_inputs", admitted, decisions), _record_symbol)
     pnl = op.key_rm("unkey_paper", op.stateful_batch("paper", paper_inputs, OrderedPaperBuilder(components.paper_logic)))
@@ -229,7 +238,8 @@ def build_flow(components: Components, source: Source, outputs: Outputs, flow_id
     rows = streams.rows
     predictions = op.flat_map_batch("score", rows, components.metrics.timed_batch("score", components.scorer))
     risk = risk_stage(components, flow, rows, predictions, streams.rejects, control)
-    monitor = monitoring_stage(components, streams.admitted, rows, predictions, risk.decisions, streams.bar_returns)
+    monitor = monitoring_stage(components, streams.admitted, rows, predictions, risk.decisions, streams.bar_returns,
+                               streams.book_events)
 
     if outputs.clickhouse is not None:
         history = op.merge("history", streams.admitted, rows, predictions, risk.decisions, risk.rejects,

@@ -11,7 +11,7 @@ Bump ``STATE_FORMAT`` whenever a pickled state class changes module, name or sha
 >>> load_state(b"\\x80\\x05old pickle", "features")
 Traceback (most recent call last):
 ...
-dataflows.snapshots.IncompatibleSnapshot: the recovery snapshot of step 'features' was written by an older tickwise (no state format header); this version reads state format 7 only: start with an empty recovery directory and replay the offsets to rebuild the state
+dataflows.snapshots.IncompatibleSnapshot: the recovery snapshot of step 'features' was written by an older tickwise (no state format header); this version reads state format 8 only: start with an empty recovery directory and replay the offsets to rebuild the state
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-STATE_FORMAT = 7  # 7: flat-array event windows and rolling sums; configured indicators stored without their specs
+STATE_FORMAT = 8  # 8: SymbolFeatures holds an order book (None for symbols without depth messages)
 MARKER_FILE = "tickwise-state-format"
 _HEADER = b"tickwise-state/"
 

@@ -242,6 +242,22 @@ class BatchScorer:
         self._maybe_swap()
         if not rows:
             return []
+        names = rows[0].names
+        if all(row.names is names or row.names == names for row in rows):
+            return self._score(rows)
+        # Rows of several layouts (symbols with order books add depth features): one call per layout,
+        # the predictions back in row order.
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for i, row in enumerate(rows):
+            groups.setdefault(row.names, []).append(i)
+        predictions: list[Prediction | None] = [None] * len(rows)
+        for indexes in groups.values():
+            for i, prediction in zip(indexes, self._score([rows[i] for i in indexes])):
+                predictions[i] = prediction
+        return predictions  # type: ignore[return-value]
+
+    def _score(self, rows: Sequence[FeatureRow]) -> list[Prediction]:
+        """Predictions of rows that share one names tuple."""
         ensemble = self._ensemble
         columns = self._column_index(ensemble, rows[0].names)
         width = len(rows[0].values)

@@ -39,6 +39,13 @@ the symbol's footprint bounded and its health visible:
   feature, so it makes no feature row, prediction or signal; ``SymbolWatch.outside_session``
   counts it. Not a reject: it counts as admitted in the reject share.
 
+- **Order books.** Depth messages (``BookSnapshot``, ``BookDelta``) pass the duplicate filter
+  (source position only: the book judges update ids), the event-time guard and the session like
+  any tick, and rebuild the symbol's book inside its features (``operators.book.tracker``). They
+  are not re-emitted with the admitted ticks (the ``ticks`` table and the paper trader take trades
+  and quotes); a ``book_gap`` or ``book_crossed`` comes out as a ``DriftEvent`` after the symbol's
+  rows of the batch.
+
 State per symbol is bounded: the guard's few held ticks, the features' windows (about 50 KB), the
 duplicate filter's sequence window and the reject window (``window`` bytes).
 """
@@ -59,11 +66,12 @@ from operators.ingest.clock import CLOCK_RESET, EventTimeConfig, EventTimeGuard
 from operators.ingest.dedupe import DedupeConfig, Deduplicator
 from operators.ingest.reject_share import RejectShare, RejectShareConfig
 from operators.ingest.session import SessionConfig, TradingSession
-from operators.messages import FeatureRow, Reject, TickBatch, ValidTick
+from operators.messages import BookDelta, BookSnapshot, FeatureRow, Reject, TickBatch, ValidTick
 
 __all__ = ["SymbolLogic", "SymbolLogicBuilder", "SymbolRules", "SymbolWatch"]
 
 _NANOSECONDS = 1_000_000_000
+_BOOK_TYPES = (BookSnapshot, BookDelta)
 
 
 class SymbolWatch(Protocol):
@@ -195,9 +203,11 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         self._count(False, len(ticks))
         features = self._features
         hours = self._hours
-        outside = 0
+        outside = books = 0
         for tick in ticks:
-            if admitted is None:
+            if type(tick.tick) in _BOOK_TYPES:
+                books += 1
+            elif admitted is None:
                 out.append(tick)
             else:
                 admitted.append(tick)
@@ -211,6 +221,8 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
                 out.extend(rows)
             if features.has_returns:
                 out.extend(features.drain_returns())
+        if books and features is not None and features.has_book_events:
+            out.extend(features.drain_book_events())
         if outside:
             self._watch.outside_session(ticks[0].tick.symbol, outside)
 

@@ -2,7 +2,8 @@
 
 A row holds the core groups' features (the last of them the order-flow features of the
 microstructure model, :class:`operators.features.groups.order_flow.OrderFlowFeatures`), then
-the configured indicators.
+the configured indicators. A symbol that receives depth messages adds the depth features of its
+rebuilt order book after them (:func:`depth_layout`, a feature-set version with an ``+l2.`` suffix).
 
 :func:`feature_layout` gives the feature names (row groups, then configured indicators), the
 input source of each, the resolved indicator classes and the feature-set version: the hash of
@@ -18,8 +19,14 @@ instead of pickling it into every key's state; :func:`register_config` makes a c
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+
+import orjson
+
+from operators.book.features import HALF_LIFE_NS
+from operators.book.tracker import DEPTH_FEATURES, FLOW_BOOK_CONFIG
 
 from operators.features.config import FeatureConfig
 from operators.features.feature_set import feature_set_version
@@ -61,6 +68,21 @@ def feature_layout(config: FeatureConfig) -> FeatureLayout:
     return FeatureLayout(names=ROW_FEATURE_NAMES + tuple(spec.name for spec in config.indicators),
                          version=feature_set_version(ROW_DEFINITIONS, settings, config.indicators),
                          sources=ROW_SOURCES + sources, indicator_classes=classes, indicator_outputs=outputs)
+
+
+@lru_cache(maxsize=64)
+def depth_layout(names: tuple[str, ...], version: str) -> tuple[tuple[str, ...], str]:
+    """The names and feature-set version of a row with the depth features of a rebuilt order book
+    (``operators.book``) after the ``names`` of feature set ``version``: ``<version>+l2.<hash>``,
+    where the hash covers the depth features' names and their book's settings.
+
+    >>> names, version = depth_layout(("mid",), "0123456789abcdef")
+    >>> names[:2], version.startswith("0123456789abcdef+l2.")
+    (('mid', 'depth_imbalance_l1'), True)
+    """
+    definition = orjson.dumps({"depth": DEPTH_FEATURES, "book": asdict(FLOW_BOOK_CONFIG),
+                               "half_life_ns": HALF_LIFE_NS})
+    return names + DEPTH_FEATURES, f"{version}+l2.{hashlib.blake2b(definition, digest_size=4).hexdigest()}"
 
 
 def feature_names(config: FeatureConfig) -> tuple[str, ...]:

@@ -16,6 +16,12 @@ Emission: a row is emitted at the first tick of each new emit interval, i.e. whe
 the last tick if that tick has not been emitted yet. Each value carries quality flags
 (:mod:`operators.features.feature_set`) from the input source its feature declares.
 
+Depth messages (``BookSnapshot``, ``BookDelta``) advance event time like quotes and, from the
+symbol's first one on, rebuild its order book (:class:`operators.book.tracker.BookTracker`): its
+rows then end with the depth features, under the feature-set version of
+:func:`operators.features.layout.depth_layout`. A symbol without depth messages builds no book,
+and its rows are exactly those of a flow without books.
+
 >>> from operators.messages import Trade, ValidTick
 >>> features = SymbolFeatures("IBM", FeatureConfig())
 >>> features.update(ValidTick(Trade("IBM", 1_000_000_000, 180.0, 100.0), "ticks", 0, 7))[0].get("last_price")
@@ -46,12 +52,14 @@ from operators.features.groups.order_flow import OrderFlowFeatures
 from operators.features.layout import (
     ROW_FEATURE_NAMES,
     ConfigReference,
+    depth_layout,
     FeatureLayout,
     feature_layout,
     feature_names,
     register_config,
 )
-from operators.messages import BarReturn, FeatureRow, Quote, Trade, ValidTick
+from operators.book.tracker import BookTracker
+from operators.messages import BarReturn, BookDelta, BookSnapshot, DriftEvent, FeatureRow, Quote, Trade, ValidTick
 
 FEATURE_NAMES = ROW_FEATURE_NAMES
 
@@ -63,7 +71,8 @@ class SymbolFeatures:
     """All feature state of one symbol; ``update`` returns the rows a tick emits (0 or 1)."""
 
     __slots__ = ("symbol", "config", "_layout", "_quotes", "_bars", "_indicators", "_realized", "_liquidity",
-                 "_order_flow", "_configured", "_event_ts_ns", "_last_partition", "_last_offset", "_last_emitted_interval", "_pending")
+                 "_order_flow", "_configured", "_book", "_event_ts_ns", "_last_partition", "_last_offset",
+                 "_last_emitted_interval", "_pending")
 
     def __init__(self, symbol: str, config: FeatureConfig) -> None:
         if not isinstance(symbol, str) or not symbol:
@@ -88,6 +97,7 @@ class SymbolFeatures:
         self._order_flow = OrderFlowFeatures()
         self._configured = ConfiguredIndicators(config.indicators, layout.indicator_classes, layout.indicator_outputs,
                                                 layout.indicator_sources)
+        self._book: BookTracker | None = None  # built by the symbol's first depth message
         self._event_ts_ns: int | None = None
         self._last_partition = 0
         self._last_offset = 0
@@ -139,10 +149,13 @@ class SymbolFeatures:
         self._event_ts_ns = ts_ns
         self._last_partition = tick.partition
         self._last_offset = tick.offset
-        if type(item) is Trade:
+        kind = type(item)
+        if kind is Trade:
             self._apply_trade(ts_ns, item)
-        else:
+        elif kind is Quote:
             self._apply_quote(ts_ns, item)
+        else:
+            self._apply_book(ts_ns, item)
         interval = self.config.emit_interval_ns
         if interval:
             index = ts_ns // interval
@@ -171,12 +184,29 @@ class SymbolFeatures:
         self._quotes.on_trade(ts_ns, price, trade.size, side)
         self._order_flow.on_trade(ts_ns, price, trade.size, side)
         self._liquidity.on_trade(price)
+        if self._book is not None:
+            self._book.on_trade(ts_ns, trade.size)
 
     def _apply_quote(self, ts_ns: int, quote: Quote) -> None:
         self._on_bars(*self._bars.advance(ts_ns))
         self._quotes.on_quote(ts_ns, quote.bid, quote.ask, quote.bid_size, quote.ask_size)
         self._liquidity.on_quote(ts_ns, quote.bid, quote.ask)
         self._order_flow.on_quote(ts_ns, quote.bid, quote.ask, quote.bid_size, quote.ask_size)
+
+    def _apply_book(self, ts_ns: int, message: BookSnapshot | BookDelta) -> None:
+        self._on_bars(*self._bars.advance(ts_ns))
+        if self._book is None:
+            self._book = BookTracker(self.symbol)
+        self._book.apply(message, ts_ns)
+
+    @property
+    def has_book_events(self) -> bool:
+        """True when ``drain_book_events`` has something to give."""
+        return self._book is not None and self._book.has_events
+
+    def drain_book_events(self) -> list[DriftEvent]:
+        """The ``book_gap`` / ``book_crossed`` monitor events since the last call (``operators.book.tracker``)."""
+        return self._book.drain_events() if self._book is not None else []
 
     def _on_bars(self, second_bar: Bar | None, minute_bar: Bar | None) -> None:
         if second_bar is not None:
@@ -211,9 +241,16 @@ class SymbolFeatures:
         if not 0.0 < price < math.inf:
             price = values[0]
         layout = self._layout
+        names, version = layout.names, layout.version
+        quality = self._quality(ts_ns, values, layout.sources)
+        book = self._book
+        if book is not None:
+            names, version = depth_layout(names, version)
+            depth = book.values(ts_ns)
+            values += depth
+            quality += book.quality(ts_ns, depth, self.config.stale_after_ns)
         return FeatureRow(symbol=self.symbol, ts_ns=ts_ns, partition=self._last_partition, offset=self._last_offset,
-                          price=price, names=layout.names, values=values, feature_set=layout.version,
-                          quality=self._quality(ts_ns, values, layout.sources))
+                          price=price, names=names, values=values, feature_set=version, quality=quality)
 
     def _quality(self, ts_ns: int, values: tuple[float, ...], sources: tuple[int, ...]) -> tuple[int, ...]:
         """Per value: STALE when its source's newest input is too old, MISSING / WARMING_UP when NaN."""

@@ -13,6 +13,10 @@ Two kinds of duplicate are dropped, each as a ``Reject`` (stage ``"dedupe"``) so
   ``operators.messages.Trade``) was already seen for the symbol, within the last
   ``sequence_window`` sequence numbers.
 
+Depth messages (``BookSnapshot``, ``BookDelta``) are checked by source position only: their
+update ids are the book's to judge (``operators.book.book``: a repeated or older delta is
+``stale``, counted and not applied; a later one that skips ids is a gap).
+
 Identical payloads without a sequence number are **kept**. The real tape is full of them:
 in the recorded trades of 2013-10-07..09 (AIG, BAC, IBM, SPY) 405,287 of 1,684,116 trades (24.1 %) repeat an
 earlier trade field for field (same symbol, nanosecond, price, size and side), e.g. several
@@ -99,7 +103,7 @@ class Deduplicator:
             return reject(STAGE, tick, "duplicate_offset",
                            f"expected an offset above {last_offset} (the last one seen for "
                            f"{tick.tick.symbol} on {tick.topic}[{tick.partition}]), got {tick.offset} again")
-        seq = tick.tick.seq if sequences else None
+        seq = getattr(tick.tick, "seq", None) if sequences else None
         if seq is not None and seq in self._recent:
             # Remember the offset even so: this record is consumed, only its content repeats.
             self._last_offsets[position] = tick.offset

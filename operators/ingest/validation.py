@@ -1,10 +1,11 @@
 """Decode and validate raw Kafka tick messages: every message becomes a tick or a reject.
 
 ``decode_tick`` is the first step of every flow. It decodes the JSON value of one
-``SourceRecord`` with a typed msgspec decoder for the tagged union ``Trade | Quote``
+``SourceRecord`` with a typed msgspec decoder for the tagged union
+``Trade | Quote | BookSnapshot | BookDelta``
 (strict: ``ts_ns`` must be a JSON integer, never a float or a bool) and then applies the
 stateless checks of ``ValidationLimits``. It never raises: a message that is empty, too
-large, not UTF-8, not JSON, not a trade or quote, or out of bounds becomes a ``Reject``
+large, not UTF-8, not JSON, not a trade, quote or depth message, or out of bounds becomes a ``Reject``
 (stage ``"validate"``) with a short reason code, a one-sentence detail, the source
 topic/partition/offset and the original bytes, ready for ``ticks.dlq``.
 
@@ -17,9 +18,14 @@ non-empty allow-list),
 ``ts_out_of_bounds``, ``price_out_of_bounds``, ``size_out_of_bounds``, ``bid_out_of_bounds``,
 ``ask_out_of_bounds``, ``bid_size_out_of_bounds``, ``ask_size_out_of_bounds``,
 ``seq_out_of_bounds`` (an optional feed sequence number outside ``[0, 2**63 - 1]``) and
-``crossed_quote`` (bid above ask; a locked quote, bid equal to ask, is valid). An integer
+``crossed_quote`` (bid above ask; a locked quote, bid equal to ask, is valid), and for depth
+messages the reasons of ``operators.ingest.book_checks`` (``book_id_out_of_bounds``,
+``level_price_out_of_bounds``, ``level_size_out_of_bounds``, ``crossed_book``). An integer
 too large for 64 bits (say 5,000 digits) in ``ts_ns`` or ``seq`` is ``ts_out_of_bounds`` or
 ``seq_out_of_bounds``.
+
+A depth message may be up to ``max_book_message_bytes`` long (a venue's REST snapshot holds
+a thousand levels a side); every other tick up to ``max_message_bytes``.
 
 Every bound is checked as ``lo <= x <= hi`` (sizes as ``0 < x <= hi``), so NaN fails.
 A reject carries ``symbol`` and ``ts_ns`` only when those values are themselves valid,
@@ -46,8 +52,9 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from operators.ingest.book_checks import BOOK_REJECT_REASONS, book_problem
 from operators.ingest.symbols import SYMBOL_CASES, SYMBOL_PATTERN, SymbolCase, normalise_symbol, symbol_problem
-from operators.messages import Quote, Reject, SourceRecord, Trade, ValidTick, reject
+from operators.messages import BookDelta, BookSnapshot, Quote, Reject, SourceRecord, Trade, ValidTick, reject
 
 __all__ = ["REJECT_REASONS", "STAGE", "SYMBOL_PATTERN", "ValidationLimits", "decode_tick"]
 
@@ -59,7 +66,9 @@ _DETAIL_PREVIEW_CHARS = 40
 _MAX_SEQ = 2**63 - 1
 _KNOWN_SYMBOLS = 65_536
 
-_DECODER = msgspec.json.Decoder(Trade | Quote)
+_DECODER = msgspec.json.Decoder(Trade | Quote | BookSnapshot | BookDelta)
+_BOOK_TYPES = (BookSnapshot, BookDelta)
+_ID_FIELDS = ("$.update_id", "$.first_id", "$.last_id", "$.prev_id")
 
 _BOUNDED_FIELDS = ("ts", "price", "size", "bid", "ask", "bid_size", "ask_size", "seq")
 
@@ -69,10 +78,11 @@ _BOUNDED_FIELDS = ("ts", "price", "size", "bid", "ask", "bid_size", "ask_size", 
 REJECT_REASONS: tuple[str, ...] = (
     "empty_message", "message_too_large", "invalid_json", "invalid_utf8", "invalid_value", "missing_field", "unknown_field",
     "unknown_type", "wrong_type", "non_finite", "invalid_symbol", "missing_key", "key_mismatch",
-    "symbol_not_allowed", "crossed_quote",
+    "symbol_not_allowed", "crossed_quote", *BOOK_REJECT_REASONS,
     *(f"{field}_out_of_bounds" for field in _BOUNDED_FIELDS),
     "ts_ahead", "ts_late", "clock_reset", "symbol_idle", "duplicate_offset", "duplicate_sequence", "invalid_control",
 )
+_TICK_KINDS = "trade, quote or depth message"
 _FIELD_IN_BACKTICKS = re.compile(r"`([^`]*)`")
 _PATH_SUFFIX = re.compile(r" - at `(\$[^`]*)`$")
 
@@ -94,6 +104,7 @@ class ValidationLimits:
     """
 
     max_message_bytes: int = 4096
+    max_book_message_bytes: int = 524_288
     min_price: float = 1e-6
     max_price: float = 1e7
     max_size: float = 1e10
@@ -109,6 +120,7 @@ class ValidationLimits:
 
     def __post_init__(self) -> None:
         _require_positive_int("max_message_bytes", self.max_message_bytes)
+        _require_positive_int("max_book_message_bytes", self.max_book_message_bytes)
         _require_positive_int("max_symbol_length", self.max_symbol_length)
         if self.symbol_case not in SYMBOL_CASES:
             raise ValueError(f"ValidationLimits.symbol_case must be one of {', '.join(SYMBOL_CASES)}, "
@@ -153,18 +165,19 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
     raw = record.value
     if not raw:
         return reject(STAGE, record, "empty_message", "expected a JSON tick, got an empty value", raw=b"")
-    if len(raw) > limits.max_message_bytes:
-        # Keep only the head: a 2 MB garbage message copied whole into ticks.dlq would exceed
-        # the producer's (and most brokers') 1 MB message limit, fail the dead-letter sink and,
-        # replayed on every resume, crash-loop the flow. The source position locates the rest.
-        return reject(STAGE, record, "message_too_large",
-                      f"expected at most {limits.max_message_bytes} bytes, got {len(raw)} bytes "
-                      f"(raw keeps the first {limits.max_message_bytes})", raw=raw[: limits.max_message_bytes])
+    size = len(raw)
+    if size > limits.max_message_bytes and size > limits.max_book_message_bytes:
+        return _too_large(record, raw, max(limits.max_message_bytes, limits.max_book_message_bytes))
     try:
         tick = _DECODER.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as error:
+        if size > limits.max_message_bytes:
+            return _too_large(record, raw, limits.max_message_bytes)
         reason, detail = _explain_decode_failure(raw, error)
         return reject(STAGE, record, reason, detail, raw=raw)
+    book = type(tick) in _BOOK_TYPES
+    if size > limits.max_message_bytes and not book:
+        return _too_large(record, raw, limits.max_message_bytes)
     symbol = tick.symbol
     known = limits.known_symbols.get(symbol)
     if known is not None and record.key == known[0]:
@@ -177,8 +190,11 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
             tick = msgspec.structs.replace(tick, symbol=known[1])  # type: ignore[index]
         problem = _check_ts(tick, limits)
     if problem is None:
-        problem = _check_trade(tick, limits) if type(tick) is Trade else _check_quote(tick, limits)
-    if problem is None and tick.seq is not None and not 0 <= tick.seq <= _MAX_SEQ:
+        if book:
+            problem = book_problem(tick, limits)
+        else:
+            problem = _check_trade(tick, limits) if type(tick) is Trade else _check_quote(tick, limits)
+    if problem is None and not book and tick.seq is not None and not 0 <= tick.seq <= _MAX_SEQ:
         problem = "seq_out_of_bounds", f"expected seq in [0, {_MAX_SEQ}], got {_preview(tick.seq)}"
     if problem is None:
         return ValidTick(tick, record.topic, record.partition, record.offset)
@@ -186,6 +202,15 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
         symbol, limits.symbol_case)
     ts_ns = tick.ts_ns if limits.min_ts_ns <= tick.ts_ns <= limits.max_ts_ns else None
     return reject(STAGE, record, problem[0], problem[1], raw=raw, symbol=valid_symbol, ts_ns=ts_ns)
+
+
+def _too_large(record: SourceRecord, raw: bytes, limit: int) -> Reject:
+    # Keep only the head: a 2 MB garbage message copied whole into ticks.dlq would exceed
+    # the producer's (and most brokers') 1 MB message limit, fail the dead-letter sink and,
+    # replayed on every resume, crash-loop the flow. The source position locates the rest.
+    return reject(STAGE, record, "message_too_large",
+                  f"expected at most {limit} bytes, got {len(raw)} bytes (raw keeps the first {limit})",
+                  raw=raw[:limit])
 
 
 def _check_identity(symbol: str, key: bytes | None, limits: ValidationLimits) -> tuple[str, str] | None:
@@ -208,7 +233,7 @@ def _check_identity(symbol: str, key: bytes | None, limits: ValidationLimits) ->
     return None
 
 
-def _check_ts(tick: Trade | Quote, limits: ValidationLimits) -> tuple[str, str] | None:
+def _check_ts(tick: Trade | Quote | BookSnapshot | BookDelta, limits: ValidationLimits) -> tuple[str, str] | None:
     if not limits.min_ts_ns <= tick.ts_ns <= limits.max_ts_ns:
         return (
             "ts_out_of_bounds",
@@ -273,15 +298,19 @@ def _explain_validation_error(message: str) -> tuple[str, str]:
     path = path_match.group(1) if path_match else "$"
     if message.startswith("Object missing required field"):
         reason = "missing_field"
-        detail = f"expected field {names[0]!r} of a trade or quote, got an object without it"
+        detail = f"expected field {names[0]!r} of a {_TICK_KINDS}, got an object without it"
     elif message.startswith("Object contains unknown field"):
         reason = "unknown_field"
-        detail = f"expected only the fields of a trade or quote, got unknown field {names[0]!r}"
+        detail = f"expected only the fields of a {_TICK_KINDS}, got unknown field {names[0]!r}"
     elif path == "$.type" and message.startswith("Invalid value"):
         reason = "unknown_type"
-        detail = f"expected type 'trade' or 'quote', got {_offending_value(message, 'Invalid value ')}"
+        detail = ("expected type 'trade', 'quote', 'book_snapshot' or 'book_delta', "
+                  f"got {_offending_value(message, 'Invalid value ')}")
     elif message.startswith("Integer value out of range") and path in ("$.ts_ns", "$.seq"):
         reason = f"{path[2:]}_out_of_bounds"
+        detail = f"expected a 64-bit integer at {path}, got an integer out of that range"
+    elif message.startswith("Integer value out of range") and path in _ID_FIELDS:
+        reason = "book_id_out_of_bounds"
         detail = f"expected a 64-bit integer at {path}, got an integer out of that range"
     elif message.startswith("Number out of range"):
         reason = "non_finite"
@@ -291,7 +320,7 @@ def _explain_validation_error(message: str) -> tuple[str, str]:
         detail = f"expected one of the allowed values at {path}, got {_offending_value(message, 'Invalid enum value ')}"
     else:
         reason = "wrong_type"
-        detail = f"expected a trade or quote with typed fields, got: {message}"
+        detail = f"expected a {_TICK_KINDS} with typed fields, got: {message}"
     return reason, detail
 
 
