@@ -34,10 +34,10 @@ def _jsonl(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
 
 
 def _prices(decisions: pd.DataFrame, buckets: np.ndarray, period_ns: int) -> pd.DataFrame:
-    """Each symbol's last reference price per period, carried forward (and back to the first period)."""
+    """Each symbol's last reference price per period, carried forward (NaN before its first)."""
     priced = decisions[decisions["price"] > 0].assign(bucket=lambda frame: frame["ts_ns"] // period_ns)
     last = priced.groupby(["bucket", "symbol"])["price"].last().unstack("symbol")
-    return last.reindex(buckets).ffill().bfill()
+    return last.reindex(buckets).ffill()
 
 
 def buy_and_hold(prices: pd.DataFrame, capital: float, fee_bps: float) -> np.ndarray:
@@ -49,6 +49,7 @@ def buy_and_hold(prices: pd.DataFrame, capital: float, fee_bps: float) -> np.nda
     """
     if prices.empty:
         return np.zeros(0)
+    prices = prices.bfill()  # held from each symbol's first price: flat before it
     shares = capital / prices.shape[1] / prices.iloc[0]
     return capital * (1.0 - fee_bps * 1e-4) + ((prices - prices.iloc[0]) * shares).sum(axis=1).to_numpy()
 
@@ -73,10 +74,10 @@ def _plot_prices(path: Path, prices: pd.DataFrame, times: pd.DatetimeIndex, fill
         relative = prices.shape[1] > 1
         for symbol in prices.columns:
             series = prices[symbol].to_numpy()
-            ax.plot(times, series / series[0] * 100.0 - 100.0 if relative else series, linewidth=1, label=symbol)
+            first = prices[symbol].dropna().iloc[0]
+            ax.plot(times, series / first * 100.0 - 100.0 if relative else series, linewidth=1, label=symbol)
             mine = fills[fills["symbol"] == symbol]
             if len(mine):
-                first = series[0]
                 values = mine["price"].to_numpy() / first * 100.0 - 100.0 if relative else mine["price"].to_numpy()
                 trade_markers(ax, clock_times(mine["ts_ns"], zone), values, mine["direction"].to_numpy())
         clock_axis(ax, zone)

@@ -33,7 +33,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from dataflows.report_panels import (Panel, clock_axis, clock_times, clock_zone, image_panel, page,
-                                     plain_numbers, save_png, say_empty, table_panel, trade_markers)
+                                     plain_numbers, save_png, say_empty, table_panel, trade_markers, zone_name)
 
 PAGE = "report.html"
 MINUTE_NS = 60_000_000_000
@@ -279,7 +279,7 @@ def render_report(client: Any, out_dir: Path) -> Path:
         save_png(figure, out_dir / f"{name}.png")
         panels.append(image_panel(name, title, note))
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    intro = f"<p>Generated {html.escape(generated)} from ClickHouse. Times are event times in {zone}.</p>"
+    intro = f"<p>Generated {html.escape(generated)} from ClickHouse. Times are event times in {zone_name(zone)}.</p>"
     path = out_dir / PAGE
     path.write_text(page("tickwise report", intro, panels), encoding="utf-8")
     return path

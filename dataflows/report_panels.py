@@ -53,12 +53,17 @@ def clock_times(ts_ns: Sequence[int] | np.ndarray | pd.Series, zone: str) -> pd.
     return pd.DatetimeIndex(pd.to_datetime(np.asarray(ts_ns, dtype=np.int64), unit="ns", utc=True)).tz_convert(zone)
 
 
+def zone_name(zone: str) -> str:
+    """How a page names a zone: ``New York time (America/New_York)``."""
+    return f"{_ZONE_NAMES.get(zone, zone)} ({zone})"
+
+
 def clock_axis(axes: Any, zone: str) -> None:
     """Hours and minutes in ``zone`` on the x axis (the date once, at the axis' end), the zone named."""
     locator = mdates.AutoDateLocator(tz=zone)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=zone))
-    axes.set_xlabel(f"{_ZONE_NAMES.get(zone, zone)} ({zone})")
+    axes.set_xlabel(zone_name(zone))
 
 
 def plain_numbers(axes: Any, decimals: int = 0) -> None:
