@@ -30,15 +30,22 @@ within milliseconds of the messages around them, deterministically.
 
 A line that is not ``<integer> <JSON object>`` or a JSON message of an unknown kind is skipped and
 reported as a :class:`CaptureProblem` with its line number; nothing is dropped silently.
+
+**On the wire** (``tickwise produce --file``): :func:`is_capture` tells a capture from a tick CSV by
+its first line, and :func:`encode_messages` gives each message as the ``ticks`` topic carries it:
+key = symbol, value = the message's JSON with its ``type`` tag (``trade``, ``quote``,
+``book_snapshot``, ``book_delta``), in arrival order, as ``operators.ingest.validation`` decodes it.
 """
 
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 import orjson
 
 from operators.messages import BookDelta, BookSnapshot, Level, Quote, Trade
@@ -66,6 +73,27 @@ class CaptureItem:
     message: Message
     receive_ts_ns: int
     line: int
+
+
+def is_capture(path: Path) -> bool:
+    """True when the first non-blank line of ``path`` (gzip or plain) is ``<integer> <JSON object>``; False
+    for anything else, unreadable files included (the tick-file reader names their problem)."""
+    try:
+        for raw in _open(path):
+            if raw.strip():
+                stamp, _, body = raw.partition(b" ")
+                return stamp.isdigit() and body.lstrip().startswith(b"{")
+    except (OSError, EOFError, zlib.error):
+        return False
+    return False
+
+
+def encode_messages(items: Iterable[CaptureItem]) -> Iterator[tuple[bytes, bytes]]:
+    """``(key, value)`` per message: the symbol and the message's JSON, in the order given."""
+    encode = msgspec.json.Encoder().encode
+    for item in items:
+        message = item.message
+        yield message.symbol.encode(), encode(message)
 
 
 def _open(path: Path) -> Iterator[bytes]:

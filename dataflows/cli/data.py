@@ -8,12 +8,15 @@ it (password hidden) and exit code 2, within ``CONNECT_TIMEOUT_S`` of trying.
 
 A bad row of a tick file (``produce``, and ``backtest`` too) is skipped and counted: one warning
 on stderr with the count and the first ``SHOWN_BAD_ROWS`` lines; ``--strict`` stops at the first
-one instead (exit code 2, naming its line).
+one instead (exit code 2, naming its line). ``produce`` also reads raw depth captures (``<receive_ts_ns>
+<json>`` lines, ``dataflows.depthfiles``), whose lines that give no message are skipped and counted
+the same way.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from dataflows.depthfiles import CaptureItem
     from dataflows.tickfiles import BadRow
     from dataflows.verify import VerifyReport
     from sinks.clickhouse import ClickHouseWriter
@@ -114,12 +118,37 @@ def produce_files(settings: Settings, files: list[Path], rate: float | None, str
 
 def produce_frame(settings: Settings, frame: pd.DataFrame, rate: float | None) -> int:
     """Produce the ticks to the ticks topic with a progress bar; return how many ticks were sent."""
-    from dataflows.produce import ProduceError, produce_messages
     from dataflows.tickfiles import encode_ticks
 
-    with progress_bar("producing", len(frame), "ticks") as progress:
+    return produce_encoded(settings, encode_ticks(frame), len(frame), rate)
+
+
+def read_captures(files: list[Path], strict: bool) -> list[CaptureItem]:
+    """The messages of raw depth captures in arrival order, file after file; lines that give no message
+    skipped with one warning (``strict``: the first one fails, naming its line)."""
+    from dataflows.depthfiles import read_capture
+    from dataflows.tickfiles import BadRow, TickFileError
+
+    try:
+        capture = read_capture(files)
+    except (ValueError, OSError, EOFError) as error:
+        raise TickFileError(str(error)) from None
+    skipped = [BadRow(Path(problem.path), problem.line, problem.reason) for problem in capture.problems]
+    if skipped and strict:
+        raise TickFileError(str(skipped[0]))
+    if skipped:
+        warn_bad_rows(skipped)
+    return capture.items
+
+
+def produce_encoded(settings: Settings, messages: Iterable[tuple[bytes, bytes]], total: int,
+                    rate: float | None) -> int:
+    """Produce ``(key, value)`` messages to the ticks topic with a progress bar; return how many were sent."""
+    from dataflows.produce import ProduceError, produce_messages
+
+    with progress_bar("producing", total, "ticks") as progress:
         try:
-            report = produce_messages(settings.kafka.bootstrap, settings.kafka.ticks_topic, encode_ticks(frame), rate,
+            report = produce_messages(settings.kafka.bootstrap, settings.kafka.ticks_topic, messages, rate,
                                       settings.kafka.options(), lambda sent: progress.update(0, completed=sent))
         except ProduceError as error:
             fail(str(error))
@@ -129,14 +158,30 @@ def produce_frame(settings: Settings, frame: pd.DataFrame, rate: float | None) -
 
 
 def produce(
-    file: Annotated[list[Path], typer.Option("--file", "-f", help="Trades or quotes CSV (gzip or plain); repeat to merge in time order.")],
+    file: Annotated[list[Path], typer.Option("--file", "-f", help="Trades or quotes CSV (gzip or plain); repeat to "
+                                                                   "merge in time order. Or raw depth captures "
+                                                                   "(<receive_ts_ns> <json> lines), read in order.")],
     rate: Annotated[float | None, typer.Option(help="Ticks per second (default: as fast as possible).", min=1)] = None,
     strict: Strict = False,
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
-    """Produce real tick files to the ticks topic, merged in time order, keyed by symbol."""
-    from dataflows.tickfiles import check_tick_files
+    """Produce real tick files to the ticks topic, merged in time order, keyed by symbol.
 
+    Raw depth captures (told apart by their first line) give book snapshots, deltas, best quotes and
+    trades in arrival order instead."""
+    from dataflows.depthfiles import encode_messages, is_capture
+    from dataflows.tickfiles import TickFileError, check_tick_files
+
+    captures = [path.is_file() and is_capture(path) for path in file]
+    if any(captures):
+        if not all(captures):
+            raise TickFileError(f"--file mixes raw depth captures and tick CSVs ({file[captures.index(False)]}); "
+                                "produce them in separate runs")
+        items = read_captures(file, strict)  # a bad file fails before any broker is asked
+        settings = command_settings(state_dir)
+        ensure_topics(settings)
+        produce_encoded(settings, encode_messages(items), len(items), rate)
+        return
     check_tick_files(file)
     frame = read_ticks(file, strict)  # a bad file fails before any broker is asked
     settings = command_settings(state_dir)
