@@ -19,7 +19,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-STATE_FORMAT = 8  # 8: SymbolFeatures holds an order book (None for symbols without depth messages)
+STATE_FORMAT = 9  # 9: indicators pickle flat (operators.ta.state: one reconstructor, slots in a tuple); 8: SymbolFeatures holds an order book
 MARKER_FILE = "tickwise-state-format"
 _HEADER = b"tickwise-state/"
 

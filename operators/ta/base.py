@@ -28,6 +28,8 @@ import inspect
 import math
 from typing import ClassVar
 
+from operators.ta.state import FlatState
+
 NAN = math.nan
 MOVING_AVERAGE_TYPES = {0: "SMA", 1: "EMA", 2: "WMA", 3: "DEMA", 4: "TEMA", 5: "TRIMA", 6: "KAMA", 7: "MAMA", 8: "T3"}
 
@@ -107,7 +109,7 @@ class MovingAverageType(Parameter):
         return not isinstance(value, bool) and isinstance(value, int) and value in MOVING_AVERAGE_TYPES
 
 
-class Indicator:
+class Indicator(FlatState):
     """Base of every streaming indicator: construction, checks, accessors, warm-up and reset."""
 
     __slots__ = ("_value",)
@@ -170,6 +172,7 @@ class MultiOutputIndicator(Indicator):
     __slots__ = ("_values",)
 
     def _reset(self) -> None:
+        super()._reset()
         self._values = (NAN,) * len(self.outputs)
 
     @property

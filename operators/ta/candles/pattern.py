@@ -119,6 +119,15 @@ class CandlePattern(Indicator):
                             for rule in cls.rules)
         cls._depth = max([cls.candles] + [offset + setting.average_period + 2 for setting, offset in judged])
 
+    @staticmethod
+    def _window_items(window: deque[Candle]) -> list[float]:
+        """A snapshot writes the candles as one flat list of prices (a named tuple each costs more)."""
+        return [price for candle in window for price in candle]
+
+    @staticmethod
+    def _window_from(items: list[float], maxlen: int | None) -> deque[Candle]:
+        return deque(map(Candle._make, zip(*[iter(items)] * 4)), maxlen)
+
     def _reset(self) -> None:
         self._candles: deque[Candle] = deque(maxlen=self._depth)
         self._count = 0

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections import deque
 
 from operators.ta.base import NAN
+from operators.ta.state import FlatState
 
 
-class WindowMoments:
+class WindowMoments(FlatState):
     """Centered sums over the last ``period`` values of one series, or of a pair (x, y).
 
     The sums hold deviations from a shift near the window, not raw levels, so the sum of

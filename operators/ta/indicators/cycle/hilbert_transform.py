@@ -20,6 +20,7 @@ from itertools import islice
 from typing import ClassVar
 
 from operators.ta.base import MultiOutputIndicator, Period
+from operators.ta.state import FlatState
 
 RADIANS_TO_DEGREES = 45.0 / math.atan(1.0)
 DEGREES_TO_RADIANS = 1.0 / RADIANS_TO_DEGREES
@@ -40,7 +41,7 @@ _CYCLE_TABLES: tuple[tuple[tuple[float, float], ...], ...] = tuple(
 )
 
 
-class _QuadratureFilter:
+class _QuadratureFilter(FlatState):
     """One of Ehlers' Hilbert FIR filters, with a separate 3-slot buffer for odd and even bars."""
 
     __slots__ = ("_buffers", "_previous", "_previous_input")
@@ -63,7 +64,7 @@ class _QuadratureFilter:
         return output * adjustment
 
 
-class HilbertTransform:
+class HilbertTransform(FlatState):
     """The shared core: smoothed price, in-phase / quadrature parts and the dominant cycle period.
 
     ``first_bar`` is the bar at which the Hilbert recursion starts (12 or 37, as in TA-Lib).
@@ -177,7 +178,7 @@ class HilbertTransform:
         self.smooth_period = 0.33 * self.period + 0.67 * self.smooth_period
 
 
-class DominantCyclePhase:
+class DominantCyclePhase(FlatState):
     """Phase of the dominant cycle: a DFT of the smoothed price over the last cycle (<= 50 bars)."""
 
     __slots__ = ("phase", "_smoothed", "_index")
@@ -219,7 +220,7 @@ class DominantCyclePhase:
         return phase
 
 
-class InstantaneousTrendline:
+class InstantaneousTrendline(FlatState):
     """Raw price averaged over the dominant cycle, then a 4-3-2-1 weighted average of those."""
 
     __slots__ = ("trendline", "_recent")

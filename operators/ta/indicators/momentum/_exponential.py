@@ -15,9 +15,10 @@ and SMI, which chain several of these. A building block: its callers check the p
 from __future__ import annotations
 
 import math
+from operators.ta.state import FlatState
 
 
-class SeededExponentialAverage:
+class SeededExponentialAverage(FlatState):
     """EMA fed one value at a time; NaN until ``period`` values have been seen."""
 
     __slots__ = ("period", "smoothing", "_count", "_seed_sum", "_value")

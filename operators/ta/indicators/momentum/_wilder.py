@@ -15,9 +15,10 @@ to TA-Lib. A building block: its callers check the period.
 from __future__ import annotations
 
 import math
+from operators.ta.state import FlatState
 
 
-class WilderGainsAndLosses:
+class WilderGainsAndLosses(FlatState):
     """Average gain and average loss, ready once ``period`` changes (``period + 1`` values) were seen."""
 
     __slots__ = ("period", "_factor", "_reciprocal", "_previous", "_changes", "gain", "loss")

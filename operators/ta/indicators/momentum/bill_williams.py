@@ -24,6 +24,7 @@ from collections import deque
 
 from operators.ta.base import NAN, Indicator, MultiOutputIndicator, Period
 from operators.ta.indicators.overlap import SimpleMovingAverage
+from operators.ta.state import FlatState
 
 
 class AwesomeOscillator(Indicator):
@@ -78,7 +79,7 @@ class AcceleratorOscillator(AwesomeOscillator):
             self._value = awesome - signal.value
 
 
-class _StrictExtreme:
+class _StrictExtreme(FlatState):
     """Window of ``span`` values; says whether the value ``offset`` bars back is its unique
     maximum (``highest=True``) or minimum. Equal values stay in the deque, so a tie is seen."""
 

@@ -24,9 +24,10 @@ import math
 from operators.ta.base import Indicator, MultiOutputIndicator, Period
 from operators.ta.indicators.momentum._exponential import SeededExponentialAverage
 from operators.ta.indicators.momentum.rolling_window import RollingRange
+from operators.ta.state import FlatState
 
 
-class _DoubleSmoothedRatio:
+class _DoubleSmoothedRatio(FlatState):
     """A numerator and a denominator, each through two chained seeded EMAs; ``100 * n / d``."""
 
     __slots__ = ("_first_numerator", "_first_denominator", "_second_numerator", "_second_denominator")

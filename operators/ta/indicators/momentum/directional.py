@@ -28,9 +28,10 @@ from collections import deque
 
 from operators.ta.base import Indicator, Period
 from operators.ta.indicators.volatility import true_range
+from operators.ta.state import FlatState
 
 
-class _DirectionalMovement:
+class _DirectionalMovement(FlatState):
     """Wilder totals of +DM, -DM and TR; ``smoothed`` counts bars past the plain-sum seed."""
 
     __slots__ = ("timeperiod", "_bars", "_previous_high", "_previous_low", "_previous_close",

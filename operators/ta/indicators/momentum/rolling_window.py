@@ -24,9 +24,10 @@ These are building blocks, not indicators: their callers check the periods.
 from __future__ import annotations
 
 from collections import deque
+from operators.ta.state import FlatState
 
 
-class RollingSum:
+class RollingSum(FlatState):
     """Sum of the last ``period`` terms; ``value`` covers fewer terms until the window fills."""
 
     __slots__ = ("period", "_terms", "_total", "_nonzero", "_until_resync")
@@ -68,7 +69,7 @@ class RollingSum:
             self._total = total
 
 
-class RollingArgExtreme:
+class RollingArgExtreme(FlatState):
     """Highest (``highest=True``) or lowest of the last ``period`` values and its bar number.
 
     Bars are numbered from 0 in update order; ties go to the newest bar.
@@ -119,7 +120,7 @@ class RollingArgExtreme:
             candidates.popleft()
 
 
-class RollingRange:
+class RollingRange(FlatState):
     """Highest high and lowest low of the last ``period`` bars; ``ready`` once ``period`` were seen.
 
     >>> window = RollingRange(period=3)
