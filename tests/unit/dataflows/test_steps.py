@@ -353,3 +353,26 @@ def test_symbol_logic_when_batch_given_then_same_outputs_as_tick_by_tick(ibm_tic
     assert admitted == [item for item in expected if isinstance(item, ValidTick)]
     others = [item for item in out if not isinstance(item, TickBatch)]
     assert comparable(others) == comparable([item for item in expected if not isinstance(item, ValidTick)])
+
+
+def test_batch_scorer_when_rows_of_two_layouts_then_each_scored_as_alone_in_row_order(
+        ensemble: Ensemble, ibm_rows: list[FeatureRow]) -> None:
+    """Symbols with order books add the depth features: one batch may hold rows of both layouts."""
+    from operators.book.tracker import DEPTH_FEATURES
+
+    plain = ibm_rows[-60:]
+    deep = [msgspec.structs.replace(row, symbol="BINANCE:BTCUSDT", names=row.names + DEPTH_FEATURES,
+                                    values=row.values + (0.5,) * len(DEPTH_FEATURES)) for row in ibm_rows[-120:-60]]
+    mixed = [row for pair in zip(plain, deep) for row in pair]
+
+    predictions = BatchScorer(ensemble)(mixed)
+
+    def same(items: list[Prediction]) -> list[object]:
+        return [without_nan(msgspec.structs.asdict(item)) for item in items]
+
+    scorer = BatchScorer(ensemble)
+    assert [p.symbol for p in predictions] == [row.symbol for row in mixed]
+    assert same(predictions[0::2]) == same(scorer(plain)) and same(predictions[1::2]) == same(scorer(deep))
+    # The model reads its features by name: depth columns it was not trained on change nothing.
+    assert ([without_nan(prediction_values(p)) for p in scorer(deep)]
+            == [without_nan(prediction_values(p)) for p in scorer(ibm_rows[-120:-60])])
