@@ -375,4 +375,5 @@ def test_batch_scorer_when_rows_of_two_layouts_then_each_scored_as_alone_in_row_
     assert same(predictions[0::2]) == same(scorer(plain)) and same(predictions[1::2]) == same(scorer(deep))
     # The model reads its features by name: depth columns it was not trained on change nothing.
     assert ([without_nan(prediction_values(p)) for p in scorer(deep)]
-            == [without_nan(prediction_values(p)) for p in scorer(ibm_rows[-120:-60])])
+            == [without_nan(prediction_values(p)) for p in scorer([msgspec.structs.replace(row, symbol="BINANCE:BTCUSDT")
+                                                                   for row in ibm_rows[-120:-60]])])
