@@ -34,6 +34,7 @@ from matplotlib.ticker import MaxNLocator
 
 from dataflows.report_panels import (Panel, clock_axis, clock_times, clock_zone, image_panel, page,
                                      plain_numbers, save_png, say_empty, table_panel, trade_markers, zone_name)
+from operators.monitoring.feature_groups import group_of
 
 PAGE = "report.html"
 MINUTE_NS = 60_000_000_000
@@ -173,13 +174,16 @@ def _plot_accuracy(axes: Any, data: Data, zone: str) -> None:
 def drift_counts(events: pd.DataFrame, bucket_ns: int) -> pd.DataFrame:
     """Alarms opened per time bucket (rows, event time ns) and feature group (columns).
 
+    The standardised monitor names a feature ``group/name``; PSI names it bare, and its group is
+    looked up (``operators.monitoring.feature_groups``).
+
     >>> events = pd.DataFrame({"ts_ns": [0, 10, 900], "kind": ["feature_investigation"] * 3,
-    ...                        "feature": ["liquidity/spread", "order_flow/ofi", "liquidity/depth"]})
+    ...                        "feature": ["liquidity/spread", "spread_bps", "liquidity/depth"]})
     >>> drift_counts(events, 600).to_dict()
-    {'liquidity': {0: 1, 600: 1}, 'order_flow': {0: 1, 600: 0}}
+    {'liquidity': {0: 1, 600: 1}, 'quotes_and_trades': {0: 1, 600: 0}}
     """
     opened = events[events["kind"].isin(_OPENING_KINDS)]
-    group = opened["feature"].str.partition("/")[0].where(opened["feature"].str.contains("/"), "other")
+    group = opened["feature"].map(lambda feature: feature.partition("/")[0] if "/" in feature else group_of(feature))
     bucket = opened["ts_ns"] // bucket_ns * bucket_ns
     return pd.crosstab(bucket.rename("bucket"), group.rename("group")).rename_axis(index=None, columns=None)
 
@@ -212,7 +216,7 @@ def _plot_drift(axes: Any, data: Data, zone: str) -> None:
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel(f"alarms opened per {minutes} min")
     axes.set_title(f"Drift alarms by feature group ({closed} investigations closed)", fontsize="small")
-    axes.legend(fontsize="x-small", ncol=2)
+    axes.legend(fontsize="x-small", ncol=2, loc="upper right")
 
 
 def _plot_latency(axes: Any, data: Data, zone: str) -> None:

@@ -147,9 +147,9 @@ def test_paper_fills_when_stored_then_stamped_at_the_quote_after_their_signal(pa
         signals = history.signals()
     assert len(fills) > 0 and len(signals) > 0
     signal_times = signals.index.asi8
-    for symbol_time in fills.index.asi8:
-        before = signal_times[signal_times < symbol_time]
-        assert len(before) and symbol_time - before.max() < 60 * 10**9, pd.Timestamp(symbol_time, tz="UTC")
+    for fill_time in fills.index.asi8:
+        before = signal_times[signal_times < fill_time]
+        assert len(before) and fill_time - before.max() < 60 * 10**9, pd.Timestamp(fill_time, tz="UTC")
 
 
 def test_backtest_fills_when_drawn_then_their_event_times_fall_inside_the_tape(pages: dict[str, Path]) -> None:

@@ -4,6 +4,7 @@ drawn from tables and files built in the test."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -89,11 +90,12 @@ def test_drift_panel_when_thousands_of_alarms_then_one_stacked_bar_per_bucket_an
     events = [(OPEN + i * S, "feature_investigation", "ewma_z", "IBM", f"{group}/x") for i in range(3_000)
               for group in ("liquidity", "order_flow")]
     events.append((OPEN + 100 * S, "retrain", "threshold", "IBM", "accuracy"))
+    events.append((OPEN + 200 * S, "feature_investigation", "psi", "IBM", "spread_bps"))  # PSI names it bare
 
     axes = drawn("drift_events", Tables(monitor_events=events))
 
-    assert len(axes.patches) == 2 * 10  # 3,000 s is ten 5-minute buckets, two groups each
-    assert legend_of(axes) == ["retrain (1)", "liquidity (3000)", "order_flow (3000)"]
+    assert len(axes.patches) == 3 * 10  # 3,000 s is ten 5-minute buckets, three groups each
+    assert legend_of(axes) == ["retrain (1)", "liquidity (3000)", "order_flow (3000)", "quotes_and_trades (1)"]
     assert axes.get_ylabel() == "alarms opened per 5 min"
 
 
@@ -155,6 +157,6 @@ def test_walk_forward_table_when_rendered_then_times_to_the_minute_in_a_scrollin
 
 
 @pytest.fixture(autouse=True)
-def _close_figures() -> None:
+def _close_figures() -> Iterator[None]:
     yield
     plt.close("all")
