@@ -246,7 +246,8 @@ _PERIOD_COLUMNS = ("period", "train_start", "train_end", "test_start", "test_end
 
 
 def _short_time(value: Any) -> Any:
-    """An ISO time without seconds' zeros and the UTC offset, so the period table fits the page.
+    """An ISO time to the minute without the UTC offset, date and time apart (the cell may wrap there),
+    so the period table fits the page.
 
     >>> _short_time("2013-10-07T13:30:00+00:00"), _short_time(3)
     ('2013-10-07 13:30', 3)
@@ -296,7 +297,8 @@ def render_walk_forward_report(out_dir: Path, document: dict[str, Any], curve: p
              "only). Costs are the paper fees plus the half-spread paid; Sharpe is annualized from one-minute "
              "equity changes of the period. Times in the table are UTC.</p>")
     panels = [
-        table_panel("periods", "Per period", _PERIOD_COLUMNS, rows, "no test period"),
+        table_panel("periods", "Per period", [column.replace("_", " ") for column in _PERIOD_COLUMNS], rows,
+                    "no test period", wrap=True),
         table_panel("combined", "Combined", (), list(document["combined"].items()), "no combined figures"),
         image_panel("walk_forward_equity", "Walk-forward equity"),
         image_panel("walk_forward_pnl", "P&L per test period"),

@@ -129,19 +129,22 @@ def cell(value: Any) -> str:
 
 
 def table_panel(name: str, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], empty: str,
-                note: str = "") -> Panel:
-    """A table panel; with no rows, the sentence ``empty`` instead of a table."""
+                note: str = "", wrap: bool = False) -> Panel:
+    """A table panel; with no rows, the sentence ``empty`` instead of a table. ``wrap``: cells may break
+    at spaces (a wide table then fits the page instead of scrolling)."""
     if not rows:
         return Panel(name, title, f'<p class="empty">{html.escape(empty)}</p>', note)
     head = "<tr>" + "".join(f"<th>{html.escape(str(column))}</th>" for column in header) + "</tr>" if header else ""
     body = "".join("<tr>" + "".join(f"<{'th' if i == 0 else 'td'}>{cell(value)}</{'th' if i == 0 else 'td'}>"
                                     for i, value in enumerate(row)) + "</tr>" for row in rows)
-    return Panel(name, title, f'<div class="wide"><table>{head}{body}</table></div>', note)
+    table = '<table class="wrap">' if wrap else "<table>"
+    return Panel(name, title, f'<div class="wide">{table}{head}{body}</table></div>', note)
 
 
 _STYLE = ("body{font-family:sans-serif;max-width:1040px;margin:1em auto;padding:0 1em}img{max-width:100%}"
           "table{border-collapse:collapse;font-size:12px}th,td{border:1px solid #ccc;padding:2px 6px;"
-          "text-align:left;white-space:nowrap}.wide{max-width:100%;overflow-x:auto}"
+          "text-align:left;white-space:nowrap}.wrap th,.wrap td{white-space:normal}"
+          ".wide{max-width:100%;overflow-x:auto}"
           ".panel{margin-bottom:1.5em}.note,.empty{font-size:13px;color:#333;max-width:60em}")
 
 

@@ -144,7 +144,7 @@ def test_backtest_report_when_nothing_was_filled_then_the_empty_tables_say_so(tm
     assert "no risk decisions: the flow made no prediction" in page and "no P&amp;L by regime" in page
 
 
-def test_walk_forward_table_when_rendered_then_times_to_the_minute_in_a_scrolling_box(tmp_path: Path) -> None:
+def test_walk_forward_table_when_rendered_then_times_to_the_minute_in_cells_that_wrap(tmp_path: Path) -> None:
     period = {"period": 1, "train_start": "2013-10-07T13:30:00+00:00", "test_start": "2013-10-09T13:30:00+00:00",
               "model_version": "tw-1", "pnl": 12.5}
     curve = pd.DataFrame({"bucket": [0, 1], "equity": [1_000_000.0, 1_000_012.5], "period": [1, 1]})
@@ -153,7 +153,8 @@ def test_walk_forward_table_when_rendered_then_times_to_the_minute_in_a_scrollin
                                       curve).read_text()
 
     assert "<td>2013-10-07 13:30</td>" in page and "+00:00" not in page.split("Per period")[1]
-    assert re.search(r'data-panel="periods"><h2>Per period</h2><div class="wide"><table>', page)
+    assert re.search(r'data-panel="periods"><h2>Per period</h2><div class="wide"><table class="wrap"><tr><th>period'
+                     r'</th><th>train start</th>', page)
 
 
 @pytest.fixture(autouse=True)
