@@ -1,0 +1,136 @@
+"""Order books in the live flow on the real embedded stack: a real capture produced with ``tickwise
+produce --file``, run with ``tickwise run --until-eof``, replayed with ``tickwise replay``.
+
+The capture is the first 3,000 lines (44 s) of the shared Binance USD-M file (its REST snapshot is
+line 14) with one depth diff near the end dropped, then the whole Hyperliquid file (55 lines of
+full-book messages and trades). Depth features must land in ClickHouse and the online store, the
+dropped diff must come out as one ``book_gap`` monitor event after which the book is invalid, and a
+replay of the same offsets must give the same depth features as the run. Every command runs as a
+user runs it, in its own process.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import orjson
+import pytest
+
+from dataflows.depthfiles import read_capture
+from operators.book.tracker import DEPTH_FEATURES
+from tests.integration.flowkit import cli_environment, create_topics, topic_settings
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+L2 = REPO_ROOT.parent / "shared" / "data" / "l2"
+USDM, HYPERLIQUID = "BINANCE-USDM:BTCUSDT", "HYPERLIQUID:BTC"
+SLICE_LINES = 3_000
+DROPPED_AFTER_LINE = 2_700  # the first depth diff after this line is left out: a gap
+
+
+def tickwise(env: dict[str, str], state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dataflows.cli", *args, "--state-dir", str(state_dir)],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180)
+
+
+def chdb_rows(chdb_dir: Path, sql: str) -> list[list[object]]:
+    script = ("import sys, orjson, clickhouse_connect\n"
+              "client = clickhouse_connect.get_client(dsn=sys.argv[1])\n"
+              "print(orjson.dumps([list(row) for row in client.query(sys.argv[2]).result_rows]).decode())\n")
+    done = subprocess.run([sys.executable, "-c", script, f"chdb://{chdb_dir}", sql], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return orjson.loads(done.stdout.strip().splitlines()[-1])
+
+
+def usdm_slice_with_a_gap(path: Path) -> None:
+    with gzip.open(L2 / "examples_usdm_btcusdt_20240718.gz", "rb") as lines:
+        head = [next(lines) for _ in range(SLICE_LINES)]
+    dropped = next(i for i in range(DROPPED_AFTER_LINE, SLICE_LINES) if b'"depthUpdate"' in head[i])
+    path.write_bytes(b"".join(head[:dropped] + head[dropped + 1:]))
+
+
+def depth(names: list[str], values: list[float | None]) -> tuple[object, ...] | None:
+    """The depth features of a row, NaN (null in JSON) as None; None for a row without them (a symbol's
+    rows before its first depth message)."""
+    if DEPTH_FEATURES[0] not in names:
+        return None
+    start = names.index(DEPTH_FEATURES[0])
+    assert tuple(names[start:]) == DEPTH_FEATURES
+    return tuple(None if value is None or math.isnan(value) else value for value in values[start:])
+
+
+@pytest.fixture(scope="module")
+def run(stack, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    work = tmp_path_factory.mktemp("depth")
+    settings = topic_settings(stack, f"depth{uuid.uuid4().hex[:8]}", f"chdb://{work / 'chdb'}")
+    create_topics(settings, partitions=2)
+    env = cli_environment(settings)
+    usdm = work / "usdm_slice.txt"
+    usdm_slice_with_a_gap(usdm)
+    files = [usdm, L2 / "examples_hyperliquid_btcusd_20250126.gz"]
+    produced = tickwise(env, work / "state", "produce", "--file", str(files[0]), "--file", str(files[1]))
+    assert produced.returncode == 0, produced.stderr[-3000:]
+    ran = tickwise(env, work / "state", "run", "--until-eof")
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    replayed = tickwise(env, work / "replay-state", "replay", "--from-start", "--out", str(work / "replay"))
+    assert replayed.returncode == 0, replayed.stderr[-3000:]
+    online = tickwise(env, work / "state", "features", USDM, "--format", "json")
+    assert online.returncode == 0, online.stderr[-3000:]
+    return {"work": work, "files": files, "produce": " ".join((produced.stdout + produced.stderr).split()), "online": orjson.loads(online.stdout)}
+
+
+def test_produce_sends_every_message_of_the_captures(run: dict) -> None:
+    # Binance: one message per line; Hyperliquid: one per l2Book line, one per trade of a trades line.
+    expected = len(read_capture(run["files"]).items)
+
+    assert expected > SLICE_LINES and f"produced {expected:,} ticks" in run["produce"]
+
+
+def test_depth_features_land_in_clickhouse_for_both_venues_with_a_depth_feature_set(run: dict) -> None:
+    rows = chdb_rows(run["work"] / "chdb", "SELECT symbol, feature_set, names, values FROM features FINAL "
+                                           "ORDER BY symbol, ts_ns, offset")
+    by_symbol = {symbol: [row for row in rows if row[0] == symbol] for symbol in (USDM, HYPERLIQUID)}
+
+    assert len(by_symbol[USDM]) >= 30 and len(by_symbol[HYPERLIQUID]) >= 10
+    # Hyperliquid's first trades message replays 50 s of past trades: rows before its first book have
+    # no depth features; from the first book on, every row has them.
+    with_depth = [["+l2." in feature_set for _, feature_set, _, _ in rows] for rows in by_symbol.values()]
+    assert all(flags == sorted(flags) and flags[-1] for flags in with_depth) and all(with_depth[0])
+    for symbol_rows in by_symbol.values():
+        features = [depth(names, values) for _, _, names, values in symbol_rows]
+        valid = [row for row in features if row is not None and row[-1] == 1.0]
+        assert len(valid) >= 10
+        assert all(-1.0 <= row[0] <= 1.0 and row[3] > 0 for row in valid)  # imbalance at l1, bid size within 5 bps
+
+
+def test_dropped_diff_is_one_book_gap_event_and_the_book_stays_invalid_after_it(run: dict) -> None:
+    events = chdb_rows(run["work"] / "chdb", "SELECT symbol, kind, feature, ts_ns FROM monitor_events FINAL "
+                                             "WHERE kind LIKE 'book_%'")
+    [(symbol, kind, feature, gap_ns)] = events
+    assert (symbol, kind, feature) == (USDM, "book_gap", "book_valid")
+    after = chdb_rows(run["work"] / "chdb", f"SELECT names, values FROM features FINAL WHERE symbol = '{USDM}' "
+                                            f"AND ts_ns >= {gap_ns}")
+    assert after and all(depth(names, values)[-1] == 0.0 for names, values in after)
+
+
+def test_online_store_holds_the_latest_depth_features(run: dict) -> None:
+    assert set(DEPTH_FEATURES) <= set(run["online"])
+
+
+def test_replay_of_the_same_offsets_gives_the_same_depth_features_as_the_run(run: dict) -> None:
+    stored = {(symbol, partition, offset): depth(names, values) for symbol, partition, offset, names, values in
+              chdb_rows(run["work"] / "chdb", "SELECT symbol, partition, offset, names, values FROM features FINAL")}
+    replayed = {}
+    for line in (run["work"] / "replay" / "features.jsonl").read_bytes().splitlines():
+        row = orjson.loads(line)
+        replayed[(row["symbol"], row["partition"], row["offset"])] = depth(row["names"], row["values"])
+
+    assert replayed.keys() == stored.keys() and len(stored) >= 40
+    assert replayed == stored
