@@ -7,7 +7,8 @@ with a reason, as every other bad tick does:
 - ``book_id_out_of_bounds``: an update id outside ``[0, 2**63 - 1]``, or a delta whose
   ``first_id`` is above its ``last_id``;
 - ``non_finite``: a level price or size that is NaN or infinite;
-- ``level_price_out_of_bounds``: a level price outside the limits' ``[min_price, max_price]``;
+- ``level_price_out_of_bounds``: a level price outside ``[min_price, max_price]`` (the validation
+  limits' bounds of every price);
 - ``level_size_out_of_bounds``: a level size below 0 or above ``max_size`` (0 is valid: it deletes
   the level);
 - ``crossed_book``: a snapshot whose best bid is at or above its best ask.
@@ -16,23 +17,18 @@ A delta cannot be judged crossed on its own: whether it crosses depends on the b
 which ``operators.book.book.OrderBook`` checks (a ``book_crossed`` event). Missing ids
 (``missing_field``) and wrong types are refused by the typed decoder before these checks.
 
->>> from operators.ingest.validation import ValidationLimits
 >>> from operators.messages import BookSnapshot
->>> book_problem(BookSnapshot("X", 1, 7, ((100.0, 1.0),), ((99.0, 1.0),)), ValidationLimits())[0]
+>>> book_problem(BookSnapshot("X", 1, 7, ((100.0, 1.0),), ((99.0, 1.0),)), 1e-6, 1e7, 1e10)[0]
 'crossed_book'
->>> book_problem(BookSnapshot("X", 1, 7, ((99.0, 1.0),), ((100.0, 0.0), (101.0, 2.0))), ValidationLimits()) is None
+>>> book_problem(BookSnapshot("X", 1, 7, ((99.0, 1.0),), ((100.0, 0.0), (101.0, 2.0))), 1e-6, 1e7, 1e10) is None
 True
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from operators.messages import BookDelta, BookSnapshot, Level
-
-if TYPE_CHECKING:
-    from operators.ingest.validation import ValidationLimits
 
 __all__ = ["BOOK_REJECT_REASONS", "book_problem"]
 
@@ -41,11 +37,13 @@ BOOK_REJECT_REASONS = ("book_id_out_of_bounds", "level_price_out_of_bounds", "le
                        "crossed_book")
 
 
-def book_problem(message: BookSnapshot | BookDelta, limits: ValidationLimits) -> tuple[str, str] | None:
+def book_problem(message: BookSnapshot | BookDelta, min_price: float, max_price: float,
+                 max_size: float) -> tuple[str, str] | None:
     """``(reason, detail)`` when ``message`` cannot be applied to any book, else None."""
     problem = _ids_problem(message)
     if problem is None:
-        problem = _levels_problem("bid", message.bids, limits) or _levels_problem("ask", message.asks, limits)
+        bounds = (min_price, max_price, max_size)
+        problem = _levels_problem("bid", message.bids, *bounds) or _levels_problem("ask", message.asks, *bounds)
     if problem is None and type(message) is BookSnapshot:
         problem = _crossed(message)
     return problem
@@ -65,8 +63,8 @@ def _ids_problem(message: BookSnapshot | BookDelta) -> tuple[str, str] | None:
     return None
 
 
-def _levels_problem(side: str, levels: tuple[Level, ...], limits: ValidationLimits) -> tuple[str, str] | None:
-    min_price, max_price, max_size = limits.min_price, limits.max_price, limits.max_size
+def _levels_problem(side: str, levels: tuple[Level, ...], min_price: float, max_price: float,
+                    max_size: float) -> tuple[str, str] | None:
     for price, size in levels:
         if min_price <= price <= max_price and 0.0 <= size <= max_size:
             continue

@@ -191,7 +191,7 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
         problem = _check_ts(tick, limits)
     if problem is None:
         if book:
-            problem = book_problem(tick, limits)
+            problem = book_problem(tick, limits.min_price, limits.max_price, limits.max_size)
         else:
             problem = _check_trade(tick, limits) if type(tick) is Trade else _check_quote(tick, limits)
     if problem is None and not book and tick.seq is not None and not 0 <= tick.seq <= _MAX_SEQ:
