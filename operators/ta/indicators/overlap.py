@@ -21,7 +21,6 @@ APO, PPO, MAVP...) smooth with.
 from __future__ import annotations
 
 import math
-from collections import deque
 from typing import ClassVar
 
 from operators.ta.base import MOVING_AVERAGE_TYPES, NAN, Average, Indicator, MovingAverageType, Period
@@ -40,6 +39,7 @@ from operators.ta.indicators.window_averages import (
     VolumeWeightedMovingAverage,
     WeightedMovingAverage,
 )
+from operators.ta.ring import FloatRing
 
 __all__ = [
     "AVERAGE_CLASSES",
@@ -133,7 +133,7 @@ class KaufmanAdaptiveMovingAverage(Average):
 
     def _reset(self) -> None:
         super()._reset()
-        self._window: deque[float] = deque(maxlen=self.timeperiod + 1)
+        self._window = FloatRing(self.timeperiod + 1)
         self._path_sum = 0.0
         self._trailing = NAN
         self._flat_changes = 0  # consecutive zero changes ending at the newest value

@@ -18,6 +18,7 @@ from collections import deque
 from typing import ClassVar
 
 from operators.ta.base import Average, Indicator, Period
+from operators.ta.ring import FloatRing
 
 
 class SimpleMovingAverage(Indicator):
@@ -35,7 +36,7 @@ class SimpleMovingAverage(Indicator):
 
     def _reset(self) -> None:
         super()._reset()
-        self._window: deque[float] = deque(maxlen=self.timeperiod)
+        self._window = FloatRing(self.timeperiod)
         self._total = 0.0
 
     def update(self, close: float) -> None:

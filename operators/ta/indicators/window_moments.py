@@ -10,9 +10,9 @@ CORREL and BBANDS compute their moments from.
 
 from __future__ import annotations
 
-from collections import deque
 
 from operators.ta.base import NAN
+from operators.ta.ring import FloatRing
 from operators.ta.state import FlatState
 
 
@@ -34,14 +34,15 @@ class WindowMoments(FlatState):
     squares they were extracted from.
     """
 
-    __slots__ = ("period", "paired", "_window", "_shift_x", "_shift_y", "_sum_x", "_sum_y",
+    __slots__ = ("period", "paired", "_xs", "_ys", "_shift_x", "_shift_y", "_sum_x", "_sum_y",
                  "_sum_xx", "_sum_yy", "_sum_xy", "_leaving_xx", "_leaving_yy", "_until_rebuild",
                  "_flat", "squares_x", "squares_y", "products")
 
     def __init__(self, period: int, paired: bool) -> None:
         self.period = period
         self.paired = paired
-        self._window: deque[tuple[float, float]] = deque()
+        self._xs = FloatRing(period)  # the window: x values, and y values (0.0 unless paired)
+        self._ys = FloatRing(period)
         self._shift_x = self._shift_y = 0.0
         self._sum_x = self._sum_y = self._sum_xx = self._sum_yy = self._sum_xy = 0.0
         self._leaving_xx = self._leaving_yy = 0.0
@@ -51,7 +52,7 @@ class WindowMoments(FlatState):
 
     @property
     def full(self) -> bool:
-        return len(self._window) == self.period
+        return len(self._xs) == self.period
 
     @property
     def scale_x(self) -> float:
@@ -62,13 +63,13 @@ class WindowMoments(FlatState):
         return self._sum_yy
 
     def push(self, x: float, y: float = 0.0) -> None:
-        window = self._window
-        if len(window) == self.period:
-            old_x, old_y = window.popleft()
-            self._remove(old_x - self._shift_x, old_y - self._shift_y)
-        elif not window:
+        xs, ys = self._xs, self._ys
+        if len(xs) == self.period:  # the oldest pair leaves as the new one is appended
+            self._remove(xs[0] - self._shift_x, ys[0] - self._shift_y)
+        elif not xs:
             self._shift_x, self._shift_y = x, y
-        window.append((x, y))
+        xs.append(x)
+        ys.append(y)
         dx = x - self._shift_x
         self._sum_x += dx
         self._sum_xx += dx * dx
@@ -77,7 +78,7 @@ class WindowMoments(FlatState):
             self._sum_y += dy
             self._sum_yy += dy * dy
             self._sum_xy += dx * dy
-        if len(window) < self.period:
+        if len(xs) < self.period:
             return
         self._extract()
         self._until_rebuild -= 1
@@ -112,15 +113,15 @@ class WindowMoments(FlatState):
             self.products = self._sum_xy - self._sum_x * self._sum_y * inverse
 
     def _rebuild(self) -> None:
-        window = self._window
+        pairs = list(zip(self._xs, self._ys))
         total_x = total_y = 0.0
-        for x, y in window:
+        for x, y in pairs:
             total_x += x
             total_y += y
         shift_x = self._shift_x = total_x / self.period
         shift_y = self._shift_y = total_y / self.period
         sum_x = sum_y = sum_xx = sum_yy = sum_xy = 0.0
-        for x, y in window:
+        for x, y in pairs:
             dx = x - shift_x
             dy = y - shift_y
             sum_x += dx

@@ -15,12 +15,12 @@ dominant cycle, which is capped at 50 bars, so they cost at most 50 steps a bar.
 from __future__ import annotations
 
 import math
-from collections import deque
 from itertools import islice
 from typing import ClassVar
 
 from operators.ta.base import MultiOutputIndicator, Period
 from operators.ta.state import FlatState
+from operators.ta.ring import FloatRing
 
 RADIANS_TO_DEGREES = 45.0 / math.atan(1.0)
 DEGREES_TO_RADIANS = 1.0 / RADIANS_TO_DEGREES
@@ -91,7 +91,7 @@ class HilbertTransform(FlatState):
     def _reset(self) -> None:
         self.bars = 0
         self.active = False
-        self.prices: deque[float] = deque(maxlen=LONGEST_CYCLE)
+        self.prices = FloatRing(LONGEST_CYCLE)
         self.smoothed_price = math.nan
         self.in_phase = 0.0
         self.quadrature = 0.0
@@ -229,7 +229,7 @@ class InstantaneousTrendline(FlatState):
         self.trendline = 0.0
         self._recent = [0.0, 0.0, 0.0]  # last three cycle averages, newest first
 
-    def update(self, prices: deque[float], smooth_period: float) -> float:
+    def update(self, prices: FloatRing, smooth_period: float) -> float:
         length = int(smooth_period + 0.5)
         average = 0.0
         for price in islice(reversed(prices), length):

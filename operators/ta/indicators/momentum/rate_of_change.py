@@ -1,7 +1,7 @@
 """Rate of change over ``timeperiod`` bars: ``talib.ROC``, ``ROCP``, ``ROCR`` and ``ROCR100``.
 
 All four compare the newest close with the one ``timeperiod`` bars earlier and differ only in
-the scale they report it on. The last ``timeperiod + 1`` closes live in a bounded deque, so an
+the scale they report it on. The last ``timeperiod + 1`` closes live in a ring buffer, so an
 update is O(1). Like TA-Lib, a previous close of exactly 0.0 gives 0.0 instead of dividing.
 
 >>> rate = RateOfChangePercent(timeperiod=2)
@@ -13,9 +13,9 @@ update is O(1). Like TA-Lib, a previous close of exactly 0.0 gives 0.0 instead o
 
 from __future__ import annotations
 
-from collections import deque
 
 from operators.ta.base import Indicator, Period
+from operators.ta.ring import FloatRing
 
 
 def percent_change(close: float, previous: float) -> float:
@@ -35,7 +35,7 @@ class ChangeOverPeriod(Indicator):
 
     def _reset(self) -> None:
         super()._reset()
-        self._closes: deque[float] = deque(maxlen=self.timeperiod + 1)
+        self._closes = FloatRing(self.timeperiod + 1)
 
     def update(self, close: float) -> None:
         closes = self._closes

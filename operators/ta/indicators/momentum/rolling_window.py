@@ -8,8 +8,8 @@ is re-added from the window once every ``period`` updates (O(1) amortised), whic
 floating-point drift.
 
 :class:`RollingArgExtreme` tracks the highest (or lowest) of the last ``period`` values and the
-bar it came from, with a monotonic deque (O(1) amortised). Ties go to the newest bar, as in
-TA-Lib's ``MAX``/``AROON``. :class:`RollingRange` pairs two of them: the highest high and the
+bar it came from, with a monotonic queue in flat arrays (O(1) amortised). Ties go to the newest
+bar, as in TA-Lib's ``MAX``/``AROON``. :class:`RollingRange` pairs two of them: the highest high and the
 lowest low of the last ``period`` bars.
 
 These are building blocks, not indicators: their callers check the periods.
@@ -23,6 +23,7 @@ These are building blocks, not indicators: their callers check the periods.
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from operators.ta.state import FlatState
 
@@ -69,10 +70,12 @@ class RollingSum(FlatState):
             self._total = total
 
 
-class RollingArgExtreme(FlatState):
+class RollingArgExtreme:
     """Highest (``highest=True``) or lowest of the last ``period`` values and its bar number.
 
-    Bars are numbered from 0 in update order; ties go to the newest bar.
+    Bars are numbered from 0 in update order; ties go to the newest bar. The candidates (a
+    monotonic queue of bar numbers and values) live in two flat arrays used as one ring of
+    ``period + 1`` places: ``_first`` is the oldest candidate, ``_size`` how many there are.
 
     >>> lowest = RollingArgExtreme(period=3, highest=False)
     >>> for value in [2.0, 1.0, 3.0, 1.0]:
@@ -81,13 +84,20 @@ class RollingArgExtreme(FlatState):
     (1.0, 3)
     """
 
-    __slots__ = ("period", "highest", "_candidates", "_bars")
+    __slots__ = ("period", "highest", "_candidate_bars", "_candidate_values", "_first", "_size", "_bars")
 
     def __init__(self, period: int, highest: bool) -> None:
         self.period = period
         self.highest = highest
-        self._candidates: deque[tuple[int, float]] = deque()
+        self._candidate_bars = array("q", bytes(8 * (period + 1)))
+        self._candidate_values = array("d", bytes(8 * (period + 1)))
+        self._first = 0
+        self._size = 0
         self._bars = 0
+
+    def __reduce_ex__(self, protocol: int) -> object:
+        return _restore_arg_extreme, (self.period, self.highest, self._candidate_bars.tobytes(),
+                                      self._candidate_values.tobytes(), self._first, self._size, self._bars)
 
     @property
     def ready(self) -> bool:
@@ -95,11 +105,11 @@ class RollingArgExtreme(FlatState):
 
     @property
     def value(self) -> float:
-        return self._candidates[0][1]
+        return self._candidate_values[self._first]
 
     @property
     def bar(self) -> int:
-        return self._candidates[0][0]
+        return self._candidate_bars[self._first]
 
     @property
     def bars(self) -> int:
@@ -107,17 +117,34 @@ class RollingArgExtreme(FlatState):
         return self._bars
 
     def update(self, value: float) -> None:
-        candidates = self._candidates
+        values = self._candidate_values
+        places = len(values)
+        first, size = self._first, self._size
         if self.highest:
-            while candidates and candidates[-1][1] <= value:
-                candidates.pop()
+            while size and values[(first + size - 1) % places] <= value:
+                size -= 1
         else:
-            while candidates and candidates[-1][1] >= value:
-                candidates.pop()
-        candidates.append((self._bars, value))
-        self._bars += 1
-        if candidates[0][0] <= self._bars - 1 - self.period:
-            candidates.popleft()
+            while size and values[(first + size - 1) % places] >= value:
+                size -= 1
+        newest = (first + size) % places
+        values[newest] = value
+        bar = self._bars
+        self._candidate_bars[newest] = bar
+        size += 1
+        self._bars = bar + 1
+        if self._candidate_bars[first] <= bar - self.period:
+            first = first + 1 if first + 1 < places else 0
+            size -= 1
+        self._first, self._size = first, size
+
+
+def _restore_arg_extreme(period: int, highest: bool, bars: bytes, values: bytes, first: int, size: int,
+                         count: int) -> RollingArgExtreme:
+    """The window that ``RollingArgExtreme.__reduce_ex__`` described."""
+    window = RollingArgExtreme.__new__(RollingArgExtreme)
+    window.period, window.highest, window._first, window._size, window._bars = period, highest, first, size, count
+    window._candidate_bars, window._candidate_values = array("q", bars), array("d", values)
+    return window
 
 
 class RollingRange(FlatState):

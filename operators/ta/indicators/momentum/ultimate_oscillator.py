@@ -6,7 +6,7 @@ range. Over three windows (TA-Lib sorts the periods, so the shortest gets weight
 a term being skipped when its true-range sum is not positive. The six window sums are running
 sums kept in TA-Lib's order (each starts on the bar TA-Lib primes it from, then adds the new bar,
 is read, and drops the oldest), so they match TA-Lib's rounding instead of drifting from it; the
-terms live in a deque as long as the longest window. As in TA-Lib 0.8, a window whose bars all
+terms live in two ring buffers as long as the longest window. As in TA-Lib 0.8, a window whose bars all
 brought neither pressure nor range has its sums reset to exactly zero, so the test can be exact
 and holds at any price level.
 
@@ -20,9 +20,9 @@ and holds at any price level.
 from __future__ import annotations
 
 import math
-from collections import deque
 
 from operators.ta.base import Indicator, Period
+from operators.ta.ring import FloatRing
 
 _WEIGHTS = (4.0, 2.0, 1.0)
 
@@ -30,7 +30,7 @@ _WEIGHTS = (4.0, 2.0, 1.0)
 class UltimateOscillator(Indicator):
     """Ultimate oscillator in [0, 100]; NaN for the first ``max(periods)`` bars."""
 
-    __slots__ = ("timeperiod1", "timeperiod2", "timeperiod3", "_periods", "_terms", "_previous_close",
+    __slots__ = ("timeperiod1", "timeperiod2", "timeperiod3", "_periods", "_pressures", "_ranges", "_previous_close",
                  "_bars", "_empty_run", "_pressure_sums", "_range_sums")
     inputs = ("high", "low", "close")
     parameters = (Period("timeperiod1", 7), Period("timeperiod2", 14), Period("timeperiod3", 28))
@@ -38,7 +38,8 @@ class UltimateOscillator(Indicator):
     def _reset(self) -> None:
         super()._reset()
         self._periods = tuple(sorted((self.timeperiod1, self.timeperiod2, self.timeperiod3)))
-        self._terms: deque[tuple[float, float]] = deque(maxlen=self._periods[-1])
+        self._pressures = FloatRing(self._periods[-1])
+        self._ranges = FloatRing(self._periods[-1])
         self._previous_close = math.nan
         self._bars = 0
         self._empty_run = 0  # consecutive bars with neither pressure nor range
@@ -53,7 +54,8 @@ class UltimateOscillator(Indicator):
         true_low = low if low < previous else previous
         pressure = close - true_low
         true_range = max(high - low, abs(previous - high), abs(previous - low))
-        self._terms.append((pressure, true_range))
+        self._pressures.append(pressure)
+        self._ranges.append(true_range)
         longest = self._periods[-1]
         if self._bars < longest:
             self._bars += 1
@@ -76,11 +78,10 @@ class UltimateOscillator(Indicator):
                 term = pressure_sums[index] / range_sums[index]
                 total += term if weight == 1.0 else weight * term
         self._value = 100.0 * (total / 7.0)
-        terms = self._terms
+        pressures, ranges = self._pressures, self._ranges
         for index, period in enumerate(self._periods):
-            oldest_pressure, oldest_range = terms[-period]
-            pressure_sums[index] -= oldest_pressure
-            range_sums[index] -= oldest_range
+            pressure_sums[index] -= pressures[-period]
+            range_sums[index] -= ranges[-period]
 
 
 TALIB_FUNCTIONS: dict[str, type] = {"ULTOSC": UltimateOscillator}

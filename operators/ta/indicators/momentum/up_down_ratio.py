@@ -31,11 +31,11 @@ All are O(1) per update with a ``timeperiod``-sized window (none for CMO).
 from __future__ import annotations
 
 import math
-from collections import deque
 
 from operators.ta.base import Indicator, Period
 from operators.ta.indicators.momentum._wilder import WilderGainsAndLosses
 from operators.ta.indicators.momentum.rolling_window import RollingSum
+from operators.ta.ring import FloatRing
 
 # TA-Lib 0.8 counts a typical price within 1e-14 of the sum of magnitudes of the previous one as
 # unchanged, so a one-ulp difference from rounding is no move.
@@ -137,14 +137,16 @@ class MoneyFlowIndex(Indicator):
     68.75
     """
 
-    __slots__ = ("timeperiod", "_previous", "_flows", "_positive", "_negative", "_empty_run")
+    __slots__ = ("timeperiod", "_previous", "_positive_flows", "_negative_flows", "_positive", "_negative",
+                 "_empty_run")
     inputs = ("high", "low", "close", "volume")
     parameters = (Period("timeperiod", 14, minimum=2),)
 
     def _reset(self) -> None:
         super()._reset()
         self._previous = math.nan
-        self._flows: deque[tuple[float, float]] = deque()
+        self._positive_flows = FloatRing(self.timeperiod)
+        self._negative_flows = FloatRing(self.timeperiod)
         self._positive = 0.0
         self._negative = 0.0
         self._empty_run = 0  # consecutive bars that brought no money flow
@@ -155,26 +157,27 @@ class MoneyFlowIndex(Indicator):
         self._previous = typical
         if previous != previous:
             return
-        flows = self._flows
+        positive_flows, negative_flows = self._positive_flows, self._negative_flows
         period = self.timeperiod
-        if len(flows) == period:
-            leaving_positive, leaving_negative = flows.popleft()
-            self._positive -= leaving_positive
-            self._negative -= leaving_negative
+        if len(positive_flows) == period:  # the oldest flows leave as the new ones are appended
+            self._positive -= positive_flows[0]
+            self._negative -= negative_flows[0]
         step = typical - previous
         unchanged = abs(step) <= _TIE_TOLERANCE * (abs(typical) + abs(previous))
         flow = 0.0 if unchanged else typical * volume
         if step < 0.0:
-            flows.append((0.0, flow))
+            positive_flows.append(0.0)
+            negative_flows.append(flow)
             self._negative += flow
         else:
-            flows.append((flow, 0.0))
+            positive_flows.append(flow)
+            negative_flows.append(0.0)
             self._positive += flow
         self._empty_run = min(self._empty_run + 1, period) if flow == 0.0 else 0
         if self._empty_run == period:  # the window holds only zeros: drop the sums' residue
             self._positive = 0.0
             self._negative = 0.0
-        if len(flows) < period:
+        if len(positive_flows) < period:
             return
         positive = self._positive
         total = positive + self._negative

@@ -15,12 +15,12 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import math
-from collections import deque
 from collections.abc import Callable
 from fractions import Fraction
 from typing import ClassVar
 
 from operators.ta.base import Indicator, Period
+from operators.ta.ring import FloatRing
 
 MAXIMUM_PERIOD = 100_000
 PRICES_AND_VOLUME = ("high", "low", "close", "volume")
@@ -143,8 +143,8 @@ class ChaikinMoneyFlow(Indicator):
 
     def _reset(self) -> None:
         super()._reset()
-        self._flows: deque[float] = deque(maxlen=self.timeperiod)
-        self._volumes: deque[float] = deque(maxlen=self.timeperiod)
+        self._flows = FloatRing(self.timeperiod)
+        self._volumes = FloatRing(self.timeperiod)
         self._flow_total = 0.0
         self._volume_total = 0.0
 

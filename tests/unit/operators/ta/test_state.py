@@ -1,8 +1,9 @@
 """Indicators pickle flat (``operators.ta.state``): what a snapshot of them holds, and that it restores exactly.
 
 The bit-identical continuation of every catalogue function is ``test_restore.py``; these tests
-pin the shape that makes a snapshot cheap: one global for any number of indicator classes, no
-``deque`` or candle class in the pickle, and slots that were never set stay unset.
+pin the shape that makes a snapshot cheap: three globals (the reconstructors of indicators, of
+ring buffers and of rolling extremes) for any number of indicator classes, no ``deque`` or candle
+class in the pickle, and slots that were never set stay unset.
 """
 
 from __future__ import annotations
@@ -43,9 +44,10 @@ def _globals(snapshot: bytes) -> list[str]:
     return names
 
 
-def test_snapshot_of_the_default_indicators_names_one_global_whatever_their_classes() -> None:
+def test_snapshot_of_the_default_indicators_names_three_reconstructors_and_no_class() -> None:
     snapshot = pickle.dumps(_default_indicators_after(120), protocol=pickle.HIGHEST_PROTOCOL)
-    assert _globals(snapshot) == ["operators.ta.state.restore"]
+    assert sorted(_globals(snapshot)) == ["operators.ta.indicators.momentum.rolling_window._restore_arg_extreme",
+                                          "operators.ta.ring._restore_ring", "operators.ta.state.restore"]
 
 
 def test_restored_default_indicators_continue_bit_identically() -> None:

@@ -1,0 +1,77 @@
+"""A window of the last ``maxlen`` floats in one flat ``array('d')``: a ring buffer with a head index.
+
+It stands in for ``deque(maxlen=...)`` of floats in the indicators a feature set keeps per
+symbol: a deque holds a Python float (24 bytes) per value in 64-slot blocks (a deque of 14
+floats takes about 1 KB); a ring holds the doubles themselves (8 bytes each) and a snapshot
+writes them as one ``bytes`` copied in C. The values are the same doubles, so an indicator on a
+ring gives the same numbers to the last bit and a restored ring continues where it stopped.
+
+It offers what those indicators use of a deque: ``append`` (dropping the oldest value once
+full), ``len``, indexing from either end and iteration in both directions.
+
+>>> window = FloatRing(3)
+>>> for value in [1.0, 2.0, 3.0, 4.0]:
+...     window.append(value)
+>>> len(window), window[0], window[-1], list(window), list(reversed(window))
+(3, 2.0, 4.0, [2.0, 3.0, 4.0], [4.0, 3.0, 2.0])
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+
+
+class FloatRing:
+    """The last ``maxlen`` floats appended, oldest first."""
+
+    __slots__ = ("maxlen", "_values", "_head", "_count")
+
+    def __init__(self, maxlen: int) -> None:
+        self.maxlen = maxlen
+        self._values = array("d", bytes(8 * maxlen))
+        self._head = 0  # where the next value goes: the oldest value once the ring is full
+        self._count = 0
+
+    def __reduce_ex__(self, protocol: int) -> object:
+        return _restore_ring, (self.maxlen, self._values.tobytes(), self._head, self._count)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def append(self, value: float) -> None:
+        head = self._head
+        self._values[head] = value
+        head += 1
+        self._head = 0 if head == self.maxlen else head
+        if self._count < self.maxlen:
+            self._count += 1
+
+    def __getitem__(self, index: int) -> float:
+        count = self._count
+        if index < 0:
+            index += count
+        if not 0 <= index < count:
+            raise IndexError("FloatRing index out of range")
+        # The oldest value sits at head - count; a negative position reads from the array's end.
+        return self._values[self._head - count + index]
+
+    def __iter__(self) -> Iterator[float]:
+        values, start = self._values, self._head - self._count
+        for position in range(start, self._head):
+            yield values[position]
+
+    def __reversed__(self) -> Iterator[float]:
+        values, head = self._values, self._head
+        for position in range(head - 1, head - 1 - self._count, -1):
+            yield values[position]
+
+    def __repr__(self) -> str:
+        return f"FloatRing({list(self)!r}, maxlen={self.maxlen})"
+
+
+def _restore_ring(maxlen: int, values: bytes, head: int, count: int) -> FloatRing:
+    """The ring that ``FloatRing.__reduce_ex__`` described."""
+    ring = FloatRing.__new__(FloatRing)
+    ring.maxlen, ring._values, ring._head, ring._count = maxlen, array("d", values), head, count
+    return ring
