@@ -35,6 +35,7 @@ from typing import NamedTuple
 
 import msgspec
 
+from operators.features.layout import depth_layout
 from operators.messages import Decision, FeatureRow, Prediction, SourceRecord
 from sinks.kafka import KafkaMessage, KafkaOutSink, KafkaSettings
 from sinks.metrics import MetricsRegistry
@@ -116,8 +117,11 @@ def decode_scored(value: bytes | None, names: tuple[str, ...], feature_set: str)
     (_, symbol, ts_ns, partition, offset, price, row_set, packed, quality, prediction_id, model_version, p_up,
      direction, confidence, volatility, regime, score, specialists) = _fields(value, len(FEATURE_FIELDS), "features")
     if row_set != feature_set:
-        raise TopicDecodeError(f"a features message of {symbol} has feature set {row_set!r}, but this flow's is "
-                               f"{feature_set!r}; run both flows with the same feature settings")
+        depth_names, depth_set = depth_layout(names, feature_set)  # a symbol with an order book adds depth features
+        if row_set != depth_set:
+            raise TopicDecodeError(f"a features message of {symbol} has feature set {row_set!r}, but this flow's is "
+                                   f"{feature_set!r}; run both flows with the same feature settings")
+        names = depth_names
     if len(packed) != 8 * len(names) or len(quality) not in (0, len(names)):
         raise TopicDecodeError(f"a features message of {symbol} holds {len(packed) // 8} values for "
                                f"{len(names)} feature names")
