@@ -40,7 +40,7 @@ PAGE = "report.html"
 MINUTE_NS = 60_000_000_000
 RETRAIN_BELOW = 0.55
 _OPENING_KINDS = ("feature_drift", "feature_investigation")
-_MODEL_KINDS = {"retrain": "tab:red", "model_review": "tab:purple", "model_decay": "tab:brown"}
+_MODEL_KINDS = {"retrain": "tab:red", "model_review": "tab:purple"}
 
 _QUERIES: dict[str, tuple[tuple[str, ...], str]] = {  # name: (the columns it returns, the query)
     "prices": (("symbol", "ts_ns", "price"),
@@ -244,8 +244,8 @@ PLOTS: tuple[tuple[str, str, Callable[[Any, Data, str], None], str], ...] = (
     ("calibration", "Calibration", _plot_calibration, ""),
     ("accuracy", "Accuracy over time", _plot_accuracy, ""),
     ("drift_events", "Drift and monitor events", _plot_drift,
-     "Stacked: alarms opened (feature_drift, feature_investigation) per feature group; dashed lines: retrain, "
-     "model review and model decay events."),
+     "Stacked: alarms opened (feature_drift, feature_investigation) per feature group; dashed lines: retrain and "
+     "model review events."),
     ("latency", "Latency (storage, tick insert to decision insert)", _plot_latency, _LATENCY_NOTE),
 )
 
