@@ -18,7 +18,8 @@ event-time guard and ``SymbolFeatures``) at a universe of ``--universe`` symbols
    plus Bytewax's own pickling of those bytes; then every state is restored (a resume).
 
 Reports pickled state bytes per symbol, snapshot time (and its share of the snapshot
-interval), restore time and RSS before and after building the universe (per symbol), against
+interval), restore time, RSS before and after building the universe (per symbol) and the
+Python objects a key's state holds (mean over ``OBJECT_SAMPLE`` keys, by type), against
 the targets of a 10,000-symbol desk (``TARGETS``). With ``--baseline`` (an earlier result of
 this bench, e.g. before a change) it prints each figure next to the baseline's. Figures, never
 assertions.
@@ -34,6 +35,7 @@ import gc
 import pickle
 import random
 import time
+from collections import Counter
 from pathlib import Path
 
 import msgspec
@@ -49,6 +51,7 @@ TARGET_RESTORE_S = 2.0
 TARGET_RSS_KB_PER_SYMBOL = 40.0
 SNAPSHOT_INTERVAL_S = 10.0  # `tickwise run --snapshot-interval` default
 BLOCK = 100
+OBJECT_SAMPLE = 50  # keys whose objects are counted
 
 
 def _builder() -> object:
@@ -71,6 +74,31 @@ def _decode(messages: list[tuple[bytes, bytes]]) -> dict[str, list[object]]:
         if isinstance(item, ValidTick):
             by_symbol.setdefault(item.tick.symbol, []).append(item)
     return by_symbol
+
+
+def objects_per_key(states: list[object]) -> dict[str, object]:
+    """Python objects a key's state holds (every object reachable from it, floats and ints included,
+    not the shared config, classes and functions), mean over ``states``, and the most common types."""
+    shared = (type, type(_stats), type(len), type(gc))
+    counts: Counter[str] = Counter()
+    for state in states:
+        seen: set[int] = set()
+        stack = [state]
+        while stack:
+            item = stack.pop()
+            if id(item) in seen or isinstance(item, shared) or type(item).__name__ in _SHARED_TYPES:
+                continue
+            seen.add(id(item))
+            counts[type(item).__name__] += 1
+            stack.extend(gc.get_referents(item))
+    keys = max(1, len(states))
+    return {"mean": round(sum(counts.values()) / keys, 1),
+            "by_type": {name: round(count / keys, 1) for name, count in counts.most_common(8)}}
+
+
+#: Types every key refers to but does not own (one object per flow, not per key).
+_SHARED_TYPES = frozenset({"FeatureConfig", "FeatureLayout", "IndicatorFeature", "ClockConfig", "method",
+                           "getset_descriptor", "member_descriptor", "NoneType", "bool"})
 
 
 def _stats(sizes: list[int]) -> dict[str, float]:
@@ -127,6 +155,7 @@ def run(messages: list[tuple[bytes, bytes]], universe: int, block: int, seed: in
     del by_symbol
     gc.collect()
     after = own_memory_mb()
+    objects = objects_per_key(list(states.values())[:OBJECT_SAMPLE])
 
     # 3. A snapshot of every key, as Bytewax takes it, then a resume of every key.
     started = time.perf_counter()
@@ -159,6 +188,7 @@ def run(messages: list[tuple[bytes, bytes]], universe: int, block: int, seed: in
         "restore_s": round(restore_s, 3),
         "rss_mb_before_universe": before["rss_mb"], "rss_mb_after_universe": after["rss_mb"],
         "rss_kb_per_symbol": round(rss_kb_per_symbol, 2),
+        "objects_per_symbol": objects,
         "targets": {"state_bytes_per_symbol_lt": TARGET_BYTES_PER_SYMBOL,
                     "snapshot_share_of_interval_lt": TARGET_SNAPSHOT_SHARE,
                     "restore_s_lt": TARGET_RESTORE_S, "rss_kb_per_symbol_lt": TARGET_RSS_KB_PER_SYMBOL,
@@ -178,6 +208,7 @@ COMPARED = (
     ("state per symbol (mean), KB", lambda r: r["state_kb_per_symbol_mean"], TARGET_BYTES_PER_SYMBOL / 1024),
     ("RSS growth per symbol, KB", lambda r: r["rss_kb_per_symbol"], TARGET_RSS_KB_PER_SYMBOL),
     ("feed, us per tick", lambda r: r["feed_us_per_tick"], None),
+    ("Python objects per symbol", lambda r: r.get("objects_per_symbol", {}).get("mean", float("nan")), None),
 )
 
 
