@@ -25,7 +25,8 @@ too large for 64 bits (say 5,000 digits) in ``ts_ns`` or ``seq`` is ``ts_out_of_
 ``seq_out_of_bounds``.
 
 A depth message may be up to ``max_book_message_bytes`` long (a venue's REST snapshot holds
-a thousand levels a side); every other tick up to ``max_message_bytes``.
+a thousand levels a side); every other tick up to ``max_message_bytes``. A reject for size keeps
+the first ``max_message_bytes`` in ``raw``.
 
 Every bound is checked as ``lo <= x <= hi`` (sizes as ``0 < x <= hi``), so NaN fails.
 A reject carries ``symbol`` and ``ts_ns`` only when those values are themselves valid,
@@ -167,17 +168,18 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
         return reject(STAGE, record, "empty_message", "expected a JSON tick, got an empty value", raw=b"")
     size = len(raw)
     if size > limits.max_message_bytes and size > limits.max_book_message_bytes:
-        return _too_large(record, raw, max(limits.max_message_bytes, limits.max_book_message_bytes))
+        return _too_large(record, raw, max(limits.max_message_bytes, limits.max_book_message_bytes),
+                          limits.max_message_bytes)
     try:
         tick = _DECODER.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as error:
         if size > limits.max_message_bytes:
-            return _too_large(record, raw, limits.max_message_bytes)
+            return _too_large(record, raw, limits.max_message_bytes, limits.max_message_bytes)
         reason, detail = _explain_decode_failure(raw, error)
         return reject(STAGE, record, reason, detail, raw=raw)
     book = type(tick) in _BOOK_TYPES
     if size > limits.max_message_bytes and not book:
-        return _too_large(record, raw, limits.max_message_bytes)
+        return _too_large(record, raw, limits.max_message_bytes, limits.max_message_bytes)
     symbol = tick.symbol
     known = limits.known_symbols.get(symbol)
     if known is not None and record.key == known[0]:
@@ -204,13 +206,13 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
     return reject(STAGE, record, problem[0], problem[1], raw=raw, symbol=valid_symbol, ts_ns=ts_ns)
 
 
-def _too_large(record: SourceRecord, raw: bytes, limit: int) -> Reject:
+def _too_large(record: SourceRecord, raw: bytes, limit: int, kept: int) -> Reject:
     # Keep only the head: a 2 MB garbage message copied whole into ticks.dlq would exceed
     # the producer's (and most brokers') 1 MB message limit, fail the dead-letter sink and,
     # replayed on every resume, crash-loop the flow. The source position locates the rest.
     return reject(STAGE, record, "message_too_large",
-                  f"expected at most {limit} bytes, got {len(raw)} bytes (raw keeps the first {limit})",
-                  raw=raw[:limit])
+                  f"expected at most {limit} bytes, got {len(raw)} bytes (raw keeps the first {kept})",
+                  raw=raw[:kept])
 
 
 def _check_identity(symbol: str, key: bytes | None, limits: ValidationLimits) -> tuple[str, str] | None:

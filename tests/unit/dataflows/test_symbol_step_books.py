@@ -156,3 +156,27 @@ def test_restore_mid_stream_continues_bit_identically(spot_ticks: list[ValidTick
     after = feed(resumed, spot_ticks[half:]) + list(resumed.on_eof()[0])
 
     assert plain(before + after) == plain(expected)
+
+
+def test_delta_that_crosses_the_book_is_a_book_crossed_event_and_invalid_until_the_next_snapshot() -> None:
+    logic = build()
+    feed(logic, [at(snapshot(T0, 10), 0)])
+
+    crossed = feed(logic, [at(delta(T0 + SECOND, 11, 11, bid=100.3, size=1.0), 1)])  # bid above the 100.1 ask
+    healed = rows_of(feed(logic, [at(snapshot(T0 + 2 * SECOND, 20), 2)]))
+
+    [event] = [item for item in crossed if type(item) is DriftEvent]
+    assert (event.kind, event.statistic) == ("book_crossed", 1.0)
+    assert rows_of(crossed)[0].get("book_valid") == 0.0 and healed[0].get("book_valid") == 1.0
+
+
+def test_diffs_before_the_first_snapshot_wait_and_those_it_does_not_contain_are_applied_after_it() -> None:
+    logic = build()
+    early = rows_of(feed(logic, [at(delta(T0, 8, 9), 0), at(delta(T0 + SECOND, 10, 11, bid=99.9, size=7.0), 1)]))
+    after = rows_of(feed(logic, [at(snapshot(T0 + 2 * SECOND, 10), 2)]))
+
+    assert [row.get("book_valid") for row in early] == [0.0, 0.0]
+    # ids 8..9 are in the snapshot (stale); 10..11 continues it (first_id <= 10 + 1) and sets 99.9 to 7:
+    # bids 2 + 7 against asks 1 + 4.
+    assert after[0].get("book_valid") == 1.0
+    assert after[0].get("depth_imbalance_l5") == pytest.approx((2.0 + 7.0 - 5.0) / (2.0 + 7.0 + 5.0))
