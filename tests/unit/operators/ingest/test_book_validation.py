@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dataflows.depthfiles import CaptureItem, encode_messages
+from operators.book.tracker import DEPTH_FEATURES, BookTracker
 from operators.ingest.dedupe import DedupeConfig, Deduplicator
 from operators.ingest.validation import REJECT_REASONS, ValidationLimits, decode_tick
 from operators.messages import BookDelta, BookSnapshot, Quote, Reject, SourceRecord, Trade, ValidTick
@@ -130,3 +133,27 @@ def test_duplicate_filter_when_depth_message_redelivered_then_duplicate_offset_b
     assert dedupe.check(first).reason == "duplicate_offset"
     # The same delta produced again (new offset): the book counts it stale, the filter lets it pass.
     assert dedupe.check(ValidTick(DELTA, "ticks", 0, 11)) is None
+
+
+LEVEL = st.tuples(st.one_of(st.floats(), st.integers(-10, 10**9)), st.one_of(st.floats(), st.integers(-10, 10**6)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(["book_snapshot", "book_delta"]), bids=st.lists(LEVEL, max_size=6),
+       asks=st.lists(LEVEL, max_size=6), ids=st.lists(st.integers(-2, 2**65), min_size=3, max_size=3))
+def test_any_depth_message_is_a_valid_tick_the_book_applies_or_a_reject_never_an_exception(
+        kind: str, bids: list, asks: list, ids: list[int]) -> None:
+    fields = ({"update_id": ids[0]} if kind == "book_snapshot" else
+              {"first_id": ids[0], "last_id": ids[1], "prev_id": ids[2]})
+    value = msgspec.json.encode({"type": kind, "symbol": SYMBOL, "ts_ns": TS, "bids": bids, "asks": asks, **fields})
+    tracker = BookTracker(SYMBOL)
+    tracker.apply(SNAPSHOT)
+
+    result = decode_tick(record(value), LIMITS)
+
+    if type(result) is ValidTick:
+        tracker.apply(result.tick)
+        assert len(tracker.values(TS)) == len(DEPTH_FEATURES)
+        assert tracker.book.counts["rejected"] == 0  # validation let nothing through that the book refuses
+    else:
+        assert result.reason in REJECT_REASONS
