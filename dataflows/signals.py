@@ -37,6 +37,7 @@ from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decisi
                                 Prediction, Reject, SourceRecord, TickBatch)
 from operators.monitoring.psi import PsiReading
 from operators.risk.control import decode_control
+from operators.ingest.session import SessionConfig
 from operators.ingest.validation import decode_tick
 from sinks.metrics import start_metrics_server
 from sinks.topics import Scored
@@ -77,6 +78,23 @@ def _is_monitor_event(item: DriftEvent | PsiReading) -> bool:
 
 def _is_outcome(item: Outcome | DriftEvent) -> bool:
     return isinstance(item, Outcome)
+
+
+def in_session(session: SessionConfig) -> Callable[[TickBatch], TickBatch | None]:
+    """Keep a batch's ticks inside its symbol's trading session (None when none is).
+
+    The paper book marks and fills on these only: outside the session a position keeps its last
+    in-session mark instead of moving with after-hours quotes the strategy never traded on.
+    """
+    def keep(batch: TickBatch) -> TickBatch | None:
+        hours = session.session_for(batch.symbol)
+        if hours is None:
+            return batch
+        ticks = [tick for tick in batch.ticks if hours.contains(tick.tick.ts_ns)]
+        if len(ticks) == len(batch.ticks):
+            return batch
+        return TickBatch(batch.symbol, ticks) if ticks else None
+    return keep
 
 
 def _record_symbol(item: TickBatch | FeatureRow | Decision) -> str:
@@ -216,8 +234,9 @@ def monitoring_stage(components: Components, admitted: Stream[TickBatch], rows: 
     op.flat_map_batch("record_outcomes", split_outcomes.trues, metrics.record_outcomes_batch)
     monitor_events = op.merge("monitor_events", monitor_events, split_outcomes.falses,
                               *((book_events,) if book_events is not None else ()))
-    # Paper P&L: accepted signals filled at the next quote of their symbol, in event-time order.
-    paper_inputs = op.key_on("key_paper", op.merge("paper_inputs", admitted, decisions), _record_symbol)
+    # Paper P&L: accepted signals filled at the next in-session quote of their symbol, in event-time order.
+    in_hours = op.filter_map("paper_session", admitted, in_session(components.settings.session.config()))
+    paper_inputs = op.key_on("key_paper", op.merge("paper_inputs", in_hours, decisions), _record_symbol)
     pnl = op.key_rm("unkey_paper", op.stateful_batch("paper", paper_inputs, OrderedPaperBuilder(components.paper_logic)))
     op.flat_map_batch("record_pnl", pnl, metrics.record_pnl_batch)
     op.flat_map_batch("count_drift", monitor_events, metrics.count_monitor_events_batch)

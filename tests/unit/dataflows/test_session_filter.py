@@ -116,3 +116,15 @@ def test_session_settings_when_invalid_then_one_sentence_naming_the_variable(cha
                                                                            message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings(session=changes)
+
+
+def test_the_paper_book_sees_only_the_ticks_inside_their_symbols_session() -> None:
+    from dataflows.signals import in_session
+
+    keep = in_session(SessionConfig("regular", (("BTC", "all"),)))
+    equity = TickBatch("IBM", trades("IBM", 300))  # 120 pre-market ticks, then 180 in the session
+    kept = keep(equity)
+    assert kept is not None and [t.offset for t in kept.ticks] == list(range(PRE_MARKET_TICKS, 300))
+    assert keep(TickBatch("IBM", trades("IBM", 100))) is None  # all pre-market
+    crypto = TickBatch("BTC-USD", trades("BTC-USD", 300))
+    assert keep(crypto) is crypto  # around the clock: the batch as it came
