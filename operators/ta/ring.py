@@ -7,7 +7,8 @@ writes them as one ``bytes`` copied in C. The values are the same doubles, so an
 ring gives the same numbers to the last bit and a restored ring continues where it stopped.
 
 It offers what those indicators use of a deque: ``append`` (dropping the oldest value once
-full), ``len``, indexing from either end and iteration in both directions.
+full), ``len``, indexing from either end and iteration in both directions
+(:class:`operators.ta.candles.window.CandleRing` is its counterpart for candles).
 
 >>> window = FloatRing(3)
 >>> for value in [1.0, 2.0, 3.0, 4.0]:
@@ -75,3 +76,4 @@ def _restore_ring(maxlen: int, values: bytes, head: int, count: int) -> FloatRin
     ring = FloatRing.__new__(FloatRing)
     ring.maxlen, ring._values, ring._head, ring._count = maxlen, array("d", values), head, count
     return ring
+

@@ -4,8 +4,9 @@ A recovery snapshot pickles every key's state, and a symbol's default feature se
 indicator objects of 47 classes. Pickle's default for a slotted object writes its class as a
 global (a module lookup and an identity check per distinct class in every snapshot, about
 2.5 µs to write and 1 µs to read), then a dict of its slots; a ``deque`` is one more global and
-an iterator of items, and each candle of a pattern's window a named tuple rebuilt through
-``copyreg``. Together they made up most of the time to snapshot a symbol.
+an iterator of items. Together they made up most of the time to snapshot a symbol. (The windows
+of the default feature set's indicators are flat arrays with reconstructors of their own:
+:mod:`operators.ta.ring`, :mod:`operators.ta.candles.window`.)
 
 A :class:`FlatState` object instead reduces to ``restore(key, values, windows, unset)``:
 
@@ -14,9 +15,7 @@ A :class:`FlatState` object instead reduces to ``restore(key, values, windows, u
 - ``values`` are the slots in declaration order, read in C by one ``attrgetter`` and written
   back by one generated assignment (``obj.a, obj.b = values``), as ``dataclasses`` generates
   its methods;
-- each ``deque`` among them travels as ``(items, maxlen)`` with its position in ``windows``; a
-  class says how its windows' items are written plainly (``_window_items``) and rebuilt
-  (``_window_from``): a candle pattern writes its candles as a flat list of prices;
+- each ``deque`` among them travels as ``(items, maxlen)`` with its position in ``windows``;
 - ``unset``: the positions of slots never set, which stay unset.
 
 Restoring sets the same slots to the same objects and doubles, so a restored indicator
@@ -84,15 +83,6 @@ class FlatState:
             cls._write_state = staticmethod(_assignment(slots))
             _CLASSES[cls._state_key] = cls
 
-    @staticmethod
-    def _window_items(window: deque) -> list:
-        """A window's items as a snapshot writes them; ``_window_from`` rebuilds the window."""
-        return list(window)
-
-    @staticmethod
-    def _window_from(items: list, maxlen: int | None) -> deque:
-        return deque(items, maxlen)
-
     def __reduce_ex__(self, protocol: int) -> object:
         slots = self._state_slots
         if not slots:
@@ -109,7 +99,7 @@ class FlatState:
             values = list(values)
             for index in windows:
                 window = values[index]
-                values[index] = (self._window_items(window), window.maxlen)
+                values[index] = (list(window), window.maxlen)
         return restore, (self._state_key, values, windows, unset)
 
 
@@ -123,7 +113,7 @@ def restore(key: str, values: tuple | list, windows: tuple[int, ...], unset: tup
     if windows:
         values = list(values)
         for index in windows:
-            values[index] = cls._window_from(*values[index])
+            values[index] = deque(*values[index])
     if unset:
         for index, (name, value) in enumerate(zip(cls._state_slots, values)):  # type: ignore[arg-type]
             if index not in unset:

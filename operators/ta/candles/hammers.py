@@ -12,12 +12,11 @@ to the previous candle decides the name.
 
 from __future__ import annotations
 
-from collections import deque
-
-from operators.ta.candles.candle import (Candle, body_bottom, lower_shadow, real_body, real_body_gap_down,
+from operators.ta.candles.candle import (body_bottom, lower_shadow, real_body, real_body_gap_down,
                                          real_body_gap_up, upper_shadow)
 from operators.ta.candles.pattern import CandlePattern, longer, shorter
 from operators.ta.candles.settings import BODY_SHORT, NEAR, SHADOW_LONG, SHADOW_VERY_SHORT
+from operators.ta.candles.window import CandleRing
 
 HAMMER = (shorter(real_body, BODY_SHORT), longer(lower_shadow, SHADOW_LONG), shorter(upper_shadow, SHADOW_VERY_SHORT))
 """Small body, long lower shadow, (almost) no upper shadow."""
@@ -34,7 +33,7 @@ class Hammer(CandlePattern):
     rules = HAMMER
     averages = ((NEAR, 1),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         return 100 if body_bottom(candles[-1]) <= candles[-2].low + thresholds[0] else 0
 
 
@@ -46,7 +45,7 @@ class HangingMan(CandlePattern):
     rules = HAMMER
     averages = ((NEAR, 1),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         return -100 if body_bottom(candles[-1]) >= candles[-2].high - thresholds[0] else 0
 
 
@@ -57,7 +56,7 @@ class InvertedHammer(CandlePattern):
     candles = 2
     rules = INVERTED_HAMMER
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         return 100 if real_body_gap_down(candles[-1], candles[-2]) else 0
 
 
@@ -68,7 +67,7 @@ class ShootingStar(CandlePattern):
     candles = 2
     rules = INVERTED_HAMMER
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         return -100 if real_body_gap_up(candles[-1], candles[-2]) else 0
 
 

@@ -18,11 +18,9 @@ output is ±100 on the hikkake bar and ±200 on the bar that confirms it.
 
 from __future__ import annotations
 
-from collections import deque
-
-from operators.ta.candles.candle import Candle
 from operators.ta.candles.pattern import CandlePattern
 from operators.ta.candles.settings import NEAR
+from operators.ta.candles.window import CandleRing
 
 
 class _HikkakeState(CandlePattern):
@@ -37,11 +35,11 @@ class _HikkakeState(CandlePattern):
         self._confirm_above = 0.0
         self._confirm_below = 0.0
 
-    def _breakout(self, candles: deque[Candle], thresholds: list[float]) -> int:
+    def _breakout(self, candles: CandleRing, thresholds: list[float]) -> int:
         """+1 for a bullish hikkake at the newest candle, -1 for a bearish one, 0 for none."""
         raise NotImplementedError
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         direction = self._breakout(candles, thresholds)
         if direction:
             inside = candles[-2]
@@ -67,7 +65,7 @@ class Hikkake(_HikkakeState):
     first_evaluated = lookback - 3
     candles = 3
 
-    def _breakout(self, candles: deque[Candle], thresholds: list[float]) -> int:
+    def _breakout(self, candles: CandleRing, thresholds: list[float]) -> int:
         first, second, third = candles[-3], candles[-2], candles[-1]
         if second.high < first.high and second.low > first.low:
             if third.high < second.high and third.low < second.low:
@@ -87,7 +85,7 @@ class ModifiedHikkake(_HikkakeState):
     candles = 4
     averages = ((NEAR, 2),)
 
-    def _breakout(self, candles: deque[Candle], thresholds: list[float]) -> int:
+    def _breakout(self, candles: CandleRing, thresholds: list[float]) -> int:
         near = thresholds[0]
         first, second, third, fourth = candles[-4], candles[-3], candles[-2], candles[-1]
         if (second.high < first.high and second.low > first.low

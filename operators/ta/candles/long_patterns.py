@@ -10,12 +10,11 @@
 
 from __future__ import annotations
 
-from collections import deque
-
-from operators.ta.candles.candle import (Candle, body_bottom, body_top, color, colors, lower_shadow, real_body,
+from operators.ta.candles.candle import (body_bottom, body_top, color, colors, lower_shadow, real_body,
                                          real_body_gap, upper_shadow)
 from operators.ta.candles.pattern import CandlePattern, at_most, longer, penetration, shorter
 from operators.ta.candles.settings import BODY_LONG, BODY_SHORT, NEAR, SHADOW_VERY_SHORT
+from operators.ta.candles.window import CandleRing
 
 
 class ThreeLineStrike(CandlePattern):
@@ -26,7 +25,7 @@ class ThreeLineStrike(CandlePattern):
     candles = 4
     averages = ((NEAR, 3), (NEAR, 2))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first_near, second_near = thresholds
         first, second, third, fourth = candles[-4], candles[-3], candles[-2], candles[-1]
         direction = color(third)
@@ -49,7 +48,7 @@ class Breakaway(CandlePattern):
     candles = 5
     rules = (longer(real_body, BODY_LONG, 4),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third, fourth, fifth = candles[-5], candles[-4], candles[-3], candles[-2], candles[-1]
         direction = color(first)
         if not (colors(second, fourth, fifth) == (direction, direction, -direction)
@@ -75,7 +74,7 @@ class ConcealingBabySwallow(CandlePattern):
                   for offset in (3, 2) for shadow in (lower_shadow, upper_shadow)) + (
         longer(upper_shadow, SHADOW_VERY_SHORT, 1),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third, fourth = candles[-4], candles[-3], candles[-2], candles[-1]
         return 100 if (colors(first, second, third, fourth) == (-1, -1, -1, -1)
                        and real_body_gap(third, second, -1) and third.high > second.close
@@ -90,7 +89,7 @@ class LadderBottom(CandlePattern):
     candles = 5
     rules = (longer(upper_shadow, SHADOW_VERY_SHORT, 1),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third, fourth, fifth = candles[-5], candles[-4], candles[-3], candles[-2], candles[-1]
         return 100 if (colors(first, second, third, fourth, fifth) == (-1, -1, -1, -1, 1)
                        and first.open > second.open > third.open and first.close > second.close > third.close
@@ -107,7 +106,7 @@ class MatHold(CandlePattern):
     rules = (longer(real_body, BODY_LONG, 4), at_most(real_body, BODY_SHORT, 3), at_most(real_body, BODY_SHORT, 2),
              at_most(real_body, BODY_SHORT, 1))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third, fourth, fifth = candles[-5], candles[-4], candles[-3], candles[-2], candles[-1]
         floor = first.close - real_body(first) * self.penetration
         return 100 if (colors(first, second, fifth) == (1, -1, 1) and real_body_gap(second, first, 1)
@@ -126,7 +125,7 @@ class RisingFallingThreeMethods(CandlePattern):
     rules = (longer(real_body, BODY_LONG, 4), shorter(real_body, BODY_SHORT, 3), shorter(real_body, BODY_SHORT, 2),
              shorter(real_body, BODY_SHORT, 1), longer(real_body, BODY_LONG))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third, fourth, fifth = candles[-5], candles[-4], candles[-3], candles[-2], candles[-1]
         direction = color(first)
         if (colors(second, third, fourth, fifth) == (-direction, -direction, -direction, direction)

@@ -34,13 +34,13 @@ ValueError: MorningStar penetration must be a number in [0, 3e+37], got -1.0
 from __future__ import annotations
 
 import operator
-from collections import deque
 from collections.abc import Callable
 from typing import ClassVar, NamedTuple
 
 from operators.ta.base import Indicator, Number
 from operators.ta.candles.candle import Candle
 from operators.ta.candles.settings import CandleSetting
+from operators.ta.candles.window import CandleRing
 
 LARGEST_PENETRATION = 3e37
 """TA-Lib's upper bound for ``penetration`` (its ``TA_REAL_MAX``)."""
@@ -119,17 +119,8 @@ class CandlePattern(Indicator):
                             for rule in cls.rules)
         cls._depth = max([cls.candles] + [offset + setting.average_period + 2 for setting, offset in judged])
 
-    @staticmethod
-    def _window_items(window: deque[Candle]) -> list[float]:
-        """A snapshot writes the candles as one flat list of prices (a named tuple each costs more)."""
-        return [price for candle in window for price in candle]
-
-    @staticmethod
-    def _window_from(items: list[float], maxlen: int | None) -> deque[Candle]:
-        return deque(map(Candle._make, zip(*[iter(items)] * 4)), maxlen)
-
     def _reset(self) -> None:
-        self._candles: deque[Candle] = deque(maxlen=self._depth)
+        self._candles = CandleRing(self._depth)
         self._count = 0
         self._totals = [0.0] * len(self._plan)
         self._value = 0.0
@@ -140,7 +131,7 @@ class CandlePattern(Indicator):
 
     def update(self, open: float, high: float, low: float, close: float) -> None:
         candles = self._candles
-        candles.append(Candle(open, high, low, close))
+        candles.append(open, high, low, close)
         index = self._count
         self._count = index + 1
         start = self._start
@@ -162,7 +153,7 @@ class CandlePattern(Indicator):
         if index >= self.lookback:
             self._value = float(signal)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         """The pattern's integer at the newest candle (``candles[-1]``), bar number ``index``, once
         every rule holds; by default 100."""
         return 100

@@ -12,11 +12,10 @@ are the weaker bearish continuations that stop near the first candle's low or cl
 
 from __future__ import annotations
 
-from collections import deque
-
 from operators.ta.candles.candle import Candle, color, penetrates, real_body, within
 from operators.ta.candles.pattern import CandlePattern, longer, penetration
 from operators.ta.candles.settings import BODY_LONG, EQUAL
+from operators.ta.candles.window import CandleRing
 
 
 class DarkCloudCover(CandlePattern):
@@ -27,7 +26,7 @@ class DarkCloudCover(CandlePattern):
     candles = 2
     rules = (longer(real_body, BODY_LONG, 1),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second = candles[-2], candles[-1]
         return -100 if (color(first) == 1 and color(second) == -1 and second.open > first.high
                         and second.close > first.open and penetrates(second, first, self.penetration)) else 0
@@ -40,7 +39,7 @@ class Piercing(CandlePattern):
     candles = 2
     rules = (longer(real_body, BODY_LONG, 1), longer(real_body, BODY_LONG))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second = candles[-2], candles[-1]
         return 100 if (color(first) == -1 and color(second) == 1 and second.open < first.low
                        and second.close < first.open and penetrates(second, first, 0.5)) else 0
@@ -54,7 +53,7 @@ class _Neck(CandlePattern):
     rules = (longer(real_body, BODY_LONG, 1),)
     averages = ((EQUAL, 1),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second = candles[-2], candles[-1]
         return -100 if (color(first) == -1 and color(second) == 1 and second.open < first.low
                         and self._closes_at(first, second.close, thresholds[0])) else 0

@@ -12,13 +12,12 @@ which setting.
 
 from __future__ import annotations
 
-from collections import deque
-
-from operators.ta.candles.candle import (Candle, body_bottom, body_top, closing_shadow, color, high_low_range,
+from operators.ta.candles.candle import (body_bottom, body_top, closing_shadow, color, high_low_range,
                                          lower_shadow, opening_shadow, real_body, upper_shadow)
 from operators.ta.candles.pattern import CandlePattern, Rule, at_most, longer, shorter
 from operators.ta.candles.settings import (BODY_DOJI, BODY_LONG, BODY_SHORT, NEAR, SHADOW_LONG, SHADOW_SHORT,
                                            SHADOW_VERY_LONG, SHADOW_VERY_SHORT)
+from operators.ta.candles.window import CandleRing
 
 
 def marubozu(offset: int = 0) -> tuple[Rule, ...]:
@@ -36,7 +35,7 @@ class _SignedByColor(CandlePattern):
 
     __slots__ = ()
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         return color(candles[-1]) * 100
 
 
@@ -92,7 +91,7 @@ class LongLeggedDoji(CandlePattern):
     rules = (at_most(real_body, BODY_DOJI),)
     averages = ((SHADOW_LONG, 0),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         shadow_long = thresholds[0]
         candle = candles[-1]
         return 100 if lower_shadow(candle) > shadow_long or upper_shadow(candle) > shadow_long else 0
@@ -119,7 +118,7 @@ class RickshawMan(CandlePattern):
     rules = (at_most(real_body, BODY_DOJI), longer(lower_shadow, SHADOW_LONG), longer(upper_shadow, SHADOW_LONG))
     averages = ((NEAR, 0),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         near = thresholds[0]
         candle = candles[-1]
         middle = candle.low + high_low_range(candle) / 2
@@ -139,7 +138,7 @@ class SpinningTop(CandlePattern):
     __slots__ = ()
     rules = (shorter(real_body, BODY_SHORT),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         candle = candles[-1]
         body = real_body(candle)
         return color(candle) * 100 if upper_shadow(candle) > body and lower_shadow(candle) > body else 0

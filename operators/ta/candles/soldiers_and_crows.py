@@ -12,7 +12,6 @@ and the two-crows patterns.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 
 from operators.ta.candles.candle import (Candle, colors, lower_shadow, real_body, real_body_gap_up, steps_up,
@@ -20,6 +19,7 @@ from operators.ta.candles.candle import (Candle, colors, lower_shadow, real_body
 from operators.ta.candles.pattern import CandlePattern, Rule, at_most, longer, shorter
 from operators.ta.candles.settings import (BODY_LONG, BODY_SHORT, EQUAL, FAR, NEAR, SHADOW_LONG, SHADOW_SHORT,
                                            SHADOW_VERY_SHORT)
+from operators.ta.candles.window import CandleRing
 
 WHITE_THREE = (1, 1, 1)
 BLACK_THREE = (-1, -1, -1)
@@ -38,7 +38,7 @@ class ThreeBlackCrows(CandlePattern):
     candles = 4
     rules = _closing_on_extremes(lower_shadow)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         before, first, second, third = candles[-4], candles[-3], candles[-2], candles[-1]
         return -100 if (colors(before, first, second, third) == (1, -1, -1, -1)
                         and first.close < second.open < first.open and second.close < third.open < second.open
@@ -54,7 +54,7 @@ class ThreeWhiteSoldiers(CandlePattern):
     rules = _closing_on_extremes(upper_shadow) + (longer(real_body, BODY_SHORT),)
     averages = ((NEAR, 2), (NEAR, 1), (FAR, 2), (FAR, 1))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first_near, second_near, first_far, second_far = thresholds[:4]
         first, second, third = candles[-3], candles[-2], candles[-1]
         return 100 if (colors(first, second, third) == WHITE_THREE and third.close > second.close > first.close
@@ -71,7 +71,7 @@ class IdenticalThreeCrows(CandlePattern):
     rules = _closing_on_extremes(lower_shadow)
     averages = ((EQUAL, 2), (EQUAL, 1))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first_equal, second_equal = thresholds[:2]
         first, second, third = candles[-3], candles[-2], candles[-1]
         return -100 if (colors(first, second, third) == BLACK_THREE and first.close > second.close > third.close
@@ -88,7 +88,7 @@ class AdvanceBlock(CandlePattern):
     rules = (longer(real_body, BODY_LONG, 2), shorter(upper_shadow, SHADOW_SHORT, 2))
     averages = ((SHADOW_SHORT, 1), (SHADOW_SHORT, 0), (SHADOW_LONG, 0), (NEAR, 2), (NEAR, 1), (FAR, 2), (FAR, 1))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         (second_short_shadow, third_short_shadow, third_long_shadow, first_near, second_near, first_far,
          second_far) = thresholds[:7]
         first, second, third = candles[-3], candles[-2], candles[-1]
@@ -115,7 +115,7 @@ class StalledPattern(CandlePattern):
              shorter(upper_shadow, SHADOW_VERY_SHORT, 1))
     averages = ((NEAR, 2), (NEAR, 1))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first_near, second_near = thresholds[:2]
         first, second, third = candles[-3], candles[-2], candles[-1]
         return -100 if (colors(first, second, third) == WHITE_THREE and third.close > second.close > first.close
@@ -131,7 +131,7 @@ class TwoCrows(CandlePattern):
     candles = 3
     rules = (longer(real_body, BODY_LONG, 2),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third = candles[-3], candles[-2], candles[-1]
         return -100 if (colors(first, second, third) == (1, -1, -1) and real_body_gap_up(second, first)
                         and second.close < third.open < second.open
@@ -146,7 +146,7 @@ class UpsideGapTwoCrows(CandlePattern):
     candles = 3
     rules = (longer(real_body, BODY_LONG, 2), at_most(real_body, BODY_SHORT, 1))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third = candles[-3], candles[-2], candles[-1]
         return -100 if (colors(first, second, third) == (1, -1, -1) and real_body_gap_up(second, first)
                         and third.open > second.open and third.close < second.close

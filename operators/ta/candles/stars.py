@@ -13,13 +13,13 @@ each with a short or a doji star; they differ only in their declarations.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import ClassVar
 
-from operators.ta.candles.candle import (Candle, body_bottom, body_top, candle_gap, color, penetrates, real_body,
+from operators.ta.candles.candle import (body_bottom, body_top, candle_gap, color, penetrates, real_body,
                                          real_body_gap, real_body_gap_down, real_body_gap_up)
 from operators.ta.candles.pattern import CandlePattern, Rule, at_most, longer, penetration
 from operators.ta.candles.settings import BODY_DOJI, BODY_LONG, BODY_SHORT, CandleSetting
+from operators.ta.candles.window import CandleRing
 
 
 def _star(star_body: CandleSetting) -> tuple[Rule, ...]:
@@ -35,7 +35,7 @@ class AbandonedBaby(CandlePattern):
     candles = 3
     rules = _star(BODY_DOJI)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third = candles[-3], candles[-2], candles[-1]
         direction = color(first)
         return -direction * 100 if (color(third) == -direction and penetrates(third, first, self.penetration)
@@ -52,7 +52,7 @@ class _Star(CandlePattern):
     candles = 3
     direction: ClassVar[int] = 1
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third = candles[-3], candles[-2], candles[-1]
         direction = self.direction
         return -direction * 100 if (color(first) == direction and real_body_gap(second, first, direction)
@@ -97,7 +97,7 @@ class Tristar(CandlePattern):
     candles = 3
     averages = ((BODY_DOJI, 2),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         body_doji = thresholds[0]
         first, second, third = candles[-3], candles[-2], candles[-1]
         if not (real_body(first) <= body_doji and real_body(second) <= body_doji and real_body(third) <= body_doji):

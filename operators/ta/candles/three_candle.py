@@ -9,13 +9,12 @@
 
 from __future__ import annotations
 
-from collections import deque
-
-from operators.ta.candles.candle import (Candle, body_bottom, body_top, color, colors, lower_shadow, real_body,
+from operators.ta.candles.candle import (body_bottom, body_top, color, colors, lower_shadow, real_body,
                                          real_body_gap, real_body_gap_down, real_body_gap_up, real_body_inside,
                                          upper_shadow, within)
 from operators.ta.candles.pattern import CandlePattern, at_most, longer, shorter
 from operators.ta.candles.settings import BODY_LONG, BODY_SHORT, EQUAL, NEAR, SHADOW_LONG, SHADOW_VERY_SHORT
+from operators.ta.candles.window import CandleRing
 
 
 class ThreeInside(CandlePattern):
@@ -25,7 +24,7 @@ class ThreeInside(CandlePattern):
     candles = 3
     rules = (longer(real_body, BODY_LONG, 2), at_most(real_body, BODY_SHORT, 1))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third = candles[-3], candles[-2], candles[-1]
         direction = color(first)
         if (real_body_inside(second, first) and color(third) == -direction
@@ -41,7 +40,7 @@ class ThreeOutside(CandlePattern):
     lookback = 3
     candles = 3
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third = candles[-3], candles[-2], candles[-1]
         if (color(second) == 1 and color(first) == -1 and second.close > first.open and second.open < first.close
                 and third.close > second.close) or (
@@ -60,7 +59,7 @@ class ThreeStarsInTheSouth(CandlePattern):
              longer(lower_shadow, SHADOW_VERY_SHORT, 1), shorter(real_body, BODY_SHORT),
              shorter(lower_shadow, SHADOW_VERY_SHORT), shorter(upper_shadow, SHADOW_VERY_SHORT))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third = candles[-3], candles[-2], candles[-1]
         return 100 if (colors(first, second, third) == (-1, -1, -1) and real_body(second) < real_body(first)
                        and first.close < second.open <= first.high and first.low <= second.low < first.close
@@ -74,7 +73,7 @@ class GapSideBySideWhiteLines(CandlePattern):
     candles = 3
     averages = ((NEAR, 1), (EQUAL, 1))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         near, equal = thresholds
         first, second, third = candles[-3], candles[-2], candles[-1]
         gap_up = real_body_gap_up(second, first)
@@ -93,7 +92,7 @@ class StickSandwich(CandlePattern):
     candles = 3
     averages = ((EQUAL, 2),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third = candles[-3], candles[-2], candles[-1]
         return 100 if (colors(first, second, third) == (-1, 1, -1) and second.low > first.close
                        and within(third.close, first.close, thresholds[0])) else 0
@@ -107,7 +106,7 @@ class TasukiGap(CandlePattern):
     candles = 3
     averages = ((NEAR, 1),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         near = thresholds[0]
         first, second, third = candles[-3], candles[-2], candles[-1]
         similar = abs(real_body(second) - real_body(third)) < near
@@ -128,7 +127,7 @@ class UniqueThreeRiver(CandlePattern):
     candles = 3
     rules = (longer(real_body, BODY_LONG, 2), shorter(real_body, BODY_SHORT))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third = candles[-3], candles[-2], candles[-1]
         return 100 if (colors(first, second, third) == (-1, -1, 1) and second.close > first.close
                        and second.open <= first.open and second.low < first.low and third.open > second.low) else 0
@@ -141,7 +140,7 @@ class UpsideDownsideGapThreeMethods(CandlePattern):
     __slots__ = ()
     candles = 3
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second, third = candles[-3], candles[-2], candles[-1]
         direction = color(first)
         if (color(second) == direction and color(third) == -direction

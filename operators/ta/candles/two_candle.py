@@ -9,13 +9,12 @@
 
 from __future__ import annotations
 
-from collections import deque
-
 from operators.ta.candles.candle import (Candle, body_bottom, body_top, candle_gap, color, real_body, real_body_gap,
                                          real_body_inside, within)
 from operators.ta.candles.pattern import CandlePattern, at_most, longer
 from operators.ta.candles.settings import BODY_DOJI, BODY_LONG, BODY_SHORT, EQUAL
 from operators.ta.candles.single import BELT_HOLD, marubozu
+from operators.ta.candles.window import CandleRing
 
 
 class Counterattack(CandlePattern):
@@ -26,7 +25,7 @@ class Counterattack(CandlePattern):
     rules = (longer(real_body, BODY_LONG, 1), longer(real_body, BODY_LONG))
     averages = ((EQUAL, 1),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second = candles[-2], candles[-1]
         if color(first) == -color(second) and within(second.close, first.close, thresholds[0]):
             return color(second) * 100
@@ -40,7 +39,7 @@ class DojiStar(CandlePattern):
     candles = 2
     rules = (longer(real_body, BODY_LONG, 1), at_most(real_body, BODY_DOJI))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second = candles[-2], candles[-1]
         return -color(first) * 100 if real_body_gap(second, first, color(first)) else 0
 
@@ -52,7 +51,7 @@ class Engulfing(CandlePattern):
     lookback = 2
     candles = 2
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second = candles[-2], candles[-1]
         white_engulfs_black = color(second) == 1 and color(first) == -1 and (
             (second.close >= first.open and second.open < first.close)
@@ -73,7 +72,7 @@ class _Harami(CandlePattern):
     __slots__ = ()
     candles = 2
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second = candles[-2], candles[-1]
         if real_body_inside(second, first):
             return -color(first) * 100
@@ -103,7 +102,7 @@ class HomingPigeon(CandlePattern):
     candles = 2
     rules = (longer(real_body, BODY_LONG, 1), at_most(real_body, BODY_SHORT))
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second = candles[-2], candles[-1]
         return 100 if color(first) == -1 and color(second) == -1 and real_body_inside(second, first) else 0
 
@@ -115,7 +114,7 @@ class _Kicking(CandlePattern):
     candles = 2
     rules = marubozu(1) + marubozu(0)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second = candles[-2], candles[-1]
         if color(first) == -color(second) and candle_gap(second, first, color(second)):
             return color(self._leader(first, second)) * 100
@@ -154,7 +153,7 @@ class MatchingLow(CandlePattern):
     candles = 2
     averages = ((EQUAL, 1),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second = candles[-2], candles[-1]
         return 100 if (color(first) == -1 and color(second) == -1
                        and within(second.close, first.close, thresholds[0])) else 0
@@ -168,7 +167,7 @@ class SeparatingLines(CandlePattern):
     rules = BELT_HOLD
     averages = ((EQUAL, 1),)
 
-    def _detect(self, candles: deque[Candle], thresholds: list[float], index: int) -> int:
+    def _detect(self, candles: CandleRing, thresholds: list[float], index: int) -> int:
         first, second = candles[-2], candles[-1]
         if color(first) == -color(second) and within(second.open, first.open, thresholds[0]):
             return color(second) * 100

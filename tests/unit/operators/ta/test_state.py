@@ -1,9 +1,9 @@
 """Indicators pickle flat (``operators.ta.state``): what a snapshot of them holds, and that it restores exactly.
 
 The bit-identical continuation of every catalogue function is ``test_restore.py``; these tests
-pin the shape that makes a snapshot cheap: three globals (the reconstructors of indicators, of
-ring buffers and of rolling extremes) for any number of indicator classes, no ``deque`` or candle
-class in the pickle, and slots that were never set stay unset.
+pin the shape that makes a snapshot cheap: four globals (the reconstructors of indicators, of
+float and candle ring buffers and of rolling extremes) for any number of indicator classes, no
+``deque`` or candle class in the pickle, and slots that were never set stay unset.
 """
 
 from __future__ import annotations
@@ -44,9 +44,10 @@ def _globals(snapshot: bytes) -> list[str]:
     return names
 
 
-def test_snapshot_of_the_default_indicators_names_three_reconstructors_and_no_class() -> None:
+def test_snapshot_of_the_default_indicators_names_four_reconstructors_and_no_class() -> None:
     snapshot = pickle.dumps(_default_indicators_after(120), protocol=pickle.HIGHEST_PROTOCOL)
-    assert sorted(_globals(snapshot)) == ["operators.ta.indicators.momentum.rolling_window._restore_arg_extreme",
+    assert sorted(_globals(snapshot)) == ["operators.ta.candles.window._restore_candle_ring",
+                                          "operators.ta.indicators.momentum.rolling_window._restore_arg_extreme",
                                           "operators.ta.ring._restore_ring", "operators.ta.state.restore"]
 
 
@@ -65,7 +66,7 @@ def test_restored_default_indicators_continue_bit_identically() -> None:
                 struct.pack(f"{len(copy_.values)}d", *copy_.values), f"{type(original).__name__} at bar {index}"
 
 
-def test_a_candle_window_travels_as_prices_and_comes_back_as_candles() -> None:
+def test_a_candle_window_comes_back_as_the_same_candles() -> None:
     hammer = indicator_class("CDLHAMMER")()
     for price in (10.0, 11.0, 12.0):
         hammer.update(price, price + 1.0, price - 1.0, price + 0.5)
