@@ -8,14 +8,16 @@ an iterator of items. Together they made up most of the time to snapshot a symbo
 of the default feature set's indicators are flat arrays with reconstructors of their own:
 :mod:`operators.ta.ring`, :mod:`operators.ta.candles.window`.)
 
-A :class:`FlatState` object instead reduces to ``restore(key, values, windows, unset)``:
+A :class:`FlatState` object instead reduces to ``restore(key, values, windows, arrays, unset)``:
 
 - ``restore`` is the one global every indicator shares (written once per snapshot);
 - ``key`` names the class (``module:qualname``, a string the pickle writes once, then refers to);
 - ``values`` are the slots in declaration order, read in C by one ``attrgetter`` and written
   back by one generated assignment (``obj.a, obj.b = values``), as ``dataclasses`` generates
   its methods;
-- each ``deque`` among them travels as ``(items, maxlen)`` with its position in ``windows``;
+- each ``deque`` among them travels as ``(items, maxlen)`` with its position in ``windows``, each
+  ``array`` as ``(typecode, bytes)`` with its position in ``arrays`` (an array's own pickling
+  goes through a Python-level reconstructor and costs several µs);
 - ``unset``: the positions of slots never set, which stay unset.
 
 Restoring sets the same slots to the same objects and doubles, so a restored indicator
@@ -36,6 +38,7 @@ keeps pickle's default.
 from __future__ import annotations
 
 import importlib
+from array import array
 from collections import deque
 from collections.abc import Callable
 from itertools import compress, count, repeat
@@ -65,7 +68,7 @@ def _assignment(slots: tuple[str, ...]) -> Callable[[object, tuple | list], None
 
 
 class FlatState:
-    """Mixin: ``pickle`` and ``copy`` write the object as ``restore(key, slot values, windows, unset)``."""
+    """Mixin: ``pickle`` and ``copy`` write the object as ``restore(key, slot values, windows, arrays, unset)``."""
 
     __slots__ = ()
     _state_key: ClassVar[str]
@@ -95,25 +98,32 @@ class FlatState:
             unset = tuple(index for index, value in enumerate(values) if value is _UNSET)
             values = tuple(None if value is _UNSET else value for value in values)
         windows = tuple(compress(count(), map(is_, map(type, values), repeat(deque))))  # in C: no Python loop
-        if windows:
+        arrays = tuple(compress(count(), map(is_, map(type, values), repeat(array))))
+        if windows or arrays:
             values = list(values)
             for index in windows:
                 window = values[index]
                 values[index] = (list(window), window.maxlen)
-        return restore, (self._state_key, values, windows, unset)
+            for index in arrays:
+                buffer = values[index]
+                values[index] = (buffer.typecode, buffer.tobytes())
+        return restore, (self._state_key, values, windows, arrays, unset)
 
 
-def restore(key: str, values: tuple | list, windows: tuple[int, ...], unset: tuple[int, ...]) -> FlatState:
+def restore(key: str, values: tuple | list, windows: tuple[int, ...], arrays: tuple[int, ...],
+            unset: tuple[int, ...]) -> FlatState:
     """The object that ``FlatState.__reduce_ex__`` described (the pickle's reconstructor)."""
     cls = _CLASSES.get(key)
     if cls is None:
         importlib.import_module(key.partition(":")[0])
         cls = _CLASSES[key]
     obj = cls.__new__(cls)
-    if windows:
+    if windows or arrays:
         values = list(values)
         for index in windows:
             values[index] = deque(*values[index])
+        for index in arrays:
+            values[index] = array(*values[index])
     if unset:
         for index, (name, value) in enumerate(zip(cls._state_slots, values)):  # type: ignore[arg-type]
             if index not in unset:

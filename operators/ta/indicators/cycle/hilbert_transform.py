@@ -15,6 +15,7 @@ dominant cycle, which is capped at 50 bars, so they cost at most 50 steps a bar.
 from __future__ import annotations
 
 import math
+from array import array
 from itertools import islice
 from typing import ClassVar
 
@@ -42,25 +43,28 @@ _CYCLE_TABLES: tuple[tuple[tuple[float, float], ...], ...] = tuple(
 
 
 class _QuadratureFilter(FlatState):
-    """One of Ehlers' Hilbert FIR filters, with a separate 3-slot buffer for odd and even bars."""
+    """One of Ehlers' Hilbert FIR filters, with a separate 3-slot buffer for odd and even bars.
 
-    __slots__ = ("_buffers", "_previous", "_previous_input")
+    Its ten doubles live in one array: the even and the odd buffer (``[0:3]``, ``[3:6]``), then
+    per parity the previous output term (``[6:8]``) and the previous input (``[8:10]``).
+    """
+
+    __slots__ = ("_state",)
 
     def __init__(self) -> None:
-        self._buffers = ([0.0, 0.0, 0.0], [0.0, 0.0, 0.0])  # [even, odd]
-        self._previous = [0.0, 0.0]
-        self._previous_input = [0.0, 0.0]
+        self._state = array("d", bytes(80))
 
     def step(self, value: float, parity: int, slot: int, adjustment: float) -> float:
+        state = self._state
         scaled = HILBERT_A * value
-        buffer = self._buffers[parity]
-        output = 0.0 - buffer[slot]
-        buffer[slot] = scaled
+        position = 3 * parity + slot
+        output = 0.0 - state[position]
+        state[position] = scaled
         output += scaled
-        output -= self._previous[parity]
-        self._previous[parity] = HILBERT_B * self._previous_input[parity]
-        output += self._previous[parity]
-        self._previous_input[parity] = value
+        output -= state[6 + parity]
+        previous = state[6 + parity] = HILBERT_B * state[8 + parity]
+        output += previous
+        state[8 + parity] = value
         return output * adjustment
 
 
@@ -185,7 +189,7 @@ class DominantCyclePhase(FlatState):
 
     def __init__(self) -> None:
         self.phase = 0.0
-        self._smoothed = [0.0] * LONGEST_CYCLE
+        self._smoothed = array("d", bytes(8 * LONGEST_CYCLE))
         self._index = 0
 
     def update(self, smoothed_price: float, smooth_period: float) -> float:
