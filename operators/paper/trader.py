@@ -45,6 +45,8 @@ from operators.paper.book import PaperBook
 __all__ = ["PaperTrader", "PaperTradingConfig"]
 
 TRADING_SECONDS_PER_YEAR = 252 * 6.5 * 3600
+#: The ticks that fill and mark the book; depth messages pass through untouched.
+_PRICED = (Quote, Trade)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +120,11 @@ class PaperTrader:
         return rows
 
     def on_tick(self, tick: ValidTick) -> list[PnlRow]:
-        """Fill pending orders at this tick, mark the book; rows for fills and a new interval."""
+        """Fill pending orders at this tick, mark the book; rows for fills and a new interval. A depth
+        message (``BookSnapshot``, ``BookDelta``: admitted ticks carry them too) changes nothing."""
         raw = tick.tick
+        if type(raw) not in _PRICED:
+            return []
         recent = self._recent
         if isinstance(raw, Quote) or not self.book.has_quotes:  # trades fill only symbols without quotes
             recent.append(raw)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from operators.messages import Decision, Quote, ValidTick
+from operators.messages import BookDelta, BookSnapshot, Decision, Quote, ValidTick
 from operators.paper.trader import PaperTrader, PaperTradingConfig
 
 MINUTE = 60_000_000_000
@@ -46,3 +46,17 @@ def test_drawdown_and_win_rate_follow_the_book() -> None:
     assert fill.realized_pnl == 500.0 and fill.win_rate == 1.0 and fill.position == 0.0
     # The one-minute mark at 110 set the peak (1,000); selling at 105 leaves 500 below it.
     assert fill.drawdown == 500.0 and fill.max_drawdown == 500.0
+
+
+def test_depth_messages_neither_fill_nor_mark_nor_change_the_trader() -> None:
+    with_books, without = PaperTrader(PaperTradingConfig(fee_bps=0.0)), PaperTrader(PaperTradingConfig(fee_bps=0.0))
+    for trader in (with_books, without):
+        trader.on_decision(a_decision(5))
+        trader.on_tick(a_quote(6, 185.0, 185.02))  # the fill
+    books = [ValidTick(BookSnapshot("IBM", 10, 1, ((180.0, 1.0),), ((190.0, 1.0),)), "ticks", 0, 10),
+             ValidTick(BookDelta("IBM", 3 * MINUTE, 2, 2, ((181.0, 1.0),), ()), "ticks", 0, 11)]
+
+    assert [with_books.on_tick(book) for book in books] == [[], []]  # no mark in a new interval either
+    later = a_quote(4 * MINUTE, 186.0, 186.02)
+    assert with_books.on_tick(later) == without.on_tick(later)
+    assert with_books.book.snapshot() == without.book.snapshot()
