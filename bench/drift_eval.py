@@ -55,7 +55,7 @@ SYMBOLS = ("AIG", "BAC", "IBM", "SPY")
 DAYS = ("2013-10-08", "2013-10-09")
 MINUTE_NS = 60 * 1_000_000_000
 HORIZON_NS = 5 * MINUTE_NS
-MODEL_KINDS = ("retrain", "model_review", "model_decay")
+MODEL_KINDS = ("retrain", "model_review")
 
 
 @dataclass
@@ -107,8 +107,9 @@ def load_symbol_day(ticks: pd.DataFrame, symbol: str, day: str, window_ns: int) 
 
 # -- planted changes -------------------------------------------------------------------------------
 
-def shifted_rows(day: SymbolDay, feature: str, window_ns: int, kind: str, variance_factor: float) -> list[FeatureRow]:
-    """The rows after noon with ``feature`` shifted by one morning standard deviation, or spread out."""
+def shifted_rows(day: SymbolDay, feature: str, window_ns: int, kind: str, variance_factor: float,
+                 shift: float = 1.0) -> list[FeatureRow]:
+    """The rows after noon with ``feature`` shifted by ``shift`` morning standard deviations, or spread out."""
     position = day.rows[0].names.index(feature)
     morning = np.array([row.values[position] for row in day.rows[:day.noon_index]
                         if row.ts_ns >= day.noon_ns - 2 * 60 * MINUTE_NS], dtype=float)
@@ -118,7 +119,7 @@ def shifted_rows(day: SymbolDay, feature: str, window_ns: int, kind: str, varian
     for row in _window(day, window_ns):
         values = list(row.values)
         value = values[position]
-        values[position] = value + std if kind == "shift" else mean + (value - mean) * variance_factor
+        values[position] = value + shift * std if kind == "shift" else mean + (value - mean) * math.sqrt(variance_factor)
         out.append(FeatureRow(row.symbol, row.ts_ns, row.partition, row.offset, row.price, row.names,
                               tuple(values), row.feature_set, row.quality))
     return out
@@ -213,7 +214,7 @@ class Trial:
 
 
 def trials(day: SymbolDay, window_ns: int, features_per_group: int, variance_factor: float,
-           rng: np.random.Generator) -> Iterator[Trial]:
+           rng: np.random.Generator, shifts: tuple[float, ...] = (1.0,)) -> Iterator[Trial]:
     names = day.rows[0].names
     by_group: dict[str, list[str]] = {}
     for name in names:
@@ -221,10 +222,11 @@ def trials(day: SymbolDay, window_ns: int, features_per_group: int, variance_fac
             by_group.setdefault(group_of(name), []).append(name)
     for group, members in sorted(by_group.items()):
         for feature in rng.choice(members, size=min(features_per_group, len(members)), replace=False):
-            for kind in ("shift", "variance"):
-                rows = shifted_rows(day, str(feature), window_ns, kind, variance_factor)
-                yield Trial(f"feature_{'shift_1sd' if kind == 'shift' else 'variance_x2'}", day.symbol, day.day,
-                            rows, group)
+            for shift in shifts:
+                rows = shifted_rows(day, str(feature), window_ns, "shift", variance_factor, shift)
+                yield Trial(f"feature_shift_{shift:g}sd", day.symbol, day.day, rows, group)
+            rows = shifted_rows(day, str(feature), window_ns, "variance", variance_factor)
+            yield Trial(f"feature_variance_x{variance_factor:g}", day.symbol, day.day, rows, group)
     quoted = any(isinstance(tick.tick, Quote) for tick in day.ticks_after_noon)
     for fault in FEED_FAULTS:
         if quoted or fault == "prices_x100":
@@ -261,7 +263,8 @@ def run_trial(monitor_at_noon: object, trial: Trial, noon_ns: int, score: Score)
 
 
 def evaluate_features(days: list[SymbolDay], make: Callable[[], object], window_ns: int, features_per_group: int,
-                      variance_factor: float, seed: int) -> tuple[dict[str, int], dict[str, Score], float]:
+                      variance_factor: float, seed: int,
+                      shifts: tuple[float, ...] = (1.0,)) -> tuple[dict[str, int], dict[str, Score], float]:
     """False alarms per symbol-day, a score per planted kind, and CPU µs per row of the clean days."""
     false_alarms: dict[str, int] = {}
     scores: dict[str, Score] = {}
@@ -278,9 +281,46 @@ def evaluate_features(days: list[SymbolDay], make: Callable[[], object], window_
         cpu += time.process_time() - started
         rows += len(day.rows)
         false_alarms[f"{day.symbol} {day.day}"] = len(opened(events))
-        for trial in trials(day, window_ns, features_per_group, variance_factor, rng):
+        for trial in trials(day, window_ns, features_per_group, variance_factor, rng, shifts):
             run_trial(at_noon, trial, day.noon_ns, scores.setdefault(trial.kind, Score()))
     return false_alarms, scores, cpu / rows * 1e6
+
+
+def natural_moves(days: list[SymbolDay], after_min: int = 10, before_min: int = 30) -> dict[str, float]:
+    """How often watched features move by themselves as much as the planted shifts do.
+
+    For each watched feature of each unmodified symbol-day, once a minute from 10:00: the
+    distance between the mean of the next ``after_min`` minutes and that of the previous
+    ``before_min`` minutes, in the feature's morning standard deviation (the unit of the planted
+    shifts). A shift a detector must tell apart from these moves within 10 minutes.
+    """
+    medians, over_one = [], []
+    for day in days:
+        stamps = np.array([row.ts_ns for row in day.rows])
+        values = np.array([row.values for row in day.rows], dtype=float)
+        morning = (stamps >= day.noon_ns - 120 * MINUTE_NS) & (stamps < day.noon_ns)
+        grid = np.arange(day.noon_ns - 120 * MINUTE_NS, stamps[-1] - after_min * MINUTE_NS, MINUTE_NS)
+        for index, name in enumerate(day.rows[0].names):
+            column = values[:, index]
+            finite = np.isfinite(column)
+            std = column[morning & finite].std() if (morning & finite).sum() > 100 else 0.0
+            if name in UNWATCHED or not std > 0:
+                continue
+            stamp, value = stamps[finite], column[finite]
+            sums = np.concatenate(([0.0], np.cumsum(value)))
+            cut = np.searchsorted(stamp, grid)
+            start = np.searchsorted(stamp, grid - before_min * MINUTE_NS)
+            end = np.searchsorted(stamp, grid + after_min * MINUTE_NS)
+            usable = (cut - start > 10) & (end - cut > 10)
+            before = (sums[cut] - sums[start])[usable] / (cut - start)[usable]
+            after = (sums[end] - sums[cut])[usable] / (end - cut)[usable]
+            moves = np.abs(after - before) / std
+            if moves.size:
+                medians.append(float(np.median(moves)))
+                over_one.append(float(np.mean(moves >= 1.0)))
+    return {"feature_days": len(medians), "median_move_sd": float(np.median(medians)),
+            "share_moving_1sd_daily": float(np.mean(np.array(over_one) * 390 >= 1.0)),
+            "minutes_per_day_moving_1sd": float(np.median(over_one) * 390)}
 
 
 # -- the model: a simulated predictor with skill, inverted at noon ---------------------------------
@@ -384,25 +424,30 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=30, help="minutes after noon a planted change is watched")
     parser.add_argument("--features-per-group", type=int, default=2)
     parser.add_argument("--variance-factor", type=float, default=2.0, help="variance multiplier of the spread trial")
+    parser.add_argument("--shifts", default="1,3", help="planted level shifts, in morning standard deviations")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a StandardisedDriftConfig setting, e.g. --set open_level=6")
     parser.add_argument("--skip-river", action="store_true", help="leave the River baselines out (faster)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/drift_eval.json"))
     args = parser.parse_args()
     window_ns = args.window * MINUTE_NS
+    shifts = tuple(float(shift) for shift in args.shifts.split(","))
     days_arg, symbols = tuple(args.days.split(",")), tuple(args.symbols.split(","))
     started = time.perf_counter()
     ticks = read_days(days_arg, symbols)
     days = [load_symbol_day(ticks, symbol, day, window_ns) for day in days_arg for symbol in symbols]
     print(f"{len(days)} symbol-days, {sum(len(day.rows) for day in days):,} regular-session rows, "
           f"features computed in {time.perf_counter() - started:.0f} s")
-    config = StandardisedDriftConfig()
+    config = StandardisedDriftConfig(**{name: float(value) for name, value in
+                                        (setting.split("=", 1) for setting in args.set)})
     monitors = feature_monitors(config)
     if args.skip_river:
         monitors = {"standardised": monitors["standardised"]}
     results: dict[str, dict[str, object]] = {}
     for name, make in monitors.items():
         false_alarms, scores, us_per_row = evaluate_features(days, make, window_ns, args.features_per_group,
-                                                             math.sqrt(args.variance_factor), args.seed)
+                                                             args.variance_factor, args.seed, shifts)
         results[name] = {"false_alarms": false_alarms, "us_per_row": us_per_row,
                          "planted": {kind: score.row() for kind, score in scores.items()}}
     model_false, model_scores = evaluate_model(days, window_ns, args.seed)
@@ -411,13 +456,18 @@ def main() -> None:
         entry["planted"]["model_inverted"] = score.row()  # type: ignore[index]
         entry.setdefault("model_false_alarms_per_day", model_false[name] / len(days))
     print_table(results, len(days))
+    moves = natural_moves(days)
+    print(f"\nnatural moves of the watched features ({moves['feature_days']} feature-days): the mean of the next 10 "
+          f"minutes differs from that of the previous 30 by a median {moves['median_move_sd']:.2f} morning sd; "
+          f"{moves['share_moving_1sd_daily']:.0%} of feature-days move by >= 1 sd on their own at least once a day "
+          f"(median {moves['minutes_per_day_moving_1sd']:.0f} minutes a day)")
     print("\nmodel alarms on unmodified days (simulated calibrated predictor), per symbol-day: " + ", ".join(
         f"{name} {count / len(days):.2f}" for name, count in model_false.items()))
     print(f"total {time.perf_counter() - started:.0f} s")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": {"cpu": _cpu_model()}, "days": list(days_arg), "symbols": list(symbols),
                                     "window_min": args.window, "standardised_config": repr(config),
-                                    "results": results}, indent=2))
+                                    "natural_moves": moves, "results": results}, indent=2))
     print(f"wrote {args.out}")
 
 

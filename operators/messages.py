@@ -214,10 +214,12 @@ class FeatureRow(msgspec.Struct, frozen=True):
 
 
 class DriftEvent(msgspec.Struct, frozen=True):
-    """A monitor event of one symbol: a drift detector fired on a feature (``feature_drift``,
-    ``feature_investigation`` from PSI) or on a model's error (``model_decay``), or a seed
-    threshold began to be breached (``retrain``, ``model_review``). ``model_version`` is set
-    for events about a model's outputs."""
+    """A monitor event of one symbol: a feature group's alarm opening or closing
+    (``feature_investigation``/``feature_investigation_closed``, from the standardised monitor or
+    PSI; ``feature_drift`` from a River detector), or a model's live accuracy or confidence
+    falling (``retrain``, ``model_review``), or an order book becoming invalid (``book_gap``,
+    ``book_crossed``: feature ``book_valid``, detector ``order_book``, statistic the count so far).
+    ``model_version`` is set for events about a model."""
 
     event_id: str
     symbol: str

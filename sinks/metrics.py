@@ -65,8 +65,9 @@ class MetricsRegistry:
             "Feature rows still pending when the Redis sink closed (logged with their symbols).", registry=r)
         self.drift_events = Counter(
             "tickwise_drift_events_total",
-            "Monitor events (model-events topic), by kind (feature_drift, feature_investigation, model_decay, "
-            "retrain, model_review) and detector (adwin, page_hinkley, kswin, psi, threshold).",
+            "Monitor events (model-events topic), by kind (feature_investigation and feature_investigation_closed "
+            "from the standardised monitor and PSI, retrain, model_review; feature_drift from the River detectors) "
+            "and detector (ewma_z/ewma_abs_z with their windows, psi, cusum, threshold, adwin, page_hinkley, kswin).",
             ["kind", "detector"], registry=r)
         self.consumer_lag = Gauge(
             "tickwise_consumer_lag_messages",

@@ -7,47 +7,60 @@ own recent past*, in units of how much it usually moves against it. Per feature:
 
 1. ``z = (x - m) / s``, where ``m`` and ``s`` are an exponentially weighted mean and standard
    deviation over a long reference (half-life ``reference_half_life_s``, 30 minutes); ``z`` is
-   clipped at ``clip`` (20: a unit error still stands out, one bad print moves the current
-   window by at most 20 x 1.2%) and the value that enters the reference is the clipped one (a
-   unit error cannot blow up the reference's scale);
-2. the *current window* is an EWMA of ``z`` with a short half-life (``current_half_life_s``, 1
-   minute): near 0 while the feature behaves like its last half hour;
-3. the statistic is the current window divided by its own typical size (root mean square over
+   clipped at ``clip`` (4: one bad print moves the current window by a bounded step, a unit
+   error still saturates it) and the value that enters the reference is the clipped one;
+2. two *current windows* with a short half-life (``current_half_life_s``, 3 minutes): the
+   **level**, an EWMA of ``z`` (the feature moved one way), and the **dispersion**, an EWMA of
+   ``|z|`` minus its own reference mean (the feature is further from its reference than usual:
+   a jump, wider swings, or, when negative, a feature that stopped moving);
+3. each statistic is its window divided by the window's own typical size (root mean square over
    ``scale_half_life_s``, 30 minutes). Features differ wildly in how smooth they are (a
    one-second return is noise, a 14-bar RSI wanders for minutes), so a fixed level on step 2
    alarms all day on the smooth ones; after step 3 every feature is on the same scale and one
-   level (``open_level``, 8) serves them all. The levels are the ones ``bench/drift_eval.py``
-   supports on real held-out days (``docs/monitoring.md``).
+   level (``open_level``, 8) serves them all. The typical size learns at most ``scale_growth``
+   squared times itself per step, so a sustained shift is not learned as the new normal within
+   a minute;
+4. while a feature stands out (``|statistic| >= hold_level``, 6) its reference and typical sizes
+   learn at ``hold`` (a tenth) of their rate: a shift is measured against what came before it
+   instead of being absorbed by the reference it is measured against.
+
+The levels are the ones ``bench/drift_eval.py`` supports on real held-out days
+(``docs/monitoring.md``): about 1.5 false alarms per symbol-day. A shift of one standard
+deviation of the feature is mostly *not* detectable within minutes at that rate: the harness
+measures that a 10-minute mean of a watched feature moves that much against the previous 30
+minutes on its own on most days.
 
 Features are aggregated per feature group (``operators.features.groups``): the group's
-statistic is the largest ``|current|`` of its features, and one alarm per symbol and group
-opens when it reaches ``open_level`` and closes once it has stayed at or below ``close_level``
-for ``close_after_s`` (hysteresis). A group re-opens no sooner than ``min_gap_s`` after it last
-opened (rate limit). Alarms are only raised in the regular session, after ``warmup_s`` of it
-(the reference is learned afresh each session: the open is not compared with the pre-market).
+statistic is the largest ``|statistic|`` of its features' two channels, and one alarm per symbol
+and group opens when it reaches ``open_level`` and closes once it has stayed at or below
+``close_level`` for ``close_after_s`` (hysteresis). A group re-opens no sooner than
+``min_gap_s`` after it last opened (rate limit). Alarms are only raised in the regular session,
+after ``warmup_s`` of it (the reference is learned afresh each session: the open is not compared
+with the pre-market).
 
 Price-level features (a price, a vwap, the MACD in dollars) and discrete event codes (candle
 patterns, the last trade's sign) are not watched (``UNWATCHED``): the first trend with the
 market, the second by construction. The monitor samples one row per ``sample_ns`` of event
-time, so its figures do not depend on the tick rate, and its state is a few floats per
-feature: replays and recoveries give the same events with the same ``event_id``.
+time, so its figures do not depend on the tick rate, and its state is ten floats per feature
+in one list: replays and recoveries give the same events with the same ``event_id``.
 
 Every event carries its evidence in the existing ``DriftEvent`` fields: ``feature`` is
 ``group/feature`` (the feature that moved most), ``statistic`` that feature's statistic
-(signed; at a close, the one that moved most then), ``detector`` names the reference and
-current windows (``ewma_z(ref=1800s,cur=60s)``). ``kind`` is ``feature_investigation`` when the alarm opens and
-``feature_investigation_closed`` when it closes.
+(signed; at a close, the one that moved most then), ``detector`` names the channel and the
+reference and current windows (``ewma_z(ref=1800s,cur=180s)`` for the level,
+``ewma_abs_z(...)`` for the dispersion). ``kind`` is ``feature_investigation`` when the alarm
+opens and ``feature_investigation_closed`` when it closes.
 
 >>> from operators.messages import FeatureRow
 >>> monitor = StandardisedDriftMonitor(StandardisedDriftConfig(warmup_s=600))
 >>> opened = 1_381_325_400_000_000_000  # 2013-10-09 09:30 New York
 >>> events = []
->>> for second in range(3600):
+>>> for second in range(3 * 3600):
 ...     spread = 1.0 + 0.1 * ((second * 7919) % 13 - 6) / 6 + (1.0 if second >= 1800 else 0.0)
 ...     events += monitor.update(FeatureRow("IBM", opened + second * 10**9, 0, second, 185.0,
 ...                                         ("spread_bps",), (spread,)))
 >>> [(e.kind, e.feature, (e.ts_ns - opened) // 10**9, round(e.statistic, 1)) for e in events]
-[('feature_investigation', 'quotes_and_trades/spread_bps', 1802, 8.0), ('feature_investigation_closed', 'quotes_and_trades/spread_bps', 2311, 1.4)]
+[('feature_investigation', 'quotes_and_trades/spread_bps', 1811, 8.1), ('feature_investigation_closed', 'quotes_and_trades/spread_bps', 3923, 2.0)]
 """
 
 from __future__ import annotations
@@ -65,6 +78,8 @@ __all__ = ["CLOSED", "OPENED", "STANDARDISED", "StandardisedDriftConfig", "Stand
 STANDARDISED = "standardised"
 OPENED = "feature_investigation"
 CLOSED = "feature_investigation_closed"
+LEVEL = "level"
+DISPERSION = "dispersion"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +93,12 @@ class StandardisedDriftConfig:
     """
 
     reference_half_life_s: float = 1800.0
-    current_half_life_s: float = 60.0
+    current_half_life_s: float = 180.0
     scale_half_life_s: float = 1800.0
-    clip: float = 20.0
+    scale_growth: float = 3.0
+    hold_level: float = 6.0
+    hold: float = 0.1
+    clip: float = 4.0
     open_level: float = 8.0
     close_level: float = 3.0
     close_after_s: float = 300.0
@@ -90,7 +108,8 @@ class StandardisedDriftConfig:
     unwatched: tuple[str, ...] = UNWATCHED
 
     def __post_init__(self) -> None:
-        for name in ("reference_half_life_s", "current_half_life_s", "scale_half_life_s", "clip", "open_level"):
+        for name in ("reference_half_life_s", "current_half_life_s", "scale_half_life_s", "clip", "open_level",
+                     "scale_growth", "hold_level", "hold"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
                 raise ValueError(f"StandardisedDriftConfig.{name} must be a number > 0, got {value!r}")
@@ -107,9 +126,24 @@ class StandardisedDriftConfig:
         if type(self.sample_ns) is not int or self.sample_ns < 0:
             raise ValueError(f"StandardisedDriftConfig.sample_ns must be an int >= 0, got {self.sample_ns!r}")
 
-    @property
-    def detector(self) -> str:
-        return f"ewma_z(ref={self.reference_half_life_s:g}s,cur={self.current_half_life_s:g}s)"
+    def detector(self, channel: str = "level") -> str:
+        """The name events carry: the channel (``ewma_z`` level, ``ewma_abs_z`` dispersion) and both windows."""
+        statistic = "ewma_z" if channel == LEVEL else "ewma_abs_z"
+        return f"{statistic}(ref={self.reference_half_life_s:g}s,cur={self.current_half_life_s:g}s)"
+
+
+def _scaled(window: float, typical: float, rate: float, growth: float) -> tuple[float, float]:
+    """``window`` in units of its typical size, and the typical mean square after learning ``window``.
+
+    The mean square learns at most ``growth`` times itself per step: a sustained shift raises
+    the statistic at once, while the scale it is measured against follows only slowly (a plain
+    EWMA of ``window**2`` would learn the shift itself within a minute and hide it).
+    """
+    square = window * window
+    statistic = window / math.sqrt(typical) if typical > 0 else 0.0
+    if typical > 0:
+        square = min(square, growth * typical)
+    return statistic, typical + rate * (min(square, 100.0) - typical)
 
 
 class _GroupAlarm:
@@ -129,10 +163,14 @@ class _GroupAlarm:
         self.open, self.quiet_since, self.last_opened = state
 
 
-class StandardisedDriftMonitor:
-    """Per-symbol state: reference and current window of each watched feature, one alarm per group."""
+# Per-feature state, one flat list each (a snapshot copies a few floats per feature, not dicts of dicts):
+_MEAN, _VAR, _COUNT, _LEVEL, _LEVEL_SCALE, _ABS_MEAN, _SPREAD, _SPREAD_SCALE, _LEVEL_STAT, _SPREAD_STAT = range(10)
 
-    __slots__ = ("_config", "_session", "_last_ts", "_mean", "_var", "_current", "_seen", "_window", "_spread", "_alarms", "_plan")
+
+class StandardisedDriftMonitor:
+    """Per-symbol state: reference and current windows of each watched feature, one alarm per group."""
+
+    __slots__ = ("_config", "_session", "_last_ts", "_state", "_alarms", "_plan")
 
     def __init__(self, config: StandardisedDriftConfig) -> None:
         if not isinstance(config, StandardisedDriftConfig):
@@ -144,12 +182,7 @@ class StandardisedDriftMonitor:
     def _reset(self) -> None:
         self._session: tuple[int, int] | None = None
         self._last_ts = -1
-        self._mean: dict[str, float] = {}
-        self._var: dict[str, float] = {}
-        self._current: dict[str, float] = {}
-        self._seen: dict[str, int] = {}
-        self._window: dict[str, float] = {}
-        self._spread: dict[str, float] = {}
+        self._state: dict[str, list[float]] = {}
         self._alarms: dict[str, _GroupAlarm] = {}
 
     def reset(self) -> None:
@@ -157,8 +190,14 @@ class StandardisedDriftMonitor:
         self._reset()
 
     def current(self, feature: str) -> float:
-        """The feature's current shift in reference standard deviations (0 before it is seen)."""
-        return self._current.get(feature, 0.0)
+        """The feature's level statistic: its current shift against the reference, in typical sizes (0 before it is seen)."""
+        state = self._state.get(feature)
+        return state[_LEVEL_STAT] if state is not None else 0.0
+
+    def dispersion(self, feature: str) -> float:
+        """The feature's dispersion statistic: how much more (+) or less (-) it moves than the reference, in typical sizes."""
+        state = self._state.get(feature)
+        return state[_SPREAD_STAT] if state is not None else 0.0
 
     def update(self, row: FeatureRow) -> list[DriftEvent]:
         """Feed one feature row; return the alarms it opened or closed."""
@@ -194,48 +233,58 @@ class StandardisedDriftMonitor:
         reference_rate = -math.expm1(-elapsed_s * math.log(2) / config.reference_half_life_s)
         current_rate = -math.expm1(-elapsed_s * math.log(2) / config.current_half_life_s)
         scale_rate = -math.expm1(-elapsed_s * math.log(2) / config.scale_half_life_s)
-        clip = config.clip
-        mean, var, current, seen = self._mean, self._var, self._current, self._seen
-        current_window, spread = self._window, self._spread
+        clip, growth = config.clip, config.scale_growth ** 2
+        hold, hold_level = config.hold, config.hold_level
+        states = self._state
         values = row.values
         for index, name, _ in self._watched(row.names):
             value = values[index]
             if not -math.inf < value < math.inf:
                 continue
-            if name not in seen:
-                mean[name], var[name], current[name], seen[name] = value, 0.0, 0.0, 1
-                current_window[name], spread[name] = 0.0, 0.0
+            state = states.get(name)
+            if state is None:
+                states[name] = [value, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
                 continue
-            centre = mean[name]
-            scale = math.sqrt(var[name])
+            centre = state[_MEAN]
+            scale = math.sqrt(state[_VAR])
             if scale > 1e-12 * max(1.0, abs(centre)):
                 z = max(-clip, min(clip, (value - centre) / scale))
                 value = centre + z * scale
             else:
                 z = 0.0 if value == centre else math.copysign(clip, value - centre)
-            count = seen[name] + 1
-            seen[name] = count
-            rate = max(reference_rate, 1.0 / count)  # a plain average until the window has filled
-            window = current_window[name] = current_window[name] + current_rate * (z - current_window[name])
-            typical = spread[name]
-            current[name] = window / math.sqrt(typical) if typical > 0 else 0.0
-            spread[name] = typical + max(scale_rate, 1.0 / count) * (min(window * window, 100.0) - typical)
+            count = state[_COUNT] + 1.0
+            state[_COUNT] = count
+            fill = 1.0 / count  # plain averages until each window has filled
+            # While the feature stands out, its reference and scales learn slowly: a shift is
+            # measured against what came before it instead of being absorbed within minutes.
+            slow = hold if max(abs(state[_LEVEL_STAT]), abs(state[_SPREAD_STAT])) >= hold_level else 1.0
+            rate, scale_learn = max(reference_rate * slow, fill), max(scale_rate * slow, fill)
+            level = state[_LEVEL] = state[_LEVEL] + current_rate * (z - state[_LEVEL])
+            state[_LEVEL_STAT], state[_LEVEL_SCALE] = _scaled(level, state[_LEVEL_SCALE], scale_learn, growth)
+            size = abs(z)
+            spread = state[_SPREAD] = state[_SPREAD] + current_rate * (size - state[_ABS_MEAN] - state[_SPREAD])
+            state[_ABS_MEAN] += rate * (size - state[_ABS_MEAN])
+            state[_SPREAD_STAT], state[_SPREAD_SCALE] = _scaled(spread, state[_SPREAD_SCALE], scale_learn, growth)
             step = value - centre
-            mean[name] = centre + rate * step
-            var[name] = (1.0 - rate) * (var[name] + rate * step * step)
+            state[_MEAN] = centre + rate * step
+            state[_VAR] = (1.0 - rate) * (state[_VAR] + rate * step * step)
 
     def _alarm(self, row: FeatureRow) -> list[DriftEvent]:
-        strongest: dict[str, tuple[float, str]] = {}
-        current = self._current
+        strongest: dict[str, tuple[float, str, str]] = {}
+        states = self._state
         for _, name, group in self._watched(row.names):
-            shift = current.get(name, 0.0)
+            state = states.get(name)
+            if state is None:
+                continue
+            level, spread = state[_LEVEL_STAT], state[_SPREAD_STAT]
+            shift, channel = (level, LEVEL) if abs(level) >= abs(spread) else (spread, DISPERSION)
             best = strongest.get(group)
             if best is None or abs(shift) > abs(best[0]):
-                strongest[group] = (shift, name)
+                strongest[group] = (shift, name, channel)
         events = []
         config = self._config
         ts = row.ts_ns
-        for group, (shift, name) in strongest.items():
+        for group, (shift, name, channel) in strongest.items():
             alarm = self._alarms.get(group)
             if alarm is None:
                 alarm = self._alarms[group] = _GroupAlarm()
@@ -247,34 +296,34 @@ class StandardisedDriftMonitor:
                     alarm.quiet_since = ts
                 elif (ts - alarm.quiet_since) / 1e9 >= config.close_after_s:
                     alarm.open = False
-                    events.append(self._event(row, CLOSED, group, name, shift))
+                    events.append(self._event(row, CLOSED, group, name, shift, channel))
             elif size >= config.open_level and (
                     alarm.last_opened < 0 or (ts - alarm.last_opened) / 1e9 >= config.min_gap_s):
                 alarm.open, alarm.quiet_since, alarm.last_opened = True, -1, ts
-                events.append(self._event(row, OPENED, group, name, shift))
+                events.append(self._event(row, OPENED, group, name, shift, channel))
         return events
 
     def _end_session(self, row: FeatureRow) -> list[DriftEvent]:
         """Close the alarms still open when their session ended (stamped with the first later row)."""
-        events = [self._event(row, CLOSED, group, "session_end", 0.0)
+        events = [self._event(row, CLOSED, group, "session_end", 0.0, LEVEL)
                   for group, alarm in sorted(self._alarms.items()) if alarm.open]
         self._reset()
         return events
 
-    def _event(self, row: FeatureRow, kind: str, group: str, feature: str, shift: float) -> DriftEvent:
-        detector = self._config.detector
+    def _event(self, row: FeatureRow, kind: str, group: str, feature: str, shift: float, channel: str) -> DriftEvent:
+        detector = self._config.detector(channel)
         return DriftEvent(event_id=stable_id(row.symbol, group, kind, detector, row.ts_ns), symbol=row.symbol,
                           ts_ns=row.ts_ns, feature=f"{group}/{feature}", detector=detector,
                           statistic=float(shift), kind=kind)
 
     def __getstate__(self) -> dict[str, object]:
-        return {"config": self._config, "session": self._session, "last_ts": self._last_ts, "mean": self._mean,
-                "var": self._var, "current": self._current, "seen": self._seen, "window": self._window, "spread": self._spread, "alarms": self._alarms}
+        return {"config": self._config, "session": self._session, "last_ts": self._last_ts, "state": self._state,
+                "alarms": self._alarms}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        for key in ("config", "session", "last_ts", "mean", "var", "current", "seen", "window", "spread", "alarms"):
+        for key in ("config", "session", "last_ts", "state", "alarms"):
             setattr(self, "_" + key, state[key])
         self._plan = None
 
     def __repr__(self) -> str:
-        return f"StandardisedDriftMonitor(features={len(self._seen)}, config={self._config!r})"
+        return f"StandardisedDriftMonitor(features={len(self._state)}, config={self._config!r})"

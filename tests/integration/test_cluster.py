@@ -1,4 +1,4 @@
-"""A two-process Bytewax cluster gives the same signals as one process.
+"""A two-process Bytewax cluster gives the same signals and monitor events as one process.
 
 Both runs go through ``tickwise run --until-eof`` (the CLI, real subprocesses) over the
 same real ticks on separate topics and chDB directories. With chDB, ClickHouse writes are
@@ -23,8 +23,12 @@ START = int(pd.Timestamp("2013-10-08 13:30", tz="UTC").value)
 END = int(pd.Timestamp("2013-10-08 15:00", tz="UTC").value)
 
 
+# Low drift levels so the 90 minutes hold feature alarms (opening and closing) to compare.
+SENSITIVE_DRIFT = {"TICKWISE_DRIFT_OPEN_LEVEL": "3", "TICKWISE_DRIFT_CLOSE_LEVEL": "2", "TICKWISE_DRIFT_MIN_GAP_S": "0"}
+
+
 def _run_cli(settings, processes: int, state_dir: Path) -> dict:
-    env = cli_environment(settings)
+    env = cli_environment(settings, **SENSITIVE_DRIFT)
     result = subprocess.run(
         [sys.executable, "-m", "dataflows.cli", "run", "--until-eof", "--processes", str(processes),
          "--state-dir", str(state_dir)],
@@ -39,7 +43,14 @@ def _signal_ids(settings) -> set[str]:
             for message in read_topic(settings.kafka.bootstrap, settings.kafka.signals_topic)}
 
 
-def test_two_processes_give_the_same_signal_ids_as_one(stack, market_data: Path, tmp_path: Path) -> None:
+def _monitor_events(settings) -> list[tuple]:
+    events = [orjson.loads(message.value()) for message in
+              read_topic(settings.kafka.bootstrap, settings.kafka.model_events_topic)]
+    return sorted((event["event_id"], event["kind"], event["feature"], event["ts_ns"], event["statistic"])
+                  for event in events)
+
+
+def test_two_processes_give_the_same_signal_ids_and_monitor_events_as_one(stack, market_data: Path, tmp_path: Path) -> None:
     runs = {}
     for processes in (1, 2):
         settings = topic_settings(stack, f"cluster{processes}{tmp_path.name[-6:]}",
@@ -49,9 +60,11 @@ def test_two_processes_give_the_same_signal_ids_as_one(stack, market_data: Path,
         summary = _run_cli(settings, processes, tmp_path / f"state{processes}")
         assert summary["ticks_in"] == produced
         assert summary["processes"] == processes
-        runs[processes] = (summary, _signal_ids(settings))
+        runs[processes] = (summary, _signal_ids(settings), _monitor_events(settings))
     one, two = runs[1], runs[2]
     assert len(one[1]) > 0
     assert one[1] == two[1]
+    assert any(event[1] == "feature_investigation" for event in one[2])
+    assert one[2] == two[2]
     for field in ("ticks_valid", "ticks_rejected", "features", "predictions", "signals_accepted", "signals_denied"):
         assert one[0][field] == two[0][field], field

@@ -45,12 +45,13 @@ def test_a_shift_opens_one_alarm_for_its_group_then_closes_it_once_absorbed() ->
                                                      (CLOSED, "quotes_and_trades/spread_bps")]
     opened, closed = events
     assert 0 < (opened.ts_ns - OPEN_NS) / SECOND - 3600 < 60
-    assert opened.statistic >= 8.0 and opened.detector == "ewma_z(ref=1800s,cur=60s)"
+    # A jump first shows as distance from the reference (|z|), before the signed window catches up.
+    assert opened.statistic >= 8.0 and opened.detector == "ewma_abs_z(ref=1800s,cur=180s)"
     assert closed.ts_ns - opened.ts_ns >= 300 * SECOND
 
 
 def test_a_group_reopens_no_sooner_than_the_minimum_gap() -> None:
-    stream = [row if row.offset < 4800 else FeatureRow(row.symbol, row.ts_ns, 0, row.offset, row.price, NAMES,
+    stream = [row if row.offset < 8400 else FeatureRow(row.symbol, row.ts_ns, 0, row.offset, row.price, NAMES,
                                                          (row.values[0], row.values[1] + 1.0, *row.values[2:]))
               for row in rows(3 * 3600, shift_from=3600, shift=0.3)]  # then quote_imbalance, same group, moves
     short = [e for e in feed(StandardisedDriftMonitor(StandardisedDriftConfig(min_gap_s=600)), stream)
@@ -116,3 +117,24 @@ def test_non_finite_values_are_skipped() -> None:
 def test_bad_settings_name_the_field(overrides: dict) -> None:
     with pytest.raises(ValueError, match="StandardisedDriftConfig"):
         StandardisedDriftConfig(**overrides)
+
+
+def test_a_feature_that_starts_moving_more_opens_a_dispersion_alarm() -> None:
+    stream = [row if row.offset < 3600 else FeatureRow(row.symbol, row.ts_ns, 0, row.offset, row.price, NAMES,
+                                                         (row.values[0], 4 * row.values[1], *row.values[2:]))
+              for row in rows(2 * 3600)]  # quote_imbalance's noise x4 from the first hour on
+    opened = [e for e in feed(StandardisedDriftMonitor(StandardisedDriftConfig()), stream) if e.kind == OPENED]
+    assert [(e.feature, e.detector) for e in opened] == [("quotes_and_trades/quote_imbalance",
+                                                          "ewma_abs_z(ref=1800s,cur=180s)")]
+    assert opened[0].statistic > 0 and (opened[0].ts_ns - OPEN_NS) / SECOND - 3600 < 600
+
+
+def test_while_a_feature_stands_out_its_reference_learns_slowly_so_the_shift_is_not_absorbed_at_once() -> None:
+    def open_seconds(hold: float) -> float:
+        events = feed(StandardisedDriftMonitor(StandardisedDriftConfig(hold=hold)),
+                      rows(3 * 3600, shift_from=3600, shift=0.3))
+        opened = next(e.ts_ns for e in events if e.kind == OPENED)
+        closed = next((e.ts_ns for e in events if e.kind == CLOSED), OPEN_NS + 3 * 3600 * SECOND)
+        return (closed - opened) / SECOND
+
+    assert open_seconds(0.1) > 1.5 * open_seconds(1.0)
