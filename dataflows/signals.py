@@ -319,11 +319,13 @@ def build_signals_flow(components: Components, source: Source, outputs: Outputs,
 def worker_components(settings: Settings | None) -> Components:
     """What every ``bytewax.run`` entry point does first: logging, settings, components, metrics endpoint."""
     import logging
+    import os
 
-    from sinks.redaction import install_log_redaction
+    from dataflows.logformat import configure_root
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    install_log_redaction()  # no URL in the worker log shows a password, whoever logs it
+    # The level and format of the command that started this process (secrets redacted, whoever logs).
+    configure_root(logging.StreamHandler(), os.environ.get("TICKWISE_LOG_LEVEL", "info"),
+                   os.environ.get("TICKWISE_LOG_FORMAT", "plain"))
     settings = settings or load_settings()
     components = build_components(settings)
     if settings.metrics.port:

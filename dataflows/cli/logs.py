@@ -13,23 +13,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-import orjson
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from dataflows.cli.common import console
-from sinks.redaction import install_log_redaction
-
-LOG_LEVELS = ("debug", "info", "warning", "error")
-LOG_FORMATS = ("plain", "json")
-#: Libraries whose INFO and WARNING lines are noise to a user (store migrations, per-request retries).
-CHATTY_LOGGERS = ("mlflow", "alembic", "urllib3", "clickhouse_connect", "kafka")
-PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+from dataflows.logformat import LOG_FORMATS, LOG_LEVELS, configure_root
 
 _quiet = False
 
@@ -39,22 +31,6 @@ class RateColumn(ProgressColumn):
 
     def render(self, task: Task) -> Text:
         return Text(f"{task.speed:,.0f}/s" if task.speed else "", style="progress.data.speed")
-
-
-def _quiet_libraries(record: logging.LogRecord) -> bool:
-    """Drop a chatty library's records below ERROR."""
-    return record.levelno >= logging.ERROR or not record.name.startswith(CHATTY_LOGGERS)
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per record: ``time`` (UTC, ISO 8601), ``level``, ``logger``, ``message``."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        line = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
-                "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return orjson.dumps(line).decode()
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -76,16 +52,9 @@ def configure_logging(level: str, fmt: str, quiet: bool) -> None:
     _quiet = quiet
     # MLflow installs its own INFO handler on import unless told not to; then ours applies to it too.
     os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")
-    formatter = JsonFormatter() if fmt == "json" else logging.Formatter(PLAIN_FORMAT)
-    formatter.converter = time.gmtime
-    handler = _StderrHandler()
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.handlers = [handler]
-    root.setLevel(level.upper())
-    install_log_redaction(root)
-    if level != "debug":  # a filter, not a level: some of them reset their own level when imported
-        handler.addFilter(_quiet_libraries)
+    configure_root(_StderrHandler(), level, fmt)
+    # The flow processes a command starts (worker logs) log at the same level and in the same format.
+    os.environ["TICKWISE_LOG_LEVEL"], os.environ["TICKWISE_LOG_FORMAT"] = level, fmt
 
 
 def progress_shown() -> bool:

@@ -62,6 +62,27 @@ def test_demo_when_run_then_its_printed_commands_work_as_printed(demo) -> None:
     assert list(vector)[7:] == sorted(list(vector)[7:])  # features in name order after the row's fields
 
 
+def readme_commands() -> list[list[str]]:
+    """The commands of the README's block after the demo ("Afterwards the stack keeps running"), without the program."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme[readme.index("Afterwards the stack keeps running"):]
+    block = block[block.index("```sh") + 5:block.index("```", block.index("```sh") + 5)]
+    lines = [shlex.split(line.split("  #")[0]) for line in block.strip().splitlines()]
+    assert all(line[0] == ".venv/bin/tickwise" for line in lines), lines
+    return [line[1:] for line in lines]
+
+
+def test_the_readme_commands_after_the_demo_work_as_printed_in_order(demo) -> None:
+    cwd, result = demo
+    assert result.returncode == 0, result.stderr[-3000:]
+    commands = readme_commands()
+    assert commands[-1] == ["stack", "down"] and len(commands) >= 3
+    for command in commands:
+        answered = tickwise(cwd, *command)
+        assert answered.returncode == 0, (command, answered.stderr[-2000:])
+        assert answered.stdout.strip() and "Traceback" not in answered.stderr, command
+
+
 def test_features_when_demo_stack_stopped_then_one_sentence_exit_2(demo) -> None:
     cwd, _ = demo
     assert tickwise(cwd, "stack", "down").returncode == 0

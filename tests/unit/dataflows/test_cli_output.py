@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import os
 
 import numpy as np
 import orjson
@@ -61,10 +62,14 @@ def test_print_record_when_json_then_one_object(capsys: pytest.CaptureFixture[st
 
 
 def test_configure_logging_when_json_then_one_object_per_record_on_stderr_and_libraries_quiet(
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     root = logging.getLogger()
     handlers, level = root.handlers, root.level
+    monkeypatch.setenv("TICKWISE_LOG_LEVEL", "warning")  # restored after the test
+    monkeypatch.setenv("TICKWISE_LOG_FORMAT", "plain")
     configure_logging("info", "json", quiet=True)
+    # exported, so the flow processes the command starts log the same way into their worker logs
+    assert (os.environ["TICKWISE_LOG_LEVEL"], os.environ["TICKWISE_LOG_FORMAT"]) == ("info", "json")
     try:
         logging.getLogger("tickwise.test").info("connecting to %s", "http://user:pw@host:8123/db")
         logging.getLogger("urllib3.connectionpool").warning("Retrying (Retry(total=0)) after connection broken")
