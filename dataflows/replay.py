@@ -9,7 +9,9 @@ wall-clock value, so two replays of the same range with the same model are byte-
 
 Files written under the output directory: ``features.jsonl``, ``predictions.jsonl``,
 ``decisions.jsonl`` (every risk decision), ``signals.jsonl`` (accepted decisions),
-``rejects.jsonl``, ``monitor_events.jsonl``, ``cross_asset.jsonl`` and ``manifest.json``.
+``rejects.jsonl``, ``monitor_events.jsonl``, ``cross_asset.jsonl`` and ``manifest.json``. The
+manifest's ``ticks`` counts every offset read: ``valid`` (admitted trades, quotes and order-book
+messages; ``depth_messages`` says how many of them were snapshots and deltas) plus ``rejected``.
 
 >>> sort_key(Reject("invalid_json", "d", "decode", "t", 1, 7, b"x"))[:4]
 (-1, '', 1, 7)
@@ -28,8 +30,8 @@ from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 
 from dataflows.collecting import collect_history
 from dataflows.sources import KafkaSourceSettings, KafkaTickSource
-from operators.messages import (CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome, PnlRow, Prediction, Reject,
-                                SourceRecord, TickBatch, ValidTick)
+from operators.messages import (BookDelta, BookSnapshot, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
+                                PnlRow, Prediction, Reject, SourceRecord, TickBatch, ValidTick)
 
 OUTPUT_FILES: tuple[str, ...] = ("features", "predictions", "decisions", "signals", "rejects", "monitor_events",
                                  "cross_asset", "outcomes")
@@ -42,6 +44,7 @@ _FILE_OF: dict[type, str] = {FeatureRow: "features", Prediction: "predictions", 
 # depend on arrival order across partitions; a replay leaves it out (byte-identical outputs),
 # and `tickwise backtest` computes P&L deterministically, strictly in event order.
 _NOT_REPLAYED: tuple[type, ...] = (PnlRow,)
+_BOOK_TYPES = (BookSnapshot, BookDelta)
 
 
 class ReplayError(ValueError):
@@ -141,16 +144,17 @@ def sort_key(record: Any, line: bytes = b"") -> SortKey:
 @dataclass
 class Collected:
     lines: dict[str, list[SortKey]] = field(default_factory=lambda: {name: [] for name in OUTPUT_FILES})
-    valid_ticks: int = 0
+    valid_ticks: int = 0  # admitted trades, quotes and depth messages
+    depth_messages: int = 0  # of which order-book snapshots and deltas
     feature_sets: set[str] = field(default_factory=set)
     model_versions: set[str] = field(default_factory=set)
 
     def add(self, record: Any) -> None:
         if isinstance(record, TickBatch):
-            self.valid_ticks += len(record.ticks)
+            self._count(record.ticks)
             return
         if isinstance(record, ValidTick):
-            self.valid_ticks += 1
+            self._count([record])
             return
         name = _FILE_OF.get(type(record))
         if name is None and isinstance(record, _NOT_REPLAYED):
@@ -168,6 +172,11 @@ class Collected:
                 self.lines["signals"].append(key)
         elif isinstance(record, Prediction):
             self.model_versions.add(record.model_version)
+
+
+    def _count(self, ticks: list[ValidTick]) -> None:
+        self.valid_ticks += len(ticks)
+        self.depth_messages += sum(type(tick.tick) in _BOOK_TYPES for tick in ticks)
 
 
 # -- running and writing --------------------------------------------------------------------------
@@ -229,7 +238,7 @@ def run_replay(components: Any, source_settings: KafkaSourceSettings, replay_ran
         "model_version": components.ensemble.version,
         "feature_sets": sorted(collected.feature_sets),
         "ticks": {"read": sum(c.records for c in source.coverage.values()), "valid": collected.valid_ticks,
-                  "rejected": rejected},
+                  "rejected": rejected, "depth_messages": collected.depth_messages},
     }
     if collected.model_versions - {components.ensemble.version}:
         raise ReplayError(f"outputs carry model versions {sorted(collected.model_versions)}, "

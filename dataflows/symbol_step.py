@@ -41,10 +41,12 @@ the symbol's footprint bounded and its health visible:
 
 - **Order books.** Depth messages (``BookSnapshot``, ``BookDelta``) pass the duplicate filter
   (source position only: the book judges update ids), the event-time guard and the session like
-  any tick, and rebuild the symbol's book inside its features (``operators.book.tracker``). They
-  are not re-emitted with the admitted ticks (the ``ticks`` table and the paper trader take trades
-  and quotes); a ``book_gap`` or ``book_crossed`` comes out as a ``DriftEvent`` after the symbol's
-  rows of the batch.
+  any tick, and rebuild the symbol's book inside its features (``operators.book.tracker``). An
+  admitted one is re-emitted with the admitted ticks, in arrival order, so every offset of the
+  ticks topic comes out of this step once (the ClickHouse sink stores it in ``book_messages``,
+  ``tickwise verify`` finds it there, the admitted count includes it; the paper trader skips it);
+  a ``book_gap`` or ``book_crossed`` comes out as a ``DriftEvent`` after the symbol's rows of the
+  batch.
 
 State per symbol is bounded: the guard's few held ticks, the features' windows (about 50 KB), the
 duplicate filter's sequence window and the reject window (``window`` bytes).
@@ -207,7 +209,7 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         for tick in ticks:
             if type(tick.tick) in _BOOK_TYPES:
                 books += 1
-            elif admitted is None:
+            if admitted is None:
                 out.append(tick)
             else:
                 admitted.append(tick)

@@ -5,8 +5,9 @@ the same id more than once; ReplacingMergeTree collapses them at merge time and 
 uses ``FINAL``. Duplicates are therefore expected and reported, not failed on. An id whose
 rows disagree on the sort key would not collapse: that is reported as a conflict and fails.
 
-Offsets: every offset of the ticks topic ends either as a valid tick (``ticks``) or as a reject
-(``rejects``). Each partition is checked over ``[start, end)``: Kafka's own first offset and end
+Offsets: every offset of the ticks topic ends as an admitted trade or quote (``ticks``), an
+admitted depth message (``book_messages``: order-book snapshots and deltas) or a reject
+(``rejects``): the tables of ``OFFSET_TABLES``. Each partition is checked over ``[start, end)``: Kafka's own first offset and end
 (read from the broker, see ``partition_ends``), or what ``--expect-offsets 0:1200,1:20-980``
 states (``P:N`` is ``[0, N)``, ``P:S-N`` is ``[S, N)``). Two failures are told apart:
 
@@ -31,7 +32,7 @@ import orjson
 from clickhouse_connect.driver.client import Client
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
-from sinks.clickhouse import TABLE_DDL, TABLES
+from sinks.clickhouse import OFFSET_TABLES, TABLE_DDL, TABLES
 
 #: How long ``partition_ends`` waits for the broker to answer, and for a fetch to make progress.
 KAFKA_TIMEOUT_S = 5.0
@@ -70,7 +71,7 @@ class TableDuplicates:
 
 @dataclass(frozen=True)
 class PartitionCoverage:
-    """One partition: the offsets found in ``ticks`` + ``rejects`` against ``[start, end)``."""
+    """One partition: the offsets found in the ``OFFSET_TABLES`` against ``[start, end)``."""
 
     partition: int
     first: int | None
@@ -162,12 +163,12 @@ def _topic_literal(topic: str) -> str:
 
 
 def _seen_offsets(topic: str) -> str:
-    return (f"SELECT partition, offset FROM ticks WHERE topic = {_topic_literal(topic)} "
-            f"UNION ALL SELECT partition, offset FROM rejects WHERE topic = {_topic_literal(topic)}")
+    return " UNION ALL ".join(f"SELECT partition, offset FROM {table} WHERE topic = {_topic_literal(topic)}"
+                              for table in OFFSET_TABLES)
 
 
 def seen_summary(client: Client, topic: str) -> dict[int, tuple[int, int, int]]:
-    """Per partition of ``topic``: first and last offset found in ``ticks`` + ``rejects``, and how many."""
+    """Per partition of ``topic``: first and last offset found in the ``OFFSET_TABLES``, and how many."""
     return {int(row[0]): (int(row[1]), int(row[2]), int(row[3])) for row in client.query(
         f"SELECT partition, min(offset), max(offset), uniqExact(offset) FROM ({_seen_offsets(topic)}) "
         "GROUP BY partition ORDER BY partition").result_rows}

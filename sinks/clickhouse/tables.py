@@ -20,8 +20,8 @@ from hashlib import blake2b
 from operator import attrgetter
 from typing import Any
 
-from operators.messages import (CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome, PnlRow, Prediction, Reject,
-                                TickBatch, Trade, ValidTick)
+from operators.messages import (BookDelta, BookSnapshot, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
+                                PnlRow, Prediction, Reject, TickBatch, Trade, ValidTick)
 from sinks.clickhouse.schema import Column, Table, uint64_id
 
 Record = ValidTick | FeatureRow | Prediction | Decision | Reject | DriftEvent | CrossAssetRow | Outcome | PnlRow
@@ -66,11 +66,28 @@ INSERTED_AT = Column("inserted_at", "DateTime64(3, 'UTC')", computed="DEFAULT no
 #: The server-filled tail of every table with an event time.
 STAMPS = (EVENT_TIME, INSERTED_AT)
 
-TICKS = Table("ticks", ValidTick, (
+#: Tick types stored in ``book_messages`` rather than ``ticks``.
+BOOK_TYPES = (BookSnapshot, BookDelta)
+
+
+def is_book_message(row: ValidTick) -> bool:
+    return type(row.tick) in BOOK_TYPES
+
+
+def is_trade_or_quote(row: ValidTick) -> bool:
+    return type(row.tick) not in BOOK_TYPES
+
+
+#: The leading columns of a row per source message (a tick or a depth message).
+SOURCE_COLUMNS = (
     Column("id", "UInt64", "stable_uint64(topic, partition, offset)",
            value=lambda row: tick_id(row.topic, row.partition, row.offset)),
     Column("symbol", "LowCardinality(String)", value="tick.symbol"),
     Column("ts_ns", "Int64", value="tick.ts_ns"),
+)
+
+TICKS = Table("ticks", ValidTick, (
+    *SOURCE_COLUMNS,
     Column("type", "LowCardinality(String)", "trade or quote",
            value=lambda row: "trade" if type(row.tick) is Trade else "quote"),
     Column("price", "Nullable(Float64)", value=_trade_field("price")),
@@ -81,7 +98,37 @@ TICKS = Table("ticks", ValidTick, (
     Column("bid_size", "Nullable(Float64)", value=_quote_field("bid_size")),
     Column("ask_size", "Nullable(Float64)", value=_quote_field("ask_size")),
     _string("topic"), PARTITION, OFFSET, *STAMPS,
-), order_by=("symbol", "ts_ns", "id"), arrow=True)
+), order_by=("symbol", "ts_ns", "id"), keeps=is_trade_or_quote, arrow=True)
+
+
+def _first_id(row: ValidTick) -> int:
+    book = row.tick
+    return book.update_id if type(book) is BookSnapshot else book.first_id
+
+
+def _last_id(row: ValidTick) -> int:
+    book = row.tick
+    return book.update_id if type(book) is BookSnapshot else book.last_id
+
+
+def _prev_id(row: ValidTick) -> int | None:
+    book = row.tick
+    return None if type(book) is BookSnapshot else book.prev_id
+
+
+BOOK_MESSAGES = Table("book_messages", ValidTick, (
+    *SOURCE_COLUMNS,
+    Column("kind", "LowCardinality(String)", "snapshot or delta",
+           value=lambda row: "snapshot" if type(row.tick) is BookSnapshot else "delta"),
+    Column("first_id", "Int64", "first venue update id covered (a snapshot: its update id)", value=_first_id),
+    Column("last_id", "Int64", "last venue update id covered (a snapshot: its update id)", value=_last_id),
+    Column("prev_id", "Nullable(Int64)", "last_id of the previous delta, where the venue sends it", value=_prev_id),
+    Column("bid_levels", "UInt32", "bid levels in the message (a delta: changed levels; size 0 deletes)",
+           value=lambda row: len(row.tick.bids)),
+    Column("ask_levels", "UInt32", "ask levels in the message (a delta: changed levels; size 0 deletes)",
+           value=lambda row: len(row.tick.asks)),
+    _string("topic"), PARTITION, OFFSET, *STAMPS,
+), order_by=("symbol", "ts_ns", "id"), keeps=is_book_message, arrow=True)
 
 FEATURES = Table("features", FeatureRow, (
     uint64_id("symbol", "ts_ns", "partition", "offset"), SYMBOL, TS_NS, PARTITION, OFFSET, PRICE,
@@ -165,7 +212,12 @@ PNL = Table("pnl", PnlRow, (
 
 #: Every table, in the order the schema is created.
 TABLE_DECLARATIONS: dict[str, Table] = {table.name: table for table in (
-    TICKS, FEATURES, PREDICTIONS, SIGNALS, RISK_DECISIONS, REJECTS, CROSS_ASSET, MONITOR_EVENTS, OUTCOMES, PNL)}
+    TICKS, FEATURES, PREDICTIONS, SIGNALS, RISK_DECISIONS, REJECTS, CROSS_ASSET, MONITOR_EVENTS, OUTCOMES, PNL,
+    BOOK_MESSAGES)}
+
+#: The tables whose rows account for the offsets of the ticks topic (``tickwise verify``): an
+#: admitted trade or quote, an admitted depth message, or a reject.
+OFFSET_TABLES: tuple[str, ...] = ("ticks", "book_messages", "rejects")
 
 TABLES: tuple[str, ...] = tuple(TABLE_DECLARATIONS)
 TABLE_DDL: dict[str, str] = {name: table.ddl() for name, table in TABLE_DECLARATIONS.items()}
@@ -189,14 +241,25 @@ def _tables_by_record() -> dict[type, tuple[Table, ...]]:
 _TABLES_OF = _tables_by_record()
 
 
+def _group_ticks(ticks: list[ValidTick], groups: dict[str, list[Any]]) -> None:
+    """A batch's trades and quotes to ``ticks``, its depth messages to ``book_messages``."""
+    books = [tick for tick in ticks if type(tick.tick) in BOOK_TYPES]
+    if not books:
+        groups.setdefault("ticks", []).extend(ticks)
+        return
+    groups.setdefault("book_messages", []).extend(books)
+    if len(books) < len(ticks):
+        groups.setdefault("ticks", []).extend(tick for tick in ticks if type(tick.tick) not in BOOK_TYPES)
+
+
 def group_by_table(records: Iterable[Record]) -> dict[str, list[Any]]:
     """Records grouped into their tables; a decision goes to ``risk_decisions`` and, when
-    accepted, to ``signals`` as well. An unknown type raises ``TypeError`` (never dropped)."""
+    accepted, to ``signals`` as well; a tick to ``ticks``, a depth message to ``book_messages``. An unknown type raises ``TypeError`` (never dropped)."""
     groups: dict[str, list[Any]] = {}
     for record in records:
         kind = type(record)
         if kind is TickBatch:
-            groups.setdefault("ticks", []).extend(record.ticks)
+            _group_ticks(record.ticks, groups)
             continue
         tables = _TABLES_OF.get(kind)
         if tables is None:

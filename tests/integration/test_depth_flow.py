@@ -5,14 +5,17 @@ The capture is the first 3,000 lines (44 s) of the shared Binance USD-M file (it
 line 14) with one depth diff near the end dropped, then the whole Hyperliquid file (55 lines of
 full-book messages and trades). Depth features must land in ClickHouse and the online store, the
 dropped diff must come out as one ``book_gap`` monitor event after which the book is invalid, and a
-replay of the same offsets must give the same depth features as the run. Every command runs as a
-user runs it, in its own process.
+replay of the same offsets must give the same depth features as the run. Every depth message's
+offset is accounted for: ``tickwise verify`` finds it in ``book_messages`` (and would call it lost
+without that table), and the replay manifest counts it as valid. Every command runs as a user runs
+it, in its own process.
 """
 
 from __future__ import annotations
 
 import gzip
 import math
+import shutil
 import subprocess
 import sys
 import uuid
@@ -23,6 +26,7 @@ import pytest
 
 from dataflows.depthfiles import read_capture
 from operators.book.tracker import DEPTH_FEATURES
+from operators.messages import BookDelta, BookSnapshot
 from tests.integration.flowkit import cli_environment, create_topics, topic_settings
 
 pytestmark = pytest.mark.integration
@@ -83,7 +87,14 @@ def run(stack, tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert replayed.returncode == 0, replayed.stderr[-3000:]
     online = tickwise(env, work / "state", "features", USDM, "--format", "json")
     assert online.returncode == 0, online.stderr[-3000:]
-    return {"work": work, "files": files, "produce": " ".join((produced.stdout + produced.stderr).split()), "online": orjson.loads(online.stdout)}
+    return {"work": work, "files": files, "env": env, "produce": " ".join((produced.stdout + produced.stderr).split()),
+            "online": orjson.loads(online.stdout)}
+
+
+def verify(run: dict, chdb_dir: Path) -> tuple[int, dict]:
+    env = {**run["env"], "CLICKHOUSE_URL": f"chdb://{chdb_dir}"}
+    done = tickwise(env, run["work"] / "state", "verify", "--format", "json")
+    return done.returncode, orjson.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_produce_sends_every_message_of_the_captures(run: dict) -> None:
@@ -134,3 +145,44 @@ def test_replay_of_the_same_offsets_gives_the_same_depth_features_as_the_run(run
 
     assert replayed.keys() == stored.keys() and len(stored) >= 40
     assert replayed == stored
+
+
+def test_verify_after_a_depth_run_accounts_for_every_offset_and_exits_0(run: dict) -> None:
+    messages = [item.message for item in read_capture(run["files"]).items]
+    in_capture = {kind: sum(type(message) is kind for message in messages) for kind in (BookSnapshot, BookDelta)}
+
+    code, report = verify(run, run["work"] / "chdb")
+
+    assert code == 0 and report["ok"] and report["missing_offsets"] == report["unprocessed_offsets"] == 0
+    assert sum(part["offsets"] for part in report["partitions"].values()) == len(messages)
+    rows = {table: report["tables"][table]["final_rows"] for table in ("ticks", "book_messages", "rejects")}
+    assert sum(rows.values()) == len(messages)
+    stored = dict(chdb_rows(run["work"] / "chdb", "SELECT kind, count() FROM book_messages FINAL GROUP BY kind"))
+    assert stored["snapshot"] + stored["delta"] == rows["book_messages"]
+    # every depth message of the capture is stored, but for those the event-time guard rejected
+    assert sum(in_capture.values()) - rows["rejects"] <= rows["book_messages"] <= sum(in_capture.values())
+    assert 0 < stored["snapshot"] <= in_capture[BookSnapshot] and 0 < stored["delta"] <= in_capture[BookDelta]
+
+
+def test_verify_when_depth_offsets_are_missing_from_book_messages_then_calls_them_lost_and_exits_1(
+        run: dict, tmp_path: Path) -> None:
+    copy = tmp_path / "chdb"
+    shutil.copytree(run["work"] / "chdb", copy, symlinks=True)  # chDB links metadata to store/ relatively
+    [[books]] = chdb_rows(copy, "SELECT count() FROM book_messages FINAL")
+    subprocess.run([sys.executable, "-c", "import sys, clickhouse_connect\n"
+                    "clickhouse_connect.get_client(dsn=sys.argv[1]).command('TRUNCATE TABLE book_messages')",
+                    f"chdb://{copy}"], check=True, timeout=60)  # what verify saw before depth rows were stored
+
+    code, report = verify(run, copy)
+
+    assert code == 1 and not report["ok"]
+    assert report["missing_offsets"] + report["unprocessed_offsets"] == books
+
+
+def test_replay_manifest_counts_depth_messages_among_the_valid_ticks(run: dict) -> None:
+    manifest = orjson.loads((run["work"] / "replay" / "manifest.json").read_bytes())
+    [[books]] = chdb_rows(run["work"] / "chdb", "SELECT count() FROM book_messages FINAL")
+
+    ticks = manifest["ticks"]
+    assert ticks["read"] == ticks["valid"] + ticks["rejected"] == len(read_capture(run["files"]).items)
+    assert ticks["depth_messages"] == books

@@ -78,13 +78,15 @@ def test_symbol_with_trades_and_quotes_only_keeps_the_layout_and_feature_set_of_
     assert all(len(row.quality) == len(row.values) == len(layout.names) for row in rows)
 
 
-def test_book_messages_add_the_depth_features_and_are_not_re_emitted_with_the_admitted_ticks() -> None:
+def test_book_messages_add_the_depth_features_and_are_re_emitted_with_the_admitted_ticks_in_order() -> None:
     ticks = [at(snapshot(T0, 10), 0), at(delta(T0 + SECOND, 11, 12), 1), at(Trade(SYMBOL, T0 + 2 * SECOND, 100.1, 1.0), 2)]
 
     out = feed(build(), ticks)
 
     batches = [item for item in out if type(item) is TickBatch]
-    assert [tick.offset for batch in batches for tick in batch.ticks] == [2]  # the trade only
+    # every admitted offset comes out once (the ClickHouse sink stores depth messages in book_messages)
+    assert [tick.offset for batch in batches for tick in batch.ticks] == [0, 1, 2]
+    assert [type(batch.ticks[0].tick) for batch in batches] == [BookSnapshot, BookDelta, Trade]
     rows = rows_of(out)
     assert len(rows) == 3 and rows[-1].names[-len(DEPTH_FEATURES):] == DEPTH_FEATURES
     assert rows[-1].feature_set.startswith(feature_layout(CONFIG).version + "+l2.")

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from operators.ids import stable_uint64
-from operators.messages import (CrossAssetRow, Decision, FeatureRow, Outcome, PnlRow, Prediction, Quote, Reject,
-                                TickBatch, Trade, ValidTick)
-from sinks.clickhouse import ADDED_COLUMNS, TABLE_DDL, TABLE_DECLARATIONS, TABLES, group_by_table, tick_id
+from operators.messages import (BookDelta, BookSnapshot, CrossAssetRow, Decision, FeatureRow, Outcome, PnlRow,
+                                Prediction, Quote, Reject, TickBatch, Trade, ValidTick)
+from sinks.clickhouse import (ADDED_COLUMNS, OFFSET_TABLES, TABLE_DDL, TABLE_DECLARATIONS, TABLES, group_by_table,
+                              tick_id)
 
 #: The statements that created and migrated the tables of every existing tickwise database
 #: (each CREATE statement as its lines).
@@ -21,8 +22,12 @@ EXISTING_SCHEMA = Path(__file__).with_name("existing_schema.json")
 
 def test_generated_ddl_and_migrations_are_those_existing_databases_were_created_with() -> None:
     existing = json.loads(EXISTING_SCHEMA.read_text())
-    assert {name: ddl.strip().splitlines() for name, ddl in TABLE_DDL.items()} == existing["tables"]
-    assert list(TABLE_DDL) == list(existing["tables"])
+    generated = {name: ddl.strip().splitlines() for name, ddl in TABLE_DDL.items()}
+    first = list(existing["tables"])
+    assert {name: generated[name] for name in first} == existing["tables"]
+    # Tables added since come after the first release's, whole (CREATE TABLE IF NOT EXISTS on start-up).
+    assert list(TABLE_DDL) == [*first, *existing["tables_added"]]
+    assert {name: generated[name] for name in existing["tables_added"]} == existing["tables_added"]
     assert [migration for table in TABLE_DECLARATIONS.values()
             for migration in table.migrations()] == existing["migrations"]
 
@@ -35,7 +40,7 @@ def test_risk_decisions_has_the_columns_and_order_key_of_signals_and_takes_every
 
 def test_every_tickwise_table_is_declared_once() -> None:
     assert set(TABLES) == {"ticks", "features", "predictions", "signals", "risk_decisions", "rejects",
-                           "monitor_events", "cross_asset", "outcomes", "pnl"}
+                           "monitor_events", "cross_asset", "outcomes", "pnl", "book_messages"}
     assert list(TABLE_DDL) == list(TABLES) == list(TABLE_DECLARATIONS)
 
 
@@ -80,6 +85,35 @@ def test_group_by_table_when_an_unknown_type_arrives_then_raises_naming_it() -> 
 def test_group_by_table_spreads_a_tick_batch_into_tick_rows(ticks: Any) -> None:
     batch = ticks(3)
     assert group_by_table([TickBatch("IBM", batch), batch[0]]) == {"ticks": [*batch, batch[0]]}
+
+
+def test_group_by_table_sends_depth_messages_of_a_batch_or_alone_to_book_messages_and_ticks_to_ticks() -> None:
+    snapshot = ValidTick(BookSnapshot("X", 1, 7, ((10.0, 1.0),), ((11.0, 2.0),)), "ticks", 0, 1)
+    trade = ValidTick(Trade("X", 2, 10.5, 1.0, "buy"), "ticks", 0, 2)
+    delta = ValidTick(BookDelta("X", 3, 8, 9, (), ((11.0, 0.0),), prev_id=7), "ticks", 0, 3)
+
+    assert group_by_table([TickBatch("X", [snapshot, trade, delta])]) == {"book_messages": [snapshot, delta],
+                                                                         "ticks": [trade]}
+    assert group_by_table([TickBatch("X", [snapshot]), delta]) == {"book_messages": [snapshot, delta]}
+
+
+def test_book_message_columns_hold_kind_update_ids_and_level_counts() -> None:
+    snapshot = ValidTick(BookSnapshot("X", 1, 7, ((10.0, 1.0), (9.0, 2.0)), ((11.0, 2.0),)), "ticks", 1, 40)
+    delta = ValidTick(BookDelta("X", 3, 8, 9, (), ((11.0, 0.0),), prev_id=7), "ticks", 1, 41)
+    spot = ValidTick(BookDelta("X", 4, 10, 12, ((10.0, 3.0),), ()), "ticks", 1, 42)
+
+    names, columns = TABLE_DECLARATIONS["book_messages"].columns_of([snapshot, delta, spot])
+
+    row = dict(zip(names, columns, strict=True))
+    assert row["kind"] == ["snapshot", "delta", "delta"]
+    assert (row["first_id"], row["last_id"], row["prev_id"]) == ([7, 8, 10], [7, 9, 12], [None, 7, None])
+    assert (row["bid_levels"], row["ask_levels"]) == ([2, 0, 1], [1, 1, 0])
+    assert row["id"] == [tick_id("ticks", 1, offset) for offset in (40, 41, 42)]
+
+
+def test_offsets_of_the_ticks_topic_are_accounted_for_by_ticks_depth_messages_and_rejects() -> None:
+    assert OFFSET_TABLES == ("ticks", "book_messages", "rejects")
+    assert all({"topic", "partition", "offset"} <= set(TABLE_DECLARATIONS[name].column_names) for name in OFFSET_TABLES)
 
 
 def test_tick_columns_fill_only_the_fields_of_their_type() -> None:
