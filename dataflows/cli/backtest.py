@@ -37,6 +37,7 @@ from rich.table import Table
 
 from dataflows.cli.common import (STATE_DIR_DEFAULT, StateDir, command_settings, console, fail, offsets_option,
                                   require_kafka, time_span)
+from dataflows.cli.cluster_progress import registry_progress
 from dataflows.cli.data import Strict, read_ticks
 from dataflows.cli.output import Format, check_format, clean, print_record
 
@@ -105,11 +106,12 @@ def backtest(
     components = build_components(settings, ensemble=ensemble, registry=MetricsRegistry())
     config = costs.config(settings)
     frame = _tick_frame(data, day, start, end, universe, strict) if data is not None else None
-    with console.status("running the signal flow over the backtest range"):
+    if frame is not None and not universe:
+        components = build_components(_backtest_settings(state_dir, model, tuple(frame["symbol"].unique()), costs),
+                                      ensemble=ensemble, registry=MetricsRegistry())
+    total = len(frame) if frame is not None else None
+    with registry_progress(components.metrics.registry, "backtest: signal flow", total):
         if frame is not None:
-            if not universe:
-                components = build_components(_backtest_settings(state_dir, model, tuple(frame["symbol"].unique()),
-                                                                 costs), ensemble=ensemble, registry=MetricsRegistry())
             result = run_backtest(components, out, frame=frame, config=config,
                                   meta={"source": "files", "files": [p.name for p in data]})
         else:
@@ -283,7 +285,8 @@ def replay(
     source = tick_source_settings(settings)
     started = time.monotonic()
     try:
-        with console.status(f"replaying {settings.kafka.ticks_topic} with model {ensemble.version}"):
+        with registry_progress(components.metrics.registry,
+                               f"replaying {settings.kafka.ticks_topic} with model {ensemble.version}", None):
             result = run_replay(components, source, replay_range, out)
     except (ReplayError, SourceError) as error:
         fail(str(error))

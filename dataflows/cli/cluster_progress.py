@@ -1,9 +1,11 @@
-"""A progress bar for a running Bytewax cluster: ticks read so far and their rate, from its metrics.
+"""Progress bars for a running flow: ticks read so far and their rate, from its metrics.
 
-The flow processes run apart from the CLI, so the count is read where Prometheus reads it: the
-``tickwise_ticks_total`` counters (every validation outcome) of each process's endpoint
-(``TICKWISE_METRICS_PORT`` + process index), summed, once a second. With no endpoint
-(``TICKWISE_METRICS_PORT=0``), on a non-terminal or with ``--quiet`` it is the spinner it was.
+``cluster_progress``: the flow processes run apart from the CLI, so the count is read where
+Prometheus reads it: the ``tickwise_ticks_total`` counters (every validation outcome) of each
+process's endpoint (``TICKWISE_METRICS_PORT`` + process index), summed, once a second. With no
+endpoint (``TICKWISE_METRICS_PORT=0``), on a non-terminal or with ``--quiet`` it is a spinner.
+``registry_progress``: a flow run in this process (``backtest``, ``replay``) is read from its own
+registry the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from rich.progress import Progress
 
@@ -41,6 +44,31 @@ def _read(url: str) -> int | None:
             return ticks_read(response.read().decode())
     except OSError:
         return None
+
+
+def _poll_registry(registry: CollectorRegistry, progress: Progress, stop: threading.Event) -> None:
+    while not stop.wait(POLL_S):
+        progress.update(progress.task_ids[0], completed=ticks_read(generate_latest(registry).decode()))
+
+
+@contextmanager
+def registry_progress(registry: CollectorRegistry, description: str, total: int | None) -> Iterator[None]:
+    """Show the ticks an in-process flow has read (of ``total`` when known) while the block runs."""
+    if not progress_shown():
+        with console.status(description):
+            yield
+        return
+    with progress_bar(description, total, "ticks") as progress:
+        stop = threading.Event()
+        poller = threading.Thread(target=_poll_registry, args=(registry, progress, stop), name="flow-progress",
+                                  daemon=True)
+        poller.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            poller.join(timeout=2 * POLL_S)
+            progress.update(progress.task_ids[0], completed=ticks_read(generate_latest(registry).decode()))
 
 
 def _poll(urls: list[str], progress: Progress, stop: threading.Event) -> None:

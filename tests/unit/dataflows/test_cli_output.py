@@ -122,3 +122,25 @@ def test_cluster_progress_when_endpoints_answer_then_bar_counts_every_process_ti
         server.shutdown()
 
     assert progress.tasks[0].completed == 84  # two processes of 42; the one not answering counts nothing
+
+
+def test_registry_progress_when_an_in_process_flow_counts_ticks_then_the_bar_shows_them() -> None:
+    import threading
+
+    from rich.progress import Progress
+
+    from dataflows.cli.cluster_progress import POLL_S, _poll_registry
+    from sinks.metrics import MetricsRegistry
+
+    metrics = MetricsRegistry()
+    metrics.ticks.labels(outcome="valid").inc(7)
+    metrics.ticks.labels(outcome="rejected").inc(2)
+    progress = Progress(disable=True)
+    progress.add_task("backtest", total=None)
+    stop = threading.Event()
+    poller = threading.Thread(target=_poll_registry, args=(metrics.registry, progress, stop))
+    poller.start()
+    stop.wait(POLL_S * 1.5)
+    stop.set()
+    poller.join()
+    assert progress.tasks[0].completed == 9
