@@ -11,7 +11,7 @@ Bump ``STATE_FORMAT`` whenever a pickled state class changes module, name or sha
 >>> load_state(b"\\x80\\x05old pickle", "features")
 Traceback (most recent call last):
 ...
-dataflows.snapshots.IncompatibleSnapshot: the recovery snapshot of step 'features' was written by an older tickwise (no state format header); this version reads state format 8 only: start with an empty recovery directory and replay the offsets to rebuild the state
+dataflows.snapshots.IncompatibleSnapshot: the recovery snapshot of step 'features' was written by an older tickwise (no state format header); this version reads state format 9 only: start with an empty recovery directory and replay the offsets to rebuild the state
 """
 
 from __future__ import annotations
