@@ -210,7 +210,7 @@ def format_universe(universe: dict[str, object]) -> str:
     targets = universe["targets"]
     return (f"state at scale: {universe['universe']:,} synthetic symbols ({universe['real_symbols']} real templates, "
             f"{universe['block_ticks']} resampled real ticks each): state {universe['state_kb_per_symbol_mean']:.1f} KB/symbol "
-            f"mean (p99 {sizes['p99'] / 1024:.1f} KB, max {sizes['max'] / 1024:.1f} KB; target < 32 KB: "
+            f"mean (p99 {sizes['p99'] / 1024:.1f} KB, max {sizes['max'] / 1024:.1f} KB; target < 16 KB: "
             f"{'met' if targets['state_met'] else 'MISSED'}); snapshot of all keys {universe['snapshot_s']:.2f} s "
             f"+ {universe['snapshot_store_pickle_s']:.2f} s store pickling = "
             f"{universe['snapshot_share_of_interval']:.1%} of the {universe['snapshot_interval_s']:.0f} s interval "
