@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import pandas as pd
 from bytewax import operators as op
@@ -26,7 +27,11 @@ from bytewax.testing import run_main
 from dataflows.components import Components
 from dataflows.signals import feature_stage
 from dataflows.tickfiles import iter_tick_messages
+from operators.features.layout import depth_layout
 from operators.messages import FeatureRow, SourceRecord
+
+#: What a feature-set version carries after its base when its rows hold order-book features.
+_, DEPTH_SUFFIX = depth_layout((), "")
 
 
 def parse_day(text: str) -> int:
@@ -148,10 +153,41 @@ def run_backfill(components: Components, files: Sequence[Path], start_ns: int | 
     return Backfill(rows=collect.rows, ticks=len(source))
 
 
+def common_features(rows: Sequence[FeatureRow]) -> Sequence[FeatureRow]:
+    """``rows`` on one feature set. Rows of symbols with order books carry the depth features after
+    the others (feature set ``<base>+l2.<hash>``); mixed with rows of symbols without books (``<base>``),
+    they keep only the ``<base>`` features, so the model trains on what every symbol has and is the
+    one the live flow accepts (it checks ``<base>``). Rows of one feature set are returned as they are.
+
+    >>> book = FeatureRow("B", 1, 0, 1, 9.0, ("mid", "depth_imbalance_l1"), (9.0, 0.5), "v1" + DEPTH_SUFFIX, (0, 0))
+    >>> common_features([book, FeatureRow("T", 1, 0, 2, 5.0, ("mid",), (5.0,), "v1", (0,))])[0]
+    FeatureRow(symbol='B', ts_ns=1, partition=0, offset=1, price=9.0, names=('mid',), values=(9.0,), feature_set='v1', quality=(0,))
+    """
+    versions = {row.feature_set for row in rows}
+    if len(versions) <= 1:
+        return rows
+    bases = {version.removesuffix(DEPTH_SUFFIX) for version in versions}
+    base = bases.pop()
+    names = next((row.names for row in rows if row.feature_set == base), ())
+    width = len(names)
+    if bases or not names or any(row.names[:width] != names for row in rows):
+        raise ValueError(f"the backfill produced rows of {len(versions)} feature sets ({sorted(versions)}); expected "
+                         f"one, or one and its order-book extension ({base}{DEPTH_SUFFIX})")
+    return [row if row.feature_set == base else msgspec.structs.replace(
+        row, names=names, values=row.values[:width], feature_set=base, quality=row.quality[:width]) for row in rows]
+
+
+def book_symbols(rows: Sequence[FeatureRow]) -> list[str]:
+    """The symbols whose rows carry order-book features."""
+    return sorted({row.symbol for row in rows if row.feature_set.endswith(DEPTH_SUFFIX)})
+
+
 def rows_to_frame(rows: Sequence[FeatureRow]) -> pd.DataFrame:
-    """Feature rows as a frame: ``symbol, ts_ns, offset, price`` + one column per feature."""
+    """Feature rows as a frame: ``symbol, ts_ns, offset, price`` + one column per feature (those every
+    row has, ``common_features``)."""
     if not rows:
         raise ValueError("the backfill produced no feature rows; check the files and the date range")
+    rows = common_features(rows)
     names = list(rows[0].names)
     frame = pd.DataFrame(np.array([row.values for row in rows], dtype=np.float64), columns=names)
     frame.insert(0, "price", [row.price for row in rows])
@@ -182,6 +218,10 @@ def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, st
     # Source positions identify rows; they are not features.
     frame = rows_to_frame(result.rows).drop(columns=["offset"])
     console.print(f"{result.ticks:,} ticks -> {len(frame):,} feature rows; training")  # type: ignore[attr-defined]
+    books = book_symbols(result.rows)
+    if books and len(books) < len(set(frame["symbol"])):
+        console.print(f"  {len(books)} symbol(s) with order books ({', '.join(books)}) train with the others on "  # type: ignore[attr-defined]
+                      "the features every symbol has, without their depth features")
     def say(line: str) -> None:
         console.print(f"  {line}")  # type: ignore[attr-defined]
 
@@ -242,8 +282,9 @@ def write_feature_profile(model_dir: Path, frame: pd.DataFrame) -> Path:
 
 
 def feature_set_of(rows: Sequence[FeatureRow]) -> str:
-    """The one feature-set hash of the rows a model trains on (a mix would be a bug upstream)."""
-    versions = {row.feature_set for row in rows}
+    """The one feature-set hash of the rows a model trains on (``common_features``: rows of symbols with
+    and without order books train on the features they share)."""
+    versions = {row.feature_set for row in common_features(rows)}
     if len(versions) != 1:
         raise ValueError(f"the backfill produced rows of {len(versions)} feature sets ({sorted(versions)}); expected one")
     return versions.pop()

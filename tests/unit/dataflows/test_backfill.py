@@ -12,14 +12,16 @@ from bytewax import operators as op
 from bytewax.dataflow import Dataflow
 from bytewax.testing import TestingSink, run_main
 
-from dataflows.backfill import FileTickSource, _NoModel, parse_day, rows_to_frame, run_backfill
+from dataflows.backfill import (FileTickSource, _NoModel, book_symbols, common_features, feature_set_of, parse_day,
+                               rows_to_frame, run_backfill)
 from dataflows.components import build_components
 from dataflows.config import load_settings
 from dataflows.symbol_step import SymbolLogicBuilder
 from dataflows.tickfiles import iter_tick_messages
 from operators.ingest.clock import EventTimeConfig
 from operators.features.symbol import FeatureConfig
-from operators.messages import FeatureRow, SourceRecord, ValidTick
+from operators.features.layout import feature_layout
+from operators.messages import BookDelta, BookSnapshot, FeatureRow, Quote, SourceRecord, TickBatch, Trade, ValidTick
 from operators.ingest.validation import ValidationLimits, decode_tick
 from sinks.metrics import MetricsRegistry
 
@@ -165,6 +167,46 @@ def test_rows_to_frame_when_rows_then_id_columns_then_one_column_per_feature_sor
 def test_rows_to_frame_when_no_rows_then_value_error_says_what_to_check() -> None:
     with pytest.raises(ValueError, match="no feature rows"):
         rows_to_frame([])
+
+
+def rows_of_a_book_symbol_and_a_plain_one() -> list[FeatureRow]:
+    """Feature rows of the live symbol step: BOOK has depth messages, IBM trades and quotes only."""
+    out: list[object] = []
+    for symbol in ("BOOK", "IBM"):
+        logic = SymbolLogicBuilder(EventTimeConfig(confirmations=1), FeatureConfig())(None)
+        ticks: list[object] = [BookSnapshot(symbol, SESSION_OPEN_NS, 10, ((100.0, 2.0),), ((100.2, 1.0),))] * (
+            symbol == "BOOK")
+        for i in range(1, 8):
+            ts = SESSION_OPEN_NS + i * SECOND
+            ticks += [Quote(symbol, ts, 100.0 + i / 10, 100.2 + i / 10, 2.0, 1.0), Trade(symbol, ts + 1, 100.1, 1.0)]
+            if symbol == "BOOK":
+                ticks.append(BookDelta(symbol, ts + 2, 10 + i, 10 + i, ((100.0, 2.0 + i),), ()))
+        for offset, tick in enumerate(ticks):
+            out.extend(logic.on_item(TickBatch(symbol, [ValidTick(tick, "ticks", 0, offset)]))[0])  # type: ignore[arg-type]
+        out.extend(logic.on_eof()[0])
+    return [item for item in out if type(item) is FeatureRow]
+
+
+def test_rows_of_symbols_with_and_without_books_train_on_the_features_they_share() -> None:
+    rows = rows_of_a_book_symbol_and_a_plain_one()
+    base = feature_layout(FeatureConfig())
+    assert {row.feature_set for row in rows} == {base.version, *(r.feature_set for r in rows if r.symbol == "BOOK")}
+    assert len({row.feature_set for row in rows}) == 2 and book_symbols(rows) == ["BOOK"]
+
+    frame = rows_to_frame(rows)
+
+    assert feature_set_of(rows) == base.version
+    assert list(frame.columns) == ["symbol", "ts_ns", "offset", "price", *base.names]
+    book_rows = [row for row in rows if row.symbol == "BOOK"]
+    shared = [row.values[:len(base.names)] for row in book_rows]
+    assert [tuple(row.values) for row in common_features(rows) if row.symbol == "BOOK"] == shared
+    assert set(frame["symbol"]) == {"BOOK", "IBM"} and len(frame) == len(rows)
+
+
+def test_rows_of_unrelated_feature_sets_then_value_error_names_them() -> None:
+    rows = [FeatureRow("A", 1, 0, 1, 1.0, ("alpha",), (1.0,), "v1"), FeatureRow("B", 1, 0, 2, 1.0, ("alpha",), (1.0,), "v2")]
+    with pytest.raises(ValueError, match=r"2 feature sets \(\['v1', 'v2'\]\)"):
+        feature_set_of(rows)
 
 
 # --- run_backfill: the live feature stage ------------------------------------------------------------------
