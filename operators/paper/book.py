@@ -145,8 +145,9 @@ class PaperBook:
         return fills
 
     def on_trade(self, trade: Trade) -> list[Fill]:
-        """For a symbol without quotes: fill at the trade price +/- the half-spread; mark to it."""
-        if not 0.0 < trade.price < math.inf:
+        """For a symbol without quotes: fill at the trade price +/- the half-spread; mark to it. Anything
+        that is not a ``Trade`` (a depth message of a backtest's tape read from a topic) fills nothing."""
+        if type(trade) is not Trade or not 0.0 < trade.price < math.inf:
             return []
         self.symbol = self.symbol or trade.symbol
         if self.has_quotes:

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from operators.messages import Decision, Quote, Trade
+from operators.messages import BookDelta, BookSnapshot, Decision, Quote, Trade
 from operators.paper.book import PaperBook
 
 
@@ -111,3 +111,12 @@ def test_book_pickles_with_its_state() -> None:
 def test_invalid_fee_is_refused_with_its_value(bad: float) -> None:
     with pytest.raises(ValueError, match="fee_bps"):
         PaperBook(fee_bps=bad)
+
+
+def test_a_depth_message_given_as_a_trade_fills_nothing_and_the_next_trade_fills() -> None:
+    book = PaperBook(fee_bps=0.0, trade_half_spread_bps=0.0)
+    book.on_decision(_decision("s1", 100, 1, 10.0, symbol="SPY"))
+
+    assert book.on_trade(BookSnapshot("SPY", 200, 1, ((99.0, 5.0),), ((101.0, 5.0),))) == []  # type: ignore[arg-type]
+    assert book.on_trade(BookDelta("SPY", 250, 2, 2, ((99.5, 1.0),), ())) == []  # type: ignore[arg-type]
+    assert [(fill.ts_ns, fill.price) for fill in book.on_trade(Trade("SPY", 300, 100.0, 1.0))] == [(300, 100.0)]
