@@ -80,7 +80,7 @@ def test_the_readme_commands_after_the_demo_work_as_printed_in_order(demo) -> No
     for command in commands:
         answered = tickwise(cwd, *command)
         assert answered.returncode == 0, (command, answered.stderr[-2000:])
-        assert answered.stdout.strip() and "Traceback" not in answered.stderr, command
+        assert (answered.stdout + answered.stderr).strip() and "Traceback" not in answered.stderr, command
 
 
 def test_features_when_demo_stack_stopped_then_one_sentence_exit_2(demo) -> None:
