@@ -39,7 +39,9 @@ import pandas as pd
 
 from operators.events import EVENT_FEATURES, EventFeatureConfig, EventFeatures, EventMessage
 
-__all__ = ["ENGINES", "event_features_at", "features_as_of", "features_history"]
+__all__ = ["ENGINES", "ENTITY_TIME_COLUMNS", "LINEAGE", "event_features_at", "features_as_of", "features_history",
+           "read_entities", "read_events", "read_feature_file", "stored_features", "training_set", "check_output",
+           "write_frame"]
 
 Engine = Literal["chdb", "pandas"]
 ENGINES: tuple[Engine, ...] = ("chdb", "pandas")
@@ -49,15 +51,18 @@ _FEATURE_ROW = "__feature_row"
 
 
 def features_as_of(entities: pd.DataFrame, features: pd.DataFrame, *, engine: Engine = "chdb",
-                   symbol: str = "symbol", ts: str = "ts", connection: Any = None) -> pd.DataFrame:
+                   symbol: str = "symbol", ts: str = "ts", connection: Any = None,
+                   carry: Sequence[str] = ()) -> pd.DataFrame:
     """Join ``features`` to ``entities`` as of each entity row's time (see the module docstring).
 
     ``connection`` is an open chDB connection to use (chDB hosts one engine per process); without
-    one an in-memory connection is opened and closed around the join.
+    one an in-memory connection is opened and closed around the join. ``carry`` names columns of
+    ``features`` (lineage: the matched row's time, its feature set) returned with their own type,
+    null where no row is known, after the feature columns.
     """
     if engine not in ENGINES:
         raise ValueError(f"features_as_of: expected engine in {ENGINES}, got {engine!r}")
-    names = _check(entities, features, symbol, ts)
+    names = _check(entities, features.drop(columns=list(carry)), symbol, ts)
     left = pd.DataFrame({_ROW: np.arange(len(entities), dtype=np.int64), symbol: entities[symbol].to_numpy(),
                          _KEY: _nanoseconds(entities[ts], "entities")})
     right = pd.DataFrame({_FEATURE_ROW: np.arange(len(features), dtype=np.int64), symbol: features[symbol].to_numpy(),
@@ -67,7 +72,9 @@ def features_as_of(entities: pd.DataFrame, features: pd.DataFrame, *, engine: En
     feature_rows = matched.sort_values(_ROW)[_FEATURE_ROW].fillna(-1).to_numpy(dtype=np.int64)
     values = features[names].to_numpy(dtype=np.float64).take(np.maximum(feature_rows, 0), axis=0)
     values[feature_rows < 0] = np.nan
-    return pd.concat([entities.reset_index(drop=True), pd.DataFrame(values, columns=names)], axis=1)
+    carried = {name: features[name].convert_dtypes().array.take(feature_rows, allow_fill=True) for name in carry}
+    return pd.concat([entities.reset_index(drop=True), pd.DataFrame(values, columns=names), pd.DataFrame(carried)],
+                     axis=1)
 
 
 def _check(entities: pd.DataFrame, features: pd.DataFrame, symbol: str, ts: str) -> list[str]:
@@ -173,26 +180,115 @@ def _fill(columns: dict[str, np.ndarray], names: tuple[str, ...], rows: np.ndarr
             columns[name][row] = value
 
 
-def features_history(entities_path: Path, output_path: Path, *, features_path: Path | None = None,
-                     event_paths: Sequence[Path] = (), engine: Engine = "chdb") -> int:
-    """``tickwise features history``: a point-in-time training set from files; returns its row count.
+#: Columns naming an entity row's time, looked for in this order.
+ENTITY_TIME_COLUMNS = ("timestamp", "ts")
+#: Lineage of each joined stored row: the event time of the feature row matched and its feature-set version.
+LINEAGE = ("feature_ts", "feature_set")
 
-    Reads the entity frame (``symbol``, ``ts`` and any label columns) and, when given, a feature frame,
-    as Parquet or CSV by suffix; joins the features known at each row (``features_as_of``) and the event
-    features of the shared event files (``event_features_at``); writes Parquet or CSV by suffix. A file
-    that is missing, unreadable or of the wrong shape raises ``ValueError`` with one sentence (the CLI
-    prints it and exits 2).
+
+def read_entities(path: Path, what: str = "entities") -> tuple[pd.DataFrame, str]:
+    """The entity frame of ``path`` (Parquet or CSV) and the name of its time column (``what``: the
+    frame's name in messages; a feature file is read the same way).
+
+    It needs ``symbol`` and ``timestamp`` (or ``ts``): epoch nanoseconds, datetimes, or ISO 8601 text
+    (UTC when it names no zone), parsed here to UTC datetimes. A missing file, a missing column or a time
+    that does not parse raises ``ValueError`` with one sentence.
     """
+    frame = _read_frame(path, what)
+    column = next((name for name in ENTITY_TIME_COLUMNS if name in frame.columns), None)
+    if "symbol" not in frame.columns or column is None:
+        raise ValueError(f"expected the {what} in {str(path)!r} with columns 'symbol' and 'timestamp' (or 'ts'), "
+                         f"got {list(frame.columns)!r}")
+    frame[column] = _parse_times(frame[column], f"{column!r} of {str(path)!r}")
+    return frame, column
+
+
+def _parse_times(times: pd.Series, where: str) -> pd.Series:
+    if pd.api.types.is_integer_dtype(times) or pd.api.types.is_datetime64_any_dtype(times):
+        return times
+    parsed = pd.to_datetime(times, utc=True, format="ISO8601", errors="coerce")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"expected ISO 8601 times or epoch nanoseconds in {where}, got {times.iloc[row]!r} "
+                         f"in row {row + 1}")
+    return parsed
+
+
+def stored_features(client: Any, symbols: Sequence[str], until_ns: int) -> pd.DataFrame:
+    """The rows of ClickHouse's ``features`` table for ``symbols`` up to ``until_ns``, one column per feature.
+
+    Read ``FINAL``, so a row a recovery wrote twice counts once; rows of one (symbol, ts) with different ids
+    (a second run over the same ticks) come in insert order, so the latest insert wins the join. Columns:
+    ``symbol``, ``ts`` (epoch ns), the features (NaN where a row's feature set lacks one), then ``LINEAGE``.
+    """
+    from dataflows.frames import spread_features
+
+    sql = ("SELECT symbol, ts_ns AS ts, ts_ns AS feature_ts, feature_set, names, values FROM features FINAL "
+           "WHERE symbol IN %(symbols)s AND ts_ns <= %(until)s ORDER BY symbol, ts_ns, inserted_at, id")
+    rows = client.query_df(sql, parameters={"symbols": list(symbols), "until": until_ns})
+    if rows.empty:
+        return pd.DataFrame({"symbol": pd.Series(dtype=object), "ts": pd.Series(dtype=np.int64),
+                             "feature_ts": pd.Series(dtype=np.int64), "feature_set": pd.Series(dtype=object)})
+    spread = spread_features(rows.reset_index(drop=True))
+    return spread[["symbol", "ts", *[c for c in spread.columns if c not in ("symbol", "ts", *LINEAGE)], *LINEAGE]]
+
+
+def training_set(entities: pd.DataFrame, time_column: str, *, features: pd.DataFrame | None = None,
+                 client: Any = None, events: Sequence[EventMessage] = (), engine: Engine = "pandas") -> pd.DataFrame:
+    """Each entity row with the features known at its time: from ``features`` (a frame with ``symbol``,
+    ``ts`` and feature columns) or else, with a ClickHouse ``client``, the stored ``features`` table (plus
+    ``LINEAGE``, ``feature_ts`` as a UTC datetime); then the event features of ``events``.
+
+    The entity frame is returned as it is, rows in their order, the new columns after its own.
+    """
+    keys = pd.DataFrame({"symbol": entities["symbol"].to_numpy(),
+                         "ts": _nanoseconds(entities[time_column].reset_index(drop=True), "entities")})
+    parts = [entities.reset_index(drop=True)]
+    if features is not None:
+        features = features.assign(ts=_nanoseconds(features["ts"], "features"))
+        parts.append(features_as_of(keys, features, engine=engine).drop(columns=["symbol", "ts"]))
+    elif client is not None:
+        stored = stored_features(client, pd.unique(keys["symbol"]).tolist(), int(keys["ts"].max()))
+        joined = features_as_of(keys, stored, engine=engine, carry=LINEAGE).drop(columns=["symbol", "ts"])
+        parts.append(joined.assign(feature_ts=pd.to_datetime(joined["feature_ts"], unit="ns", utc=True)))
+    if events:
+        parts.append(event_features_at(events, keys).drop(columns=["symbol", "ts"]))
+    clashes = sorted(set.intersection(*(set(part.columns) for part in parts))) if len(parts) > 1 else []
+    if clashes:
+        raise ValueError(f"expected each column from one source, got {clashes!r} from more than one; drop one source")
+    return pd.concat(parts, axis=1)
+
+
+def features_history(entities_path: Path, output_path: Path, *, features_path: Path | None = None,
+                     event_paths: Sequence[Path] = (), engine: Engine = "chdb", client: Any = None) -> int:
+    """A point-in-time training set from files to a file; returns its row count.
+
+    Reads the entity frame (``read_entities``) and, when given, a feature frame (``symbol``, ``ts``,
+    features) as Parquet or CSV by suffix, or else reads the stored features through ``client``; joins
+    them and the event features of the event files (``training_set``); writes Parquet or CSV by suffix.
+    A file that is missing, unreadable or of the wrong shape raises ``ValueError`` with one sentence.
+    """
+    check_output(output_path)
+    entities, time_column = read_entities(entities_path)
+    features = read_feature_file(features_path) if features_path is not None else None
+    result = training_set(entities, time_column, features=features, client=client, events=read_events(event_paths),
+                          engine=engine)
+    write_frame(result, output_path)
+    return len(result)
+
+
+def read_feature_file(path: Path) -> pd.DataFrame:
+    """A feature file (``symbol``, ``timestamp`` or ``ts``, numeric features) with its time column as ``ts``."""
+    frame, column = read_entities(path, "features")
+    return frame.rename(columns={column: "ts"})
+
+
+def read_events(paths: Sequence[Path]) -> list[EventMessage]:
+    """The events of the shared event files ``paths`` (``dataflows.eventfiles``)."""
     from dataflows.eventfiles import read_event_file
 
-    result = _read_frame(entities_path, "entities")
-    if features_path is not None:
-        result = features_as_of(result, _read_frame(features_path, "features"), engine=engine)
-    if event_paths:
-        events = [event for path in event_paths for event in _read_events(path, read_event_file)]
-        result = event_features_at(events, result)
-    _write_frame(result, output_path)
-    return len(result)
+    return [event for path in paths for event in _read_events(path, read_event_file)]
 
 
 def _read_events(path: Path, reader: Any) -> list[EventMessage]:
@@ -213,10 +309,16 @@ def _read_frame(path: Path, what: str) -> pd.DataFrame:
         raise ValueError(f"cannot read the {what} from {str(path)!r}: {error}") from None
 
 
-def _write_frame(frame: pd.DataFrame, path: Path) -> None:
+def check_output(path: Path) -> None:
+    """Refuse an output file ``write_frame`` cannot write, before any work is done."""
+    if path.suffix not in (".parquet", ".csv"):
+        raise ValueError(f"expected the output as a .parquet or .csv file, got {str(path)!r}")
+
+
+def write_frame(frame: pd.DataFrame, path: Path) -> None:
+    """``frame`` as Parquet or CSV by ``path``'s suffix."""
+    check_output(path)
     if path.suffix == ".parquet":
         frame.to_parquet(path, index=False)
-    elif path.suffix == ".csv":
-        frame.to_csv(path, index=False)
     else:
-        raise ValueError(f"expected the output as a .parquet or .csv file, got {str(path)!r}")
+        frame.to_csv(path, index=False)

@@ -16,7 +16,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from dataflows.cli import backtest, bench, book, data, models, run, show_config
+from dataflows.cli import backtest, bench, book, data, feature_history, models, run, show_config
 from dataflows.cli.common import USER_ERROR_CODE, print_error
 from dataflows.cli.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
 
@@ -86,7 +86,7 @@ app.command("produce")(data.produce)
 app.command("run")(run.run)
 app.command("demo")(run.demo)
 app.command("query")(data.query)
-app.command("features")(data.features)
+app.add_typer(feature_history.features_app, name="features")
 app.command("train")(models.train)
 app.command("verify")(data.verify)
 app.command("replay")(backtest.replay)
