@@ -88,7 +88,8 @@ def history(
         write_frame(result, out)
         console.print(f"wrote {len(result):,} rows x {len(result.columns)} columns to {out}")
     else:
-        print_rows([str(name) for name in result.columns], result.itertuples(index=False, name=None), fmt,
+        cells = result.astype(object).where(result.notna(), None)  # NaN, NaT and <NA>: an empty cell, null in JSON
+        print_rows([str(name) for name in result.columns], cells.itertuples(index=False, name=None), fmt,
                    title="features known at each entity row")
 
 
