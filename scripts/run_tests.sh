@@ -8,6 +8,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTEST="${PYTEST:-.venv/bin/pytest}"
+# The report-page tests screenshot every panel in a headless Chromium when one can be had
+# (scripts/chromium.sh: on PATH, or Debian's fetched without root); else they skip and say why.
+TICKWISE_CHROMIUM="$(scripts/chromium.sh)"
+export TICKWISE_CHROMIUM
+echo "headless Chromium for the report screenshots: ${TICKWISE_CHROMIUM:-none (those tests skip)}"
 failed=()
 passed_total=0
 failed_total=0
