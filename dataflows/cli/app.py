@@ -16,7 +16,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from dataflows.cli import backtest, bench, book, data, feature_history, models, run, show_config
+from dataflows.cli import backtest, bench, book, data, export_cli, feature_history, models, run, show_config
 from dataflows.cli.common import USER_ERROR_CODE, print_error
 from dataflows.cli.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
 
@@ -89,6 +89,7 @@ app.command("query")(data.query)
 app.add_typer(feature_history.features_app, name="features")
 app.command("train")(models.train)
 app.command("verify")(data.verify)
+app.command("export")(export_cli.export)
 app.command("replay")(backtest.replay)
 app.add_typer(run.recovery_app, name="recovery")
 app.add_typer(book.book_app, name="book")
