@@ -21,6 +21,10 @@ or entry that cannot be read (wrong field count, a non-integer, a time outside t
 negative price, an entry name that names no contract) is a :class:`BadRow` naming the zip, the
 entry, the line and why; the rest of the day is read. Missing files are an
 :class:`OptionFileError` with one sentence.
+
+``tickwise produce --options-day GOOG:2015-12-24`` sends a day with :func:`encode_option_day`:
+the underlying's quotes and trades as the other ticks, the option messages in their wire form
+(:mod:`operators.options.wire`), all keyed by the underlying, in the event-time order above.
 """
 
 from __future__ import annotations
@@ -33,11 +37,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import msgspec
 import numpy as np
 
 from operators.messages import Quote, Trade
 from operators.options.contract import ContractError, OptionContract, contract
 from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
+from operators.options.wire import encode_option
 from operators.options.rates import RateCurve
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -108,6 +114,27 @@ def read_option_day(lean: Path, underlying: str, day: dt.date) -> OptionDay:
         raise OptionFileError(f"no option quotes for {underlying} on {day} under {options}")
     messages.sort(key=lambda message: (message.ts_ns, TIE_ORDER[type(message)]))
     return OptionDay(underlying.upper(), day, messages, bad)
+
+
+def parse_day_spec(spec: str) -> tuple[str, dt.date]:
+    """``UNDERLYING:YYYY-MM-DD`` as ``(underlying, day)``.
+
+    >>> parse_day_spec("goog:2015-12-24")
+    ('GOOG', datetime.date(2015, 12, 24))
+    """
+    underlying, _, day = spec.partition(":")
+    try:
+        return underlying.strip().upper(), dt.date.fromisoformat(day.strip())
+    except ValueError:
+        raise OptionFileError(f"option day {spec!r} is not UNDERLYING:YYYY-MM-DD (say GOOG:2015-12-24)") from None
+
+
+def encode_option_day(messages: list, until_ns: int | None = None) -> list[tuple[bytes, bytes]]:
+    """``(key, value)`` of every message (before ``until_ns``, when given), in order, keyed by the underlying."""
+    encode = msgspec.json.Encoder().encode
+    kept = messages if until_ns is None else [message for message in messages if message.ts_ns < until_ns]
+    return [(message.symbol.encode(), encode(message)) if type(message) in (Quote, Trade) else encode_option(message)
+            for message in kept]
 
 
 def read_interest_rates(path: Path) -> RateCurve:

@@ -10,7 +10,8 @@ A bad row of a tick file (``produce``, and ``backtest`` too) is skipped and coun
 on stderr with the count and the first ``SHOWN_BAD_ROWS`` lines; ``--strict`` stops at the first
 one instead (exit code 2, naming its line). ``produce`` also reads raw depth captures (``<receive_ts_ns>
 <json>`` lines, ``dataflows.depthfiles``), whose lines that give no message are skipped and counted
-the same way.
+the same way, and with ``--options-day UNDERLYING:YYYY-MM-DD`` a day of LEAN option and underlying
+minute files (``dataflows.optionfiles``), whose unreadable rows are skipped and counted too.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 #: Seconds a command waits to connect to ClickHouse, Redis or Kafka before it gives up.
 CONNECT_TIMEOUT_S = 5.0
+#: Where ``produce --options-day`` looks for LEAN's files unless told (the shared data, from the repository root).
+LEAN_DEFAULT = Path("../shared/data/options/lean")
 #: Bad rows of tick files whose line the warning names.
 SHOWN_BAD_ROWS = 5
 
@@ -141,6 +144,31 @@ def read_captures(files: list[Path], strict: bool) -> list[CaptureItem]:
     return capture.items
 
 
+def read_option_messages(lean: Path, spec: str, until: str | None, strict: bool) -> list[tuple[bytes, bytes]]:
+    """The encoded messages of an ``--options-day``; unreadable rows skipped with one warning (``strict``: fail)."""
+    import datetime as dt
+
+    from dataflows.optionfiles import OptionFileError, encode_option_day, midnight_ns, parse_day_spec, read_option_day
+    from dataflows.tickfiles import BadRow, TickFileError
+
+    try:
+        clock = None if until is None else dt.time.fromisoformat(until)
+    except ValueError:
+        raise TickFileError(f"--until {until!r} is not a New York time HH:MM") from None
+    try:
+        underlying, day = parse_day_spec(spec)
+        option_day = read_option_day(lean, underlying, day)
+    except OptionFileError as error:
+        raise TickFileError(str(error)) from None
+    until_ns = None if clock is None else midnight_ns(day) + (clock.hour * 3600 + clock.minute * 60) * 1_000_000_000
+    skipped = [BadRow(Path(row.path), row.line, row.reason) for row in option_day.bad_rows]
+    if skipped and strict:
+        raise TickFileError(str(skipped[0]))
+    if skipped:
+        warn_bad_rows(skipped)
+    return encode_option_day(option_day.messages, until_ns)
+
+
 def produce_encoded(settings: Settings, messages: Iterable[tuple[bytes, bytes]], total: int,
                     rate: float | None) -> int:
     """Produce ``(key, value)`` messages to the ticks topic with a progress bar; return how many were sent."""
@@ -158,9 +186,16 @@ def produce_encoded(settings: Settings, messages: Iterable[tuple[bytes, bytes]],
 
 
 def produce(
-    file: Annotated[list[Path], typer.Option("--file", "-f", help="Trades or quotes CSV (gzip or plain); repeat to "
-                                                                   "merge in time order. Or raw depth captures "
-                                                                   "(<receive_ts_ns> <json> lines), read in order.")],
+    file: Annotated[list[Path] | None, typer.Option("--file", "-f", help="Trades or quotes CSV (gzip or plain); "
+                                                                          "repeat to merge in time order. Or raw depth "
+                                                                          "captures (<receive_ts_ns> <json> lines), "
+                                                                          "read in order.")] = None,
+    options_day: Annotated[str | None, typer.Option("--options-day", help="UNDERLYING:YYYY-MM-DD: that day's LEAN "
+                                                                          "option and underlying minute files "
+                                                                          "(under --lean), in event time.")] = None,
+    lean: Annotated[Path, typer.Option(help="LEAN data root of --options-day (option/ and equity/ inside).")] = LEAN_DEFAULT,
+    until: Annotated[str | None, typer.Option(help="With --options-day: only events before this New York time "
+                                                   "(HH:MM).")] = None,
     rate: Annotated[float | None, typer.Option(help="Ticks per second (default: as fast as possible).", min=1)] = None,
     strict: Strict = False,
     state_dir: StateDir = STATE_DIR_DEFAULT,
@@ -168,9 +203,21 @@ def produce(
     """Produce real tick files to the ticks topic, merged in time order, keyed by symbol.
 
     Raw depth captures (told apart by their first line) give book snapshots, deltas, best quotes and
-    trades in arrival order instead."""
+    trades in arrival order instead. ``--options-day`` produces an options chain's day instead: the
+    underlying's quotes and trades and every contract's quotes, trades and open interest, keyed by
+    the underlying."""
     from dataflows.depthfiles import encode_messages, is_capture
     from dataflows.tickfiles import TickFileError, check_tick_files
+
+    if (options_day is None) == (not file):
+        raise TickFileError("give either --file or --options-day (one of them, not both)")
+    if options_day is not None:
+        messages = read_option_messages(lean, options_day, until, strict)
+        settings = command_settings(state_dir)
+        ensure_topics(settings)
+        produce_encoded(settings, messages, len(messages), rate)
+        return
+    assert file is not None
 
     captures = [path.is_file() and is_capture(path) for path in file]
     if any(captures):

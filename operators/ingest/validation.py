@@ -2,7 +2,8 @@
 
 ``decode_tick`` is the first step of every flow. It decodes the JSON value of one
 ``SourceRecord`` with a typed msgspec decoder for the tagged union
-``Trade | Quote | BookSnapshot | BookDelta``
+``Trade | Quote | BookSnapshot | BookDelta`` and the option messages of
+``operators.options.wire``
 (strict: ``ts_ns`` must be a JSON integer, never a float or a bool) and then applies the
 stateless checks of ``ValidationLimits``. It never raises: a message that is empty, too
 large, not UTF-8, not JSON, not a trade, quote or depth message, or out of bounds becomes a ``Reject``
@@ -23,6 +24,11 @@ messages the reasons of ``operators.ingest.book_checks`` (``book_id_out_of_bound
 ``level_price_out_of_bounds``, ``level_size_out_of_bounds``, ``crossed_book``). An integer
 too large for 64 bits (say 5,000 digits) in ``ts_ns`` or ``seq`` is ``ts_out_of_bounds`` or
 ``seq_out_of_bounds``.
+
+An option message (``option_quote``, ``option_trade``, ``option_open_interest``) is keyed by its
+underlying and checked by ``operators.options.wire.to_message``; its rejects have stage
+``validate_option`` and the reasons listed there (``invalid_option_symbol``,
+``strike_out_of_bounds``, ...) and carry the underlying, never the contract, as symbol.
 
 A depth message may be up to ``max_book_message_bytes`` long (a venue's REST snapshot holds
 a thousand levels a side); every other tick up to ``max_message_bytes``. A reject for size keeps
@@ -56,6 +62,7 @@ import msgspec
 from operators.ingest.book_checks import BOOK_REJECT_REASONS, book_problem
 from operators.ingest.symbols import SYMBOL_CASES, SYMBOL_PATTERN, SymbolCase, normalise_symbol, symbol_problem
 from operators.messages import BookDelta, BookSnapshot, Quote, Reject, SourceRecord, Trade, ValidTick, reject
+from operators.options import wire as option_wire
 
 __all__ = ["REJECT_REASONS", "STAGE", "SYMBOL_PATTERN", "ValidationLimits", "decode_tick"]
 
@@ -67,7 +74,7 @@ _DETAIL_PREVIEW_CHARS = 40
 _MAX_SEQ = 2**63 - 1
 _KNOWN_SYMBOLS = 65_536
 
-_DECODER = msgspec.json.Decoder(Trade | Quote | BookSnapshot | BookDelta)
+_DECODER = msgspec.json.Decoder(Trade | Quote | BookSnapshot | BookDelta | option_wire.OptionWire)
 _BOOK_TYPES = (BookSnapshot, BookDelta)
 _ID_FIELDS = ("$.update_id", "$.first_id", "$.last_id", "$.prev_id")
 
@@ -79,11 +86,11 @@ _BOUNDED_FIELDS = ("ts", "price", "size", "bid", "ask", "bid_size", "ask_size", 
 REJECT_REASONS: tuple[str, ...] = (
     "empty_message", "message_too_large", "invalid_json", "invalid_utf8", "invalid_value", "missing_field", "unknown_field",
     "unknown_type", "wrong_type", "non_finite", "invalid_symbol", "missing_key", "key_mismatch",
-    "symbol_not_allowed", "crossed_quote", *BOOK_REJECT_REASONS,
+    "symbol_not_allowed", "crossed_quote", *BOOK_REJECT_REASONS, *option_wire.REJECT_REASONS,
     *(f"{field}_out_of_bounds" for field in _BOUNDED_FIELDS),
     "ts_ahead", "ts_late", "clock_reset", "symbol_idle", "duplicate_offset", "duplicate_sequence", "invalid_control",
 )
-_TICK_KINDS = "trade, quote or depth message"
+_TICK_KINDS = "trade, quote, depth or option message"
 _FIELD_IN_BACKTICKS = re.compile(r"`([^`]*)`")
 _PATH_SUFFIX = re.compile(r" - at `(\$[^`]*)`$")
 
@@ -180,6 +187,8 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
     book = type(tick) in _BOOK_TYPES
     if size > limits.max_message_bytes and not book:
         return _too_large(record, raw, limits.max_message_bytes, limits.max_message_bytes)
+    if type(tick) in option_wire.WIRE_TYPES:
+        return _option(record, tick, limits)
     symbol = tick.symbol
     known = limits.known_symbols.get(symbol)
     if known is not None and record.key == known[0]:
@@ -204,6 +213,17 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
         symbol, limits.symbol_case)
     ts_ns = tick.ts_ns if limits.min_ts_ns <= tick.ts_ns <= limits.max_ts_ns else None
     return reject(STAGE, record, problem[0], problem[1], raw=raw, symbol=valid_symbol, ts_ns=ts_ns)
+
+
+def _option(record: SourceRecord, wire: option_wire.OptionWire, limits: ValidationLimits) -> ValidTick | Reject:
+    message = option_wire.to_message(wire, record.key, limits.min_price, limits.max_price, limits.max_size,
+                                     (limits.min_ts_ns, limits.max_ts_ns))
+    if type(message) is not tuple:
+        return ValidTick(message, record.topic, record.partition, record.offset)  # type: ignore[arg-type]
+    root = wire.contract.split(" ", 1)[0][:6]
+    symbol = root if root and symbol_problem(root, limits.max_symbol_length) is None else None
+    ts_ns = wire.ts_ns if limits.min_ts_ns <= wire.ts_ns <= limits.max_ts_ns else None
+    return reject(option_wire.STAGE, record, message[0], message[1], raw=record.value, symbol=symbol, ts_ns=ts_ns)
 
 
 def _too_large(record: SourceRecord, raw: bytes, limit: int, kept: int) -> Reject:
@@ -306,7 +326,7 @@ def _explain_validation_error(message: str) -> tuple[str, str]:
         detail = f"expected only the fields of a {_TICK_KINDS}, got unknown field {names[0]!r}"
     elif path == "$.type" and message.startswith("Invalid value"):
         reason = "unknown_type"
-        detail = ("expected type 'trade', 'quote', 'book_snapshot' or 'book_delta', "
+        detail = ("expected type 'trade', 'quote', 'book_snapshot', 'book_delta' or an option message, "
                   f"got {_offending_value(message, 'Invalid value ')}")
     elif message.startswith("Integer value out of range") and path in ("$.ts_ns", "$.seq"):
         reason = f"{path[2:]}_out_of_bounds"
