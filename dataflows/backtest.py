@@ -152,7 +152,8 @@ def _ticks_by_symbol(frame: pd.DataFrame | None, ticks: Sequence[ValidTick]) -> 
                 out[symbols[i]].append(Quote(symbols[i], int(stamps[i]), float(bid[i]), float(ask[i]), 0.0, 0.0))
     else:
         for tick in sorted(ticks, key=lambda t: (t.tick.ts_ns, t.partition, t.offset)):
-            out[tick.tick.symbol].append(tick.tick)
+            if type(tick.tick) in (Quote, Trade):  # depth messages carry no price to fill or mark at
+                out[tick.tick.symbol].append(tick.tick)
     return out
 
 

@@ -34,7 +34,7 @@ from dataflows.history_steps import OrderedPaperBuilder
 from dataflows.outputs import Outputs
 from dataflows.steps import decode_batch, market_context, to_portfolio
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
-                                Prediction, Reject, SourceRecord, TickBatch)
+                                Prediction, Quote, Reject, SourceRecord, TickBatch, Trade)
 from operators.monitoring.psi import PsiReading
 from operators.risk.control import decode_control
 from operators.ingest.session import SessionConfig
@@ -81,16 +81,16 @@ def _is_outcome(item: Outcome | DriftEvent) -> bool:
 
 
 def in_session(session: SessionConfig) -> Callable[[TickBatch], TickBatch | None]:
-    """Keep a batch's ticks inside its symbol's trading session (None when none is).
+    """Keep a batch's trades and quotes inside its symbol's trading session (None when none is).
 
     The paper book marks and fills on these only: outside the session a position keeps its last
-    in-session mark instead of moving with after-hours quotes the strategy never traded on.
+    in-session mark instead of moving with after-hours quotes the strategy never traded on; depth
+    messages carry no price to fill at, so they never wait in the paper step's event-time queue.
     """
     def keep(batch: TickBatch) -> TickBatch | None:
         hours = session.session_for(batch.symbol)
-        if hours is None:
-            return batch
-        ticks = [tick for tick in batch.ticks if hours.contains(tick.tick.ts_ns)]
+        ticks = [tick for tick in batch.ticks if type(tick.tick) in (Quote, Trade)
+                 and (hours is None or hours.contains(tick.tick.ts_ns))]
         if len(ticks) == len(batch.ticks):
             return batch
         return TickBatch(batch.symbol, ticks) if ticks else None

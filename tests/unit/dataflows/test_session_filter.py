@@ -128,3 +128,8 @@ def test_the_paper_book_sees_only_the_ticks_inside_their_symbols_session() -> No
     assert keep(TickBatch("IBM", trades("IBM", 100))) is None  # all pre-market
     crypto = TickBatch("BTC-USD", trades("BTC-USD", 300))
     assert keep(crypto) is crypto  # around the clock: the batch as it came
+    from operators.messages import BookDelta
+
+    delta = ValidTick(BookDelta("BTC-USD", OPEN, 11, 12, ((100.0, 1.0),), ()), "ticks", 0, 300)
+    with_depth = keep(TickBatch("BTC-USD", [*crypto.ticks, delta]))
+    assert with_depth is not None and with_depth.ticks == crypto.ticks  # no price to fill or mark at
