@@ -82,11 +82,11 @@ def build_history_flow(components: Components, sources: HistorySources, outputs:
         rejects = op.merge("all_rejects_with_control", rejects, commands.falses)
     # Paper fills: every decision (denied ones only move the event-time merge; the trader ignores them).
     monitor = monitoring_stage(components, streams.admitted, rows, predictions, decisions, streams.bar_returns,
-                               streams.book_events)
+                               streams.book_events, streams.chain_ticks)
 
     if outputs.clickhouse is not None:
         history = op.merge("history", streams.admitted, rows, predictions, decisions, rejects, monitor.events,
-                           monitor.cross_asset, monitor.outcomes, monitor.pnl)
+                           monitor.cross_asset, monitor.outcomes, monitor.pnl, monitor.chains)
         op.output("clickhouse_out", op.map("key_history", history, clickhouse_key), outputs.clickhouse)
     if outputs.model_events is not None:
         kafka_output("model_events_out", monitor.events, outputs.model_events)

@@ -31,6 +31,7 @@ from bytewax.outputs import FixedPartitionedSink, Sink
 from dataflows.components import Components, build_components
 from dataflows.config import Settings, load_settings
 from dataflows.history_steps import OrderedPaperBuilder
+from dataflows.option_steps import STEP_ID as CHAIN_STEP_ID, ChainStepBuilder, without_options
 from dataflows.outputs import Outputs
 from dataflows.steps import decode_batch, market_context, to_portfolio
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
@@ -39,6 +40,8 @@ from operators.monitoring.psi import PsiReading
 from operators.risk.control import decode_control
 from operators.ingest.session import SessionConfig
 from operators.ingest.validation import decode_tick
+from operators.options.minute import ChainMinute
+from operators.options.wire import STAGE as OPTION_STAGE
 from sinks.metrics import start_metrics_server
 from sinks.topics import Scored
 
@@ -56,8 +59,9 @@ _STATELESS_REJECTS = frozenset(("invalid_symbol", "symbol_not_allowed"))
 
 
 def _counts_for_symbol(item: Reject) -> bool:
-    """A validation reject of a known symbol joins that symbol's reject share (crossed quotes, keyless copies)."""
-    return bool(item.symbol) and item.reason not in _STATELESS_REJECTS
+    """A validation reject of a known symbol joins that symbol's reject share (crossed quotes, keyless copies);
+    a refused option message does not (its underlying's features are those of its own ticks)."""
+    return bool(item.symbol) and item.reason not in _STATELESS_REJECTS and item.stage != OPTION_STAGE
 
 
 def _is_bar_return(item: BarReturn | Reject) -> bool:
@@ -133,6 +137,7 @@ class FeatureStreams:
     rejects: Stream[Reject]
     bar_returns: Stream[BarReturn]
     book_events: Stream[DriftEvent]
+    chain_ticks: Stream[TickBatch]
 
 
 def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool = True) -> FeatureStreams:
@@ -153,7 +158,10 @@ def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool
     # Validation rejects of a known symbol pass through the same step unchanged, so its reject
     # share counts every refused tick of the symbol, not only the step's own.
     counted = op.branch("split_symbol_rejects", checked.falses, _counts_for_symbol)
-    keyed_ticks = op.key_on("key_by_symbol", op.merge("symbol_inputs", checked.trues, counted.trues), _record_symbol)
+    # Option messages (keyed by their underlying, so in its batches) go to the options step of the
+    # history half (``monitoring_stage``) with the underlying's ticks; the feature step never sees them.
+    own_ticks = op.filter_map("without_options", checked.trues, without_options)
+    keyed_ticks = op.key_on("key_by_symbol", op.merge("symbol_inputs", own_ticks, counted.trues), _record_symbol)
     # Ticks outside their symbol's trading session (TICKWISE_SESSION) are admitted and stored, not featurized.
     symbol_logic = components.symbol_logic.with_session(components.settings.session.config())
     symbol_out = op.key_rm("unkey_features", op.stateful("features", keyed_ticks, symbol_logic))
@@ -167,7 +175,8 @@ def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool
         op.flat_map_batch("count_admitted", split_ticks.trues, metrics.count_admitted_batch)
         op.flat_map_batch("count_rejects", rejects, metrics.count_rejects_batch)
     return FeatureStreams(admitted=split_ticks.trues, rows=split_features.trues, rejects=rejects,
-                          bar_returns=split_returns.trues, book_events=split_book_events.trues)
+                          bar_returns=split_returns.trues, book_events=split_book_events.trues,
+                          chain_ticks=checked.trues)
 
 
 @dataclass(frozen=True)
@@ -202,11 +211,13 @@ class MonitorStreams:
     cross_asset: Stream[CrossAssetRow]
     outcomes: Stream[Outcome]
     pnl: Stream[object]
+    chains: Stream[ChainMinute]
 
 
 def monitoring_stage(components: Components, admitted: Stream[TickBatch], rows: Stream[FeatureRow],
                      predictions: Stream[Prediction], decisions: Stream[Decision],
-                     bar_returns: Stream[BarReturn], book_events: Stream[DriftEvent] | None = None) -> MonitorStreams:
+                     bar_returns: Stream[BarReturn], book_events: Stream[DriftEvent] | None,
+                     chain_ticks: Stream[TickBatch]) -> MonitorStreams:
     """Drift and PSI, cross-asset statistics, outcomes and live accuracy, paper P&L: everything the
     signals do not wait for. The combined flow and the history flow wire it the same way.
 
@@ -214,7 +225,8 @@ def monitoring_stage(components: Components, admitted: Stream[TickBatch], rows: 
     with the admitted ticks in event-time order (``OrderedPaperLogic``: a tick waits for a decision at
     or after it, so the merge needs them all; the trader ignores denied ones), so its fills and marks
     do not depend on which of the two streams reaches it first. ``book_events``: the feature stage's
-    order-book gaps, which join the monitor events."""
+    order-book gaps, which join the monitor events. ``chain_ticks``: every valid tick, option messages
+    included; each underlying's chain is priced each minute (``dataflows.option_steps``)."""
     metrics = components.metrics
     keyed_rows = op.key_on("key_rows", rows, _record_symbol)
     drift_out = op.key_rm("unkey_drift", op.stateful_flat_map("drift", keyed_rows, components.drift_step))
@@ -240,7 +252,9 @@ def monitoring_stage(components: Components, admitted: Stream[TickBatch], rows: 
     pnl = op.key_rm("unkey_paper", op.stateful_batch("paper", paper_inputs, OrderedPaperBuilder(components.paper_logic)))
     op.flat_map_batch("record_pnl", pnl, metrics.record_pnl_batch)
     op.flat_map_batch("count_drift", monitor_events, metrics.count_monitor_events_batch)
-    return MonitorStreams(monitor_events, cross_asset, split_outcomes.trues, pnl)
+    keyed_chains = op.key_on("key_option_chains", chain_ticks, _record_symbol)
+    chains = op.key_rm("unkey_option_chains", op.stateful_batch(CHAIN_STEP_ID, keyed_chains, ChainStepBuilder()))
+    return MonitorStreams(monitor_events, cross_asset, split_outcomes.trues, pnl, chains)
 
 
 def build_flow(components: Components, source: Source, outputs: Outputs, flow_id: str = "tickwise_signals",
@@ -258,11 +272,11 @@ def build_flow(components: Components, source: Source, outputs: Outputs, flow_id
     predictions = op.flat_map_batch("score", rows, components.metrics.timed_batch("score", components.scorer))
     risk = risk_stage(components, flow, rows, predictions, streams.rejects, control)
     monitor = monitoring_stage(components, streams.admitted, rows, predictions, risk.decisions, streams.bar_returns,
-                               streams.book_events)
+                               streams.book_events, streams.chain_ticks)
 
     if outputs.clickhouse is not None:
         history = op.merge("history", streams.admitted, rows, predictions, risk.decisions, risk.rejects,
-                           monitor.events, monitor.cross_asset, monitor.outcomes, monitor.pnl)
+                           monitor.events, monitor.cross_asset, monitor.outcomes, monitor.pnl, monitor.chains)
         op.output("clickhouse_out", op.map("key_history", history, clickhouse_key), outputs.clickhouse)
     if outputs.redis is not None:
         op.output("redis_out", rows, outputs.redis)

@@ -39,6 +39,11 @@ class ChainMinute:
     features: dict[str, float]
     reason_counts: dict[str, int]
 
+    @property
+    def symbol(self) -> str:
+        """The underlying: how sinks and keys name a chain's minute."""
+        return self.underlying
+
 
 class MinuteChainLogic:
     """``on_message`` -> the minutes it closed (zero or one); pure step logic over one underlying.

@@ -1,0 +1,111 @@
+"""The options step of the history half: one underlying's chain priced each minute, in event time.
+
+Option messages travel on the ticks topic keyed by their underlying, so the decode step puts them
+in the underlying's own ``TickBatch``, in source order with its quotes and trades. Two things
+happen to such a batch (``dataflows.signals.feature_stage``):
+
+* :func:`without_options` takes the option messages out before the per-symbol feature step, so
+  the underlying's feature rows are those of its own ticks, with or without a chain;
+* :class:`ChainStep` (``monitoring_stage``, keyed by underlying) feeds every tick of the batch,
+  options and underlying alike, to :class:`~operators.options.minute.MinuteChainLogic` and emits
+  a :class:`~operators.options.minute.ChainMinute` (the ``option_analytics`` and ``vol_surface``
+  rows) for each minute that closes. A symbol gets chain state only once an option message of
+  it arrives; the ticks of a symbol without options pass through and leave nothing behind.
+
+Each tick is taken once: a tick at or before the last source offset taken (a duplicate or a
+replayed message; all of an underlying's messages share one partition) is skipped. The end of a
+bounded input closes the minute still open. The step's state (the offset and the chain) goes
+through the recovery snapshot (``dataflows.snapshots``), so a resumed flow prices the same
+minutes as one that never stopped.
+
+Rates: LEAN's ``interest-rate.csv`` (``RATES_PATH``, next to the option files), read once, when
+the first chain is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from bytewax.operators import StatefulBatchLogic
+
+from dataflows.optionfiles import read_interest_rates
+from dataflows.snapshots import dump_state, load_state
+from operators.messages import TickBatch
+from operators.options.chain import ChainConfig
+from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
+from operators.options.minute import ChainMinute, MinuteChainLogic
+
+RATES_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "options" / "lean" / "interest-rate.csv"
+STEP_ID = "option_chains"
+_OPTION_TYPES = (OptionQuote, OptionTrade, OptionOpenInterest)
+
+
+def has_options(batch: TickBatch) -> bool:
+    return any(type(tick.tick) in _OPTION_TYPES for tick in batch.ticks)
+
+
+def without_options(batch: TickBatch) -> TickBatch | None:
+    """The batch with its option messages taken out (None when nothing else is left)."""
+    if not has_options(batch):
+        return batch
+    ticks = [tick for tick in batch.ticks if type(tick.tick) not in _OPTION_TYPES]
+    return TickBatch(batch.symbol, ticks) if ticks else None
+
+
+class ChainStep(StatefulBatchLogic[TickBatch, ChainMinute, bytes]):
+    """One underlying's ``MinuteChainLogic`` behind an offset filter; none until its first option message."""
+
+    def __init__(self, config: ChainConfigSource, logic: MinuteChainLogic | None = None, last_offset: int = -1) -> None:
+        self._config = config
+        self.logic = logic
+        self.last_offset = last_offset
+
+    def on_batch(self, values: list[TickBatch]) -> tuple[Iterable[ChainMinute], bool]:
+        out: list[ChainMinute] = []
+        for batch in values:
+            if self.logic is None:
+                if not has_options(batch):
+                    continue
+                self.logic = MinuteChainLogic(batch.symbol, self._config())
+            for tick in batch.ticks:
+                if tick.offset <= self.last_offset:
+                    continue
+                self.last_offset = tick.offset
+                out.extend(self.logic.on_message(tick.tick))
+        return out, StatefulBatchLogic.RETAIN if self.logic is not None else StatefulBatchLogic.DISCARD
+
+    def on_eof(self) -> tuple[Iterable[ChainMinute], bool]:
+        if self.logic is None:
+            return [], StatefulBatchLogic.DISCARD
+        return self.logic.flush(), StatefulBatchLogic.RETAIN
+
+    def snapshot(self) -> bytes:
+        return dump_state((self.last_offset, self.logic))
+
+
+class ChainConfigSource:
+    """The chain settings, with the rate curve read from ``rates_path`` the first time they are asked for."""
+
+    def __init__(self, rates_path: Path = RATES_PATH, dividend_yield: float = 0.0) -> None:
+        self.rates_path = rates_path
+        self.dividend_yield = dividend_yield
+        self._config: ChainConfig | None = None
+
+    def __call__(self) -> ChainConfig:
+        if self._config is None:
+            self._config = ChainConfig(read_interest_rates(self.rates_path), self.dividend_yield)
+        return self._config
+
+
+class ChainStepBuilder:
+    """Builds (or restores from our own recovery store) the options step of one underlying."""
+
+    def __init__(self, config: ChainConfigSource | None = None) -> None:
+        self._config = config or ChainConfigSource()
+
+    def __call__(self, resume_state: bytes | None) -> ChainStep:
+        if resume_state is None:
+            return ChainStep(self._config)
+        last_offset, logic = load_state(resume_state, STEP_ID)
+        return ChainStep(self._config, logic, last_offset)

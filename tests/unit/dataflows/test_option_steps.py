@@ -1,0 +1,65 @@
+"""The options step: option messages leave the feature step's batches, chains restore exactly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from dataflows.option_steps import ChainConfigSource, ChainStep, ChainStepBuilder, without_options
+from operators.messages import Quote, TickBatch, ValidTick
+from operators.options.contract import contract
+from operators.options.messages import OptionQuote
+
+LEAN = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "options" / "lean"
+DAY = dt.date(2015, 12, 24)
+CALL = contract("GOOG", dt.date(2016, 1, 15), 750.0, "C")
+
+
+def batch(*ticks: object, first_offset: int = 0) -> TickBatch:
+    return TickBatch("GOOG", [ValidTick(tick, "ticks", 0, first_offset + i) for i, tick in enumerate(ticks)])
+
+
+def test_the_feature_step_gets_the_underlyings_ticks_only() -> None:
+    quote = Quote("GOOG", 60 * 10**9, 747.9, 748.1, 100, 100)
+    mixed = batch(quote, OptionQuote(CALL, 60 * 10**9, 17.5, 18.0, 10, 10))
+    assert [tick.tick for tick in without_options(mixed).ticks] == [quote]
+    assert without_options(batch(OptionQuote(CALL, 60 * 10**9, 17.5, 18.0, 10, 10))) is None
+    plain = batch(quote)
+    assert without_options(plain) is plain
+
+
+def test_a_symbol_without_options_leaves_no_state() -> None:
+    step = ChainStepBuilder(ChainConfigSource(Path("/nonexistent/rates.csv")))(None)
+    out, keep = step.on_batch([batch(Quote("IBM", 60 * 10**9, 99.0, 101.0, 1, 1))])
+    assert (list(out), keep, step.logic) == ([], ChainStep.DISCARD, None)
+
+
+@pytest.fixture(scope="module")
+def goog_batches() -> list[TickBatch]:
+    if not LEAN.exists():
+        pytest.skip("the shared LEAN options data is not on this machine")
+    from dataflows.optionfiles import midnight_ns, read_option_day
+
+    end = midnight_ns(DAY) + (9 * 3600 + 45 * 60) * 10**9
+    messages = [m for m in read_option_day(LEAN, "GOOG", DAY).messages if m.ts_ns < end]
+    return [batch(*messages[start:start + 500], first_offset=start) for start in range(0, len(messages), 500)]
+
+
+def run(batches: list[TickBatch], restart_at: int | None) -> list[str]:
+    builder = ChainStepBuilder(ChainConfigSource(LEAN / "interest-rate.csv"))
+    step, out = builder(None), []
+    for index, item in enumerate(batches):
+        if index == restart_at:
+            step = builder(step.snapshot())
+            out.extend(step.on_batch([batches[index - 1]])[0])  # the resumed input sends the last batch again
+        out.extend(step.on_batch([item])[0])
+    out.extend(step.on_eof()[0])
+    return [repr(minute) for minute in out]
+
+
+def test_a_restored_chain_prices_the_same_minutes_as_one_that_never_stopped(goog_batches: list[TickBatch]) -> None:
+    straight = run(goog_batches, None)
+    assert len(straight) > 10 and "'iv': 0." in straight[-1] and "svi_a" in straight[-1]
+    assert run(goog_batches, len(goog_batches) // 2) == straight
