@@ -22,6 +22,8 @@ from typing import Any
 
 from operators.messages import (BookDelta, BookSnapshot, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
                                 PnlRow, Prediction, Reject, TickBatch, Trade, ValidTick)
+from operators.ids import stable_uint64
+from operators.options.minute import ChainMinute
 from sinks.clickhouse.schema import Column, Table, uint64_id
 
 Record = ValidTick | FeatureRow | Prediction | Decision | Reject | DriftEvent | CrossAssetRow | Outcome | PnlRow
@@ -210,10 +212,63 @@ PNL = Table("pnl", PnlRow, (
     _string("reason", "fill or mark"), *STAMPS,
 ), order_by=("symbol", "model_version", "ts_ns", "id"))
 
+def _item(name: str) -> Callable[[dict], object]:
+    """A field of an options row (``operators.options.minute``: rows are dicts)."""
+    return lambda row: row[name]
+
+
+def _floats(*names: str, comment: str = "") -> tuple[Column, ...]:
+    return tuple(Column(name, "Float64", comment, value=_item(name)) for name in names)
+
+
+#: One row per quoted contract per minute (``ChainMinute.contracts``).
+OPTION_ANALYTICS = Table("option_analytics", ChainMinute, (
+    Column("id", "UInt64", "stable_uint64(symbol, ts_ns)",
+           value=lambda row: stable_uint64(row["symbol"], row["ts_ns"])),
+    Column("underlying", "LowCardinality(String)", value=_item("underlying")),
+    Column("symbol", "String", "the contract's OSI symbol", value=_item("symbol")),
+    Column("ts_ns", "Int64", "the minute boundary the chain is priced at", value=_item("ts_ns")),
+    Column("expiry", "Date", value=_item("expiry")),
+    Column("strike", "Float64", value=_item("strike")),
+    Column("right", "LowCardinality(String)", "C or P", value=_item("right")),
+    Column("style", "LowCardinality(String)", "american or european", value=_item("style")),
+    Column("spot", "Float64", "the underlying's latest usable mid", value=_item("spot")),
+    *_floats("bid", "ask", "mid", "spread"),
+    *_floats("european_price", comment="the mid de-Americanized: what the Black solver inverts"),
+    *_floats("iv", comment="implied volatility; NaN where reason is not ok"),
+    *_floats("delta", "gamma", "vega", "theta", "rho"),
+    *_floats("years", comment="ACT/365 from ts_ns to 16:00 New York on the expiry date"),
+    *_floats("rate", comment="continuously compounded, from the rate curve on that New York date"),
+    *_floats("volume", "open_interest", "quote_age_s"),
+    Column("reason", "LowCardinality(String)", "ok, or why there is no implied volatility", value=_item("reason")),
+    *STAMPS,
+), order_by=("underlying", "ts_ns", "id"))
+
+#: One row per expiry per minute (``ChainMinute.expiries``).
+VOL_SURFACE = Table("vol_surface", ChainMinute, (
+    Column("id", "UInt64", "stable_uint64(underlying, expiry, ts_ns)",
+           value=lambda row: stable_uint64(row["underlying"], str(row["expiry"]), row["ts_ns"])),
+    Column("underlying", "LowCardinality(String)", value=_item("underlying")),
+    Column("ts_ns", "Int64", "the minute boundary the chain is priced at", value=_item("ts_ns")),
+    Column("expiry", "Date", value=_item("expiry")),
+    *_floats("years", "forward"),
+    Column("points", "UInt32", "contracts with an implied volatility in the fit", value=_item("points")),
+    *_floats("atm_iv", "rr25", "bf25"),
+    *_floats("svi_a", "svi_b", "svi_rho", "svi_m", "svi_sigma", comment="raw SVI total variance; NaN: no fit"),
+    *_floats("svi_rmse_vol", comment="fit error, root mean square in volatility"),
+    *_floats("svi_min_g", comment="minimum of the butterfly density function g over the fitted range"),
+    Column("butterfly_arbitrage", "Bool", "svi_min_g < 0", value=_item("butterfly_arbitrage")),
+    *_floats("call_volume", "put_volume", "call_open_interest", "put_open_interest"),
+    *STAMPS,
+), order_by=("underlying", "ts_ns", "id"))
+
+#: ``ChainMinute`` attribute -> the table its rows go to.
+CHAIN_TABLES: tuple[tuple[str, str], ...] = (("contracts", "option_analytics"), ("expiries", "vol_surface"))
+
 #: Every table, in the order the schema is created.
 TABLE_DECLARATIONS: dict[str, Table] = {table.name: table for table in (
     TICKS, FEATURES, PREDICTIONS, SIGNALS, RISK_DECISIONS, REJECTS, CROSS_ASSET, MONITOR_EVENTS, OUTCOMES, PNL,
-    BOOK_MESSAGES)}
+    BOOK_MESSAGES, OPTION_ANALYTICS, VOL_SURFACE)}
 
 #: The tables whose rows account for the offsets of the ticks topic (``tickwise verify``): an
 #: admitted trade or quote, an admitted depth message, or a reject.
@@ -254,12 +309,19 @@ def _group_ticks(ticks: list[ValidTick], groups: dict[str, list[Any]]) -> None:
 
 def group_by_table(records: Iterable[Record]) -> dict[str, list[Any]]:
     """Records grouped into their tables; a decision goes to ``risk_decisions`` and, when
-    accepted, to ``signals`` as well; a tick to ``ticks``, a depth message to ``book_messages``. An unknown type raises ``TypeError`` (never dropped)."""
+    accepted, to ``signals`` as well; a tick to ``ticks``, a depth message to ``book_messages``; an options
+    chain's minute (``ChainMinute``) to ``option_analytics`` and ``vol_surface``. An unknown type raises ``TypeError`` (never dropped)."""
     groups: dict[str, list[Any]] = {}
     for record in records:
         kind = type(record)
         if kind is TickBatch:
             _group_ticks(record.ticks, groups)
+            continue
+        if kind is ChainMinute:
+            for attribute, table_name in CHAIN_TABLES:
+                rows = getattr(record, attribute)
+                if rows:
+                    groups.setdefault(table_name, []).extend(rows)
             continue
         tables = _TABLES_OF.get(kind)
         if tables is None:

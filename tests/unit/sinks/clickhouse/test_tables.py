@@ -40,7 +40,8 @@ def test_risk_decisions_has_the_columns_and_order_key_of_signals_and_takes_every
 
 def test_every_tickwise_table_is_declared_once() -> None:
     assert set(TABLES) == {"ticks", "features", "predictions", "signals", "risk_decisions", "rejects",
-                           "monitor_events", "cross_asset", "outcomes", "pnl", "book_messages"}
+                           "monitor_events", "cross_asset", "outcomes", "pnl", "book_messages", "option_analytics",
+                           "vol_surface"}
     assert list(TABLE_DDL) == list(TABLES) == list(TABLE_DECLARATIONS)
 
 
@@ -148,3 +149,17 @@ def test_server_filled_columns_are_never_written() -> None:
     for table in TABLE_DECLARATIONS.values():
         assert "ts" not in table.column_names and "inserted_at" not in table.column_names
         assert "inserted_at DateTime64(3, 'UTC') DEFAULT now64(3, 'UTC')" in table.ddl()
+
+
+def test_group_by_table_spreads_a_chain_minute_into_contract_and_expiry_rows() -> None:
+    import datetime as dt
+
+    from operators.options.minute import ChainMinute
+
+    contract_row = {"symbol": "GOOG  160115C00750000", "ts_ns": 60, "iv": 0.25}
+    expiry_row = {"underlying": "GOOG", "expiry": dt.date(2016, 1, 15), "ts_ns": 60}
+    groups = group_by_table([ChainMinute("GOOG", 60, [contract_row], [expiry_row], {}, {}),
+                             ChainMinute("GOOG", 120, [], [], {}, {})])
+    assert groups == {"option_analytics": [contract_row], "vol_surface": [expiry_row]}
+    assert TABLE_DECLARATIONS["option_analytics"].columns[0].getter()(contract_row) == stable_uint64(
+        "GOOG  160115C00750000", 60)
