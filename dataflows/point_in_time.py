@@ -116,7 +116,8 @@ def _join_pandas(left: pd.DataFrame, right: pd.DataFrame, symbol: str) -> pd.Dat
 
 
 def _join_chdb(left: pd.DataFrame, right: pd.DataFrame, symbol: str, connection: Any) -> pd.DataFrame:
-    """``(entity row, feature row)`` pairs by ClickHouse's ASOF LEFT JOIN; the feature row is null when none is known."""
+    """``(entity row, feature row)`` pairs by ClickHouse's ASOF LEFT JOIN; the feature row is null when none is
+    known."""
     import chdb  # one engine per process: imported only when this engine is asked for
 
     sql = (f"SELECT e.{_ROW}, f.{_FEATURE_ROW} FROM Python(left) AS e ASOF LEFT JOIN Python(right) AS f "
@@ -221,17 +222,36 @@ def stored_features(client: Any, symbols: Sequence[str], until_ns: int) -> pd.Da
     Read ``FINAL``, so a row a recovery wrote twice counts once; rows of one (symbol, ts) with different ids
     (a second run over the same ticks) come in insert order, so the latest insert wins the join. Columns:
     ``symbol``, ``ts`` (epoch ns), the features (NaN where a row's feature set lacks one), then ``LINEAGE``.
+    The rows come as Arrow and each layout of names is spread with one numpy gather (a DataFrame of arrays
+    costs a Python object per row: 15 s instead of 4 s for 200,000 rows of 60 features).
     """
-    from dataflows.frames import spread_features
-
-    sql = ("SELECT symbol, ts_ns AS ts, ts_ns AS feature_ts, feature_set, names, values FROM features FINAL "
+    sql = (f"SELECT toString(symbol) AS symbol, ts_ns AS ts, toString(feature_set) AS feature_set, "
+           "arrayStringConcat(names, '\\n') AS layout, values FROM features FINAL "
            "WHERE symbol IN %(symbols)s AND ts_ns <= %(until)s ORDER BY symbol, ts_ns, inserted_at, id")
-    rows = client.query_df(sql, parameters={"symbols": list(symbols), "until": until_ns})
-    if rows.empty:
-        return pd.DataFrame({"symbol": pd.Series(dtype=object), "ts": pd.Series(dtype=np.int64),
-                             "feature_ts": pd.Series(dtype=np.int64), "feature_set": pd.Series(dtype=object)})
-    spread = spread_features(rows.reset_index(drop=True))
-    return spread[["symbol", "ts", *[c for c in spread.columns if c not in ("symbol", "ts", *LINEAGE)], *LINEAGE]]
+    rows = client.query_arrow(sql, parameters={"symbols": list(symbols), "until": until_ns})
+    base = {"symbol": rows["symbol"].to_numpy(zero_copy_only=False).astype(object),
+            "ts": rows["ts"].to_numpy().astype(np.int64)}
+    return pd.DataFrame({**base, **_spread(rows["layout"], rows["values"]), "feature_ts": base["ts"],
+                         "feature_set": rows["feature_set"].to_numpy(zero_copy_only=False).astype(object)})
+
+
+def _spread(layouts: Any, values: Any) -> dict[str, np.ndarray]:
+    """One float column per feature name from Arrow chunked ``layout`` strings (a row's names joined by
+    newlines) and ``values`` lists; NaN where a row's layout lacks the name. Columns in the order the
+    layouts first name them."""
+    encoded = layouts.combine_chunks().dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    values = values.combine_chunks()
+    flat = values.flatten().to_numpy(zero_copy_only=False).astype(np.float64)
+    starts = values.offsets.to_numpy()[:-1]
+    columns: dict[str, np.ndarray] = {}
+    for code, layout in enumerate(encoded.dictionary.to_pylist()):
+        names = layout.split("\n") if layout else []
+        rows = np.flatnonzero(codes == code)
+        gathered = flat[starts[rows, None] + np.arange(len(names))]
+        for position, name in enumerate(names):
+            columns.setdefault(name, np.full(len(codes), np.nan))[rows] = gathered[:, position]
+    return columns
 
 
 def training_set(entities: pd.DataFrame, time_column: str, *, features: pd.DataFrame | None = None,

@@ -35,8 +35,9 @@ def _rows(offsets: range, feature_set: str) -> list[object]:
     records: list[object] = []
     for offset in offsets:
         ts = TIMES[offset]
+        warming = offset == 0
         records.append(FeatureRow("IBM", ts, 0, offset, 150.0 + offset, ("spread", "rsi"),
-                                  (0.01 * offset, math.nan if offset == 0 else 50.0), feature_set, (0, 2 * (offset == 0))))
+                                  (0.01 * offset, math.nan if warming else 50.0), feature_set, (0, 2 * warming)))
         records.append(Prediction(f"p{offset}", "IBM", ts, 0, offset, 150.0 + offset, "v1", 0.6, 1, 0.6, 0.01, "calm",
                                   0.3, {"trend": 0.7, "flow": 0.1 * offset}))
         records.append(Decision(f"s{offset}", "IBM", ts, 0, offset, "v1", 1, 10.0, 1_500.0, 150.0, 0.6, "calm",
@@ -122,8 +123,8 @@ def test_parquet_export_twice_keeps_one_copy_readable_by_pandas_and_clickhouse(s
     assert [path.name for path in (archive / "decisions").iterdir()] == ["day=2013-10-09"]
     connection = chdb.connect(":memory:")
     try:
-        read = connection.query(f"SELECT count(), sum(ts_ns - {DAY_ONE}) FROM file('{archive}/features/day=*/*.parquet',"
-                                " Parquet)", "CSV").bytes().decode()
+        read = connection.query(f"SELECT count(), sum(ts_ns - {DAY_ONE}) "
+                                f"FROM file('{archive}/features/day=*/*.parquet', Parquet)", "CSV").bytes().decode()
     finally:
         connection.close()
     assert read.strip() == f"5,{sum(ts - DAY_ONE for ts in TIMES[:5])}"

@@ -85,8 +85,8 @@ def _brute_force(entities: pd.DataFrame, written: list[FeatureRow]) -> pd.DataFr
 
 
 def _entities(stored: dict[str, object], path: Path) -> pd.DataFrame:
-    """IBM rows from before the first feature to after the last (some exactly at a feature's time, one at the recomputed row) and AIG
-    rows (no features), with ISO 8601 times of nanosecond precision and a label."""
+    """IBM rows from before the first feature to after the last (some exactly at a feature's time, one at the
+    recomputed row) and AIG rows (no features), with ISO 8601 times of nanosecond precision and a label."""
     rng = np.random.default_rng(7)
     times = stored["trades"]["ts_ns"].to_numpy()  # type: ignore[index]
     moments = np.concatenate([rng.integers(times[0], times[-1] + 10**9, 120), times[[50, 100, 120, 200, 390]]])
