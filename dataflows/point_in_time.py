@@ -63,14 +63,18 @@ def features_as_of(entities: pd.DataFrame, features: pd.DataFrame, *, engine: En
     if engine not in ENGINES:
         raise ValueError(f"features_as_of: expected engine in {ENGINES}, got {engine!r}")
     names = _check(entities, features.drop(columns=list(carry)), symbol, ts)
-    left = pd.DataFrame({_ROW: np.arange(len(entities), dtype=np.int64), symbol: entities[symbol].to_numpy(),
+    # Symbols as one string dtype on both sides: an empty object column and a str one are not joinable keys.
+    left = pd.DataFrame({_ROW: np.arange(len(entities), dtype=np.int64),
+                         symbol: pd.Series(entities[symbol].to_numpy(), dtype=str),
                          _KEY: _nanoseconds(entities[ts], "entities")})
-    right = pd.DataFrame({_FEATURE_ROW: np.arange(len(features), dtype=np.int64), symbol: features[symbol].to_numpy(),
+    right = pd.DataFrame({_FEATURE_ROW: np.arange(len(features), dtype=np.int64),
+                          symbol: pd.Series(features[symbol].to_numpy(), dtype=str),
                           _KEY: _nanoseconds(features[ts], "features")})
     right = right[~right.duplicated([symbol, _KEY], keep="last")]
     matched = _join_chdb(left, right, symbol, connection) if engine == "chdb" else _join_pandas(left, right, symbol)
     feature_rows = matched.sort_values(_ROW)[_FEATURE_ROW].fillna(-1).to_numpy(dtype=np.int64)
-    values = features[names].to_numpy(dtype=np.float64).take(np.maximum(feature_rows, 0), axis=0)
+    table = features[names].to_numpy(dtype=np.float64)
+    values = table.take(np.maximum(feature_rows, 0), axis=0) if len(table) else np.empty((len(feature_rows), len(names)))
     values[feature_rows < 0] = np.nan
     carried = {name: features[name].convert_dtypes().array.take(feature_rows, allow_fill=True) for name in carry}
     return pd.concat([entities.reset_index(drop=True), pd.DataFrame(values, columns=names), pd.DataFrame(carried)],

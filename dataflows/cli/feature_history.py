@@ -101,6 +101,7 @@ def _with_store(state_dir: Path, join: Any) -> Any:
     except ValueError:
         raise
     except Exception as error:  # noqa: BLE001 - a missing table, a server error: one sentence
-        fail(f"cannot read the stored features: {data.root_cause(error)}")
+        reason = data.root_cause(error).split(" In scope ")[0]  # ClickHouse goes on to quote the whole query
+        fail(f"cannot read the stored features from the ClickHouse of {state_dir}: {reason}")
     finally:
         writer.close()

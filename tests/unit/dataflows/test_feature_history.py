@@ -23,6 +23,7 @@ from typer.testing import CliRunner, Result
 
 from dataflows.cli import app
 from dataflows.config import environment_names
+from dataflows.point_in_time import ENGINES, features_as_of
 from operators.messages import FeatureRow
 from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
 
@@ -158,6 +159,38 @@ def test_history_when_entity_file_is_bad_then_one_sentence_and_exit_2(tmp_path: 
     assert result.exit_code == 2, result.output
     assert phrase in " ".join(result.stderr.split()) and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_history_when_no_stored_row_is_of_the_entities_symbols_then_nan_and_null_lineage(
+        stored: dict[str, object], tmp_path: Path) -> None:
+    pd.DataFrame({"symbol": ["AIG"], "timestamp": ["2013-10-09T14:00:00Z"]}).to_csv(tmp_path / "e.csv", index=False)
+
+    result = tickwise("features", "history", "--entities", str(tmp_path / "e.csv"), "--format", "csv",
+                      "--state-dir", str(stored["state_dir"]))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["symbol,timestamp,feature_ts,feature_set", "AIG,2013-10-09T14:00:00Z,,"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_features_as_of_when_no_feature_rows_then_nan(engine: str) -> None:
+    features = pd.DataFrame({"symbol": pd.Series([], dtype=object), "ts": pd.Series([], dtype=np.int64),
+                             "x": pd.Series([], dtype=float)})
+
+    result = features_as_of(pd.DataFrame({"symbol": ["A", "B"], "ts": [1, 2]}), features, engine=engine)
+
+    assert result["symbol"].tolist() == ["A", "B"] and result["x"].isna().all()
+
+
+def test_history_when_the_state_dir_has_no_features_table_then_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "state" / "chdb").mkdir(parents=True)
+    pd.DataFrame({"symbol": ["IBM"], "ts": [1]}).to_csv(tmp_path / "e.csv", index=False)
+
+    result = tickwise("features", "history", "--entities", str(tmp_path / "e.csv"), "--state-dir",
+                      str(tmp_path / "state"))
+
+    assert result.exit_code == 2, result.output
+    assert "cannot read the stored features" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_features_symbol_still_shows_the_online_store_and_history_is_a_subcommand() -> None:
