@@ -1,0 +1,106 @@
+"""Options chains in the live flow on the real embedded stack: a real GOOG day (2015-12-24, LEAN
+minute files) produced with ``tickwise produce --options-day`` and run with ``tickwise run --until-eof``.
+
+The day is cut at 09:45 New York: the first slice (pre-market to 09:45) is produced and run, then the
+next 15 minutes are produced and the same command resumes from its recovery snapshot. The history
+half's ``option_chains`` step must price each minute: ``option_analytics`` rows with implied
+volatilities, ``vol_surface`` rows with SVI fits. A run of the whole slice from the start in a state
+dir of its own must store the same rows (the restart restored the chains exactly), and GOOG's own
+feature rows must be those of its quotes and trades only. Every command runs in its own process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from dataflows.optionfiles import encode_option_day, midnight_ns, read_option_day
+from dataflows.produce import produce_messages
+from tests.integration.flowkit import cli_environment, create_topics, topic_settings
+from tests.integration.test_depth_flow import chdb_rows
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LEAN = REPO_ROOT.parent / "shared" / "data" / "options" / "lean"
+DAY = dt.date(2015, 12, 24)
+CUT, END = (midnight_ns(DAY) + (9 * 3600 + minute * 60) * 10**9 for minute in (45, 60))
+ANALYTICS = "SELECT symbol, ts_ns, spot, mid, iv, delta, reason FROM option_analytics FINAL ORDER BY ts_ns, symbol"
+SURFACE = ("SELECT expiry, ts_ns, points, atm_iv, svi_a, svi_b, svi_rho, svi_m, svi_sigma, svi_rmse_vol "
+           "FROM vol_surface FINAL ORDER BY ts_ns, expiry")
+
+
+def tickwise(env: dict[str, str], state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dataflows.cli", *args, "--state-dir", str(state_dir)],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def same(rows: list[list[object]]) -> list[tuple[object, ...]]:
+    """Rows with NaN (null in JSON) as None, so equal rows compare equal."""
+    return [tuple(None if isinstance(value, float) and math.isnan(value) else value for value in row) for row in rows]
+
+
+@pytest.fixture(scope="module")
+def run(stack, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    if not LEAN.exists():
+        pytest.skip("the shared LEAN options data is not on this machine")
+    work = tmp_path_factory.mktemp("options")
+    settings = topic_settings(stack, f"options{uuid.uuid4().hex[:8]}", f"chdb://{work / 'chdb'}")
+    create_topics(settings, partitions=2)
+    env = cli_environment(settings)
+    produced = tickwise(env, work / "state", "produce", "--options-day", "GOOG:2015-12-24", "--lean", str(LEAN),
+                        "--until", "09:45")
+    assert produced.returncode == 0, produced.stderr[-3000:]
+    first = tickwise(env, work / "state", "run", "--until-eof")
+    assert first.returncode == 0, first.stderr[-3000:]
+    later = [message for message in read_option_day(LEAN, "GOOG", DAY).messages if CUT <= message.ts_ns < END]
+    produce_messages(settings.kafka.bootstrap, settings.kafka.ticks_topic, encode_option_day(later))
+    resumed = tickwise(env, work / "state", "run", "--until-eof")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    straight_env = {**env, "CLICKHOUSE_URL": f"chdb://{work / 'straight-chdb'}"}
+    straight = tickwise(straight_env, work / "straight-state", "run", "--until-eof")
+    assert straight.returncode == 0, straight.stderr[-3000:]
+    return {"chdb": work / "chdb", "straight": work / "straight-chdb", "produce": produced.stdout + produced.stderr}
+
+
+def test_every_minute_of_the_chain_has_contract_rows_with_implied_volatilities(run: dict) -> None:
+    rows = chdb_rows(run["chdb"], ANALYTICS)
+    minutes = {ts_ns for _, ts_ns, *_ in rows}
+    session = [ts for ts in minutes if midnight_ns(DAY) + 34_260 * 10**9 <= ts < END]  # 09:31 to 09:59
+    assert len(session) >= 25 and max(minutes) >= END - 60 * 10**9
+    valid = [row for row in rows if row[-1] == "ok"]
+    assert len(valid) > 1000 and all(0.01 < row[4] < 5 and -1 <= row[5] <= 1 for row in valid)
+    assert {symbol[:6] for symbol, *_ in rows} == {"GOOG  "} and all(len(row[0]) == 21 for row in rows)
+    before_cut = [message for message in read_option_day(LEAN, "GOOG", DAY).messages if message.ts_ns < CUT]
+    assert f"produced {len(before_cut):,} ticks" in run["produce"]
+
+
+def test_every_minute_has_svi_fits_per_expiry(run: dict) -> None:
+    rows = chdb_rows(run["chdb"], SURFACE)
+    fitted = [row for row in rows if row[4] is not None and not math.isnan(row[4])]
+    assert len({row[1] for row in fitted}) >= 25 and len({row[0] for row in fitted}) >= 3
+    assert all(0.05 < row[3] < 2 and row[9] < 0.05 for row in fitted if row[3] is not None and not math.isnan(row[3]))
+
+
+def test_a_restarted_run_stores_the_rows_of_a_run_that_never_stopped(run: dict) -> None:
+    resumed = same(chdb_rows(run["chdb"], ANALYTICS))
+    assert resumed == same(chdb_rows(run["straight"], ANALYTICS)) and resumed
+    assert same(chdb_rows(run["chdb"], SURFACE)) == same(chdb_rows(run["straight"], SURFACE))
+
+
+def test_the_underlyings_features_come_from_its_own_ticks_only(run: dict) -> None:
+    [[rows, elsewhere]] = chdb_rows(run["chdb"], "SELECT count(), countIf((partition, offset) NOT IN (SELECT partition, "
+                                                 "offset FROM ticks FINAL)) FROM features FINAL WHERE symbol = 'GOOG'")
+    [[ticks]] = chdb_rows(run["chdb"], "SELECT count() FROM ticks FINAL WHERE symbol = 'GOOG'")
+    rejects = dict(chdb_rows(run["chdb"], "SELECT stage, count() FROM rejects FINAL GROUP BY stage"))
+    own = [m for m in read_option_day(LEAN, "GOOG", DAY).messages if m.ts_ns < END and type(m).__name__ in
+           ("Quote", "Trade")]
+    assert rows > 0 and elsewhere == 0  # each feature row comes from one of GOOG's own ticks
+    # every quote and trade of GOOG is a tick or a reject (the event-time guard's); no option message is either
+    assert "validate_option" not in rejects and ticks + sum(rejects.values()) == len(own)
