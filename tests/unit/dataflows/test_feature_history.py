@@ -1,11 +1,14 @@
 """``tickwise features history`` gives each entity row the stored features known at its time, equal to a
 brute-force scan of what two runs of the flow wrote into one chDB ``features`` table.
 
-The rows are built from the shipped IBM trades (last price and a 10-trade return at every 10th
-trade) and written by the ClickHouse sink's writer, as the flow does, in two sessions: the first run,
-then a restart that replays the first run's last batch (same ids: ``FINAL`` keeps one), recomputes one
-row from another offset (a later insert of the same symbol and time: it wins) and goes on with a new
-feature-set version that adds a feature. The join runs in process against that chDB state dir.
+Two state dirs. One holds rows built from the shipped IBM trades (last price and a 10-trade return at
+every 10th trade), written by the ClickHouse sink's writer in two sessions: the first run, then a
+restart that replays the first run's last batch (same ids: ``FINAL`` keeps one), recomputes one row
+from another offset (a later insert of the same symbol and time: it wins) and goes on with a new
+feature-set version that adds a feature. The other holds what the live flow itself wrote in two runs
+over overlapping spans of the IBM sample (13:28-13:40, then 13:37-13:50 from cold state, in a child
+process): all 73 features, and times both runs wrote. The join runs in process against each chDB
+state dir.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import gzip
 import io
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +34,30 @@ from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SAMPLE_TRADES = REPO_ROOT / "data" / "sample" / "ibm_2013-10-09_trades.csv.gz"
+PLUMBING_MODEL = REPO_ROOT / "tests" / "models" / "plumbing"
+#: The live flow over the IBM sample into one chDB directory, once per (start, end) span, one run after the other.
+TWO_RUNS = """
+import sys
+from pathlib import Path
+from bytewax.testing import run_main
+from dataflows.backtest import file_source
+from dataflows.components import build_components
+from dataflows.config import load_settings
+from dataflows.outputs import Outputs
+from dataflows.signals import build_flow
+from dataflows.tickfiles import read_tick_frame
+from sinks.clickhouse import ClickHouseSettings, ClickHouseSink
+from sinks.metrics import MetricsRegistry
+
+sample, model, chdb, *spans = sys.argv[1:]
+settings = load_settings(model={"spec": model}, clickhouse={"url": f"chdb://{chdb}"}, run={"until_eof": True},
+                         metrics={"port": 0}, risk={"symbols": "IBM"})
+for start, end in zip(spans[::2], spans[1::2]):
+    frame = read_tick_frame(sorted(Path(sample).glob("*.csv.gz")), ["IBM"], int(start), int(end))
+    run_main(build_flow(build_components(settings, registry=MetricsRegistry()), file_source(frame), Outputs(
+        clickhouse=ClickHouseSink(ClickHouseSettings(f"chdb://{chdb}")), redis=None, signals=None,
+        dead_letters=None, model_events=None)))
+"""
 FED_CALENDAR = REPO_ROOT.parent / "shared" / "data" / "alt" / "lean" / "trading-economics" / "fdtr_calendar.zip"
 
 
@@ -115,6 +144,55 @@ def test_history_equals_the_brute_force_join_across_both_runs(stored: dict[str, 
     assert written["last_price"].isna().sum() > len(entities) * 0.1  # before the first feature, and AIG
     assert set(written["feature_set"].dropna()) == {"fs-1", "fs-2"}
     assert 0.125 in written["return_10"].tolist()  # the recomputed row, inserted last, won
+
+
+@pytest.fixture(scope="module")
+def flow_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The state dir of two live-flow runs, and every stored row as (symbol, ts_ns, inserted_at, id, values)."""
+    state_dir = tmp_path_factory.mktemp("flow") / "state"
+    spans = [str(pd.Timestamp(moment, tz="UTC").value) for moment in
+             ("2013-10-09 13:28", "2013-10-09 13:40", "2013-10-09 13:37", "2013-10-09 13:50")]
+    done = subprocess.run([sys.executable, "-c", TWO_RUNS, str(REPO_ROOT / "data" / "sample"), str(PLUMBING_MODEL),
+                           str((state_dir / "chdb").resolve()), *spans], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    writer = ClickHouseWriter(ClickHouseSettings(f"chdb://{(state_dir / 'chdb').resolve()}"))
+    writer.connect()
+    rows = writer.client.query("SELECT symbol, ts_ns, inserted_at, id, names, values FROM features FINAL").result_rows
+    writer.close()
+    return {"state_dir": state_dir, "rows": rows}
+
+
+def test_history_equals_a_brute_force_scan_of_two_live_flow_runs(flow_runs: dict[str, object],
+                                                                 tmp_path: Path) -> None:
+    rows = flow_runs["rows"]
+    times = [row[1] for row in rows]  # type: ignore[union-attr]
+    twice = sorted({ts for ts in times if times.count(ts) > 1})
+    rng = np.random.default_rng(11)
+    start = pd.Timestamp("2013-10-09 13:25", tz="UTC").value
+    moments = np.concatenate([rng.integers(start, start + 30 * 60 * 10**9, 300), twice[::10], times[::50]])
+    entities = pd.DataFrame({"symbol": "IBM", "timestamp": pd.to_datetime(moments, unit="ns", utc=True)})
+    entities.to_parquet(tmp_path / "entities.parquet")
+
+    result = tickwise("features", "history", "--entities", str(tmp_path / "entities.parquet"), "--out",
+                      str(tmp_path / "set.parquet"), "--state-dir", str(flow_runs["state_dir"]))
+
+    assert result.exit_code == 0, result.output
+    written = pd.read_parquet(tmp_path / "set.parquet")
+    names = list(rows[0][4])  # type: ignore[index]
+    expected = np.full((len(moments), len(names)), np.nan)
+    for i, moment in enumerate(moments):
+        known = [row for row in rows if row[1] <= moment]  # type: ignore[union-attr]
+        if known:
+            latest = max(known, key=lambda row: (row[1], row[2], row[3]))  # latest time, then the last insert
+            expected[i] = [dict(zip(latest[4], latest[5], strict=True))[name] for name in names]
+    np.testing.assert_array_equal(written[names].to_numpy(), expected)
+    assert len(names) == 73 and len(twice) > 50 and np.isnan(expected[:, 0]).sum() > 0  # before the first row
+    by_time = {}
+    for row in sorted(rows, key=lambda row: (row[2], row[3])):  # type: ignore[union-attr]
+        by_time.setdefault(row[1], []).append(list(row[5]))
+    differ = [not np.array_equal(by_time[ts][0], by_time[ts][-1], equal_nan=True) for ts in twice]
+    assert any(differ)  # the second run, from cold state, wrote other values at times both runs wrote
 
 
 def test_history_prints_json_when_no_out_is_given(stored: dict[str, object], tmp_path: Path) -> None:
