@@ -148,7 +148,9 @@ def _write_delta(rows: pa.Table, path: Path, day: date) -> None:
 
     predicate = f"day = '{day.isoformat()}'"
     if rows.num_rows:
-        write_deltalake(str(path), rows, mode="overwrite", predicate=predicate, partition_by=["day"])
+        # merge: a column a newer version added to the ClickHouse table is added to the archive (null before)
+        write_deltalake(str(path), rows, mode="overwrite", predicate=predicate, partition_by=["day"],
+                        schema_mode="merge")
     elif DeltaTable.is_deltatable(str(path)):
         DeltaTable(str(path)).delete(predicate)
 

@@ -15,10 +15,12 @@ import chdb
 import deltalake
 import pandas as pd
 import pytest
+import pyarrow as pa
 from typer.testing import CliRunner, Result
 
 from dataflows.cli import app
 from dataflows.config import environment_names
+from dataflows.export import export_day
 from operators.messages import Decision, FeatureRow, Prediction
 from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
 
@@ -128,6 +130,30 @@ def test_parquet_export_twice_keeps_one_copy_readable_by_pandas_and_clickhouse(s
     finally:
         connection.close()
     assert read.strip() == f"5,{sum(ts - DAY_ONE for ts in TIMES[:5])}"
+
+
+class _ArrowClient:
+    """Answers every query with the next of ``tables`` (a ClickHouse whose table gained a column in between)."""
+
+    def __init__(self, *tables: pa.Table) -> None:
+        self.tables = list(tables)
+
+    def query_arrow(self, sql: str, parameters: dict[str, int]) -> pa.Table:
+        return self.tables.pop(0)
+
+
+def test_delta_export_when_a_later_day_has_a_new_column_then_the_archive_gains_it(tmp_path: Path) -> None:
+    older = pa.table({"symbol": ["IBM"], "ts_ns": [TIMES[0]]})
+    newer = pa.table({"symbol": ["IBM"], "ts_ns": [TIMES[5]], "risk_score": [0.25]})
+    client = _ArrowClient(older, newer)
+    exported_at = pd.Timestamp("2026-01-01", tz="UTC").to_pydatetime()
+
+    for day in (pd.Timestamp("2013-10-09").date(), pd.Timestamp("2013-10-10").date()):
+        export_day(client, "decisions", day, tmp_path, "delta", exported_at)
+
+    archive = deltalake.DeltaTable(str(tmp_path / "decisions")).to_pandas().sort_values("ts_ns")
+    assert archive["day"].tolist() == ["2013-10-09", "2013-10-10"]
+    assert math.isnan(archive["risk_score"].iloc[0]) and archive["risk_score"].iloc[1] == 0.25
 
 
 @pytest.mark.parametrize(("options", "phrase"), [
