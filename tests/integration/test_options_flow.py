@@ -18,12 +18,12 @@ import sys
 import uuid
 from pathlib import Path
 
+import orjson
 import pytest
 
 from dataflows.optionfiles import encode_option_day, midnight_ns, read_option_day
 from dataflows.produce import produce_messages
 from tests.integration.flowkit import cli_environment, create_topics, topic_settings
-from tests.integration.test_depth_flow import chdb_rows
 
 pytestmark = pytest.mark.integration
 
@@ -39,6 +39,17 @@ SURFACE = ("SELECT expiry, ts_ns, points, atm_iv, svi_a, svi_b, svi_rho, svi_m, 
 def tickwise(env: dict[str, str], state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "dataflows.cli", *args, "--state-dir", str(state_dir)],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def chdb_rows(chdb_dir: Path, sql: str) -> list[list[object]]:
+    """Rows of ``sql`` on the run's chDB, read in a child process (chDB allows one per data directory)."""
+    script = ("import sys, orjson, clickhouse_connect\n"
+              "client = clickhouse_connect.get_client(dsn=sys.argv[1])\n"
+              "print(orjson.dumps([list(row) for row in client.query(sys.argv[2]).result_rows]).decode())\n")
+    done = subprocess.run([sys.executable, "-c", script, f"chdb://{chdb_dir}", sql], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return orjson.loads(done.stdout.strip().splitlines()[-1])
 
 
 def same(rows: list[list[object]]) -> list[tuple[object, ...]]:
