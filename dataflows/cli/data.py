@@ -203,7 +203,7 @@ def produce(
     """Produce real tick files to the ticks topic, merged in time order, keyed by symbol.
 
     Raw depth captures (told apart by their first line) give book snapshots, deltas, best quotes and
-    trades in arrival order instead. ``--options-day`` produces an options chain's day instead: the
+    trades in arrival order instead. --options-day produces a day of an options chain instead: the
     underlying's quotes and trades and every contract's quotes, trades and open interest, keyed by
     the underlying."""
     from dataflows.depthfiles import encode_messages, is_capture
