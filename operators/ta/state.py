@@ -24,13 +24,13 @@ Restoring sets the same slots to the same objects and doubles, so a restored ind
 continues bit-identically. A subclass with a ``__dict__`` (one that declares no ``__slots__``)
 keeps pickle's default.
 
->>> import pickle
 >>> from collections import deque
+>>> from copy import deepcopy
 >>> class Window(FlatState):
 ...     __slots__ = ("period", "_values")
 ...     def __init__(self, period):
 ...         self.period, self._values = period, deque([1.5, 2.5], maxlen=period)
->>> copy = pickle.loads(pickle.dumps(Window(3)))
+>>> copy = deepcopy(Window(3))  # deepcopy goes through the same __reduce_ex__ as pickle
 >>> copy.period, copy._values
 (3, deque([1.5, 2.5], maxlen=3))
 """
