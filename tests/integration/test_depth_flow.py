@@ -186,3 +186,14 @@ def test_replay_manifest_counts_depth_messages_among_the_valid_ticks(run: dict) 
     ticks = manifest["ticks"]
     assert ticks["read"] == ticks["valid"] + ticks["rejected"] == len(read_capture(run["files"]).items)
     assert ticks["depth_messages"] == books
+
+
+def test_rows_with_depth_features_are_scored_and_decided_by_the_risk_engine(run: dict) -> None:
+    # The model (trained without depth features) scores a book symbol's rows by its own features; each
+    # prediction reaches the risk engine, whose decision (a signal when accepted) names its reason.
+    scored = dict(chdb_rows(run["work"] / "chdb", "SELECT symbol, count() FROM predictions FINAL GROUP BY symbol"))
+    decided = dict(chdb_rows(run["work"] / "chdb", "SELECT symbol, count() FROM risk_decisions FINAL GROUP BY symbol"))
+    rows = dict(chdb_rows(run["work"] / "chdb", "SELECT symbol, count() FROM features FINAL GROUP BY symbol"))
+
+    assert scored[USDM] == rows[USDM] > 0 and scored[HYPERLIQUID] == rows[HYPERLIQUID] > 0
+    assert decided == scored
