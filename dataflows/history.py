@@ -85,8 +85,8 @@ def build_history_flow(components: Components, sources: HistorySources, outputs:
                                streams.book_events, streams.chain_ticks)
 
     if outputs.clickhouse is not None:
-        history = op.merge("history", streams.admitted, rows, predictions, decisions, rejects, monitor.events,
-                           monitor.cross_asset, monitor.outcomes, monitor.pnl, monitor.chains)
+        history = op.merge("history", streams.admitted, streams.option_messages, rows, predictions, decisions, rejects,
+                           monitor.events, monitor.cross_asset, monitor.outcomes, monitor.pnl, monitor.chains)
         op.output("clickhouse_out", op.map("key_history", history, clickhouse_key), outputs.clickhouse)
     if outputs.model_events is not None:
         kafka_output("model_events_out", monitor.events, outputs.model_events)

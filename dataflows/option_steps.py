@@ -53,6 +53,14 @@ def without_options(batch: TickBatch) -> TickBatch | None:
     return TickBatch(batch.symbol, ticks) if ticks else None
 
 
+def only_options(batch: TickBatch) -> TickBatch | None:
+    """The batch's option messages (None when it has none): stored in ``option_messages`` and
+    counted as admitted, so every offset of the topic is accounted for."""
+    if not has_options(batch):
+        return None
+    return TickBatch(batch.symbol, [tick for tick in batch.ticks if type(tick.tick) in _OPTION_TYPES])
+
+
 class ChainStep(StatefulBatchLogic[TickBatch, ChainMinute, bytes]):
     """One underlying's ``MinuteChainLogic`` behind an offset filter; none until its first option message."""
 

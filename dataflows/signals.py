@@ -31,7 +31,7 @@ from bytewax.outputs import FixedPartitionedSink, Sink
 from dataflows.components import Components, build_components
 from dataflows.config import Settings, load_settings
 from dataflows.history_steps import OrderedPaperBuilder
-from dataflows.option_steps import STEP_ID as CHAIN_STEP_ID, ChainStepBuilder, without_options
+from dataflows.option_steps import STEP_ID as CHAIN_STEP_ID, ChainStepBuilder, only_options, without_options
 from dataflows.outputs import Outputs
 from dataflows.steps import decode_batch, market_context, to_portfolio
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
@@ -138,6 +138,7 @@ class FeatureStreams:
     bar_returns: Stream[BarReturn]
     book_events: Stream[DriftEvent]
     chain_ticks: Stream[TickBatch]
+    option_messages: Stream[TickBatch]  # admitted option messages, stored apart from the ticks
 
 
 def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool = True) -> FeatureStreams:
@@ -161,6 +162,7 @@ def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool
     # Option messages (keyed by their underlying, so in its batches) go to the options step of the
     # history half (``monitoring_stage``) with the underlying's ticks; the feature step never sees them.
     own_ticks = op.filter_map("without_options", checked.trues, without_options)
+    option_messages = op.filter_map("option_messages", checked.trues, only_options)
     keyed_ticks = op.key_on("key_by_symbol", op.merge("symbol_inputs", own_ticks, counted.trues), _record_symbol)
     # Ticks outside their symbol's trading session (TICKWISE_SESSION) are admitted and stored, not featurized.
     symbol_logic = components.symbol_logic.with_session(components.settings.session.config())
@@ -172,11 +174,12 @@ def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool
     split_book_events = op.branch("split_book_events", split_returns.falses, _is_book_event)
     rejects = op.merge("all_rejects", counted.falses, split_book_events.falses)
     if count:  # counted once per batch (a Prometheus update per tick costs about 20% of the flow)
-        op.flat_map_batch("count_admitted", split_ticks.trues, metrics.count_admitted_batch)
+        op.flat_map_batch("count_admitted", op.merge("all_admitted", split_ticks.trues, option_messages),
+                          metrics.count_admitted_batch)
         op.flat_map_batch("count_rejects", rejects, metrics.count_rejects_batch)
     return FeatureStreams(admitted=split_ticks.trues, rows=split_features.trues, rejects=rejects,
                           bar_returns=split_returns.trues, book_events=split_book_events.trues,
-                          chain_ticks=checked.trues)
+                          chain_ticks=checked.trues, option_messages=option_messages)
 
 
 @dataclass(frozen=True)
@@ -275,7 +278,8 @@ def build_flow(components: Components, source: Source, outputs: Outputs, flow_id
                                streams.book_events, streams.chain_ticks)
 
     if outputs.clickhouse is not None:
-        history = op.merge("history", streams.admitted, rows, predictions, risk.decisions, risk.rejects,
+        history = op.merge("history", streams.admitted, streams.option_messages, rows, predictions, risk.decisions,
+                           risk.rejects,
                            monitor.events, monitor.cross_asset, monitor.outcomes, monitor.pnl, monitor.chains)
         op.output("clickhouse_out", op.map("key_history", history, clickhouse_key), outputs.clickhouse)
     if outputs.redis is not None:

@@ -23,6 +23,7 @@ from typing import Any
 from operators.messages import (BookDelta, BookSnapshot, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
                                 PnlRow, Prediction, Reject, TickBatch, Trade, ValidTick)
 from operators.ids import stable_uint64
+from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
 from operators.options.minute import ChainMinute
 from sinks.clickhouse.schema import Column, Table, uint64_id
 
@@ -70,14 +71,22 @@ STAMPS = (EVENT_TIME, INSERTED_AT)
 
 #: Tick types stored in ``book_messages`` rather than ``ticks``.
 BOOK_TYPES = (BookSnapshot, BookDelta)
+#: Option messages, stored in ``option_messages`` (their analytics go to ``option_analytics``).
+OPTION_TYPES = (OptionQuote, OptionTrade, OptionOpenInterest)
+_OPTION_KINDS = {OptionQuote: "quote", OptionTrade: "trade", OptionOpenInterest: "open_interest"}
+_NOT_TICKS = (*BOOK_TYPES, *OPTION_TYPES)
 
 
 def is_book_message(row: ValidTick) -> bool:
     return type(row.tick) in BOOK_TYPES
 
 
+def is_option_message(row: ValidTick) -> bool:
+    return type(row.tick) in OPTION_TYPES
+
+
 def is_trade_or_quote(row: ValidTick) -> bool:
-    return type(row.tick) not in BOOK_TYPES
+    return type(row.tick) not in _NOT_TICKS
 
 
 #: The leading columns of a row per source message (a tick or a depth message).
@@ -131,6 +140,16 @@ BOOK_MESSAGES = Table("book_messages", ValidTick, (
            value=lambda row: len(row.tick.asks)),
     _string("topic"), PARTITION, OFFSET, *STAMPS,
 ), order_by=("symbol", "ts_ns", "id"), keeps=is_book_message, arrow=True)
+
+#: One row per admitted option message, so ``tickwise verify`` accounts for its offset; the
+#: prices themselves are in ``option_analytics`` (per contract and minute).
+OPTION_MESSAGES = Table("option_messages", ValidTick, (
+    *SOURCE_COLUMNS,  # symbol: the underlying
+    Column("kind", "LowCardinality(String)", "quote, trade or open_interest",
+           value=lambda row: _OPTION_KINDS[type(row.tick)]),
+    Column("contract", "String", "the contract's OSI symbol", value=lambda row: row.tick.contract.symbol),
+    _string("topic"), PARTITION, OFFSET, *STAMPS,
+), order_by=("symbol", "ts_ns", "id"), keeps=is_option_message, arrow=True)
 
 FEATURES = Table("features", FeatureRow, (
     uint64_id("symbol", "ts_ns", "partition", "offset"), SYMBOL, TS_NS, PARTITION, OFFSET, PRICE,
@@ -268,11 +287,11 @@ CHAIN_TABLES: tuple[tuple[str, str], ...] = (("contracts", "option_analytics"), 
 #: Every table, in the order the schema is created.
 TABLE_DECLARATIONS: dict[str, Table] = {table.name: table for table in (
     TICKS, FEATURES, PREDICTIONS, SIGNALS, RISK_DECISIONS, REJECTS, CROSS_ASSET, MONITOR_EVENTS, OUTCOMES, PNL,
-    BOOK_MESSAGES, OPTION_ANALYTICS, VOL_SURFACE)}
+    BOOK_MESSAGES, OPTION_ANALYTICS, VOL_SURFACE, OPTION_MESSAGES)}
 
 #: The tables whose rows account for the offsets of the ticks topic (``tickwise verify``): an
-#: admitted trade or quote, an admitted depth message, or a reject.
-OFFSET_TABLES: tuple[str, ...] = ("ticks", "book_messages", "rejects")
+#: admitted trade or quote, an admitted depth message, an admitted option message, or a reject.
+OFFSET_TABLES: tuple[str, ...] = ("ticks", "book_messages", "option_messages", "rejects")
 
 TABLES: tuple[str, ...] = tuple(TABLE_DECLARATIONS)
 TABLE_DDL: dict[str, str] = {name: table.ddl() for name, table in TABLE_DECLARATIONS.items()}
@@ -297,19 +316,20 @@ _TABLES_OF = _tables_by_record()
 
 
 def _group_ticks(ticks: list[ValidTick], groups: dict[str, list[Any]]) -> None:
-    """A batch's trades and quotes to ``ticks``, its depth messages to ``book_messages``."""
-    books = [tick for tick in ticks if type(tick.tick) in BOOK_TYPES]
-    if not books:
+    """A batch's trades and quotes to ``ticks``, its depth messages to ``book_messages``, its option
+    messages to ``option_messages``."""
+    if not any(type(tick.tick) in _NOT_TICKS for tick in ticks):
         groups.setdefault("ticks", []).extend(ticks)
         return
-    groups.setdefault("book_messages", []).extend(books)
-    if len(books) < len(ticks):
-        groups.setdefault("ticks", []).extend(tick for tick in ticks if type(tick.tick) not in BOOK_TYPES)
+    for tick in ticks:
+        kind = type(tick.tick)
+        name = "book_messages" if kind in BOOK_TYPES else "option_messages" if kind in OPTION_TYPES else "ticks"
+        groups.setdefault(name, []).append(tick)
 
 
 def group_by_table(records: Iterable[Record]) -> dict[str, list[Any]]:
     """Records grouped into their tables; a decision goes to ``risk_decisions`` and, when
-    accepted, to ``signals`` as well; a tick to ``ticks``, a depth message to ``book_messages``; an options
+    accepted, to ``signals`` as well; a tick to ``ticks``, a depth message to ``book_messages``, an option message to ``option_messages``; an options
     chain's minute (``ChainMinute``) to ``option_analytics`` and ``vol_surface``. An unknown type raises ``TypeError`` (never dropped)."""
     groups: dict[str, list[Any]] = {}
     for record in records:

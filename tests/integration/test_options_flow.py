@@ -77,7 +77,8 @@ def run(stack, tmp_path_factory: pytest.TempPathFactory) -> dict:
     straight_env = {**env, "CLICKHOUSE_URL": f"chdb://{work / 'straight-chdb'}"}
     straight = tickwise(straight_env, work / "straight-state", "run", "--until-eof")
     assert straight.returncode == 0, straight.stderr[-3000:]
-    return {"chdb": work / "chdb", "straight": work / "straight-chdb", "produce": produced.stdout + produced.stderr}
+    return {"chdb": work / "chdb", "straight": work / "straight-chdb", "produce": produced.stdout + produced.stderr,
+            "env": env, "state": work / "state"}
 
 
 def test_every_minute_of_the_chain_has_contract_rows_with_implied_volatilities(run: dict) -> None:
@@ -115,3 +116,19 @@ def test_the_underlyings_features_come_from_its_own_ticks_only(run: dict) -> Non
     assert rows > 0 and elsewhere == 0  # each feature row comes from one of GOOG's own ticks
     # every quote and trade of GOOG is a tick or a reject (the event-time guard's); no option message is either
     assert "validate_option" not in rejects and ticks + sum(rejects.values()) == len(own)
+
+
+def test_verify_after_an_options_run_accounts_for_every_offset_and_exits_0(run: dict) -> None:
+    # Every offset is a tick, a reject or an option message (stored in option_messages by kind and contract).
+    messages = [m for m in read_option_day(LEAN, "GOOG", DAY).messages if m.ts_ns < END]
+    options = {kind: sum(type(m).__name__ == kind for m in messages)
+               for kind in ("OptionQuote", "OptionTrade", "OptionOpenInterest")}
+
+    done = tickwise(run["env"], run["state"], "verify", "--format", "json")
+    report = orjson.loads(done.stdout.strip().splitlines()[-1])
+    stored = dict(chdb_rows(run["chdb"], "SELECT kind, count() FROM option_messages FINAL GROUP BY kind"))
+
+    assert done.returncode == 0 and report["ok"] and report["missing_offsets"] == report["unprocessed_offsets"] == 0
+    assert sum(part["offsets"] for part in report["partitions"].values()) == len(messages)
+    assert stored == {"quote": options["OptionQuote"], "trade": options["OptionTrade"],
+                      "open_interest": options["OptionOpenInterest"]}

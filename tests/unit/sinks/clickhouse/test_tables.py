@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 from operators.ids import stable_uint64
 from operators.messages import (BookDelta, BookSnapshot, CrossAssetRow, Decision, FeatureRow, Outcome, PnlRow,
                                 Prediction, Quote, Reject, TickBatch, Trade, ValidTick)
+from operators.options.contract import OptionContract
+from operators.options.messages import OptionOpenInterest, OptionQuote
 from sinks.clickhouse import (ADDED_COLUMNS, OFFSET_TABLES, TABLE_DDL, TABLE_DECLARATIONS, TABLES, group_by_table,
                               tick_id)
 
@@ -41,7 +44,7 @@ def test_risk_decisions_has_the_columns_and_order_key_of_signals_and_takes_every
 def test_every_tickwise_table_is_declared_once() -> None:
     assert set(TABLES) == {"ticks", "features", "predictions", "signals", "risk_decisions", "rejects",
                            "monitor_events", "cross_asset", "outcomes", "pnl", "book_messages", "option_analytics",
-                           "vol_surface"}
+                           "vol_surface", "option_messages"}
     assert list(TABLE_DDL) == list(TABLES) == list(TABLE_DECLARATIONS)
 
 
@@ -112,8 +115,23 @@ def test_book_message_columns_hold_kind_update_ids_and_level_counts() -> None:
     assert row["id"] == [tick_id("ticks", 1, offset) for offset in (40, 41, 42)]
 
 
-def test_offsets_of_the_ticks_topic_are_accounted_for_by_ticks_depth_messages_and_rejects() -> None:
-    assert OFFSET_TABLES == ("ticks", "book_messages", "rejects")
+def test_group_by_table_sends_option_messages_to_option_messages_with_kind_and_contract() -> None:
+    contract = OptionContract("GOOG", dt.date(2016, 1, 15), 750.0, "C")
+    quote = ValidTick(OptionQuote(contract, 5, 1.0, 1.2, 3.0, 4.0), "ticks", 0, 7)
+    trade = ValidTick(Trade("GOOG", 6, 740.0, 100.0, "buy"), "ticks", 0, 8)
+    interest = ValidTick(OptionOpenInterest(contract, 4, 120.0), "ticks", 0, 9)
+
+    groups = group_by_table([TickBatch("GOOG", [quote, trade, interest])])
+    names, columns = TABLE_DECLARATIONS["option_messages"].columns_of(groups["option_messages"])
+
+    assert groups == {"option_messages": [quote, interest], "ticks": [trade]}
+    row = dict(zip(names, columns, strict=True))
+    assert (row["symbol"], row["kind"]) == (["GOOG", "GOOG"], ["quote", "open_interest"])
+    assert row["contract"] == [contract.symbol] * 2 and row["offset"] == [7, 9]
+
+
+def test_offsets_of_the_ticks_topic_are_accounted_for_by_ticks_depth_and_option_messages_and_rejects() -> None:
+    assert OFFSET_TABLES == ("ticks", "book_messages", "option_messages", "rejects")
     assert all({"topic", "partition", "offset"} <= set(TABLE_DECLARATIONS[name].column_names) for name in OFFSET_TABLES)
 
 
