@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from operators.features.groups.order_flow import OrderFlowFeatures
+from operators.features.groups.order_flow import DEPTH_WINDOW, OrderFlowFeatures
 from operators.features.microstructure import TradeSideClassifier
 
 MARKET = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "market"
@@ -55,7 +55,7 @@ def run_once(events: list[tuple]) -> tuple[float, float, int, int]:
             group.values(event[1])
             values_seconds += clock() - started
             calls += 1
-            largest = max(largest, len(group._depth_60s))
+            largest = max(largest, group._quote_windows.count(DEPTH_WINDOW))
         else:
             group.on_trade(event[1], *event[2:])
             update_seconds += clock() - started

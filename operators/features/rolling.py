@@ -7,7 +7,7 @@
   Kyle's lambda, Roll, Amihud).
 - ``EventTimeSums``: two running sums over ``(now - window_ns, now]`` (order-flow and signed
   volume imbalance); ``EventTimeWindows``: the same over several windows of one event stream
-  (the order-flow imbalance at 1, 10 and 60 s), on one set of buffers.
+  (the order-flow imbalance at 1, 10 and 60 s and the quoted depth over 60 s), on one set of buffers.
 
 They keep their windows in flat ``array`` buffers (one ``'d'`` or ``'q'`` array per column,
 never a Python object per value), so a symbol's state is a few buffers: it costs little memory
@@ -318,6 +318,20 @@ class EventTimeWindows(_EventBuffer):
 
     def second(self, window: int) -> float:
         return self._second_sums[window]
+
+    def leave_out_newest(self, window: int) -> None:
+        """Leave the newest event out of window number ``window``, which holds no other event.
+
+        That window starts after it, from exact zeros, while the other windows keep it: so one buffer
+        serves streams that differ by their first event (every quote's depth, and the order-flow
+        events, which begin with the second quote).
+        """
+        if self.count(window) != 1:
+            raise ValueError(f"window {window} holds {self.count(window)} events; only a window whose one event "
+                             "is the newest can leave it out")
+        self._heads[window] = self._tail
+        self._first_sums[window] = self._second_sums[window] = 0.0
+        self._expires_ns[window] = self._next_expiry_ns = _CHECK
 
     def add(self, ts_ns: int, first: float, second: float) -> None:
         tail = self._tail

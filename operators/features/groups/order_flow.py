@@ -22,10 +22,11 @@ never change with a setting:
 - ``mid_changes_60s``: how many quotes changed the mid in the last 60 s.
 
 Windows are event time ``(now - window, now]``; each is an
-:class:`operators.features.rolling.EventTimeSums`, and the windows of one stream (OFI at 1, 10
-and 60 s; signed trades at 1 and 60 s) share the buffers of an
-:class:`operators.features.rolling.EventTimeWindows`, so an update is O(1) amortised and the
-state holds at most 60 s of events, once. Quotes whose mid is not positive are ignored for the mid
+:class:`operators.features.rolling.EventTimeSums`, and the windows of one stream share the buffers
+of an :class:`operators.features.rolling.EventTimeWindows`: every quote's OFI event and depth
+(OFI at 1, 10 and 60 s, from the second quote on, and the depth at 60 s, from the first), the
+signed trades (at 1 and 60 s). So an update is O(1) amortised and the state holds at most 60 s
+of events, once. Quotes whose mid is not positive are ignored for the mid
 features but still count as OFI events (as in ``QuotesAndTrades``). Values are NaN, never inf.
 
 >>> group = OrderFlowFeatures()
@@ -50,6 +51,9 @@ TICK_SIZE = 0.01
 MID_TOLERANCE = 1e-9
 SIDE_SIGN = {"buy": 1.0, "sell": -1.0}
 OFI_WINDOWS_NS = (SECOND_NS, 10 * SECOND_NS, 60 * SECOND_NS)
+#: The windows over the quotes: OFI at 1, 10 and 60 s (numbers 0 to 2), then the depth at 60 s.
+QUOTE_WINDOWS_NS = (*OFI_WINDOWS_NS, 60 * SECOND_NS)
+DEPTH_WINDOW = len(OFI_WINDOWS_NS)
 TRADE_WINDOWS_NS = (SECOND_NS, 60 * SECOND_NS)
 
 
@@ -60,13 +64,12 @@ def _ratio(numerator: float, denominator: float) -> float:
 class OrderFlowFeatures(FeatureGroup):
     """Order-flow imbalance at 1/10/60 s, spread in ticks, depth, trade flow and mid dynamics."""
 
-    __slots__ = ("_previous_quote", "_ofi", "_depth_60s", "_bid", "_ask", "_depth", "_trades", "_sizes_60s",
+    __slots__ = ("_previous_quote", "_quote_windows", "_bid", "_ask", "_depth", "_trades", "_sizes_60s",
                  "_last_trade_sign", "_mid", "_last_mid_move", "_mid_since_ns", "_mid_changes_60s")
 
     def __init__(self) -> None:
         self._previous_quote: tuple[float, float, float, float] | None = None
-        self._ofi = EventTimeWindows(OFI_WINDOWS_NS)
-        self._depth_60s = EventTimeSums(60 * SECOND_NS)
+        self._quote_windows = EventTimeWindows(QUOTE_WINDOWS_NS)
         self._bid = self._ask = self._depth = NAN
         self._trades = EventTimeWindows(TRADE_WINDOWS_NS)
         self._sizes_60s = EventTimeSums(60 * SECOND_NS)
@@ -80,10 +83,13 @@ class OrderFlowFeatures(FeatureGroup):
         previous = self._previous_quote
         self._previous_quote = (bid, ask, bid_size, ask_size)
         depth = 0.5 * (bid_size + ask_size)
+        windows = self._quote_windows
         if previous is not None:
-            event = order_flow_event(bid, ask, bid_size, ask_size, *previous)
-            self._ofi.add(ts_ns, event, depth)
-        self._depth_60s.add(ts_ns, depth, 1.0)
+            windows.add(ts_ns, order_flow_event(bid, ask, bid_size, ask_size, *previous), depth)
+        else:  # the first quote: its depth counts, but there is no OFI event before the second
+            windows.add(ts_ns, 0.0, depth)
+            for window in range(DEPTH_WINDOW):
+                windows.leave_out_newest(window)
         self._bid, self._ask, self._depth = bid, ask, depth
         self._on_mid(ts_ns, 0.5 * (bid + ask))
 
@@ -108,7 +114,7 @@ class OrderFlowFeatures(FeatureGroup):
             self._sizes_60s.add(ts_ns, math.log(size), 1.0)
 
     def _order_flow_imbalance(self, window: int, now_ns: int) -> float:
-        windows = self._ofi
+        windows = self._quote_windows
         windows.advance(now_ns)
         count = windows.count(window)
         if not count:
@@ -145,9 +151,9 @@ class OrderFlowFeatures(FeatureGroup):
     @feature(QUOTE)
     def depth_ratio_60s(self, now_ns: int) -> float:
         """latest depth over the mean depth of the quotes of the last 60 s"""
-        window = self._depth_60s
-        window.advance(now_ns)
-        return finite(_ratio(self._depth * window.second, window.first))
+        windows = self._quote_windows
+        windows.advance(now_ns)
+        return finite(_ratio(self._depth * windows.count(DEPTH_WINDOW), windows.second(DEPTH_WINDOW)))
 
     @feature(TRADE)
     def trade_imbalance_1s(self, now_ns: int) -> float:

@@ -41,6 +41,42 @@ def test_event_time_windows_match_one_event_time_sums_per_window_to_the_bit() ->
                 assert list(shared.times(number)) == list(single.times)
 
 
+def _leaving_out_the_first_event() -> EventTimeWindows:
+    """Windows of 1, 10 and 60 s that leave out the stream's first event, then one of 60 s that keeps it."""
+    return EventTimeWindows((*WINDOWS_NS, 60 * SECOND))
+
+
+def test_windows_that_leave_out_the_first_event_match_sums_started_after_it_to_the_bit() -> None:
+    events = _events(20_000, seed=7)
+    shared = _leaving_out_the_first_event()
+    shared.add(*events[0])
+    for number in range(len(WINDOWS_NS)):
+        shared.leave_out_newest(number)
+    singles = [EventTimeSums(window_ns) for window_ns in WINDOWS_NS]
+    whole = EventTimeSums(60 * SECOND)
+    whole.add(*events[0])
+    for index, (ts, first, second) in enumerate(events[1:]):
+        shared.add(ts, first, second)
+        for single in (*singles, whole):
+            single.add(ts, first, second)
+        if index % 3 == 0:
+            shared.advance(ts)
+            for number, single in enumerate((*singles, whole)):
+                single.advance(ts)
+                got = (shared.count(number), shared.first(number), shared.second(number))
+                assert repr(got) == repr((len(single), single.first, single.second))
+                assert list(shared.times(number)) == list(single.times)
+
+
+def test_only_a_window_whose_one_event_is_the_newest_can_leave_it_out() -> None:
+    windows = _leaving_out_the_first_event()
+    windows.add(1, 2.0, 3.0)
+    windows.add(2, 2.0, 3.0)
+    with pytest.raises(ValueError, match="window 0 holds 2 events"):
+        windows.leave_out_newest(0)
+    assert (windows.count(0), windows.first(0)) == (2, 4.0)
+
+
 def test_event_time_windows_keep_their_buffers_bounded_by_the_longest_window() -> None:
     windows = EventTimeWindows(WINDOWS_NS)
     events = _events(20_000, seed=5)
@@ -52,8 +88,16 @@ def test_event_time_windows_keep_their_buffers_bounded_by_the_longest_window() -
     assert len(windows._times) <= 2 * most + 16
 
 
-@pytest.mark.parametrize("make", [lambda: EventTimeSums(10 * SECOND), lambda: EventTimeWindows(WINDOWS_NS)],
-                         ids=["EventTimeSums", "EventTimeWindows"])
+def _left_out_first() -> EventTimeWindows:
+    windows = _leaving_out_the_first_event()
+    windows.add(0, 5.0, 2.0)
+    windows.leave_out_newest(0)
+    return windows
+
+
+@pytest.mark.parametrize("make", [lambda: EventTimeSums(10 * SECOND), lambda: EventTimeWindows(WINDOWS_NS),
+                                  _left_out_first],
+                         ids=["EventTimeSums", "EventTimeWindows", "EventTimeWindows_left_out_first"])
 def test_event_time_buffers_restored_from_a_pickle_continue_to_the_bit(make) -> None:
     events = _events(6_000, seed=11)
     original = make()
