@@ -97,16 +97,18 @@ class FlatState:
             values = tuple(getattr(self, name, _UNSET) for name in slots)
             unset = tuple(index for index, value in enumerate(values) if value is _UNSET)
             values = tuple(None if value is _UNSET else value for value in values)
+        kinds = set(map(type, values))  # in C; most indicators hold neither a deque nor an array
+        if deque not in kinds and array not in kinds:
+            return restore, (self._state_key, values, (), (), unset)
         windows = tuple(compress(count(), map(is_, map(type, values), repeat(deque))))  # in C: no Python loop
         arrays = tuple(compress(count(), map(is_, map(type, values), repeat(array))))
-        if windows or arrays:
-            values = list(values)
-            for index in windows:
-                window = values[index]
-                values[index] = (list(window), window.maxlen)
-            for index in arrays:
-                buffer = values[index]
-                values[index] = (buffer.typecode, buffer.tobytes())
+        values = list(values)
+        for index in windows:
+            window = values[index]
+            values[index] = (list(window), window.maxlen)
+        for index in arrays:
+            buffer = values[index]
+            values[index] = (buffer.typecode, buffer.tobytes())
         return restore, (self._state_key, values, windows, arrays, unset)
 
 
