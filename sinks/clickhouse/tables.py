@@ -281,13 +281,24 @@ VOL_SURFACE = Table("vol_surface", ChainMinute, (
     *STAMPS,
 ), order_by=("underlying", "ts_ns", "id"))
 
-#: ``ChainMinute`` attribute -> the table its rows go to.
+#: One row per underlying per minute (``ChainMinute.features``), laid out like ``features``.
+OPTION_FEATURES = Table("option_features", ChainMinute, (
+    uint64_id("underlying", "ts_ns"),
+    Column("underlying", "LowCardinality(String)"),
+    Column("ts_ns", "Int64", "the minute boundary the chain is priced at"),
+    Column("names", "Array(LowCardinality(String))", value=lambda minute: list(minute.features)),
+    Column("values", "Array(Float64)", "aligned with names; NaN = no value this minute",
+           value=lambda minute: list(minute.features.values())),
+    *STAMPS,
+), order_by=("underlying", "ts_ns", "id"))
+
+#: ``ChainMinute`` attribute -> the table its rows go to (each minute itself goes to ``option_features``).
 CHAIN_TABLES: tuple[tuple[str, str], ...] = (("contracts", "option_analytics"), ("expiries", "vol_surface"))
 
 #: Every table, in the order the schema is created.
 TABLE_DECLARATIONS: dict[str, Table] = {table.name: table for table in (
     TICKS, FEATURES, PREDICTIONS, SIGNALS, RISK_DECISIONS, REJECTS, CROSS_ASSET, MONITOR_EVENTS, OUTCOMES, PNL,
-    BOOK_MESSAGES, OPTION_ANALYTICS, VOL_SURFACE, OPTION_MESSAGES)}
+    BOOK_MESSAGES, OPTION_ANALYTICS, VOL_SURFACE, OPTION_MESSAGES, OPTION_FEATURES)}
 
 #: The tables whose rows account for the offsets of the ticks topic (``tickwise verify``): an
 #: admitted trade or quote, an admitted depth message, an admitted option message, or a reject.
@@ -329,8 +340,10 @@ def _group_ticks(ticks: list[ValidTick], groups: dict[str, list[Any]]) -> None:
 
 def group_by_table(records: Iterable[Record]) -> dict[str, list[Any]]:
     """Records grouped into their tables; a decision goes to ``risk_decisions`` and, when
-    accepted, to ``signals`` as well; a tick to ``ticks``, a depth message to ``book_messages``, an option message to ``option_messages``; an options
-    chain's minute (``ChainMinute``) to ``option_analytics`` and ``vol_surface``. An unknown type raises ``TypeError`` (never dropped)."""
+    accepted, to ``signals`` as well; a tick to ``ticks``, a depth message to ``book_messages``, an
+    option message to ``option_messages``; an options chain's minute (``ChainMinute``) to
+    ``option_analytics`` (its contracts), ``vol_surface`` (its expiries) and ``option_features`` (the
+    minute itself). An unknown type raises ``TypeError`` (never dropped)."""
     groups: dict[str, list[Any]] = {}
     for record in records:
         kind = type(record)
@@ -342,6 +355,7 @@ def group_by_table(records: Iterable[Record]) -> dict[str, list[Any]]:
                 rows = getattr(record, attribute)
                 if rows:
                     groups.setdefault(table_name, []).extend(rows)
+            groups.setdefault("option_features", []).append(record)
             continue
         tables = _TABLES_OF.get(kind)
         if tables is None:

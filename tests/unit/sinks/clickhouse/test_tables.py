@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ def test_risk_decisions_has_the_columns_and_order_key_of_signals_and_takes_every
 def test_every_tickwise_table_is_declared_once() -> None:
     assert set(TABLES) == {"ticks", "features", "predictions", "signals", "risk_decisions", "rejects",
                            "monitor_events", "cross_asset", "outcomes", "pnl", "book_messages", "option_analytics",
-                           "vol_surface", "option_messages"}
+                           "vol_surface", "option_messages", "option_features"}
     assert list(TABLE_DDL) == list(TABLES) == list(TABLE_DECLARATIONS)
 
 
@@ -169,15 +170,32 @@ def test_server_filled_columns_are_never_written() -> None:
         assert "inserted_at DateTime64(3, 'UTC') DEFAULT now64(3, 'UTC')" in table.ddl()
 
 
-def test_group_by_table_spreads_a_chain_minute_into_contract_and_expiry_rows() -> None:
+def test_group_by_table_spreads_a_chain_minute_into_contract_expiry_and_feature_rows() -> None:
     import datetime as dt
 
     from operators.options.minute import ChainMinute
 
     contract_row = {"symbol": "GOOG  160115C00750000", "ts_ns": 60, "iv": 0.25}
     expiry_row = {"underlying": "GOOG", "expiry": dt.date(2016, 1, 15), "ts_ns": 60}
-    groups = group_by_table([ChainMinute("GOOG", 60, [contract_row], [expiry_row], {}, {}),
-                             ChainMinute("GOOG", 120, [], [], {}, {})])
-    assert groups == {"option_analytics": [contract_row], "vol_surface": [expiry_row]}
+    priced = ChainMinute("GOOG", 60, [contract_row], [expiry_row], {"atm_iv": 0.3, "rr25": -0.05}, {})
+    empty = ChainMinute("GOOG", 120, [], [], {}, {})
+    groups = group_by_table([priced, empty])
+    assert groups == {"option_analytics": [contract_row], "vol_surface": [expiry_row],
+                      "option_features": [priced, empty]}
     assert TABLE_DECLARATIONS["option_analytics"].columns[0].getter()(contract_row) == stable_uint64(
         "GOOG  160115C00750000", 60)
+
+
+def test_option_features_has_a_row_per_chain_minute_with_names_and_values_aligned_like_features() -> None:
+    from operators.options.minute import ChainMinute
+
+    table = TABLE_DECLARATIONS["option_features"]
+    names, columns = table.columns_of([ChainMinute("GOOG", 60, [], [], {"atm_iv": 0.3, "term_slope": math.nan}, {}),
+                                       ChainMinute("SPY", 60, [], [], {}, {})])
+    rows = [dict(zip(names, values)) for values in zip(*columns)]
+    assert rows[0] == {"id": stable_uint64("GOOG", 60), "underlying": "GOOG", "ts_ns": 60,
+                       "names": ["atm_iv", "term_slope"], "values": [0.3, rows[0]["values"][1]]}
+    assert math.isnan(rows[0]["values"][1]) and rows[1]["names"] == rows[1]["values"] == []
+    assert [(c.name, c.type) for c in table.columns if c.name in ("names", "values")] == [
+        (c.name, c.type) for c in TABLE_DECLARATIONS["features"].columns if c.name in ("names", "values")]
+    assert list(TABLE_DECLARATIONS).index("option_features") > list(TABLE_DECLARATIONS).index("option_messages")
