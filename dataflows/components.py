@@ -33,7 +33,7 @@ from operators.ingest.validation import ValidationLimits
 from sinks.clickhouse import ClickHouseSettings, ClickHouseSink
 from sinks.kafka import KafkaSettings, dead_letter_sink, model_event_sink, signal_sink
 from sinks.metrics import MetricsRegistry, default_metrics
-from sinks.redis_store import RedisFeatureSink, RedisSettings
+from sinks.redis_store import OPTION_KEY_SUFFIX, RedisFeatureSink, RedisSettings
 from sinks.topics import decisions_sink, features_sink, split_topics
 
 DEFAULT_HORIZON_NS = 300 * NANOSECONDS
@@ -143,12 +143,17 @@ class Components:
                               features=self._topic_source(topics.features),
                               decisions=self._topic_source(topics.decisions), control=self.control_source())
 
-    def _redis_sink(self) -> RedisFeatureSink:
+    def _redis_sink(self, key_suffix: str = "", table: str = "features") -> RedisFeatureSink:
         settings = self.settings
         return RedisFeatureSink(RedisSettings(url=settings.redis.url.get_secret_value(),
-                                              key_prefix=settings.redis.key_prefix,
+                                              key_prefix=settings.redis.key_prefix, key_suffix=key_suffix,
                                               repair_ahead_ns=settings.features.ahead_tolerance_ns,
-                                              ttl_ms=round(settings.redis.ttl_s * 1000)), metrics=self.metrics.registry)
+                                              ttl_ms=round(settings.redis.ttl_s * 1000)), metrics=self.metrics.registry,
+                                table=table)
+
+    def _option_features_sink(self) -> RedisFeatureSink:
+        """The online store of each underlying's latest option features (``{prefix}{symbol}:options``)."""
+        return self._redis_sink(OPTION_KEY_SUFFIX, "option_features")
 
     def _clickhouse_sink(self) -> ClickHouseSink:
         return ClickHouseSink(ClickHouseSettings(url=self.settings.clickhouse.url.get_secret_value()),
@@ -165,6 +170,7 @@ class Components:
             signals=signal_sink(kafka, settings.kafka.signals_topic, registry),
             dead_letters=dead_letter_sink(kafka, settings.kafka.dlq_topic, registry),
             model_events=model_event_sink(kafka, settings.kafka.model_events_topic, registry),
+            option_features=self._option_features_sink(),
         )
 
     def signals_outputs(self) -> Outputs:
@@ -182,11 +188,13 @@ class Components:
         )
 
     def history_outputs(self) -> Outputs:
-        """The history flow's outputs: ClickHouse and ``model-events``."""
+        """The history flow's outputs: ClickHouse, ``model-events`` and the option features in Redis (the
+        chains are priced in this half)."""
         settings = self.settings
         return Outputs(clickhouse=self._clickhouse_sink(), redis=None, signals=None, dead_letters=None,
                        model_events=model_event_sink(kafka_settings(settings), settings.kafka.model_events_topic,
-                                                     self.metrics.registry))
+                                                     self.metrics.registry),
+                       option_features=self._option_features_sink())
 
 
 @dataclass(frozen=True)

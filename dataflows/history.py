@@ -4,7 +4,8 @@ It reads, in its own consumer group (``<KAFKA_GROUP_ID minus -signals>-history``
 the two topics the signals flow publishes (``<ticks>.features``: each scored feature row;
 ``<ticks>.decisions``: every risk decision; ``sinks.topics``) and the control topic, and writes the
 ClickHouse tables (idempotent, as in the combined flow), drift and PSI, outcomes and live accuracy,
-paper P&L, ``model-events`` and the monitoring metrics. It may lag behind the signals; it never
+paper P&L, ``model-events``, the monitoring metrics and, since the options chains are priced here,
+each underlying's latest option features in the online store (Redis). It may lag behind the signals; it never
 delays them. With chDB it is one process (one writer per data directory)::
 
     python -m bytewax.run "dataflows.history:flow()"
@@ -36,8 +37,8 @@ from bytewax.dataflow import Dataflow
 from dataflows.components import Components, HistorySources, feature_config
 from dataflows.config import Settings
 from dataflows.outputs import Outputs
-from dataflows.signals import (clickhouse_key, kafka_output, is_control, prediction_of, worker_components,
-                               feature_stage, monitoring_stage)
+from dataflows.signals import (clickhouse_key, kafka_output, is_control, option_features_output, prediction_of,
+                               worker_components, feature_stage, monitoring_stage)
 from operators.features.symbol import feature_layout
 from operators.messages import Decision, FeatureRow
 from operators.risk.control import decode_control
@@ -88,6 +89,8 @@ def build_history_flow(components: Components, sources: HistorySources, outputs:
         history = op.merge("history", streams.admitted, streams.option_messages, rows, predictions, decisions, rejects,
                            monitor.events, monitor.cross_asset, monitor.outcomes, monitor.pnl, monitor.chains)
         op.output("clickhouse_out", op.map("key_history", history, clickhouse_key), outputs.clickhouse)
+    if outputs.option_features is not None:
+        option_features_output(monitor.chains, outputs.option_features)
     if outputs.model_events is not None:
         kafka_output("model_events_out", monitor.events, outputs.model_events)
     return flow

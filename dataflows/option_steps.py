@@ -12,6 +12,10 @@ happen to such a batch (``dataflows.signals.feature_stage``):
   rows) for each minute that closes. A symbol gets chain state only once an option message of
   it arrives; the ticks of a symbol without options pass through and leave nothing behind.
 
+Each minute's features (front ATM IV, skew, term slope, ...) go to ClickHouse ``option_features``
+and, as :func:`chain_feature_row`, to the online store under the underlying's options key
+(``sinks.redis_store.OPTION_KEY_SUFFIX``), when the minute closes in event time.
+
 Each tick is taken once: a tick at or before the last source offset taken (a duplicate or a
 replayed message; all of an underlying's messages share one partition) is skipped. The end of a
 bounded input closes the minute still open. The step's state (the offset and the chain) goes
@@ -24,6 +28,7 @@ the first chain is built.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -31,7 +36,7 @@ from bytewax.operators import StatefulBatchLogic
 
 from dataflows.optionfiles import read_interest_rates
 from dataflows.snapshots import dump_state, load_state
-from operators.messages import TickBatch
+from operators.messages import FeatureRow, TickBatch
 from operators.options.chain import ChainConfig
 from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
 from operators.options.minute import ChainMinute, MinuteChainLogic
@@ -59,6 +64,22 @@ def only_options(batch: TickBatch) -> TickBatch | None:
     if not has_options(batch):
         return None
     return TickBatch(batch.symbol, [tick for tick in batch.ticks if type(tick.tick) in _OPTION_TYPES])
+
+
+def chain_feature_row(minute: ChainMinute) -> FeatureRow:
+    """A chain's minute as the online store takes it: the underlying's option features as of the minute
+    boundary, priced at the spot the chain used (NaN in a minute without a quoted contract).
+
+    No single message makes a minute: partition and offset are 0, so a minute written again (a replay)
+    replaces itself with the same values, and the minute boundary orders the writes.
+
+    >>> row = chain_feature_row(ChainMinute("GOOG", 120, [{"spot": 750.5}], [], {"atm_iv": 0.25}, {}))
+    >>> row.symbol, row.ts_ns, row.offset, row.price, row.names, row.values
+    ('GOOG', 120, 0, 750.5, ('atm_iv',), (0.25,))
+    """
+    spot = float(minute.contracts[0]["spot"]) if minute.contracts else math.nan
+    return FeatureRow(minute.underlying, minute.ts_ns, 0, 0, spot, tuple(minute.features),
+                      tuple(float(value) for value in minute.features.values()))
 
 
 class ChainStep(StatefulBatchLogic[TickBatch, ChainMinute, bytes]):

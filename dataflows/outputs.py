@@ -18,3 +18,4 @@ class Outputs:
     model_events: Sink | None
     features: Sink | None = None  # scored feature rows for the history flow (``sinks.topics``)
     decisions: Sink | None = None  # every risk decision for the history flow
+    option_features: Sink | None = None  # each underlying's latest option features (Redis, the history half)

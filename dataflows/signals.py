@@ -31,7 +31,8 @@ from bytewax.outputs import FixedPartitionedSink, Sink
 from dataflows.components import Components, build_components
 from dataflows.config import Settings, load_settings
 from dataflows.history_steps import OrderedPaperBuilder
-from dataflows.option_steps import STEP_ID as CHAIN_STEP_ID, ChainStepBuilder, only_options, without_options
+from dataflows.option_steps import (STEP_ID as CHAIN_STEP_ID, ChainStepBuilder, chain_feature_row, only_options,
+                                    without_options)
 from dataflows.outputs import Outputs
 from dataflows.steps import decode_batch, market_context, to_portfolio
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
@@ -123,6 +124,12 @@ def kafka_output(step_id: str, stream: Stream, sink: Sink) -> None:
     if isinstance(sink, FixedPartitionedSink):
         stream = op.map(f"key_{step_id}", stream, _symbol_key)
     op.output(step_id, stream, sink)
+
+
+def option_features_output(chains: Stream[ChainMinute], sink: Sink) -> None:
+    """Each underlying's option features, as each minute of its chain closes, to the online store
+    (``sinks.redis_store.OPTION_KEY_SUFFIX``); both flows that price chains wire it the same way."""
+    op.output("redis_option_features_out", op.map("option_feature_rows", chains, chain_feature_row), sink)
 
 
 def clickhouse_key(record: object) -> tuple[str, object]:
@@ -284,6 +291,8 @@ def build_flow(components: Components, source: Source, outputs: Outputs, flow_id
         op.output("clickhouse_out", op.map("key_history", history, clickhouse_key), outputs.clickhouse)
     if outputs.redis is not None:
         op.output("redis_out", rows, outputs.redis)
+    if outputs.option_features is not None:
+        option_features_output(monitor.chains, outputs.option_features)
     if outputs.signals is not None:
         kafka_output("signals_out", risk.accepted, outputs.signals)
     if outputs.dead_letters is not None:

@@ -1,11 +1,15 @@
 """The online feature store: the latest feature vector of each symbol in a Redis hash.
 
 ``{key_prefix}{symbol}`` holds ``ts_ns``, ``partition``, ``offset``, ``price`` and one field
-per feature (NaN stored as ``nan``). Every write goes through one Lua script that compares
-the new row's event time with the stored one and writes only if it is not older (equal
-``ts_ns``: the offset decides), so a replay after a Bytewax resume, or two workers racing,
-never move a symbol backwards. Event times are compared as decimal strings in Lua, because
-nanosecond timestamps do not fit in Lua's doubles.
+per feature (NaN stored as ``nan``). The option features of an underlying's chain have a key of
+their own, ``{key_prefix}{symbol}:options`` (``OPTION_KEY_SUFFIX``), written by a second sink from
+the history half: its minutes and the symbol's own rows come from different steps, each forward-only
+in its own event time, and a chain's minute never waits for, nor delays, the symbol's features.
+
+Every write goes through one Lua script that compares the new row's event time with the stored
+one and writes only if it is not older (equal ``ts_ns``: the offset decides), so a replay after a
+Bytewax resume, or two workers racing, never move a symbol backwards. Event times are compared
+as decimal strings in Lua, because nanosecond timestamps do not fit in Lua's doubles.
 
 One exception keeps a bad timestamp from pinning a row forever: a stored row more than
 ``repair_ahead_ns`` (the flow's ahead tolerance) ahead of the new row of its symbol is
@@ -95,10 +99,14 @@ COMPARE_AND_SET_SHA = hashlib.sha1(COMPARE_AND_SET_LUA.encode()).hexdigest()  # 
 
 _INTEGER_FIELDS = ("ts_ns", "partition", "offset")
 
+#: Appended to ``{key_prefix}{symbol}`` for the key of the symbol's option features.
+OPTION_KEY_SUFFIX = ":options"
+
 
 @dataclass(frozen=True, repr=False)
 class RedisSettings:
-    """``url`` like ``redis://[:password@]host:port/db`` (a secret: repr hides it).
+    """``url`` like ``redis://[:password@]host:port/db`` (a secret: repr hides it); a symbol's key is
+    ``{key_prefix}{symbol}{key_suffix}``.
 
     ``socket_timeout_s`` and ``connect_timeout_s`` bound what a dead or hung server costs one batch;
     a failed write is retried after ``retry_initial_s``, doubling up to ``retry_max_s``. At close (the end
@@ -107,6 +115,7 @@ class RedisSettings:
 
     url: str
     key_prefix: str = "tickwise:features:"
+    key_suffix: str = ""  # OPTION_KEY_SUFFIX: the sink of the option features
     socket_timeout_s: float = 0.5
     repair_ahead_ns: int = 3_600 * 1_000_000_000  # a stored row this far ahead of a new one is replaced
     ttl_ms: int = 0  # a symbol's key expires this long after its last write (0: never)
@@ -146,7 +155,8 @@ class RedisSettings:
                                     retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)))
 
     def __repr__(self) -> str:
-        return f"RedisSettings(url={self.redacted_url()!r}, key_prefix={self.key_prefix!r})"
+        return (f"RedisSettings(url={self.redacted_url()!r}, key_prefix={self.key_prefix!r}, "
+                f"key_suffix={self.key_suffix!r})")
 
 
 def _format_value(value: float) -> str:
@@ -182,8 +192,10 @@ class _RedisFeaturePartition(StatelessSinkPartition[FeatureRow | tuple[str, Feat
     """One worker's writer: the newest row per symbol is pending until Redis has taken it (see the module)."""
 
     def __init__(self, settings: RedisSettings, client: redis.Redis, metrics: MetricsRegistry,
-                 clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
+                 table: str = "features") -> None:
         self._settings = settings
+        self._table = table
         self._client = client
         self._metrics = metrics
         self._clock = clock
@@ -266,16 +278,16 @@ class _RedisFeaturePartition(StatelessSinkPartition[FeatureRow | tuple[str, Feat
                            self._settings.repair_ahead_ns)
         self.written += written
         self.stale += len(results) - written
-        self._metrics.count_sink_rows(SINK_NAME, "features", written)
+        self._metrics.count_sink_rows(SINK_NAME, self._table, written)
         self._metrics.count_sink_stale(SINK_NAME, len(results) - written)
 
     def _run(self, latest: dict[str, FeatureRow]) -> list[int]:
         pipe = self._client.pipeline(transaction=False)
-        prefix = self._settings.key_prefix
+        prefix, suffix = self._settings.key_prefix, self._settings.key_suffix
         repair_ahead_ns = self._settings.repair_ahead_ns
         ttl_ms = str(self._settings.ttl_ms)
         for symbol, row in latest.items():
-            pipe.evalsha(self._sha, 1, prefix + symbol, str(row.ts_ns), str(row.offset),
+            pipe.evalsha(self._sha, 1, prefix + symbol + suffix, str(row.ts_ns), str(row.offset),
                          orjson.dumps(_feature_fields(row)), str(row.ts_ns + repair_ahead_ns), ttl_ms)
         return pipe.execute()
 
@@ -315,17 +327,21 @@ class RedisFeatureSink(DynamicSink[FeatureRow | tuple[str, FeatureRow]]):
     Items are ``FeatureRow`` (or keyed ``(symbol, FeatureRow)``). Each batch collapses to
     the newest row per symbol, then one pipeline of compare-and-set script calls writes it.
     A failed write never raises: its rows stay pending and are retried with backoff (see the module).
+    ``table`` names the rows in the written-rows metric (``option_features`` for the option sink).
     """
 
-    def __init__(self, settings: RedisSettings, metrics: MetricsRegistry | None = None) -> None:
+    def __init__(self, settings: RedisSettings, metrics: MetricsRegistry | None = None,
+                 table: str = "features") -> None:
         self.settings = settings
         self.metrics = metrics
+        self.table = table
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _RedisFeaturePartition:
         logger.info("redis sink %s worker %d/%d -> %s", step_id, worker_index, worker_count,
                     self.settings.redacted_url())
         # No network here: a Redis that is down when the flow starts is retried like one that fails later.
-        partition = _RedisFeaturePartition(self.settings, self.settings.client(), self.metrics or default_metrics())
+        partition = _RedisFeaturePartition(self.settings, self.settings.client(), self.metrics or default_metrics(),
+                                           table=self.table)
         partition_opened()
         return partition
 
@@ -333,12 +349,12 @@ class RedisFeatureSink(DynamicSink[FeatureRow | tuple[str, FeatureRow]]):
 _TEXT_FIELDS = frozenset({"feature_set", "quality"})
 
 
-def read_features(client: redis.Redis, symbol: str,
-                  key_prefix: str = "tickwise:features:") -> dict[str, float | int | str]:
-    """The stored row of ``symbol``: ``ts_ns``/``partition``/``offset`` as int, ``feature_set`` and
-    ``quality`` (comma-separated flags aligned with the features) as text, the rest float;
-    an empty dict when nothing is stored."""
-    raw = client.hgetall(key_prefix + symbol)
+def read_features(client: redis.Redis, symbol: str, key_prefix: str = "tickwise:features:",
+                  key_suffix: str = "") -> dict[str, float | int | str]:
+    """The stored row of ``symbol`` (``key_suffix=OPTION_KEY_SUFFIX``: its option features):
+    ``ts_ns``/``partition``/``offset`` as int, ``feature_set`` and ``quality`` (comma-separated flags
+    aligned with the features) as text, the rest float; an empty dict when nothing is stored."""
+    raw = client.hgetall(key_prefix + symbol + key_suffix)
     result: dict[str, float | int | str] = {}
     for field, value in raw.items():
         name = field.decode() if isinstance(field, bytes) else field

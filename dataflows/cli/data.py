@@ -261,12 +261,13 @@ def features(
 ) -> None:
     """Show a symbol's latest feature vector from the Redis online store.
 
-    First when it was computed (ISO 8601 UTC) and where it came from, then every feature by name."""
+    First when it was computed (ISO 8601 UTC) and where it came from, then every feature by name; for an
+    underlying with options, then its option features (``opt_``) as of the last closed minute of its chain."""
     import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    from sinks.redis_store import RedisSettings, read_features
+    from sinks.redis_store import OPTION_KEY_SUFFIX, RedisSettings, read_features
 
     check_format(fmt)
     settings = command_settings(state_dir)
@@ -276,14 +277,16 @@ def features(
                                   socket_connect_timeout=CONNECT_TIMEOUT_S, retry=Retry(NoBackoff(), 0))
     try:
         values = read_features(client, symbol, redis_settings.key_prefix)
+        options = read_features(client, symbol, redis_settings.key_prefix, OPTION_KEY_SUFFIX)
     except redis.RedisError as error:
         fail(f"cannot read features from Redis at {redis_settings.redacted_url()} "
              f"(timeout {CONNECT_TIMEOUT_S:g} s): {root_cause(error)}")
     finally:
         client.close()
-    if not values:
+    if not values and not options:
         fail(f"no features stored for {symbol!r}")
-    print_record(feature_record(symbol, values), fmt, title=f"latest features of {symbol}")
+    print_record({**feature_record(symbol, values), **option_record(options)}, fmt,
+                 title=f"latest features of {symbol}")
 
 
 #: Fields of a stored feature row that say where it comes from, shown before the features.
@@ -298,6 +301,26 @@ def feature_record(symbol: str, values: dict[str, float | int | str]) -> dict[st
         record["time"] = iso_time(int(values["ts_ns"]))
     record.update({name: values[name] for name in FEATURE_ROW_FIELDS if name in values})
     record.update({name: values[name] for name in sorted(values) if name not in FEATURE_ROW_FIELDS})
+    return record
+
+
+def option_record(values: dict[str, float | int | str]) -> dict[str, object]:
+    """An underlying's stored option features, each named ``opt_``: the minute they are as of (ISO 8601 UTC
+    and nanoseconds), the spot its chain was priced at, then the features in name order (no source message
+    makes a minute, so its partition, offset and flags are left out); empty when nothing is stored.
+
+    >>> option_record({"ts_ns": 60_000_000_000, "partition": 0, "offset": 0, "price": 750.5, "feature_set": "",
+    ...                "quality": "", "rr25": -0.04, "atm_iv": 0.21})  # doctest: +NORMALIZE_WHITESPACE
+    {'opt_time': '1970-01-01T00:01:00Z', 'opt_ts_ns': 60000000000, 'opt_spot': 750.5, 'opt_atm_iv': 0.21,
+     'opt_rr25': -0.04}
+    """
+    record: dict[str, object] = {}
+    if "ts_ns" in values:
+        record.update(opt_time=iso_time(int(values["ts_ns"])), opt_ts_ns=values["ts_ns"])
+    if "price" in values:
+        record["opt_spot"] = values["price"]
+    record.update({f"opt_{name}": values[name] for name in sorted(values)
+                   if name not in FEATURE_ROW_FIELDS and name != "price"})
     return record
 
 

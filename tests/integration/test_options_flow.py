@@ -4,9 +4,11 @@ minute files) produced with ``tickwise produce --options-day`` and run with ``ti
 The day is cut at 09:45 New York: the first slice (pre-market to 09:45) is produced and run, then the
 next 15 minutes are produced and the same command resumes from its recovery snapshot. The history
 half's ``option_chains`` step must price each minute: ``option_analytics`` rows with implied
-volatilities, ``vol_surface`` rows with SVI fits. A run of the whole slice from the start in a state
-dir of its own must store the same rows (the restart restored the chains exactly), and GOOG's own
-feature rows must be those of its quotes and trades only. Every command runs in its own process.
+volatilities, ``vol_surface`` rows with SVI fits, ``option_features`` rows (GOOG's option features),
+and leave the last minute's option features in the online store beside GOOG's own (``tickwise
+features GOOG``). A run of the whole slice from the start in a state dir of its own must store the
+same rows (the restart restored the chains exactly), and GOOG's own feature rows must be those of
+its quotes and trades only. Every command runs in its own process.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from dataflows.cli.output import clean, iso_time
 from dataflows.optionfiles import encode_option_day, midnight_ns, read_option_day
 from dataflows.produce import produce_messages
 from tests.integration.flowkit import cli_environment, create_topics, topic_settings
@@ -34,6 +37,7 @@ CUT, END = (midnight_ns(DAY) + (9 * 3600 + minute * 60) * 10**9 for minute in (4
 ANALYTICS = "SELECT symbol, ts_ns, spot, mid, iv, delta, reason FROM option_analytics FINAL ORDER BY ts_ns, symbol"
 SURFACE = ("SELECT expiry, ts_ns, points, atm_iv, svi_a, svi_b, svi_rho, svi_m, svi_sigma, svi_rmse_vol "
            "FROM vol_surface FINAL ORDER BY ts_ns, expiry")
+OPTION_FEATURES = "SELECT underlying, ts_ns, names, values FROM option_features FINAL ORDER BY ts_ns"
 
 
 def tickwise(env: dict[str, str], state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -104,6 +108,34 @@ def test_a_restarted_run_stores_the_rows_of_a_run_that_never_stopped(run: dict) 
     resumed = same(chdb_rows(run["chdb"], ANALYTICS))
     assert resumed == same(chdb_rows(run["straight"], ANALYTICS)) and resumed
     assert same(chdb_rows(run["chdb"], SURFACE)) == same(chdb_rows(run["straight"], SURFACE))
+    features = chdb_rows(run["chdb"], OPTION_FEATURES)  # NaN comes back as null (JSON)
+    assert features == chdb_rows(run["straight"], OPTION_FEATURES) and features
+
+
+def test_every_closed_minute_has_the_underlyings_option_features_with_a_front_atm_iv_in_session(run: dict) -> None:
+    rows = chdb_rows(run["chdb"], OPTION_FEATURES)
+    priced = {ts_ns for _, ts_ns, *_ in chdb_rows(run["chdb"], ANALYTICS)}
+    by_minute = {ts_ns: dict(zip(names, values)) for _, ts_ns, names, values in rows}
+    assert len(by_minute) == len(rows) and {underlying for underlying, *_ in rows} == {"GOOG"}
+    assert {ts_ns for ts_ns, features in by_minute.items() if features} == priced  # a row per priced minute
+    session = [ts for ts in by_minute if midnight_ns(DAY) + 34_260 * 10**9 <= ts <= END]  # 09:31 to 10:00
+    assert len(session) >= 25 and all(0.05 < by_minute[ts]["atm_iv"] < 2 for ts in session)
+    assert {"rr25", "bf25", "term_slope", "put_call_volume_ratio", "put_call_oi_ratio",
+            "gamma_exposure"} <= set(by_minute[max(session)])
+
+
+def test_the_online_store_shows_the_last_minutes_option_features_after_the_underlyings_own(run: dict) -> None:
+    _, last, names, values = chdb_rows(run["chdb"], OPTION_FEATURES)[-1]
+
+    done = tickwise(run["env"], run["state"], "features", "GOOG", "--format", "json")
+    record = orjson.loads(done.stdout.strip().splitlines()[-1])
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert record["opt_ts_ns"] == last >= END - 60 * 10**9 and record["opt_time"] == iso_time(last)
+    assert {name: record[f"opt_{name}"] for name in names} == {name: clean(value) for name, value in zip(names, values)}
+    assert 0.05 < record["opt_atm_iv"] < 2 and 700 < record["opt_spot"] < 800
+    own = list(record)[:list(record).index("opt_time")]
+    assert own[:3] == ["symbol", "time", "ts_ns"] and record["ts_ns"] < END and len(own) > 10
 
 
 def test_the_underlyings_features_come_from_its_own_ticks_only(run: dict) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import pytest
 
-from dataflows.option_steps import ChainConfigSource, ChainStep, ChainStepBuilder, without_options
-from operators.messages import Quote, TickBatch, ValidTick
+from dataflows.option_steps import ChainConfigSource, ChainStep, ChainStepBuilder, chain_feature_row, without_options
+from operators.messages import FeatureRow, Quote, TickBatch, ValidTick
 from operators.options.contract import contract
 from operators.options.messages import OptionQuote
+from operators.options.minute import ChainMinute
 
 LEAN = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "options" / "lean"
 DAY = dt.date(2015, 12, 24)
@@ -63,3 +65,33 @@ def test_a_restored_chain_prices_the_same_minutes_as_one_that_never_stopped(goog
     straight = run(goog_batches, None)
     assert len(straight) > 10 and "'iv': 0." in straight[-1] and "svi_a" in straight[-1]
     assert run(goog_batches, len(goog_batches) // 2) == straight
+
+
+def test_each_closed_minute_reaches_the_online_store_as_the_underlyings_option_feature_row() -> None:
+    from bytewax import operators as op
+    from bytewax.dataflow import Dataflow
+    from bytewax.testing import TestingSink, TestingSource, run_main
+
+    from dataflows.signals import option_features_output
+
+    minutes = [ChainMinute("GOOG", 60 * 10**9, [{"spot": 750.0}], [], {"atm_iv": 0.2, "rr25": -0.03}, {}),
+               ChainMinute("GOOG", 120 * 10**9, [], [], {}, {})]
+    written: list[FeatureRow] = []
+    flow = Dataflow("option_features")
+    option_features_output(op.input("chains", flow, TestingSource(minutes)), TestingSink(written))
+    run_main(flow)
+
+    assert [(row.symbol, row.ts_ns, row.partition, row.offset, row.names, row.values) for row in written] == [
+        ("GOOG", 60 * 10**9, 0, 0, ("atm_iv", "rr25"), (0.2, -0.03)), ("GOOG", 120 * 10**9, 0, 0, (), ())]
+    assert written[0].price == 750.0 and math.isnan(written[1].price)  # no quoted contract: no spot
+
+
+def test_the_feature_row_of_a_real_minute_carries_the_chains_spot_and_front_atm_iv(
+        goog_batches: list[TickBatch]) -> None:
+    step = ChainStepBuilder(ChainConfigSource(LEAN / "interest-rate.csv"))(None)
+    minutes = [minute for item in goog_batches for minute in step.on_batch([item])[0]]
+    last = minutes[-1]
+    row = chain_feature_row(last)
+
+    assert (row.symbol, row.ts_ns, row.price) == ("GOOG", last.ts_ns, last.contracts[0]["spot"])
+    assert dict(zip(row.names, row.values)) == last.features and 0.05 < row.values[row.names.index("atm_iv")] < 2

@@ -19,6 +19,7 @@ from sinks.failure import flow_failing, partition_closed, report_failure
 from sinks.redis_store import (
     COMPARE_AND_SET_LUA,
     COMPARE_AND_SET_SHA,
+    OPTION_KEY_SUFFIX,
     RedisSettings,
     _RedisFeaturePartition,
     latest_per_symbol,
@@ -294,6 +295,30 @@ def test_settings_refuse_a_timeout_or_backoff_that_is_not_positive_or_below_the_
         field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
         RedisSettings("redis://127.0.0.1:6379/0", **{field: value})
+
+
+def test_write_batch_of_option_features_writes_the_underlyings_options_key_and_counts_them_apart() -> None:
+    client, metrics = FakeRedis(), MetricsRegistry()
+    settings = RedisSettings("redis://127.0.0.1:6379/0", key_prefix="p:", key_suffix=OPTION_KEY_SUFFIX)
+    partition = _RedisFeaturePartition(settings, client, metrics, clock=FakeClock(),  # type: ignore[arg-type]
+                                       table="option_features")
+    minute = FeatureRow("GOOG", 120, 0, 0, 750.5, ("atm_iv", "rr25"), (0.21, -0.04))
+    partition.write_batch([FeatureRow("GOOG", 60, 0, 0, 750.0, ("atm_iv", "rr25"), (0.2, -0.03)), minute])
+    [(_, _, key, ts_ns, offset, fields, _, _)] = client.pipelines[-1]
+    assert (key, ts_ns, offset) == ("p:GOOG:options", "120", "0")  # the newest minute only, beside the symbol's key
+    assert orjson.loads(fields)[-4:] == ["atm_iv", "0.21", "rr25", "-0.04"]
+    assert metrics.value("tickwise_sink_rows_total", sink="redis", table="option_features") == 1
+    assert metrics.value("tickwise_sink_rows_total", sink="redis", table="features") is None
+
+
+def test_read_features_with_the_options_suffix_reads_the_underlyings_option_features_only() -> None:
+    client = FakeRedis()
+    client.hashes["tickwise:features:GOOG"] = {b"ts_ns": b"61000000000", b"offset": b"9", b"spread": b"0.2"}
+    client.hashes["tickwise:features:GOOG:options"] = {b"ts_ns": b"60000000000", b"offset": b"0",
+                                                       b"atm_iv": b"0.21"}
+    options = read_features(client, "GOOG", key_suffix=OPTION_KEY_SUFFIX)  # type: ignore[arg-type]
+    assert options == {"ts_ns": 60_000_000_000, "offset": 0, "atm_iv": 0.21}
+    assert "atm_iv" not in read_features(client, "GOOG")  # type: ignore[arg-type]
 
 
 def test_empty_batch_touches_nothing() -> None:
