@@ -14,7 +14,10 @@ zone (``dataflows.report_panels``):
   5 or 15 minutes and stacked, with retrain and model-review events as vertical lines;
 - latency: the tables keep event times and insert times only, no processing time, so the panel
   shows the time from a tick's ClickHouse insert to the insert of the decision it led to
-  (``inserted_at``), which includes the sinks' batching, and says so.
+  (``inserted_at``), which includes the sinks' batching, and says so;
+- volatility smile: at each underlying's latest minute in ``vol_surface``, the implied volatility of
+  its out-of-the-money contracts (``option_analytics``) against log-moneyness ``ln(K / F)``, one line
+  per expiry (the nearest ``SMILE_EXPIRIES``); a run without options gets a sentence instead.
 
 A table with no rows gives a panel that says so in words.
 """
@@ -40,6 +43,9 @@ PAGE = "report.html"
 MINUTE_NS = 60_000_000_000
 RETRAIN_BELOW = 0.55
 _OPENING_KINDS = ("feature_drift", "feature_investigation")
+SMILE_EXPIRIES = 6  # the nearest expiries drawn in the smile panel
+SMILE_MIN_POINTS = 5  # out-of-the-money implied volatilities an expiry needs to be drawn
+_LATEST_SURFACE = "(underlying, ts_ns) IN (SELECT underlying, max(ts_ns) FROM vol_surface GROUP BY underlying)"
 _MODEL_KINDS = {"retrain": "tab:red", "model_review": "tab:purple"}
 
 _QUERIES: dict[str, tuple[tuple[str, ...], str]] = {  # name: (the columns it returns, the query)
@@ -64,6 +70,15 @@ _QUERIES: dict[str, tuple[tuple[str, ...], str]] = {  # name: (the columns it re
                 "GROUP BY partition, offset) AS d "
                 "INNER JOIN (SELECT partition, offset, min(inserted_at) AS inserted_at FROM ticks "
                 "GROUP BY partition, offset) AS t ON d.partition = t.partition AND d.offset = t.offset"),
+    # Each underlying's latest minute with a surface: its contracts with an implied volatility, and each
+    # expiry's forward from vol_surface.
+    "smile": (("underlying", "ts_ns", "expiry", "years", "forward", "strike", "right", "iv"),
+              "SELECT underlying, ts_ns, expiry, years, forward, strike, `right`, iv "
+              "FROM (SELECT underlying, ts_ns, expiry, strike, `right`, iv FROM option_analytics FINAL "
+              f"WHERE reason = 'ok' AND {_LATEST_SURFACE}) AS contracts "
+              "INNER JOIN (SELECT underlying, ts_ns, expiry, years, forward FROM vol_surface FINAL "
+              f"WHERE {_LATEST_SURFACE}) AS expiries USING (underlying, ts_ns, expiry) "
+              "ORDER BY underlying, expiry, strike"),
 }
 
 Data = dict[str, pd.DataFrame]
@@ -232,6 +247,60 @@ def _plot_latency(axes: Any, data: Data, zone: str) -> None:
     axes.set_ylabel("decisions")
 
 
+def smile_points(smile: pd.DataFrame) -> pd.DataFrame:
+    """The out-of-the-money contracts of ``smile`` (calls at or above the forward, puts below: the side
+    whose price carries the volatility) with their log-moneyness ``k = ln(strike / forward)``, in ``k``
+    order, for the nearest ``SMILE_EXPIRIES`` expiries of each underlying with ``SMILE_MIN_POINTS`` of them.
+
+    >>> smile = pd.DataFrame({"underlying": "GOOG", "ts_ns": 0, "expiry": "2016-01-15", "years": 0.06,
+    ...                       "forward": 100.0, "strike": [90.0, 95.0, 100.0, 105.0, 110.0, 120.0, 95.0],
+    ...                       "right": ["P", "P", "C", "C", "C", "C", "C"], "iv": 0.3})
+    >>> smile_points(smile)["strike"].tolist()
+    [90.0, 95.0, 100.0, 105.0, 110.0, 120.0]
+    """
+    k = np.log(smile["strike"].astype(float) / smile["forward"].astype(float))
+    points = smile.assign(k=k)[(smile["right"] == "C") == (k >= 0)]
+    counts = points.groupby(["underlying", "expiry"])["k"].transform("size")
+    points = points[counts >= SMILE_MIN_POINTS]
+    nearest = points.drop_duplicates(["underlying", "expiry"]).sort_values("years").groupby("underlying").head(
+        SMILE_EXPIRIES)[["underlying", "expiry"]]
+    return points.merge(nearest, on=["underlying", "expiry"]).sort_values(["underlying", "expiry", "k"])
+
+
+def _plot_smile(axes: Any, smile: pd.DataFrame, zone: str) -> None:
+    points = smile_points(smile)
+    if points.empty:
+        return say_empty(axes, f"no expiry has {SMILE_MIN_POINTS} out-of-the-money implied volatilities at its "
+                               "latest minute")
+    for (underlying, expiry), part in points.groupby(["underlying", "expiry"], sort=False):
+        days = float(part["years"].iloc[0]) * 365
+        axes.plot(part["k"], part["iv"], marker=".", linewidth=1, label=f"{underlying} {expiry} ({days:,.1f} d)")
+    axes.axvline(0.0, color="grey", linestyle="--", linewidth=1)
+    minutes = ", ".join(f"{underlying} {clock_times([ts_ns], zone)[0]:%Y-%m-%d %H:%M}" for underlying, ts_ns in
+                        points[["underlying", "ts_ns"]].drop_duplicates().itertuples(index=False))
+    axes.set(xlabel="log-moneyness ln(K / F)", ylabel="implied volatility")
+    axes.set_title(f"Volatility smile per expiry at {minutes}, {zone_name(zone)}", fontsize="small")
+    axes.legend(fontsize="small")
+
+
+def _smile_panel(data: Data, zone: str, out_dir: Path) -> Panel:
+    """The smile panel: a plot of the latest minute's smiles, or a sentence when no option was priced."""
+    title = "Volatility smile"
+    if data["smile"].empty:
+        return table_panel("smile", title, (), [], "No volatility smile: option_analytics has no contract with "
+                                                   "an implied volatility at a minute of vol_surface (no options "
+                                                   "on the ticks topic).")
+    figure, axes = plt.subplots(figsize=(10, 4))
+    _plot_smile(axes, data["smile"], zone)
+    save_png(figure, out_dir / "smile.png")
+    return image_panel("smile", title, _SMILE_NOTE)
+
+
+_SMILE_NOTE = ("Each underlying's latest minute in <code>vol_surface</code>: the implied volatility of every "
+               "out-of-the-money contract in <code>option_analytics</code> (calls at or above the forward, puts "
+               f"below) against ln(strike / forward), one line per expiry (the nearest {SMILE_EXPIRIES} with at "
+               f"least {SMILE_MIN_POINTS} points; days to expiry in the legend).")
+
 _LATENCY_NOTE = ("The tables record event time (<code>ts_ns</code>) and insert time (<code>inserted_at</code>) "
                  "only, no processing time, so this is storage latency: a tick's ClickHouse insert to the insert "
                  "of the risk decision it led to. It includes the sinks' batching, not only the tick-to-signal "
@@ -282,6 +351,7 @@ def render_report(client: Any, out_dir: Path) -> Path:
             axes.set_title(title)
         save_png(figure, out_dir / f"{name}.png")
         panels.append(image_panel(name, title, note))
+    panels.append(_smile_panel(data, zone, out_dir))
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     intro = f"<p>Generated {html.escape(generated)} from ClickHouse. Times are event times in {zone_name(zone)}.</p>"
     path = out_dir / PAGE

@@ -305,7 +305,8 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="Folder for report.html and its PNG plots.")] = Path("report"),
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
-    """Render P&L, drawdown, calibration, accuracy, drift events and latency from ClickHouse to one HTML page."""
+    """Render P&L, drawdown, calibration, accuracy, drift events, latency and, after a run with options, the
+    volatility smile from ClickHouse to one HTML page."""
     from dataflows.cli.data import clickhouse_writer
     from dataflows.report import render_report
 

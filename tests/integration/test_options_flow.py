@@ -150,6 +150,15 @@ def test_the_underlyings_features_come_from_its_own_ticks_only(run: dict) -> Non
     assert "validate_option" not in rejects and ticks + sum(rejects.values()) == len(own)
 
 
+def test_the_report_draws_the_smile_of_the_last_minute_from_the_runs_tables(run: dict, tmp_path: Path) -> None:
+    done = tickwise(run["env"], run["state"], "report", "--out", str(tmp_path))
+    page = (tmp_path / "report.html").read_text()
+    smile = page[page.index('data-panel="smile"'):].split("</section>")[0]
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '<img src="smile.png"' in smile and (tmp_path / "smile.png").stat().st_size > 10_000
+
+
 def test_verify_after_an_options_run_accounts_for_every_offset_and_exits_0(run: dict) -> None:
     # Every offset is a tick, a reject or an option message (stored in option_messages by kind and contract).
     messages = [m for m in read_option_day(LEAN, "GOOG", DAY).messages if m.ts_ns < END]

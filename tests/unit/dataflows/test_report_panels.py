@@ -3,6 +3,7 @@ drawn from tables and files built in the test."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -161,3 +162,41 @@ def test_walk_forward_table_when_rendered_then_times_to_the_minute_in_cells_that
 def _close_figures() -> Iterator[None]:
     yield
     plt.close("all")
+
+
+def smile_row(expiry: str, days: float, strike: float, right: str, iv: float) -> tuple:
+    return ("GOOG", OPEN + 3600 * S, expiry, days / 365, 100.0, strike, right, iv)
+
+
+def test_smile_panel_draws_the_out_of_the_money_smile_of_the_nearest_expiries_against_log_moneyness() -> None:
+    strikes = (80.0, 90.0, 95.0, 100.0, 105.0, 110.0)
+    rows = [smile_row(f"2016-01-{day:02d}", day - 9.0, strike, right, 0.2 + 0.001 * day)
+            for day in (15, 10, 11, 12, 13, 14, 16) for strike in strikes for right in ("C", "P")]
+    rows += [smile_row("2016-01-09", 0.5, strike, "C", 0.5) for strike in (100.0, 105.0)]  # two points: left out
+    smile = report._frame(Tables(option_analytics=rows), *report._QUERIES["smile"])
+    figure, axes = plt.subplots()
+
+    report._plot_smile(axes, smile, NEW_YORK)
+    figure.canvas.draw()
+
+    assert legend_of(axes) == [f"GOOG 2016-01-{day} ({day - 9}.0 d)" for day in range(10, 16)]  # nearest six
+    k = axes.get_lines()[0].get_xdata()
+    assert list(k) == sorted(k) and len(k) == len(strikes)  # puts below the forward, calls at or above it
+    assert k[0] == pytest.approx(math.log(0.8)) and axes.get_xlabel() == "log-moneyness ln(K / F)"
+    assert "10:30" in axes.get_title() and "New York" in axes.get_title()
+
+
+def test_live_report_without_option_rows_says_so_instead_of_a_smile(tmp_path: Path) -> None:
+    page = report.render_report(Tables(), tmp_path).read_text()
+
+    smile = page[page.index('data-panel="smile"'):]
+    assert "No volatility smile" in smile and "<img" not in smile.split("</section>")[0]
+    assert not (tmp_path / "smile.png").exists()
+
+
+def test_live_report_with_option_rows_shows_the_smile_picture(tmp_path: Path) -> None:
+    rows = [smile_row("2016-01-15", 22.0, strike, right, 0.25) for strike in (80.0, 90.0, 100.0, 110.0, 120.0)
+            for right in ("C", "P")]
+    page = report.render_report(Tables(option_analytics=rows), tmp_path).read_text()
+
+    assert '<img src="smile.png"' in page and (tmp_path / "smile.png").stat().st_size > 0
