@@ -6,7 +6,8 @@
 - ``RollingEstimator``: the base of the windowed statistics built on it (realized variance,
   Kyle's lambda, Roll, Amihud).
 - ``EventTimeSums``: two running sums over ``(now - window_ns, now]`` (order-flow and signed
-  volume imbalance); ``EventTimeWindows``: the same over several windows of one event stream
+  volume imbalance); ``EventTimeSum``: one (trade sizes); ``EventTimeWindows``: two over several
+  windows of one event stream
   (the order-flow imbalance at 1, 10 and 60 s and the quoted depth over 60 s), on one set of buffers.
 
 They keep their windows in flat ``array`` buffers (one ``'d'`` or ``'q'`` array per column,
@@ -122,24 +123,27 @@ class RollingSums:
 
 
 class _EventBuffer:
-    """Events (an ``int`` time and two ``float`` values) in preallocated flat arrays.
+    """Events (an ``int`` time and one or two ``float`` values) in preallocated flat arrays.
 
     Written and read through ``memoryview``s (C doubles and int64s, no Python object per value;
-    a memoryview item is about as fast as a list's). Events are appended at ``_tail``; the
+    a memoryview item is about as fast as a list's). The subclass names its columns in
+    ``_columns``, the times first. Events are appended at ``_tail``; the
     subclass keeps where its live events start. When the buffer is full, the live events move
     to its front if they fill at most half of it (a copy in C), else to fresh arrays half as
     large again as they are; either is O(1) amortised. The arrays hold at most twice the
     longest burst the window has seen (a restore sizes them to the live events again).
     """
 
-    __slots__ = ("_times", "_firsts", "_seconds", "_tail")
+    __slots__ = ("_times", "_firsts", "_tail")
+    _columns: ClassVar[tuple[str, ...]] = ("_times", "_firsts")
 
-    def _fill(self, times: bytes = b"", firsts: bytes = b"", seconds: bytes = b"") -> None:
-        count = len(times) // 8
+    def _fill(self, *columns: bytes) -> None:
+        """Fresh arrays holding ``columns`` (the raw bytes of each column; none: no events) and room to spare."""
+        count = len(columns[0]) // 8 if columns else 0
         spare = bytes(8 * max(_SPARE_EVENTS, count // 2))
-        self._times = memoryview(array("q", times + spare))
-        self._firsts = memoryview(array("d", firsts + spare))
-        self._seconds = memoryview(array("d", seconds + spare))
+        for index, name in enumerate(self._columns):
+            held = columns[index] if columns else b""
+            setattr(self, name, memoryview(array("d" if index else "q", held + spare)))
         self._tail = count
 
     def _make_room(self, start: int) -> None:
@@ -147,36 +151,25 @@ class _EventBuffer:
         tail = self._tail
         live = tail - start
         if 2 * live <= len(self._times):
-            for column in (self._times, self._firsts, self._seconds):
+            for name in self._columns:
+                column = getattr(self, name)
                 column[:live] = column[start:tail]
             self._tail = live
         else:
             self._fill(*self._live(start))
 
-    def _live(self, start: int) -> tuple[bytes, bytes, bytes]:
-        """The events from ``start`` on, as the raw bytes of their three columns."""
+    def _live(self, start: int) -> tuple[bytes, ...]:
+        """The events from ``start`` on, as the raw bytes of their columns."""
         tail = self._tail
-        return (self._times[start:tail].tobytes(), self._firsts[start:tail].tobytes(),
-                self._seconds[start:tail].tobytes())
+        return tuple(getattr(self, name)[start:tail].tobytes() for name in self._columns)
 
 
-class EventTimeSums(_EventBuffer):
-    """Two running sums over the events of a rolling event-time window ``(now - window_ns, now]``.
+class _EventWindow(_EventBuffer):
+    """One rolling event-time window ``(now - window_ns, now]`` over an event buffer: its events are
+    ``[_head, _tail)``, and ``_expires_ns`` is when the oldest of them leaves (``_CHECK`` when not
+    known: the window was empty, or has just been restored). The subclass keeps the running sums."""
 
-    The events in the window are ``[_head, _tail)`` of the buffers. ``advance`` costs one
-    comparison while the oldest event has not expired (``_expires_ns``; ``_CHECK`` when not known:
-    the window was empty, or has just been restored). A snapshot holds the
-    live events only, as three ``bytes``. An emptied window starts again from exact zeros, so
-    no float drift survives it.
-
-    >>> sums = EventTimeSums(window_ns=10)
-    >>> sums.add(1, 3.0, 1.0); sums.add(5, 4.0, 1.0)
-    >>> sums.advance(11)  # the event at 1 leaves the window (1 <= 11 - 10)
-    >>> len(sums), sums.first, sums.second
-    (1, 4.0, 1.0)
-    """
-
-    __slots__ = ("window_ns", "_head", "_expires_ns", "first", "second")
+    __slots__ = ("window_ns", "_head", "_expires_ns")
 
     def __init__(self, window_ns: int) -> None:
         if isinstance(window_ns, bool) or not isinstance(window_ns, int) or window_ns <= 0:
@@ -188,11 +181,110 @@ class EventTimeSums(_EventBuffer):
         self._fill()
         self._head = 0
         self._expires_ns = _CHECK
-        self.first = 0.0
-        self.second = 0.0
 
     def reset(self) -> None:
         self._reset()
+
+    def __len__(self) -> int:
+        return self._tail - self._head
+
+    @property
+    def times(self) -> list[int]:
+        """The event times in the window, oldest first (a copy)."""
+        return self._times[self._head:self._tail].tolist()
+
+
+class EventTimeSum(_EventWindow):
+    """A running sum over the events of a rolling event-time window ``(now - window_ns, now]``.
+
+    :class:`EventTimeSums` with one value per event instead of two, for a stream that needs one
+    sum besides the count (trade sizes) or the count alone: a third less state than carrying a
+    column of ones. The same ``advance``, the same exact zeros when the window empties, and a
+    snapshot of the live events as two ``bytes``. (One class for any number of columns would
+    loop over them and double the cost of an ``add``.)
+
+    >>> sizes = EventTimeSum(window_ns=10)
+    >>> sizes.add(1, 3.0); sizes.add(5, 4.0)
+    >>> sizes.advance(11)  # the event at 1 leaves the window (1 <= 11 - 10)
+    >>> len(sizes), sizes.total
+    (1, 4.0)
+    """
+
+    __slots__ = ("total",)
+
+    def _reset(self) -> None:
+        super()._reset()
+        self.total = 0.0
+
+    def __getstate__(self) -> tuple[int, bytes, bytes, float]:
+        return (self.window_ns, *self._live(self._head), self.total)
+
+    def __setstate__(self, state: tuple[int, bytes, bytes, float]) -> None:
+        self.window_ns, times, values, self.total = state
+        self._fill(times, values)
+        self._head = 0
+        self._expires_ns = _CHECK
+
+    def add(self, ts_ns: int, value: float) -> None:
+        tail = self._tail
+        try:
+            self._times[tail] = ts_ns
+        except IndexError:  # full
+            self._make_room(self._head)
+            self._head = 0
+            tail = self._tail
+            self._times[tail] = ts_ns
+        self._firsts[tail] = value
+        self._tail = tail + 1
+        self.total += value
+
+    def advance(self, ts_ns: int) -> None:
+        """Drop the events at or before ``ts_ns - window_ns``."""
+        if ts_ns < self._expires_ns:  # the oldest event is still in the window
+            return
+        head, tail = self._head, self._tail
+        if head == tail:
+            return
+        times, values = self._times, self._firsts
+        window_ns = self.window_ns
+        horizon = ts_ns - window_ns
+        total = self.total
+        oldest = times[head]
+        while oldest <= horizon:
+            total -= values[head]
+            head += 1
+            if head == tail:  # emptied: an exact zero again, and the buffer is reused from its start
+                self._head = self._tail = 0
+                self._expires_ns = _CHECK
+                self.total = 0.0
+                return
+            oldest = times[head]
+        self._head = head
+        self._expires_ns = oldest + window_ns
+        self.total = total
+
+
+class EventTimeSums(_EventWindow):
+    """Two running sums over the events of a rolling event-time window ``(now - window_ns, now]``.
+
+    ``advance`` costs one comparison while the oldest event has not expired. A snapshot holds the
+    live events only, as three ``bytes``. An emptied window starts again from exact zeros, so
+    no float drift survives it.
+
+    >>> sums = EventTimeSums(window_ns=10)
+    >>> sums.add(1, 3.0, 1.0); sums.add(5, 4.0, 1.0)
+    >>> sums.advance(11)  # the event at 1 leaves the window (1 <= 11 - 10)
+    >>> len(sums), sums.first, sums.second
+    (1, 4.0, 1.0)
+    """
+
+    __slots__ = ("_seconds", "first", "second")
+    _columns = ("_times", "_firsts", "_seconds")
+
+    def _reset(self) -> None:
+        super()._reset()
+        self.first = 0.0
+        self.second = 0.0
 
     def __getstate__(self) -> tuple[int, bytes, bytes, bytes, float, float]:
         return (self.window_ns, *self._live(self._head), self.first, self.second)
@@ -202,14 +294,6 @@ class EventTimeSums(_EventBuffer):
         self._fill(times, firsts, seconds)
         self._head = 0
         self._expires_ns = _CHECK
-
-    def __len__(self) -> int:
-        return self._tail - self._head
-
-    @property
-    def times(self) -> list[int]:
-        """The event times in the window, oldest first (a copy)."""
-        return self._times[self._head:self._tail].tolist()
 
     def add(self, ts_ns: int, first: float, second: float) -> None:
         tail = self._tail
@@ -269,7 +353,8 @@ class EventTimeWindows(_EventBuffer):
     [(1, 4.0), (2, 7.0)]
     """
 
-    __slots__ = ("windows_ns", "_heads", "_expires_ns", "_next_expiry_ns", "_first_sums", "_second_sums")
+    __slots__ = ("_seconds", "windows_ns", "_heads", "_expires_ns", "_next_expiry_ns", "_first_sums", "_second_sums")
+    _columns = ("_times", "_firsts", "_seconds")
 
     def __init__(self, windows_ns: tuple[int, ...]) -> None:
         if not windows_ns or any(isinstance(w, bool) or not isinstance(w, int) or w <= 0 for w in windows_ns):

@@ -21,11 +21,11 @@ never change with a setting:
 - ``mid_unchanged_seconds``: event time since the mid last changed (or since the first quote);
 - ``mid_changes_60s``: how many quotes changed the mid in the last 60 s.
 
-Windows are event time ``(now - window, now]``; each is an
-:class:`operators.features.rolling.EventTimeSums`, and the windows of one stream share the buffers
-of an :class:`operators.features.rolling.EventTimeWindows`: every quote's OFI event and depth
-(OFI at 1, 10 and 60 s, from the second quote on, and the depth at 60 s, from the first), the
-signed trades (at 1 and 60 s). So an update is O(1) amortised and the state holds at most 60 s
+Windows are event time ``(now - window, now]``. The windows of one stream share the buffers of
+an :class:`operators.features.rolling.EventTimeWindows`: every quote's OFI event and depth (OFI
+at 1, 10 and 60 s, from the second quote on, and the depth at 60 s, from the first), the signed
+trades (at 1 and 60 s); the log trade sizes and the mid changes over 60 s are each an
+:class:`operators.features.rolling.EventTimeSum` (one value per event). So an update is O(1) amortised and the state holds at most 60 s
 of events, once. Quotes whose mid is not positive are ignored for the mid
 features but still count as OFI events (as in ``QuotesAndTrades``). Values are NaN, never inf.
 
@@ -43,7 +43,7 @@ import math
 
 from operators.features.groups.base import NAN, QUOTE, SECOND_NS, TRADE, FeatureGroup, feature, finite
 from operators.features.microstructure import order_flow_event
-from operators.features.rolling import EventTimeSums, EventTimeWindows
+from operators.features.rolling import EventTimeSum, EventTimeWindows
 from operators.messages import Side
 
 TICK_SIZE = 0.01
@@ -72,12 +72,12 @@ class OrderFlowFeatures(FeatureGroup):
         self._quote_windows = EventTimeWindows(QUOTE_WINDOWS_NS)
         self._bid = self._ask = self._depth = NAN
         self._trades = EventTimeWindows(TRADE_WINDOWS_NS)
-        self._sizes_60s = EventTimeSums(60 * SECOND_NS)
+        self._sizes_60s = EventTimeSum(60 * SECOND_NS)
         self._last_trade_sign = NAN
         self._mid = NAN
         self._last_mid_move = NAN
         self._mid_since_ns: int | None = None
-        self._mid_changes_60s = EventTimeSums(60 * SECOND_NS)
+        self._mid_changes_60s = EventTimeSum(60 * SECOND_NS)  # a 1.0 per change: the total is their count
 
     def on_quote(self, ts_ns: int, bid: float, ask: float, bid_size: float, ask_size: float) -> None:
         previous = self._previous_quote
@@ -99,7 +99,7 @@ class OrderFlowFeatures(FeatureGroup):
         previous = self._mid
         if previous == previous and abs(middle - previous) > MID_TOLERANCE * previous:
             self._last_mid_move = 1.0 if middle > previous else -1.0
-            self._mid_changes_60s.add(ts_ns, 1.0, 0.0)
+            self._mid_changes_60s.add(ts_ns, 1.0)
             self._mid_since_ns = ts_ns
         elif self._mid_since_ns is None:
             self._mid_since_ns = ts_ns
@@ -111,7 +111,7 @@ class OrderFlowFeatures(FeatureGroup):
         if sign:
             self._trades.add(ts_ns, sign * size, size)
         if size > 0.0:
-            self._sizes_60s.add(ts_ns, math.log(size), 1.0)
+            self._sizes_60s.add(ts_ns, math.log(size))
 
     def _order_flow_imbalance(self, window: int, now_ns: int) -> float:
         windows = self._quote_windows
@@ -177,7 +177,7 @@ class OrderFlowFeatures(FeatureGroup):
         """mean log trade size (shares) over 60 s"""
         window = self._sizes_60s
         window.advance(now_ns)
-        return _ratio(window.first, float(len(window)))
+        return _ratio(window.total, float(len(window)))
 
     @feature(TRADE)
     def last_trade_sign(self, now_ns: int) -> float:

@@ -12,7 +12,7 @@ import pytest
 
 from operators.features.groups.order_flow import MID_TOLERANCE, OrderFlowFeatures
 from operators.features.microstructure import TradeSideClassifier, order_flow_event
-from operators.features.rolling import EventTimeSums, EventTimeWindows
+from operators.features.rolling import EventTimeSum, EventTimeWindows
 
 SECOND = 1_000_000_000
 SIGN = {"buy": 1.0, "sell": -1.0, "unknown": 0.0}
@@ -114,7 +114,7 @@ def test_state_holds_only_the_last_60_seconds(ibm_events: list[tuple]) -> None:
     now = ibm_events[-1][0]
     group.values(now)
     held = [getattr(group, name) for name in OrderFlowFeatures.__slots__]
-    single = [(window.window_ns, window.times) for window in held if isinstance(window, EventTimeSums)]
+    single = [(window.window_ns, window.times) for window in held if isinstance(window, EventTimeSum)]
     shared = [(window_ns, windows.times(index)) for windows in held if isinstance(windows, EventTimeWindows)
               for index, window_ns in enumerate(windows.windows_ns)]
     assert len(single) + len(shared) == 8

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from operators.features.rolling import EventTimeSums, EventTimeWindows, RollingSums
+from operators.features.rolling import EventTimeSum, EventTimeSums, EventTimeWindows, RollingSums
 
 SECOND = 1_000_000_000
 WINDOWS_NS = (SECOND, 10 * SECOND, 60 * SECOND)
@@ -39,6 +39,18 @@ def test_event_time_windows_match_one_event_time_sums_per_window_to_the_bit() ->
                 got = (shared.count(number), shared.first(number), shared.second(number))
                 assert repr(got) == repr((len(single), single.first, single.second))
                 assert list(shared.times(number)) == list(single.times)
+
+
+def test_event_time_sum_matches_the_first_sum_of_event_time_sums_to_the_bit() -> None:
+    one, two = EventTimeSum(10 * SECOND), EventTimeSums(10 * SECOND)
+    for index, (ts, first, second) in enumerate(_events(20_000, seed=13)):
+        one.add(ts, first)
+        two.add(ts, first, second)
+        if index % 3 == 0:
+            one.advance(ts)
+            two.advance(ts)
+            assert repr((len(one), one.total)) == repr((len(two), two.first))
+            assert one.times == two.times
 
 
 def _leaving_out_the_first_event() -> EventTimeWindows:
@@ -95,20 +107,21 @@ def _left_out_first() -> EventTimeWindows:
     return windows
 
 
-@pytest.mark.parametrize("make", [lambda: EventTimeSums(10 * SECOND), lambda: EventTimeWindows(WINDOWS_NS),
-                                  _left_out_first],
-                         ids=["EventTimeSums", "EventTimeWindows", "EventTimeWindows_left_out_first"])
+@pytest.mark.parametrize("make", [lambda: EventTimeSum(10 * SECOND), lambda: EventTimeSums(10 * SECOND),
+                                  lambda: EventTimeWindows(WINDOWS_NS), _left_out_first],
+                         ids=["EventTimeSum", "EventTimeSums", "EventTimeWindows", "EventTimeWindows_left_out_first"])
 def test_event_time_buffers_restored_from_a_pickle_continue_to_the_bit(make) -> None:
     events = _events(6_000, seed=11)
     original = make()
+    values = 1 if isinstance(original, EventTimeSum) else 2
     for ts, first, second in events[:3_000]:
-        original.add(ts, first, second)
+        original.add(ts, *(first, second)[:values])
         original.advance(ts)
     restored = pickle.loads(pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL))
     assert all(type(value) in (tuple, bytes, int, float) for value in original.__getstate__())
     for ts, first, second in events[3_000:]:
         for window in (original, restored):
-            window.add(ts, first, second)
+            window.add(ts, *(first, second)[:values])
             window.advance(ts)
         assert pickle.dumps(restored) == pickle.dumps(original)
 
