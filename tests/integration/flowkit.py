@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import orjson
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 from confluent_kafka.admin import AdminClient
 
@@ -113,3 +115,14 @@ def stop_flow(process: subprocess.Popen, timeout_s: float = 30.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def chdb_rows(chdb_dir: Path, sql: str) -> list[list[object]]:
+    """Rows of ``sql`` on a run's chDB, read in a child process (chDB allows one data directory per process)."""
+    script = ("import sys, orjson, clickhouse_connect\n"
+              "client = clickhouse_connect.get_client(dsn=sys.argv[1])\n"
+              "print(orjson.dumps([list(row) for row in client.query(sys.argv[2]).result_rows]).decode())\n")
+    done = subprocess.run([sys.executable, "-c", script, f"chdb://{chdb_dir}", sql], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return orjson.loads(done.stdout.strip().splitlines()[-1])

@@ -27,7 +27,7 @@ import pytest
 from dataflows.depthfiles import read_capture
 from operators.book.tracker import DEPTH_FEATURES
 from operators.messages import BookDelta, BookSnapshot
-from tests.integration.flowkit import cli_environment, create_topics, topic_settings
+from tests.integration.flowkit import chdb_rows, cli_environment, create_topics, topic_settings
 
 pytestmark = pytest.mark.integration
 
@@ -42,15 +42,6 @@ def tickwise(env: dict[str, str], state_dir: Path, *args: str) -> subprocess.Com
     return subprocess.run([sys.executable, "-m", "dataflows.cli", *args, "--state-dir", str(state_dir)],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180)
 
-
-def chdb_rows(chdb_dir: Path, sql: str) -> list[list[object]]:
-    script = ("import sys, orjson, clickhouse_connect\n"
-              "client = clickhouse_connect.get_client(dsn=sys.argv[1])\n"
-              "print(orjson.dumps([list(row) for row in client.query(sys.argv[2]).result_rows]).decode())\n")
-    done = subprocess.run([sys.executable, "-c", script, f"chdb://{chdb_dir}", sql], capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return orjson.loads(done.stdout.strip().splitlines()[-1])
 
 
 def usdm_slice_with_a_gap(path: Path) -> None:

@@ -26,7 +26,7 @@ import pytest
 from dataflows.cli.output import clean, iso_time
 from dataflows.optionfiles import encode_option_day, midnight_ns, read_option_day
 from dataflows.produce import produce_messages
-from tests.integration.flowkit import cli_environment, create_topics, topic_settings
+from tests.integration.flowkit import chdb_rows, cli_environment, create_topics, topic_settings
 
 pytestmark = pytest.mark.integration
 
@@ -44,16 +44,6 @@ def tickwise(env: dict[str, str], state_dir: Path, *args: str) -> subprocess.Com
     return subprocess.run([sys.executable, "-m", "dataflows.cli", *args, "--state-dir", str(state_dir)],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
 
-
-def chdb_rows(chdb_dir: Path, sql: str) -> list[list[object]]:
-    """Rows of ``sql`` on the run's chDB, read in a child process (chDB allows one per data directory)."""
-    script = ("import sys, orjson, clickhouse_connect\n"
-              "client = clickhouse_connect.get_client(dsn=sys.argv[1])\n"
-              "print(orjson.dumps([list(row) for row in client.query(sys.argv[2]).result_rows]).decode())\n")
-    done = subprocess.run([sys.executable, "-c", script, f"chdb://{chdb_dir}", sql], capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return orjson.loads(done.stdout.strip().splitlines()[-1])
 
 
 def same(rows: list[list[object]]) -> list[tuple[object, ...]]:

@@ -25,7 +25,8 @@ import pytest
 from dataflows.config import Settings
 from dataflows.stack import free_port
 from sinks.clickhouse import TABLES
-from tests.integration.flowkit import BAD_MESSAGES, cli_environment, create_topics, produce_real_day, read_topic, topic_settings
+from tests.integration.flowkit import (BAD_MESSAGES, chdb_rows, cli_environment, create_topics, produce_real_day, read_topic,
+                                      topic_settings)
 
 pytestmark = pytest.mark.integration
 
@@ -78,15 +79,6 @@ def signal_ids(env: dict[str, str]) -> list[str]:
     messages = read_topic(env["KAFKA_BOOTSTRAP"], env["KAFKA_SIGNALS_TOPIC"])
     return sorted(dict(message.headers())["tickwise.signal_id"].decode() for message in messages)
 
-
-def chdb_rows(chdb_dir: Path, sql: str) -> list[list[object]]:
-    script = ("import sys, orjson, clickhouse_connect\n"
-              "client = clickhouse_connect.get_client(dsn=sys.argv[1])\n"
-              "print(orjson.dumps([list(row) for row in client.query(sys.argv[2]).result_rows]).decode())\n")
-    done = subprocess.run([sys.executable, "-c", script, f"chdb://{chdb_dir}", sql], capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return orjson.loads(done.stdout.strip().splitlines()[-1])
 
 
 def verify(env: dict[str, str], state_dir: Path, ends: dict[int, int]) -> dict:
