@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dataflows.config_monitoring import MonitoringSection
 from dataflows.config_quote_lag import QuoteLagSection
+from dataflows.config_options import OptionsSection
 from dataflows.config_session import SessionSection
 from dataflows.config_universe import UniverseSection
 from operators.ingest.symbols import SymbolCase, normalise_symbol, symbol_problem
@@ -393,6 +394,7 @@ class Settings(BaseModel):
     risk: RiskSection = Field(default_factory=RiskSection)
     monitoring: MonitoringSection = Field(default_factory=MonitoringSection)  # dataflows.config_monitoring
     paper: PaperSection = Field(default_factory=PaperSection)
+    options: OptionsSection = Field(default_factory=OptionsSection)  # dataflows.config_options
     run: RunSection = Field(default_factory=RunSection)
 
     SECRETS: ClassVar[frozenset[str]] = frozenset({"KAFKA_SASL_PASSWORD", "CLICKHOUSE_URL", "REDIS_URL",

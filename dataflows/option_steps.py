@@ -22,7 +22,8 @@ bounded input closes the minute still open. The step's state (the offset and the
 through the recovery snapshot (``dataflows.snapshots``), so a resumed flow prices the same
 minutes as one that never stopped.
 
-Rates: LEAN's ``interest-rate.csv`` (``RATES_PATH``, next to the option files), read once, when
+Rates: the curve of ``TICKWISE_OPTIONS_RATES_FILE`` (``dataflows.config_options``; LEAN's
+``interest-rate.csv`` next to the option files by default), read once, when
 the first chain is built.
 """
 
@@ -34,6 +35,7 @@ from pathlib import Path
 
 from bytewax.operators import StatefulBatchLogic
 
+from dataflows.config_options import DEFAULT_RATES_FILE, OptionsSection
 from dataflows.optionfiles import read_interest_rates
 from dataflows.snapshots import dump_state, load_state
 from operators.messages import FeatureRow, TickBatch
@@ -41,7 +43,6 @@ from operators.options.chain import ChainConfig
 from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
 from operators.options.minute import ChainMinute, MinuteChainLogic
 
-RATES_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "options" / "lean" / "interest-rate.csv"
 STEP_ID = "option_chains"
 _OPTION_TYPES = (OptionQuote, OptionTrade, OptionOpenInterest)
 
@@ -116,13 +117,20 @@ class ChainStep(StatefulBatchLogic[TickBatch, ChainMinute, bytes]):
 class ChainConfigSource:
     """The chain settings, with the rate curve read from ``rates_path`` the first time they are asked for."""
 
-    def __init__(self, rates_path: Path = RATES_PATH, dividend_yield: float = 0.0) -> None:
+    def __init__(self, rates_path: Path = DEFAULT_RATES_FILE, dividend_yield: float = 0.0) -> None:
         self.rates_path = rates_path
         self.dividend_yield = dividend_yield
         self._config: ChainConfig | None = None
 
+    @classmethod
+    def of(cls, section: OptionsSection) -> ChainConfigSource:
+        return cls(section.rates_file, section.dividend_yield)
+
     def __call__(self) -> ChainConfig:
         if self._config is None:
+            if not self.rates_path.is_file():
+                raise FileNotFoundError(f"options step: no interest-rate curve at {self.rates_path}; set "
+                                        f"TICKWISE_OPTIONS_RATES_FILE to a date,rate CSV to price option chains")
             self._config = ChainConfig(read_interest_rates(self.rates_path), self.dividend_yield)
         return self._config
 

@@ -31,8 +31,8 @@ from bytewax.outputs import FixedPartitionedSink, Sink
 from dataflows.components import Components, build_components
 from dataflows.config import Settings, load_settings
 from dataflows.history_steps import OrderedPaperBuilder
-from dataflows.option_steps import (STEP_ID as CHAIN_STEP_ID, ChainStepBuilder, chain_feature_row, only_options,
-                                    without_options)
+from dataflows.option_steps import (STEP_ID as CHAIN_STEP_ID, ChainConfigSource, ChainStepBuilder, chain_feature_row,
+                                    only_options, without_options)
 from dataflows.outputs import Outputs
 from dataflows.steps import decode_batch, market_context, to_portfolio
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
@@ -263,7 +263,8 @@ def monitoring_stage(components: Components, admitted: Stream[TickBatch], rows: 
     op.flat_map_batch("record_pnl", pnl, metrics.record_pnl_batch)
     op.flat_map_batch("count_drift", monitor_events, metrics.count_monitor_events_batch)
     keyed_chains = op.key_on("key_option_chains", chain_ticks, _record_symbol)
-    chains = op.key_rm("unkey_option_chains", op.stateful_batch(CHAIN_STEP_ID, keyed_chains, ChainStepBuilder()))
+    chain_step = ChainStepBuilder(ChainConfigSource.of(components.settings.options))
+    chains = op.key_rm("unkey_option_chains", op.stateful_batch(CHAIN_STEP_ID, keyed_chains, chain_step))
     return MonitorStreams(monitor_events, cross_asset, split_outcomes.trues, pnl, chains)
 
 

@@ -38,6 +38,21 @@ def test_a_symbol_without_options_leaves_no_state() -> None:
     assert (list(out), keep, step.logic) == ([], ChainStep.DISCARD, None)
 
 
+def test_a_chain_without_its_rate_curve_stops_naming_the_file_and_the_setting() -> None:
+    step = ChainStepBuilder(ChainConfigSource(Path("/nonexistent/rates.csv")))(None)
+    with pytest.raises(FileNotFoundError, match=r"/nonexistent/rates.csv; set TICKWISE_OPTIONS_RATES_FILE"):
+        step.on_batch([batch(OptionQuote(CALL, 60 * 10**9, 17.5, 18.0, 10, 10))])
+
+
+def test_the_flow_prices_chains_with_the_settings_rate_file_and_dividend_yield(tmp_path: Path) -> None:
+    from dataflows.config_options import OptionsSection
+
+    rates = tmp_path / "rates.csv"
+    rates.write_text("DATE,PCREDIT8\n2015-12-16,0.50\n")
+    source = ChainConfigSource.of(OptionsSection(rates_file=rates, dividend_yield=0.02))
+    assert (source.rates_path, source().dividend_yield) == (rates, 0.02)
+
+
 @pytest.fixture(scope="module")
 def goog_batches() -> list[TickBatch]:
     if not LEAN.exists():
