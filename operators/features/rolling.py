@@ -7,8 +7,8 @@
   Kyle's lambda, Roll, Amihud).
 - ``EventTimeSums``: two running sums over ``(now - window_ns, now]`` (order-flow and signed
   volume imbalance); ``EventTimeSum``: one (trade sizes); ``EventTimeWindows``: two over several
-  windows of one event stream
-  (the order-flow imbalance at 1, 10 and 60 s and the quoted depth over 60 s), on one set of buffers.
+  windows of one event stream (the order-flow imbalance at 1, 10 and 60 s and the quoted depth
+  over 60 s), on one set of buffers.
 
 They keep their windows in flat ``array`` buffers (one ``'d'`` or ``'q'`` array per column,
 never a Python object per value), so a symbol's state is a few buffers: it costs little memory
@@ -125,7 +125,7 @@ class _EventBuffer:
     """Events (an ``int`` time and one or two ``float`` values) in preallocated flat arrays.
 
     C doubles and int64s, no Python object per value (indexed directly: a ``memoryview`` over each
-    would be no faster per tick and cost 250 bytes more per column). The subclass names its
+    would be no faster per tick and cost about 250 bytes more per column). The subclass names its
     columns in ``_columns``, the times first. Events are appended at ``_tail``; the
     subclass keeps where its live events start. When the buffer is full, the live events move
     to its front if they fill at most half of it (a copy in C), else to fresh arrays half as

@@ -25,9 +25,10 @@ Windows are event time ``(now - window, now]``. The windows of one stream share 
 an :class:`operators.features.rolling.EventTimeWindows`: every quote's OFI event and depth (OFI
 at 1, 10 and 60 s, from the second quote on, and the depth at 60 s, from the first), the signed
 trades (at 1 and 60 s); the log trade sizes and the mid changes over 60 s are each an
-:class:`operators.features.rolling.EventTimeSum` (one value per event). So an update is O(1) amortised and the state holds at most 60 s
-of events, once. Quotes whose mid is not positive are ignored for the mid
-features but still count as OFI events (as in ``QuotesAndTrades``). Values are NaN, never inf.
+:class:`operators.features.rolling.EventTimeSum` (one value per event). So an update is O(1)
+amortised and the state holds at most 60 s of events, once. Quotes whose mid is not positive are
+ignored for the mid features but still count as OFI events (as in ``QuotesAndTrades``). Values
+are NaN, never inf.
 
 >>> group = OrderFlowFeatures()
 >>> group.on_quote(SECOND_NS, 100.00, 100.02, 300.0, 100.0)
