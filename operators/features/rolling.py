@@ -128,10 +128,10 @@ class _EventBuffer:
     would be no faster per tick and cost about 250 bytes more per column). The subclass names its
     columns in ``_columns``, the times first. Events are appended at ``_tail``; the
     subclass keeps where its live events start. When the buffer is full, the live events move
-    to its front if they fill at most half of it (a copy in C), else to fresh arrays a quarter
-    larger than they are; either is O(1) amortised. The arrays hold at most a quarter more than
-    the longest burst the window has seen, or 16 events more (a restore sizes them to the live
-    events again).
+    to its front if they fill at most half of it (a copy in C), else to fresh arrays half as
+    large again as they are; either is O(1) amortised. The arrays hold at most half as much again
+    as the longest burst the window has seen, or 16 events more (a restore sizes them to the live
+    events again: a quarter instead made the order-flow updates about 5% slower).
     """
 
     __slots__ = ("_times", "_firsts", "_tail")
@@ -140,7 +140,7 @@ class _EventBuffer:
     def _fill(self, *columns: bytes) -> None:
         """Fresh arrays holding ``columns`` (the raw bytes of each column; none: no events) and room to spare."""
         count = len(columns[0]) // 8 if columns else 0
-        spare = bytes(8 * max(_SPARE_EVENTS, count // 4))
+        spare = bytes(8 * max(_SPARE_EVENTS, count // 2))
         for index, name in enumerate(self._columns):
             held = columns[index] if columns else b""
             setattr(self, name, array("d" if index else "q", held + spare))

@@ -97,7 +97,7 @@ def test_event_time_windows_keep_their_buffers_bounded_by_the_longest_window() -
         windows.add(ts, first, second)
         windows.advance(ts)
         most = max(most, windows.count(2))
-    assert len(windows._times) <= most + max(16, most // 4)
+    assert len(windows._times) <= most + max(16, most // 2)
 
 
 def _left_out_first() -> EventTimeWindows:
