@@ -28,7 +28,7 @@ import orjson
 
 from bench import report
 from bench.machine import REPO_ROOT, ProcessWatch, loadavg
-from bench.topics import TopicSet, drop_topics, message_count, new_topics, produce
+from bench.topics import PARTITIONS, TopicSet, drop_topics, message_count, new_topics, produce
 
 POLL_S = 0.1
 ROLES = ("signals", "both")
@@ -78,17 +78,17 @@ def published(bootstrap: str, topics: TopicSet) -> dict[str, int | None]:
 
 
 def flow_run(stack_env: dict[str, str], messages: list[tuple[bytes, bytes]], role: str, processes: int,
-             work: Path, result: dict[str, object]) -> dict[str, object]:
+             work: Path, result: dict[str, object], partitions: int = PARTITIONS) -> dict[str, object]:
     """One measured run (after its empty-topic run) of ``role`` on ``processes`` signals processes."""
     bootstrap = stack_env["KAFKA_BOOTSTRAP"]
     label = f"{role}_p{processes}"
-    empty_topics = new_topics(bootstrap, f"empty-{label}")
+    empty_topics = new_topics(bootstrap, f"empty-{label}", partitions)
     empty = run_flow(stack_env, empty_topics, processes, work / f"empty-{label}", role)
     drop_topics(bootstrap, empty_topics)
     startup_s = empty["cli_wall_s"]
     log(f"empty topic, {label}: {startup_s:.2f} s fixed cost")
 
-    topics = new_topics(bootstrap, label)
+    topics = new_topics(bootstrap, label, partitions)
     produced = produce(bootstrap, topics, messages)
     result["produce"].append({"run": label, **produced})
     run = run_flow(stack_env, topics, processes, work / f"run-{label}", role)

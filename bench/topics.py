@@ -48,11 +48,11 @@ class TopicSet:
                                      "KAFKA_MODEL_EVENTS_TOPIC")]
 
 
-def new_topics(bootstrap: str, label: str) -> TopicSet:
+def new_topics(bootstrap: str, label: str, partitions: int = PARTITIONS) -> TopicSet:
     from sinks.kafka import KafkaSettings, ensure_topics
 
     topics = TopicSet(f"b{uuid.uuid4().hex[:10]}-{label}")
-    ensure_topics(KafkaSettings(bootstrap=bootstrap, idempotence=False), topics.names(), PARTITIONS)
+    ensure_topics(KafkaSettings(bootstrap=bootstrap, idempotence=False), topics.names(), partitions)
     return topics
 
 
