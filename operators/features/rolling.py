@@ -344,7 +344,9 @@ class EventTimeWindows(_EventBuffer):
     (its oldest event), expiry and sums, which see exactly the additions and removals of an
     :class:`EventTimeSums` of that length advanced at the same times, so the figures are the same
     to the last bit. ``advance`` moves every window; a window that empties starts again from
-    exact zeros.
+    exact zeros. Advancing again to the same time with no event added since returns at once
+    (``_advanced_ns``): the features of one row each advance to the row's time, and while a
+    window is empty its expiry is unknown, which would otherwise look at every window each time.
 
     >>> windows = EventTimeWindows((10, 100))
     >>> windows.add(1, 3.0, 1.0); windows.add(5, 4.0, 1.0)
@@ -353,7 +355,8 @@ class EventTimeWindows(_EventBuffer):
     [(1, 4.0), (2, 7.0)]
     """
 
-    __slots__ = ("_seconds", "windows_ns", "_heads", "_expires_ns", "_next_expiry_ns", "_first_sums", "_second_sums")
+    __slots__ = ("_seconds", "windows_ns", "_heads", "_expires_ns", "_next_expiry_ns", "_advanced_ns", "_first_sums",
+                 "_second_sums")
     _columns = ("_times", "_firsts", "_seconds")
 
     def __init__(self, windows_ns: tuple[int, ...]) -> None:
@@ -367,7 +370,7 @@ class EventTimeWindows(_EventBuffer):
         self._fill()
         self._heads = [0] * count
         self._expires_ns = [_CHECK] * count
-        self._next_expiry_ns = _CHECK
+        self._next_expiry_ns = self._advanced_ns = _CHECK
         self._first_sums = [0.0] * count
         self._second_sums = [0.0] * count
 
@@ -388,7 +391,7 @@ class EventTimeWindows(_EventBuffer):
         self._first_sums = list(first_sums)
         self._second_sums = list(second_sums)
         self._expires_ns = [_CHECK] * len(heads)
-        self._next_expiry_ns = _CHECK
+        self._next_expiry_ns = self._advanced_ns = _CHECK
 
     def count(self, window: int) -> int:
         """Events in window number ``window`` (by position in ``windows_ns``)."""
@@ -416,7 +419,7 @@ class EventTimeWindows(_EventBuffer):
                              "is the newest can leave it out")
         self._heads[window] = self._tail
         self._first_sums[window] = self._second_sums[window] = 0.0
-        self._expires_ns[window] = self._next_expiry_ns = _CHECK
+        self._expires_ns[window] = self._next_expiry_ns = self._advanced_ns = _CHECK
 
     def add(self, ts_ns: int, first: float, second: float) -> None:
         tail = self._tail
@@ -429,6 +432,7 @@ class EventTimeWindows(_EventBuffer):
         self._firsts[tail] = first
         self._seconds[tail] = second
         self._tail = tail + 1
+        self._advanced_ns = _CHECK
         first_sums, second_sums = self._first_sums, self._second_sums
         for index in range(len(first_sums)):
             first_sums[index] += first
@@ -436,8 +440,9 @@ class EventTimeWindows(_EventBuffer):
 
     def advance(self, ts_ns: int) -> None:
         """Drop from every window the events at or before ``ts_ns - window_ns``."""
-        if ts_ns < self._next_expiry_ns:
+        if ts_ns < self._next_expiry_ns or ts_ns == self._advanced_ns:
             return
+        self._advanced_ns = ts_ns
         times, firsts, seconds = self._times, self._firsts, self._seconds
         heads, expires = self._heads, self._expires_ns
         tail = self._tail

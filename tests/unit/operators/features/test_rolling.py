@@ -89,6 +89,17 @@ def test_only_a_window_whose_one_event_is_the_newest_can_leave_it_out() -> None:
     assert (windows.count(0), windows.first(0)) == (2, 4.0)
 
 
+def test_advancing_again_to_the_same_time_drops_what_was_added_since_and_is_otherwise_a_no_op() -> None:
+    windows = EventTimeWindows((10, 100))
+    windows.add(1, 3.0, 1.0)
+    windows.advance(20)
+    windows.advance(20)
+    assert (windows.count(0), windows.count(1), windows.first(1)) == (0, 1, 3.0)
+    windows.add(5, 4.0, 1.0)  # at or before 20 - 10: the 10 ns window drops it at the next advance
+    windows.advance(20)
+    assert (windows.count(0), windows.first(0), windows.count(1), windows.first(1)) == (0, 0.0, 2, 7.0)
+
+
 def test_event_time_windows_keep_their_buffers_bounded_by_the_longest_window() -> None:
     windows = EventTimeWindows(WINDOWS_NS)
     events = _events(20_000, seed=5)
