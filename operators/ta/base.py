@@ -189,6 +189,40 @@ class MultiOutputIndicator(Indicator):
         return first == first
 
 
+class SeededAverage:
+    """Mixin: an average seeded with the plain mean of its first ``period`` inputs, then smoothed.
+
+    TA-Lib seeds EMA, Wilder's smoothing and ADX this way. The class using it declares the slots
+    ``_count`` (inputs seen, up to ``period``), ``_seed_sum`` and ``_value``.
+    """
+
+    __slots__ = ()
+    _count: int
+    _seed_sum: float
+    _value: float
+
+    def _seed(self, value: float, period: int) -> None:
+        """One of the first ``period`` inputs; the average becomes their mean at the last one."""
+        self._seed_sum += value
+        self._count += 1
+        if self._count == period:
+            self._value = self._seed_sum / period
+
+    def _exponential(self, value: float, period: int, smoothing: float) -> None:
+        """Seed, then move by ``smoothing`` of the gap: ``(value - average) * smoothing + average``."""
+        if self._count >= period:
+            self._value = (value - self._value) * smoothing + self._value
+        else:
+            self._seed(value, period)
+
+    def _wilder(self, value: float, period: int) -> None:
+        """Seed, then Wilder's smoothing: ``(average * (period - 1) + value) / period``."""
+        if self._count >= period:
+            self._value = (self._value * (period - 1) + value) / period
+        else:
+            self._seed(value, period)
+
+
 class Average(Indicator):
     """A moving average of one input over ``timeperiod`` values (default 30).
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections import deque
 from typing import ClassVar
 
-from operators.ta.base import NAN, Average, Indicator, Number, Period
+from operators.ta.base import NAN, Average, Indicator, Number, Period, SeededAverage
 
 
-class ExponentialMovingAverage(Indicator):
+class ExponentialMovingAverage(SeededAverage, Indicator):
     """``talib.EMA``: seeded with the mean of the first ``timeperiod`` values, then
     ``(x - ema) * 2 / (timeperiod + 1) + ema``.
 
@@ -40,19 +40,13 @@ class ExponentialMovingAverage(Indicator):
         self._seed_sum = 0.0
 
     def update(self, close: float) -> None:
-        if self._count >= self.timeperiod:
-            if self.timeperiod == 1:
-                self._value = close  # TA-Lib copies the input rather than run the recursion
-            else:
-                self._value = (close - self._value) * self._smoothing + self._value
-            return
-        self._seed_sum += close
-        self._count += 1
-        if self._count == self.timeperiod:
-            self._value = self._seed_sum / self.timeperiod
+        if self.timeperiod == 1 and self._count:
+            self._value = close  # TA-Lib copies the input rather than run the recursion
+        else:
+            self._exponential(close, self.timeperiod, self._smoothing)
 
 
-class WilderMovingAverage(Average):
+class WilderMovingAverage(SeededAverage, Average):
     """``talib.RMA`` (Wilder's smoothing): seeded with the mean of the first ``timeperiod``
     values, then ``(rma * (timeperiod - 1) + x) / timeperiod``.
 
@@ -71,14 +65,7 @@ class WilderMovingAverage(Average):
         self._seed_sum = 0.0
 
     def _advance(self, close: float) -> None:
-        period = self.timeperiod
-        if self._count >= period:
-            self._value = (self._value * (period - 1) + close) / period
-        else:
-            self._seed_sum += close
-            self._count += 1
-            if self._count == period:
-                self._value = self._seed_sum / period
+        self._wilder(close, self.timeperiod)
 
 
 class DoubleExponentialMovingAverage(Average):

@@ -15,10 +15,12 @@ and SMI, which chain several of these. A building block: its callers check the p
 from __future__ import annotations
 
 import math
+
+from operators.ta.base import SeededAverage
 from operators.ta.state import FlatState
 
 
-class SeededExponentialAverage(FlatState):
+class SeededExponentialAverage(SeededAverage, FlatState):
     """EMA fed one value at a time; NaN until ``period`` values have been seen."""
 
     __slots__ = ("period", "smoothing", "_count", "_seed_sum", "_value")
@@ -39,10 +41,4 @@ class SeededExponentialAverage(FlatState):
         return self._value
 
     def update(self, value: float) -> None:
-        if self._count >= self.period:
-            self._value = (value - self._value) * self.smoothing + self._value
-            return
-        self._seed_sum += value
-        self._count += 1
-        if self._count == self.period:
-            self._value = self._seed_sum / self.period
+        self._exponential(value, self.period, self.smoothing)

@@ -15,6 +15,9 @@ to TA-Lib. A building block: its callers check the period.
 from __future__ import annotations
 
 import math
+from typing import ClassVar
+
+from operators.ta.base import Indicator, Period
 from operators.ta.state import FlatState
 
 
@@ -57,3 +60,30 @@ class WilderGainsAndLosses(FlatState):
         self.gain = self._average(self.gain)
         self.loss = self._average(self.loss)
         return True
+
+
+class WilderOscillator(Indicator):
+    """RSI's and CMO's shared frame: ``100 * numerator / (gain + loss)`` of Wilder's averages, 0 when flat.
+
+    A subclass says whether its averages multiply by the reciprocal (``reciprocal``, as TA-Lib's
+    RSI does) and what its ``_numerator`` of the two averages is.
+    """
+
+    __slots__ = ("timeperiod", "_averages")
+    parameters = (Period("timeperiod", 14, minimum=2),)
+    reciprocal: ClassVar[bool]
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._averages = WilderGainsAndLosses(self.timeperiod, reciprocal=self.reciprocal)
+
+    @staticmethod
+    def _numerator(gain: float, loss: float) -> float:
+        raise NotImplementedError
+
+    def update(self, close: float) -> None:
+        averages = self._averages
+        if averages.update(close):
+            gain, loss = averages.gain, averages.loss
+            total = gain + loss
+            self._value = 100.0 * (self._numerator(gain, loss) / total) if total > 0.0 else 0.0

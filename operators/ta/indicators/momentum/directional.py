@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from operators.ta.base import Indicator, Period
+from operators.ta.base import Indicator, Period, SeededAverage
 from operators.ta.indicators.volatility import true_range
 from operators.ta.state import FlatState
 
@@ -226,31 +226,22 @@ class DirectionalMovementIndex(_Directional):
             self._value = _directional_index(movement)
 
 
-class AverageDirectionalIndex(_Directional):
+class AverageDirectionalIndex(SeededAverage, _Directional):
     """``talib.ADX``: Wilder average of DX, first value at bar ``2 * timeperiod - 1``."""
 
-    __slots__ = ("_seed_sum", "_seeded")
+    __slots__ = ("_seed_sum", "_count")
     parameters = (Period("timeperiod", 14, minimum=2),)
 
     def _reset(self) -> None:
         super()._reset()
         self._seed_sum = 0.0
-        self._seeded = 0
+        self._count = 0
 
     def update(self, high: float, low: float, close: float) -> None:
         movement = self._movement
         movement.update(high, low, close)
-        period = self.timeperiod
-        if movement.bars <= period:
-            return
-        index = _directional_index(movement)
-        if self._seeded == period:
-            self._value = (self._value * (period - 1) + index) / period
-            return
-        self._seed_sum += index
-        self._seeded += 1
-        if self._seeded == period:
-            self._value = self._seed_sum / period
+        if movement.bars > self.timeperiod:
+            self._wilder(_directional_index(movement), self.timeperiod)
 
 
 class AverageDirectionalIndexRating(Indicator):

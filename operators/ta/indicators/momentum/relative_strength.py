@@ -19,26 +19,18 @@ level (a fixed band would read every instrument quoted below it as flat).
 
 from __future__ import annotations
 
-from operators.ta.base import Indicator, Period
-from operators.ta.indicators.momentum._wilder import WilderGainsAndLosses
+from operators.ta.indicators.momentum._wilder import WilderOscillator
 
 
-class WilderRelativeStrengthIndex(Indicator):
+class WilderRelativeStrengthIndex(WilderOscillator):
     """RSI in [0, 100]; NaN for the first ``timeperiod`` closes."""
 
-    __slots__ = ("timeperiod", "_averages")
-    parameters = (Period("timeperiod", 14, minimum=2),)
+    __slots__ = ()
+    reciprocal = True
 
-    def _reset(self) -> None:
-        super()._reset()
-        self._averages = WilderGainsAndLosses(self.timeperiod, reciprocal=True)
-
-    def update(self, close: float) -> None:
-        averages = self._averages
-        if averages.update(close):
-            gain = averages.gain
-            total = gain + averages.loss
-            self._value = 100.0 * (gain / total) if total > 0.0 else 0.0
+    @staticmethod
+    def _numerator(gain: float, loss: float) -> float:
+        return gain
 
 
 TALIB_FUNCTIONS: dict[str, type] = {"RSI": WilderRelativeStrengthIndex}

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 
 from operators.ta.base import Indicator, Period
-from operators.ta.indicators.momentum._wilder import WilderGainsAndLosses
+from operators.ta.indicators.momentum._wilder import WilderOscillator
 from operators.ta.indicators.momentum.rolling_window import RollingSum
 from operators.ta.ring import FloatRing
 
@@ -42,7 +42,7 @@ from operators.ta.ring import FloatRing
 _TIE_TOLERANCE = 1e-14
 
 
-class ChandeMomentumOscillator(Indicator):
+class ChandeMomentumOscillator(WilderOscillator):
     """``talib.CMO``: Wilder-smoothed gains against losses, -100 .. 100.
 
     >>> oscillator = ChandeMomentumOscillator(timeperiod=2)
@@ -52,19 +52,12 @@ class ChandeMomentumOscillator(Indicator):
     60.0
     """
 
-    __slots__ = ("timeperiod", "_averages")
-    parameters = (Period("timeperiod", 14, minimum=2),)
+    __slots__ = ()
+    reciprocal = False
 
-    def _reset(self) -> None:
-        super()._reset()
-        self._averages = WilderGainsAndLosses(self.timeperiod, reciprocal=False)
-
-    def update(self, close: float) -> None:
-        averages = self._averages
-        if averages.update(close):
-            gain, loss = averages.gain, averages.loss
-            total = gain + loss
-            self._value = 100.0 * ((gain - loss) / total) if total > 0.0 else 0.0
+    @staticmethod
+    def _numerator(gain: float, loss: float) -> float:
+        return gain - loss
 
 
 class _UpDownSums(Indicator):
