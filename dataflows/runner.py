@@ -136,12 +136,12 @@ def run_cluster(env: Mapping[str, str], processes: int = 1, workers: int = 1, re
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)
 
-    def stop_and_reap() -> None:
-        """SIGINT every worker, give each 10 s to finish its epoch, then kill what is left."""
+    def stop_and_reap(grace_s: float = 10.0) -> None:
+        """SIGINT every worker, give each ``grace_s`` to finish its epoch, then kill what is left."""
         stop_children()
         for child in children:
             try:
-                child.wait(timeout=10)
+                child.wait(timeout=grace_s)
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
@@ -177,12 +177,7 @@ def run_cluster(env: Mapping[str, str], processes: int = 1, workers: int = 1, re
             raise ClusterError(f"process {index} of the cluster exited with code {failed.returncode}{where}",
                                index, failed.returncode)
     except KeyboardInterrupt:
-        stop_children()
-        for child in children:
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        stop_and_reap(grace_s=30.0)
         raise
     finally:
         signal.signal(signal.SIGTERM, previous_handler)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -46,6 +46,19 @@ def _read(url: str) -> int | None:
         return None
 
 
+@contextmanager
+def _polling(poll: Callable[..., None], args: tuple[object, ...], name: str) -> Iterator[None]:
+    """Run ``poll(*args, stop)`` on a daemon thread while the block runs; stop it and wait for it after."""
+    stop = threading.Event()
+    poller = threading.Thread(target=poll, args=(*args, stop), name=name, daemon=True)
+    poller.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        poller.join(timeout=2 * POLL_S)
+
+
 def _poll_registry(registry: CollectorRegistry, progress: Progress, stop: threading.Event) -> None:
     while not stop.wait(POLL_S):
         progress.update(progress.task_ids[0], completed=ticks_read(generate_latest(registry).decode()))
@@ -59,15 +72,10 @@ def registry_progress(registry: CollectorRegistry, description: str, total: int 
             yield
         return
     with progress_bar(description, total, "ticks") as progress:
-        stop = threading.Event()
-        poller = threading.Thread(target=_poll_registry, args=(registry, progress, stop), name="flow-progress",
-                                  daemon=True)
-        poller.start()
         try:
-            yield
+            with _polling(_poll_registry, (registry, progress), "flow-progress"):
+                yield
         finally:
-            stop.set()
-            poller.join(timeout=2 * POLL_S)
             progress.update(progress.task_ids[0], completed=ticks_read(generate_latest(registry).decode()))
 
 
@@ -90,12 +98,5 @@ def cluster_progress(settings: Settings, processes: int, description: str, total
             yield
         return
     urls = [f"http://{metrics.host}:{metrics.port + index}/metrics" for index in range(processes)]
-    with progress_bar(description, total, "ticks") as progress:
-        stop = threading.Event()
-        poller = threading.Thread(target=_poll, args=(urls, progress, stop), name="cluster-progress", daemon=True)
-        poller.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            poller.join(timeout=2 * POLL_S)
+    with progress_bar(description, total, "ticks") as progress, _polling(_poll, (urls, progress), "cluster-progress"):
+        yield
