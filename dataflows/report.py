@@ -120,8 +120,16 @@ def _plot_prices(axes: Any, data: Data, zone: str) -> None:
         filled = fills[fills["symbol"] == symbol]
         trade_markers(axes, clock_times(filled["ts_ns"], zone), filled["mid"].to_numpy(),
                       filled["direction"].to_numpy())
+    _finish_clock_axes(axes, zone, "reference price")
+
+
+def _finish_clock_axes(axes: Any, zone: str, ylabel: str, dollars: bool = False) -> None:
+    """An event-time panel's x axis (clock time in ``zone``), its y label and legend; ``dollars``
+    writes the y figures as plain numbers with thousands separators."""
     clock_axis(axes, zone)
-    axes.set_ylabel("reference price")
+    if dollars:
+        plain_numbers(axes)
+    axes.set_ylabel(ylabel)
     axes.legend(fontsize="small")
 
 
@@ -140,10 +148,7 @@ def _plot_pnl(axes: Any, data: Data, zone: str) -> None:
         trade_markers(axes, clock_times(mine["ts_ns"], zone), mine["total_pnl"].to_numpy(),
                       mine["direction"].to_numpy())
     axes.axhline(0.0, color="grey", linestyle="--", linewidth=1, label="do nothing")
-    clock_axis(axes, zone)
-    plain_numbers(axes)
-    axes.set_ylabel("total P&L (USD)")
-    axes.legend(fontsize="small")
+    _finish_clock_axes(axes, zone, "total P&L (USD)", dollars=True)
 
 
 def _plot_drawdown(axes: Any, data: Data, zone: str) -> None:
@@ -154,10 +159,7 @@ def _plot_drawdown(axes: Any, data: Data, zone: str) -> None:
         axes.fill_between(clock_times(part["ts_ns"], zone), -part["drawdown"], 0.0, step="post", alpha=0.4,
                           label=f"{symbol} {version}")
     axes.set_ylim(top=max(0.01, axes.get_ylim()[1]))
-    clock_axis(axes, zone)
-    plain_numbers(axes)
-    axes.set_ylabel("drawdown (USD)")
-    axes.legend(fontsize="small")
+    _finish_clock_axes(axes, zone, "drawdown (USD)", dollars=True)
 
 
 def _plot_calibration(axes: Any, data: Data, zone: str) -> None:
@@ -181,9 +183,7 @@ def _plot_accuracy(axes: Any, data: Data, zone: str) -> None:
     for (symbol, version), part in frame.groupby(["symbol", "model_version"]):
         axes.plot(clock_times(part["ts_ns"], zone), part["rolling_accuracy"], label=f"{symbol} {version}")
     axes.axhline(RETRAIN_BELOW, color="red", linestyle="--", label=f"retrain below {RETRAIN_BELOW}")
-    clock_axis(axes, zone)
-    axes.set_ylabel("rolling accuracy")
-    axes.legend(fontsize="small")
+    _finish_clock_axes(axes, zone, "rolling accuracy")
 
 
 def drift_counts(events: pd.DataFrame, bucket_ns: int) -> pd.DataFrame:
