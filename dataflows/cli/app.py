@@ -16,7 +16,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from dataflows.cli import backtest, bench, book, data, export_cli, feature_history, models, run, show_config
+from dataflows.cli import backtest, bench, book, data, export_cli, feature_history, models, run, show_config, topics
 from dataflows.cli.common import USER_ERROR_CODE, print_error
 from dataflows.cli.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
 
@@ -93,6 +93,7 @@ app.command("export")(export_cli.export)
 app.command("replay")(backtest.replay)
 app.add_typer(run.recovery_app, name="recovery")
 app.add_typer(book.book_app, name="book")
+app.add_typer(topics.topics_app, name="topics")
 app.command("backtest")(backtest.backtest)
 app.command("report")(backtest.report)
 app.command("retrain")(models.retrain)

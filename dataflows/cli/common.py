@@ -194,3 +194,18 @@ def ensure_topics(settings: Settings) -> None:
         create_topics(kafka, [settings.kafka.control_topic] if settings.kafka.control_topic else [], 1)  # kill switch
     except (KafkaException, TimeoutError) as error:
         raise UserError(f"could not create the topics on {settings.kafka.bootstrap}: {error}") from None
+
+
+def ensure_split_topics(settings: Settings) -> None:
+    """Create the topics the signals flow publishes for the history flow (``sinks.topics``) if missing."""
+    from confluent_kafka import KafkaException
+
+    from dataflows.components import kafka_settings
+    from sinks.kafka import ensure_topics as create_topics
+    from sinks.topics import split_topics
+
+    try:
+        create_topics(kafka_settings(settings), split_topics(settings.kafka.ticks_topic),
+                      settings.kafka.ticks_partitions)
+    except (KafkaException, TimeoutError) as error:
+        raise UserError(f"could not create the topics on {settings.kafka.bootstrap}: {error}") from None

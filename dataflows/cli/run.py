@@ -14,8 +14,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from dataflows.cli.common import (REPO_ROOT, STATE_DIR_DEFAULT, StateDir, command_settings, console, ensure_topics,
-                                  fail, require_redis)
+from dataflows.cli.common import (REPO_ROOT, STATE_DIR_DEFAULT, StateDir, command_settings, console,
+                                  ensure_split_topics, ensure_topics, fail, require_redis)
 from dataflows.cli.cluster_progress import cluster_progress
 from dataflows.cli.data import produce_files
 from dataflows.cli.history_child import HistoryChild
@@ -184,21 +184,6 @@ def _interrupted_message(recovery_dir: Path, role: str = "combined") -> str:
             "reads the topic from the beginning")
 
 
-def _ensure_split_topics(settings: Settings) -> None:
-    """Create the topics the signals flow publishes for the history flow (``sinks.topics``) if missing."""
-    from confluent_kafka import KafkaException
-
-    from dataflows.components import kafka_settings
-    from sinks.kafka import ensure_topics as create_topics
-    from sinks.topics import split_topics
-
-    try:
-        create_topics(kafka_settings(settings), split_topics(settings.kafka.ticks_topic),
-                      settings.kafka.ticks_partitions)
-    except KafkaException as error:
-        fail(f"could not create the topics on {settings.kafka.bootstrap}: {error}")
-
-
 def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path,
          snapshot_interval: float | None, max_restarts: int | None = None, role: str = "combined",
          total: int | None = None) -> RunSummary | None:
@@ -214,7 +199,7 @@ def _run(settings: Settings, processes: int, workers: int, recovery_dir: Path,
 
     ensure_topics(settings)
     if role != "combined":
-        _ensure_split_topics(settings)
+        ensure_split_topics(settings)
     if role != "history":
         require_redis(settings)
     log_dir = make_private_dir(make_private_dir(settings.run.state_dir) / "logs", "the workers' logs")
@@ -283,7 +268,7 @@ def _run_roles(settings: Settings, role: str, processes: int, workers: int, reco
     if settings.run.until_eof:
         _run(settings, processes, workers, recovery, snapshot_interval, max_restarts, "signals")
         return _run(history_settings, 1, 1, history_dir, snapshot_interval, max_restarts, "history")
-    _ensure_split_topics(settings)
+    ensure_split_topics(settings)
     child = HistoryChild.start(history_settings, settings.run.state_dir, recovery, snapshot_interval, max_restarts,
                                _report_history_failure)
     if history is not None:

@@ -187,7 +187,7 @@ def test_worker_entry_script_starts_bytewax_as_the_pods_ordinal_with_the_hostfil
 
 def test_recovery_init_spreads_partitions_over_at_most_the_replicas_into_the_workers_recovery_dir(
         pod: dict[str, Any], worker: dict[str, Any], statefulset: dict[str, Any], tmp_path: Path) -> None:
-    [init] = pod["initContainers"]
+    [init] = [container for container in pod["initContainers"] if container["name"] == "recovery-init"]
     words = init["args"][0].split()
     processes = int(words[words.index("--processes") + 1])
     partitions = int(words[words.index("--partitions") + 1])
@@ -196,6 +196,19 @@ def test_recovery_init_spreads_partitions_over_at_most_the_replicas_into_the_wor
     assert words[:3] == ["exec", "tickwise", "recovery"]
     assert processes <= statefulset["spec"]["replicas"] <= partitions
     assert f"-r {recovery_dir} " in worker["args"][0]
+
+
+def test_every_pod_creates_the_flows_topics_before_its_worker_starts(pod: dict[str, Any], worker: dict[str, Any],
+                                                                    tmp_path: Path) -> None:
+    [topics] = [container for container in pod["initContainers"] if container["name"] == "topics"]
+
+    assert topics["command"][:3] == ["tickwise", "topics", "create"]
+    assert topics["envFrom"] == worker["envFrom"]  # the same Kafka, topic names and partitions as the flow
+    from typer.testing import CliRunner
+
+    from dataflows.cli.app import app
+    result = CliRunner().invoke(app, [*topics["command"][1:3], "--help"])
+    assert result.exit_code == 0 and "Create every topic" in result.output
 
 
 def test_pods_run_as_non_root_without_privilege_escalation_with_resources_and_probes(
