@@ -21,41 +21,71 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator
+from typing import ClassVar, Self
 
 
-class FloatRing:
-    """The last ``maxlen`` floats appended, oldest first."""
+class Ring:
+    """A ring of ``maxlen`` items of ``width`` doubles each in one flat ``array('d')``: where the
+    next item goes, how many are held, and the snapshot form both rings share.
+
+    A subclass reads and writes the items and names its module-level restorer in ``__reduce_ex__``.
+    """
 
     __slots__ = ("maxlen", "_values", "_head", "_count")
+    width: ClassVar[int] = 1
 
     def __init__(self, maxlen: int) -> None:
         self.maxlen = maxlen
-        self._values = array("d", bytes(8 * maxlen))
-        self._head = 0  # where the next value goes: the oldest value once the ring is full
+        self._values = array("d", bytes(8 * self.width * maxlen))
+        self._head = 0  # the slot the next append writes: the oldest item's once the ring is full
         self._count = 0
 
-    def __reduce_ex__(self, protocol: int) -> object:
-        return _restore_ring, (self.maxlen, self._values.tobytes(), self._head, self._count)
+    def _snapshot(self) -> tuple[int, bytes, int, int]:
+        """``maxlen``, the doubles as ``bytes``, the head and the count: what a restorer takes."""
+        return self.maxlen, self._values.tobytes(), self._head, self._count
+
+    @classmethod
+    def _restored(cls, maxlen: int, values: bytes, head: int, count: int) -> Self:
+        """The ring that ``_snapshot`` described."""
+        ring = cls.__new__(cls)
+        ring.maxlen, ring._values, ring._head, ring._count = maxlen, array("d", values), head, count
+        return ring
 
     def __len__(self) -> int:
         return self._count
 
-    def append(self, value: float) -> None:
-        head = self._head
-        self._values[head] = value
-        head += 1
+    def _advance(self) -> None:
+        """Count the item just written at ``_head`` and move on (dropping the oldest once full)."""
+        head = self._head + 1
         self._head = 0 if head == self.maxlen else head
         if self._count < self.maxlen:
             self._count += 1
 
-    def __getitem__(self, index: int) -> float:
+    def _position(self, index: int) -> int:
+        """The slot of item ``index`` (negative from the newest), as ``head - count + index``:
+        negative where it wraps, so it reads from the array's end."""
         count = self._count
         if index < 0:
             index += count
         if not 0 <= index < count:
-            raise IndexError("FloatRing index out of range")
-        # The oldest value sits at head - count; a negative position reads from the array's end.
-        return self._values[self._head - count + index]
+            raise IndexError(f"{type(self).__name__} index out of range")
+        return self._head - count + index
+
+
+class FloatRing(Ring):
+    """The last ``maxlen`` floats appended, oldest first."""
+
+    __slots__ = ()
+
+    def __reduce_ex__(self, protocol: int) -> object:
+        return _restore_ring, self._snapshot()
+
+    def append(self, value: float) -> None:
+        self._values[self._head] = value
+        self._advance()
+
+    def __getitem__(self, index: int) -> float:
+        return self._values[self._position(index)]
 
     def __iter__(self) -> Iterator[float]:
         values, start = self._values, self._head - self._count
@@ -73,7 +103,4 @@ class FloatRing:
 
 def _restore_ring(maxlen: int, values: bytes, head: int, count: int) -> FloatRing:
     """The ring that ``FloatRing.__reduce_ex__`` described."""
-    ring = FloatRing.__new__(FloatRing)
-    ring.maxlen, ring._values, ring._head, ring._count = maxlen, array("d", values), head, count
-    return ring
-
+    return FloatRing._restored(maxlen, values, head, count)

@@ -9,11 +9,13 @@ when one is read. The prices are the same doubles, so patterns give the same int
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Iterator
 
 from operators.ta.candles.candle import Candle
-class CandleRing:
+from operators.ta.ring import Ring
+
+
+class CandleRing(Ring):
     """The last ``maxlen`` candles appended, oldest first, as open, high, low, close doubles.
 
     >>> window = CandleRing(2)
@@ -23,44 +25,27 @@ class CandleRing:
     (2, Candle(open=3.0, high=4.0, low=2.0, close=3.5), 2.0)
     """
 
-    __slots__ = ("maxlen", "_prices", "_head", "_count")
-
-    def __init__(self, maxlen: int) -> None:
-        self.maxlen = maxlen
-        self._prices = array("d", bytes(32 * maxlen))
-        self._head = 0  # the candle the next append writes
-        self._count = 0
+    __slots__ = ()
+    width = 4  # open, high, low, close
 
     def __reduce_ex__(self, protocol: int) -> object:
-        return _restore_candle_ring, (self.maxlen, self._prices.tobytes(), self._head, self._count)
-
-    def __len__(self) -> int:
-        return self._count
+        return _restore_candle_ring, self._snapshot()
 
     def append(self, open: float, high: float, low: float, close: float) -> None:
-        head = self._head
-        prices = self._prices
-        start = 4 * head
+        prices = self._values
+        start = 4 * self._head
         prices[start] = open
         prices[start + 1] = high
         prices[start + 2] = low
         prices[start + 3] = close
-        head += 1
-        self._head = 0 if head == self.maxlen else head
-        if self._count < self.maxlen:
-            self._count += 1
+        self._advance()
 
     def __getitem__(self, index: int) -> Candle:
-        count = self._count
-        if index < 0:
-            index += count
-        if not 0 <= index < count:
-            raise IndexError("CandleRing index out of range")
-        position = self._head - count + index
+        position = self._position(index)
         if position < 0:
             position += self.maxlen
         start = 4 * position
-        return Candle._make(self._prices[start:start + 4])
+        return Candle._make(self._values[start:start + 4])
 
     def __iter__(self) -> Iterator[Candle]:
         for index in range(self._count):
@@ -69,6 +54,4 @@ class CandleRing:
 
 def _restore_candle_ring(maxlen: int, prices: bytes, head: int, count: int) -> CandleRing:
     """The ring that ``CandleRing.__reduce_ex__`` described."""
-    ring = CandleRing.__new__(CandleRing)
-    ring.maxlen, ring._prices, ring._head, ring._count = maxlen, array("d", prices), head, count
-    return ring
+    return CandleRing._restored(maxlen, prices, head, count)
