@@ -19,6 +19,7 @@ from operators.features.microstructure import (
     spread,
     spread_bps,
 )
+from tests.unit.operators.features.round_trip import assert_restored_copy_continues
 
 SECOND = 1_000_000_000
 
@@ -146,27 +147,14 @@ def _quote_stream(count: int) -> list[tuple[int, float, float, float, float]]:
 
 
 def test_order_flow_imbalance_pickle_round_trip_continues_bit_identically() -> None:
-    quotes = _quote_stream(400)
-    original = OrderFlowImbalance(window_ns=10_000_000_000)
-    for quote in quotes[:200]:
-        original.update(*quote)
-    restored = pickle.loads(pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL))
-    for quote in quotes[200:]:
-        original.update(*quote)
-        restored.update(*quote)
-        assert (restored.value, restored.total) == (original.value, original.total)
+    assert_restored_copy_continues(OrderFlowImbalance(window_ns=10_000_000_000), _quote_stream(400), 200,
+                                   lambda flow: (flow.value, flow.total))
 
 
 def test_signed_volume_imbalance_pickle_round_trip_continues_bit_identically() -> None:
     trades = [(1_000 + 300_000_000 * i, 100.0 + (i * 17) % 900, "buy" if i % 3 else "sell") for i in range(300)]
-    current = SignedVolumeImbalance(window_ns=10_000_000_000)
-    for trade in trades[:150]:
-        current.update(*trade)
-    restored = pickle.loads(pickle.dumps(current, protocol=pickle.HIGHEST_PROTOCOL))
-    for trade in trades[150:]:
-        current.update(*trade)
-        restored.update(*trade)
-        assert restored.value == current.value
+    assert_restored_copy_continues(SignedVolumeImbalance(window_ns=10_000_000_000), trades, 150,
+                                   lambda imbalance: imbalance.value)
 
 
 def test_window_pickles_smaller_than_a_tuple_per_event() -> None:

@@ -9,6 +9,7 @@ import random
 import pytest
 
 from operators.features.rolling import EventTimeSum, EventTimeSums, EventTimeWindows, RollingSums
+from tests.unit.operators.features.round_trip import assert_restored_copy_continues
 
 SECOND = 1_000_000_000
 WINDOWS_NS = (SECOND, 10 * SECOND, 60 * SECOND)
@@ -140,14 +141,8 @@ def test_event_time_buffers_restored_from_a_pickle_continue_to_the_bit(make) -> 
 def test_rolling_sums_restored_from_a_pickle_continue_to_the_bit() -> None:
     rng = random.Random(2)
     rows = [(rng.uniform(-1.0, 1.0), rng.uniform(0.0, 1e6), rng.uniform(-1e-3, 1e-3)) for _ in range(500)]
-    original = RollingSums(window=30, columns=3)
-    for row in rows[:47]:
-        original.update(*row)
-    restored = pickle.loads(pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL))
-    for row in rows[47:]:
-        original.update(*row)
-        restored.update(*row)
-        assert [restored.total(c) for c in range(3)] == [original.total(c) for c in range(3)]
+    assert_restored_copy_continues(RollingSums(window=30, columns=3), rows, 47,
+                                   lambda sums: [sums.total(c) for c in range(3)])
 
 
 def test_rolling_sums_equal_the_sums_of_the_last_rows_within_float_noise() -> None:
