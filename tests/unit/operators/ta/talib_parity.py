@@ -198,6 +198,13 @@ def assert_matches_talib_on(name: str, indicator_class: type, bars: Mapping[str,
         np.testing.assert_allclose(ours[:, column], reference, rtol=tolerance, atol=tolerance, equal_nan=True)
 
 
+def assert_refused(indicator_class: type, settings: Mapping[str, object], message: str) -> None:
+    """``indicator_class(**settings)`` raises ``ValueError`` with exactly ``message``."""
+    with pytest.raises(ValueError) as refused:
+        indicator_class(**settings)
+    assert str(refused.value) == message
+
+
 def assert_reset_forgets_everything(indicator_class: type, series: str = "spy_hourly", length: int = 200) -> None:
     """After ``reset()`` an indicator is not ready and repeats its outputs exactly; ``value`` is
     the first of ``values``."""

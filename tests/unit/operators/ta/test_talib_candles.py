@@ -21,7 +21,7 @@ from operators.ta.base import Indicator
 from operators.ta.candles import TALIB_FUNCTIONS
 from operators.ta.candles.single import Doji
 from operators.ta.candles.stars import MorningStar
-from tests.unit.operators.ta.talib_parity import SERIES, assert_parity, real_bars, stream, talib_outputs
+from tests.unit.operators.ta.talib_parity import SERIES, assert_parity, assert_refused, real_bars, stream, talib_outputs
 
 PATTERN_NAMES = tuple(talib.get_function_groups()["Pattern Recognition"])
 PENETRATION_PATTERNS = tuple(name for name in PATTERN_NAMES if "penetration" in abstract.Function(name).parameters)
@@ -169,9 +169,8 @@ def test_reset_forgets_the_candles_and_keeps_the_penetration() -> None:
 
 @pytest.mark.parametrize("penetration", [-0.1, math.nan, math.inf, 3.1e37, "0.3", True, None])
 def test_a_bad_penetration_is_refused_with_its_value(penetration: object) -> None:
-    with pytest.raises(ValueError) as refusal:
-        MorningStar(penetration=penetration)
-    assert str(refusal.value) == f"MorningStar penetration must be a number in [0, 3e+37], got {penetration!r}"
+    assert_refused(MorningStar, {"penetration": penetration},
+                   f"MorningStar penetration must be a number in [0, 3e+37], got {penetration!r}")
 
 
 def test_penetration_takes_talibs_whole_range() -> None:

@@ -14,7 +14,7 @@ from operators.ta.indicators.cycle import (
     HilbertTrendMode,
     MesaAdaptiveMovingAverage,
 )
-from tests.unit.operators.ta.talib_parity import assert_matches_talib_on, assert_parity, parity_cases
+from tests.unit.operators.ta.talib_parity import assert_matches_talib_on, assert_parity, assert_refused, parity_cases
 
 NON_DEFAULT_PARAMETERS: dict[str, dict[str, float]] = {"MAMA": {"fastlimit": 0.3, "slowlimit": 0.1}}
 
@@ -77,12 +77,8 @@ def test_reset_forgets_everything_learned() -> None:
     ({"fastlimit": "fast"}, "MesaAdaptiveMovingAverage fastlimit must be a number in [0.01, 0.99], got 'fast'"),
 ])
 def test_mama_rejects_limits_outside_talibs_range_naming_the_value(settings: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError) as raised:
-        MesaAdaptiveMovingAverage(**settings)
-    assert str(raised.value) == message
+    assert_refused(MesaAdaptiveMovingAverage, settings, message)
 
 
 def test_hilbert_core_rejects_a_start_before_the_price_smoother_is_primed() -> None:
-    with pytest.raises(ValueError) as raised:
-        HilbertTransform(first_bar=2)
-    assert str(raised.value) == "HilbertTransform first_bar must be an integer >= 3, got 2"
+    assert_refused(HilbertTransform, {"first_bar": 2}, "HilbertTransform first_bar must be an integer >= 3, got 2")

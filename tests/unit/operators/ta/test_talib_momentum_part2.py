@@ -22,7 +22,7 @@ from operators.ta.indicators.momentum import (
     trix,
     ultimate_oscillator,
 )
-from tests.unit.operators.ta.talib_parity import SERIES, assert_parity
+from tests.unit.operators.ta.talib_parity import SERIES, assert_parity, assert_refused
 
 FAMILIES = (blau_oscillators, convergence_divergence, price_oscillator, qstick, rate_of_change, relative_strength,
             stochastic, trix, ultimate_oscillator)
@@ -110,6 +110,4 @@ def test_reset_forgets_everything_learned(name: str) -> None:
     ("ULTOSC", {"timeperiod3": 0}, "UltimateOscillator timeperiod3 must be an integer >= 1, got 0"),
 ])
 def test_bad_settings_are_refused_with_the_value(name: str, parameters: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError) as refused:
-        IMPLEMENTED[name](**parameters)
-    assert str(refused.value) == message
+    assert_refused(IMPLEMENTED[name], parameters, message)
