@@ -142,15 +142,6 @@ def sleeper() -> Iterator[subprocess.Popen[bytes]]:
     child.wait()
 
 
-@pytest.fixture()
-def own_stack(tmp_path: Path) -> Iterator[Path]:
-    """The state dir of a stack of this test's own (killing its servers affects no other test)."""
-    state_dir = tmp_path / "stack"
-    start_stack(state_dir)
-    yield state_dir
-    stop_stack(state_dir)
-
-
 def test_stack_up_when_redis_died_then_restarts_only_redis_and_keeps_the_broker_with_its_topics(
         own_stack: Path) -> None:
     from confluent_kafka.admin import AdminClient, NewTopic

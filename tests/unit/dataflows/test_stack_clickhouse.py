@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -27,14 +26,6 @@ def gone(pid: int, timeout_s: float = 30.0) -> bool:
             return True
         time.sleep(0.05)
     return False
-
-
-@pytest.fixture()
-def own_stack(tmp_path: Path) -> Iterator[Path]:
-    state_dir = tmp_path / "stack"
-    start_stack(state_dir)
-    yield state_dir
-    stop_stack(state_dir)
 
 
 def client_of(info: StackInfo) -> clickhouse_connect.driver.client.Client:
