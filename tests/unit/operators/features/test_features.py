@@ -13,6 +13,7 @@ import talib
 
 from operators.features.symbol import feature_names, FEATURE_NAMES, FeatureConfig, SymbolFeatures
 from tests.unit.operators.features.bar_helpers import pandas_bars as grouped_bars
+from tests.unit.operators.features.ibm_tape import QUOTE, TRADE, ibm_tape, valid_ticks
 from operators.messages import FeatureRow, Quote, Trade, ValidTick
 
 SECOND = 1_000_000_000
@@ -39,23 +40,9 @@ def comparable(rows: list[FeatureRow]) -> list[tuple]:
 @pytest.fixture(scope="module")
 def ibm_ticks(market_data: Path) -> list[ValidTick]:
     """Real IBM trades and quotes of 2013-10-07 (pre-market to early afternoon) merged in time order."""
-    trades = pd.read_csv(market_data / "trades.csv.gz", nrows=250_000)
-    quotes = pd.read_csv(market_data / "quotes.csv.gz", nrows=400_000)
-    trades = trades[trades["symbol"] == "IBM"]
-    quotes = quotes[quotes["symbol"] == "IBM"]
-    end_ns = min(trades["ts_ns"].iloc[-1], quotes["ts_ns"].iloc[-1])
-    trades = trades[trades["ts_ns"] <= end_ns]
-    quotes = quotes[quotes["ts_ns"] <= end_ns]
-    merged = pd.concat([quotes.assign(kind=0), trades.assign(kind=1)]).sort_values(["ts_ns", "kind"], kind="stable")
-    ticks = []
-    for offset, row in enumerate(merged.itertuples(index=False)):
-        if row.kind == 1:
-            item = Trade("IBM", int(row.ts_ns), float(row.price), float(row.size), row.side)
-        else:
-            item = Quote("IBM", int(row.ts_ns), float(row.bid), float(row.ask), float(row.bid_size), float(row.ask_size))
-        ticks.append(ValidTick(item, "ticks", 0, offset))
-    assert len(trades) > 10_000 and len(quotes) > 10_000
-    return ticks
+    tape = ibm_tape(market_data, trade_rows=250_000, quote_rows=400_000)
+    assert (tape["kind"] == TRADE).sum() > 10_000 and (tape["kind"] == QUOTE).sum() > 10_000
+    return valid_ticks(tape)
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ import pickle
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from operators.features.groups.order_flow import MID_TOLERANCE, OrderFlowFeatures
 from operators.features.microstructure import TradeSideClassifier, order_flow_event
 from operators.features.rolling import EventTimeSum, EventTimeWindows
+from tests.unit.operators.features.ibm_tape import QUOTE, ibm_tape
 
 SECOND = 1_000_000_000
 SIGN = {"buy": 1.0, "sell": -1.0, "unknown": 0.0}
@@ -22,16 +22,9 @@ SIGN = {"buy": 1.0, "sell": -1.0, "unknown": 0.0}
 def ibm_events(market_data: Path) -> list[tuple]:
     """Real IBM quotes and trades of 2013-10-07 morning, time ordered (quotes first on ties), trade
     sides by the quote rule against the latest mid, as the live step gives them."""
-    quotes = pd.read_csv(market_data / "quotes.csv.gz", nrows=150_000)
-    trades = pd.read_csv(market_data / "trades.csv.gz", nrows=100_000)
-    quotes = quotes[quotes["symbol"] == "IBM"].assign(kind=0)
-    trades = trades[trades["symbol"] == "IBM"].assign(kind=1)
-    end_ns = min(quotes["ts_ns"].iloc[-1], trades["ts_ns"].iloc[-1])
-    merged = pd.concat([quotes, trades]).sort_values(["ts_ns", "kind"], kind="stable")
-    merged = merged[merged["ts_ns"] <= end_ns]
     classifier, middle, events = TradeSideClassifier(), math.nan, []
-    for row in merged.itertuples(index=False):
-        if row.kind == 0:
+    for row in ibm_tape(market_data, trade_rows=100_000, quote_rows=150_000).itertuples(index=False):
+        if row.kind == QUOTE:
             middle = 0.5 * (row.bid + row.ask)
             events.append((int(row.ts_ns), "quote", float(row.bid), float(row.ask), float(row.bid_size),
                            float(row.ask_size)))

@@ -13,11 +13,11 @@ import pickle
 import struct
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from operators.features.symbol import FeatureConfig, SymbolFeatures
-from operators.messages import Quote, Trade, ValidTick
+from operators.messages import ValidTick
+from tests.unit.operators.features.ibm_tape import ibm_tape, valid_ticks
 
 GROUPS = ("_quotes", "_bars", "_indicators", "_realized", "_liquidity", "_order_flow", "_configured")
 SNAPSHOT_AT = (40, 25_000)
@@ -31,20 +31,7 @@ def _bits(values: tuple[float, ...]) -> bytes:
 @pytest.fixture(scope="module")
 def ibm_ticks(market_data: Path) -> list[ValidTick]:
     """Real IBM trades and quotes of 2013-10-07 (pre-market to early afternoon) in time order."""
-    trades = pd.read_csv(market_data / "trades.csv.gz", nrows=400_000)
-    quotes = pd.read_csv(market_data / "quotes.csv.gz", nrows=600_000)
-    trades = trades[trades["symbol"] == "IBM"].assign(kind=1)
-    quotes = quotes[quotes["symbol"] == "IBM"].assign(kind=0)
-    end_ns = min(trades["ts_ns"].iloc[-1], quotes["ts_ns"].iloc[-1])
-    merged = pd.concat([quotes, trades]).sort_values(["ts_ns", "kind"], kind="stable")
-    ticks = []
-    for offset, row in enumerate(merged[merged["ts_ns"] <= end_ns].itertuples(index=False)):
-        if row.kind == 1:
-            item = Trade("IBM", int(row.ts_ns), float(row.price), float(row.size), row.side)
-        else:
-            item = Quote("IBM", int(row.ts_ns), float(row.bid), float(row.ask), float(row.bid_size),
-                         float(row.ask_size))
-        ticks.append(ValidTick(item, "ticks", 0, offset))
+    ticks = valid_ticks(ibm_tape(market_data, trade_rows=400_000, quote_rows=600_000))
     assert len(ticks) > 2 * SNAPSHOT_AT[-1]
     return ticks
 
