@@ -104,13 +104,18 @@ def test_rows_point_at_the_tick_that_emitted_them(ibm_ticks: list[ValidTick], ib
         assert previous is None or previous.tick.ts_ns // SECOND < row.ts_ns // SECOND
 
 
+def last_completed_bar(bars: pd.DataFrame, rows: list[FeatureRow]) -> np.ndarray:
+    """For each row, the position in ``bars`` of the last bar that ended at or before the row's
+    time (the last one completed then), or -1 where none had."""
+    timestamps = np.array([row.ts_ns for row in rows])
+    return np.searchsorted(bars["end_ns"].to_numpy(), timestamps, side="right") - 1
+
+
 def test_minute_bar_features_match_a_pandas_recomputation_without_lookahead(
     ibm_ticks: list[ValidTick], ibm_rows: list[FeatureRow]
 ) -> None:
     bars = pandas_bars(trade_frame(ibm_ticks), MINUTE)
-    timestamps = np.array([row.ts_ns for row in ibm_rows])
-    # The last bar completed at a row's time: the last bar that ended at or before it.
-    completed = np.searchsorted(bars["end_ns"].to_numpy(), timestamps, side="right") - 1
+    completed = last_completed_bar(bars, ibm_rows)
     has_bar = completed >= 0
     picked = bars.iloc[np.where(has_bar, completed, 0)]
 
@@ -137,8 +142,7 @@ def test_second_bar_return_matches_a_pandas_recomputation(
     ibm_ticks: list[ValidTick], ibm_rows: list[FeatureRow]
 ) -> None:
     bars = pandas_bars(trade_frame(ibm_ticks), SECOND)
-    timestamps = np.array([row.ts_ns for row in ibm_rows])
-    completed = np.searchsorted(bars["end_ns"].to_numpy(), timestamps, side="right") - 1
+    completed = last_completed_bar(bars, ibm_rows)
     returns = np.where(completed >= 0, bars["log_return"].to_numpy()[np.maximum(completed, 0)], np.nan)
     assert_same(column(ibm_rows, "log_return_1s"), returns)
 
