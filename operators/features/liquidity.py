@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from operators.features.rolling import RollingEstimator
+from operators.features.estimators import RollingEstimator
 
 NAN = math.nan
 

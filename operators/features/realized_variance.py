@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import math
 
-from operators.features.rolling import RollingEstimator, RollingSums
+from operators.features.estimators import RollingEstimator
+from operators.features.rolling import RollingSums
 
 NAN = math.nan
 _LOG_2 = math.log(2.0)
