@@ -197,6 +197,20 @@ def rows_to_frame(rows: Sequence[FeatureRow]) -> pd.DataFrame:
     return frame.sort_values(["symbol", "ts_ns", "offset"], kind="stable").reset_index(drop=True)
 
 
+def latest_per_time(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per symbol and ``ts_ns`` (``frame`` sorted by symbol, time and offset), the later one.
+
+    Two rows of a symbol can share a ``ts_ns``: the end of the input emits the state after the last
+    tick (``flush``), which may carry the time of the row emitted a few ticks before it. At that time
+    both ticks had happened, so the later row is what was known; labels need one row per time.
+
+    >>> frame = pd.DataFrame({"symbol": ["X", "X", "X"], "ts_ns": [5, 5, 6], "offset": [1, 2, 3], "f": [1.0, 2.0, 3.0]})
+    >>> latest_per_time(frame)["f"].tolist()
+    [2.0, 3.0]
+    """
+    return frame.drop_duplicates(["symbol", "ts_ns"], keep="last").reset_index(drop=True)
+
+
 def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, start_ns: int | None,
                        end_ns: int | None, symbols: Sequence[str] | None, console: object,
                        register: bool = True, held_out_from_ns: int | None = None,
@@ -216,7 +230,7 @@ def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, st
     result = run_backfill(components, files, start_ns, end_ns, symbols, sink,
                           progress=lambda n: console.print(f"  {n:,} ticks"))  # type: ignore[attr-defined]
     # Source positions identify rows; they are not features.
-    frame = rows_to_frame(result.rows).drop(columns=["offset"])
+    frame = latest_per_time(rows_to_frame(result.rows)).drop(columns=["offset"])
     console.print(f"{result.ticks:,} ticks -> {len(frame):,} feature rows; training")  # type: ignore[attr-defined]
     books = book_symbols(result.rows)
     if books and len(books) < len(set(frame["symbol"])):
