@@ -36,7 +36,7 @@ from pathlib import Path
 from bytewax.operators import StatefulBatchLogic
 
 from dataflows.config_options import DEFAULT_RATES_FILE, OptionsSection
-from dataflows.optionfiles import read_interest_rates
+from dataflows.optionfiles import OptionFileError, read_interest_rates
 from dataflows.snapshots import dump_state, load_state
 from operators.messages import FeatureRow, TickBatch
 from operators.options.chain import ChainConfig
@@ -128,10 +128,12 @@ class ChainConfigSource:
 
     def __call__(self) -> ChainConfig:
         if self._config is None:
-            if not self.rates_path.is_file():
-                raise FileNotFoundError(f"options step: no interest-rate curve at {self.rates_path}; set "
-                                        f"TICKWISE_OPTIONS_RATES_FILE to a date,rate CSV to price option chains")
-            self._config = ChainConfig(read_interest_rates(self.rates_path), self.dividend_yield)
+            try:
+                rates = read_interest_rates(self.rates_path)
+            except OptionFileError as error:
+                raise OptionFileError(f"options step: {error}; set TICKWISE_OPTIONS_RATES_FILE to price option "
+                                      "chains") from None
+            self._config = ChainConfig(rates, self.dividend_yield)
         return self._config
 
 

@@ -287,8 +287,8 @@ def build_flow(components: Components, source: Source, outputs: Outputs, flow_id
 
     if outputs.clickhouse is not None:
         history = op.merge("history", streams.admitted, streams.option_messages, rows, predictions, risk.decisions,
-                           risk.rejects,
-                           monitor.events, monitor.cross_asset, monitor.outcomes, monitor.pnl, monitor.chains)
+                           risk.rejects, monitor.events, monitor.cross_asset, monitor.outcomes, monitor.pnl,
+                           monitor.chains)
         op.output("clickhouse_out", op.map("key_history", history, clickhouse_key), outputs.clickhouse)
     if outputs.redis is not None:
         op.output("redis_out", rows, outputs.redis)

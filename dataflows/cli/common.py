@@ -178,34 +178,36 @@ def _check_kafka(settings: Settings) -> None:
                     "`tickwise stack up` or point KAFKA_BOOTSTRAP at your brokers")
 
 
-def ensure_topics(settings: Settings) -> None:
-    """Create the flow's topics if missing (ticks, signals, dead letters, model events, control)."""
+def ensure_topics(settings: Settings) -> list[str]:
+    """Create the flow's topics if missing (ticks, signals, dead letters, model events, control); their names."""
     from confluent_kafka import KafkaException
 
     from dataflows.components import kafka_settings
     from sinks.kafka import ensure_topics as create_topics
 
     _check_kafka(settings)
-    kafka = kafka_settings(settings)
+    kafka, section = kafka_settings(settings), settings.kafka
+    control = [section.control_topic] if section.control_topic else []
     try:
-        create_topics(kafka, [settings.kafka.ticks_topic], settings.kafka.ticks_partitions)
-        create_topics(kafka, [settings.kafka.signals_topic, settings.kafka.dlq_topic, settings.kafka.model_events_topic],
-                      settings.kafka.ticks_partitions)
-        create_topics(kafka, [settings.kafka.control_topic] if settings.kafka.control_topic else [], 1)  # kill switch
+        create_topics(kafka, [section.ticks_topic, *section.flow_topics()], section.ticks_partitions)
+        create_topics(kafka, control, 1)  # the kill switch: one partition, one order
     except (KafkaException, TimeoutError) as error:
-        raise UserError(f"could not create the topics on {settings.kafka.bootstrap}: {error}") from None
+        raise UserError(f"could not create the topics on {section.bootstrap}: {error}") from None
+    return [section.ticks_topic, *section.flow_topics(), *control]
 
 
-def ensure_split_topics(settings: Settings) -> None:
-    """Create the topics the signals flow publishes for the history flow (``sinks.topics``) if missing."""
+def ensure_split_topics(settings: Settings) -> list[str]:
+    """Create the topics the signals flow publishes for the history flow (``sinks.topics``) if missing;
+    their names."""
     from confluent_kafka import KafkaException
 
     from dataflows.components import kafka_settings
     from sinks.kafka import ensure_topics as create_topics
     from sinks.topics import split_topics
 
+    names = list(split_topics(settings.kafka.ticks_topic))
     try:
-        create_topics(kafka_settings(settings), split_topics(settings.kafka.ticks_topic),
-                      settings.kafka.ticks_partitions)
+        create_topics(kafka_settings(settings), names, settings.kafka.ticks_partitions)
     except (KafkaException, TimeoutError) as error:
         raise UserError(f"could not create the topics on {settings.kafka.bootstrap}: {error}") from None
+    return names

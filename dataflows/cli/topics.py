@@ -22,15 +22,9 @@ topics_app = typer.Typer(no_args_is_help=True, help="The Kafka topics of the flo
 @topics_app.command("create")
 def create(state_dir: StateDir = STATE_DIR_DEFAULT) -> None:
     """Create every topic the signals and history flows use (existing ones are left as they are)."""
-    from sinks.topics import split_topics
-
     settings = command_settings(state_dir)
-    ensure_topics(settings)
-    ensure_split_topics(settings)
+    names = ensure_topics(settings) + ensure_split_topics(settings)
     kafka = settings.kafka
-    split = split_topics(kafka.ticks_topic)
-    names = [kafka.ticks_topic, kafka.signals_topic, kafka.dlq_topic, kafka.model_events_topic,
-             *([kafka.control_topic] if kafka.control_topic else []), split.features, split.decisions]
     console.print(f"topics on {kafka.bootstrap}: {', '.join(names)}", soft_wrap=True)
     typer.echo(orjson.dumps({"bootstrap": kafka.bootstrap, "topics": names,
                              "partitions": kafka.ticks_partitions}).decode())

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dataflows.option_steps import ChainConfigSource, ChainStep, ChainStepBuilder, chain_feature_row, without_options
+from dataflows.optionfiles import OptionFileError
 from operators.messages import FeatureRow, Quote, TickBatch, ValidTick
 from operators.options.contract import contract
 from operators.options.messages import OptionQuote
@@ -40,7 +41,7 @@ def test_a_symbol_without_options_leaves_no_state() -> None:
 
 def test_a_chain_without_its_rate_curve_stops_naming_the_file_and_the_setting() -> None:
     step = ChainStepBuilder(ChainConfigSource(Path("/nonexistent/rates.csv")))(None)
-    with pytest.raises(FileNotFoundError, match=r"/nonexistent/rates.csv; set TICKWISE_OPTIONS_RATES_FILE"):
+    with pytest.raises(OptionFileError, match=r"/nonexistent/rates.csv does not exist; set TICKWISE_OPTIONS_RATES_FILE"):
         step.on_batch([batch(OptionQuote(CALL, 60 * 10**9, 17.5, 18.0, 10, 10))])
 
 
