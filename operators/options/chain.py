@@ -1,6 +1,6 @@
 """One underlying's option chain: latest quotes in, per-contract analytics out.
 
-State is the latest quote, the day's traded volume and the open interest of each contract
+State is the latest quote, the traded volume of the New York day and the open interest of each contract
 (bounded by the number of listed contracts, kept in numpy arrays grown as contracts appear)
 and the underlying's latest usable quote. ``analytics(ts_ns)`` prices the whole chain as of
 that event time in one vectorised pass:
@@ -9,7 +9,8 @@ that event time in one vectorised pass:
   (a quote with both sides and a relative spread within ``max_underlying_spread``); the rate in
   force that New York date (:class:`~operators.options.rates.RateCurve`); a continuous dividend
   yield per underlying (configured, default 0); time to expiry in years, ACT/365 calendar time
-  from the event to 16:00 New York on the expiry date;
+  from the event to the close of the last NYSE session on or before the expiry date
+  (:mod:`operators.options.calendar`: 13:00 on an early-close day, Friday for a Saturday expiry);
 * **American exercise**: the price is de-Americanized
   (:mod:`operators.options.american`) before the Black solver sees it;
 * **outputs**: the European-equivalent price, implied volatility (:mod:`operators.options.black`),
@@ -29,12 +30,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from operators.messages import Quote, Trade
 from operators.options.american import NOT_CONVERGED, european_equivalent
+from operators.options.calendar import NEW_YORK, last_trading_close_ns
 from operators.options.black import ABOVE_UPPER_BOUND, BELOW_INTRINSIC, NO_CONVERGENCE, greeks, implied_vol
 from operators.options.contract import OptionContract
 from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
@@ -45,7 +46,6 @@ REASONS = ("ok", "no_underlying", "no_rate", "expired", "no_bid", "no_ask", "cro
            "above_upper_bound", "exercise_boundary", "no_convergence")
 _BLACK_REASON = {BELOW_INTRINSIC: "below_intrinsic", ABOVE_UPPER_BOUND: "above_upper_bound",
                  NO_CONVERGENCE: "no_convergence"}
-_NEW_YORK = ZoneInfo("America/New_York")
 GREEKS = ("delta", "gamma", "vega", "theta", "rho")
 
 
@@ -57,7 +57,6 @@ class ChainConfig:
     dividend_yield: float = 0.0
     tree_steps: int = 100
     max_underlying_spread: float = 0.02
-    expiry_time: dt.time = dt.time(16)
 
     def __post_init__(self) -> None:
         if not 0 <= self.dividend_yield < 1:
@@ -108,6 +107,7 @@ class OptionChain:
         self.terms = np.zeros((0, 4))  # strike, is_call, american, expiry (UTC ns): fixed per contract
         self.spot = np.nan
         self.spot_ts_ns = -1
+        self.volume_until_ns = 0  # the next New York midnight after the volume's day: volume counts one day
 
     def update(self, message: Quote | Trade | OptionQuote | OptionTrade | OptionOpenInterest) -> None:
         """Take one message of this underlying (an underlying trade changes nothing)."""
@@ -121,6 +121,9 @@ class OptionChain:
             self.quotes[slot] = (message.ts_ns, message.bid, message.ask)
         elif isinstance(message, OptionTrade):
             slot = self._slot(message.contract)
+            if message.ts_ns >= self.volume_until_ns:
+                self.volume[:] = 0.0
+                self.volume_until_ns = _next_midnight_ns(message.ts_ns)
             self.volume[slot] += message.size
         elif isinstance(message, OptionOpenInterest):
             slot = self._slot(message.contract)
@@ -165,7 +168,8 @@ class OptionChain:
                                                   dividend[todo], is_call[todo], american[todo])
         columns = {"bid": bid, "ask": ask, "mid": mid, "spread": ask - bid, "strike": strike,
                    "is_call": is_call, "years": years, "rate": rate, "iv": iv, "european_price": european,
-                   "volume": self.volume[quoted], "open_interest": self.open_interest[quoted],
+                   "volume": self.volume[quoted] if ts_ns < self.volume_until_ns else np.zeros(quoted.size),
+                   "open_interest": self.open_interest[quoted],
                    "quote_age_s": (ts_ns - self.quotes[quoted, 0]) / 1e9}
         solved = np.isfinite(iv)
         values = greeks(spot[solved], strike[solved], years[solved], rate[solved], dividend[solved], iv[solved],
@@ -198,10 +202,15 @@ class OptionChain:
         return np.where(solved, iv, np.nan), np.where(solved, price, np.nan), reasons
 
     def _expiry_ns(self, expiry: dt.date) -> int:
-        moment = dt.datetime.combine(expiry, self.config.expiry_time, _NEW_YORK)
-        return int(moment.timestamp()) * 1_000_000_000
+        return last_trading_close_ns(expiry)
 
 
 def _new_york_date(ts_ns: int) -> dt.date:
-    return dt.datetime.fromtimestamp(ts_ns / 1e9, _NEW_YORK).date()
+    return dt.datetime.fromtimestamp(ts_ns / 1e9, NEW_YORK).date()
+
+
+def _next_midnight_ns(ts_ns: int) -> int:
+    """UTC nanoseconds of the New York midnight after ``ts_ns``."""
+    midnight = dt.datetime.combine(_new_york_date(ts_ns) + dt.timedelta(days=1), dt.time(), NEW_YORK)
+    return int(midnight.timestamp()) * 1_000_000_000
 
