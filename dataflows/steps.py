@@ -24,7 +24,7 @@ from operators.monitoring.outcomes import OutcomeConfig, OutcomeTracker
 from operators.paper.trader import PaperTrader, PaperTradingConfig
 from operators.monitoring.psi import FeatureProfile, PsiConfig, PsiMonitor, PsiReading
 from operators.features.cross_asset import CrossAssetConfig, PairCorrelation, pair_keys
-from operators.ids import stable_id
+from operators.messages.ids import stable_id
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow,
                                 MarketContext, Prediction, Reject, TickBatch, ValidTick)
 from operators.risk.engine import PortfolioRiskEngine

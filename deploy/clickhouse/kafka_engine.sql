@@ -19,7 +19,7 @@
 --
 -- What this path does NOT give you, and why the history flow stays the default:
 -- * ids: `features`, `ticks` and `rejects` ids are BLAKE2b-64 of their parts in tickwise
---   (operators/ids.py); ClickHouse has no BLAKE2b, so these views use sipHash64 of the same parts.
+--   (operators/messages/ids.py); ClickHouse has no BLAKE2b, so these views use sipHash64 of the same parts.
 --   Replays still collapse (the id is deterministic), but never let both paths write these tables.
 --   Prediction, decision and signal ids travel in the messages and are the same on both paths.
 -- * feature names are not sent (only the feature-set version): fill `feature_layouts` with one row per

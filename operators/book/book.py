@@ -53,7 +53,7 @@ from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass
 
-from operators.ids import stable_id
+from operators.messages.ids import stable_id
 from operators.messages import BookDelta, BookEvent, BookSnapshot, Level
 
 COUNTERS = ("snapshots", "applied", "stale", "waiting", "pending_dropped", "gaps", "crossed", "rejected")

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 from river.drift import ADWIN, KSWIN, PageHinkley
 
-from operators.ids import stable_id
+from operators.messages.ids import stable_id
 from operators.messages import DriftEvent, FeatureRow
 from operators.monitoring.standardised import STANDARDISED, StandardisedDriftConfig
 

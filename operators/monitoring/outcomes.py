@@ -53,7 +53,7 @@ from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 
-from operators.ids import stable_id
+from operators.messages.ids import stable_id
 from operators.messages import DriftEvent, FeatureRow, Outcome, Prediction
 from operators.monitoring.thresholds import OnsetAlarm, Threshold, seed_thresholds
 

@@ -42,7 +42,7 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
-from operators.ids import stable_id
+from operators.messages.ids import stable_id
 from operators.messages import DriftEvent, FeatureRow
 from operators.monitoring.sessions import SEGMENTS, session_segment
 from operators.monitoring.thresholds import OnsetAlarm, Threshold

@@ -68,7 +68,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from operators.ids import stable_id
+from operators.messages.ids import stable_id
 from operators.messages import DriftEvent, FeatureRow
 from operators.monitoring.sessions import regular_session
 from operators.monitoring.feature_groups import UNWATCHED, group_of

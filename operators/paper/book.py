@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from operators.ids import stable_id
+from operators.messages.ids import stable_id
 from operators.messages import Decision, Fill, PnlSnapshot, Quote, Trade
 
 __all__ = ["PaperBook", "PendingOrder"]

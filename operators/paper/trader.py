@@ -38,7 +38,7 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
-from operators.ids import stable_id
+from operators.messages.ids import stable_id
 from operators.messages import Decision, Fill, PnlRow, Quote, Trade, ValidTick
 from operators.paper.book import PaperBook
 

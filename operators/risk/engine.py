@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 
-from operators.ids import stable_id
+from operators.messages.ids import stable_id
 from operators.messages import ControlCommand, Decision, MarketContext, Prediction
 from operators.risk.checks import (check_confidence, check_direction, check_market_data, check_model_version,
                                    check_prediction, check_prediction_age, check_price_collar, check_restricted,

@@ -33,7 +33,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from operators.ids import stable_uint64
+from operators.messages.ids import stable_uint64
 
 #: Column names and one list of values per column, as ``client.insert(column_oriented=True)`` takes them.
 Columns = tuple[tuple[str, ...], list[list[Any]]]

@@ -22,7 +22,7 @@ from typing import Any
 
 from operators.messages import (BookDelta, BookSnapshot, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
                                 PnlRow, Prediction, Reject, TickBatch, Trade, ValidTick)
-from operators.ids import stable_uint64
+from operators.messages.ids import stable_uint64
 from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
 from operators.options.minute import ChainMinute
 from sinks.clickhouse.schema import Column, Table, uint64_id
@@ -34,7 +34,7 @@ def tick_id(topic: str, partition: int, offset: int) -> int:
     """``stable_uint64(topic, partition, offset)`` without its generic joining, for the table that
     gets a row per tick.
 
-    >>> from operators.ids import stable_uint64
+    >>> from operators.messages.ids import stable_uint64
     >>> tick_id("ticks", 3, 41) == stable_uint64("ticks", 3, 41)
     True
     """

@@ -17,7 +17,7 @@ from models.ensemble import Ensemble
 from models.registry import resolve_model_dir
 from operators.ingest.clock import EventTimeConfig
 from operators.features.symbol import FeatureConfig
-from operators.ids import stable_id
+from operators.messages.ids import stable_id
 from operators.messages import FeatureRow, Prediction, Reject, SourceRecord, TickBatch, Trade, ValidTick
 from operators.ingest.validation import ValidationLimits, decode_tick
 

@@ -1,4 +1,4 @@
-"""Specifications of the deterministic ids in ``operators.ids``."""
+"""Specifications of the deterministic ids in ``operators.messages.ids``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from hashlib import blake2b
 from hypothesis import given
 from hypothesis import strategies as st
 
-from operators.ids import stable_id, stable_uint64
+from operators.messages.ids import stable_id, stable_uint64
 
 parts_strategy = st.lists(st.one_of(st.text(), st.integers(), st.floats(allow_nan=False)), max_size=5)
 

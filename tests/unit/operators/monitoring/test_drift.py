@@ -13,7 +13,7 @@ import pytest
 from river.drift import ADWIN
 
 from operators.monitoring.drift import DriftConfig, FeatureDriftMonitor
-from operators.ids import stable_id
+from operators.messages.ids import stable_id
 from operators.messages import DriftEvent, FeatureRow
 
 NAMES = ("spread_bps", "depth_imbalance")

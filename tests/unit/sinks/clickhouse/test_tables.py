@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from operators.ids import stable_uint64
+from operators.messages.ids import stable_uint64
 from operators.messages import (BookDelta, BookSnapshot, CrossAssetRow, Decision, FeatureRow, Outcome, PnlRow,
                                 Prediction, Quote, Reject, TickBatch, Trade, ValidTick)
 from operators.options.contract import OptionContract
