@@ -29,7 +29,7 @@ receive time, about +1.27 s on the August files) seen earlier in the same file, 
 within milliseconds of the messages around them, deterministically.
 
 A line that is not ``<integer> <JSON object>`` or a JSON message of an unknown kind is skipped and
-reported as a :class:`CaptureProblem` with its line number; nothing is dropped silently.
+reported as a :class:`~dataflows.bad_rows.BadRow` with its line number; nothing is dropped silently.
 
 **On the wire** (``tickwise produce --file``): :func:`is_capture` tells a capture from a tick CSV by
 its first line, and :func:`encode_messages` gives each message as the ``ticks`` topic carries it:
@@ -48,6 +48,7 @@ from pathlib import Path
 import msgspec
 import orjson
 
+from dataflows.bad_rows import BadRow
 from operators.messages import BookDelta, BookSnapshot, Level, Quote, Trade
 
 MS_NS = 1_000_000
@@ -55,15 +56,6 @@ SCAN_LINES = 5_000
 PREFIXES = {"spot": "BINANCE", "usdm": "BINANCE-USDM", "coinm": "BINANCE-COINM", "hyperliquid": "HYPERLIQUID"}
 
 Message = BookDelta | BookSnapshot | Quote | Trade
-
-
-@dataclass(frozen=True)
-class CaptureProblem:
-    """A line that gave no message: file, 1-based line number and why."""
-
-    path: str
-    line: int
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -206,14 +198,14 @@ class Capture:
     """The messages of one or more capture files read in order, and the lines that gave none."""
 
     items: list[CaptureItem]
-    problems: list[CaptureProblem]
+    problems: list[BadRow]
 
 
 def read_capture(paths: Iterable[str | Path]) -> Capture:
     """Every message of ``paths``, file after file, in arrival order (a day that continues the
     previous day's file must follow it)."""
     items: list[CaptureItem] = []
-    problems: list[CaptureProblem] = []
+    problems: list[BadRow] = []
     for path in map(Path, paths):
         mapper = _Mapper(*detect_venue(path))
         for number, raw in enumerate(_open(path), start=1):
@@ -223,7 +215,7 @@ def read_capture(paths: Iterable[str | Path]) -> Capture:
                 receive, value = _split(raw)
                 messages = mapper.map(receive, value)
             except (ValueError, KeyError, TypeError, IndexError, orjson.JSONDecodeError) as error:
-                problems.append(CaptureProblem(str(path), number, _reason(error)))
+                problems.append(BadRow(str(path), number, _reason(error), "depth capture"))
                 continue
             items += [CaptureItem(message, receive, number) for message in messages]
     return Capture(items, problems)

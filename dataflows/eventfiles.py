@@ -20,8 +20,8 @@ Four vendor formats (``../shared/data/alt/README.md``), each a JSON array, usual
 A calendar or release row also yields an announcement ``schedule_lead_ns`` (7 days) before its
 scheduled time, with no actual: the files do not say when a date was first published, so the
 lead is an assumption (FOMC dates are published a year ahead, Apple's about four weeks ahead).
-A bad row becomes a ``BadRow`` (file, 1-based record number in the JSON array, since every file
-is one line, and one sentence) and never stops the read.
+A bad row becomes a ``BadRow`` (file, 1-based record number in the JSON array as its line, since
+every file is one line, and one sentence) and never stops the read.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dataflows.bad_rows import BadRow
 from operators.events.message import EventMessage
 
 __all__ = ["BadRow", "EventFile", "event_messages", "read_estimize_estimates", "read_estimize_releases", "read_event_file",
@@ -54,16 +55,8 @@ _VALUE = re.compile(r"\s*\$?\s*(-?\d+(?:\.\d+)?)\s*(?:%|[KMBT])?\s*")
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 _RELEASE_TIME = time(16, 0)
+EVENT_FILE = "event file"  # a bad row's kind of file
 _ENCODER = msgspec.json.Encoder()
-
-
-@dataclass(frozen=True, slots=True)
-class BadRow:
-    """A row that became no event: where it is and why, in one sentence."""
-
-    file: str
-    record: int
-    reason: str
 
 
 @dataclass(slots=True)
@@ -133,7 +126,7 @@ def read_fed_calendar(path: Path, schedule_lead_ns: int = SCHEDULE_LEAD_NS) -> E
                 importance=importance, actual=_value(row, "Actual"), forecast=_value(row, "Forecast"),
                 previous=_value(row, "Previous"), period=str(row.get("Reference") or ""))
         except _BadValue as error:
-            result.bad_rows.append(BadRow(str(path), number, str(error)))
+            result.bad_rows.append(BadRow(str(path), number, str(error), EVENT_FILE))
             continue
         result.events += [_announcement(release, schedule_lead_ns), release]
     result.events.sort(key=_public_order)
@@ -156,7 +149,7 @@ def read_estimize_releases(path: Path, symbol: str | None = None, schedule_lead_
             event_id, eps = _text(row, "id"), _number(row, "eps")
             forecast = _number(row, "wallstreet_eps_estimate")
         except _BadValue as error:
-            result.bad_rows.append(BadRow(str(path), number, str(error)))
+            result.bad_rows.append(BadRow(str(path), number, str(error), EVENT_FILE))
             continue
         result.events.append(EventMessage(
             source="estimize", event_type="earnings_release", entity=entity, event_id=f"{event_id}:schedule",
@@ -188,7 +181,7 @@ def read_estimize_estimates(path: Path) -> EventFile:
                 forecast=eps, period=f"{_int(row, 'fiscal_year')}Q{_int(row, 'fiscal_quarter')}",
                 author=_text(row, "analyst_id")))
         except _BadValue as error:
-            result.bad_rows.append(BadRow(str(path), number, str(error)))
+            result.bad_rows.append(BadRow(str(path), number, str(error), EVENT_FILE))
     result.events.sort(key=_public_order)
     return result
 
@@ -212,7 +205,7 @@ def read_sec_filing(path: Path, symbol: str | None = None) -> EventFile:
                 public_ts_ns=public, scheduled_ts_ns=public, importance=2, period=str(row.get("PERIOD", ""))[:8],
                 items=tuple(str(item) for item in items), text=text.strip()))
         except _BadValue as error:
-            result.bad_rows.append(BadRow(str(path), number, str(error)))
+            result.bad_rows.append(BadRow(str(path), number, str(error), EVENT_FILE))
     return result
 
 

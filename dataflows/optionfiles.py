@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 import numpy as np
 
+from dataflows.bad_rows import BadRow
 from operators.messages import Quote, Trade
 from operators.options.contract import ContractError, OptionContract, contract
 from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
@@ -50,6 +51,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 DECI_CENTS = 10_000.0
 BAR_NS = 60 * 1_000_000_000
 DAY_MS = 86_400_000
+LEAN_FILE = "LEAN file"  # a bad row's kind of file
 FIELDS = {"quote": 11, "trade": 6, "openinterest": 2}
 PRICE_FIELDS = {"quote": (1, 2, 3, 4, 6, 7, 8, 9), "trade": (1, 2, 3, 4), "openinterest": ()}
 TIE_ORDER = {Quote: 0, Trade: 1, OptionOpenInterest: 2, OptionQuote: 3, OptionTrade: 4}
@@ -59,18 +61,6 @@ _ENTRY = re.compile(r"(?P<day>\d{8})_(?P<root>[a-z0-9.]+)_minute_(?P<kind>quote|
 
 class OptionFileError(ValueError):
     """A LEAN file of the requested day is missing or is not a zip."""
-
-
-@dataclass(frozen=True)
-class BadRow:
-    """A row (or, with line 0, a whole entry) of a LEAN zip that is not a bar: where and why."""
-
-    path: str
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"LEAN file {self.path} line {self.line}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -183,7 +173,7 @@ def _rows(label: str, text: str, kind: str, bad: list[BadRow]) -> np.ndarray:
     for number, line in enumerate(lines, start=1):
         reason = _row_problem(line, width, prices)
         if reason:
-            bad.append(BadRow(label, number, reason))
+            bad.append(BadRow(label, number, reason, LEAN_FILE))
         else:
             good.append([int(field) for field in line.split(",")])
     return np.array(good, dtype=np.int64).reshape(len(good), width)
@@ -215,14 +205,14 @@ def _entry_contract(label: str, bad: list[BadRow]) -> OptionContract | None:
     match = _ENTRY.fullmatch(name)
     if match is None:
         bad.append(BadRow(label, 0, "entry name does not name a contract "
-                                    "(day_root_minute_kind_style_right_strike_expiry.csv)"))
+                                    "(day_root_minute_kind_style_right_strike_expiry.csv)", LEAN_FILE))
         return None
     try:
         expiry = dt.datetime.strptime(match["expiry"], "%Y%m%d").date()
         return contract(match["root"], expiry, int(match["strike"]) / DECI_CENTS, match["right"][0].upper(),
                         match["style"])
     except (ValueError, ContractError) as error:
-        bad.append(BadRow(label, 0, str(error)))
+        bad.append(BadRow(label, 0, str(error), LEAN_FILE))
         return None
 
 

@@ -17,12 +17,13 @@ import re
 import warnings
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import orjson
 import pandas as pd
+
+from dataflows.bad_rows import BadRow
 
 TRADE_COLUMNS = ("ts_ns", "symbol", "price", "size", "side")
 QUOTE_COLUMNS = ("ts_ns", "symbol", "bid", "ask", "bid_size", "ask_size")
@@ -32,18 +33,6 @@ _SKIPPED_LINE = re.compile(r"Skipping line (\d+): (.+)")
 
 class TickFileError(ValueError):
     """A tick file is missing, has a layout we do not know, or (when asked to stop there) a bad row."""
-
-
-@dataclass(frozen=True)
-class BadRow:
-    """A row of a tick file that is not a tick: where it is (line 1 is the header) and why."""
-
-    path: Path
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"tick file {self.path} line {self.line}: {self.reason}"
 
 
 def _layout(path: Path) -> str:

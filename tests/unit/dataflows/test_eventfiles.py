@@ -91,10 +91,10 @@ def test_bad_calendar_rows_are_counted_with_file_record_and_reason(tmp_path: Pat
         {**good, "Importance": 9}])
     calendar = read_fed_calendar(path)
     assert len(calendar.events) == 2
-    assert [(row.record, row.reason.split(",")[0]) for row in calendar.bad_rows] == [
+    assert [(row.line, row.reason.split(",")[0]) for row in calendar.bad_rows] == [
         (2, "expected an ISO time in Date"), (3, "expected Country in ['United States']"),
         (4, "expected a number such as 0.25% or $25B in Actual"), (5, "expected Importance 1")]
-    assert all(row.file == str(path) for row in calendar.bad_rows)
+    assert all(row.path == str(path) and row.kind == "event file" for row in calendar.bad_rows)
 
 
 def test_estimates_skip_flagged_rows_and_count_bad_ones(tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_estimates_skip_flagged_rows_and_count_bad_ones(tmp_path: Path) -> None:
     path.write_text(json.dumps([good, {**good, "flagged": True}, {**good, "eps": None},
                                 {**good, "created_at": "2019-01-02T12:00:00"}]))
     estimates = read_estimize_estimates(path)
-    assert (len(estimates.events), estimates.skipped, [row.record for row in estimates.bad_rows]) == (1, 1, [3, 4])
+    assert (len(estimates.events), estimates.skipped, [row.line for row in estimates.bad_rows]) == (1, 1, [3, 4])
     assert estimates.events[0].entity == "AAPL" and estimates.events[0].author == "a1"
 
 

@@ -83,6 +83,7 @@ def test_bad_rows_and_entries_are_counted_with_file_and_line_and_the_rest_is_rea
     reasons = " ".join(str(row) for row in day.bad_rows)
     assert "expected 11 comma-separated fields, found 3" in reasons and "not within the day" in reasons
     assert "negative price" in reasons and "does not name a contract" in reasons
+    assert all(str(row).startswith(f"LEAN file {tmp_path}") for row in day.bad_rows)  # never a "tick file"
 
 
 def test_missing_underlying_files_are_one_sentence(tmp_path):
