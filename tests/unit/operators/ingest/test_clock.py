@@ -50,6 +50,14 @@ def run(guard: EventTimeGuard, ticks: list[ValidTick]) -> tuple[list[int], list[
     return released, rejected
 
 
+def assert_rejects_only(guard: EventTimeGuard, ticks: list[ValidTick], ahead: list[ValidTick]) -> None:
+    """Fed ``ticks``, ``guard`` rejects exactly ``ahead`` (``ts_ahead``), releases every other tick in
+    order, and its clock ends at the last of them."""
+    kept = [tick for tick in ticks if tick not in ahead]
+    assert run(guard, ticks) == ([tick.offset for tick in kept], [("ts_ahead", tick.offset) for tick in ahead])
+    assert guard.clock_ns == kept[-1].tick.ts_ns
+
+
 def anchor(guard: EventTimeGuard, tape: Tape, ts_ns: int) -> None:
     """Give ``guard`` a confirmed clock at ``ts_ns`` (three agreeing ticks, the last at ``ts_ns``)."""
     for step in (2, 1, 0):
@@ -65,6 +73,15 @@ def tape() -> Tape:
 @pytest.fixture()
 def guard() -> EventTimeGuard:
     return EventTimeGuard(EventTimeConfig())
+
+
+@pytest.fixture()
+def held_outlier(guard: EventTimeGuard, tape: Tape) -> ValidTick:
+    """A tick two hours ahead of ``guard``'s confirmed clock (at ``SESSION_END``), admitted and held."""
+    anchor(guard, tape, SESSION_END)
+    outlier = tape.trade(SESSION_END + 2 * HOUR)
+    assert guard.admit(outlier) == ([], [])
+    return outlier
 
 
 # --- the first ticks of a symbol ---------------------------------------------------------------------------
@@ -166,10 +183,7 @@ def test_admit_when_tick_is_exactly_at_late_tolerance_then_releases_it(guard: Ev
 def test_admit_when_overnight_session_gap_then_loses_no_tick(guard: EventTimeGuard, tape: Tape) -> None:
     evening = [tape.trade(SESSION_END + step * 7 * SECOND) for step in range(8)]
     morning = [tape.quote(NEXT_SESSION_START + step * 120_000_000) for step in range(8)]
-    released, rejected = run(guard, evening + morning)
-    assert rejected == []
-    assert released == [tick.offset for tick in evening + morning]
-    assert guard.clock_ns == morning[-1].tick.ts_ns
+    assert_rejects_only(guard, evening + morning, ahead=[])
 
 
 def test_admit_when_gap_is_confirmed_by_three_ticks_then_releases_them_in_order(
@@ -198,7 +212,7 @@ def test_admit_when_confirming_tick_is_slightly_behind_the_held_ones_then_all_pa
 def test_admit_when_weekend_gap_of_64_hours_then_loses_no_tick(guard: EventTimeGuard, tape: Tape) -> None:
     friday = [tape.trade(SESSION_END + step * SECOND) for step in range(3)]
     monday = [tape.trade(SESSION_END + 64 * HOUR + step * SECOND) for step in range(3)]
-    assert run(guard, friday + monday) == ([tick.offset for tick in friday + monday], [])
+    assert_rejects_only(guard, friday + monday, ahead=[])
 
 
 def test_admit_when_two_ticks_two_hours_ahead_then_rejects_only_them_and_keeps_the_real_ticks(
@@ -207,10 +221,7 @@ def test_admit_when_two_ticks_two_hours_ahead_then_rejects_only_them_and_keeps_t
     before = [tape.trade(SESSION_END + step * SECOND) for step in range(5)]
     ahead = [tape.trade(SESSION_END + 2 * HOUR + step * SECOND) for step in range(2)]
     after = [tape.trade(SESSION_END + (5 + step) * SECOND) for step in range(4_400)]
-    released, rejected = run(guard, [*before, *ahead, *after])
-    assert rejected == [("ts_ahead", tick.offset) for tick in ahead]
-    assert released == [tick.offset for tick in before + after]
-    assert guard.clock_ns == after[-1].tick.ts_ns
+    assert_rejects_only(guard, [*before, *ahead, *after], ahead)
 
 
 @pytest.mark.parametrize("confirmations", [2, 3, 5])
@@ -221,19 +232,14 @@ def test_admit_when_jump_has_one_tick_less_than_confirmations_then_it_is_refuted
     anchor_ticks = [tape.trade(SESSION_END + step) for step in range(confirmations)]
     ahead = [tape.trade(SESSION_END + 2 * HOUR + step * SECOND) for step in range(confirmations - 1)]
     real = tape.trade(SESSION_END + SECOND)
-    released, rejected = run(guard, [*anchor_ticks, *ahead, real])
-    assert rejected == [("ts_ahead", tick.offset) for tick in ahead]
-    assert released == [tick.offset for tick in [*anchor_ticks, real]]
+    assert_rejects_only(guard, [*anchor_ticks, *ahead, real], ahead)
 
 
 def test_admit_when_held_ticks_repeat_one_source_position_then_the_repeat_confirms_nothing(
-    guard: EventTimeGuard, tape: Tape
+    guard: EventTimeGuard, tape: Tape, held_outlier: ValidTick
 ) -> None:
-    anchor(guard, tape, SESSION_END)
-    ahead = tape.trade(SESSION_END + 2 * HOUR)
-    guard.admit(ahead)
     guard.admit(tape.trade(SESSION_END + 2 * HOUR + SECOND))
-    released, rejected = guard.admit(ahead)  # the same record delivered again
+    released, rejected = guard.admit(held_outlier)  # the same record delivered again
     assert released == []
     assert guard.clock_ns == SESSION_END
     assert len(guard.held) <= 2
@@ -245,18 +251,13 @@ def test_admit_when_single_tick_is_stamped_an_hour_ahead_then_rejects_it_and_kee
     before = [tape.trade(SESSION_END - 10 * SECOND + step * SECOND) for step in range(5)]
     outlier = tape.trade(SESSION_END + HOUR + MINUTE)
     after = [tape.trade(SESSION_END - 5 * SECOND + step * SECOND) for step in range(5)]
-    released, rejected = run(guard, [*before, outlier, *after])
-    assert rejected == [("ts_ahead", outlier.offset)]
-    assert released == [tick.offset for tick in before + after]
-    assert guard.clock_ns == after[-1].tick.ts_ns
+    assert_rejects_only(guard, [*before, outlier, *after], [outlier])
 
 
 def test_admit_when_outlier_is_refuted_then_reject_precedes_the_refuting_tick_release(
-    guard: EventTimeGuard, tape: Tape
+    guard: EventTimeGuard, tape: Tape, held_outlier: ValidTick
 ) -> None:
-    anchor(guard, tape, SESSION_END)
-    outlier = tape.trade(SESSION_END + 2 * HOUR)
-    guard.admit(outlier)
+    outlier = held_outlier
     next_tick = tape.trade(SESSION_END + SECOND)
     released, rejected = guard.admit(next_tick)
     assert released == [next_tick]
@@ -268,14 +269,11 @@ def test_admit_when_outlier_is_refuted_then_reject_precedes_the_refuting_tick_re
 
 
 def test_admit_when_refuting_tick_is_late_against_old_clock_then_rejects_both(
-    guard: EventTimeGuard, tape: Tape
+    guard: EventTimeGuard, tape: Tape, held_outlier: ValidTick
 ) -> None:
-    anchor(guard, tape, SESSION_END)
-    outlier = tape.trade(SESSION_END + 2 * HOUR)
-    guard.admit(outlier)
     late = tape.trade(SESSION_END - MINUTE)
     assert [(reject.reason, reject.offset) for reject in guard.admit(late)[1]] == [
-        ("ts_ahead", outlier.offset),
+        ("ts_ahead", held_outlier.offset),
         ("ts_late", late.offset),
     ]
 
