@@ -8,7 +8,9 @@ time within the regular session (09:31-16:00 New York), times (best of ``--repea
   quote of the chain at once, European (the solver and greeks alone), in ms per 1,000 contracts;
 * ``analytics``: the chain's whole ``analytics`` pass (checks, de-Americanization on a CRR tree,
   IV, greeks), in ms per 1,000 quoted contracts;
-* ``surface``: :class:`operators.options.surface.VolSurface` (smiles, SVI fits, features) per minute.
+* ``surface``: :class:`operators.options.surface.VolSurface` (smiles and SVI fits) per minute;
+* ``features``: the underlying's features as the feature step joins them (the chain read as
+  European, :func:`operators.options.surface.chain_features`, no fits), ms per minute.
 
 It also prints, per day, the share of quoted contracts (and of two-sided quotes) with a valid
 IV by moneyness bucket (strike / spot), over the sampled minutes, and the reasons counted.
@@ -31,7 +33,7 @@ from bench.machine import machine_facts
 from dataflows.optionfiles import midnight_ns, read_interest_rates, read_option_day
 from operators.options.black import greeks, implied_vol
 from operators.options.chain import ChainConfig, OptionChain
-from operators.options.surface import VolSurface
+from operators.options.surface import VolSurface, chain_features
 from operators.options.svi import total_variance
 
 LEAN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "options" / "lean"
@@ -68,7 +70,7 @@ def run_day(underlying: str, day: dt.date, every: int, repeat: int, steps: int) 
     messages = read_option_day(LEAN, underlying, day).messages
     chain = OptionChain(underlying, ChainConfig(read_interest_rates(LEAN / "interest-rate.csv"), tree_steps=steps))
     surface = VolSurface()
-    timings: dict[str, list[float]] = {"black": [], "analytics": [], "surface_ms": []}
+    timings: dict[str, list[float]] = {"black": [], "analytics": [], "surface_ms": [], "features_ms": []}
     quoted, valid, two_sided_counts, valid_two_sided = (np.zeros(len(BUCKET_NAMES)) for _ in range(4))
     reasons: Counter = Counter()
     minute = (messages[0].ts_ns // MINUTE_NS + 1) * MINUTE_NS
@@ -89,6 +91,8 @@ def run_day(underlying: str, day: dt.date, every: int, repeat: int, steps: int) 
             if priced:
                 timings["black"].append(best_of(repeat, work) / priced * 1e6)
             timings["surface_ms"].append(best_of(1, lambda: surface.update(analytics)) * 1e3)
+            timings["features_ms"].append(
+                best_of(repeat, lambda: chain_features(chain.analytics(minute, american=False))) * 1e3)
             c = analytics.columns
             bucket = np.digitize(c["strike"] / analytics.spot, BUCKETS) - 1
             has_iv, two_sided = np.isfinite(c["iv"]), (c["bid"] > 0) & (c["ask"] >= c["bid"])
@@ -102,6 +106,7 @@ def run_day(underlying: str, day: dt.date, every: int, repeat: int, steps: int) 
             "black_ms_per_1000": float(np.median(timings["black"])) if timings["black"] else None,
             "analytics_ms_per_1000": float(np.median(timings["analytics"])),
             "surface_ms_per_minute": float(np.median(timings["surface_ms"])),
+            "features_ms_per_minute": float(np.median(timings["features_ms"])),
             "valid_share_quoted": dict(zip(BUCKET_NAMES, _shares(valid, quoted))),
             "valid_share_two_sided": dict(zip(BUCKET_NAMES, _shares(valid_two_sided, two_sided_counts))),
             "quoted_by_bucket": dict(zip(BUCKET_NAMES, quoted.astype(int).tolist())),
@@ -124,7 +129,7 @@ def plot_smiles(path: Path, underlying: str = "GOOG", hour_utc: int = 17, expiri
             break
         chain.update(message)
     analytics = chain.analytics(at)
-    rows, _ = VolSurface().update(analytics)
+    rows = VolSurface().update(analytics)
     c = analytics.columns
     figure, axis = plt.subplots(figsize=(8, 5))
     for row in [r for r in rows if r.years * 365 >= 7 and r.svi is not None][:expiries]:
@@ -165,12 +170,12 @@ def main() -> None:
     results = [run_day(name, DAYS[name], args.every, args.repeat, args.tree_steps)
                for name in args.underlyings.split(",")]
     print("| underlying-day | contracts | minutes | IV+greeks ms/1,000 (European) | analytics ms/1,000 "
-          "(with de-Americanization) | surface ms/minute |")
-    print("|---|---|---|---|---|---|")
+          "(with de-Americanization) | surface ms/minute | features ms/minute |")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
         black = f"{r['black_ms_per_1000']:.2f}" if r["black_ms_per_1000"] is not None else "-"
         print(f"| {r['underlying']} {r['day']} | {r['contracts']:,} | {r['minutes_sampled']} | {black} | "
-              f"{r['analytics_ms_per_1000']:.1f} | {r['surface_ms_per_minute']:.1f} |")
+              f"{r['analytics_ms_per_1000']:.1f} | {r['surface_ms_per_minute']:.1f} | {r['features_ms_per_minute']:.1f} |")
     print("\nshare of quoted contracts with a valid IV (two-sided quotes in brackets), by strike/spot:")
     print("| underlying-day | " + " | ".join(BUCKET_NAMES) + " |")
     print("|---|" + "---|" * len(BUCKET_NAMES))

@@ -141,13 +141,17 @@ class OptionChain:
             self.terms = np.vstack([self.terms, np.array(terms, dtype=float)])
         return slot
 
-    def analytics(self, ts_ns: int) -> ChainAnalytics:
-        """Implied volatility and greeks of every quoted contract as of ``ts_ns``."""
+    def analytics(self, ts_ns: int, american: bool = True) -> ChainAnalytics:
+        """Implied volatility and greeks of every quoted contract as of ``ts_ns``.
+
+        ``american=False`` reads every price as European (no trees: about 20 times cheaper on a
+        large chain); the chain's features use that pass (``operators.options.surface``)."""
         quoted = np.flatnonzero(np.isfinite(self.quotes[:, 0]))
         contracts = [self.contracts[i] for i in quoted]
         bid, ask = self.quotes[quoted, 1], self.quotes[quoted, 2]
         strike = self.terms[quoted, 0]
-        is_call, american = self.terms[quoted, 1] > 0, self.terms[quoted, 2] > 0
+        is_call = self.terms[quoted, 1] > 0
+        american = (self.terms[quoted, 2] > 0) & american
         years = (self.terms[quoted, 3] - ts_ns) / YEAR_NS
         spot = np.full(quoted.size, self.spot)
         rate = np.full(quoted.size, self.config.rates.rate_or_nan(_new_york_date(ts_ns)))

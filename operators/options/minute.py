@@ -8,8 +8,11 @@ the chain as of that boundary (every message up to and including it applied), th
 Minutes with no message of the underlying emit nothing (no clock is read); ``flush(ts_ns)``
 closes the last minute at the end of a stream.
 
-Each :class:`ChainMinute` carries the per-contract rows (``option_analytics``), the per-expiry
-rows (``vol_surface``) and the underlying's features, ready for the sinks.
+Each :class:`ChainMinute` carries the per-contract rows (``option_analytics``) and the per-expiry
+rows (``vol_surface``) of the de-Americanized chain, and the underlying's features
+(:func:`~operators.options.surface.chain_features`, of the chain read as European), ready for the
+sinks. With ``rows=False`` a minute carries the features only (the per-symbol feature step's
+join: no trees, no SVI fits; 3.5 ms a minute on GOOG's 2,192 contracts instead of 81 ms).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 from operators.messages import Quote, Trade
 from operators.options.chain import GREEKS, ChainAnalytics, ChainConfig, OptionChain
 from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
-from operators.options.surface import ExpirySurface, VolSurface
+from operators.options.surface import ExpirySurface, VolSurface, chain_features
 
 MINUTE_NS = 60 * 1_000_000_000
 CONTRACT_COLUMNS = ("bid", "ask", "mid", "spread", "european_price", "iv", *GREEKS, "years", "rate", "volume",
@@ -57,15 +60,18 @@ class MinuteChainLogic:
     [120000000000]
     """
 
-    def __init__(self, underlying: str, config: ChainConfig, min_front_days: float = 7.0) -> None:
+    def __init__(self, underlying: str, config: ChainConfig, min_front_days: float = 7.0, rows: bool = True) -> None:
+        if not 0 <= min_front_days <= 365:
+            raise ValueError(f"min_front_days {min_front_days!r} is not between 0 and 365")
         self.underlying = underlying
+        self.rows = rows
         self.config = config
         self.min_front_days = min_front_days
         self._reset()
 
     def _reset(self) -> None:
         self.chain = OptionChain(self.underlying, self.config)
-        self.surface = VolSurface(self.min_front_days)
+        self.surface = VolSurface()
         self.open_minute: int | None = None  # end (ns) of the minute that messages are filling
 
     def on_message(self, message: Quote | Trade | OptionQuote | OptionTrade | OptionOpenInterest) -> list[ChainMinute]:
@@ -84,8 +90,12 @@ class MinuteChainLogic:
         return [self._close(minute)]
 
     def _close(self, ts_ns: int) -> ChainMinute:
+        european = self.chain.analytics(ts_ns, american=False)
+        features = chain_features(european, self.min_front_days) if european.contracts else {}
+        if not self.rows:
+            return ChainMinute(self.underlying, ts_ns, [], [], features, dict(european.reason_counts))
         analytics = self.chain.analytics(ts_ns)
-        expiries, features = self.surface.update(analytics) if analytics.contracts else ([], {})
+        expiries = self.surface.update(analytics) if analytics.contracts else []
         return ChainMinute(self.underlying, ts_ns, contract_rows(analytics), [surface_row(row) for row in expiries],
                            features, dict(analytics.reason_counts))
 

@@ -73,3 +73,16 @@ def test_a_day_before_the_rate_curve_gives_no_rate_instead_of_failing():
     logic.on_message(OptionQuote(option, NY_OPEN, 2.0, 2.2, 1, 1))
     [minute] = logic.flush()
     assert minute.reason_counts == {"no_rate": 1}
+
+
+def test_features_only_minutes_carry_the_same_features_as_full_ones_and_no_rows(twx_messages):
+    messages, rates = twx_messages
+    full, light = MinuteChainLogic("TWX", ChainConfig(rates)), MinuteChainLogic("TWX", ChainConfig(rates), rows=False)
+    full_minutes = [m for message in messages for m in full.on_message(message)] + full.flush()
+    light_minutes = [m for message in messages for m in light.on_message(message)] + light.flush()
+    assert [m.ts_ns for m in light_minutes] == [m.ts_ns for m in full_minutes]
+    assert all(m.contracts == [] and m.expiries == [] for m in light_minutes)
+    assert all(m.features.keys() == f.features.keys() for m, f in zip(light_minutes, full_minutes))
+    np.testing.assert_array_equal([list(m.features.values()) for m in light_minutes],
+                                  [list(m.features.values()) for m in full_minutes])  # NaN where NaN
+    assert any(np.isfinite(m.features["atm_iv"]) for m in light_minutes)

@@ -8,7 +8,7 @@ from operators.options import OptionOpenInterest, OptionQuote, OptionTrade, cont
 from operators.options.black import greeks
 from operators.options.chain import YEAR_NS, ChainConfig, OptionChain
 from operators.options.rates import RateCurve
-from operators.options.surface import VolSurface
+from operators.options.surface import VolSurface, chain_features
 from operators.options.svi import butterfly_g, fit_svi
 
 NOW = int(dt.datetime(2024, 1, 2, 17, tzinfo=dt.timezone.utc).timestamp()) * 10**9
@@ -33,7 +33,8 @@ def flat_chain(vol_of_expiry: dict[dt.date, float]) -> OptionChain:
 
 
 def test_a_flat_smile_has_its_volatility_at_the_money_and_no_skew_or_wings():
-    rows, features = VolSurface(min_front_days=7).update(flat_chain({EXPIRIES[0]: 0.2, EXPIRIES[1]: 0.3}).analytics(NOW))
+    chain = flat_chain({EXPIRIES[0]: 0.2, EXPIRIES[1]: 0.3})
+    rows, features = VolSurface().update(chain.analytics(NOW)), chain_features(chain.analytics(NOW, american=False), 7)
     assert [row.expiry for row in rows] == list(EXPIRIES)
     for row, vol in zip(rows, (0.2, 0.3)):
         assert row.atm_iv == pytest.approx(vol, abs=1e-9)
@@ -54,7 +55,7 @@ def test_butterfly_check_flags_a_smile_whose_density_goes_negative():
 
 
 def test_real_goog_surface_has_an_equity_skew_and_fits_its_smiles(goog_noon):
-    rows, features = VolSurface().update(goog_noon)
+    rows, features = VolSurface().update(goog_noon), chain_features(goog_noon)
     fitted = [row for row in rows if row.points >= 10]
     assert len(fitted) >= 8
     assert all(row.svi_rmse_vol < 0.01 for row in fitted)  # within one vol point
