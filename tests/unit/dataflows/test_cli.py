@@ -208,26 +208,18 @@ def assert_one_sentence(result: CliResult, *phrases: str, secret: str = "s3cret-
     assert secret not in result.stderr + result.stdout
 
 
-def test_query_when_clickhouse_port_closed_then_exits_2_naming_the_server_without_password(
-        state_dir: Path, closed_port: int) -> None:
-    url = f"http://reader:s3cret-pw@127.0.0.1:{closed_port}/market"
+@pytest.mark.parametrize(("command", "variable", "url", "named"), [
+    (("query", "SELECT 1"), "CLICKHOUSE_URL", "http://reader:s3cret-pw@127.0.0.1:{port}/market",
+     "cannot connect to ClickHouse at http://reader:***@127.0.0.1:{port}/market"),
+    (("features", "IBM"), "REDIS_URL", "redis://:s3cret-pw@127.0.0.1:{port}/0",
+     "cannot read features from Redis at redis://:***@127.0.0.1:{port}/0"),
+], ids=["query-clickhouse", "features-redis"])
+def test_reader_when_store_port_closed_then_exits_2_naming_the_server_without_password(
+        command: tuple[str, ...], variable: str, url: str, named: str, state_dir: Path, closed_port: int) -> None:
+    result = tickwise_within(UNREACHABLE_LIMIT_S, *command, "--state-dir", str(state_dir),
+                             **{variable: url.format(port=closed_port)})
 
-    result = tickwise_within(UNREACHABLE_LIMIT_S, "query", "SELECT 1", "--state-dir", str(state_dir),
-                             CLICKHOUSE_URL=url)
-
-    assert_one_sentence(result, f"cannot connect to ClickHouse at http://reader:***@127.0.0.1:{closed_port}/market",
-                        "timeout 5 s", "Connection refused")
-
-
-def test_features_when_redis_port_closed_then_exits_2_naming_the_server_without_password(
-        state_dir: Path, closed_port: int) -> None:
-    url = f"redis://:s3cret-pw@127.0.0.1:{closed_port}/0"
-
-    result = tickwise_within(UNREACHABLE_LIMIT_S, "features", "IBM", "--state-dir", str(state_dir),
-                             REDIS_URL=url)
-
-    assert_one_sentence(result, f"cannot read features from Redis at redis://:***@127.0.0.1:{closed_port}/0",
-                        "timeout 5 s", "Connection refused")
+    assert_one_sentence(result, named.format(port=closed_port), "timeout 5 s", "Connection refused")
 
 
 def test_verify_when_kafka_port_closed_then_exits_2_naming_the_broker(state_dir: Path, closed_port: int) -> None:
