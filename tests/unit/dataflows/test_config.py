@@ -176,6 +176,14 @@ def test_settings_when_built_then_frozen() -> None:
         settings.model.spec = "other"  # type: ignore[misc]
 
 
+def refusal_of(monkeypatch: pytest.MonkeyPatch, alias: str, text: str) -> ConfigError:
+    """The ``ConfigError`` that ``load_settings`` raises with ``alias`` set to ``text``."""
+    monkeypatch.setenv(alias, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    return caught.value
+
+
 @pytest.mark.parametrize(
     ("alias", "text"),
     [
@@ -206,12 +214,8 @@ def test_settings_when_built_then_frozen() -> None:
 )
 def test_load_settings_when_value_invalid_then_config_error_names_variable_and_value(
         monkeypatch: pytest.MonkeyPatch, alias: str, text: str) -> None:
-    monkeypatch.setenv(alias, text)
+    message = str(refusal_of(monkeypatch, alias, text))
 
-    with pytest.raises(ConfigError) as caught:
-        load_settings()
-
-    message = str(caught.value)
     assert message.startswith(f"invalid setting {alias}: ")
     assert repr(text) in message
     assert "\n" not in message
@@ -240,16 +244,12 @@ def test_load_settings_when_bootstrap_invalid_then_value_shown_once() -> None:
 )
 def test_load_settings_when_secret_url_invalid_then_message_names_variable_without_password(
         monkeypatch: pytest.MonkeyPatch, alias: str, url: str) -> None:
-    monkeypatch.setenv(alias, url)
+    error = refusal_of(monkeypatch, alias, url)
 
-    with pytest.raises(ConfigError) as caught:
-        load_settings()
-
-    message = str(caught.value)
-    assert message.startswith(f"invalid setting {alias}: expected ")
-    assert PASSWORD not in message
-    assert PASSWORD not in repr(caught.value)
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert str(error).startswith(f"invalid setting {alias}: expected ")
+    assert PASSWORD not in str(error)
+    assert PASSWORD not in repr(error)
+    assert error.__cause__ is None and error.__suppress_context__
 
 
 @pytest.mark.parametrize(("section", "alias"), [("clickhouse", "CLICKHOUSE_URL"), ("redis", "REDIS_URL")])
