@@ -6,7 +6,8 @@ messages keyed by it, in the partition's order. An option message starts the sym
 (a :class:`~operators.options.minute.MinuteChainLogic` that keeps the features only: the chain read
 as European, no trees, no SVI fits). Minutes close in event time as in the history half's options
 step, so :meth:`OptionJoin.extend` gives a feature row stamped ``t`` the features of the last
-minute that ended at or before ``t``: a function of the ordered stream, the same live and in
+minute that ended before ``t`` (one ending at ``t`` itself closes with the first message after
+it, since messages stamped ``t`` still belong to it): a function of the ordered stream, the same live and in
 replay, never later information. The names are ``opt_<feature>`` plus ``opt_age_s`` (seconds
 from that minute's end to the row); before a symbol's first closed minute they are NaN with
 quality flag 1 (missing input).
@@ -82,7 +83,8 @@ class OptionJoin:
             return
         for minute in logic.on_message(tick):
             self.minute_ns = minute.ts_ns
-            self.values = tuple(float(minute.features.get(name, math.nan)) for name in FEATURES)
+            # A minute without a quoted contract has no features: missing, like no chain at all.
+            self.values = tuple(float(minute.features[name]) for name in FEATURES) if minute.features else ()
 
     def extend(self, row: FeatureRow) -> FeatureRow:
         """``row`` with ``OPTION_ROW_FEATURES`` as of its time appended."""
