@@ -46,8 +46,8 @@ def test_each_row_carries_the_features_of_the_last_minute_closed_at_or_before_it
     for row in rows:
         assert row.names == ("x", *OPTION_ROW_FEATURES) and row.feature_set == "v1" + OPTION_FEATURE_SET
         age = row.get("opt_age_s")
-        if np.isnan(age):
-            assert row.quality[1:] == (1,) * len(OPTION_ROW_FEATURES)
+        if np.isnan(age):  # only before the chain's first minute with quotes
+            assert row.quality[1:] == (1,) * len(OPTION_ROW_FEATURES) and checked == 0
             continue
         minute_ns = row.ts_ns - round(age * 1e9)
         assert minute_ns <= row.ts_ns and minute_ns in minutes  # never a minute that had not ended
@@ -56,7 +56,7 @@ def test_each_row_carries_the_features_of_the_last_minute_closed_at_or_before_it
         np.testing.assert_array_equal([row.get(f"opt_{name}") for name in FEATURES],
                                       [minutes[minute_ns][name] for name in FEATURES])
         checked += 1
-    assert checked > 0.9 * len(rows)
+    assert checked > 0.8 * len(rows)
     assert any(np.isfinite(row.get("opt_atm_iv")) for row in rows)
 
 
