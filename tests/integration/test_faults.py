@@ -30,6 +30,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +76,13 @@ def assert_same_as_clean(faulty: dict, clean: dict, produced: int) -> None:
     assert faulty["signal_ids"] == clean["signal_ids"]
     assert faulty["topic_ids"] == clean["signal_ids"], "the signals topic lost or invented a signal id"
     assert faulty["features"] and faulty["features"] == clean["features"]
+
+
+def assert_recovered_like_clean(faulty: Settings, state: Path, scenario: Scenario) -> None:
+    """The faulty run left what the clean run left, and ``tickwise verify`` finds every offset and no id conflict."""
+    assert_same_as_clean(outcome(faulty), scenario.clean, scenario.produced)
+    report = verify_report(faulty, state, scenario.expect)
+    assert report["ok"] and report["missing_offsets"] == 0 and report["id_conflicts"] == 0
 
 
 def end_offsets(settings: Settings) -> str:
@@ -219,9 +228,7 @@ def test_kill9_of_one_process_three_times_then_nothing_lost_and_signals_equal_a_
     assert output.count("restart ") >= 3, output[-3000:]
     assert progress == sorted(progress) and progress[0] > 0
 
-    assert_same_as_clean(outcome(faulty), scenario.clean, scenario.produced)
-    report = verify_report(faulty, state, scenario.expect)
-    assert report["ok"] and report["missing_offsets"] == 0 and report["id_conflicts"] == 0
+    assert_recovered_like_clean(faulty, state, scenario)
     # The kills landed mid-run: the source kept snapshotting after the last kill. (Rows written
     # twice may already be merged away by ClickHouse in the background, so their count is
     # reported, not required.)
@@ -243,9 +250,7 @@ def test_crash_before_the_first_snapshot_then_full_replay_skips_nothing(
     assert source_epoch(recovery, with_data) == -1, "a snapshot of the ticks' positions was taken before the crash"
     run_to_end(faulty, state, 1, recovery)
 
-    assert_same_as_clean(outcome(faulty), scenario.clean, scenario.produced)
-    report = verify_report(faulty, state, scenario.expect)
-    assert report["ok"] and report["missing_offsets"] == 0 and report["id_conflicts"] == 0
+    assert_recovered_like_clean(faulty, state, scenario)
 
 
 @pytest.fixture()
@@ -260,6 +265,24 @@ def private_stack(tmp_path: Path):
         except ProcessLookupError:
             pass
     stop_stack(state)
+
+
+def start_past_two_snapshots(faulty: Settings, tmp_path: Path) -> tuple[Run, Path, Path]:
+    """A one-process run (state dir ``faulty``, recovery dir ``recovery``) that has written two snapshots."""
+    recovery, state = tmp_path / "recovery", tmp_path / "faulty"
+    run = start_run(faulty, state, 1, recovery)
+    wait_until(lambda: source_epoch(recovery) >= 2, run, 120, "two snapshots")
+    return run, state, recovery
+
+
+@contextmanager
+def paused(pid: int) -> Iterator[None]:
+    """The server ``pid`` stopped (SIGSTOP) for the block: it keeps its connections and answers nothing."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
 
 
 def _resume_until_done(settings: Settings, state: Path, recovery: Path, processes: int,
@@ -277,50 +300,34 @@ def _resume_until_done(settings: Settings, state: Path, recovery: Path, processe
 
 def test_broker_paused_longer_than_the_message_timeout_then_flow_resumes_and_loses_nothing(
         private_stack: StackInfo, market_data: Path, tmp_path: Path, short_slice: tuple[Settings, Scenario]) -> None:
-    faulty = faulty_settings(private_stack, market_data, tmp_path, "pause", short_slice)
-    scenario = short_slice[1]
-    recovery, state = tmp_path / "recovery", tmp_path / "faulty"
-    run = start_run(faulty, state, 1, recovery)
-    wait_until(lambda: source_epoch(recovery) >= 2, run, 120, "two snapshots")
-    os.kill(private_stack.kafka_pid, signal.SIGSTOP)
-    try:
+    faulty, scenario = faulty_settings(private_stack, market_data, tmp_path, "pause", short_slice), short_slice[1]
+    run, state, recovery = start_past_two_snapshots(faulty, tmp_path)
+    with paused(private_stack.kafka_pid):
         time.sleep(35)  # the sinks' producers give up on a message after 30 s (message.timeout.ms)
-    finally:
-        os.kill(private_stack.kafka_pid, signal.SIGCONT)
     code = run.wait()
     codes = [code] if code == 0 else [code, *_resume_until_done(faulty, state, recovery, 1)]
     print(f"broker pause: exit codes of the runs {codes}")
 
-    assert_same_as_clean(outcome(faulty), scenario.clean, scenario.produced)
-    report = verify_report(faulty, state, scenario.expect)
-    assert report["ok"] and report["missing_offsets"] == 0 and report["id_conflicts"] == 0
+    assert_recovered_like_clean(faulty, state, scenario)
 
 
 def test_redis_hung_for_10_s_then_the_flow_goes_on_and_the_store_ends_with_the_latest_rows_losing_nothing(
         private_stack: StackInfo, market_data: Path, tmp_path: Path, short_slice: tuple[Settings, Scenario]) -> None:
     # A Redis failure never stops signals (sinks/redis_store.py): the rows wait and are retried with backoff.
-    faulty = faulty_settings(private_stack, market_data, tmp_path, "redis", short_slice)
-    scenario = short_slice[1]
-    recovery, state = tmp_path / "recovery", tmp_path / "faulty"
-    run = start_run(faulty, state, 1, recovery)
-    wait_until(lambda: source_epoch(recovery) >= 2, run, 120, "two snapshots")
-    os.kill(private_stack.redis_pid, signal.SIGSTOP)  # hung: accepts connections, answers nothing
-    try:
+    faulty, scenario = faulty_settings(private_stack, market_data, tmp_path, "redis", short_slice), short_slice[1]
+    run, state, recovery = start_past_two_snapshots(faulty, tmp_path)
+    with paused(private_stack.redis_pid):  # hung: accepts connections, answers nothing
         for _ in range(20):
             assert run.process.poll() is None, f"the run ended while Redis was hung:\n{run.output()[-2000:]}"
             time.sleep(0.5)
         epoch_during = source_epoch(recovery)
-    finally:
-        os.kill(private_stack.redis_pid, signal.SIGCONT)
     code = run.wait()
     assert code == 0, run.output()[-2000:]
     assert epoch_during > 2, "the flow made no snapshot while Redis was hung"
     log = (state / "logs" / "worker-0.log").read_text(errors="replace")
     assert "redis sink: a write of" in log and "work again" in log
 
-    assert_same_as_clean(outcome(faulty), scenario.clean, scenario.produced)
-    report = verify_report(faulty, state, scenario.expect)
-    assert report["ok"] and report["missing_offsets"] == 0 and report["id_conflicts"] == 0
+    assert_recovered_like_clean(faulty, state, scenario)
 
 
 def test_rescale_from_two_processes_to_one_and_back_keeps_state_intact(
@@ -344,9 +351,7 @@ def test_rescale_from_two_processes_to_one_and_back_keeps_state_intact(
         with sqlite3.connect(f"file:{part}?mode=ro", uri=True) as db:
             executions.update(db.execute("SELECT ex_num, worker_count FROM exs").fetchall())
     assert [executions[number] for number in sorted(executions)] == [2, 1, 2], executions
-    assert_same_as_clean(outcome(faulty), scenario.clean, scenario.produced)
-    report = verify_report(faulty, state, scenario.expect)
-    assert report["ok"] and report["missing_offsets"] == 0 and report["id_conflicts"] == 0
+    assert_recovered_like_clean(faulty, state, scenario)
 
 
 def test_clickhouse_writes_failing_for_a_while_then_flow_fails_loudly_and_resumes_losing_nothing(
@@ -377,6 +382,4 @@ def test_clickhouse_writes_failing_for_a_while_then_flow_fails_loudly_and_resume
     final = start()
     assert final.wait() == 0, final.output()[-3000:]
 
-    assert_same_as_clean(outcome(faulty), scenario.clean, scenario.produced)
-    report = verify_report(faulty, state, scenario.expect)
-    assert report["ok"] and report["missing_offsets"] == 0 and report["id_conflicts"] == 0
+    assert_recovered_like_clean(faulty, state, scenario)
