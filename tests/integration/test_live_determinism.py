@@ -88,6 +88,15 @@ def _produce(settings: Settings, tape: pd.DataFrame, symbol: str, start_min: flo
     return count
 
 
+def _trickle(settings: Settings, tape: pd.DataFrame, symbol: str, minutes: range, partition: int) -> int:
+    """Produce ``symbol``'s ``minutes`` one at a time, 0.3 s apart, while the live flow runs; the ticks sent."""
+    count = 0
+    for minute in minutes:
+        count += _produce(settings, tape, symbol, minute, minute + 1, partition=partition)
+        time.sleep(0.3)
+    return count
+
+
 def _progress(port: int) -> tuple[int, int]:
     """(ticks read, decisions made) so far, from the flow's /metrics (zeros while it starts)."""
     try:
@@ -208,15 +217,7 @@ def test_live_run_on_a_backlog_then_a_trickle_when_a_universe_symbol_never_trade
     live, bounded = runs
     create_topics(live, partitions=1)
     produced = _produce(live, tape, "IBM", 0, 25, partition=0)
-
-    def trickle() -> int:
-        count = 0
-        for minute in range(25, 36):
-            count += _produce(live, tape, "IBM", minute, minute + 1, partition=0)
-            time.sleep(0.3)
-        return count
-
-    _run_live(live, tmp_path, produced, trickle)
+    _run_live(live, tmp_path, produced, lambda: _trickle(live, tape, "IBM", range(25, 36), partition=0))
     _run_bounded(bounded, tmp_path)
     _assert_same_decisions(live, bounded, _ns(35))
 
@@ -230,14 +231,6 @@ def test_live_run_when_two_partitions_are_read_at_different_paces_then_decides_a
     create_topics(live, partitions=2)
     produced = _produce(live, tape, "IBM", 0, 13, partition=0)
     produced += _produce(live, tape, "SPY", 0, 2, partition=1)
-
-    def trickle() -> int:
-        count = 0
-        for minute in range(2, 13):
-            count += _produce(live, tape, "SPY", minute, minute + 1, partition=1)
-            time.sleep(0.3)
-        return count
-
-    _run_live(live, tmp_path, produced, trickle)
+    _run_live(live, tmp_path, produced, lambda: _trickle(live, tape, "SPY", range(2, 13), partition=1))
     _run_bounded(bounded, tmp_path)
     _assert_same_decisions(live, bounded, _ns(12))
