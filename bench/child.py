@@ -19,8 +19,6 @@ import orjson
 
 from bench.machine import REPO_ROOT, ProcessWatch, loadavg
 
-POLL_S = 0.1
-
 
 def write_messages(path: Path, messages: Sequence[tuple[bytes, bytes]]) -> Path:
     """Hand tick messages to a child stage (MessagePack of ``[key, value]`` pairs; no pickle)."""
@@ -50,16 +48,7 @@ def run_stage(module: str, args: Sequence[str], work: Path, timeout_s: float = 1
     with open(stderr_path, "wb") as err:
         child = subprocess.Popen([sys.executable, "-m", module, *args, "--out", str(out)], cwd=REPO_ROOT,
                                  env=env, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
-        try:
-            while child.poll() is None:
-                watch.poll(child.pid)
-                if time.perf_counter() - started > timeout_s:
-                    raise TimeoutError(f"{module} took over {timeout_s:.0f} s; see {stderr_path}")
-                time.sleep(POLL_S)
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+        watch.follow(child, started, timeout_s, module, stderr_path)
     if child.returncode != 0 or not out.exists():
         raise RuntimeError(f"{module} exited {child.returncode}:\n{stderr_path.read_text()[-3000:]}")
     result = orjson.loads(out.read_bytes())

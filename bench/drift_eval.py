@@ -43,7 +43,8 @@ import numpy as np
 import pandas as pd
 from river.drift import ADWIN, PageHinkley
 
-from bench.features import MARKET, _cpu_model
+from bench.features import MARKET
+from bench.machine import cpu_model
 from dataflows.tickfiles import read_tick_frame
 from operators.features.symbol import FeatureConfig, SymbolFeatures, feature_layout, register_config
 from operators.messages import DriftEvent, FeatureRow, Prediction, Quote, Trade, ValidTick
@@ -465,7 +466,7 @@ def main() -> None:
         f"{name} {count / len(days):.2f}" for name, count in model_false.items()))
     print(f"total {time.perf_counter() - started:.0f} s")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": {"cpu": _cpu_model()}, "days": list(days_arg), "symbols": list(symbols),
+    args.out.write_text(json.dumps({"machine": {"cpu": cpu_model()}, "days": list(days_arg), "symbols": list(symbols),
                                     "window_min": args.window, "standardised_config": repr(config),
                                     "natural_moves": moves, "results": results}, indent=2))
     print(f"wrote {args.out}")

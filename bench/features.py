@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.machine import cpu_model
 from dataflows.tickfiles import read_tick_frame
 from operators.features.symbol import FeatureConfig, SymbolFeatures, feature_layout
 from operators.ta.indicators.catalogue import talib_catalogue
@@ -104,7 +105,7 @@ def main() -> None:
     parser.add_argument("--day", default="2013-10-09")
     parser.add_argument("--out", type=Path, default=Path("bench/results/features.json"))
     args = parser.parse_args()
-    machine = {"cpus": os.cpu_count(), "cpu": _cpu_model(), "python": platform.python_version()}
+    machine = {"cpus": os.cpu_count(), "cpu": cpu_model(), "python": platform.python_version()}
     print(f"machine: {machine['cpus']} cores, {machine['cpu']}, Python {machine['python']}")
 
     costs = indicator_costs(args.repeat)
@@ -124,16 +125,6 @@ def main() -> None:
     args.out.write_text(json.dumps({"machine": machine, "indicators_us_per_update": dict(costs),
                                     "feature_step": steps}, indent=2))
     print(f"\nwrote {args.out}")
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ from bench import report
 from bench.machine import REPO_ROOT, ProcessWatch, loadavg
 from bench.topics import PARTITIONS, TopicSet, drop_topics, message_count, new_topics, produce
 
-POLL_S = 0.1
 ROLES = ("signals", "both")
 
 
@@ -52,16 +51,7 @@ def run_flow(stack_env: dict[str, str], topics: TopicSet, processes: int, work: 
             [sys.executable, "-m", "dataflows.cli", "run", "--role", role, "--until-eof", "--processes",
              str(processes), "--state-dir", str(work / "state")],
             cwd=REPO_ROOT, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        try:
-            while child.poll() is None:
-                watch.poll(child.pid)
-                if time.perf_counter() - started > timeout_s:
-                    raise TimeoutError(f"tickwise run took over {timeout_s:.0f} s; see {stderr_path}")
-                time.sleep(POLL_S)
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+        watch.follow(child, started, timeout_s, "tickwise run", stderr_path)
     wall = time.perf_counter() - started
     lines = stdout_path.read_text().strip().splitlines()
     if child.returncode != 0 or not lines:

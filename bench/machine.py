@@ -17,6 +17,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bytewax", "confluent-kafka", "xgboost", "chdb", "clickhouse-connect", "msgspec", "orjson", "numpy",
             "pandas", "river", "prometheus-client", "redis", "hdrhistogram")
+POLL_S = 0.1  # how often ProcessWatch.follow samples a child's tree
 
 
 def cpu_model() -> str:
@@ -170,6 +171,20 @@ class ProcessWatch:
                 self.commands[pid] = command
             if take_rss and rss:
                 self.rss_series.setdefault(pid, []).append((round(now - self._started, 1), rss))
+
+    def follow(self, child: subprocess.Popen, started: float, timeout_s: float, what: str, log: Path) -> None:
+        """Poll ``child``'s tree every ``POLL_S`` until it exits; once ``timeout_s`` have passed since
+        ``started`` (``time.perf_counter()``), kill it and raise ``TimeoutError`` naming ``what`` and ``log``."""
+        try:
+            while child.poll() is None:
+                self.poll(child.pid)
+                if time.perf_counter() - started > timeout_s:
+                    raise TimeoutError(f"{what} took over {timeout_s:.0f} s; see {log}")
+                time.sleep(POLL_S)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
 
     def workers(self, root: int, marker: str = "bytewax.run") -> list[int]:
         return [pid for pid in self.peaks_kb if pid != root and marker in self.commands.get(pid, "")]
