@@ -313,6 +313,43 @@ def measure(stack_env: dict[str, str], topics_env: dict[str, str], signals_topic
     return report
 
 
+def _source_like_consumers(bootstrap: str, topic: str, group: str, extra: dict[str, object] | None = None) -> list:
+    """One consumer per partition of ``topic`` from offset 0 with the flow source's fetch config
+    (``bench.kafka_consume.SOURCE_LIKE_CONFIG``), as ``dataflows/sources.py`` reads; ``extra`` overrides."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    from bench.kafka_consume import SOURCE_LIKE_CONFIG
+    from dataflows.sources import list_partitions
+
+    consumers = []
+    for partition in list_partitions(bootstrap, topic):
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
+                             "auto.offset.reset": "earliest", **SOURCE_LIKE_CONFIG, **(extra or {})})
+        consumer.assign([TopicPartition(topic, partition, 0)])
+        consumers.append(consumer)
+    return consumers
+
+
+def _produce_while_reading(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, bytes]], rate: float,
+                           readers: list[threading.Thread], arrivals: dict[tuple[int, int], int],
+                           stop: threading.Event, join_s: float) -> tuple[int, dict[tuple[int, int], int], float]:
+    """Start the ``readers`` (they fill ``arrivals`` until ``stop``), give them 2 s to connect, produce
+    at ``rate``, wait up to 30 s for every message to arrive, then stop them: the wall-clock start
+    of producing (ns), the send time of each (partition, offset) and the produce duration."""
+    for reader in readers:
+        reader.start()
+    time.sleep(2.0)
+    started_ns = time.time_ns()
+    stamps, produce_s = produce_paced(bootstrap, topic, messages, rate)
+    deadline = time.monotonic() + 30
+    while len(arrivals) < len(stamps) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    for reader in readers:
+        reader.join(join_s)
+    return started_ns, stamps, produce_s
+
+
 def kafka_round_trip(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, bytes]], rate: float,
                      warmup_s: float = 2.0, extra: dict[str, object] | None = None) -> dict[str, object]:
     """The broker alone: produce at ``rate`` and consume with the flow source's settings.
@@ -322,22 +359,13 @@ def kafka_round_trip(bootstrap: str, topic: str, messages: Sequence[tuple[bytes,
     reads; every message's latency from ``produce()`` to its arrival. The floor under the
     tick-to-signal figure on this broker. ``extra`` overrides consumer settings (a what-if).
     """
-    from confluent_kafka import Consumer, TopicPartition
-
-    from bench.kafka_consume import SOURCE_LIKE_CONFIG, SOURCE_POLL_S
-    from dataflows.sources import list_partitions
+    from bench.kafka_consume import SOURCE_POLL_S
 
     arrivals: dict[tuple[int, int], int] = {}
     stop = threading.Event()
 
     def consume() -> None:
-        consumers = []
-        for partition in list_partitions(bootstrap, topic):
-            consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-rtt-{topic}",
-                                 "enable.auto.commit": False, "auto.offset.reset": "earliest", **SOURCE_LIKE_CONFIG,
-                                 **(extra or {})})
-            consumer.assign([TopicPartition(topic, partition, 0)])
-            consumers.append(consumer)
+        consumers = _source_like_consumers(bootstrap, topic, f"bench-rtt-{topic}", extra)
         try:
             while not stop.is_set():
                 for consumer in consumers:
@@ -348,16 +376,8 @@ def kafka_round_trip(bootstrap: str, topic: str, messages: Sequence[tuple[bytes,
             for consumer in consumers:
                 consumer.close()
 
-    reader = threading.Thread(target=consume, daemon=True)
-    reader.start()
-    time.sleep(2.0)
-    started_ns = time.time_ns()
-    stamps, produce_s = produce_paced(bootstrap, topic, messages, rate)
-    deadline = time.monotonic() + 30
-    while len(arrivals) < len(stamps) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    stop.set()
-    reader.join(10)
+    started_ns, stamps, produce_s = _produce_while_reading(
+        bootstrap, topic, messages, rate, [threading.Thread(target=consume, daemon=True)], arrivals, stop, join_s=10)
     cutoff = started_ns + int(min(warmup_s, produce_s / 4) * 1e9)
     latencies = [(arrivals[position] - sent) // 1000 for position, sent in stamps.items()
                  if position in arrivals and sent >= cutoff]
@@ -381,7 +401,7 @@ def kafka_two_hop(bootstrap: str, topic: str, relay_topic: str, messages: Sequen
     """
     from confluent_kafka import Consumer, Producer, TopicPartition
 
-    from bench.kafka_consume import SOURCE_LIKE_CONFIG, SOURCE_POLL_S
+    from bench.kafka_consume import SOURCE_POLL_S
     from dataflows.sources import list_partitions
     from sinks.kafka import KafkaSettings
 
@@ -392,12 +412,7 @@ def kafka_two_hop(bootstrap: str, topic: str, relay_topic: str, messages: Sequen
 
     def relay() -> None:
         producer = Producer(sink.producer_config())
-        consumers = []
-        for partition in list_partitions(bootstrap, topic):
-            consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-hop1-{topic}",
-                                 "enable.auto.commit": False, "auto.offset.reset": "earliest", **SOURCE_LIKE_CONFIG})
-            consumer.assign([TopicPartition(topic, partition, 0)])
-            consumers.append(consumer)
+        consumers = _source_like_consumers(bootstrap, topic, f"bench-hop1-{topic}")
         try:
             while not stop.is_set():
                 for consumer in consumers:
@@ -429,17 +444,8 @@ def kafka_two_hop(bootstrap: str, topic: str, relay_topic: str, messages: Sequen
             consumer.close()
 
     threads = [threading.Thread(target=relay, daemon=True), threading.Thread(target=arrive, daemon=True)]
-    for thread in threads:
-        thread.start()
-    time.sleep(2.0)
-    started_ns = time.time_ns()
-    stamps, produce_s = produce_paced(bootstrap, topic, messages, rate)
-    deadline = time.monotonic() + 30
-    while len(arrivals) < len(stamps) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    stop.set()
-    for thread in threads:
-        thread.join(15)
+    started_ns, stamps, produce_s = _produce_while_reading(bootstrap, topic, messages, rate, threads, arrivals, stop,
+                                                           join_s=15)
     cutoff = started_ns + int(min(warmup_s, produce_s / 4) * 1e9)
     measured = sorted((sent, (arrivals[position] - sent) // 1000) for position, sent in stamps.items()
                       if position in arrivals and sent >= cutoff)
