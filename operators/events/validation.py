@@ -14,6 +14,12 @@ Reason codes: ``empty_message``, ``message_too_large``, ``invalid_utf8``, ``inva
 (an actual, forecast or previous that is NaN or infinite) and ``actual_before_event`` (an actual
 value published before the event's scheduled time: a look-ahead the producer must not send).
 
+On the ticks topic an event travels as an ``EventTick`` (``operators.events.wire``) in the partition of
+a symbol; ``operators.ingest.validation.decode_tick`` checks its content with ``event_problem`` and
+adds the reasons of that path: ``invalid_symbol``, ``symbol_not_allowed``, ``ts_out_of_bounds`` (the
+tick's own time) and ``entity_mismatch`` (an entity that is neither the symbol nor a market of
+``EventLimits.markets``).
+
 >>> from operators.messages import SourceRecord
 >>> value = (b'{"source":"trading_economics","event_type":"fed_interest_rate_decision","entity":"US",'
 ...          b'"event_id":"17459","public_ts_ns":1379530800000000000,'
@@ -37,7 +43,7 @@ from operators.events.message import EventMessage
 from operators.ingest.symbols import symbol_problem
 from operators.messages import Reject, SourceRecord, reject
 
-__all__ = ["EVENT_REJECT_REASONS", "STAGE", "EventLimits", "decode_event"]
+__all__ = ["EVENT_REJECT_REASONS", "STAGE", "EventLimits", "decode_event", "event_problem"]
 
 STAGE = "validate_event"
 
@@ -52,6 +58,7 @@ EVENT_REJECT_REASONS: tuple[str, ...] = (
     "empty_message", "message_too_large", "invalid_utf8", "invalid_json", "missing_field", "unknown_field",
     "wrong_type", "invalid_name", "invalid_entity", "missing_key", "key_mismatch", "public_ts_out_of_bounds",
     "scheduled_ts_out_of_bounds", "importance_out_of_bounds", "non_finite", "actual_before_event",
+    "invalid_symbol", "symbol_not_allowed", "ts_out_of_bounds", "entity_mismatch",
 )
 
 
@@ -62,7 +69,9 @@ class EventLimits:
     Times lie in ``[min_ts_ns, max_ts_ns]`` (1990-01-01 to 2100-01-01 UTC by default: the
     calendars and estimates reach back to 1999). ``max_message_bytes`` defaults to 1 MB, the
     broker's usual message limit, which a 10-Q's plain text (174,374 characters for AAPL's
-    2019 Q1) fits.
+    2019 Q1) fits. ``markets`` are the entities whose events the producer fans out to every
+    symbol (``operators.events.market_fan_out``): on the ticks topic an event in a symbol's
+    partition must be about that symbol or one of them.
 
     >>> EventLimits(max_message_bytes=0)
     Traceback (most recent call last):
@@ -74,6 +83,7 @@ class EventLimits:
     min_ts_ns: int = _NANOSECONDS_1990_01_01
     max_ts_ns: int = _NANOSECONDS_2100_01_01
     max_entity_length: int = 32
+    markets: tuple[str, ...] = ("US",)
 
     def __post_init__(self) -> None:
         for name in ("max_message_bytes", "max_entity_length"):
@@ -83,6 +93,9 @@ class EventLimits:
         if type(self.min_ts_ns) is not int or type(self.max_ts_ns) is not int or not self.min_ts_ns < self.max_ts_ns:
             raise ValueError(f"EventLimits.max_ts_ns must be an int above min_ts_ns={self.min_ts_ns!r}, "
                              f"got {self.max_ts_ns!r}")
+        if type(self.markets) is not tuple or not all(type(market) is str and market.isalpha() and market.isupper()
+                                                      for market in self.markets):
+            raise ValueError(f"EventLimits.markets must be a tuple of upper-case market codes, got {self.markets!r}")
 
 
 def decode_event(record: SourceRecord, limits: EventLimits) -> EventMessage | Reject:
@@ -99,12 +112,18 @@ def decode_event(record: SourceRecord, limits: EventLimits) -> EventMessage | Re
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as error:
         reason, detail = _explain_decode_failure(raw, error)
         return reject(STAGE, record, reason, detail, raw=raw)
-    problem = _check_names(event) or _check_entity(event, record.key, limits) or _check_values(event, limits)
+    problem = event_problem(event, limits) or _check_key(event, record.key)
     if problem is None:
         return event
     entity = event.entity if symbol_problem(event.entity, limits.max_entity_length) is None else None
     ts_ns = event.public_ts_ns if limits.min_ts_ns <= event.public_ts_ns <= limits.max_ts_ns else None
     return reject(STAGE, record, problem[0], problem[1], raw=raw, symbol=entity, ts_ns=ts_ns)
+
+
+def event_problem(event: EventMessage, limits: EventLimits) -> tuple[str, str] | None:
+    """The first problem of a decoded event's content as ``(reason, detail)``, None when it has none:
+    its names, its entity's grammar, its times and its values (the Kafka key is the caller's check)."""
+    return _check_names(event) or _check_entity(event, limits) or _check_values(event, limits)
 
 
 def _check_names(event: EventMessage) -> tuple[str, str] | None:
@@ -116,10 +135,12 @@ def _check_names(event: EventMessage) -> tuple[str, str] | None:
     return None
 
 
-def _check_entity(event: EventMessage, key: bytes | None, limits: EventLimits) -> tuple[str, str] | None:
+def _check_entity(event: EventMessage, limits: EventLimits) -> tuple[str, str] | None:
     problem = symbol_problem(event.entity, limits.max_entity_length)
-    if problem is not None:
-        return "invalid_entity", problem
+    return None if problem is None else ("invalid_entity", problem)
+
+
+def _check_key(event: EventMessage, key: bytes | None) -> tuple[str, str] | None:
     if key is None:
         return "missing_key", f"expected the Kafka key {event.entity!r} (the entity), got a message without a key"
     if key != event.entity.encode():

@@ -25,13 +25,19 @@ messages the reasons of ``operators.ingest.book_checks`` (``book_id_out_of_bound
 too large for 64 bits (say 5,000 digits) in ``ts_ns`` or ``seq`` is ``ts_out_of_bounds`` or
 ``seq_out_of_bounds``.
 
+An event (``type`` ``event``, ``operators.events.wire.EventTick``) is keyed by the symbol it reaches
+and checked like a tick for its symbol, key and ``ts_ns``, then by ``operators.events.event_problem``
+for its content (with ``ValidationLimits.events``, which allows events up to 1 MB: a filing's text);
+its rejects have stage ``validate_event`` and a reason of ``operators.events.EVENT_REJECT_REASONS``.
+
 An option message (``option_quote``, ``option_trade``, ``option_open_interest``) is keyed by its
 underlying and checked by ``operators.options.wire.to_message``; its rejects have stage
 ``validate_option`` and the reasons listed there (``invalid_option_symbol``,
 ``strike_out_of_bounds``, ...) and carry the underlying, never the contract, as symbol.
 
 A depth message may be up to ``max_book_message_bytes`` long (a venue's REST snapshot holds
-a thousand levels a side); every other tick up to ``max_message_bytes``. A reject for size keeps
+a thousand levels a side), an event up to ``events.max_message_bytes``; every other tick up to
+``max_message_bytes``. A reject for size keeps
 the first ``max_message_bytes`` in ``raw``.
 
 Every bound is checked as ``lo <= x <= hi`` (sizes as ``0 < x <= hi``), so NaN fails.
@@ -59,6 +65,10 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from operators.events.message import EventMessage
+from operators.events.validation import EVENT_REJECT_REASONS, EventLimits, event_problem
+from operators.events.validation import STAGE as EVENT_STAGE
+from operators.events.wire import EventTick
 from operators.ingest.book_checks import BOOK_REJECT_REASONS, book_problem
 from operators.ingest.symbols import SYMBOL_CASES, SYMBOL_PATTERN, SymbolCase, normalise_symbol, symbol_problem
 from operators.messages import BookDelta, BookSnapshot, Quote, Reject, SourceRecord, Trade, ValidTick, reject
@@ -74,7 +84,7 @@ _DETAIL_PREVIEW_CHARS = 40
 _MAX_SEQ = 2**63 - 1
 _KNOWN_SYMBOLS = 65_536
 
-_DECODER = msgspec.json.Decoder(Trade | Quote | BookSnapshot | BookDelta | option_wire.OptionWire)
+_DECODER = msgspec.json.Decoder(Trade | Quote | BookSnapshot | BookDelta | EventTick | option_wire.OptionWire)
 _BOOK_TYPES = (BookSnapshot, BookDelta)
 _ID_FIELDS = ("$.update_id", "$.first_id", "$.last_id", "$.prev_id")
 
@@ -83,14 +93,15 @@ _BOUNDED_FIELDS = ("ts", "price", "size", "bid", "ask", "bid_size", "ask_size", 
 #: Every reason code a message can be rejected with on the tick path (this validator, the
 #: event-time guard, the duplicate filter, the control topic). The metrics declare each at 0 at
 #: start, so a burst of a reason never seen before still shows in a Prometheus ``rate()``.
-REJECT_REASONS: tuple[str, ...] = (
+REJECT_REASONS: tuple[str, ...] = tuple(dict.fromkeys((
     "empty_message", "message_too_large", "invalid_json", "invalid_utf8", "invalid_value", "missing_field", "unknown_field",
     "unknown_type", "wrong_type", "non_finite", "invalid_symbol", "missing_key", "key_mismatch",
     "symbol_not_allowed", "crossed_quote", *BOOK_REJECT_REASONS, *option_wire.REJECT_REASONS,
     *(f"{field}_out_of_bounds" for field in _BOUNDED_FIELDS),
     "ts_ahead", "ts_late", "clock_reset", "symbol_idle", "duplicate_offset", "duplicate_sequence", "invalid_control",
-)
-_TICK_KINDS = "trade, quote, depth or option message"
+    *EVENT_REJECT_REASONS,
+)))
+_TICK_KINDS = "trade, quote, depth, event or option message"
 _FIELD_IN_BACKTICKS = re.compile(r"`([^`]*)`")
 _PATH_SUFFIX = re.compile(r" - at `(\$[^`]*)`$")
 
@@ -121,6 +132,7 @@ class ValidationLimits:
     max_symbol_length: int = 32
     symbol_case: SymbolCase = "keep"
     allowed_symbols: frozenset[str] = field(default_factory=frozenset)
+    events: EventLimits = field(default_factory=EventLimits)
     #: Symbols that passed every identity check: symbol -> (its Kafka key, the normalised symbol when it
     #: differs). A cache for the hot path, bounded by ``_KNOWN_SYMBOLS``; not part of the limits' value.
     known_symbols: dict[str, tuple[bytes, str | None]] = field(default_factory=dict, init=False, repr=False,
@@ -174,9 +186,9 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
     if not raw:
         return reject(STAGE, record, "empty_message", "expected a JSON tick, got an empty value", raw=b"")
     size = len(raw)
-    if size > limits.max_message_bytes and size > limits.max_book_message_bytes:
-        return _too_large(record, raw, max(limits.max_message_bytes, limits.max_book_message_bytes),
-                          limits.max_message_bytes)
+    largest = max(limits.max_message_bytes, limits.max_book_message_bytes, limits.events.max_message_bytes)
+    if size > largest:
+        return _too_large(record, raw, largest, limits.max_message_bytes)
     try:
         tick = _DECODER.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as error:
@@ -184,9 +196,14 @@ def decode_tick(record: SourceRecord, limits: ValidationLimits) -> ValidTick | R
             return _too_large(record, raw, limits.max_message_bytes, limits.max_message_bytes)
         reason, detail = _explain_decode_failure(raw, error)
         return reject(STAGE, record, reason, detail, raw=raw)
+    if type(tick) is EventTick:
+        if size > limits.events.max_message_bytes:
+            return _too_large(record, raw, limits.events.max_message_bytes, limits.max_message_bytes)
+        return _event(record, tick, limits)
     book = type(tick) in _BOOK_TYPES
-    if size > limits.max_message_bytes and not book:
-        return _too_large(record, raw, limits.max_message_bytes, limits.max_message_bytes)
+    limit = limits.max_book_message_bytes if book else limits.max_message_bytes
+    if size > limit:
+        return _too_large(record, raw, limit, limits.max_message_bytes)
     if type(tick) in option_wire.WIRE_TYPES:
         return _option(record, tick, limits)
     symbol = tick.symbol
@@ -226,6 +243,32 @@ def _option(record: SourceRecord, wire: option_wire.OptionWire, limits: Validati
     return reject(option_wire.STAGE, record, message[0], message[1], raw=record.value, symbol=symbol, ts_ns=ts_ns)
 
 
+def _event(record: SourceRecord, tick: EventTick, limits: ValidationLimits) -> ValidTick | Reject:
+    """An event for a symbol: its symbol, key and delivery time checked as a tick's, then its content."""
+    symbol = tick.symbol
+    problem = _check_identity(symbol, record.key, limits) or _check_ts(tick, limits)
+    if problem is None:
+        problem = event_problem(tick.event, limits.events) or _check_audience(tick, limits.events)
+    if problem is None:
+        canonical = normalise_symbol(symbol, limits.symbol_case)
+        if canonical != symbol:
+            tick = msgspec.structs.replace(tick, symbol=canonical)
+        return ValidTick(tick, record.topic, record.partition, record.offset)  # type: ignore[arg-type]
+    valid_symbol = None if symbol_problem(symbol, limits.max_symbol_length) else normalise_symbol(
+        symbol, limits.symbol_case)
+    ts_ns = tick.ts_ns if limits.min_ts_ns <= tick.ts_ns <= limits.max_ts_ns else None
+    return reject(EVENT_STAGE, record, problem[0], problem[1], raw=record.value, symbol=valid_symbol, ts_ns=ts_ns)
+
+
+def _check_audience(tick: EventTick, limits: EventLimits) -> tuple[str, str] | None:
+    """An event reaches a symbol when it is about that symbol or about one of the markets."""
+    event: EventMessage = tick.event
+    if event.entity == tick.symbol or event.entity in limits.markets:
+        return None
+    return "entity_mismatch", (f"expected an event about {tick.symbol!r} or a market of {', '.join(limits.markets)}, "
+                               f"got one about {event.entity!r}")
+
+
 def _too_large(record: SourceRecord, raw: bytes, limit: int, kept: int) -> Reject:
     # Keep only the head: a 2 MB garbage message copied whole into ticks.dlq would exceed
     # the producer's (and most brokers') 1 MB message limit, fail the dead-letter sink and,
@@ -255,7 +298,7 @@ def _check_identity(symbol: str, key: bytes | None, limits: ValidationLimits) ->
     return None
 
 
-def _check_ts(tick: Trade | Quote | BookSnapshot | BookDelta, limits: ValidationLimits) -> tuple[str, str] | None:
+def _check_ts(tick: Trade | Quote | BookSnapshot | BookDelta | EventTick, limits: ValidationLimits) -> tuple[str, str] | None:
     if not limits.min_ts_ns <= tick.ts_ns <= limits.max_ts_ns:
         return (
             "ts_out_of_bounds",
@@ -326,7 +369,7 @@ def _explain_validation_error(message: str) -> tuple[str, str]:
         detail = f"expected only the fields of a {_TICK_KINDS}, got unknown field {names[0]!r}"
     elif path == "$.type" and message.startswith("Invalid value"):
         reason = "unknown_type"
-        detail = ("expected type 'trade', 'quote', 'book_snapshot', 'book_delta' or an option message, "
+        detail = ("expected type 'trade', 'quote', 'book_snapshot', 'book_delta', 'event' or an option message, "
                   f"got {_offending_value(message, 'Invalid value ')}")
     elif message.startswith("Integer value out of range") and path in ("$.ts_ns", "$.seq"):
         reason = f"{path[2:]}_out_of_bounds"
