@@ -97,3 +97,16 @@ def test_an_event_over_the_event_limit_is_too_large_and_keeps_only_the_head() ->
 
     assert type(rejected) is Reject and rejected.reason == "message_too_large"
     assert len(rejected.raw) == limits.max_message_bytes
+
+
+def test_a_depth_message_over_the_book_limit_stays_too_large_though_an_event_may_be_longer() -> None:
+    limits = ValidationLimits()
+    levels = ",".join(f"[{100 + i * 0.01:.2f},1.0]" for i in range(60_000))
+    book = (f'{{"type":"book_snapshot","symbol":"SPY","ts_ns":{DELIVERED_NS},"update_id":1,'
+            f'"bids":[{levels}],"asks":[]}}').encode()
+
+    rejected = decode(book, b"SPY", limits)
+
+    assert limits.max_book_message_bytes < len(book) < limits.events.max_message_bytes
+    assert type(rejected) is Reject and rejected.reason == "message_too_large"
+    assert str(limits.max_book_message_bytes) in rejected.detail
