@@ -47,7 +47,7 @@ def portfolio_risk(settings: Settings) -> PortfolioRiskBuilder:
 def validation_limits(settings: Settings) -> ValidationLimits:
     symbols = settings.symbols
     return ValidationLimits(max_symbol_length=symbols.max_length, symbol_case=symbols.case,
-                            allowed_symbols=symbols.allowed)
+                            allowed_symbols=symbols.allowed, events=settings.events.limits())
 
 
 def clock_config(settings: Settings) -> EventTimeConfig:
@@ -299,7 +299,7 @@ def build_components(settings: Settings, ensemble: Ensemble | None = None,
         ensemble=ensemble,
         metrics=metrics,
         symbol_logic=SymbolLogicBuilder(clock_config(settings), feature_config(settings), rules=symbol_rules(settings),
-                                        watch=metrics.symbol_states),
+                                        watch=metrics.symbol_states, events=settings.events.join_config()),
         drift_step=DriftStep(drift_config(settings), profile if profile is not None else _model_profile(
             settings, ensemble, loaded_from_settings), psi_config(settings)),
         outcome_step=OutcomeStep(outcome_config(settings, ensemble)),

@@ -1,11 +1,12 @@
 """The one settings object of tickwise, read once by the CLI (or the flow entry point).
 
 ``Settings`` holds one frozen section per part (Kafka, the source, ClickHouse, Redis, the model,
-metrics, features, the quote lag, cross-asset statistics, risk, monitoring, paper trading, the
-run). Each section reads its own environment variables (``KAFKA_*``, ``TICKWISE_RISK_*`` ...: the
-field name under the section's prefix unless the field names its variable) and parses them once:
-comma lists become tuples or frozensets, seconds are offered as nanoseconds too. Nothing else
-reads the environment. Secrets are ``SecretStr`` and never appear in ``repr``, logs or the summary.
+metrics, features, the quote lag, cross-asset statistics, risk, monitoring, paper trading, options,
+event features, the run). Each section reads its own environment variables (``KAFKA_*``,
+``TICKWISE_RISK_*`` ...: the field name under the section's prefix unless the field names its
+variable) and parses them once: comma lists become tuples or frozensets, seconds are offered as
+nanoseconds too. Nothing else reads the environment. Secrets are ``SecretStr`` and never appear in
+``repr``, logs or the summary.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dataflows.config_events import EventsSection
 from dataflows.config_monitoring import MonitoringSection
 from dataflows.config_quote_lag import QuoteLagSection
 from dataflows.config_options import OptionsSection
@@ -395,6 +397,7 @@ class Settings(BaseModel):
     monitoring: MonitoringSection = Field(default_factory=MonitoringSection)  # dataflows.config_monitoring
     paper: PaperSection = Field(default_factory=PaperSection)
     options: OptionsSection = Field(default_factory=OptionsSection)  # dataflows.config_options
+    events: EventsSection = Field(default_factory=EventsSection)  # dataflows.config_events
     run: RunSection = Field(default_factory=RunSection)
 
     SECRETS: ClassVar[frozenset[str]] = frozenset({"KAFKA_SASL_PASSWORD", "CLICKHOUSE_URL", "REDIS_URL",

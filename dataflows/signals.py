@@ -35,6 +35,8 @@ from dataflows.option_steps import (STEP_ID as CHAIN_STEP_ID, ChainConfigSource,
                                     only_options, without_options)
 from dataflows.outputs import Outputs
 from dataflows.steps import decode_batch, market_context, to_portfolio
+from operators.events import EventTick
+from operators.events.validation import STAGE as EVENT_STAGE
 from operators.messages import (BarReturn, ControlCommand, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
                                 Prediction, Quote, Reject, SourceRecord, TickBatch, Trade)
 from operators.monitoring.psi import PsiReading
@@ -57,12 +59,23 @@ def _is_feature_row(item: TickBatch | FeatureRow | Reject) -> bool:
 
 #: Validation rejects that create no symbol state: the symbol is outside the grammar or the allow-list.
 _STATELESS_REJECTS = frozenset(("invalid_symbol", "symbol_not_allowed"))
+#: Rejects of messages that are not the symbol's own ticks: options (its underlying's features are those
+#: of its own ticks) and events (a bad calendar row says nothing about the symbol's feed).
+_OTHER_STAGES = frozenset((OPTION_STAGE, EVENT_STAGE))
 
 
 def _counts_for_symbol(item: Reject) -> bool:
     """A validation reject of a known symbol joins that symbol's reject share (crossed quotes, keyless copies);
-    a refused option message does not (its underlying's features are those of its own ticks)."""
-    return bool(item.symbol) and item.reason not in _STATELESS_REJECTS and item.stage != OPTION_STAGE
+    a refused option or event message does not."""
+    return bool(item.symbol) and item.reason not in _STATELESS_REJECTS and item.stage not in _OTHER_STAGES
+
+
+def _without_events(batch: TickBatch) -> TickBatch | None:
+    """The batch without its events (None when nothing else is left): the options step prices ticks only."""
+    if not any(type(tick.tick) is EventTick for tick in batch.ticks):
+        return batch
+    ticks = [tick for tick in batch.ticks if type(tick.tick) is not EventTick]
+    return TickBatch(batch.symbol, ticks) if ticks else None
 
 
 def _is_bar_return(item: BarReturn | Reject) -> bool:
@@ -152,6 +165,10 @@ def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool
     """Decode and validate, guard event time per symbol, compute features per symbol from the ticks inside
     its trading session (``TICKWISE_SESSION``; the others are admitted and stored, not featurized).
 
+    Events on the ticks topic (``operators.events.EventTick``) take the same path into the per-symbol step,
+    which joins their features to the symbol's rows when ``TICKWISE_EVENTS`` is set; their rejects go to
+    the dead-letter topic with the others.
+
     Shared by the live flow and the backfill (training) flow, so training features are the
     live features by construction. The history flow runs it too (``count=False``: the signals flow
     counts the ticks), so its admitted ticks are the signals flow's by construction.
@@ -186,7 +203,8 @@ def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool
         op.flat_map_batch("count_rejects", rejects, metrics.count_rejects_batch)
     return FeatureStreams(admitted=split_ticks.trues, rows=split_features.trues, rejects=rejects,
                           bar_returns=split_returns.trues, book_events=split_book_events.trues,
-                          chain_ticks=checked.trues, option_messages=option_messages)
+                          chain_ticks=op.filter_map("chain_without_events", checked.trues, _without_events),
+                          option_messages=option_messages)
 
 
 @dataclass(frozen=True)

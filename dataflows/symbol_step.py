@@ -48,6 +48,15 @@ the symbol's footprint bounded and its health visible:
   a ``book_gap`` or ``book_crossed`` comes out as a ``DriftEvent`` after the symbol's rows of the
   batch.
 
+- **Events.** An event (``operators.events.EventTick``: the symbol's own, or its market's fanned out
+  by the producer) passes the duplicate filter, the event-time guard and the reject share like any
+  tick, outside the session too, and with ``events`` set (``TICKWISE_EVENTS``) enters the symbol's
+  ``EventJoinState`` (``operators.events.join_step``) before the rows that follow it: each feature
+  row then leaves with the event features as of its own time, never before an event's publication.
+  The event state is the symbol's knowledge, not its tick timeline, so an idle restart or a clock
+  reset keeps it. It is not re-emitted with the admitted ticks (no table stores it). Without
+  ``events`` an event is admitted and changes nothing: the rows are those of a flow without events.
+
 State per symbol is bounded: the guard's few held ticks, the features' windows (about 50 KB), the
 duplicate filter's sequence window and the reject window (``window`` bytes).
 """
@@ -63,6 +72,7 @@ from typing import Protocol
 from bytewax.operators import StatefulLogic
 
 from dataflows.snapshots import dump_state, load_state
+from operators.events import EventJoinConfig, EventJoinState, EventTick, join_step
 from operators.features.symbol import FeatureConfig, SymbolFeatures, register_config
 from operators.ingest.clock import CLOCK_RESET, EventTimeConfig, EventTimeGuard
 from operators.ingest.dedupe import DedupeConfig, Deduplicator
@@ -135,14 +145,18 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
 
     When the guard resets the symbol's clock (a ``clock_reset`` reject), the features start
     again from the next admitted tick: their windows hold the timeline the guard abandoned.
+    With ``event_config``, admitted events update ``events`` and every row gains the event features.
     """
 
     def __init__(self, guard: EventTimeGuard, features: SymbolFeatures | None, config: FeatureConfig,
                  dedupe: Deduplicator, share: RejectShare, rules: SymbolRules, watch: SymbolWatch,
-                 symbol: str | None = None, session: SessionConfig | None = None) -> None:
+                 symbol: str | None = None, session: SessionConfig | None = None,
+                 event_config: EventJoinConfig | None = None, events: EventJoinState | None = None) -> None:
         self._guard = guard
         self._features = features
         self._config = config
+        self._event_config = event_config
+        self._events = events
         self._dedupe = dedupe
         self._share = share
         self._rules = rules
@@ -205,9 +219,15 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         self._count(False, len(ticks))
         features = self._features
         hours = self._hours
+        event_config = self._event_config
         outside = books = 0
         for tick in ticks:
-            if type(tick.tick) in _BOOK_TYPES:
+            kind = type(tick.tick)
+            if kind is EventTick:
+                if event_config is not None:
+                    self._events, _ = join_step(self._events, tick.tick.event, event_config)
+                continue
+            if kind in _BOOK_TYPES:
                 books += 1
             if admitted is None:
                 out.append(tick)
@@ -220,13 +240,21 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
                 features = self._features = SymbolFeatures(tick.tick.symbol, self._config)
             rows = features.update(tick)
             if rows:
-                out.extend(rows)
+                out.extend(self._with_events(rows) if event_config is not None else rows)
             if features.has_returns:
                 out.extend(features.drain_returns())
         if books and features is not None and features.has_book_events:
             out.extend(features.drain_book_events())
         if outside:
             self._watch.outside_session(ticks[0].tick.symbol, outside)
+
+    def _with_events(self, rows: list[FeatureRow]) -> list[FeatureRow]:
+        """``rows`` with the symbol's event features as of each row's time appended."""
+        joined: list[FeatureRow] = []
+        for row in rows:
+            self._events, out = join_step(self._events, row, self._event_config)  # type: ignore[arg-type]
+            joined.extend(out)
+        return joined
 
     def _judge(self, tick: ValidTick, out: list, admitted: list[ValidTick] | None) -> None:
         if self._symbol is None:
@@ -280,7 +308,8 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
             # among the rejects.
             out.insert(0, TickBatch(admitted[0].tick.symbol, admitted))
         if self._features is not None:
-            out.extend(self._features.flush())
+            rows = self._features.flush()
+            out.extend(self._with_events(rows) if rows and self._event_config is not None else rows)
             out.extend(self._features.drain_returns())
         return out, StatefulLogic.RETAIN
 
@@ -306,7 +335,9 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         return out, StatefulLogic.DISCARD
 
     def snapshot(self) -> bytes:
-        return dump_state((self._guard, self._features, self._dedupe, self._share, self._symbol))
+        state = (self._guard, self._features, self._dedupe, self._share, self._symbol)
+        # A symbol without event state snapshots as before events existed (and restores from those).
+        return dump_state(state if self._events is None else (*state, self._events))
 
 
 class SymbolLogicBuilder:
@@ -314,9 +345,10 @@ class SymbolLogicBuilder:
 
     def __init__(self, clock: EventTimeConfig, features: FeatureConfig, dedupe: DedupeConfig | None = None,
                  rules: SymbolRules | None = None, watch: SymbolWatch | None = None,
-                 session: SessionConfig | None = None) -> None:
+                 session: SessionConfig | None = None, events: EventJoinConfig | None = None) -> None:
         self._clock = clock
         self._features = features
+        self._events = events
         self._dedupe = dedupe or DedupeConfig()
         self._rules = rules or SymbolRules()
         self._watch = watch or _NoWatch()
@@ -326,14 +358,16 @@ class SymbolLogicBuilder:
     def __call__(self, resume_state: bytes | None) -> SymbolLogic:
         self._watch.built()
         if resume_state is not None:
-            guard, features, dedupe, share, symbol = load_state(resume_state, "features")
+            guard, features, dedupe, share, symbol, *events = load_state(resume_state, "features")  # type: ignore[misc]
             if share.over and symbol is not None:
                 self._watch.rejecting(symbol, share, True, None)
             return SymbolLogic(guard, features, self._features, dedupe, share, self._rules, self._watch, symbol,
-                               self._session)
+                               self._session, self._events, events[0] if events else None)
         return SymbolLogic(EventTimeGuard(self._clock), None, self._features, Deduplicator(self._dedupe),
-                           RejectShare(self._rules.reject_share), self._rules, self._watch, session=self._session)
+                           RejectShare(self._rules.reject_share), self._rules, self._watch, session=self._session,
+                           event_config=self._events)
 
     def with_session(self, session: SessionConfig | None) -> SymbolLogicBuilder:
         """This builder with ticks outside ``session`` kept from the features (None: every tick updates them)."""
-        return SymbolLogicBuilder(self._clock, self._features, self._dedupe, self._rules, self._watch, session)
+        return SymbolLogicBuilder(self._clock, self._features, self._dedupe, self._rules, self._watch, session,
+                                  self._events)
