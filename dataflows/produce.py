@@ -1,12 +1,24 @@
-"""Produce tick messages to Kafka with delivery reports (``tickwise produce``)."""
+"""Produce tick messages to Kafka with delivery reports (``tickwise produce``).
+
+With ``--events``, ``plan_event_ticks`` turns the events of the alternative-data files into
+``EventTick`` messages for the symbols being produced (a market's event to every one of them, a
+symbol's to that symbol) and ``merge_in_event_time`` merges them into the ticks, so each symbol's
+partition carries its events and ticks in event-time order.
+"""
 
 from __future__ import annotations
 
+import heapq
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaException, Producer
+
+from operators.events import EventMessage, encode_event_tick, market_fan_out
+
+#: A message with the event time it is merged on: ``(ts_ns, key, value)``.
+Timed = tuple[int, bytes, bytes]
 
 
 class ProduceError(RuntimeError):
@@ -77,3 +89,64 @@ def produce_messages(bootstrap: str, topic: str, messages: Iterable[tuple[bytes 
             f"{len(failures) + remaining} of {sent} messages to {topic} on {bootstrap} were not delivered ({first})"
         )
     return ProduceReport(sent, elapsed)
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    """The event messages of a produce run and what was left out.
+
+    ``messages``: ``(delivery ts_ns, key, value)`` in delivery order; ``events``: the events that
+    reach at least one symbol; ``after_ticks``: events public after the last tick (nothing would
+    read them); ``other_symbols``: events about symbols that have no ticks in the run.
+    """
+
+    messages: list[Timed] = field(default_factory=list)
+    events: int = 0
+    after_ticks: int = 0
+    other_symbols: int = 0
+
+
+def plan_event_ticks(events: Iterable[EventMessage], symbols: Collection[str], markets: tuple[str, ...],
+                     first_ns: int, last_ns: int) -> EventPlan:
+    """The ``EventTick`` messages of ``events`` for ``symbols``, whose ticks span ``[first_ns, last_ns]``.
+
+    An event is delivered at its publication time, or at ``first_ns`` when it was public before the
+    first tick (the history known when the run starts: ``operators.events.wire``); a market's event
+    goes to every symbol (``market_fan_out``), in symbol order.
+
+    >>> rate = EventMessage("te", "rate_decision", "US", "1", 5, 5, 3, actual=0.25, forecast=0.25)
+    >>> plan = plan_event_ticks([rate], ["SPY", "IBM"], ("US",), 10, 20)
+    >>> [(ts_ns, key) for ts_ns, key, _ in plan.messages], plan.events
+    ([(10, b'IBM'), (10, b'SPY')], 1)
+    """
+    ordered = sorted(symbols)
+    known = set(ordered)
+    messages: list[Timed] = []
+    count = after = other = 0
+    for event in sorted(events, key=lambda event: (event.public_ts_ns, event.event_id)):
+        if event.public_ts_ns > last_ns:
+            after += 1
+            continue
+        targets = [(key, item) for key, item in market_fan_out(event, markets, ordered) if key in known]
+        if not targets:
+            other += 1
+            continue
+        count += 1
+        ts_ns = max(event.public_ts_ns, first_ns)
+        messages.extend((ts_ns, *encode_event_tick(key, ts_ns, item)) for key, item in targets)
+    return EventPlan(messages, count, after, other)
+
+
+def merge_in_event_time(ticks: Iterable[Timed], events: Sequence[Timed]) -> Iterator[tuple[bytes, bytes]]:
+    """``(key, value)`` of ``ticks`` and ``events`` (each in time order) merged on time, an event before the
+    ticks of its instant (it is known when they happen).
+
+    >>> list(merge_in_event_time([(1, b"A", b"t1"), (2, b"A", b"t2")], [(2, b"A", b"e")]))
+    [(b'A', b't1'), (b'A', b'e'), (b'A', b't2')]
+    """
+    for _, key, value in heapq.merge(events, ticks, key=_time):
+        yield key, value
+
+
+def _time(message: Timed) -> int:
+    return message[0]

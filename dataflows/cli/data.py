@@ -12,11 +12,16 @@ one instead (exit code 2, naming its line). ``produce`` also reads raw depth cap
 <json>`` lines, ``dataflows.depthfiles``), whose lines that give no message are skipped and counted
 the same way, and with ``--options-day UNDERLYING:YYYY-MM-DD`` a day of LEAN option and underlying
 minute files (``dataflows.optionfiles``), whose unreadable rows are skipped and counted too.
+``produce --file ... --events`` adds the alternative data of ``--alt`` (the Fed calendar, Estimize
+releases and estimates, SEC filings: ``dataflows.eventfiles``) as events on the ticks topic, merged
+into the ticks in event time (``dataflows.produce.plan_event_ticks``); their bad rows are skipped and
+counted the same way.
 """
 
 from __future__ import annotations
 
 import logging
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -39,12 +44,19 @@ if TYPE_CHECKING:
     from dataflows.depthfiles import CaptureItem
     from dataflows.tickfiles import BadRow
     from dataflows.verify import VerifyReport
+    from operators.events import EventMessage
     from sinks.clickhouse import ClickHouseWriter
 
 #: Seconds a command waits to connect to ClickHouse, Redis or Kafka before it gives up.
 CONNECT_TIMEOUT_S = 5.0
 #: Where ``produce --options-day`` looks for LEAN's files unless told (the shared data, from the repository root).
 LEAN_DEFAULT = Path("../shared/data/options/lean")
+#: Where ``produce --events`` looks for the alternative-data files unless told (the shared data).
+ALT_DEFAULT = Path("../shared/data/alt/lean")
+#: The event files under ``--alt`` that ``dataflows.eventfiles`` reads (the Fed's indicator series and
+#: the consensus snapshot are not events).
+EVENT_FILE_PATTERNS = ("trading-economics/*calendar*.zip", "estimize/release/*.zip", "estimize/estimate/*.zip",
+                       "sec/*/*.zip")
 #: Bad rows of tick files whose line the warning names.
 SHOWN_BAD_ROWS = 5
 
@@ -169,6 +181,52 @@ def read_option_messages(lean: Path, spec: str, until: str | None, strict: bool)
     return encode_option_day(option_day.messages, until_ns)
 
 
+def read_events(alt: Path, strict: bool) -> list[EventMessage]:
+    """The events of the alternative-data files under ``alt``; bad rows skipped with one warning (``strict``:
+    the first one fails, naming its file and record)."""
+    from dataflows.eventfiles import read_event_file
+    from dataflows.tickfiles import TickFileError
+
+    paths = sorted(path for pattern in EVENT_FILE_PATTERNS for path in alt.glob(pattern))
+    if not paths:
+        raise TickFileError(f"--alt {str(alt)!r} holds no event files (expected {', '.join(EVENT_FILE_PATTERNS)})")
+    events: list[EventMessage] = []
+    skipped = []
+    for path in paths:
+        try:
+            read = read_event_file(path)
+        except (ValueError, OSError, zipfile.BadZipFile) as error:
+            raise TickFileError(f"cannot read event file {path}: {error}") from None
+        if read.bad_rows and strict:
+            raise TickFileError(str(read.bad_rows[0]))
+        events += read.events
+        skipped += read.bad_rows
+    if skipped:
+        shown = "; ".join(f"{Path(row.path).name} record {row.line}: {row.reason}" for row in skipped[:SHOWN_BAD_ROWS])
+        more = f"; and {len(skipped) - SHOWN_BAD_ROWS:,} more" if len(skipped) > SHOWN_BAD_ROWS else ""
+        console.print(f"[yellow]warning:[/] skipped {len(skipped):,} bad row(s) of the event files ({escape(shown)}"
+                      f"{more}); pass --strict to stop at the first one instead", soft_wrap=True)
+    return events
+
+
+def produce_with_events(settings: Settings, frame: pd.DataFrame, events: list[EventMessage],
+                        rate: float | None) -> int:
+    """Produce the ticks and, merged in event time, the events that reach their symbols; return the count."""
+    from dataflows.produce import merge_in_event_time, plan_event_ticks
+    from dataflows.tickfiles import encode_ticks
+
+    stamps = frame["ts_ns"].to_numpy()
+    if not len(stamps):
+        return produce_frame(settings, frame, rate)
+    symbols = frame["symbol"].unique().tolist()
+    plan = plan_event_ticks(events, symbols, settings.events.limits().markets, int(stamps[0]), int(stamps[-1]))
+    console.print(f"events: {plan.events:,} of {len(events):,} reach the {len(symbols)} symbol(s) as "
+                  f"{len(plan.messages):,} messages; left out: {plan.after_ticks:,} public after the last tick, "
+                  f"{plan.other_symbols:,} about symbols without ticks", soft_wrap=True)
+    ticks = ((int(ts_ns), key, value) for ts_ns, (key, value) in zip(stamps, encode_ticks(frame)))
+    return produce_encoded(settings, merge_in_event_time(ticks, plan.messages), len(frame) + len(plan.messages), rate)
+
+
 def produce_encoded(settings: Settings, messages: Iterable[tuple[bytes, bytes]], total: int,
                     rate: float | None) -> int:
     """Produce ``(key, value)`` messages to the ticks topic with a progress bar; return how many were sent."""
@@ -196,6 +254,11 @@ def produce(
     lean: Annotated[Path, typer.Option(help="LEAN data root of --options-day (option/ and equity/ inside).")] = LEAN_DEFAULT,
     until: Annotated[str | None, typer.Option(help="With --options-day: only events before this New York time "
                                                    "(HH:MM).")] = None,
+    events: Annotated[bool, typer.Option("--events", help="With --file tick CSVs: also the calendar, earnings and "
+                                                          "filings under --alt as events, merged in event time "
+                                                          "(a market's event to every symbol).")] = False,
+    alt: Annotated[Path, typer.Option(help="Alternative-data root of --events (trading-economics/, estimize/, "
+                                           "sec/ inside).")] = ALT_DEFAULT,
     rate: Annotated[float | None, typer.Option(help="Ticks per second (default: as fast as possible).", min=1)] = None,
     strict: Strict = False,
     state_dir: StateDir = STATE_DIR_DEFAULT,
@@ -205,12 +268,16 @@ def produce(
     Raw depth captures (told apart by their first line) give book snapshots, deltas, best quotes and
     trades in arrival order instead. --options-day produces a day of an options chain instead: the
     underlying's quotes and trades and every contract's quotes, trades and open interest, keyed by
-    the underlying."""
+    the underlying. --events adds the events of the alternative data: those public by the last tick,
+    the ones before the first tick delivered at its time, a market's (TICKWISE_EVENTS markets, US by
+    default) to every symbol; the flow joins their features when TICKWISE_EVENTS is set."""
     from dataflows.depthfiles import encode_messages, is_capture
     from dataflows.tickfiles import TickFileError, check_tick_files
 
     if (options_day is None) == (not file):
         raise TickFileError("give either --file or --options-day (one of them, not both)")
+    if events and options_day is not None:
+        raise TickFileError("--events goes with --file tick CSVs, not with --options-day")
     if options_day is not None:
         messages = read_option_messages(lean, options_day, until, strict)
         settings = command_settings(state_dir)
@@ -224,6 +291,8 @@ def produce(
         if not all(captures):
             raise TickFileError(f"--file mixes raw depth captures and tick CSVs ({file[captures.index(False)]}); "
                                 "produce them in separate runs")
+        if events:
+            raise TickFileError("--events goes with tick CSVs, not with raw depth captures")
         items = read_captures(file, strict)  # a bad file fails before any broker is asked
         settings = command_settings(state_dir)
         ensure_topics(settings)
@@ -231,9 +300,13 @@ def produce(
         return
     check_tick_files(file)
     frame = read_ticks(file, strict)  # a bad file fails before any broker is asked
+    alt_events = read_events(alt, strict) if events else None
     settings = command_settings(state_dir)
     ensure_topics(settings)
-    produce_frame(settings, frame, rate)
+    if alt_events is None:
+        produce_frame(settings, frame, rate)
+    else:
+        produce_with_events(settings, frame, alt_events, rate)
 
 
 def query(
