@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,6 +42,22 @@ def topic_settings(stack: StackInfo, prefix: str, chdb_url: str, **overrides: di
         redis={"url": stack.redis_url, "key_prefix": f"{prefix}:features:"}, clickhouse={"url": chdb_url},
         run={"until_eof": True}, metrics={"port": 0},
     ).replace(**overrides)
+
+
+def live_settings(stack: StackInfo, prefix: str, work: Path, port: int, **overrides: dict[str, object]) -> Settings:
+    """Settings of a live run (no end at EOF) as ``topic_settings``: an embedded ClickHouse and the state in
+    ``work``, metrics on ``port``, source batches of 500 ticks; ``overrides`` per section."""
+    return topic_settings(stack, prefix, f"chdb://{work / 'chdb'}", run={"until_eof": False, "state_dir": work},
+                          metrics={"port": port}, source={"batch_size": 500}).replace(**overrides)
+
+
+def metrics_text(port: int) -> str:
+    """The flow's /metrics page on ``port``; empty while the flow starts (nothing listens yet)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+            return response.read().decode()
+    except OSError:
+        return ""
 
 
 def create_topics(settings: Settings, partitions: int = 4) -> None:

@@ -24,18 +24,17 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from dataflows.config import Settings, environment_variables, load_settings
+from dataflows.config import Settings, environment_variables
 from dataflows.produce import produce_messages
 from dataflows.stack import free_port
 from sinks.kafka import KafkaSettings, ensure_topics
-from tests.integration.flowkit import create_topics, produce_real_day, stop_flow
+from tests.integration.flowkit import create_topics, live_settings, metrics_text, produce_real_day, stop_flow
 
 pytestmark = pytest.mark.integration
 
@@ -50,11 +49,7 @@ _TICKS = re.compile(r'^tickwise_ticks_total\{outcome="\w+"\} ([0-9.e+]+)$', re.M
 
 def _metrics(port: int) -> tuple[int, Counter]:
     """(ticks read, decisions by reason) so far, from the flow's /metrics (nothing while it starts)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
-            text = response.read().decode()
-    except OSError:
-        return 0, Counter()
+    text = metrics_text(port)
     ticks = sum(int(float(value)) for value in _TICKS.findall(text))
     return ticks, Counter({reason: int(float(value)) for _decision, reason, value in _DECISIONS.findall(text)})
 
@@ -100,13 +95,8 @@ def test_halt_on_the_control_topic_then_every_later_decision_is_denied_until_res
         stack, market_data: Path, topic_prefix: str, tmp_path: Path) -> None:
     started = time.monotonic()
     port = free_port()
-    settings = load_settings(
-        kafka={"bootstrap": stack.kafka_bootstrap, "ticks_topic": f"{topic_prefix}.ticks",
-               "signals_topic": f"{topic_prefix}.signals", "dlq_topic": f"{topic_prefix}.ticks.dlq",
-               "model_events_topic": f"{topic_prefix}.model-events", "control_topic": f"{topic_prefix}.control"},
-        redis={"url": stack.redis_url, "key_prefix": f"{topic_prefix}:features:"},
-        clickhouse={"url": f"chdb://{tmp_path / 'chdb'}"}, run={"until_eof": False, "state_dir": tmp_path},
-        metrics={"port": port}, source={"batch_size": 500},
+    settings = live_settings(
+        stack, topic_prefix, tmp_path, port, kafka={"control_topic": f"{topic_prefix}.control"},
         # Position and exposure limits wide enough that the model's one-sided run cannot fill them: this test is
         # about the trading state, and a full position would deny every later signal anyway. For the same reason
         # the drawdown never switches the state (REDUCING, HALTED): here only the kill switch does.

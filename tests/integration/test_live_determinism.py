@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -35,7 +34,7 @@ from dataflows.runner import init_recovery_dir
 from dataflows.stack import StackInfo, free_port
 from dataflows.tickfiles import encode_ticks, read_tick_frame
 from sinks.kafka import KafkaSettings, ensure_topics
-from tests.integration.flowkit import create_topics, read_topic, stop_flow
+from tests.integration.flowkit import create_topics, metrics_text, read_topic, stop_flow
 
 pytestmark = pytest.mark.integration
 
@@ -99,11 +98,7 @@ def _trickle(settings: Settings, tape: pd.DataFrame, symbol: str, minutes: range
 
 def _progress(port: int) -> tuple[int, int]:
     """(ticks read, decisions made) so far, from the flow's /metrics (zeros while it starts)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
-            text = response.read().decode()
-    except OSError:
-        return 0, 0
+    text = metrics_text(port)
     return (sum(int(float(value)) for value in _TICKS.findall(text)),
             sum(int(float(value)) for value in _DECIDED.findall(text)))
 

@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -24,12 +23,12 @@ import pytest
 
 from dataflows.backfill import record_feature_set
 from dataflows.components import flow_feature_set
-from dataflows.config import environment_variables, load_settings
+from dataflows.config import environment_variables
 from dataflows.stack import free_port
 from models.mlflow_registry import RegistryConfig, log_training_run, promote
 from models.train import train_ensemble
 from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
-from tests.integration.flowkit import create_topics, produce_real_day, stop_flow
+from tests.integration.flowkit import create_topics, live_settings, metrics_text, produce_real_day, stop_flow
 from tests.unit.models.conftest import TEST_CONFIG, synthetic_frame
 
 pytestmark = pytest.mark.integration
@@ -40,21 +39,13 @@ FIRST = (int(OPEN.value), int((OPEN + pd.Timedelta(minutes=5)).value))
 SECOND = (FIRST[1], int((OPEN + pd.Timedelta(minutes=10)).value))
 
 
-def _metrics(port: int) -> str:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
-            return response.read().decode()
-    except OSError:
-        return ""
-
-
 def _scored(text: str) -> float:
     match = re.search(r'^tickwise_stage_items_total\{stage="score"\} ([0-9.e+]+)$', text, re.MULTILINE)
     return float(match.group(1)) if match else 0.0
 
 
 def _metrics_summary(process: subprocess.Popen) -> str:
-    text = _metrics(getattr(process, "metrics_port", 0))
+    text = metrics_text(getattr(process, "metrics_port", 0))
     return " ".join(line for line in text.splitlines() if line.startswith(("tickwise_stage_items", "tickwise_model_info",
                                                                           "tickwise_ticks_total")))
 
@@ -74,13 +65,8 @@ def test_promoting_a_version_switches_the_running_flow_at_a_batch_boundary(
         stack, market_data: Path, topic_prefix: str, tmp_path: Path) -> None:
     started = time.monotonic()
     port = free_port()
-    settings = load_settings(
-        kafka={"bootstrap": stack.kafka_bootstrap, "ticks_topic": f"{topic_prefix}.ticks",
-               "signals_topic": f"{topic_prefix}.signals", "dlq_topic": f"{topic_prefix}.ticks.dlq",
-               "model_events_topic": f"{topic_prefix}.model-events"},
-        redis={"url": stack.redis_url, "key_prefix": f"{topic_prefix}:features:"},
-        clickhouse={"url": f"chdb://{tmp_path / 'chdb'}"}, run={"until_eof": False, "state_dir": tmp_path},
-        metrics={"port": port}, source={"batch_size": 500},
+    settings = live_settings(
+        stack, topic_prefix, tmp_path, port,
         model={"spec": "models:/tickwise-ensemble@champion", "mlflow_dir": tmp_path / "mlflow", "poll_s": 0.5},
     )
     create_topics(settings)
@@ -109,17 +95,17 @@ def test_promoting_a_version_switches_the_running_flow_at_a_batch_boundary(
     print(f"registry ready after {time.monotonic() - started:.1f} s")
     process.metrics_port = port  # type: ignore[attr-defined]
     try:
-        _wait(lambda: f'tickwise_model_info{{version="{old}"}} 1.0' in _metrics(port), "the flow to start", process)
+        _wait(lambda: f'tickwise_model_info{{version="{old}"}} 1.0' in metrics_text(port), "the flow to start", process)
         produce_real_day(settings, market_data, ["IBM"], *FIRST)
-        _wait(lambda: _scored(_metrics(port)) >= 150, "predictions from version 1", process)
+        _wait(lambda: _scored(metrics_text(port)) >= 150, "predictions from version 1", process)
         time.sleep(1.0)  # let the first slice drain through scoring
-        scored_before = _scored(_metrics(port))
+        scored_before = _scored(metrics_text(port))
 
         promote(registry, "2", "champion")
         time.sleep(1.0)  # > model_poll_s: the next batch polls the registry and swaps before scoring
         produce_real_day(settings, market_data, ["IBM"], *SECOND)
-        _wait(lambda: _scored(_metrics(port)) >= scored_before + 150, "predictions after the promotion", process)
-        assert f'tickwise_model_info{{version="{new}"}} 1.0' in _metrics(port)
+        _wait(lambda: _scored(metrics_text(port)) >= scored_before + 150, "predictions after the promotion", process)
+        assert f'tickwise_model_info{{version="{new}"}} 1.0' in metrics_text(port)
         time.sleep(1.0)
         assert process.poll() is None, "the flow must still be the same running process"
     finally:

@@ -19,7 +19,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +32,8 @@ from dataflows.config import Settings
 from dataflows.stack import StackInfo, free_port, redis_binary
 from sinks.redis_store import read_features
 from tests.integration.faultkit import clickhouse
-from tests.integration.flowkit import cli_environment, create_topics, produce_real_day, read_topic, topic_settings
+from tests.integration.flowkit import (cli_environment, create_topics, metrics_text, produce_real_day, read_topic,
+                                      topic_settings)
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
@@ -209,13 +209,8 @@ _SAMPLE = re.compile(r"^(tickwise_[a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$", re.MULTIL
 
 def scrape(port: int) -> dict[str, float]:
     """Each tickwise metric of the run's /metrics summed over its labels ({} while the run starts)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
-            text = response.read().decode()
-    except OSError:
-        return {}
     totals: dict[str, float] = {}
-    for name, _labels, value in _SAMPLE.findall(text):
+    for name, _labels, value in _SAMPLE.findall(metrics_text(port)):
         totals[name] = totals.get(name, 0.0) + float(value)
     return totals
 
