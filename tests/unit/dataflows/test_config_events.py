@@ -1,0 +1,31 @@
+"""Specifications of the event-feature setting (``TICKWISE_EVENTS``) and what the flow builds from it."""
+
+from __future__ import annotations
+
+import pytest
+
+from dataflows.components import flow_feature_set, validation_limits
+from dataflows.config import ConfigError, Settings
+
+
+@pytest.mark.parametrize(("value", "markets"), [("", ()), ("0", ()), ("false", ()), ("1", ("US",)), ("on", ("US",)),
+                                                ("us, EU,US", ("EU", "US"))])
+def test_tickwise_events_reads_off_on_or_a_list_of_markets(value: str, markets: tuple[str, ...]) -> None:
+    assert Settings.from_environment({"TICKWISE_EVENTS": value}).events.markets == markets
+
+
+def test_events_are_off_by_default_and_the_flows_feature_set_does_not_depend_on_them() -> None:
+    off, on = Settings.from_environment({}), Settings.from_environment({"TICKWISE_EVENTS": "US,EU"})
+
+    assert off.events.join_config() is None and on.events.join_config().markets == ("EU", "US")  # type: ignore[union-attr]
+    assert flow_feature_set(off) == flow_feature_set(on)  # the model check compares the base hash
+
+
+def test_validation_allows_events_about_the_configured_markets_or_us_when_off() -> None:
+    assert validation_limits(Settings.from_environment({})).events.markets == ("US",)
+    assert validation_limits(Settings.from_environment({"TICKWISE_EVENTS": "EU"})).events.markets == ("EU",)
+
+
+def test_tickwise_events_when_not_a_market_list_then_one_sentence_naming_the_variable() -> None:
+    with pytest.raises(ConfigError, match="^invalid setting TICKWISE_EVENTS: .*got 'US,E-U'"):
+        Settings.from_environment({"TICKWISE_EVENTS": "US,E-U"})
