@@ -21,7 +21,7 @@ from operators.ingest.validation import REJECT_REASONS
 from operators.messages import Decision, DriftEvent, Outcome, PnlRow, Reject, TickBatch
 from operators.monitoring.outcomes import calibration_bucket
 from operators.monitoring.psi import PsiReading
-from sinks.metrics import MetricsRegistry
+from sinks.metrics import LIVE_GAUGES, PAPER_GAUGES, MetricsRegistry
 
 X = TypeVar("X")
 Y = TypeVar("Y")
@@ -132,10 +132,7 @@ class FlowMetrics:
             registry.outcomes.labels(model_version=version, bucket=str(bucket),
                                      realized="up" if realized_up else "down").inc(count)
         for (version, symbol), item in latest.items():
-            registry.live_accuracy.labels(model_version=version, symbol=symbol).set(item.rolling_accuracy)
-            registry.live_log_loss.labels(model_version=version, symbol=symbol).set(item.rolling_log_loss)
-            registry.live_brier.labels(model_version=version, symbol=symbol).set(item.rolling_brier)
-            registry.live_confidence.labels(model_version=version, symbol=symbol).set(item.rolling_confidence)
+            registry.show_latest(LIVE_GAUGES, item, version, symbol)
         return []
 
     def record_pnl_batch(self, batch: Sequence[PnlRow]) -> list[None]:
@@ -149,14 +146,7 @@ class FlowMetrics:
         for (version, symbol), count in fills.items():
             registry.paper_fills.labels(model_version=version, symbol=symbol).inc(count)
         for (version, symbol), row in latest.items():
-            labels = {"model_version": version, "symbol": symbol}
-            registry.paper_position.labels(**labels).set(row.position)
-            registry.paper_realized.labels(**labels).set(row.realized_pnl)
-            registry.paper_unrealized.labels(**labels).set(row.unrealized_pnl)
-            registry.paper_total.labels(**labels).set(row.total_pnl)
-            registry.paper_win_rate.labels(**labels).set(row.win_rate)
-            registry.paper_sharpe.labels(**labels).set(row.sharpe)
-            registry.paper_drawdown.labels(**labels).set(row.drawdown)
+            registry.show_latest(PAPER_GAUGES, row, version, symbol)
         return []
 
     def count_decision(self, _step_id: str, item: Decision) -> None:

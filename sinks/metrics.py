@@ -14,7 +14,7 @@ Names use full words and units (``_seconds``, ``_total``) as Prometheus recommen
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
@@ -25,6 +25,28 @@ LATENCY_BUCKETS_SECONDS: tuple[float, ...] = (
 )
 CONFIDENCE_BUCKETS: tuple[float, ...] = (0.5, 0.51, 0.525, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9, 1.0)  # max(p, 1 - p)
 CALIBRATION_BUCKETS = 10
+
+#: Gauges per (model_version, symbol) that show one field of the model's latest record for the symbol,
+#: declared once for the gauge and its update (``MetricsRegistry.show_latest``): name -> (field, help).
+#: The live statistics of resolved predictions (fields of ``Outcome``):
+LIVE_GAUGES: dict[str, tuple[str, str]] = {
+    "tickwise_live_accuracy_ratio": ("rolling_accuracy",
+                                     "Rolling share of resolved predictions whose direction was right."),
+    "tickwise_live_log_loss": ("rolling_log_loss", "Rolling mean log loss of resolved predictions."),
+    "tickwise_live_brier_score": ("rolling_brier", "Rolling mean Brier score of resolved predictions."),
+    "tickwise_live_average_confidence_ratio": ("rolling_confidence",
+                                               "Rolling mean confidence of resolved predictions."),
+}
+#: The paper book (fields of ``PnlRow``):
+PAPER_GAUGES: dict[str, tuple[str, str]] = {
+    "tickwise_paper_position_shares": ("position", "Paper book position (signed shares)."),
+    "tickwise_paper_realized_pnl_dollars": ("realized_pnl", "Paper realized P&L before fees."),
+    "tickwise_paper_unrealized_pnl_dollars": ("unrealized_pnl", "Paper unrealized P&L marked to mid."),
+    "tickwise_paper_total_pnl_dollars": ("total_pnl", "Paper realized + unrealized P&L minus fees."),
+    "tickwise_paper_win_rate_ratio": ("win_rate", "Closing paper fills that made money after fees."),
+    "tickwise_paper_sharpe_ratio": ("sharpe", "Rolling annualised Sharpe ratio of per-interval paper P&L changes."),
+    "tickwise_paper_drawdown_dollars": ("drawdown", "Paper total P&L below its running peak."),
+}
 
 
 class MetricsRegistry:
@@ -77,17 +99,8 @@ class MetricsRegistry:
             "tickwise_feature_population_stability_index",
             "PSI of a feature over the sliding window vs its training distribution.", ["symbol", "feature"],
             registry=r)
-        model_symbol = ["model_version", "symbol"]
-        self.live_accuracy = Gauge(
-            "tickwise_live_accuracy_ratio", "Rolling share of resolved predictions whose direction was right.",
-            model_symbol, registry=r)
-        self.live_log_loss = Gauge(
-            "tickwise_live_log_loss", "Rolling mean log loss of resolved predictions.", model_symbol, registry=r)
-        self.live_brier = Gauge(
-            "tickwise_live_brier_score", "Rolling mean Brier score of resolved predictions.", model_symbol, registry=r)
-        self.live_confidence = Gauge(
-            "tickwise_live_average_confidence_ratio", "Rolling mean confidence of resolved predictions.",
-            model_symbol, registry=r)
+        self.model_symbol_gauges = {name: Gauge(name, documentation, ["model_version", "symbol"], registry=r)
+                                    for name, (_field, documentation) in {**LIVE_GAUGES, **PAPER_GAUGES}.items()}
         self.outcomes = Counter(
             "tickwise_prediction_outcomes_total",
             "Resolved predictions by calibration bucket of p_up (0..9) and realized move (up/down).",
@@ -95,24 +108,8 @@ class MetricsRegistry:
         self.confidence = Histogram(
             "tickwise_prediction_confidence_ratio", "Confidence of resolved predictions.", ["model_version"],
             buckets=CONFIDENCE_BUCKETS, registry=r)
-        self.paper_position = Gauge(
-            "tickwise_paper_position_shares", "Paper book position (signed shares).", model_symbol, registry=r)
-        self.paper_realized = Gauge(
-            "tickwise_paper_realized_pnl_dollars", "Paper realized P&L before fees.", model_symbol, registry=r)
-        self.paper_unrealized = Gauge(
-            "tickwise_paper_unrealized_pnl_dollars", "Paper unrealized P&L marked to mid.", model_symbol, registry=r)
-        self.paper_total = Gauge(
-            "tickwise_paper_total_pnl_dollars", "Paper realized + unrealized P&L minus fees.", model_symbol, registry=r)
-        self.paper_win_rate = Gauge(
-            "tickwise_paper_win_rate_ratio", "Closing paper fills that made money after fees.", model_symbol,
-            registry=r)
-        self.paper_sharpe = Gauge(
-            "tickwise_paper_sharpe_ratio", "Rolling annualised Sharpe ratio of per-interval paper P&L changes.",
-            model_symbol, registry=r)
-        self.paper_drawdown = Gauge(
-            "tickwise_paper_drawdown_dollars", "Paper total P&L below its running peak.", model_symbol, registry=r)
         self.paper_fills = Counter(
-            "tickwise_paper_fills_total", "Paper fills of accepted signals.", model_symbol, registry=r)
+            "tickwise_paper_fills_total", "Paper fills of accepted signals.", ["model_version", "symbol"], registry=r)
         self.signals = Counter(
             "tickwise_signals_total", "Risk decisions, by outcome and reason.",
             ["decision", "reason"], registry=r)
@@ -192,6 +189,14 @@ class MetricsRegistry:
 
     def count_monitor_event(self, kind: str, detector: str, count: int = 1) -> None:
         self.drift_events.labels(kind=kind, detector=detector).inc(count)
+
+    def show_latest(self, gauges: Mapping[str, tuple[str, str]], record: object, model_version: str,
+                    symbol: str) -> None:
+        """Set each of ``gauges`` (``LIVE_GAUGES`` or ``PAPER_GAUGES``) of the model and symbol to its field
+        of ``record`` (an ``Outcome`` or a ``PnlRow``)."""
+        for name, (field, _documentation) in gauges.items():
+            gauge = self.model_symbol_gauges[name]
+            gauge.labels(model_version=model_version, symbol=symbol).set(getattr(record, field))
 
     def set_consumer_lag(self, topic: str, partition: int, lag: int) -> None:
         self.consumer_lag.labels(topic=topic, partition=str(partition)).set(max(0, lag))

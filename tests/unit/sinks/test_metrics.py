@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import urllib.request
 
-from sinks.metrics import LATENCY_BUCKETS_SECONDS, MetricsRegistry, start_metrics_server
+from operators.messages import PnlRow
+from sinks.metrics import LATENCY_BUCKETS_SECONDS, LIVE_GAUGES, PAPER_GAUGES, MetricsRegistry, start_metrics_server
 
 
 def test_registries_are_independent() -> None:
@@ -28,6 +29,20 @@ def test_counters_carry_their_labels() -> None:
     assert metrics.value("tickwise_sink_rows_total", sink="clickhouse", table="ticks") == 7
     assert metrics.value("tickwise_sink_errors_total", sink="kafka") == 1
     assert metrics.value("tickwise_drift_events_total", kind="feature_drift", detector="adwin") == 1
+
+
+def test_show_latest_when_pnl_row_then_each_paper_gauge_shows_its_field_for_that_model_and_symbol() -> None:
+    metrics = MetricsRegistry()
+    row = PnlRow("row-1", "IBM", "v1", 5, position=100.0, average_price=150.0, mid=150.5, realized_pnl=2.0,
+                 unrealized_pnl=50.0, fees=0.5, total_pnl=51.5, trades=3, closing_trades=2, wins=1, win_rate=0.5,
+                 sharpe=1.25, drawdown=3.0, max_drawdown=4.0)
+    metrics.show_latest(PAPER_GAUGES, row, "v1", "IBM")
+    shown = {name: metrics.value(name, model_version="v1", symbol="IBM") for name in PAPER_GAUGES}
+    assert shown == {"tickwise_paper_position_shares": 100.0, "tickwise_paper_realized_pnl_dollars": 2.0,
+                     "tickwise_paper_unrealized_pnl_dollars": 50.0, "tickwise_paper_total_pnl_dollars": 51.5,
+                     "tickwise_paper_win_rate_ratio": 0.5, "tickwise_paper_sharpe_ratio": 1.25,
+                     "tickwise_paper_drawdown_dollars": 3.0}
+    assert all(metrics.value(name, model_version="v1", symbol="IBM") is None for name in LIVE_GAUGES)
 
 
 def test_observe_stage_records_latency_from_ten_microseconds_to_one_second() -> None:
