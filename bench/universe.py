@@ -97,8 +97,8 @@ def objects_per_key(states: list[object]) -> dict[str, object]:
 
 
 #: Types every key refers to but does not own (one object per flow, not per key).
-_SHARED_TYPES = frozenset({"FeatureConfig", "FeatureLayout", "IndicatorFeature", "ClockConfig", "method",
-                           "getset_descriptor", "member_descriptor", "NoneType", "bool"})
+_SHARED_TYPES = frozenset({"FeatureConfig", "FeatureLayout", "IndicatorFeature", "ClockConfig", "PackedState",
+                           "method", "getset_descriptor", "member_descriptor", "NoneType", "bool"})
 
 
 def _stats(sizes: list[int]) -> dict[str, float]:

@@ -11,7 +11,7 @@ Bump ``STATE_FORMAT`` whenever a pickled state class changes module, name or sha
 >>> load_state(b"\\x80\\x05old pickle", "features")
 Traceback (most recent call last):
 ...
-dataflows.snapshots.IncompatibleSnapshot: the recovery snapshot of step 'features' was written by an older tickwise (no state format header); this version reads state format 12 only: start with an empty recovery directory and replay the offsets to rebuild the state
+dataflows.snapshots.IncompatibleSnapshot: the recovery snapshot of step 'features' was written by an older tickwise (no state format header); this version reads state format 13 only: start with an empty recovery directory and replay the offsets to rebuild the state
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+# 13: the configured and 1-minute indicators snapshot packed, one flat tuple each (operators.ta.packed);
 # 12: an option chain's volume counts one New York day, its expiries end at the last session's
 # close (no expiry_time in ChainConfig); 11: order-flow trade sizes and mid changes keep one value per event (EventTimeSum); 10: the
 # order-flow quote windows (OFI and depth) share one buffer; 9: indicators pickle flat
 # (operators.ta.state: one reconstructor, slots in a tuple); 8: SymbolFeatures holds an order book
-STATE_FORMAT = 12
+STATE_FORMAT = 13
 MARKER_FILE = "tickwise-state-format"
 _HEADER = b"tickwise-state/"
 

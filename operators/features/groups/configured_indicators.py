@@ -4,7 +4,8 @@ A spec names a TA-Lib function of the streaming catalogue, its parameters, which
 bars feed it (1 s or 1 min) and how its value is made scale free
 (:mod:`operators.features.feature_set`). :func:`resolve_indicators` checks the specs once and
 gives the classes and output positions; :class:`ConfiguredIndicators` runs them on completed
-bars.
+bars. A snapshot holds each indicator packed into one flat tuple
+(:class:`operators.ta.packed.PackedState`), not its tree of objects.
 
 >>> from operators.features.feature_set import IndicatorFeature
 >>> specs = (IndicatorFeature("roc_1_1m", "ROC", (("timeperiod", 1),)),)
@@ -20,9 +21,15 @@ from __future__ import annotations
 from operators.features.bars import Bar
 from operators.features.feature_set import IndicatorFeature
 from operators.features.groups.base import MINUTE_BAR, NAN, SECOND_BAR, finite
+from operators.ta.base import Indicator
 from operators.ta.indicators.catalogue import indicator_class
+from operators.ta.packed import PackedState
 
 ResolvedIndicators = tuple[tuple[type, ...], tuple[int, ...], tuple[int, ...]]
+
+#: Each spec tuple's packers, by the tuple's identity: every symbol of a flow shares its config's
+#: specs, and hashing 24 specs would cost more than restoring them (the tuple is kept, so its id stays).
+_PACKERS: dict[int, tuple[tuple[IndicatorFeature, ...], tuple[PackedState, ...]]] = {}
 
 
 def resolve_indicators(specs: tuple[IndicatorFeature, ...]) -> ResolvedIndicators:
@@ -45,34 +52,54 @@ def resolve_indicators(specs: tuple[IndicatorFeature, ...]) -> ResolvedIndicator
     return tuple(classes), tuple(outputs), tuple(sources)
 
 
+def indicator_packers(specs: tuple[IndicatorFeature, ...]) -> tuple[PackedState, ...]:
+    """A :class:`PackedState` per spec, made once per spec tuple from a freshly built indicator."""
+    entry = _PACKERS.get(id(specs))
+    if entry is None or entry[0] is not specs:
+        packers = tuple(PackedState(indicator_class(spec.function)(**spec.parameters)) for spec in specs)
+        entry = _PACKERS[id(specs)] = (specs, packers)
+    return entry[1]
+
+
 class ConfiguredIndicators:
     """The indicators of a feature set, fed with completed bars of their interval."""
 
-    __slots__ = ("_specs", "_outputs", "_sources", "_indicators", "_closes")
+    __slots__ = ("_specs", "_outputs", "_sources", "_packers", "_indicators", "_closes")
 
     def __init__(self, specs: tuple[IndicatorFeature, ...], classes: tuple[type, ...], outputs: tuple[int, ...],
                  sources: tuple[int, ...]) -> None:
         self._specs = specs
         self._outputs = outputs
         self._sources = sources
+        self._packers = indicator_packers(specs)
         self._indicators = [indicator(**spec.parameters) for indicator, spec in zip(classes, specs)]
         self._closes = {SECOND_BAR: NAN, MINUTE_BAR: NAN}
 
     @classmethod
     def resumed(cls, specs: tuple[IndicatorFeature, ...], outputs: tuple[int, ...], sources: tuple[int, ...],
-                learned: tuple[list, dict[int, float]]) -> ConfiguredIndicators:
+                learned: tuple[list[tuple | Indicator], dict[int, float]]) -> ConfiguredIndicators:
         """The group of ``specs`` with the indicators and closes that ``learned()`` gave (a restore)."""
         group = cls.__new__(cls)
         group._specs = specs
         group._outputs = outputs
         group._sources = sources
-        group._indicators, group._closes = learned
+        group._packers = packers = indicator_packers(specs)
+        states, group._closes = learned
+        group._indicators = [packer.unpack(state) if type(state) is tuple else state
+                             for packer, state in zip(packers, states)]
         return group
 
-    def learned(self) -> tuple[list, dict[int, float]]:
-        """The indicators and latest closes, without the specs (which the feature config holds): what a
-        symbol's snapshot stores, so 24 specs are not pickled into every key."""
-        return self._indicators, self._closes
+    def learned(self) -> tuple[list[tuple | Indicator], dict[int, float]]:
+        """Each indicator packed (the indicator itself where it does not pack) and the latest closes,
+        without the specs (which the feature config holds): what a symbol's snapshot stores."""
+        states: list[tuple | Indicator] = []
+        for packer, indicator in zip(self._packers, self._indicators):
+            packed = packer.pack(indicator)
+            states.append(indicator if packed is None else packed)
+        return states, self._closes
+
+    def __reduce__(self) -> tuple[object, tuple]:
+        return ConfiguredIndicators.resumed, (self._specs, self._outputs, self._sources, self.learned())
 
     @property
     def names(self) -> tuple[str, ...]:

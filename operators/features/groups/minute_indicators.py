@@ -2,7 +2,8 @@
 
 RSI, Bollinger bands, ATR and MACD are the catalogue's ``RSI``, ``BBANDS`` (simple average,
 ``nbdevup = nbdevdn = bollinger_width``), ``ATR`` and ``MACD``, so each equals TA-Lib's batch
-function over the same bars. Each value is NaN until its indicator has warmed up.
+function over the same bars. Each value is NaN until its indicator has warmed up. A snapshot
+holds each indicator packed into one flat tuple (:class:`operators.ta.packed.PackedState`).
 
 >>> group = MinuteIndicators(rsi_period=2, bollinger_period=2, bollinger_width=2.0, atr_period=2,
 ...                          macd_fast_period=2, macd_slow_period=3, macd_signal_period=2)
@@ -14,25 +15,52 @@ function over the same bars. Each value is NaN until its indicator has warmed up
 
 from __future__ import annotations
 
+from functools import cache
+
 from operators.features.bars import Bar
 from operators.features.groups.base import MINUTE_BAR, NAN, FeatureGroup, feature, finite
+from operators.ta.base import Indicator
 from operators.ta.indicators.catalogue import indicator_class
+from operators.ta.packed import PackedState
+
+#: rsi_period, bollinger_period, bollinger_width, atr_period, macd_fast_period, macd_slow_period, macd_signal_period
+Settings = tuple[int, int, float, int, int, int, int]
+
+
+def _indicators(settings: Settings) -> tuple[Indicator, Indicator, Indicator, Indicator]:
+    """Fresh RSI, Bollinger bands, ATR and MACD with ``settings``."""
+    rsi_period, bollinger_period, bollinger_width, atr_period, macd_fast, macd_slow, macd_signal = settings
+    return (indicator_class("RSI")(timeperiod=rsi_period),
+            indicator_class("BBANDS")(timeperiod=bollinger_period, nbdevup=bollinger_width,
+                                      nbdevdn=bollinger_width, matype=0),
+            indicator_class("ATR")(timeperiod=atr_period),
+            indicator_class("MACD")(fastperiod=macd_fast, slowperiod=macd_slow, signalperiod=macd_signal))
+
+
+@cache
+def _packers(settings: Settings) -> tuple[PackedState, ...]:
+    """A :class:`PackedState` per indicator of ``settings``, made once per settings."""
+    return tuple(PackedState(indicator) for indicator in _indicators(settings))
 
 
 class MinuteIndicators(FeatureGroup):
     """RSI, Bollinger %B, ATR (absolute and in bps of the close) and MACD of 1-minute bars."""
 
-    __slots__ = ("_rsi", "_bands", "_atr", "_macd", "_close")
+    __slots__ = ("_settings", "_rsi", "_bands", "_atr", "_macd", "_close")
 
     def __init__(self, rsi_period: int, bollinger_period: int, bollinger_width: float, atr_period: int,
                  macd_fast_period: int, macd_slow_period: int, macd_signal_period: int) -> None:
-        self._rsi = indicator_class("RSI")(timeperiod=rsi_period)
-        self._bands = indicator_class("BBANDS")(timeperiod=bollinger_period, nbdevup=bollinger_width,
-                                                nbdevdn=bollinger_width, matype=0)
-        self._atr = indicator_class("ATR")(timeperiod=atr_period)
-        self._macd = indicator_class("MACD")(fastperiod=macd_fast_period, slowperiod=macd_slow_period,
-                                             signalperiod=macd_signal_period)
+        self._settings: Settings = (rsi_period, bollinger_period, bollinger_width, atr_period, macd_fast_period,
+                                    macd_slow_period, macd_signal_period)
+        self._rsi, self._bands, self._atr, self._macd = _indicators(self._settings)
         self._close = NAN
+
+    def __reduce__(self) -> tuple[object, tuple]:
+        states = []
+        for packer, indicator in zip(_packers(self._settings), (self._rsi, self._bands, self._atr, self._macd)):
+            packed = packer.pack(indicator)
+            states.append(indicator if packed is None else packed)
+        return _resumed, (self._settings, tuple(states), self._close)
 
     @property
     def ready(self) -> bool:
@@ -84,3 +112,13 @@ class MinuteIndicators(FeatureGroup):
     def macd_histogram_1m(self, now_ns: int) -> float:
         """MACD - signal"""
         return self._macd.values[2]
+
+
+def _resumed(settings: Settings, states: tuple[tuple | Indicator, ...], close: float) -> MinuteIndicators:
+    """The group that ``MinuteIndicators.__reduce__`` described: each packed indicator unpacked."""
+    group = MinuteIndicators.__new__(MinuteIndicators)
+    group._settings = settings
+    group._rsi, group._bands, group._atr, group._macd = (
+        packer.unpack(state) if type(state) is tuple else state for packer, state in zip(_packers(settings), states))
+    group._close = close
+    return group

@@ -71,3 +71,11 @@ def test_feature_group_restored_from_its_own_pickle_continues_to_the_bit(
         twin.update(tick)
         now = tick.tick.ts_ns
         assert _bits(getattr(twin, group).values(now)) == _bits(getattr(original, group).values(now))
+
+
+def test_a_snapshot_holds_every_default_indicator_packed_flat(ibm_ticks: list[ValidTick]) -> None:
+    features = _fed(ibm_ticks[:SNAPSHOT_AT[-1]])
+    configured, _ = features._configured.learned()
+    _, (_, minute, _) = features._indicators.__reduce__()
+    assert len(configured) == len(FeatureConfig().indicators) and len(minute) == 4
+    assert all(type(state) is tuple for state in [*configured, *minute])
