@@ -27,6 +27,7 @@ from bytewax.testing import TestingSource
 
 from dataflows.runner import (ClusterError, ClusterRun, RestartPolicy, init_recovery_dir, recovery_partitions,
                               run_cluster, supervise)
+from tests.unit.dataflows.processes import running
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CRASH_ONCE_FLOW = "tests.unit.dataflows.test_runner_supervisor:crash_once_flow()"
@@ -186,15 +187,6 @@ def endless_flow() -> Dataflow:
     flow = Dataflow("endless")
     op.inspect("seen", op.input("in", flow, EveryTenthOfASecond(timedelta(seconds=0.1))), lambda *_: None)
     return flow
-
-
-def running(pid: int) -> bool:
-    """Whether ``pid`` is a live process (a zombie, dead but not yet reaped, is not)."""
-    try:
-        stat_line = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat_line.rpartition(")")[2].split()[0] != "Z"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's prctl")

@@ -22,6 +22,7 @@ from dataflows.cli import common
 from dataflows.config import environment_names
 from dataflows.stack import (StackInfo, free_port, process_identity, read_stack, stack_file, start_stack,
                              stop_stack)
+from tests.unit.dataflows.processes import running
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -99,15 +100,6 @@ def test_free_port_when_returned_then_bindable_on_loopback() -> None:
 
 
 # -- lifecycle on the real broker and Redis binaries -------------------------------------------------
-
-
-def running(pid: int) -> bool:
-    """Whether ``pid`` is a live process (a zombie, dead but not yet reaped by its parent, is not)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
