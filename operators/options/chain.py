@@ -19,7 +19,9 @@ that event time in one vectorised pass:
 
 Reasons (counted in ``reason_counts``): ``no_underlying``, ``no_rate`` (a date before the rate
 curve), ``expired``, ``no_bid`` (zero bid),
-``no_ask``, ``crossed`` (bid above ask), ``below_intrinsic`` (mid at or under exercise value, or
+``no_ask``, ``crossed`` (bid above ask), ``bid_below_intrinsic`` (the bid at or under the exercise
+value: the quote admits an option with no time value, so it pins no volatility; on GOOG's
+2015-12-24 same-day expiry such deep in-the-money mids read 500-1,800%), ``below_intrinsic`` (mid at or under exercise value, or
 under the discounted European bound), ``above_upper_bound`` (mid at or over the spot for a call,
 the strike for a put), ``exercise_boundary`` (an American price that is all early-exercise
 value), ``no_convergence``. Time is passed in; nothing reads the clock.
@@ -42,7 +44,8 @@ from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTr
 from operators.options.rates import RateCurve
 
 YEAR_NS = 365 * 86_400 * 1_000_000_000
-REASONS = ("ok", "no_underlying", "no_rate", "expired", "no_bid", "no_ask", "crossed", "below_intrinsic",
+REASONS = ("ok", "no_underlying", "no_rate", "expired", "no_bid", "no_ask", "crossed", "bid_below_intrinsic",
+           "below_intrinsic",
            "above_upper_bound", "exercise_boundary", "no_convergence")
 _BLACK_REASON = {BELOW_INTRINSIC: "below_intrinsic", ABOVE_UPPER_BOUND: "above_upper_bound",
                  NO_CONVERGENCE: "no_convergence"}
@@ -164,6 +167,7 @@ class OptionChain:
             reasons[bad] = name
         exercise = np.maximum(np.where(is_call, spot - strike, strike - spot), 0.0)
         reasons[(reasons == "ok") & american & (mid <= exercise)] = "below_intrinsic"
+        reasons[(reasons == "ok") & (exercise > 0) & (bid <= exercise)] = "bid_below_intrinsic"
         iv, european = np.full(quoted.size, np.nan), np.full(quoted.size, np.nan)
         todo = np.flatnonzero(reasons == "ok")
         if todo.size:

@@ -15,8 +15,12 @@ def solved(chain):
 def test_most_two_sided_quotes_get_an_iv_and_every_other_contract_a_reason(goog_noon):
     c = goog_noon.columns
     two_sided = (c["bid"] > 0) & (c["ask"] >= c["bid"])
+    exercise = np.maximum(np.where(c["is_call"], goog_noon.spot - c["strike"], c["strike"] - goog_noon.spot), 0)
     has_iv = np.isfinite(c["iv"])
-    assert has_iv[two_sided].mean() > 0.85
+    assert has_iv[two_sided & (c["bid"] > exercise)].mean() > 0.85
+    # a bid at or under the exercise value pins no volatility: those quotes get a reason, not an IV
+    assert not has_iv[two_sided & (exercise > 0) & (c["bid"] <= exercise)].any()
+    assert goog_noon.reason_counts["bid_below_intrinsic"] > 0
     assert all((reason == "ok") == iv for reason, iv in zip(goog_noon.reasons, has_iv))
     assert goog_noon.reason_counts["no_bid"] > 0 and sum(goog_noon.reason_counts.values()) == len(goog_noon.reasons)
     assert set(goog_noon.reasons) <= set(REASONS)
@@ -86,4 +90,4 @@ def test_put_call_parity_holds_within_the_half_spreads_on_european_equivalent_pr
         parity = (c["european_price"][call] - c["european_price"][put]
                   - np.exp(-rate * years) * (goog_noon.spot * np.exp(rate * years) - c["strike"][call]))
         inside.append(abs(parity) <= (c["spread"][call] + c["spread"][put]) / 2)
-    assert len(inside) > 100 and np.mean(inside) > 0.9
+    assert len(inside) >= 80 and np.mean(inside) > 0.9
