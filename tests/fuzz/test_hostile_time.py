@@ -28,12 +28,12 @@ from dataflows.components import build_components
 from dataflows.config import load_settings
 from dataflows.produce import produce_messages
 from dataflows.signals import build_flow
-from dataflows.tickfiles import encode_ticks, read_tick_frame
+from dataflows.tickfiles import read_tick_frame
 from operators.messages import FeatureRow, Trade
 from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
 from sinks.metrics import MetricsRegistry
 from sinks.redis_store import RedisFeatureSink, RedisSettings, read_features
-from tests.integration.flowkit import create_topics, topic_settings
+from tests.integration.flowkit import create_topics, real_trades, topic_settings
 
 pytestmark = pytest.mark.integration
 
@@ -54,10 +54,8 @@ def hostile_time_run(stack, market_data: Path, tmp_path_factory: pytest.TempPath
     work = tmp_path_factory.mktemp("hostile_time")
     settings = topic_settings(stack, f"clock{work.name[-6:]}", f"chdb://{work / 'chdb'}")
     create_topics(settings, partitions=2)
-    frame = read_tick_frame([market_data / "trades.csv.gz"], ["AIG", "BAC"], START, END)
-    real = list(encode_ticks(frame))
-    aig = [message for message in real if message[0] == b"AIG"]
-    bac = [message for message in real if message[0] == b"BAC"]
+    real = real_trades(market_data, ["AIG", "BAC"], START, END)
+    aig, bac = real["AIG"], real["BAC"]
     middle_aig = orjson.loads(aig[len(aig) // 2][1])["ts_ns"]
     middle_bac = orjson.loads(bac[len(bac) // 2][1])["ts_ns"]
     poison = _trade("AIG", YEAR_2099, 38.0)

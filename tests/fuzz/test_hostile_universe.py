@@ -32,11 +32,10 @@ from bytewax.testing import run_main
 from dataflows.components import build_components
 from dataflows.produce import produce_messages
 from dataflows.signals import build_flow
-from dataflows.tickfiles import encode_ticks, read_tick_frame
 from operators.messages import Quote, Trade
 from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
 from sinks.metrics import MetricsRegistry
-from tests.integration.flowkit import create_topics, topic_settings
+from tests.integration.flowkit import create_topics, real_trades, topic_settings
 
 pytestmark = pytest.mark.integration
 
@@ -68,12 +67,11 @@ def replayed_session_run(stack, market_data: Path, chdb_dir: Path, tmp_path_fact
     work = tmp_path_factory.mktemp("replayed")
     settings = topic_settings(stack, f"replay{work.name[-6:]}", f"chdb://{chdb_dir}")
     create_topics(settings, partitions=2)
-    frame = read_tick_frame([market_data / "trades.csv.gz"], ["AIG", "IBM"], START, END)
-    real = list(encode_ticks(frame))
-    ibm = [message for message in real if message[0] == b"IBM"]
+    real = real_trades(market_data, ["AIG", "IBM"], START, END)
+    ibm = real["IBM"]
     last = orjson.loads(ibm[-1][1])
     ibm.append((b"IBM", orjson.dumps({**last, "ts_ns": last["ts_ns"] + 7_200 * SECOND})))
-    aig = _numbered([message for message in real if message[0] == b"AIG"])
+    aig = _numbered(real["AIG"])
     crossed = [(b"BAC", msgspec.json.encode(Quote("BAC", START + i * SECOND, 15.02, 15.0, 100.0, 100.0)))
                for i in range(CROSSED)]
     produced = produce_messages(settings.kafka.bootstrap, settings.kafka.ticks_topic,
@@ -139,8 +137,7 @@ def junk_stream_run(stack, market_data: Path, chdb_dir: Path, tmp_path_factory: 
     create_topics(settings, partitions=1)
     junk = [(f"J{i:05d}".encode(), msgspec.json.encode(Trade(f"J{i:05d}", START + i * SECOND, 10.0, 1.0)))
             for i in range(JUNK)]
-    frame = read_tick_frame([market_data / "trades.csv.gz"], ["IBM"], START, END)
-    tail = list(encode_ticks(frame))[:50]
+    tail = real_trades(market_data, ["IBM"], START, END)["IBM"][:50]
     produce_messages(settings.kafka.bootstrap, settings.kafka.ticks_topic, junk)
 
     registry = MetricsRegistry()

@@ -66,6 +66,14 @@ def create_topics(settings: Settings, partitions: int = 4) -> None:
                           settings.kafka.model_events_topic], partitions)
 
 
+def real_trades(market: Path, symbols: Sequence[str], start_ns: int, end_ns: int
+                ) -> dict[str, list[tuple[bytes, bytes]]]:
+    """The real trades of ``symbols`` from ``start_ns`` to ``end_ns`` as ticks-topic messages, per symbol, in
+    time order."""
+    messages = list(encode_ticks(read_tick_frame([market / "trades.csv.gz"], symbols, start_ns, end_ns)))
+    return {symbol: [message for message in messages if message[0] == symbol.encode()] for symbol in symbols}
+
+
 def produce_real_day(settings: Settings, market: Path, symbols: Sequence[str], start_ns: int, end_ns: int,
                      bad_messages: Sequence[tuple[bytes | None, bytes]] = ()) -> int:
     frame = read_tick_frame([market / "trades.csv.gz", market / "quotes.csv.gz"], symbols, start_ns, end_ns)
