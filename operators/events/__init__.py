@@ -18,5 +18,5 @@ from operators.events.validation import EVENT_REJECT_REASONS, EventLimits, decod
 from operators.events.wire import EventTick, encode_event_tick
 
 __all__ = ["EVENT_FEATURES", "EVENT_FEATURE_SET", "EVENT_REJECT_REASONS", "EventFeatureConfig", "EventFeatures",
-           "EventJoinConfig", "EventJoinState", "EventLimits", "EventMessage", "EventTick", "FilingTone", "decode_event",
-           "encode_event_tick", "event_problem", "filing_tone", "is_announcement", "join_step", "market_fan_out"]
+           "EventJoinConfig", "EventJoinState", "EventLimits", "EventMessage", "EventTick", "FilingTone",
+           "decode_event", "encode_event_tick", "event_problem", "filing_tone", "is_announcement", "join_step", "market_fan_out"]

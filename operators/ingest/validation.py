@@ -298,7 +298,8 @@ def _check_identity(symbol: str, key: bytes | None, limits: ValidationLimits) ->
     return None
 
 
-def _check_ts(tick: Trade | Quote | BookSnapshot | BookDelta | EventTick, limits: ValidationLimits) -> tuple[str, str] | None:
+def _check_ts(tick: Trade | Quote | BookSnapshot | BookDelta | EventTick,
+              limits: ValidationLimits) -> tuple[str, str] | None:
     if not limits.min_ts_ns <= tick.ts_ns <= limits.max_ts_ns:
         return (
             "ts_out_of_bounds",

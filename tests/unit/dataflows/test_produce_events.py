@@ -46,7 +46,8 @@ def test_the_plan_sends_history_at_the_first_tick_live_events_at_publication_and
     delivered = [decode_tick(SourceRecord("ticks", 0, n, key, value), ValidationLimits())
                  for n, (_, key, value) in enumerate(plan.messages)]
     assert all(type(item) is ValidTick and type(item.tick) is EventTick for item in delivered)
-    assert [(item.tick.symbol, item.tick.ts_ns, item.tick.event.event_id) for item in delivered] == [  # type: ignore[union-attr]
+    sent = [(item.tick.symbol, item.tick.ts_ns, item.tick.event.event_id) for item in delivered]  # type: ignore[union-attr]
+    assert sent == [
         ("IBM", FIRST, "old"), ("SPY", FIRST, "old"), ("IBM", FIRST + 60 * SECOND, "live"),
         ("SPY", FIRST + 60 * SECOND, "live"), ("IBM", FIRST + 120 * SECOND, "own")]
     assert (plan.events, plan.after_ticks, plan.other_symbols) == (3, 1, 1)

@@ -89,7 +89,8 @@ def test_the_rows_carry_the_market_schedule_as_of_their_own_time() -> None:
 
 def test_a_market_event_fanned_out_by_the_producer_reaches_every_symbol() -> None:
     plan = plan_event_ticks([FOMC], ["IBM", "SPY"], EVENTS.markets, T0, T0 + 60 * SECOND)
-    delivered = [decode_tick(SourceRecord("ticks", 0, 0, key, value), ValidationLimits()) for _, key, value in plan.messages]
+    delivered = [decode_tick(SourceRecord("ticks", 0, 0, key, value), ValidationLimits())
+                 for _, key, value in plan.messages]
     assert [tick.tick.symbol for tick in delivered] == ["IBM", "SPY"]  # type: ignore[union-attr]
 
     for tick in delivered:
