@@ -29,6 +29,7 @@ from collections import deque
 from operators.ta.base import Indicator, Number, Period, is_zero
 from operators.ta.indicators.overlap import LARGEST_REAL
 from operators.ta.indicators.window_moments import WindowMoments
+from operators.ta.ring import FloatRing
 
 __all__ = [
     "Beta",
@@ -185,7 +186,7 @@ class LinearFit(Indicator):
         self._sum_x = timeperiod * (timeperiod - 1) * 0.5
         sum_x_squared = float(timeperiod * (timeperiod - 1) * (2 * timeperiod - 1) // 6)
         self._divisor = self._sum_x * self._sum_x - timeperiod * sum_x_squared
-        self._window: deque[float] = deque()
+        self._window = FloatRing(timeperiod)
         self._sum_y = 0.0
         self._sum_xy = 0.0
         self._until_rebuild = 0
@@ -197,13 +198,14 @@ class LinearFit(Indicator):
     def update(self, close: float) -> None:
         window = self._window
         period = self.timeperiod
-        window.append(close)
         if len(window) < period:
-            return
-        if len(window) == period:  # first full window
-            self._rebuild()
+            window.append(close)
+            if len(window) < period:
+                return
+            self._rebuild()  # first full window
         else:
-            departing = window.popleft()
+            departing = window[0]
+            window.append(close)  # drops the departing bar
             weighted_departing = period * departing
             self._sum_xy = self._sum_xy + self._sum_y - weighted_departing
             self._sum_y = self._sum_y - departing + close

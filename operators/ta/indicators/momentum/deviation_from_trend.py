@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 import math
+from array import array
 from collections import deque
 
 from operators.ta.base import Indicator, MultiOutputIndicator, Period
@@ -51,7 +52,7 @@ class CommodityChannelIndex(Indicator):
 
     def _reset(self) -> None:
         super()._reset()
-        self._typical_prices = [0.0] * self.timeperiod
+        self._typical_prices = array("d", bytes(8 * self.timeperiod))  # a ring: ``_slot`` is the next write
         self._slot = 0
         self._seen = 0
 
