@@ -4,9 +4,9 @@ The tick CSVs, the raw depth captures, LEAN's option zips and the alternative-da
 all read on past a row they cannot use and hand it back as a ``BadRow``: where it is, why, and
 what kind of file it came from, so that a warning or an error names the right kind of file.
 
->>> print(BadRow("ticks.csv", 7, "price is not a number: 'abc'"))
+>>> print(BadRow(Path("ticks.csv"), 7, "price is not a number: 'abc'"))
 tick file ticks.csv line 7: price is not a number: 'abc'
->>> print(BadRow("20151224_quote_american.zip:entry.csv", 3, "expected 11 fields", kind="LEAN file"))
+>>> print(BadRow(Path("20151224_quote_american.zip:entry.csv"), 3, "expected 11 fields", kind="LEAN file"))
 LEAN file 20151224_quote_american.zip:entry.csv line 3: expected 11 fields
 """
 
@@ -27,7 +27,7 @@ class BadRow:
     ``kind`` names the kind of file in messages.
     """
 
-    path: Path | str
+    path: Path
     line: int
     reason: str
     kind: str = "tick file"

@@ -215,7 +215,7 @@ def read_capture(paths: Iterable[str | Path]) -> Capture:
                 receive, value = _split(raw)
                 messages = mapper.map(receive, value)
             except (ValueError, KeyError, TypeError, IndexError, orjson.JSONDecodeError) as error:
-                problems.append(BadRow(str(path), number, _reason(error), "depth capture"))
+                problems.append(BadRow(path, number, _reason(error), "depth capture"))
                 continue
             items += [CaptureItem(message, receive, number) for message in messages]
     return Capture(items, problems)

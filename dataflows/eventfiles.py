@@ -126,7 +126,7 @@ def read_fed_calendar(path: Path, schedule_lead_ns: int = SCHEDULE_LEAD_NS) -> E
                 importance=importance, actual=_value(row, "Actual"), forecast=_value(row, "Forecast"),
                 previous=_value(row, "Previous"), period=str(row.get("Reference") or ""))
         except _BadValue as error:
-            result.bad_rows.append(BadRow(str(path), number, str(error), EVENT_FILE))
+            result.bad_rows.append(BadRow(path, number, str(error), EVENT_FILE))
             continue
         result.events += [_announcement(release, schedule_lead_ns), release]
     result.events.sort(key=_public_order)
@@ -149,7 +149,7 @@ def read_estimize_releases(path: Path, symbol: str | None = None, schedule_lead_
             event_id, eps = _text(row, "id"), _number(row, "eps")
             forecast = _number(row, "wallstreet_eps_estimate")
         except _BadValue as error:
-            result.bad_rows.append(BadRow(str(path), number, str(error), EVENT_FILE))
+            result.bad_rows.append(BadRow(path, number, str(error), EVENT_FILE))
             continue
         result.events.append(EventMessage(
             source="estimize", event_type="earnings_release", entity=entity, event_id=f"{event_id}:schedule",
@@ -181,7 +181,7 @@ def read_estimize_estimates(path: Path) -> EventFile:
                 forecast=eps, period=f"{_int(row, 'fiscal_year')}Q{_int(row, 'fiscal_quarter')}",
                 author=_text(row, "analyst_id")))
         except _BadValue as error:
-            result.bad_rows.append(BadRow(str(path), number, str(error), EVENT_FILE))
+            result.bad_rows.append(BadRow(path, number, str(error), EVENT_FILE))
     result.events.sort(key=_public_order)
     return result
 
@@ -205,7 +205,7 @@ def read_sec_filing(path: Path, symbol: str | None = None) -> EventFile:
                 public_ts_ns=public, scheduled_ts_ns=public, importance=2, period=str(row.get("PERIOD", ""))[:8],
                 items=tuple(str(item) for item in items), text=text.strip()))
         except _BadValue as error:
-            result.bad_rows.append(BadRow(str(path), number, str(error), EVENT_FILE))
+            result.bad_rows.append(BadRow(path, number, str(error), EVENT_FILE))
     return result
 
 

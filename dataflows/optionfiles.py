@@ -173,7 +173,7 @@ def _rows(label: str, text: str, kind: str, bad: list[BadRow]) -> np.ndarray:
     for number, line in enumerate(lines, start=1):
         reason = _row_problem(line, width, prices)
         if reason:
-            bad.append(BadRow(label, number, reason, LEAN_FILE))
+            bad.append(BadRow(Path(label), number, reason, LEAN_FILE))
         else:
             good.append([int(field) for field in line.split(",")])
     return np.array(good, dtype=np.int64).reshape(len(good), width)
@@ -204,7 +204,7 @@ def _entry_contract(label: str, bad: list[BadRow]) -> OptionContract | None:
     name = label.rsplit(":", 1)[1]
     match = _ENTRY.fullmatch(name)
     if match is None:
-        bad.append(BadRow(label, 0, "entry name does not name a contract "
+        bad.append(BadRow(Path(label), 0, "entry name does not name a contract "
                                     "(day_root_minute_kind_style_right_strike_expiry.csv)", LEAN_FILE))
         return None
     try:
@@ -212,7 +212,7 @@ def _entry_contract(label: str, bad: list[BadRow]) -> OptionContract | None:
         return contract(match["root"], expiry, int(match["strike"]) / DECI_CENTS, match["right"][0].upper(),
                         match["style"])
     except (ValueError, ContractError) as error:
-        bad.append(BadRow(label, 0, str(error), LEAN_FILE))
+        bad.append(BadRow(Path(label), 0, str(error), LEAN_FILE))
         return None
 
 

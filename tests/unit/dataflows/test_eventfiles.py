@@ -94,7 +94,7 @@ def test_bad_calendar_rows_are_counted_with_file_record_and_reason(tmp_path: Pat
     assert [(row.line, row.reason.split(",")[0]) for row in calendar.bad_rows] == [
         (2, "expected an ISO time in Date"), (3, "expected Country in ['United States']"),
         (4, "expected a number such as 0.25% or $25B in Actual"), (5, "expected Importance 1")]
-    assert all(row.path == str(path) and row.kind == "event file" for row in calendar.bad_rows)
+    assert all(row.path == path and row.kind == "event file" for row in calendar.bad_rows)
 
 
 def test_estimates_skip_flagged_rows_and_count_bad_ones(tmp_path: Path) -> None:

@@ -77,7 +77,7 @@ def test_bad_rows_and_entries_are_counted_with_file_and_line_and_the_rest_is_rea
     quotes = [m for m in day.messages if isinstance(m, OptionQuote)]
     assert [(q.bid, q.ask) for q in quotes] == [(0.5, 0.52), (0.0, 0.52)]
     assert quotes[0].contract.symbol == "ABC   200117C00100000"
-    lines = {(row.path.rsplit(":", 1)[1], row.line) for row in day.bad_rows}
+    lines = {(row.path.name.rsplit(":", 1)[1], row.line) for row in day.bad_rows}
     assert lines == {(good, 2), (good, 3), (good, 4), (good, 5),
                      ("20200102_abc_minute_quote_american_call_1000000_20201317.csv", 0), ("readme.txt", 0)}
     reasons = " ".join(str(row) for row in day.bad_rows)
