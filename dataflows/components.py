@@ -15,6 +15,7 @@ from dataflows.outputs import Outputs
 from dataflows.sources import KafkaSourceSettings, KafkaTickSource
 from dataflows.steps import (BatchScorer, CrossAssetStep, DriftStep, OutcomeStep, PaperLogicBuilder, PairRouter,
                              PortfolioRiskBuilder)
+from dataflows.option_steps import ChainConfigSource
 from dataflows.symbol_step import SymbolLogicBuilder, SymbolRules
 from models.ensemble import Ensemble
 from dataflows.model_watch import ModelWatcher, check_feature_set
@@ -299,7 +300,8 @@ def build_components(settings: Settings, ensemble: Ensemble | None = None,
         ensemble=ensemble,
         metrics=metrics,
         symbol_logic=SymbolLogicBuilder(clock_config(settings), feature_config(settings), rules=symbol_rules(settings),
-                                        watch=metrics.symbol_states, events=settings.events.join_config()),
+                                        watch=metrics.symbol_states, events=settings.events.join_config(),
+                                        options=ChainConfigSource.of(settings.options) if settings.options.join else None),
         drift_step=DriftStep(drift_config(settings), profile if profile is not None else _model_profile(
             settings, ensemble, loaded_from_settings), psi_config(settings)),
         outcome_step=OutcomeStep(outcome_config(settings, ensemble)),

@@ -7,7 +7,10 @@ A section of ``dataflows.config.Settings`` (``settings.options``); it reads
   (``dataflows.optionfiles.read_interest_rates``); read when the first chain is built, so a flow
   without option messages never needs it. A path that is set and does not exist is refused at
   start-up;
-- ``TICKWISE_OPTIONS_DIVIDEND_YIELD`` (``0.0``): the continuous dividend yield, ``[0, 1)``.
+- ``TICKWISE_OPTIONS_DIVIDEND_YIELD`` (``0.0``): the continuous dividend yield, ``[0, 1)``;
+- ``TICKWISE_OPTIONS_JOIN`` (off): the per-symbol feature step also takes the option messages and
+  every feature row leaves with its underlying's chain features as of the last closed minute
+  (``operators.options.join``; ``opt_*`` names, feature set ``<hash>+options1``).
 
 >>> OptionsSection(dividend_yield=0.015).dividend_yield
 0.015
@@ -38,6 +41,7 @@ class OptionsSection(BaseSettings):
 
     rates_file: Path = Field(DEFAULT_RATES_FILE, alias="TICKWISE_OPTIONS_RATES_FILE")
     dividend_yield: float = Field(0.0, alias="TICKWISE_OPTIONS_DIVIDEND_YIELD", ge=0.0, lt=1.0)
+    join: bool = Field(False, alias="TICKWISE_OPTIONS_JOIN")
 
     @field_validator("rates_file")
     @classmethod

@@ -184,8 +184,10 @@ def feature_stage(components: Components, raw: Stream[SourceRecord], count: bool
     # share counts every refused tick of the symbol, not only the step's own.
     counted = op.branch("split_symbol_rejects", checked.falses, _counts_for_symbol)
     # Option messages (keyed by their underlying, so in its batches) go to the options step of the
-    # history half (``monitoring_stage``) with the underlying's ticks; the feature step never sees them.
-    own_ticks = op.filter_map("without_options", checked.trues, without_options)
+    # history half (``monitoring_stage``) with the underlying's ticks; the feature step sees them only
+    # to join the chain's features to the underlying's rows (TICKWISE_OPTIONS_JOIN).
+    own_ticks = (checked.trues if components.settings.options.join
+                 else op.filter_map("without_options", checked.trues, without_options))
     option_messages = op.filter_map("option_messages", checked.trues, only_options)
     keyed_ticks = op.key_on("key_by_symbol", op.merge("symbol_inputs", own_ticks, counted.trues), _record_symbol)
     # Ticks outside their symbol's trading session (TICKWISE_SESSION) are admitted and stored, not featurized.

@@ -57,6 +57,13 @@ the symbol's footprint bounded and its health visible:
   reset keeps it. It is not re-emitted with the admitted ticks (no table stores it). Without
   ``events`` an event is admitted and changes nothing: the rows are those of a flow without events.
 
+- **Option features.** With ``options`` set (``TICKWISE_OPTIONS_JOIN``), the flow hands the step the
+  option messages keyed by the symbol as well: every tick of a batch, in the partition's order, first
+  goes to the symbol's ``OptionJoin`` (``operators.options.join``: the chain read as European,
+  minutes closed in event time, a message taken twice skipped by offset), the option messages go no
+  further (they are stored and counted apart, ``option_messages``), and every feature row leaves
+  with the chain features of the last minute closed before it (``opt_*``, ``<hash>+options1``).
+
 State per symbol is bounded: the guard's few held ticks, the features' windows (about 50 KB), the
 duplicate filter's sequence window and the reject window (``window`` bytes).
 """
@@ -79,11 +86,15 @@ from operators.ingest.dedupe import DedupeConfig, Deduplicator
 from operators.ingest.reject_share import RejectShare, RejectShareConfig
 from operators.ingest.session import SessionConfig, TradingSession
 from operators.messages import BookDelta, BookSnapshot, FeatureRow, Reject, TickBatch, ValidTick
+from operators.options.chain import ChainConfig
+from operators.options.join import OptionJoin
+from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
 
 __all__ = ["SymbolLogic", "SymbolLogicBuilder", "SymbolRules", "SymbolWatch"]
 
 _NANOSECONDS = 1_000_000_000
 _BOOK_TYPES = (BookSnapshot, BookDelta)
+_OPTION_TYPES = (OptionQuote, OptionTrade, OptionOpenInterest)
 
 
 class SymbolWatch(Protocol):
@@ -151,12 +162,15 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
     def __init__(self, guard: EventTimeGuard, features: SymbolFeatures | None, config: FeatureConfig,
                  dedupe: Deduplicator, share: RejectShare, rules: SymbolRules, watch: SymbolWatch,
                  symbol: str | None = None, session: SessionConfig | None = None,
-                 event_config: EventJoinConfig | None = None, events: EventJoinState | None = None) -> None:
+                 event_config: EventJoinConfig | None = None, events: EventJoinState | None = None,
+                 option_config: Callable[[], ChainConfig] | None = None, options: OptionJoin | None = None) -> None:
         self._guard = guard
         self._features = features
         self._config = config
         self._event_config = event_config
         self._events = events
+        self._option_config = option_config
+        self._options = options
         self._dedupe = dedupe
         self._share = share
         self._rules = rules
@@ -220,6 +234,7 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         features = self._features
         hours = self._hours
         event_config = self._event_config
+        joined = event_config is not None or self._option_config is not None
         outside = books = 0
         for tick in ticks:
             kind = type(tick.tick)
@@ -240,7 +255,7 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
                 features = self._features = SymbolFeatures(tick.tick.symbol, self._config)
             rows = features.update(tick)
             if rows:
-                out.extend(self._with_events(rows) if event_config is not None else rows)
+                out.extend(self._joined(rows) if joined else rows)
             if features.has_returns:
                 out.extend(features.drain_returns())
         if books and features is not None and features.has_book_events:
@@ -248,13 +263,28 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         if outside:
             self._watch.outside_session(ticks[0].tick.symbol, outside)
 
-    def _with_events(self, rows: list[FeatureRow]) -> list[FeatureRow]:
-        """``rows`` with the symbol's event features as of each row's time appended."""
-        joined: list[FeatureRow] = []
-        for row in rows:
-            self._events, out = join_step(self._events, row, self._event_config)  # type: ignore[arg-type]
-            joined.extend(out)
-        return joined
+    def _joined(self, rows: list[FeatureRow]) -> list[FeatureRow]:
+        """``rows`` with the symbol's event features, then its option features, as of each row's time."""
+        if self._event_config is not None:
+            joined: list[FeatureRow] = []
+            for row in rows:
+                self._events, out = join_step(self._events, row, self._event_config)
+                joined.extend(out)
+            rows = joined
+        if self._option_config is not None:
+            options = self._options
+            if options is None:
+                options = self._options = OptionJoin(rows[0].symbol)
+            rows = [options.extend(row) for row in rows]
+        return rows
+
+    def _take_option(self, tick: ValidTick) -> bool:
+        """Give ``tick`` to the symbol's option join; True for an option message (it goes no further)."""
+        options = self._options
+        if options is None:
+            options = self._options = OptionJoin(tick.tick.symbol)
+        options.update(tick.tick, self._option_config, tick.offset)  # type: ignore[arg-type]
+        return type(tick.tick) in _OPTION_TYPES
 
     def _judge(self, tick: ValidTick, out: list, admitted: list[ValidTick] | None) -> None:
         if self._symbol is None:
@@ -288,11 +318,16 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         out: list = []
         if type(value) is TickBatch:
             admitted: list[ValidTick] = []
-            for tick in value.ticks:
-                self._judge(tick, out, admitted)
+            if self._option_config is None:
+                for tick in value.ticks:
+                    self._judge(tick, out, admitted)
+            else:
+                for tick in value.ticks:
+                    if not self._take_option(tick):
+                        self._judge(tick, out, admitted)
             if admitted:
                 out.insert(0, TickBatch(admitted[0].tick.symbol, admitted))
-        else:
+        elif self._option_config is None or not self._take_option(value):
             self._judge(value, out, None)
         return out, StatefulLogic.RETAIN
 
@@ -309,7 +344,8 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
             out.insert(0, TickBatch(admitted[0].tick.symbol, admitted))
         if self._features is not None:
             rows = self._features.flush()
-            out.extend(self._with_events(rows) if rows and self._event_config is not None else rows)
+            joined = self._event_config is not None or self._option_config is not None
+            out.extend(self._joined(rows) if rows and joined else rows)
             out.extend(self._features.drain_returns())
         return out, StatefulLogic.RETAIN
 
@@ -336,7 +372,9 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
 
     def snapshot(self) -> bytes:
         state = (self._guard, self._features, self._dedupe, self._share, self._symbol)
-        # A symbol without event state snapshots as before events existed (and restores from those).
+        # A symbol without event or option state snapshots as before either existed (and restores from those).
+        if self._options is not None:
+            return dump_state((*state, self._events, self._options))
         return dump_state(state if self._events is None else (*state, self._events))
 
 
@@ -345,10 +383,12 @@ class SymbolLogicBuilder:
 
     def __init__(self, clock: EventTimeConfig, features: FeatureConfig, dedupe: DedupeConfig | None = None,
                  rules: SymbolRules | None = None, watch: SymbolWatch | None = None,
-                 session: SessionConfig | None = None, events: EventJoinConfig | None = None) -> None:
+                 session: SessionConfig | None = None, events: EventJoinConfig | None = None,
+                 options: Callable[[], ChainConfig] | None = None) -> None:
         self._clock = clock
         self._features = features
         self._events = events
+        self._options = options
         self._dedupe = dedupe or DedupeConfig()
         self._rules = rules or SymbolRules()
         self._watch = watch or _NoWatch()
@@ -358,16 +398,17 @@ class SymbolLogicBuilder:
     def __call__(self, resume_state: bytes | None) -> SymbolLogic:
         self._watch.built()
         if resume_state is not None:
-            guard, features, dedupe, share, symbol, *events = load_state(resume_state, "features")  # type: ignore[misc]
+            guard, features, dedupe, share, symbol, *joins = load_state(resume_state, "features")  # type: ignore[misc]
             if share.over and symbol is not None:
                 self._watch.rejecting(symbol, share, True, None)
+            events, options = (*joins, None, None)[:2]
             return SymbolLogic(guard, features, self._features, dedupe, share, self._rules, self._watch, symbol,
-                               self._session, self._events, events[0] if events else None)
+                               self._session, self._events, events, self._options, options)
         return SymbolLogic(EventTimeGuard(self._clock), None, self._features, Deduplicator(self._dedupe),
                            RejectShare(self._rules.reject_share), self._rules, self._watch, session=self._session,
-                           event_config=self._events)
+                           event_config=self._events, option_config=self._options)
 
     def with_session(self, session: SessionConfig | None) -> SymbolLogicBuilder:
         """This builder with ticks outside ``session`` kept from the features (None: every tick updates them)."""
         return SymbolLogicBuilder(self._clock, self._features, self._dedupe, self._rules, self._watch, session,
-                                  self._events)
+                                  self._events, self._options)

@@ -18,14 +18,15 @@ quality flag 1 (missing input).
 >>> from operators.options.contract import contract
 >>> from operators.options.messages import OptionQuote
 >>> from operators.options.rates import RateCurve
->>> join = OptionJoin("GOOG", ChainConfig(RateCurve([(dt.date(2015, 12, 1), 0.5)])))
+>>> config = ChainConfig(RateCurve([(dt.date(2015, 12, 1), 0.5)]))
+>>> join, settings = OptionJoin("GOOG"), lambda: config
 >>> noon = 1_450_976_400_000_000_000  # 2015-12-24 12:00 New York
->>> join.update(Quote("GOOG", noon - 10**9, 749.9, 750.1, 100, 100))
+>>> join.update(Quote("GOOG", noon - 10**9, 749.9, 750.1, 100, 100), settings)
 >>> join.extend(FeatureRow("GOOG", noon - 10**9, 0, 1, 750.0, ("mid",), (750.0,))).get("opt_atm_iv")
 nan
 >>> for strike, right, bid, ask in ((745.0, "P", 12.2, 12.6), (755.0, "C", 12.1, 12.5)):
-...     join.update(OptionQuote(contract("GOOG", dt.date(2016, 1, 15), strike, right), noon, bid, ask, 10, 10))
->>> join.update(Quote("GOOG", noon + 30 * 10**9, 749.9, 750.1, 100, 100))  # closes the minute ending at noon
+...     join.update(OptionQuote(contract("GOOG", dt.date(2016, 1, 15), strike, right), noon, bid, ask, 10, 10), settings)
+>>> join.update(Quote("GOOG", noon + 30 * 10**9, 749.9, 750.1, 100, 100), settings)  # closes the minute ending at noon
 >>> row = join.extend(FeatureRow("GOOG", noon + 30 * 10**9, 0, 2, 750.0, ("mid",), (750.0,)))
 >>> row.feature_set, round(row.get("opt_atm_iv"), 4), row.get("opt_age_s")
 ('+options1', 0.1995, 30.0)
@@ -34,6 +35,7 @@ nan
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import msgspec
 
@@ -54,28 +56,38 @@ _NAN_VALUES = (math.nan,) * len(OPTION_ROW_FEATURES)
 
 
 class OptionJoin:
-    """One symbol's chain (from its first option message on) and its last closed minute's features."""
+    """One symbol's chain (from its first option message on) and its last closed minute's features.
 
-    __slots__ = ("config", "last_quote", "logic", "min_front_days", "minute_ns", "symbol", "values")
+    ``update``'s ``config`` gives the chain settings when the first option message arrives (the rate curve is
+    read then, once, and a symbol without options never needs it). ``update``'s ``offset`` (the
+    source offset; a symbol's messages share one partition) skips a message taken before, as the
+    history half's options step does.
+    """
 
-    def __init__(self, symbol: str, config: ChainConfig, min_front_days: float = 7.0) -> None:
+    __slots__ = ("last_offset", "last_quote", "logic", "minute_ns", "symbol", "values")
+
+    def __init__(self, symbol: str) -> None:
         self.symbol = symbol
-        self.config = config
         self.logic: MinuteChainLogic | None = None
         self.last_quote: Quote | None = None  # the spot a chain starts from, kept until its first option message
+        self.last_offset = -1
         self.minute_ns = -1  # end of the last closed minute
         self.values: tuple[float, ...] = ()
-        self.min_front_days = min_front_days
 
-    def update(self, tick: Quote | Trade | OptionQuote | OptionTrade | OptionOpenInterest | object) -> None:
+    def update(self, tick: Quote | Trade | OptionQuote | OptionTrade | OptionOpenInterest | object,
+               config: Callable[[], ChainConfig], offset: int | None = None) -> None:
         """Take one tick of the symbol's stream (other kinds of message change nothing)."""
+        if offset is not None:
+            if offset <= self.last_offset:
+                return
+            self.last_offset = offset
         logic = self.logic
         if logic is None:
             if type(tick) is Quote:
                 self.last_quote = tick
             if not isinstance(tick, _OPTION_TYPES):
                 return
-            logic = self.logic = MinuteChainLogic(self.symbol, self.config, self.min_front_days, rows=False)
+            logic = self.logic = MinuteChainLogic(self.symbol, config(), rows=False)
             if self.last_quote is not None:
                 logic.on_message(self.last_quote)
                 self.last_quote = None

@@ -26,11 +26,11 @@ def morning():
     return [m for m in day.messages if m.ts_ns <= until], ChainConfig(read_interest_rates(LEAN / "interest-rate.csv"))
 
 
-def joined_rows(join: OptionJoin, messages) -> list[FeatureRow]:
+def joined_rows(join: OptionJoin, messages, config: ChainConfig | None = None, start: int = 0) -> list[FeatureRow]:
     """A feature row at every underlying tick, after the tick went to the join (as the feature step does)."""
     rows = []
-    for message in messages:
-        join.update(message)
+    for offset, message in enumerate(messages, start):
+        join.update(message, lambda: config, offset)
         if type(message) in (Quote, Trade):
             rows.append(join.extend(FeatureRow("TWX", message.ts_ns, 0, 0, 70.0, ("x",), (1.0,), "v1", (0,))))
     return rows
@@ -38,7 +38,7 @@ def joined_rows(join: OptionJoin, messages) -> list[FeatureRow]:
 
 def test_each_row_carries_the_features_of_the_last_minute_closed_at_or_before_it(morning):
     messages, config = morning
-    rows = joined_rows(OptionJoin("TWX", config), messages)
+    rows = joined_rows(OptionJoin("TWX"), messages, config)
     full = MinuteChainLogic("TWX", config)
     minutes = {m.ts_ns: m.features for message in messages for m in full.on_message(message)}
     assert len(minutes) >= 30
@@ -62,16 +62,19 @@ def test_each_row_carries_the_features_of_the_last_minute_closed_at_or_before_it
 
 def test_a_join_restored_mid_stream_continues_like_one_that_never_stopped(morning):
     messages, config = morning
-    straight = joined_rows(OptionJoin("TWX", config), messages)
+    straight = joined_rows(OptionJoin("TWX"), messages, config)
     half = len(messages) // 2
-    join = OptionJoin("TWX", config)
-    first = joined_rows(join, messages[:half])
-    resumed = joined_rows(pickle.loads(pickle.dumps(join)), messages[half:])
+    join = OptionJoin("TWX")
+    first = joined_rows(join, messages[:half], config)
+    resumed = joined_rows(pickle.loads(pickle.dumps(join)), messages[half:], config, half)
+    before = pickle.dumps(join)
+    joined_rows(join, messages[half - 50:half], config, half - 50)  # redelivered: skipped by offset
+    assert pickle.dumps(join) == before
     assert pickle.dumps(first + resumed) == pickle.dumps(straight)
 
 
 def test_a_symbol_without_option_messages_keeps_no_chain_and_gets_missing_features():
-    join = OptionJoin("IBM", ChainConfig(read_interest_rates(LEAN / "interest-rate.csv")) if LEAN.exists() else None)
-    rows = joined_rows(join, [Quote("IBM", OPEN + i * 10**9, 180.0, 180.1, 1, 1) for i in range(200)])
+    join = OptionJoin("IBM")
+    rows = joined_rows(join, [Quote("IBM", OPEN + i * 10**9, 180.0, 180.1, 1, 1) for i in range(200)])  # no config needed
     assert join.logic is None
     assert all(np.isnan(row.values[1:]).all() and row.quality[1:] == (1,) * len(OPTION_ROW_FEATURES) for row in rows)
