@@ -163,3 +163,53 @@ def test_verify_after_an_options_run_accounts_for_every_offset_and_exits_0(run: 
     assert sum(part["offsets"] for part in report["partitions"].values()) == len(messages)
     assert stored == {"quote": options["OptionQuote"], "trade": options["OptionTrade"],
                       "open_interest": options["OptionOpenInterest"]}
+
+
+@pytest.fixture(scope="module")
+def joined(run: dict) -> dict:
+    """The same topic run again from the start with TICKWISE_OPTIONS_JOIN=1, in a state dir, ClickHouse and
+    Redis keys of its own."""
+    work = run["state"].parent / "joined"
+    env = {**run["env"], "TICKWISE_OPTIONS_JOIN": "1", "CLICKHOUSE_URL": f"chdb://{work / 'chdb'}",
+           "TICKWISE_REDIS_KEY_PREFIX": f"joined{uuid.uuid4().hex[:8]}:features:"}
+    done = tickwise(env, work / "state", "run", "--until-eof")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {"chdb": work / "chdb", "env": env, "state": work / "state"}
+
+
+FEATURE_ROWS = ("SELECT ts_ns, offset, feature_set, names, values FROM features FINAL WHERE symbol = 'GOOG' "
+                "ORDER BY ts_ns, offset")
+
+
+def test_with_the_join_goog_rows_carry_the_chain_features_of_the_last_minute_closed_before_them(joined: dict) -> None:
+    rows = chdb_rows(joined["chdb"], FEATURE_ROWS)
+    minutes = {ts_ns: dict(zip(names, values)) for _, ts_ns, names, values in chdb_rows(joined["chdb"], OPTION_FEATURES)}
+    checked = 0
+    for row_ts, _, feature_set, names, values in rows:
+        row = dict(zip(names, values))
+        assert feature_set.endswith("+options1") and names[-1] == "opt_age_s"
+        if row["opt_age_s"] is None:  # NaN: before the chain's first minute with quotes
+            assert checked == 0
+            continue
+        minute = row_ts - round(row["opt_age_s"] * 1e9)
+        assert minute in minutes and not [m for m in minutes if minute < m < row_ts]
+        assert {name: row[f"opt_{name}"] for name in minutes[minute]} == minutes[minute]
+        checked += 1
+    atm = [dict(zip(names, values))["opt_atm_iv"] for *_, names, values in rows]
+    assert checked > len(rows) // 2 and any(value is not None and 0.05 < value < 2 for value in atm)
+
+
+def test_with_the_join_goog_own_features_are_those_of_the_run_without_it(run: dict, joined: dict) -> None:
+    plain = chdb_rows(run["straight"], FEATURE_ROWS)
+    rows = chdb_rows(joined["chdb"], FEATURE_ROWS)
+    width = sum(name.startswith("opt_") for name in rows[0][3])
+    assert width == 8 and [r[:2] for r in rows] == [r[:2] for r in plain]
+    assert [(fs.removesuffix("+options1"), n[:-width], v[:-width]) for _, _, fs, n, v in rows] == \
+        [(fs, n, v) for _, _, fs, n, v in plain]
+
+
+def test_with_the_join_the_online_store_row_has_the_chain_features(joined: dict) -> None:
+    done = tickwise(joined["env"], joined["state"], "features", "GOOG", "--format", "json")
+    record = orjson.loads(done.stdout.strip().splitlines()[-1])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert record["opt_age_s"] is not None and 0 <= record["opt_age_s"] < 120 and 0.05 < record["opt_atm_iv"] < 2
