@@ -11,8 +11,9 @@ Files written under the output directory: ``features.jsonl``, ``predictions.json
 ``decisions.jsonl`` (every risk decision), ``signals.jsonl`` (accepted decisions),
 ``rejects.jsonl``, ``monitor_events.jsonl``, ``cross_asset.jsonl`` and ``manifest.json``. The
 manifest's ``ticks`` counts every offset read: ``valid`` (admitted trades, quotes and order-book
-messages, option messages; ``depth_messages`` and ``option_messages`` say how many of them were
-order-book snapshots and deltas and option quotes, trades and open interest) plus ``rejected``.
+messages, option messages, events; ``depth_messages``, ``option_messages`` and ``event_messages`` say
+how many of them were order-book snapshots and deltas, option quotes, trades and open interest, and
+events) plus ``rejected``.
 
 >>> sort_key(Reject("invalid_json", "d", "decode", "t", 1, 7, b"x"))[:4]
 (-1, '', 1, 7)
@@ -33,6 +34,7 @@ from dataflows.collecting import collect_history
 from dataflows.sources import KafkaSourceSettings, KafkaTickSource
 from operators.messages import (BookDelta, BookSnapshot, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
                                 PnlRow, Prediction, Reject, SourceRecord, TickBatch, ValidTick)
+from operators.events import EventTick
 from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
 
 OUTPUT_FILES: tuple[str, ...] = ("features", "predictions", "decisions", "signals", "rejects", "monitor_events",
@@ -147,9 +149,10 @@ def sort_key(record: Any, line: bytes = b"") -> SortKey:
 @dataclass
 class Collected:
     lines: dict[str, list[SortKey]] = field(default_factory=lambda: {name: [] for name in OUTPUT_FILES})
-    valid_ticks: int = 0  # admitted trades, quotes, depth and option messages
+    valid_ticks: int = 0  # admitted trades, quotes, depth and option messages, events
     depth_messages: int = 0  # of which order-book snapshots and deltas
     option_messages: int = 0  # of which option quotes, trades and open interest
+    event_messages: int = 0  # of which events
     feature_sets: set[str] = field(default_factory=set)
     model_versions: set[str] = field(default_factory=set)
 
@@ -182,6 +185,7 @@ class Collected:
         self.valid_ticks += len(ticks)
         self.depth_messages += sum(type(tick.tick) in _BOOK_TYPES for tick in ticks)
         self.option_messages += sum(type(tick.tick) in _OPTION_TYPES for tick in ticks)
+        self.event_messages += sum(type(tick.tick) is EventTick for tick in ticks)
 
 
 # -- running and writing --------------------------------------------------------------------------
@@ -244,7 +248,7 @@ def run_replay(components: Any, source_settings: KafkaSourceSettings, replay_ran
         "feature_sets": sorted(collected.feature_sets),
         "ticks": {"read": sum(c.records for c in source.coverage.values()), "valid": collected.valid_ticks,
                   "rejected": rejected, "depth_messages": collected.depth_messages,
-                  "option_messages": collected.option_messages},
+                  "option_messages": collected.option_messages, "event_messages": collected.event_messages},
     }
     if collected.model_versions - {components.ensemble.version}:
         raise ReplayError(f"outputs carry model versions {sorted(collected.model_versions)}, "

@@ -48,8 +48,9 @@ def summarize(clickhouse_url: str, elapsed_s: float, processes: int, workers: in
             f"SELECT DISTINCT model_version FROM predictions FINAL{where} ORDER BY model_version").result_rows]
     finally:
         writer.close()
-    # depth and option messages are valid ticks too
-    valid, rejected = counts["ticks"] + counts["book_messages"] + counts["option_messages"], counts["rejects"]
+    # depth messages, option messages and events are valid ticks too
+    valid = counts["ticks"] + counts["book_messages"] + counts["option_messages"] + counts["event_messages"]
+    rejected = counts["rejects"]
     ticks_in = valid + rejected
     return RunSummary(
         ticks_in=ticks_in, ticks_valid=valid, ticks_rejected=rejected, features=counts["features"],

@@ -54,8 +54,11 @@ the symbol's footprint bounded and its health visible:
   ``EventJoinState`` (``operators.events.join_step``) before the rows that follow it: each feature
   row then leaves with the event features as of its own time, never before an event's publication.
   The event state is the symbol's knowledge, not its tick timeline, so an idle restart or a clock
-  reset keeps it. It is not re-emitted with the admitted ticks (no table stores it). Without
-  ``events`` an event is admitted and changes nothing: the rows are those of a flow without events.
+  reset keeps it. An admitted event is re-emitted with the admitted ticks, in arrival order (the
+  ClickHouse sink stores it in ``event_messages``, ``tickwise verify`` finds its offset there, the
+  admitted count includes it; the paper trader and the backtest skip it); one the duplicate filter or
+  the guard refuses is a reject like any tick. Without ``events`` an event is admitted and changes
+  nothing else: the rows are those of a flow without events.
 
 - **Option features.** With ``options`` set (``TICKWISE_OPTIONS_JOIN``), the flow hands the step the
   option messages keyed by the symbol as well: every tick of a batch, in the partition's order, first
@@ -238,16 +241,16 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         outside = books = 0
         for tick in ticks:
             kind = type(tick.tick)
+            if admitted is None:
+                out.append(tick)
+            else:
+                admitted.append(tick)
             if kind is EventTick:
                 if event_config is not None:
                     self._events, _ = join_step(self._events, tick.tick.event, event_config)
                 continue
             if kind in _BOOK_TYPES:
                 books += 1
-            if admitted is None:
-                out.append(tick)
-            else:
-                admitted.append(tick)
             if hours is not None and not hours.contains(tick.tick.ts_ns):
                 outside += 1
                 continue

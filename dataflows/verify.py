@@ -7,7 +7,9 @@ rows disagree on the sort key would not collapse: that is reported as a conflict
 
 Offsets: every offset of the ticks topic ends as an admitted trade or quote (``ticks``), an
 admitted depth message (``book_messages``: order-book snapshots and deltas), an admitted option
-message (``option_messages``: option quotes, trades, open interest) or a reject (``rejects``): the tables of ``OFFSET_TABLES``. Each partition is checked over ``[start, end)``: Kafka's own first offset and end
+message (``option_messages``: option quotes, trades, open interest), an admitted event
+(``event_messages``) or a reject (``rejects``): the tables of ``OFFSET_TABLES``. Each partition is
+checked over ``[start, end)``: Kafka's own first offset and end
 (read from the broker, see ``partition_ends``), or what ``--expect-offsets 0:1200,1:20-980``
 states (``P:N`` is ``[0, N)``, ``P:S-N`` is ``[S, N)``). Two failures are told apart:
 

@@ -406,7 +406,8 @@ def verify(
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Count duplicate rows per table and check every offset of the topic, up to the end Kafka reports, is in
-    ticks + book_messages + option_messages + rejects; exit 1 on a gap, an unprocessed tail or no rows at all."""
+    ticks + book_messages + option_messages + event_messages + rejects; exit 1 on a gap, an unprocessed tail or no
+    rows at all."""
     from dataflows.verify import VerifyError, parse_expected
     from dataflows.verify import verify as run_verify
 
@@ -461,7 +462,8 @@ def _print_report(report: VerifyReport) -> None:
         tables.add_row(row.table, f"{row.rows:,}", f"{row.distinct_ids:,}", f"{row.duplicate_rows:,}", final)
     console.print(tables)
     offsets = Table("partition", "checked", "first", "last", "offsets", "lost in gaps", "unprocessed tail",
-                    title=f"offsets of {report.topic} (ticks + book_messages + option_messages + rejects)")
+                    title=f"offsets of {report.topic} "
+                          "(ticks + book_messages + option_messages + event_messages + rejects)")
     for part in report.partitions:
         offsets.add_row(str(part.partition), f"[{part.start}, {part.end})", str(part.first), str(part.last),
                         f"{part.offsets:,}", _count(part.missing), _count(part.unprocessed))

@@ -9,7 +9,8 @@ read with ``FINAL`` (``count_rows`` does) or ``argMax``.
 - ``settings``: ``ClickHouseSettings`` (chDB or a server, batching).
 - ``schema``: ``Column`` and ``Table``, which generate DDL, migrations and columns of records.
 - ``tables``: the declarations, ``group_by_table`` and ``OFFSET_TABLES`` (the tables whose rows
-  account for every offset of the ticks topic: ``ticks``, ``book_messages``, ``rejects``).
+  account for every offset of the ticks topic: ``ticks``, ``book_messages``, ``option_messages``,
+  ``event_messages``, ``rejects``).
 - ``writer``: ``ClickHouseWriter`` (schema creation, chunked inserts), ``count_rows``.
 - ``sink``: ``ClickHouseSink``, the Bytewax sink that collects rows per table.
 - ``engine`` and ``service``: one chDB directory served over ClickHouse's HTTP interface

@@ -20,6 +20,7 @@ from hashlib import blake2b
 from operator import attrgetter
 from typing import Any
 
+from operators.events import EventTick
 from operators.messages import (BookDelta, BookSnapshot, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
                                 PnlRow, Prediction, Reject, TickBatch, Trade, ValidTick)
 from operators.messages.ids import stable_uint64
@@ -74,7 +75,7 @@ BOOK_TYPES = (BookSnapshot, BookDelta)
 #: Option messages, stored in ``option_messages`` (their analytics go to ``option_analytics``).
 OPTION_TYPES = (OptionQuote, OptionTrade, OptionOpenInterest)
 _OPTION_KINDS = {OptionQuote: "quote", OptionTrade: "trade", OptionOpenInterest: "open_interest"}
-_NOT_TICKS = (*BOOK_TYPES, *OPTION_TYPES)
+_NOT_TICKS = (*BOOK_TYPES, *OPTION_TYPES, EventTick)
 
 
 def is_book_message(row: ValidTick) -> bool:
@@ -83,6 +84,10 @@ def is_book_message(row: ValidTick) -> bool:
 
 def is_option_message(row: ValidTick) -> bool:
     return type(row.tick) in OPTION_TYPES
+
+
+def is_event_message(row: ValidTick) -> bool:
+    return type(row.tick) is EventTick
 
 
 def is_trade_or_quote(row: ValidTick) -> bool:
@@ -150,6 +155,20 @@ OPTION_MESSAGES = Table("option_messages", ValidTick, (
     Column("contract", "String", "the contract's OSI symbol", value=lambda row: row.tick.contract.symbol),
     _string("topic"), PARTITION, OFFSET, *STAMPS,
 ), order_by=("symbol", "ts_ns", "id"), keeps=is_option_message, arrow=True)
+
+#: One row per admitted event (``operators.events.EventTick``: one message delivered to one symbol),
+#: so ``tickwise verify`` accounts for its offset; the event features are in the rows of ``features``.
+EVENT_MESSAGES = Table("event_messages", ValidTick, (
+    *SOURCE_COLUMNS,  # symbol: the symbol the event reaches; ts_ns: when the stream delivered it
+    Column("source", "LowCardinality(String)", "the vendor", value="tick.event.source"),
+    Column("event_type", "LowCardinality(String)", value="tick.event.event_type"),
+    Column("entity", "LowCardinality(String)", "the symbol or market the event is about", value="tick.event.entity"),
+    Column("event_id", "String", "the vendor's id, unique per source and message", value="tick.event.event_id"),
+    Column("public_ts_ns", "Int64", "when the message's content became public", value="tick.event.public_ts_ns"),
+    Column("scheduled_ts_ns", "Int64", "when the event takes or took place", value="tick.event.scheduled_ts_ns"),
+    Column("importance", "UInt8", "1 (low) to 3 (high)", value="tick.event.importance"),
+    _string("topic"), PARTITION, OFFSET, *STAMPS,
+), order_by=("symbol", "ts_ns", "id"), keeps=is_event_message, arrow=True)
 
 FEATURES = Table("features", FeatureRow, (
     uint64_id("symbol", "ts_ns", "partition", "offset"), SYMBOL, TS_NS, PARTITION, OFFSET, PRICE,
@@ -298,11 +317,12 @@ CHAIN_TABLES: tuple[tuple[str, str], ...] = (("contracts", "option_analytics"), 
 #: Every table, in the order the schema is created.
 TABLE_DECLARATIONS: dict[str, Table] = {table.name: table for table in (
     TICKS, FEATURES, PREDICTIONS, SIGNALS, RISK_DECISIONS, REJECTS, CROSS_ASSET, MONITOR_EVENTS, OUTCOMES, PNL,
-    BOOK_MESSAGES, OPTION_ANALYTICS, VOL_SURFACE, OPTION_MESSAGES, OPTION_FEATURES)}
+    BOOK_MESSAGES, OPTION_ANALYTICS, VOL_SURFACE, OPTION_MESSAGES, OPTION_FEATURES, EVENT_MESSAGES)}
 
 #: The tables whose rows account for the offsets of the ticks topic (``tickwise verify``): an
-#: admitted trade or quote, an admitted depth message, an admitted option message, or a reject.
-OFFSET_TABLES: tuple[str, ...] = ("ticks", "book_messages", "option_messages", "rejects")
+#: admitted trade or quote, an admitted depth message, an admitted option message, an admitted
+#: event, or a reject.
+OFFSET_TABLES: tuple[str, ...] = ("ticks", "book_messages", "option_messages", "event_messages", "rejects")
 
 TABLES: tuple[str, ...] = tuple(TABLE_DECLARATIONS)
 TABLE_DDL: dict[str, str] = {name: table.ddl() for name, table in TABLE_DECLARATIONS.items()}
@@ -328,22 +348,23 @@ _TABLES_OF = _tables_by_record()
 
 def _group_ticks(ticks: list[ValidTick], groups: dict[str, list[Any]]) -> None:
     """A batch's trades and quotes to ``ticks``, its depth messages to ``book_messages``, its option
-    messages to ``option_messages``."""
+    messages to ``option_messages``, its events to ``event_messages``."""
     if not any(type(tick.tick) in _NOT_TICKS for tick in ticks):
         groups.setdefault("ticks", []).extend(ticks)
         return
     for tick in ticks:
         kind = type(tick.tick)
-        name = "book_messages" if kind in BOOK_TYPES else "option_messages" if kind in OPTION_TYPES else "ticks"
+        name = ("book_messages" if kind in BOOK_TYPES else "option_messages" if kind in OPTION_TYPES
+                else "event_messages" if kind is EventTick else "ticks")
         groups.setdefault(name, []).append(tick)
 
 
 def group_by_table(records: Iterable[Record]) -> dict[str, list[Any]]:
     """Records grouped into their tables; a decision goes to ``risk_decisions`` and, when
     accepted, to ``signals`` as well; a tick to ``ticks``, a depth message to ``book_messages``, an
-    option message to ``option_messages``; an options chain's minute (``ChainMinute``) to
-    ``option_analytics`` (its contracts), ``vol_surface`` (its expiries) and ``option_features`` (the
-    minute itself). An unknown type raises ``TypeError`` (never dropped)."""
+    option message to ``option_messages``, an event to ``event_messages``; an options chain's minute
+    (``ChainMinute``) to ``option_analytics`` (its contracts), ``vol_surface`` (its expiries) and
+    ``option_features`` (the minute itself). An unknown type raises ``TypeError`` (never dropped)."""
     groups: dict[str, list[Any]] = {}
     for record in records:
         kind = type(record)

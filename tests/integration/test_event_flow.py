@@ -8,7 +8,8 @@ public, each 0.25 % as forecast, so every feature row of both symbols carries ``
 third surprise against the two before it) and the row's feature set ends in ``+events1``; the online store
 holds the event features with the others; AAPL's earnings and filings reach no symbol of the run. Two bad
 event messages (an actual published before its event, an event about another symbol) land on the
-dead-letter topic with their reasons.
+dead-letter topic with their reasons. Every offset of the topic is then accounted for: the admitted events
+are stored in ``event_messages``, so ``tickwise verify`` exits 0 and the run summary counts them.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ def run(stack, market_data: Path, tmp_path_factory: pytest.TempPathFactory) -> d
     flow = tickwise(env, work / "state", "run", "--until-eof")
     assert flow.returncode == 0, flow.stderr[-3000:]
     return {"chdb": work / "chdb", "env": env, "state": work / "state", "settings": settings,
-            "produce": " ".join((produced.stdout + produced.stderr).split())}
+            "produce": " ".join((produced.stdout + produced.stderr).split()),
+            "summary": orjson.loads(flow.stdout.strip().splitlines()[-1])}
 
 
 def test_produce_sends_the_calendar_known_by_the_last_tick_to_both_symbols(run: dict) -> None:
@@ -111,3 +113,23 @@ def test_bad_event_messages_are_on_the_dead_letter_topic_with_their_reasons(run:
     stored = chdb_rows(run["chdb"], "SELECT stage, reason, symbol FROM rejects FINAL WHERE stage = 'validate_event' "
                                     "ORDER BY reason")
     assert stored == [["validate_event", "actual_before_event", "IBM"], ["validate_event", "entity_mismatch", "AIG"]]
+
+
+def test_verify_accounts_for_every_offset_with_the_admitted_events_in_event_messages(run: dict) -> None:
+    settings = run["settings"]
+    topic = read_topic(settings.kafka.bootstrap, settings.kafka.ticks_topic)
+    events = sum(message.value().startswith(b'{"type":"event"') for message in topic)
+
+    done = tickwise(run["env"], run["state"], "verify", "--format", "json")
+    report = orjson.loads(done.stdout.strip().splitlines()[-1])
+    stored = chdb_rows(run["chdb"], "SELECT symbol, source, entity, event_type, count() FROM event_messages FINAL "
+                                    "GROUP BY symbol, source, entity, event_type ORDER BY symbol, event_type")
+
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert report["ok"] and report["missing_offsets"] == report["unprocessed_offsets"] == 0
+    assert sum(part["offsets"] for part in report["partitions"].values()) == len(topic)
+    # the calendar's 12 messages are admitted and stored once each; the two bad events are rejects only
+    assert events == 14 and sum(count for *_, count in stored) == 12
+    assert {(symbol, source, entity) for symbol, source, entity, *_ in stored} == {
+        ("AIG", "trading_economics", "US"), ("IBM", "trading_economics", "US")}
+    assert run["summary"]["ticks_in"] == len(topic) and run["summary"]["ticks_rejected"] >= 2

@@ -8,6 +8,7 @@ from collections import Counter
 import orjson
 
 from dataflows.summary import RunSummary, summarize
+from operators.events import EventMessage, EventTick
 from operators.messages import Decision, DriftEvent, FeatureRow, Prediction, Reject, Trade, ValidTick
 from sinks.clickhouse import ClickHouseSettings, ClickHouseWriter
 from sinks.metrics import MetricsRegistry
@@ -16,8 +17,11 @@ T0 = 1_381_329_000_000_000_000
 
 
 def history() -> list[object]:
-    """A small run's records: ticks, rejects of two reasons, rows, predictions, decisions, a drift event."""
+    """A small run's records: ticks and an admitted event, rejects of two reasons, rows, predictions, decisions,
+    a drift event."""
     ticks = [ValidTick(Trade("IBM", T0 + i, 180.0 + i / 100, 100.0), "ticks", 0, i) for i in range(12)]
+    ticks.append(ValidTick(EventTick("IBM", T0 + 12, EventMessage("trading_economics", "fomc_minutes", "US", "7",
+                                                                  T0, T0, 3)), "ticks", 0, 12))
     rejects = [Reject(reason, f"validate: {reason}.", "validate", "ticks", 1, offset, b"{}")
                for offset, reason in enumerate(["invalid_json", "crossed_quote", "invalid_json"])]
     rows = [FeatureRow("IBM", T0 + i, 0, i, 180.0, ("last_price",), (180.0,)) for i in range(0, 12, 3)]

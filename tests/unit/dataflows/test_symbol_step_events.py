@@ -18,7 +18,7 @@ from operators.features.layout import feature_layout
 from operators.features.symbol import FeatureConfig
 from operators.ingest.clock import EventTimeConfig
 from operators.ingest.validation import ValidationLimits, decode_tick
-from operators.messages import FeatureRow, SourceRecord, TickBatch, Trade, ValidTick
+from operators.messages import FeatureRow, Reject, SourceRecord, TickBatch, Trade, ValidTick
 
 SECOND = 1_000_000_000
 T0 = 1_381_329_000 * SECOND  # 2013-10-09 14:30 UTC
@@ -54,6 +54,19 @@ def run(logic: SymbolLogic, ticks: list[ValidTick]) -> list[object]:
 
 def rows(items: list[object]) -> list[FeatureRow]:
     return [item for item in items if type(item) is FeatureRow]
+
+
+def without_event_ticks(items: list[object]) -> list[object]:
+    """``items`` with the events taken out of the admitted batches (a batch of events only dropped)."""
+    out: list[object] = []
+    for item in items:
+        if type(item) is TickBatch:
+            ticks = [tick for tick in item.ticks if type(tick.tick) is not EventTick]
+            if ticks:
+                out.append(TickBatch(item.symbol, ticks))
+        else:
+            out.append(item)
+    return out
 
 
 def plain(items: list[object]) -> list[object]:
@@ -107,16 +120,29 @@ def test_without_the_setting_events_change_nothing_in_the_rows() -> None:
 
     with_events_in_stream = run(build(events=None), ticks)
 
-    assert plain(with_events_in_stream) == plain(run(build(events=None), without_events))
+    assert plain(without_event_ticks(with_events_in_stream)) == plain(run(build(events=None), without_events))
     assert {row.feature_set for row in rows(with_events_in_stream)} == {feature_layout(CONFIG).version}
     assert all("earnings_surprise" not in row.names for row in rows(with_events_in_stream))
 
 
-def test_events_are_not_reemitted_with_the_admitted_ticks() -> None:
-    batches = [item for item in run(build(), stream(seconds=3)) if type(item) is TickBatch]
+@pytest.mark.parametrize("events", [EVENTS, None])
+def test_admitted_events_are_reemitted_with_the_admitted_ticks_in_arrival_order(events: EventJoinConfig | None) -> None:
+    ticks = stream(seconds=3)
 
-    assert all(type(tick.tick) is Trade for batch in batches for tick in batch.ticks)
-    assert sum(len(batch.ticks) for batch in batches) == 3
+    admitted = [tick for item in run(build(events), ticks) if type(item) is TickBatch for tick in item.ticks]
+
+    assert admitted == ticks  # two events, then three trades: each offset once
+
+
+def test_an_event_taken_twice_is_a_duplicate_reject_and_is_not_reemitted() -> None:
+    ticks = stream(seconds=3)
+    again = ValidTick(EventTick("AAPL", T0 + 2 * SECOND, FOMC), "ticks", 0, 0)  # offset 0 read again
+
+    out = run(build(), [*ticks, again])
+
+    admitted = [tick for item in out if type(item) is TickBatch for tick in item.ticks]
+    assert admitted == ticks
+    assert [(item.reason, item.offset) for item in out if type(item) is Reject] == [("duplicate_offset", 0)]
 
 
 @pytest.mark.parametrize("cut", [1, 2, 17, 45])

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from operators.events import EventMessage, EventTick
 from operators.messages.ids import stable_uint64
 from operators.messages import (BookDelta, BookSnapshot, CrossAssetRow, Decision, FeatureRow, Outcome, PnlRow,
                                 Prediction, Quote, Reject, TickBatch, Trade, ValidTick)
@@ -45,7 +46,7 @@ def test_risk_decisions_has_the_columns_and_order_key_of_signals_and_takes_every
 def test_every_tickwise_table_is_declared_once() -> None:
     assert set(TABLES) == {"ticks", "features", "predictions", "signals", "risk_decisions", "rejects",
                            "monitor_events", "cross_asset", "outcomes", "pnl", "book_messages", "option_analytics",
-                           "vol_surface", "option_messages", "option_features"}
+                           "vol_surface", "option_messages", "option_features", "event_messages"}
     assert list(TABLE_DDL) == list(TABLES) == list(TABLE_DECLARATIONS)
 
 
@@ -131,8 +132,24 @@ def test_group_by_table_sends_option_messages_to_option_messages_with_kind_and_c
     assert row["contract"] == [contract.symbol] * 2 and row["offset"] == [7, 9]
 
 
-def test_offsets_of_the_ticks_topic_are_accounted_for_by_ticks_depth_and_option_messages_and_rejects() -> None:
-    assert OFFSET_TABLES == ("ticks", "book_messages", "option_messages", "rejects")
+def test_group_by_table_sends_events_to_event_messages_with_their_source_entity_and_times() -> None:
+    event = EventMessage("trading_economics", "fed_interest_rate_decision", "US", "17459", 30, 40, 2, actual=0.25)
+    delivered = ValidTick(EventTick("IBM", 50, event), "ticks", 1, 7)
+    trade = ValidTick(Trade("IBM", 51, 150.0, 100.0, "buy"), "ticks", 1, 8)
+
+    groups = group_by_table([TickBatch("IBM", [delivered, trade])])
+    names, columns = TABLE_DECLARATIONS["event_messages"].columns_of(groups["event_messages"])
+
+    assert groups == {"event_messages": [delivered], "ticks": [trade]}
+    assert dict(zip(names, (column[0] for column in columns), strict=True)) == {
+        "id": tick_id("ticks", 1, 7), "symbol": "IBM", "ts_ns": 50, "source": "trading_economics",
+        "event_type": "fed_interest_rate_decision", "entity": "US", "event_id": "17459", "public_ts_ns": 30,
+        "scheduled_ts_ns": 40, "importance": 2, "topic": "ticks", "partition": 1, "offset": 7}
+    assert TABLE_DECLARATIONS["event_messages"].arrow_table(groups["event_messages"]).num_rows == 1
+
+
+def test_offsets_of_the_ticks_topic_are_accounted_for_by_ticks_depth_option_and_event_messages_and_rejects() -> None:
+    assert OFFSET_TABLES == ("ticks", "book_messages", "option_messages", "event_messages", "rejects")
     assert all({"topic", "partition", "offset"} <= set(TABLE_DECLARATIONS[name].column_names) for name in OFFSET_TABLES)
 
 
