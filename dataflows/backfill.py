@@ -155,31 +155,48 @@ def run_backfill(components: Components, files: Sequence[Path], start_ns: int | 
 
 def common_features(rows: Sequence[FeatureRow]) -> Sequence[FeatureRow]:
     """``rows`` on one feature set. Rows of symbols with order books carry the depth features after
-    the others (feature set ``<base>+l2.<hash>``); mixed with rows of symbols without books (``<base>``),
-    they keep only the ``<base>`` features, so the model trains on what every symbol has and is the
-    one the live flow accepts (it checks ``<base>``). Rows of one feature set are returned as they are.
+    the layout's (feature set ``<base>+l2.<hash>``, then the extensions of the joins that are on, such as
+    ``+events1``); mixed with rows of symbols without books (``<base>`` and the same extensions), they keep
+    only the features the others have, by name, so the model trains on what every symbol has and is one
+    the live flow accepts (``check_feature_set``: the base hash and the joins' extensions). Rows of one
+    feature set are returned as they are.
 
-    >>> book = FeatureRow("B", 1, 0, 1, 9.0, ("mid", "depth_imbalance_l1"), (9.0, 0.5), "v1" + DEPTH_SUFFIX, (0, 0))
-    >>> common_features([book, FeatureRow("T", 1, 0, 2, 5.0, ("mid",), (5.0,), "v1", (0,))])[0]
-    FeatureRow(symbol='B', ts_ns=1, partition=0, offset=1, price=9.0, names=('mid',), values=(9.0,), feature_set='v1', quality=(0,))
+    >>> book = FeatureRow("B", 1, 0, 1, 9.0, ("mid", "depth_imbalance_l1", "us_x"), (9.0, 0.5, 1.0),
+    ...                   "v1" + DEPTH_SUFFIX + "+events1", (0, 0, 0))
+    >>> common_features([book, FeatureRow("T", 1, 0, 2, 5.0, ("mid", "us_x"), (5.0, 1.0), "v1+events1", (0, 0))])[0]
+    FeatureRow(symbol='B', ts_ns=1, partition=0, offset=1, price=9.0, names=('mid', 'us_x'), values=(9.0, 1.0), feature_set='v1+events1', quality=(0, 0))
     """
     versions = {row.feature_set for row in rows}
     if len(versions) <= 1:
         return rows
-    bases = {version.removesuffix(DEPTH_SUFFIX) for version in versions}
-    base = bases.pop()
-    names = next((row.names for row in rows if row.feature_set == base), ())
-    width = len(names)
-    if bases or not names or any(row.names[:width] != names for row in rows):
-        raise ValueError(f"the backfill produced rows of {len(versions)} feature sets ({sorted(versions)}); expected "
-                         f"one, or one and its order-book extension ({base}{DEPTH_SUFFIX})")
-    return [row if row.feature_set == base else msgspec.structs.replace(
-        row, names=names, values=row.values[:width], feature_set=base, quality=row.quality[:width]) for row in rows]
+    mixed = ValueError(f"the backfill produced rows of {len(versions)} feature sets ({sorted(versions)}); expected "
+                       f"one, or one and its order-book extension ({DEPTH_SUFFIX} after the base hash)")
+    commons = {version.replace(DEPTH_SUFFIX, "", 1) for version in versions}
+    common = commons.pop()
+    names = next((row.names for row in rows if row.feature_set == common), ())
+    if commons or not names:
+        raise mixed
+    positions: dict[tuple[str, ...], list[int]] = {}  # per layout of the book rows: where each common name is
+    out = []
+    for row in rows:
+        if row.feature_set == common:
+            out.append(row)
+            continue
+        index = positions.get(row.names)
+        if index is None:
+            where = {name: i for i, name in enumerate(row.names)}
+            if any(name not in where for name in names):
+                raise mixed
+            index = positions[row.names] = [where[name] for name in names]
+        out.append(msgspec.structs.replace(row, names=names, values=tuple(row.values[i] for i in index),
+                                           feature_set=common,
+                                           quality=tuple(row.quality[i] for i in index) if row.quality else ()))
+    return out
 
 
 def book_symbols(rows: Sequence[FeatureRow]) -> list[str]:
     """The symbols whose rows carry order-book features."""
-    return sorted({row.symbol for row in rows if row.feature_set.endswith(DEPTH_SUFFIX)})
+    return sorted({row.symbol for row in rows if DEPTH_SUFFIX in row.feature_set})
 
 
 def rows_to_frame(rows: Sequence[FeatureRow]) -> pd.DataFrame:

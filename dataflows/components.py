@@ -21,6 +21,7 @@ from models.ensemble import Ensemble
 from dataflows.model_watch import ModelWatcher, check_feature_set
 from models.mlflow_registry import RegistryConfig, is_model_uri, parse_model_uri
 from models.registry import resolve_model
+from operators.events import EVENT_FEATURE_SET
 from operators.ingest.clock import EventTimeConfig
 from operators.features.cross_asset import CrossAssetConfig
 from operators.monitoring.drift import DriftConfig
@@ -28,6 +29,7 @@ from operators.monitoring.thresholds import seed_thresholds
 from operators.monitoring.outcomes import OutcomeConfig
 from operators.paper.trader import PaperTradingConfig
 from operators.monitoring.psi import FeatureProfile, PsiConfig
+from operators.options.join import OPTION_FEATURE_SET
 from operators.features.symbol import FeatureConfig, feature_layout
 from operators.risk.limits import RiskLimits
 from operators.ingest.validation import ValidationLimits
@@ -217,8 +219,13 @@ def registry_config(settings: Settings) -> RegistryConfig:
 
 
 def flow_feature_set(settings: Settings) -> str:
-    """The feature-set hash every FeatureRow of this flow carries (``FeatureRow.feature_set``)."""
-    return feature_layout(feature_config(settings)).version
+    """The feature set every FeatureRow of this flow carries (``FeatureRow.feature_set``, order-book
+    extensions aside): the layout's hash, then the extensions of the joins the settings turn on, in the
+    order the per-symbol step appends them (``+events1`` with ``TICKWISE_EVENTS``, then ``+options1``
+    with ``TICKWISE_OPTIONS_JOIN``). ``check_feature_set`` accepts a model whose extensions are among them."""
+    extensions = ((EVENT_FEATURE_SET,) if settings.events.join_config() is not None else ()) + (
+        (OPTION_FEATURE_SET,) if settings.options.join else ())
+    return feature_layout(feature_config(settings)).version + "".join(extensions)
 
 
 def load_ensemble(spec: str, settings: Settings) -> Ensemble:

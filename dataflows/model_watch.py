@@ -8,6 +8,12 @@ two batches and never scores with a half-loaded model. A version that cannot be 
 feature set, broken files, registry unreachable) is logged with its reason and the flow keeps
 scoring with the model it has; a refused version is not retried until the alias moves again.
 
+A feature set is the base layout hash followed by the extensions the per-symbol step appends when a
+join is on (``<hash>+events1+options1``: events first, then options). A model is accepted when its
+base hash is the flow's and every extension it was trained with is one the flow computes: the scorer
+picks a model's features by name, so extra columns are ignored, while a model trained with a join
+needs it on.
+
 Wall time is read here, in ``dataflows``: operators never read the clock.
 """
 
@@ -22,6 +28,8 @@ from pathlib import Path
 
 from models.ensemble import Ensemble
 from models.mlflow_registry import ModelRef, RegistryConfig, VersionInfo, download_version, get_version
+from operators.events import EVENT_FEATURE_SET
+from operators.options.join import OPTION_FEATURE_SET
 
 logger = logging.getLogger("tickwise.model")
 
@@ -30,19 +38,51 @@ class FeatureSetMismatch(ValueError):
     """A model trained on other features than the flow computes; one sentence saying so."""
 
 
+#: The setting that turns on the join behind each extension a flow can append to every row.
+JOIN_SETTINGS: dict[str, str] = {EVENT_FEATURE_SET: "TICKWISE_EVENTS", OPTION_FEATURE_SET: "TICKWISE_OPTIONS_JOIN"}
+
+
+def split_feature_set(feature_set: str) -> tuple[str, tuple[str, ...]]:
+    """``(base hash, extensions)`` of a feature set, each extension with its ``+``.
+
+    >>> split_feature_set("2cb0004afab549bb+events1+options1")
+    ('2cb0004afab549bb', ('+events1', '+options1'))
+    """
+    base, *extensions = feature_set.split("+")
+    return base, tuple(f"+{extension}" for extension in extensions)
+
+
 def check_feature_set(ensemble: Ensemble, flow_feature_set: str, where: str = "") -> None:
-    """Refuse ``ensemble`` when its manifest names a feature set other than the flow's.
+    """Refuse ``ensemble`` unless the flow computes every feature its manifest's feature set names: the
+    same base hash, and each extension of the model's (``+events1``, ...) among the flow's.
 
     A manifest without ``feature_set`` (models trained before the hash was recorded) is
     accepted: its features are matched by name, and missing ones are scored as missing.
     """
     trained_on = ensemble.manifest.get("feature_set")
-    if trained_on and trained_on != flow_feature_set:
+    if not trained_on:
+        return
+    model_base, model_extensions = split_feature_set(trained_on)
+    flow_base, flow_extensions = split_feature_set(flow_feature_set)
+    if model_base != flow_base:
         raise FeatureSetMismatch(
             f"model {ensemble.version}{where} was trained on feature set {trained_on} but this flow computes "
             f"feature set {flow_feature_set}: retrain it with `tickwise train` on the same feature settings, "
             "or pick a model trained on them"
         )
+    missing = [extension for extension in model_extensions if extension not in flow_extensions]
+    if not missing:
+        return
+    settings = [JOIN_SETTINGS[extension] for extension in missing if extension in JOIN_SETTINGS]
+    if len(settings) == len(missing):
+        remedy = f"turn on {' and '.join(settings)} to score it"
+    else:
+        remedy = "retrain it with `tickwise train` on this flow's feature settings"
+    raise FeatureSetMismatch(
+        f"model {ensemble.version}{where} was trained on feature set {trained_on}, whose {' '.join(missing)} "
+        f"features this flow (feature set {flow_feature_set}) does not compute: {remedy}, or pick a model "
+        "trained without them"
+    )
 
 
 @dataclass(frozen=True)

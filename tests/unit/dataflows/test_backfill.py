@@ -18,6 +18,7 @@ from dataflows.components import build_components
 from dataflows.config import load_settings
 from dataflows.symbol_step import SymbolLogicBuilder
 from dataflows.tickfiles import iter_tick_messages
+from operators.events import EVENT_FEATURE_SET, EventJoinConfig
 from operators.ingest.clock import EventTimeConfig
 from operators.features.symbol import FeatureConfig
 from operators.features.layout import feature_layout
@@ -169,11 +170,11 @@ def test_rows_to_frame_when_no_rows_then_value_error_says_what_to_check() -> Non
         rows_to_frame([])
 
 
-def rows_of_a_book_symbol_and_a_plain_one() -> list[FeatureRow]:
+def rows_of_a_book_symbol_and_a_plain_one(events: EventJoinConfig | None = None) -> list[FeatureRow]:
     """Feature rows of the live symbol step: BOOK has depth messages, IBM trades and quotes only."""
     out: list[object] = []
     for symbol in ("BOOK", "IBM"):
-        logic = SymbolLogicBuilder(EventTimeConfig(confirmations=1), FeatureConfig())(None)
+        logic = SymbolLogicBuilder(EventTimeConfig(confirmations=1), FeatureConfig(), events=events)(None)
         ticks: list[object] = [BookSnapshot(symbol, SESSION_OPEN_NS, 10, ((100.0, 2.0),), ((100.2, 1.0),))] * (
             symbol == "BOOK")
         for i in range(1, 8):
@@ -201,6 +202,21 @@ def test_rows_of_symbols_with_and_without_books_train_on_the_features_they_share
     shared = [row.values[:len(base.names)] for row in book_rows]
     assert [tuple(row.values) for row in common_features(rows) if row.symbol == "BOOK"] == shared
     assert set(frame["symbol"]) == {"BOOK", "IBM"} and len(frame) == len(rows)
+
+
+def test_with_events_joined_rows_with_and_without_books_train_on_the_shared_features_and_keep_the_extension() -> None:
+    rows = rows_of_a_book_symbol_and_a_plain_one(EventJoinConfig())
+    base = feature_layout(FeatureConfig())
+    plain = next(row for row in rows if row.symbol == "IBM")
+    assert plain.feature_set == base.version + EVENT_FEATURE_SET and book_symbols(rows) == ["BOOK"]
+
+    frame = rows_to_frame(rows)
+
+    assert feature_set_of(rows) == base.version + EVENT_FEATURE_SET
+    assert list(frame.columns) == ["symbol", "ts_ns", "offset", "price", *plain.names]
+    for row, common in zip(rows, common_features(rows), strict=True):
+        assert common.feature_set == plain.feature_set and common.names == plain.names
+        assert common.values == tuple(row.get(name) for name in plain.names)
 
 
 def test_rows_of_unrelated_feature_sets_then_value_error_names_them() -> None:

@@ -6,7 +6,8 @@ import pytest
 
 from dataflows.components import flow_feature_set, validation_limits
 from dataflows.config import ConfigError, Settings
-from operators.events import EventJoinConfig
+from operators.events import EVENT_FEATURE_SET, EventJoinConfig
+from operators.options.join import OPTION_FEATURE_SET
 
 
 @pytest.mark.parametrize(("value", "markets"), [("", ()), ("0", ()), ("false", ()), ("1", ("US",)), ("on", ("US",)),
@@ -15,12 +16,22 @@ def test_tickwise_events_reads_off_on_or_a_list_of_markets(value: str, markets: 
     assert Settings.from_environment({"TICKWISE_EVENTS": value}).events.markets == markets
 
 
-def test_events_are_off_by_default_and_the_flows_feature_set_does_not_depend_on_them() -> None:
+def test_events_are_off_by_default_and_on_add_their_extension_to_the_flows_feature_set() -> None:
     off, on = Settings.from_environment({}), Settings.from_environment({"TICKWISE_EVENTS": "US,EU"})
 
     assert off.events.join_config() is None
     assert on.events.join_config() == EventJoinConfig(markets=("EU", "US"))
-    assert flow_feature_set(off) == flow_feature_set(on)  # the model check compares the base hash
+    assert flow_feature_set(on) == flow_feature_set(off) + EVENT_FEATURE_SET
+    assert "+" not in flow_feature_set(off)
+
+
+def test_the_flows_feature_set_lists_events_then_options_as_the_symbol_step_appends_them() -> None:
+    both = Settings.from_environment({"TICKWISE_EVENTS": "1", "TICKWISE_OPTIONS_JOIN": "1"})
+    options = Settings.from_environment({"TICKWISE_OPTIONS_JOIN": "1"})
+    base = flow_feature_set(Settings.from_environment({}))
+
+    assert flow_feature_set(both) == base + EVENT_FEATURE_SET + OPTION_FEATURE_SET
+    assert flow_feature_set(options) == base + OPTION_FEATURE_SET
 
 
 def test_validation_allows_events_about_the_configured_markets_or_us_when_off() -> None:

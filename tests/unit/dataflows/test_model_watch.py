@@ -128,3 +128,69 @@ def test_build_components_when_registry_model_of_other_feature_set_then_refused_
                                                  f"{FEATURE_SET} but this flow computes feature set "
                                                  f"{flow_feature_set(settings)}"):
         build_components(settings, registry=MetricsRegistry())
+
+
+class _Trained:
+    """What ``check_feature_set`` reads of an ensemble: its version and its manifest's feature set."""
+
+    def __init__(self, feature_set: str) -> None:
+        self.version = "tw-test"
+        self.manifest = {"feature_set": feature_set}
+
+
+BASE = "2cb0004afab549bb"
+
+
+@pytest.mark.parametrize("flow", [BASE, BASE + "+events1", BASE + "+events1+options1"])
+def test_check_feature_set_when_base_hashes_differ_then_refused(flow: str) -> None:
+    with pytest.raises(FeatureSetMismatch, match="retrain it with `tickwise train`"):
+        check_feature_set(_Trained("cccccccccccccccc"), flow)  # type: ignore[arg-type]
+    with pytest.raises(FeatureSetMismatch):
+        check_feature_set(_Trained("cccccccccccccccc+events1"), flow)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("flow", [BASE, BASE + "+events1", BASE + "+options1", BASE + "+events1+options1"])
+def test_check_feature_set_when_model_has_no_extensions_then_accepted_by_a_flow_with_any(flow: str) -> None:
+    check_feature_set(_Trained(BASE), flow)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("model", "flow"), [(BASE + "+events1", BASE + "+events1"),
+                                             (BASE + "+events1", BASE + "+events1+options1"),
+                                             (BASE + "+options1", BASE + "+events1+options1"),
+                                             (BASE + "+events1+options1", BASE + "+events1+options1")])
+def test_check_feature_set_when_the_models_extensions_are_among_the_flows_then_accepted(model: str, flow: str) -> None:
+    check_feature_set(_Trained(model), flow)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("model", "flow", "setting"), [
+    (BASE + "+events1", BASE, "turn on TICKWISE_EVENTS to score it"),
+    (BASE + "+events1", BASE + "+options1", "turn on TICKWISE_EVENTS to score it"),
+    (BASE + "+options1", BASE + "+events1", "turn on TICKWISE_OPTIONS_JOIN to score it"),
+    (BASE + "+events1+options1", BASE, "turn on TICKWISE_EVENTS and TICKWISE_OPTIONS_JOIN to score it"),
+])
+def test_check_feature_set_when_the_model_needs_a_join_the_flow_lacks_then_one_sentence_naming_the_setting(
+        model: str, flow: str, setting: str) -> None:
+    with pytest.raises(FeatureSetMismatch) as refused:
+        check_feature_set(_Trained(model), flow)  # type: ignore[arg-type]
+
+    message = str(refused.value)
+    assert message.startswith(f"model tw-test was trained on feature set {model}, whose ")
+    assert setting in message and message.count(". ") == 0 and "\n" not in message
+
+
+def test_check_feature_set_when_the_model_has_order_book_features_the_flow_does_not_join_then_retrain() -> None:
+    with pytest.raises(FeatureSetMismatch, match=r"whose \+l2\.0a1b2c3d features .* retrain it"):
+        check_feature_set(_Trained(BASE + "+l2.0a1b2c3d+events1"), BASE + "+events1")  # type: ignore[arg-type]
+
+
+def test_build_components_with_events_on_accepts_a_model_trained_with_events_and_refuses_it_with_events_off(
+        registry: dict, tmp_path: Path) -> None:
+    ensemble = registry["ensembles"]["1"]
+    settings = {"run": {"state_dir": tmp_path}, "clickhouse": {"url": f"chdb://{tmp_path / 'chdb'}"}}
+    off = load_settings(**settings)
+    on = load_settings(events={"markets": ("US",)}, **settings)
+    trained = Ensemble({**ensemble.manifest, "feature_set": flow_feature_set(off) + "+events1"}, ensemble._boosters)
+
+    assert build_components(on, ensemble=trained, registry=MetricsRegistry()).ensemble is trained
+    with pytest.raises(FeatureSetMismatch, match="turn on TICKWISE_EVENTS"):
+        build_components(off, ensemble=trained, registry=MetricsRegistry())
