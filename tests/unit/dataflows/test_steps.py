@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from operators.features.symbol import FeatureConfig
 from operators.messages.ids import stable_id
 from operators.messages import FeatureRow, Prediction, Reject, SourceRecord, TickBatch, Trade, ValidTick
 from operators.ingest.validation import ValidationLimits, decode_tick
+from tests.unit.dataflows.comparable import comparable, without_nan
 
 SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample"
 SECOND = 1_000_000_000
@@ -47,21 +47,6 @@ def ensemble() -> Ensemble:
 
 def new_logic() -> SymbolLogic:
     return SymbolLogicBuilder(EventTimeConfig(), FeatureConfig())(None)
-
-
-def without_nan(value: object) -> object:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, (list, tuple)):
-        return tuple(without_nan(part) for part in value)
-    if isinstance(value, dict):
-        return {key: without_nan(part) for key, part in value.items()}
-    return value
-
-
-def comparable(items: Sequence[object]) -> list[object]:
-    """Outputs as (type, fields) with NaN replaced by None, so equal outputs compare equal."""
-    return [(type(item).__name__, without_nan(msgspec.structs.asdict(item))) for item in items]
 
 
 def feed(logic: SymbolLogic, ticks: Sequence[ValidTick]) -> list[object]:

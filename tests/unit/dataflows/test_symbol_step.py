@@ -3,10 +3,7 @@ silent symbols (with clocks passed in, never read)."""
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta, timezone
-
-import msgspec
 
 from dataflows.flow_metrics import FlowMetrics
 from dataflows.symbol_step import SymbolLogic, SymbolLogicBuilder, SymbolRules
@@ -15,6 +12,7 @@ from operators.ingest.clock import EventTimeConfig
 from operators.ingest.reject_share import RejectShareConfig
 from operators.messages import FeatureRow, Reject, TickBatch, Trade, ValidTick
 from sinks.metrics import MetricsRegistry
+from tests.unit.dataflows.comparable import comparable
 
 SECOND = 1_000_000_000
 DAY = 86_400 * SECOND
@@ -46,18 +44,6 @@ def run(logic: SymbolLogic, ticks: list[ValidTick]) -> list[object]:
         assert retain is SymbolLogic.RETAIN
         out.extend(emitted)
     return out
-
-
-def comparable(items: list[object]) -> list[object]:
-    def plain(value: object) -> object:
-        if isinstance(value, float) and math.isnan(value):
-            return None
-        if isinstance(value, (list, tuple)):
-            return tuple(plain(part) for part in value)
-        if isinstance(value, dict):
-            return {key: plain(part) for key, part in value.items()}
-        return value
-    return [(type(item).__name__, plain(msgspec.structs.asdict(item))) for item in items]
 
 
 def builder(registry: MetricsRegistry, clock: FakeClock | None = None, **rules: object) -> SymbolLogicBuilder:

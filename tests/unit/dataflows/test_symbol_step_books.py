@@ -8,7 +8,6 @@ import gzip
 import math
 from pathlib import Path
 
-import msgspec
 import pytest
 
 from dataflows.depthfiles import read_capture
@@ -19,6 +18,7 @@ from operators.features.symbol import FeatureConfig
 from operators.ingest.clock import EventTimeConfig
 from operators.messages import (BookDelta, BookSnapshot, DriftEvent, FeatureRow, Quote, TickBatch, Trade,
                                 ValidTick)
+from tests.unit.dataflows.comparable import comparable
 
 SECOND = 1_000_000_000
 T0 = 1_723_161_255_000_000_000  # 2024-08-09 00:00 UTC, the spot capture
@@ -40,19 +40,6 @@ def feed(logic: SymbolLogic, ticks: list[ValidTick]) -> list[object]:
     for tick in ticks:
         out.extend(logic.on_item(TickBatch(tick.tick.symbol, [tick]))[0])
     return out
-
-
-def plain(items: list[object]) -> list[object]:
-    """Items as comparable values (NaN == NaN)."""
-    def value(part: object) -> object:
-        if isinstance(part, float) and math.isnan(part):
-            return "nan"
-        if isinstance(part, (list, tuple)):
-            return tuple(value(piece) for piece in part)
-        if isinstance(part, dict):
-            return {key: value(piece) for key, piece in part.items()}
-        return part
-    return [(type(item).__name__, value(msgspec.structs.asdict(item))) for item in items]  # type: ignore[arg-type]
 
 
 def snapshot(ts_ns: int, update_id: int, bid: float = 100.0) -> BookSnapshot:
@@ -157,7 +144,7 @@ def test_restore_mid_stream_continues_bit_identically(spot_ticks: list[ValidTick
     resumed = build(first.snapshot())  # the state as Bytewax stores it, through the snapshot envelope
     after = feed(resumed, spot_ticks[half:]) + list(resumed.on_eof()[0])
 
-    assert plain(before + after) == plain(expected)
+    assert comparable(before + after) == comparable(expected)
 
 
 def test_delta_that_crosses_the_book_is_a_book_crossed_event_and_invalid_until_the_next_snapshot() -> None:

@@ -19,6 +19,7 @@ from operators.features.symbol import FeatureConfig
 from operators.ingest.clock import EventTimeConfig
 from operators.ingest.validation import ValidationLimits, decode_tick
 from operators.messages import FeatureRow, Reject, SourceRecord, TickBatch, Trade, ValidTick
+from tests.unit.dataflows.comparable import comparable
 
 SECOND = 1_000_000_000
 T0 = 1_381_329_000 * SECOND  # 2013-10-09 14:30 UTC
@@ -69,19 +70,6 @@ def without_event_ticks(items: list[object]) -> list[object]:
     return out
 
 
-def plain(items: list[object]) -> list[object]:
-    """Items as comparable values (NaN == NaN)."""
-    def value(part: object) -> object:
-        if isinstance(part, float) and math.isnan(part):
-            return "nan"
-        if isinstance(part, (list, tuple)):
-            return tuple(value(piece) for piece in part)
-        if isinstance(part, dict):
-            return {key: value(piece) for key, piece in part.items()}
-        return part
-    return [(type(item).__name__, value(msgspec.structs.asdict(item))) for item in items]  # type: ignore[arg-type]
-
-
 def test_no_event_feature_moves_before_the_events_publication_although_it_arrived_earlier() -> None:
     emitted = rows(run(build(), stream()))
 
@@ -120,7 +108,7 @@ def test_without_the_setting_events_change_nothing_in_the_rows() -> None:
 
     with_events_in_stream = run(build(events=None), ticks)
 
-    assert plain(without_event_ticks(with_events_in_stream)) == plain(run(build(events=None), without_events))
+    assert comparable(without_event_ticks(with_events_in_stream)) == comparable(run(build(events=None), without_events))
     assert {row.feature_set for row in rows(with_events_in_stream)} == {feature_layout(CONFIG).version}
     assert all("earnings_surprise" not in row.names for row in rows(with_events_in_stream))
 
@@ -155,7 +143,7 @@ def test_a_restore_mid_stream_continues_identically(cut: int) -> None:
     resumed = build(state=first.snapshot())
     tail = run(resumed, ticks[cut:])
 
-    assert plain(head + tail) == plain(straight)
+    assert comparable(head + tail) == comparable(straight)
 
 
 def test_a_snapshot_written_before_events_existed_restores_and_then_takes_events() -> None:
@@ -171,6 +159,6 @@ def test_a_snapshot_written_before_events_existed_restores_and_then_takes_events
 
     assert emitted[0].ts_ns == T0 + 11 * SECOND
     assert emitted[0].get("us_seconds_to_next_high_importance") == 3589.0
-    assert plain([msgspec.structs.replace(row, names=row.names[:-len(EVENTS.names)], feature_set=row.feature_set[
+    assert comparable([msgspec.structs.replace(row, names=row.names[:-len(EVENTS.names)], feature_set=row.feature_set[
         :-len(EVENT_FEATURE_SET)], values=row.values[:-len(EVENTS.names)], quality=row.quality[:-len(EVENTS.names)])
-        for row in emitted]) == plain(rows(run(build(events=None, state=older), ticks[11:])))
+        for row in emitted]) == comparable(rows(run(build(events=None, state=older), ticks[11:])))

@@ -21,6 +21,7 @@ from operators.messages import FeatureRow, TickBatch, ValidTick
 from operators.options.join import OPTION_FEATURE_SET, OPTION_ROW_FEATURES
 from operators.options.minute import MinuteChainLogic
 from operators.options.surface import FEATURES
+from tests.unit.dataflows.comparable import comparable
 
 LEAN = Path(__file__).resolve().parents[4] / "shared" / "data" / "options" / "lean"
 OPEN = int(dt.datetime(2014, 6, 5, 13, 30, tzinfo=dt.timezone.utc).timestamp()) * 10**9
@@ -51,16 +52,6 @@ def rows(items: list[object]) -> list[FeatureRow]:
     return [item for item in items if type(item) is FeatureRow]
 
 
-def plain(items: list[object]) -> list[object]:
-    def value(part: object) -> object:
-        if isinstance(part, float) and math.isnan(part):
-            return "nan"
-        if isinstance(part, (list, tuple)):
-            return tuple(value(piece) for piece in part)
-        return part
-    return [(type(item).__name__, value(tuple(msgspec.structs.astuple(item)))) for item in items]  # type: ignore[arg-type]
-
-
 def test_rows_carry_the_chain_features_of_the_last_minute_closed_before_them(batches) -> None:
     joined = rows(run(build(), batches))
     full = MinuteChainLogic("TWX", SOURCE())
@@ -84,9 +75,9 @@ def test_the_underlyings_own_features_are_those_of_a_run_without_options(batches
     width = len(OPTION_ROW_FEATURES)
     assert [(r.ts_ns, r.offset) for r in joined] == [(r.ts_ns, r.offset) for r in alone]
     assert [r.names[:-width] for r in joined] == [r.names for r in alone]
-    assert plain([msgspec.structs.replace(r, names=r.names[:-width], values=r.values[:-width], quality=r.quality[:-width],
+    assert comparable([msgspec.structs.replace(r, names=r.names[:-width], values=r.values[:-width], quality=r.quality[:-width],
                                           feature_set=r.feature_set.removesuffix(OPTION_FEATURE_SET)) for r in joined]) \
-        == plain(alone)
+        == comparable(alone)
 
 
 def test_option_messages_are_not_reemitted_with_the_admitted_ticks(batches) -> None:
@@ -101,4 +92,4 @@ def test_a_restore_mid_stream_continues_identically(batches, cut: int) -> None:
     head = [item for batch in batches[:cut] for item in first.on_item(batch)[0]]
     resumed = build(state=first.snapshot())
     tail = run(resumed, batches[cut:])
-    assert plain(head + tail) == plain(straight)
+    assert comparable(head + tail) == comparable(straight)
