@@ -22,7 +22,8 @@ rounding residue such as 5e-9) show.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import struct
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -203,6 +204,32 @@ def assert_refused(indicator_class: type, settings: Mapping[str, object], messag
     with pytest.raises(ValueError) as refused:
         indicator_class(**settings)
     assert str(refused.value) == message
+
+
+def _bits(values: tuple[float, ...]) -> bytes:
+    """The outputs as raw doubles, so NaN equals NaN and 0.0 differs from -0.0."""
+    return struct.pack(f"{len(values)}d", *values)
+
+
+def assert_restored_continues_bit_identically(function: str, indicator_class: type,
+                                              restore: Callable[[object], object], snapshot_at: int,
+                                              series: str = "spy_hourly", length: int = 700) -> None:
+    """Feed a fresh ``indicator_class()`` ``snapshot_at`` real bars, ``restore`` a copy of it, then feed both
+    the rest of ``length`` bars: every output of every bar is the same double, and the indicator warms up."""
+    bars = real_bars(series)
+    inputs = [tuple(float(bars[name][index]) for name in indicator_class.inputs)  # type: ignore[attr-defined]
+              for index in range(length)]
+    original = indicator_class()
+    for bar in inputs[:snapshot_at]:
+        original.update(*bar)
+    restored = restore(original)
+    assert type(restored) is indicator_class and restored is not original
+    for index, bar in enumerate(inputs[snapshot_at:], start=snapshot_at):
+        original.update(*bar)
+        restored.update(*bar)
+        assert _bits(restored.values) == _bits(original.values), f"{function} differs at bar {index}"
+        assert restored.ready == original.ready
+    assert original.ready, f"{function} never warmed up: the comparison would only have seen NaN"
 
 
 def assert_reset_forgets_everything(indicator_class: type, series: str = "spy_hourly", length: int = 200) -> None:
