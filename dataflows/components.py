@@ -29,7 +29,7 @@ from operators.monitoring.thresholds import seed_thresholds
 from operators.monitoring.outcomes import OutcomeConfig
 from operators.paper.trader import PaperTradingConfig
 from operators.monitoring.psi import FeatureProfile, PsiConfig
-from operators.options.join import OPTION_FEATURE_SET
+from operators.options.join import OPTION_FEATURE_SET, OPTION_ROW_FEATURES
 from operators.features.symbol import FeatureConfig, feature_layout
 from operators.risk.limits import RiskLimits
 from operators.ingest.validation import ValidationLimits
@@ -218,14 +218,25 @@ def registry_config(settings: Settings) -> RegistryConfig:
     return RegistryConfig.embedded(model.mlflow_dir, model.name)
 
 
+def flow_joins(settings: Settings) -> tuple[tuple[str, ...], str]:
+    """The feature names and the feature-set extensions the joins the settings turn on append to every row,
+    in the order the per-symbol step appends them: the event features and ``+events1`` with
+    ``TICKWISE_EVENTS``, then the option features and ``+options1`` with ``TICKWISE_OPTIONS_JOIN``."""
+    names: tuple[str, ...] = ()
+    extensions = ""
+    events = settings.events.join_config()
+    if events is not None:
+        names, extensions = names + events.names, extensions + EVENT_FEATURE_SET
+    if settings.options.join:
+        names, extensions = names + OPTION_ROW_FEATURES, extensions + OPTION_FEATURE_SET
+    return names, extensions
+
+
 def flow_feature_set(settings: Settings) -> str:
     """The feature set every FeatureRow of this flow carries (``FeatureRow.feature_set``, order-book
-    extensions aside): the layout's hash, then the extensions of the joins the settings turn on, in the
-    order the per-symbol step appends them (``+events1`` with ``TICKWISE_EVENTS``, then ``+options1``
-    with ``TICKWISE_OPTIONS_JOIN``). ``check_feature_set`` accepts a model whose extensions are among them."""
-    extensions = ((EVENT_FEATURE_SET,) if settings.events.join_config() is not None else ()) + (
-        (OPTION_FEATURE_SET,) if settings.options.join else ())
-    return feature_layout(feature_config(settings)).version + "".join(extensions)
+    extensions aside): the layout's hash, then the extensions of the joins the settings turn on
+    (``flow_joins``). ``check_feature_set`` accepts a model whose extensions are among them."""
+    return feature_layout(feature_config(settings)).version + flow_joins(settings)[1]
 
 
 def load_ensemble(spec: str, settings: Settings) -> Ensemble:

@@ -34,7 +34,7 @@ from __future__ import annotations
 from bytewax import operators as op
 from bytewax.dataflow import Dataflow
 
-from dataflows.components import Components, HistorySources, feature_config
+from dataflows.components import Components, HistorySources, feature_config, flow_joins
 from dataflows.config import Settings
 from dataflows.outputs import Outputs
 from dataflows.signals import (clickhouse_key, kafka_output, is_control, option_features_output, prediction_of,
@@ -67,7 +67,7 @@ def build_history_flow(components: Components, sources: HistorySources, outputs:
     streams = feature_stage(components, op.input("ticks_in", flow, sources.ticks), count=False)
     layout = feature_layout(feature_config(components.settings))
     decoded = op.flat_map_batch("decode_features", op.input("features_in", flow, sources.features),
-                                FeaturesDecoder(layout.names, layout.version))
+                                FeaturesDecoder(layout.names, layout.version, flow_joins(components.settings)))
     scored = op.key_rm("unkey_scored", op.stateful_flat_map(
         "replayed_features", op.key_on("key_scored", decoded, _scored_symbol), forward_only))
     rows = op.map("rows", scored, _row_of)

@@ -112,16 +112,22 @@ def _fields(value: bytes | None, expected: int, what: str) -> list:
     return fields
 
 
-def decode_scored(value: bytes | None, names: tuple[str, ...], feature_set: str) -> Scored:
-    """The row and prediction of a features message; ``names``/``feature_set``: the reader's feature layout."""
+def decode_scored(value: bytes | None, names: tuple[str, ...], feature_set: str,
+                  joined: tuple[tuple[str, ...], str] = ((), "")) -> Scored:
+    """The row and prediction of a features message; ``names``/``feature_set``: the reader's feature layout,
+    ``joined``: the names and feature-set extensions its joins append after it (and after a symbol's depth
+    features), such as the event features and ``+events1``."""
     (_, symbol, ts_ns, partition, offset, price, row_set, packed, quality, prediction_id, model_version, p_up,
      direction, confidence, volatility, regime, score, specialists) = _fields(value, len(FEATURE_FIELDS), "features")
-    if row_set != feature_set:
+    join_names, join_set = joined
+    if row_set == feature_set + join_set:
+        names = names + join_names
+    else:
         depth_names, depth_set = depth_layout(names, feature_set)  # a symbol with an order book adds depth features
-        if row_set != depth_set:
+        if row_set != depth_set + join_set:
             raise TopicDecodeError(f"a features message of {symbol} has feature set {row_set!r}, but this flow's is "
-                                   f"{feature_set!r}; run both flows with the same feature settings")
-        names = depth_names
+                                   f"{feature_set + join_set!r}; run both flows with the same feature settings")
+        names = depth_names + join_names
     if len(packed) != 8 * len(names) or len(quality) not in (0, len(names)):
         raise TopicDecodeError(f"a features message of {symbol} holds {len(packed) // 8} values for "
                                f"{len(names)} feature names")
@@ -168,19 +174,22 @@ def where(record: SourceRecord) -> str:
 class FeaturesDecoder:
     """``flat_map_batch`` mapper of the history flow: features messages -> ``Scored`` (row + prediction).
 
-    ``names`` and ``feature_set`` are the reader's own feature layout; a message that does not decode
-    raises ``TopicDecodeError`` naming the message (the flow stops rather than writing a wrong row).
+    ``names`` and ``feature_set`` are the reader's own feature layout and ``joined`` what its joins append
+    (``decode_scored``); a message that does not decode raises ``TopicDecodeError`` naming the message (the
+    flow stops rather than writing a wrong row).
     """
 
-    def __init__(self, names: tuple[str, ...], feature_set: str) -> None:
+    def __init__(self, names: tuple[str, ...], feature_set: str,
+                 joined: tuple[tuple[str, ...], str] = ((), "")) -> None:
         self._names = names
         self._feature_set = feature_set
+        self._joined = joined
 
     def __call__(self, records: list[SourceRecord]) -> list[Scored]:
         out = []
         for record in records:
             try:
-                out.append(decode_scored(record.value, self._names, self._feature_set))
+                out.append(decode_scored(record.value, self._names, self._feature_set, self._joined))
             except TopicDecodeError as error:
                 raise TopicDecodeError(f"{where(record)}: {error}") from None
         return out

@@ -9,7 +9,9 @@ third surprise against the two before it) and the row's feature set ends in ``+e
 holds the event features with the others; AAPL's earnings and filings reach no symbol of the run. Two bad
 event messages (an actual published before its event, an event about another symbol) land on the
 dead-letter topic with their reasons. Every offset of the topic is then accounted for: the admitted events
-are stored in ``event_messages``, so ``tickwise verify`` exits 0 and the run summary counts them.
+are stored in ``event_messages``, so ``tickwise verify`` exits 0 and the run summary counts them. The live
+system's split run (``--role both``: the signals flow, then the history flow decoding the features it
+published) stores the same feature rows, event features included.
 """
 
 from __future__ import annotations
@@ -133,3 +135,25 @@ def test_verify_accounts_for_every_offset_with_the_admitted_events_in_event_mess
     assert {(symbol, source, entity) for symbol, source, entity, *_ in stored} == {
         ("AIG", "trading_economics", "US"), ("IBM", "trading_economics", "US")}
     assert run["summary"]["ticks_in"] == len(topic) and run["summary"]["ticks_rejected"] >= 2
+
+
+@pytest.fixture(scope="module")
+def split(run: dict) -> dict:
+    """The same topic run again as the live system runs it (``--role both``), with its own state, ClickHouse,
+    signals topic, Redis keys and consumer group."""
+    work = run["state"].parent / "split"
+    name = f"split{uuid.uuid4().hex[:6]}"
+    env = {**run["env"], "CLICKHOUSE_URL": f"chdb://{work / 'chdb'}", "KAFKA_GROUP_ID": f"{name}-signals",
+           "KAFKA_SIGNALS_TOPIC": f"{run['settings'].kafka.signals_topic}.{name}",
+           "TICKWISE_REDIS_KEY_PREFIX": f"{name}:features:"}
+    done = tickwise(env, work / "state", "run", "--until-eof", "--role", "both")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {"chdb": work / "chdb", "env": env, "state": work / "state"}
+
+
+def test_the_split_run_stores_the_same_feature_rows_with_their_event_features(run: dict, split: dict) -> None:
+    combined = chdb_rows(run["chdb"], FEATURES)
+
+    assert chdb_rows(split["chdb"], FEATURES) == combined and combined
+    done = tickwise(split["env"], split["state"], "verify", "--format", "json")
+    assert done.returncode == 0 and orjson.loads(done.stdout.strip().splitlines()[-1])["ok"], done.stderr[-2000:]

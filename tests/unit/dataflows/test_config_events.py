@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from dataflows.components import flow_feature_set, validation_limits
+from dataflows.components import feature_config, flow_feature_set, flow_joins, validation_limits
 from dataflows.config import ConfigError, Settings
+from dataflows.option_steps import ChainConfigSource
+from dataflows.symbol_step import SymbolLogicBuilder
 from operators.events import EVENT_FEATURE_SET, EventJoinConfig
+from operators.features.layout import feature_layout
+from operators.ingest.clock import EventTimeConfig
+from operators.messages import FeatureRow, Trade, ValidTick
 from operators.options.join import OPTION_FEATURE_SET
+
+SECOND = 1_000_000_000
 
 
 @pytest.mark.parametrize(("value", "markets"), [("", ()), ("0", ()), ("false", ()), ("1", ("US",)), ("on", ("US",)),
@@ -42,3 +49,19 @@ def test_validation_allows_events_about_the_configured_markets_or_us_when_off() 
 def test_tickwise_events_when_not_a_market_list_then_one_sentence_naming_the_variable() -> None:
     with pytest.raises(ConfigError, match="^invalid setting TICKWISE_EVENTS: .*got 'US,E-U'"):
         Settings.from_environment({"TICKWISE_EVENTS": "US,E-U"})
+
+
+@pytest.mark.parametrize("environment", [{}, {"TICKWISE_EVENTS": "US,EU"}, {"TICKWISE_OPTIONS_JOIN": "1"},
+                                         {"TICKWISE_EVENTS": "1", "TICKWISE_OPTIONS_JOIN": "1"}])
+def test_the_flows_joins_name_what_the_symbol_step_appends_to_every_row(environment: dict[str, str]) -> None:
+    settings = Settings.from_environment(environment)
+    logic = SymbolLogicBuilder(EventTimeConfig(confirmations=1), feature_config(settings),
+                               events=settings.events.join_config(),
+                               options=ChainConfigSource.of(settings.options) if settings.options.join else None)(None)
+    rows = [item for i in range(3) for item in logic.on_item(ValidTick(
+        Trade("IBM", 1_381_329_000 * SECOND + i * SECOND, 180.0, 100.0), "ticks", 0, i))[0] if type(item) is FeatureRow]
+
+    names, extensions = flow_joins(settings)
+    assert rows and {row.feature_set for row in rows} == {flow_feature_set(settings)}
+    assert all(row.names == feature_layout(feature_config(settings)).names + names for row in rows)
+    assert flow_feature_set(settings) == feature_layout(feature_config(settings)).version + extensions
