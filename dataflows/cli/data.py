@@ -119,10 +119,11 @@ def read_ticks(files: list[Path], strict: bool, symbols: list[str] | None = None
 
 
 def warn_bad_rows(skipped: list[BadRow]) -> None:
-    """One warning on stderr: how many rows were skipped and where the first few are."""
+    """One warning on stderr: how many rows were skipped, of which kind of file, and where the first few are."""
+    kinds = " and ".join(dict.fromkeys(f"{row.kind}s" for row in skipped))
     shown = "; ".join(f"{row.path.name} line {row.line}: {row.reason}" for row in skipped[:SHOWN_BAD_ROWS])
     more = f"; and {len(skipped) - SHOWN_BAD_ROWS:,} more" if len(skipped) > SHOWN_BAD_ROWS else ""
-    console.print(f"[yellow]warning:[/] skipped {len(skipped):,} bad row(s) of the tick files ({escape(shown)}"
+    console.print(f"[yellow]warning:[/] skipped {len(skipped):,} bad row(s) of the {kinds} ({escape(shown)}"
                   f"{more}); pass --strict to stop at the first one instead", soft_wrap=True)
 
 
@@ -142,13 +143,13 @@ def read_captures(files: list[Path], strict: bool) -> list[CaptureItem]:
     """The messages of raw depth captures in arrival order, file after file; lines that give no message
     skipped with one warning (``strict``: the first one fails, naming its line)."""
     from dataflows.depthfiles import read_capture
-    from dataflows.tickfiles import BadRow, TickFileError
+    from dataflows.tickfiles import TickFileError
 
     try:
         capture = read_capture(files)
     except (ValueError, OSError, EOFError) as error:
         raise TickFileError(str(error)) from None
-    skipped = [BadRow(Path(problem.path), problem.line, problem.reason) for problem in capture.problems]
+    skipped = capture.problems
     if skipped and strict:
         raise TickFileError(str(skipped[0]))
     if skipped:
@@ -161,7 +162,7 @@ def read_option_messages(lean: Path, spec: str, until: str | None, strict: bool)
     import datetime as dt
 
     from dataflows.optionfiles import OptionFileError, encode_option_day, midnight_ns, parse_day_spec, read_option_day
-    from dataflows.tickfiles import BadRow, TickFileError
+    from dataflows.tickfiles import TickFileError
 
     try:
         clock = None if until is None else dt.time.fromisoformat(until)
@@ -173,7 +174,7 @@ def read_option_messages(lean: Path, spec: str, until: str | None, strict: bool)
     except OptionFileError as error:
         raise TickFileError(str(error)) from None
     until_ns = None if clock is None else midnight_ns(day) + (clock.hour * 3600 + clock.minute * 60) * 1_000_000_000
-    skipped = [BadRow(Path(row.path), row.line, row.reason) for row in option_day.bad_rows]
+    skipped = option_day.bad_rows
     if skipped and strict:
         raise TickFileError(str(skipped[0]))
     if skipped:
@@ -202,10 +203,7 @@ def read_events(alt: Path, strict: bool) -> list[EventMessage]:
         events += read.events
         skipped += read.bad_rows
     if skipped:
-        shown = "; ".join(f"{Path(row.path).name} record {row.line}: {row.reason}" for row in skipped[:SHOWN_BAD_ROWS])
-        more = f"; and {len(skipped) - SHOWN_BAD_ROWS:,} more" if len(skipped) > SHOWN_BAD_ROWS else ""
-        console.print(f"[yellow]warning:[/] skipped {len(skipped):,} bad row(s) of the event files ({escape(shown)}"
-                      f"{more}); pass --strict to stop at the first one instead", soft_wrap=True)
+        warn_bad_rows(skipped)
     return events
 
 

@@ -86,7 +86,7 @@ def test_produce_when_lines_bad_then_warns_with_count_and_lines_then_needs_kafka
 
     assert result.exit_code == 2
     warning, error = result.stderr.strip().splitlines()
-    assert warning.startswith(f"warning: skipped 2 bad row(s) of the tick files ({broken.name} line {BAD_LINES[0]}: ")
+    assert warning.startswith(f"warning: skipped 2 bad row(s) of the depth captures ({broken.name} line {BAD_LINES[0]}: ")
     assert f"{broken.name} line {BAD_LINES[1]}: unknown Binance message kind 'kline'" in warning
     assert error.startswith("error: no Kafka to use")
 
