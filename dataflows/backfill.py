@@ -26,7 +26,9 @@ from bytewax.testing import run_main
 
 from dataflows.components import Components
 from dataflows.signals import feature_stage
-from dataflows.tickfiles import iter_tick_messages
+from dataflows.produce import ticks_with_events
+from dataflows.tickfiles import iter_tick_messages, read_tick_frame
+from operators.events import EventMessage
 from operators.features.layout import depth_layout
 from operators.messages import FeatureRow, SourceRecord
 
@@ -146,8 +148,16 @@ class Backfill:
 
 def run_backfill(components: Components, files: Sequence[Path], start_ns: int | None = None,
                  end_ns: int | None = None, symbols: Sequence[str] | None = None,
-                 clickhouse_sink: object | None = None, progress: Callable[[int], None] | None = None) -> Backfill:
-    source = FileTickSource(iter_tick_messages(files, symbols, start_ns, end_ns), progress=progress)
+                 clickhouse_sink: object | None = None, progress: Callable[[int], None] | None = None,
+                 events: Sequence[EventMessage] | None = None) -> Backfill:
+    """The live feature stage over the tick files; with ``events``, the events that reach their symbols
+    merged in event time, exactly as ``produce --events`` sends them (``dataflows.produce``)."""
+    if events is None:
+        messages: Iterable[tuple[bytes, bytes]] = iter_tick_messages(files, symbols, start_ns, end_ns)
+    else:
+        messages, _ = ticks_with_events(read_tick_frame(files, symbols, start_ns, end_ns), events,
+                                        components.settings.events.limits().markets)
+    source = FileTickSource(messages, progress=progress)
     collect = CollectRows()
     run_main(backfill_flow(components, source, collect, clickhouse_sink))
     return Backfill(rows=collect.rows, ticks=len(source))
@@ -231,7 +241,7 @@ def latest_per_time(frame: pd.DataFrame) -> pd.DataFrame:
 def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, start_ns: int | None,
                        end_ns: int | None, symbols: Sequence[str] | None, console: object,
                        register: bool = True, held_out_from_ns: int | None = None,
-                       bars: tuple[Path, Path] | None = None) -> object:
+                       bars: tuple[Path, Path] | None = None, events: Sequence[EventMessage] | None = None) -> object:
     """``tickwise train``: backfill the offline store with the live operators, train, then log the
     run and register the ensemble in the MLflow registry (``register=False`` skips that)."""
     from dataflows.components import build_components, registry_config
@@ -245,7 +255,7 @@ def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, st
     sink = ClickHouseSink(ClickHouseSettings(url=settings.clickhouse.url.get_secret_value()))
     console.print(f"backfilling features from {len(files)} file(s) with the live feature stage")  # type: ignore[attr-defined]
     result = run_backfill(components, files, start_ns, end_ns, symbols, sink,
-                          progress=lambda n: console.print(f"  {n:,} ticks"))  # type: ignore[attr-defined]
+                          progress=lambda n: console.print(f"  {n:,} ticks"), events=events)  # type: ignore[attr-defined]
     # Source positions identify rows; they are not features.
     frame = latest_per_time(rows_to_frame(result.rows)).drop(columns=["offset"])
     console.print(f"{result.ticks:,} ticks -> {len(frame):,} feature rows; training")  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
 """Produce tick messages to Kafka with delivery reports (``tickwise produce``).
 
-With ``--events``, ``plan_event_ticks`` turns the events of the alternative-data files into
+With ``--events`` (and ``tickwise train --events``), ``plan_event_ticks`` turns the events of the alternative-data files into
 ``EventTick`` messages for the symbols being produced (a market's event to every one of them, a
 symbol's to that symbol) and ``merge_in_event_time`` merges them into the ticks, so each symbol's
 partition carries its events and ticks in event-time order.
@@ -12,10 +12,14 @@ import heapq
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from confluent_kafka import KafkaException, Producer
 
 from operators.events import EventMessage, encode_event_tick, market_fan_out
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: A message with the event time it is merged on: ``(ts_ns, key, value)``.
 Timed = tuple[int, bytes, bytes]
@@ -135,6 +139,21 @@ def plan_event_ticks(events: Iterable[EventMessage], symbols: Collection[str], m
         ts_ns = max(event.public_ts_ns, first_ns)
         messages.extend((ts_ns, *encode_event_tick(key, ts_ns, item)) for key, item in targets)
     return EventPlan(messages, count, after, other)
+
+
+def ticks_with_events(frame: pd.DataFrame, events: Iterable[EventMessage], markets: tuple[str, ...]
+                      ) -> tuple[Iterator[tuple[bytes, bytes]], EventPlan]:
+    """The ticks of ``frame`` (time order) as ``(key, value)`` with the events that reach their symbols
+    merged in event time (``plan_event_ticks``), and the plan; ``produce --events`` and
+    ``train --events`` send or backfill exactly these messages."""
+    from dataflows.tickfiles import encode_ticks
+
+    stamps = frame["ts_ns"].to_numpy()
+    if not len(stamps):
+        return encode_ticks(frame), EventPlan()
+    plan = plan_event_ticks(events, frame["symbol"].unique().tolist(), markets, int(stamps[0]), int(stamps[-1]))
+    ticks = ((int(ts_ns), key, value) for ts_ns, (key, value) in zip(stamps, encode_ticks(frame)))
+    return merge_in_event_time(ticks, plan.messages), plan
 
 
 def merge_in_event_time(ticks: Iterable[Timed], events: Sequence[Timed]) -> Iterator[tuple[bytes, bytes]]:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from dataflows.depthfiles import CaptureItem
+    from dataflows.produce import EventPlan
     from dataflows.tickfiles import BadRow
     from dataflows.verify import VerifyReport
     from operators.events import EventMessage
@@ -210,19 +211,18 @@ def read_events(alt: Path, strict: bool) -> list[EventMessage]:
 def produce_with_events(settings: Settings, frame: pd.DataFrame, events: list[EventMessage],
                         rate: float | None) -> int:
     """Produce the ticks and, merged in event time, the events that reach their symbols; return the count."""
-    from dataflows.produce import merge_in_event_time, plan_event_ticks
-    from dataflows.tickfiles import encode_ticks
+    from dataflows.produce import ticks_with_events
 
-    stamps = frame["ts_ns"].to_numpy()
-    if not len(stamps):
-        return produce_frame(settings, frame, rate)
-    symbols = frame["symbol"].unique().tolist()
-    plan = plan_event_ticks(events, symbols, settings.events.limits().markets, int(stamps[0]), int(stamps[-1]))
-    console.print(f"events: {plan.events:,} of {len(events):,} reach the {len(symbols)} symbol(s) as "
+    messages, plan = ticks_with_events(frame, events, settings.events.limits().markets)
+    say_event_plan(plan, len(events), frame["symbol"].nunique())
+    return produce_encoded(settings, messages, len(frame) + len(plan.messages), rate)
+
+
+def say_event_plan(plan: EventPlan, read: int, symbols: int) -> None:
+    """One line: how many of the events read reach the symbols, and what was left out."""
+    console.print(f"events: {plan.events:,} of {read:,} reach the {symbols} symbol(s) as "
                   f"{len(plan.messages):,} messages; left out: {plan.after_ticks:,} public after the last tick, "
                   f"{plan.other_symbols:,} about symbols without ticks", soft_wrap=True)
-    ticks = ((int(ts_ns), key, value) for ts_ns, (key, value) in zip(stamps, encode_ticks(frame)))
-    return produce_encoded(settings, merge_in_event_time(ticks, plan.messages), len(frame) + len(plan.messages), rate)
 
 
 def produce_encoded(settings: Settings, messages: Iterable[tuple[bytes, bytes]], total: int,

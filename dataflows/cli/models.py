@@ -29,6 +29,7 @@ from rich.table import Table
 
 from dataflows.cli.common import (STATE_DIR_DEFAULT, StateDir, command_settings, console, day_span, fail,
                                   plain_console, registry_dir, symbol_list)
+from dataflows.cli.data import ALT_DEFAULT, read_events
 from dataflows.cli.output import Format, check_format, iso_time, print_record, print_rows
 from dataflows.config import Settings, load_settings
 
@@ -55,10 +56,15 @@ def train(
     bars_hourly: Annotated[Path | None, typer.Option(
         help="Hourly bars CSV for the long-history models (with --bars-daily).")] = None,
     bars_daily: Annotated[Path | None, typer.Option(help="Daily bars CSV for the long-history models.")] = None,
+    events: Annotated[bool, typer.Option("--events", help="Also the calendar, earnings and filings under --alt, "
+                                                          "merged into the ticks as produce --events sends them "
+                                                          "(needs TICKWISE_EVENTS).")] = False,
+    alt: Annotated[Path, typer.Option(help="Alternative-data root of --events.")] = ALT_DEFAULT,
     state_dir: StateDir = STATE_DIR_DEFAULT,
 ) -> None:
     """Backfill features with the live operators, then train and validate the ensemble (and the
-    microstructure specialist and long-history bar models when their data is given).
+    microstructure specialist and long-history bar models when their data is given). With --events
+    and TICKWISE_EVENTS set, the rows carry the event features and the model may use them.
 
     The backfilled features go to their own chDB in ``<state dir>/train`` (the live stack may hold
     ``<state dir>/chdb``); the model is registered in the state dir's registry."""
@@ -73,12 +79,18 @@ def train(
     for path in (bars_hourly, bars_daily):
         if path is not None and not path.is_file():
             fail(f"bar file {path} does not exist")
+    alt_events = None
+    if events:
+        if load_settings().events.join_config() is None:
+            fail("--events needs TICKWISE_EVENTS=1 (or a list of markets): without it events change no feature")
+        alt_events = read_events(alt, strict=False)
     # The backfill reads its registry from the settings (TICKWISE_MLFLOW_DIR): the state dir's unless set.
     os.environ.setdefault("TICKWISE_MLFLOW_DIR", str(registry_dir(state_dir)))
     manifest = backfill_and_train(files=file, out_dir=out, state_dir=state_dir / "train", start_ns=start_ns,
                                   end_ns=end_ns, symbols=symbol_list(symbols), console=plain_console,
                                   held_out_from_ns=held_out_from_ns,
-                                  bars=(bars_hourly, bars_daily) if bars_hourly and bars_daily else None)
+                                  bars=(bars_hourly, bars_daily) if bars_hourly and bars_daily else None,
+                                  events=alt_events)
     table = Table("model", "held-out metrics", title=f"model {manifest['version']} -> {out}")
     for name, metrics in manifest["metrics"].items():
         shown = ", ".join(f"{key}={value:.4g}" for key, value in metrics.items()

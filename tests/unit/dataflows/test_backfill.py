@@ -249,3 +249,30 @@ def test_run_backfill_when_real_ticks_then_rows_equal_the_live_symbol_logic(tmp_
     assert result.ticks == ticks > 1_000
     assert len(result.rows) == len(expected) > 100
     assert rows_to_frame(result.rows).equals(rows_to_frame(expected))
+
+
+def test_run_backfill_with_events_gives_the_rows_the_event_features_produce_and_the_live_flow_give(
+        tmp_path: Path) -> None:
+    from operators.events import EventMessage
+
+    files = [SAMPLE / "ibm_2013-10-09_trades.csv.gz", SAMPLE / "ibm_2013-10-09_quotes.csv.gz"]
+    start_ns, end_ns = SESSION_OPEN_NS, SESSION_OPEN_NS + 2 * 60 * SECOND
+    fomc = EventMessage("trading_economics", "fomc_minutes", "US", "1:schedule", SESSION_OPEN_NS - 86_400 * SECOND,
+                        SESSION_OPEN_NS + 3_600 * SECOND, 3)
+    settings = load_settings(clickhouse={"url": f"chdb://{tmp_path / 'chdb'}"}, run={"state_dir": tmp_path},
+                             events={"markets": ("US",)})
+    components = build_components(settings, ensemble=_NoModel(), registry=MetricsRegistry())  # type: ignore[arg-type]
+
+    plain = run_backfill(components, files, start_ns, end_ns, symbols=["IBM"])
+    joined = run_backfill(components, files, start_ns, end_ns, symbols=["IBM"], events=[fomc])
+
+    assert joined.ticks == plain.ticks + 1 and len(joined.rows) == len(plain.rows) > 10  # one event message, for IBM
+    assert {row.feature_set for row in joined.rows} == {plain.rows[0].feature_set}
+    assert plain.rows[0].feature_set.endswith(EVENT_FEATURE_SET)
+    to_next = [row.get("us_seconds_to_next_high_importance") for row in joined.rows]
+    assert all(not math.isnan(value) and 0 < value <= 3_600 for value in to_next)
+    assert all(math.isnan(row.get("us_seconds_to_next_high_importance")) for row in plain.rows)
+    width = len(EventJoinConfig().names)
+    assert [row.names for row in joined.rows] == [row.names for row in plain.rows]
+    base = [[value for value in row.values[:-width]] for row in joined.rows]
+    assert pd.DataFrame(base).equals(pd.DataFrame([list(row.values[:-width]) for row in plain.rows]))

@@ -136,6 +136,16 @@ def test_train_when_start_day_invalid_then_exits_2_naming_the_format(tmp_path: P
     assert not out.exists()
 
 
+def test_train_with_events_when_event_features_are_off_then_exits_2_naming_the_setting(tmp_path: Path,
+                                                                                      state_dir: Path) -> None:
+    out = tmp_path / "model"
+
+    result = tickwise("train", "--file", str(SAMPLE_TRADES), "--events", "--out", str(out), state_dir=state_dir)
+
+    assert_user_error(result, "--events needs TICKWISE_EVENTS")
+    assert not out.exists()
+
+
 def test_stack_status_when_state_dir_empty_then_exits_1_not_running(state_dir: Path) -> None:
     result = tickwise("stack", "status", state_dir=state_dir)
 
