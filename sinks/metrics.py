@@ -56,7 +56,7 @@ class MetricsRegistry:
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         r = self.registry
         self.ticks = Counter(
-            "tickwise_ticks_total", "Messages read from the ticks topic (trades, quotes and depth messages), by validation outcome.", ["outcome"], registry=r)
+            "tickwise_ticks_total", "Messages read from the ticks topic (trades, quotes, depth and option messages, events), by validation outcome.", ["outcome"], registry=r)
         self.rejects = Counter(
             "tickwise_rejects_total", "Messages rejected, by reason code.", ["reason"], registry=r)
         self.stage_items = Counter(
