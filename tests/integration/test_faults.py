@@ -78,11 +78,13 @@ def assert_same_as_clean(faulty: dict, clean: dict, produced: int) -> None:
     assert faulty["features"] and faulty["features"] == clean["features"]
 
 
-def assert_recovered_like_clean(faulty: Settings, state: Path, scenario: Scenario) -> None:
-    """The faulty run left what the clean run left, and ``tickwise verify`` finds every offset and no id conflict."""
+def assert_recovered_like_clean(faulty: Settings, state: Path, scenario: Scenario) -> dict:
+    """The faulty run left what the clean run left, and ``tickwise verify`` finds every offset and no id
+    conflict; returns verify's report."""
     assert_same_as_clean(outcome(faulty), scenario.clean, scenario.produced)
     report = verify_report(faulty, state, scenario.expect)
     assert report["ok"] and report["missing_offsets"] == 0 and report["id_conflicts"] == 0
+    return report
 
 
 def end_offsets(settings: Settings) -> str:
@@ -228,7 +230,7 @@ def test_kill9_of_one_process_three_times_then_nothing_lost_and_signals_equal_a_
     assert output.count("restart ") >= 3, output[-3000:]
     assert progress == sorted(progress) and progress[0] > 0
 
-    assert_recovered_like_clean(faulty, state, scenario)
+    report = assert_recovered_like_clean(faulty, state, scenario)
     # The kills landed mid-run: the source kept snapshotting after the last kill. (Rows written
     # twice may already be merged away by ClickHouse in the background, so their count is
     # reported, not required.)
