@@ -26,7 +26,7 @@ from bytewax.testing import run_main
 
 from dataflows.components import Components
 from dataflows.signals import feature_stage
-from dataflows.produce import ticks_with_events
+from dataflows.produce import EventPlan, ticks_with_events
 from dataflows.tickfiles import iter_tick_messages, read_tick_frame
 from operators.events import EventMessage
 from operators.features.layout import depth_layout
@@ -143,7 +143,8 @@ def _history_key(record: object) -> tuple[str, object]:
 @dataclass(frozen=True)
 class Backfill:
     rows: list[FeatureRow]
-    ticks: int
+    ticks: int  # messages read: ticks, and events with ``events``
+    events: EventPlan | None = None  # the events merged in, and those left out
 
 
 def run_backfill(components: Components, files: Sequence[Path], start_ns: int | None = None,
@@ -152,15 +153,16 @@ def run_backfill(components: Components, files: Sequence[Path], start_ns: int | 
                  events: Sequence[EventMessage] | None = None) -> Backfill:
     """The live feature stage over the tick files; with ``events``, the events that reach their symbols
     merged in event time, exactly as ``produce --events`` sends them (``dataflows.produce``)."""
+    plan = None
     if events is None:
         messages: Iterable[tuple[bytes, bytes]] = iter_tick_messages(files, symbols, start_ns, end_ns)
     else:
-        messages, _ = ticks_with_events(read_tick_frame(files, symbols, start_ns, end_ns), events,
+        messages, plan = ticks_with_events(read_tick_frame(files, symbols, start_ns, end_ns), events,
                                         components.settings.events.limits().markets)
     source = FileTickSource(messages, progress=progress)
     collect = CollectRows()
     run_main(backfill_flow(components, source, collect, clickhouse_sink))
-    return Backfill(rows=collect.rows, ticks=len(source))
+    return Backfill(rows=collect.rows, ticks=len(source), events=plan)
 
 
 def common_features(rows: Sequence[FeatureRow]) -> Sequence[FeatureRow]:
@@ -258,6 +260,8 @@ def backfill_and_train(files: Sequence[Path], out_dir: Path, state_dir: Path, st
                           progress=lambda n: console.print(f"  {n:,} ticks"), events=events)  # type: ignore[attr-defined]
     # Source positions identify rows; they are not features.
     frame = latest_per_time(rows_to_frame(result.rows)).drop(columns=["offset"])
+    if result.events is not None:
+        console.print(result.events.describe(len(events or ())))  # type: ignore[attr-defined]
     console.print(f"{result.ticks:,} ticks -> {len(frame):,} feature rows; training")  # type: ignore[attr-defined]
     books = book_symbols(result.rows)
     if books and len(books) < len(set(frame["symbol"])):

@@ -108,6 +108,13 @@ class EventPlan:
     events: int = 0
     after_ticks: int = 0
     other_symbols: int = 0
+    symbols: int = 0  # the symbols with ticks
+
+    def describe(self, read: int) -> str:
+        """One line: how many of the ``read`` events reach the symbols, and what was left out."""
+        return (f"events: {self.events:,} of {read:,} reach the {self.symbols} symbol(s) as {len(self.messages):,} "
+                f"messages; left out: "
+                f"{self.after_ticks:,} public after the last tick, {self.other_symbols:,} about symbols without ticks")
 
 
 def plan_event_ticks(events: Iterable[EventMessage], symbols: Collection[str], markets: tuple[str, ...],
@@ -138,7 +145,7 @@ def plan_event_ticks(events: Iterable[EventMessage], symbols: Collection[str], m
         count += 1
         ts_ns = max(event.public_ts_ns, first_ns)
         messages.extend((ts_ns, *encode_event_tick(key, ts_ns, item)) for key, item in targets)
-    return EventPlan(messages, count, after, other)
+    return EventPlan(messages, count, after, other, len(ordered))
 
 
 def ticks_with_events(frame: pd.DataFrame, events: Iterable[EventMessage], markets: tuple[str, ...]

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from dataflows.depthfiles import CaptureItem
-    from dataflows.produce import EventPlan
     from dataflows.tickfiles import BadRow
     from dataflows.verify import VerifyReport
     from operators.events import EventMessage
@@ -214,15 +213,8 @@ def produce_with_events(settings: Settings, frame: pd.DataFrame, events: list[Ev
     from dataflows.produce import ticks_with_events
 
     messages, plan = ticks_with_events(frame, events, settings.events.limits().markets)
-    say_event_plan(plan, len(events), frame["symbol"].nunique())
+    console.print(plan.describe(len(events)), soft_wrap=True)
     return produce_encoded(settings, messages, len(frame) + len(plan.messages), rate)
-
-
-def say_event_plan(plan: EventPlan, read: int, symbols: int) -> None:
-    """One line: how many of the events read reach the symbols, and what was left out."""
-    console.print(f"events: {plan.events:,} of {read:,} reach the {symbols} symbol(s) as "
-                  f"{len(plan.messages):,} messages; left out: {plan.after_ticks:,} public after the last tick, "
-                  f"{plan.other_symbols:,} about symbols without ticks", soft_wrap=True)
 
 
 def produce_encoded(settings: Settings, messages: Iterable[tuple[bytes, bytes]], total: int,

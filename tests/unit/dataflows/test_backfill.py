@@ -267,6 +267,7 @@ def test_run_backfill_with_events_gives_the_rows_the_event_features_produce_and_
     joined = run_backfill(components, files, start_ns, end_ns, symbols=["IBM"], events=[fomc])
 
     assert joined.ticks == plain.ticks + 1 and len(joined.rows) == len(plain.rows) > 10  # one event message, for IBM
+    assert plain.events is None and (joined.events.events, len(joined.events.messages)) == (1, 1)
     assert {row.feature_set for row in joined.rows} == {plain.rows[0].feature_set}
     assert plain.rows[0].feature_set.endswith(EVENT_FEATURE_SET)
     to_next = [row.get("us_seconds_to_next_high_importance") for row in joined.rows]
