@@ -40,22 +40,21 @@ from dataflows.optionfiles import OptionFileError, read_interest_rates
 from dataflows.snapshots import dump_state, load_state
 from operators.messages import FeatureRow, TickBatch
 from operators.options.chain import ChainConfig
-from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
+from operators.options.messages import OPTION_TYPES
 from operators.options.minute import ChainMinute, MinuteChainLogic
 
 STEP_ID = "option_chains"
-_OPTION_TYPES = (OptionQuote, OptionTrade, OptionOpenInterest)
 
 
 def has_options(batch: TickBatch) -> bool:
-    return any(type(tick.tick) in _OPTION_TYPES for tick in batch.ticks)
+    return any(type(tick.tick) in OPTION_TYPES for tick in batch.ticks)
 
 
 def without_options(batch: TickBatch) -> TickBatch | None:
     """The batch with its option messages taken out (None when nothing else is left)."""
     if not has_options(batch):
         return batch
-    ticks = [tick for tick in batch.ticks if type(tick.tick) not in _OPTION_TYPES]
+    ticks = [tick for tick in batch.ticks if type(tick.tick) not in OPTION_TYPES]
     return TickBatch(batch.symbol, ticks) if ticks else None
 
 
@@ -64,7 +63,7 @@ def only_options(batch: TickBatch) -> TickBatch | None:
     counted as admitted, so every offset of the topic is accounted for."""
     if not has_options(batch):
         return None
-    return TickBatch(batch.symbol, [tick for tick in batch.ticks if type(tick.tick) in _OPTION_TYPES])
+    return TickBatch(batch.symbol, [tick for tick in batch.ticks if type(tick.tick) in OPTION_TYPES])
 
 
 def chain_feature_row(minute: ChainMinute) -> FeatureRow:

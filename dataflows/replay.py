@@ -35,7 +35,7 @@ from dataflows.sources import KafkaSourceSettings, KafkaTickSource
 from operators.messages import (BookDelta, BookSnapshot, CrossAssetRow, Decision, DriftEvent, FeatureRow, Outcome,
                                 PnlRow, Prediction, Reject, SourceRecord, TickBatch, ValidTick)
 from operators.events import EventTick
-from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
+from operators.options.messages import OPTION_TYPES
 
 OUTPUT_FILES: tuple[str, ...] = ("features", "predictions", "decisions", "signals", "rejects", "monitor_events",
                                  "cross_asset", "outcomes")
@@ -49,7 +49,6 @@ _FILE_OF: dict[type, str] = {FeatureRow: "features", Prediction: "predictions", 
 # and `tickwise backtest` computes P&L deterministically, strictly in event order.
 _NOT_REPLAYED: tuple[type, ...] = (PnlRow,)
 _BOOK_TYPES = (BookSnapshot, BookDelta)
-_OPTION_TYPES = (OptionQuote, OptionTrade, OptionOpenInterest)
 
 
 class ReplayError(ValueError):
@@ -184,7 +183,7 @@ class Collected:
     def _count(self, ticks: list[ValidTick]) -> None:
         self.valid_ticks += len(ticks)
         self.depth_messages += sum(type(tick.tick) in _BOOK_TYPES for tick in ticks)
-        self.option_messages += sum(type(tick.tick) in _OPTION_TYPES for tick in ticks)
+        self.option_messages += sum(type(tick.tick) in OPTION_TYPES for tick in ticks)
         self.event_messages += sum(type(tick.tick) is EventTick for tick in ticks)
 
 

@@ -91,13 +91,12 @@ from operators.ingest.session import SessionConfig, TradingSession
 from operators.messages import BookDelta, BookSnapshot, FeatureRow, Reject, TickBatch, ValidTick
 from operators.options.chain import ChainConfig
 from operators.options.join import OptionJoin
-from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
+from operators.options.messages import OPTION_TYPES
 
 __all__ = ["SymbolLogic", "SymbolLogicBuilder", "SymbolRules", "SymbolWatch"]
 
 _NANOSECONDS = 1_000_000_000
 _BOOK_TYPES = (BookSnapshot, BookDelta)
-_OPTION_TYPES = (OptionQuote, OptionTrade, OptionOpenInterest)
 
 
 class SymbolWatch(Protocol):
@@ -174,6 +173,7 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         self._events = events
         self._option_config = option_config
         self._options = options
+        self._joins = event_config is not None or option_config is not None  # rows gain joined features
         self._dedupe = dedupe
         self._share = share
         self._rules = rules
@@ -237,7 +237,7 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         features = self._features
         hours = self._hours
         event_config = self._event_config
-        joined = event_config is not None or self._option_config is not None
+        joined = self._joins
         outside = books = 0
         for tick in ticks:
             kind = type(tick.tick)
@@ -287,7 +287,7 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         if options is None:
             options = self._options = OptionJoin(tick.tick.symbol)
         options.update(tick.tick, self._option_config, tick.offset)  # type: ignore[arg-type]
-        return type(tick.tick) in _OPTION_TYPES
+        return type(tick.tick) in OPTION_TYPES
 
     def _judge(self, tick: ValidTick, out: list, admitted: list[ValidTick] | None) -> None:
         if self._symbol is None:
@@ -347,8 +347,7 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
             out.insert(0, TickBatch(admitted[0].tick.symbol, admitted))
         if self._features is not None:
             rows = self._features.flush()
-            joined = self._event_config is not None or self._option_config is not None
-            out.extend(self._joined(rows) if rows and joined else rows)
+            out.extend(self._joined(rows) if rows and self._joins else rows)
             out.extend(self._features.drain_returns())
         return out, StatefulLogic.RETAIN
 
@@ -374,11 +373,8 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         return out, StatefulLogic.DISCARD
 
     def snapshot(self) -> bytes:
-        state = (self._guard, self._features, self._dedupe, self._share, self._symbol)
-        # A symbol without event or option state snapshots as before either existed (and restores from those).
-        if self._options is not None:
-            return dump_state((*state, self._events, self._options))
-        return dump_state(state if self._events is None else (*state, self._events))
+        return dump_state((self._guard, self._features, self._dedupe, self._share, self._symbol, self._events,
+                           self._options))
 
 
 class SymbolLogicBuilder:
@@ -401,10 +397,9 @@ class SymbolLogicBuilder:
     def __call__(self, resume_state: bytes | None) -> SymbolLogic:
         self._watch.built()
         if resume_state is not None:
-            guard, features, dedupe, share, symbol, *joins = load_state(resume_state, "features")  # type: ignore[misc]
+            guard, features, dedupe, share, symbol, events, options = load_state(resume_state, "features")  # type: ignore[misc]
             if share.over and symbol is not None:
                 self._watch.rejecting(symbol, share, True, None)
-            events, options = (*joins, None, None)[:2]
             return SymbolLogic(guard, features, self._features, dedupe, share, self._rules, self._watch, symbol,
                                self._session, self._events, events, self._options, options)
         return SymbolLogic(EventTimeGuard(self._clock), None, self._features, Deduplicator(self._dedupe),

@@ -41,7 +41,7 @@ import msgspec
 
 from operators.messages import FeatureRow, Quote, Trade
 from operators.options.chain import ChainConfig
-from operators.options.messages import OptionOpenInterest, OptionQuote, OptionTrade
+from operators.options.messages import OPTION_TYPES, OptionOpenInterest, OptionQuote, OptionTrade
 from operators.options.minute import MinuteChainLogic
 from operators.options.surface import FEATURES
 
@@ -51,7 +51,6 @@ __all__ = ["OPTION_FEATURE_SET", "OPTION_ROW_FEATURES", "OptionJoin"]
 OPTION_FEATURE_SET = "+options1"
 #: The names appended to every feature row, in order.
 OPTION_ROW_FEATURES = tuple(f"opt_{name}" for name in FEATURES) + ("opt_age_s",)
-_OPTION_TYPES = (OptionQuote, OptionTrade, OptionOpenInterest)
 _NAN_VALUES = (math.nan,) * len(OPTION_ROW_FEATURES)
 
 
@@ -85,13 +84,13 @@ class OptionJoin:
         if logic is None:
             if type(tick) is Quote:
                 self.last_quote = tick
-            if not isinstance(tick, _OPTION_TYPES):
+            if not isinstance(tick, OPTION_TYPES):
                 return
             logic = self.logic = MinuteChainLogic(self.symbol, config(), rows=False)
             if self.last_quote is not None:
                 logic.on_message(self.last_quote)
                 self.last_quote = None
-        elif not isinstance(tick, (Quote, Trade, *_OPTION_TYPES)):
+        elif not isinstance(tick, (Quote, Trade, *OPTION_TYPES)):
             return
         for minute in logic.on_message(tick):
             self.minute_ns = minute.ts_ns

@@ -59,3 +59,5 @@ class OptionOpenInterest(msgspec.Struct, tag_field="type", tag="option_open_inte
 
 
 OptionMessage = OptionQuote | OptionTrade | OptionOpenInterest
+#: The option message types, for ``type(x) in OPTION_TYPES`` checks.
+OPTION_TYPES = (OptionQuote, OptionTrade, OptionOpenInterest)

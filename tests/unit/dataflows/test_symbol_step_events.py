@@ -11,7 +11,6 @@ import msgspec
 import pytest
 
 from dataflows.produce import plan_event_ticks
-from dataflows.snapshots import dump_state, load_state
 from dataflows.symbol_step import SymbolLogic, SymbolLogicBuilder
 from operators.events import EVENT_FEATURE_SET, EventJoinConfig, EventMessage, EventTick
 from operators.features.layout import feature_layout
@@ -146,14 +145,13 @@ def test_a_restore_mid_stream_continues_identically(cut: int) -> None:
     assert comparable(head + tail) == comparable(straight)
 
 
-def test_a_snapshot_written_before_events_existed_restores_and_then_takes_events() -> None:
+def test_a_snapshot_written_with_events_off_restores_with_them_on_and_then_takes_events() -> None:
     ticks = [tick for tick in stream() if type(tick.tick) is Trade]
     old = build(events=None)
     run(old, ticks[:10])
-    guard, features, dedupe, share, symbol = load_state(old.snapshot(), "features")  # type: ignore[misc]
-    older = dump_state((guard, features, dedupe, share, symbol))  # the five parts of an older snapshot
+    snapshot = old.snapshot()
 
-    resumed = build(state=older)
+    resumed = build(state=snapshot)
     event = ValidTick(EventTick("AAPL", T0 + 10 * SECOND, FOMC), "ticks", 0, ticks[10].offset)
     emitted = rows(run(resumed, [event, *ticks[11:]]))
 
@@ -161,4 +159,4 @@ def test_a_snapshot_written_before_events_existed_restores_and_then_takes_events
     assert emitted[0].get("us_seconds_to_next_high_importance") == 3589.0
     assert comparable([msgspec.structs.replace(row, names=row.names[:-len(EVENTS.names)], feature_set=row.feature_set[
         :-len(EVENT_FEATURE_SET)], values=row.values[:-len(EVENTS.names)], quality=row.quality[:-len(EVENTS.names)])
-        for row in emitted]) == comparable(rows(run(build(events=None, state=older), ticks[11:])))
+        for row in emitted]) == comparable(rows(run(build(events=None, state=snapshot), ticks[11:])))
