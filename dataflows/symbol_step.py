@@ -373,8 +373,21 @@ class SymbolLogic(StatefulLogic["ValidTick | TickBatch", "TickBatch | ValidTick 
         return out, StatefulLogic.DISCARD
 
     def snapshot(self) -> bytes:
-        return dump_state((self._guard, self._features, self._dedupe, self._share, self._symbol, self._events,
-                           self._options))
+        return dump_state((_without_config(self._guard), self._features, _without_config(self._dedupe),
+                           _without_config(self._share), self._symbol, self._events, self._options))
+
+
+def _without_config(part: EventTimeGuard | Deduplicator | RejectShare) -> tuple:
+    """A part's state without its config (the first item of its ``__getstate__``): every key of
+    the flow has the same one, which the builder gives back on restore (``_with_config``)."""
+    return part.__getstate__()[1:]
+
+
+def _with_config(cls: type[EventTimeGuard | Deduplicator | RejectShare], config: object, state: tuple
+                 ) -> EventTimeGuard | Deduplicator | RejectShare:
+    part = cls.__new__(cls)
+    part.__setstate__((config, *state))
+    return part
 
 
 class SymbolLogicBuilder:
@@ -398,6 +411,9 @@ class SymbolLogicBuilder:
         self._watch.built()
         if resume_state is not None:
             guard, features, dedupe, share, symbol, events, options = load_state(resume_state, "features")  # type: ignore[misc]
+            guard = _with_config(EventTimeGuard, self._clock, guard)
+            dedupe = _with_config(Deduplicator, self._dedupe, dedupe)
+            share = _with_config(RejectShare, self._rules.reject_share, share)
             if share.over and symbol is not None:
                 self._watch.rejecting(symbol, share, True, None)
             return SymbolLogic(guard, features, self._features, dedupe, share, self._rules, self._watch, symbol,

@@ -35,6 +35,10 @@ and its rows are exactly those of a flow without books.
 from __future__ import annotations
 
 import math
+import pickle
+from typing import NamedTuple
+
+import lz4.block
 
 from operators.features.bars import Bar
 from operators.features.config import FeatureConfig
@@ -59,6 +63,7 @@ from operators.features.layout import (
     register_config,
 )
 from operators.book.tracker import BookTracker
+from operators.ta.packed import PackedState
 from operators.messages import BarReturn, BookDelta, BookSnapshot, DriftEvent, FeatureRow, Quote, Trade, ValidTick
 
 FEATURE_NAMES = ROW_FEATURE_NAMES
@@ -72,7 +77,7 @@ class SymbolFeatures:
 
     __slots__ = ("symbol", "config", "_layout", "_quotes", "_bars", "_indicators", "_realized", "_liquidity",
                  "_order_flow", "_configured", "_book", "_event_ts_ns", "_last_partition", "_last_offset",
-                 "_last_emitted_interval", "_pending")
+                 "_last_emitted_interval", "_pending", "_bar_state")
 
     def __init__(self, symbol: str, config: FeatureConfig) -> None:
         if not isinstance(symbol, str) or not symbol:
@@ -103,30 +108,34 @@ class SymbolFeatures:
         self._last_offset = 0
         self._last_emitted_interval: int | None = None
         self._pending = False
+        # The state of the indicators that run on bars, pickled and LZ4-compressed (a third of its
+        # 9 KB), kept from one snapshot to the next until a bar changes them (None: changed since):
+        # 1-minute indicators are packed once a minute, not at every snapshot.
+        self._bar_state: bytes | None = None
 
     def reset(self) -> None:
         self._reset()
 
-    def __getstate__(self) -> dict[str, object]:
-        # The config is the same object for every symbol of a flow: a snapshot names it by its
-        # feature-set version (32 bytes) instead of pickling it into every key's state (1.4 KB);
-        # the layout follows from the config, and so do the configured indicators' specs (only
-        # what they learned is stored: pickling 24 specs cost more than all other groups).
-        state = {name: getattr(self, name) for name in self.__slots__ if name != "_layout"}
-        state["config"] = ConfigReference(self._layout.version)
-        state["_configured"] = self._configured.learned()
-        return state
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        reference = state["config"]
-        assert isinstance(reference, ConfigReference)
-        config = reference.resolve()
-        for name, value in state.items():
-            object.__setattr__(self, name, value)
-        self.config = config
-        layout = self._layout = feature_layout(config)
-        self._configured = ConfiguredIndicators.resumed(config.indicators, layout.indicator_outputs,
-                                                        layout.indicator_sources, state["_configured"])
+    def __reduce__(self) -> tuple[object, tuple]:
+        # The tree of groups, windows and indicators as flat tuples of scalars and bytes, by packs
+        # generated once per feature set (operators.ta.packed): pickling them is all C, where the
+        # tree would cost a Python call per object. The config is the same object for every symbol
+        # of a flow, so a snapshot names it by its feature-set version; the layout and the
+        # indicators' specs follow from it. The indicators that run on bars are pickled apart, once
+        # per bar that changes them (``_bar_state``), not at every snapshot.
+        version = self._layout.version
+        packs = _resolved(version, self.config)[1]
+        bar_state = self._bar_state
+        if bar_state is None:
+            minute = packs.minute.pack(self._indicators)
+            configured = packs.configured.pack(self._configured)
+            bar_state = self._bar_state = lz4.block.compress(pickle.dumps(
+                (self._indicators if minute is None else minute, self._configured if configured is None else configured),
+                protocol=pickle.HIGHEST_PROTOCOL))
+        packed = packs.rest.pack(self)
+        if packed is None:  # not the prototype's shape: every slot as it is (never taken by the groups of today)
+            packed = {name: getattr(self, name) for name in self.__slots__ if name not in _BY_BAR_STATE}
+        return _resumed, (version, packed, bar_state, self._configured._closes)
 
     @property
     def ready(self) -> bool:
@@ -209,13 +218,14 @@ class SymbolFeatures:
         return self._book.drain_events() if self._book is not None else []
 
     def _on_bars(self, second_bar: Bar | None, minute_bar: Bar | None) -> None:
-        if second_bar is not None:
-            self._configured.on_bar(second_bar, SECOND_BAR)
+        if second_bar is not None and self._configured.on_bar(second_bar, SECOND_BAR):
+            self._bar_state = None
         if minute_bar is not None:
             self._indicators.on_minute_bar(minute_bar)
             self._realized.on_minute_bar(minute_bar)
             self._liquidity.on_minute_bar(minute_bar)
             self._configured.on_bar(minute_bar, MINUTE_BAR)
+            self._bar_state = None
 
     @property
     def has_returns(self) -> bool:
@@ -263,3 +273,62 @@ class SymbolFeatures:
         empty = tuple(WARMING_UP if seen is not None else MISSING for seen in latest)
         return tuple(stale[source] | empty[source] if value != value else stale[source]
                      for value, source in zip(values, sources))
+
+
+#: Slots whose value is the same for every symbol of a feature set (the config and what follows
+#: from it): a snapshot leaves them out, and a restore takes them from the feature set's prototype.
+_SHARED = frozenset({"SymbolFeatures.config", "SymbolFeatures._layout", "ConfiguredIndicators._specs",
+                     "ConfiguredIndicators._outputs", "ConfiguredIndicators._sources", "ConfiguredIndicators._packers"})
+#: Slots a snapshot stores apart: the bar state (and what it holds: the indicators that run on
+#: bars), and the config and layout.
+_BY_BAR_STATE = ("config", "_layout", "_indicators", "_configured", "_bar_state")
+
+
+class _Packs(NamedTuple):
+    """The packs of a feature set's symbol state: all but the bar state, and the two parts of that."""
+
+    rest: PackedState
+    minute: PackedState
+    configured: PackedState
+
+
+#: Per feature-set version: a fresh symbol of its config (the prototype) and the packs of its shape.
+_RESOLVED: dict[str, tuple[SymbolFeatures, _Packs]] = {}
+
+
+def _resolved(version: str, config: FeatureConfig | None = None) -> tuple[SymbolFeatures, _Packs]:
+    """A fresh symbol of feature set ``version`` (of ``config`` if given, else of the registered
+    config) and :class:`PackedState`\\ s generated from its tree."""
+    found = _RESOLVED.get(version)
+    if found is None:
+        prototype = SymbolFeatures("PROTOTYPE", ConfigReference(version).resolve() if config is None else config)
+        packs = _Packs(
+            PackedState(prototype, within="operators.", shared=_SHARED,
+                        leave=frozenset(f"SymbolFeatures.{name}" for name in _BY_BAR_STATE[2:])),
+            PackedState(prototype._indicators, within="operators."),
+            PackedState(prototype._configured, within="operators.", shared=_SHARED,
+                        leave=frozenset({"ConfiguredIndicators._closes"})))
+        found = _RESOLVED[version] = (prototype, packs)
+    return found
+
+
+def _resumed(version: str, packed: tuple | dict[str, object], bar_state: bytes,
+             closes: dict[int, float]) -> SymbolFeatures:
+    """The symbol's features that ``SymbolFeatures.__reduce__`` described."""
+    prototype, packs = _resolved(version)
+    if type(packed) is dict:
+        features = SymbolFeatures.__new__(SymbolFeatures)
+        for name, value in packed.items():
+            object.__setattr__(features, name, value)
+        features.config = prototype.config
+        features._layout = prototype._layout
+    else:
+        features = packs.rest.unpack(packed)
+    minute, configured = pickle.loads(lz4.block.decompress(bar_state))  # noqa: S301 - our own recovery snapshot
+    features._indicators = minute if type(minute) is MinuteIndicators else packs.minute.unpack(minute)
+    if type(configured) is not ConfiguredIndicators:
+        configured = packs.configured.unpack(configured)
+    configured._closes = closes
+    features._configured = configured
+    features._bar_state = bar_state  # what the indicators still are
+    return features

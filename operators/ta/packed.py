@@ -38,13 +38,20 @@ from itertools import count
 from operators.ta.state import _slot_names
 
 
-def _is_node(value: object) -> bool:
-    """True for an object of the tree: an instance of a mutable slotted class of this package (an
-    indicator, a ring, a rolling extreme), whose slots are read one by one; anything else in a slot
-    is a value, pickled as it is."""
+def _is_node(value: object, within: str = "operators.ta.") -> bool:
+    """True for an object of the tree: an instance of a mutable slotted class of a module under
+    ``within`` (an indicator, a ring, a rolling extreme), whose slots are read one by one (or, if its
+    class writes its own ``__getstate__``, that state); anything else in a slot is a value, pickled
+    as it is."""
     cls = type(value)
-    return (cls.__module__.startswith("operators.ta.") and cls.__setattr__ is object.__setattr__
+    return (cls.__module__.startswith(within) and cls.__setattr__ is object.__setattr__
             and bool(_slot_names(cls)))
+
+
+def _own_state(cls: type) -> bool:
+    """True if ``cls`` writes its own ``__getstate__``/``__setstate__`` (a rolling window that
+    stores its live events only): the pack holds that state, and unpack hands it back."""
+    return cls.__getstate__ is not object.__getstate__ and getattr(cls, "__setstate__", None) is not None
 
 
 class PackedState:
@@ -56,8 +63,9 @@ class PackedState:
 
     __slots__ = ("pack", "unpack")
 
-    def __init__(self, prototype: object) -> None:
-        source, namespace = _generated(prototype)
+    def __init__(self, prototype: object, within: str = "operators.ta.", shared: frozenset[str] = frozenset(),
+                 leave: frozenset[str] = frozenset()) -> None:
+        source, namespace = _generated(prototype, within, shared, leave)
         exec(source, namespace)  # noqa: S102 - code generated from slot names, as dataclasses does
         self.pack: Callable[[object], tuple | None] = namespace["pack"]  # type: ignore[assignment]
         self.unpack: Callable[[tuple], object] = namespace["unpack"]  # type: ignore[assignment]
@@ -67,8 +75,13 @@ def _never(obj: object) -> None:
     return None
 
 
-def _generated(prototype: object) -> tuple[str, dict[str, object]]:
-    """The source of ``pack`` and ``unpack`` for the shape of ``prototype``, and their globals."""
+def _generated(prototype: object, within: str, shared: frozenset[str], leave: frozenset[str]
+               ) -> tuple[str, dict[str, object]]:
+    """The source of ``pack`` and ``unpack`` for the shape of ``prototype``, and their globals.
+
+    ``shared`` names slots (``"Class.slot"``) whose value is the same immutable object for every
+    tree of this shape (the config and what follows from it): the pack leaves them out and unpack
+    sets the prototype's. ``leave`` names slots that neither touches: the caller stores and sets them."""
     namespace: dict[str, object] = {"array": array}
     numbers = count(1)  # names of the objects (o1, o2 ...) and classes (C1 ...) in the generated code
     reached: list[object] = []  # the objects and arrays visited, to refuse one reached twice
@@ -87,21 +100,33 @@ def _generated(prototype: object) -> tuple[str, dict[str, object]]:
         namespace[class_name] = cls
         checks.append(f"    if {name}.__class__ is not {class_name}: return None")
         builds.append(f"    {name} = {class_name}.__new__({class_name})")
+        if node is not prototype and _own_state(cls):
+            writes.append(f"    {name}.__setstate__(v{len(reads)})")
+            reads.append(f"{name}.__getstate__()")
+            return True
         for slot in slots:
+            if f"{cls.__name__}.{slot}" in leave:
+                continue
             if not hasattr(node, slot):
                 return False
             value = getattr(node, slot)
-            if _is_node(value):
+            if f"{cls.__name__}.{slot}" in shared:
+                constant = f"S{next(numbers)}"
+                namespace[constant] = value
+                writes.append(f"    {name}.{slot} = {constant}")
+                continue
+            if _is_node(value, within):
                 child = f"o{next(numbers)}"
                 checks.append(f"    {child} = {name}.{slot}")
                 writes.append(f"    {name}.{slot} = {child}")
                 if not visit(value, child):
                     return False
-            elif type(value) is tuple and value and all(map(_is_node, value)):
+            elif type(value) in (tuple, list) and value and all(_is_node(item, within) for item in value):
                 children = [f"o{next(numbers)}" for _ in value]
-                checks.append(f"    if {name}.{slot}.__class__ is not tuple: return None")
+                kind, opening, closing = ("tuple", "(", ",)") if type(value) is tuple else ("list", "[", "]")
+                checks.append(f"    if {name}.{slot}.__class__ is not {kind}: return None")
                 checks.append(f"    ({', '.join(children)},) = {name}.{slot}")
-                writes.append(f"    {name}.{slot} = ({', '.join(children)},)")
+                writes.append(f"    {name}.{slot} = {opening}{', '.join(children)}{closing}")
                 for child, item in zip(children, value):
                     if not visit(item, child):
                         return False

@@ -11,7 +11,7 @@ bars. A snapshot holds each indicator packed into one flat tuple
 >>> specs = (IndicatorFeature("roc_1_1m", "ROC", (("timeperiod", 1),)),)
 >>> group = ConfiguredIndicators(specs, *resolve_indicators(specs))
 >>> for close in [8.0, 10.0]:
-...     group.on_bar(Bar(0, 0, close, close, close, close, 1.0, close, 1, 0.0, 0.0), MINUTE_BAR)
+...     _ = group.on_bar(Bar(0, 0, close, close, close, close, 1.0, close, 1, 0.0, 0.0), MINUTE_BAR)
 >>> group.names, group.values(0)
 (('roc_1_1m',), (25.0,))
 """
@@ -109,15 +109,16 @@ class ConfiguredIndicators:
     def sources(self) -> tuple[int, ...]:
         return self._sources
 
-    def on_bar(self, bar: Bar, source: int) -> None:
-        """Feed a completed bar to the indicators that run on bars of ``source``."""
+    def on_bar(self, bar: Bar, source: int) -> bool:
+        """Feed a completed bar to the indicators that run on bars of ``source``; True if there are any."""
         self._closes[source] = bar.close
         if source not in self._sources:
-            return
+            return False
         fields = {"open": bar.open, "high": bar.high, "low": bar.low, "close": bar.close, "volume": bar.volume}
         for indicator, indicator_source in zip(self._indicators, self._sources):
             if indicator_source == source:
                 indicator.update(*[fields[name] for name in indicator.inputs])
+        return True
 
     def values(self, now_ns: int) -> tuple[float, ...]:
         """Each indicator's output, scaled as its spec says, NaN where not available (never inf)."""

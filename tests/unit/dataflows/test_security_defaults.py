@@ -37,6 +37,10 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 SECRET = "hunter2-s3cr3t"
 # Where unpickling is allowed: restoring our own state from Bytewax's recovery store.
 PICKLE_ALLOWED = {"dataflows/snapshots.py"}
+#: Unpickling nested inside a recovery snapshot (a part its owner keeps pickled between snapshots,
+#: restored by the reconstructor that the envelope's own unpickling calls): the file and the one
+#: name its single unpickling line may read.
+NESTED_ALLOWED = {"operators/features/symbol.py": "bar_state"}
 UNPICKLING = re.compile(r"\b(?:pickle|cPickle|_pickle|cloudpickle|dill|joblib|shelve)\.(?:load|loads|Unpickler|open)\b"
                         r"|\bread_pickle\b|allow_pickle\s*=\s*True|\btorch\.load\b")
 
@@ -116,10 +120,16 @@ def test_nothing_of_ours_unpickles_except_the_recovery_store_restore() -> None:
         for path in sorted((REPO_ROOT / package).rglob("*.py")):
             relative = path.relative_to(REPO_ROOT).as_posix()
             for number, line in enumerate(path.read_text().splitlines(), start=1):
-                if UNPICKLING.search(line) and relative not in PICKLE_ALLOWED:
+                if UNPICKLING.search(line) and relative not in PICKLE_ALLOWED and relative not in NESTED_ALLOWED:
                     offenders.append(f"{relative}:{number}: {line.strip()}")
 
     assert not offenders, "unpickling outside the recovery store restore:\n" + "\n".join(offenders)
+
+
+def test_the_nested_unpickling_reads_one_part_of_a_snapshot_in_its_reconstructor() -> None:
+    for relative, name in NESTED_ALLOWED.items():
+        lines = [line.strip() for line in (REPO_ROOT / relative).read_text().splitlines() if UNPICKLING.search(line)]
+        assert len(lines) == 1 and f"({name})" in lines[0].replace(" ", ""), (relative, lines)
 
 
 def test_the_allowed_unpickling_is_the_state_envelope_restoring_bytewax_resume_state() -> None:

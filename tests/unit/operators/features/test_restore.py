@@ -10,12 +10,16 @@ value of the group under test after every tick, must be the same double (NaN whe
 from __future__ import annotations
 
 import pickle
+import pickletools
 import struct
 from pathlib import Path
 
+import lz4.block
 import pytest
 
 from operators.features.symbol import FeatureConfig, SymbolFeatures
+from operators.ta.indicators.ewma_volatility import EwmaVolatility
+from operators.ta.state import _slot_names
 from operators.messages import ValidTick
 from tests.unit.operators.features.ibm_tape import ibm_tape, valid_ticks
 
@@ -73,9 +77,64 @@ def test_feature_group_restored_from_its_own_pickle_continues_to_the_bit(
         assert _bits(getattr(twin, group).values(now)) == _bits(getattr(original, group).values(now))
 
 
-def test_a_snapshot_holds_every_default_indicator_packed_flat(ibm_ticks: list[ValidTick]) -> None:
+def test_a_snapshot_holds_the_whole_feature_state_packed_flat(ibm_ticks: list[ValidTick]) -> None:
+    """No group, window or indicator is pickled as an object: the pickle names no module of ours
+    but the restoring function's and that of the last completed bars (immutable ``msgspec``
+    structs, pickled in C). Each object of the tree would cost a Python call."""
     features = _fed(ibm_ticks[:SNAPSHOT_AT[-1]])
-    configured, _ = features._configured.learned()
-    _, (_, minute, _) = features._indicators.__reduce__()
-    assert len(configured) == len(FeatureConfig().indicators) and len(minute) == 4
-    assert all(type(state) is tuple for state in [*configured, *minute])
+    restore, (version, packed, bar_state, closes) = features.__reduce__()
+    assert type(packed) is tuple and type(bar_state) is bytes and closes is features._configured._closes
+    named = {argument for opcode, argument, _ in pickletools.genops(pickle.dumps(features, protocol=5))
+             if opcode.name in ("SHORT_BINUNICODE", "BINUNICODE") and str(argument).startswith("operators.")}
+    assert named == {"operators.features.symbol", "operators.features.bars"}, named
+    minute, configured = pickle.loads(lz4.block.decompress(bar_state))
+    assert type(minute) is tuple and type(configured) is tuple  # both packed
+
+
+def test_a_restore_after_snapshots_that_kept_the_bar_state_continues_to_the_bit(ibm_ticks: list[ValidTick]) -> None:
+    """The indicators that run on bars are pickled once per bar that changes them and kept between
+    snapshots: a snapshot taken after more ticks must hold them as they are then, not as kept."""
+    original = _fed(ibm_ticks[:SNAPSHOT_AT[-1]])
+    first = pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL)
+    kept = original._bar_state
+    assert kept is not None
+    assert pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL) == first and original._bar_state is kept
+    minute_bars = 0
+    for tick in ibm_ticks[SNAPSHOT_AT[-1]:SNAPSHOT_AT[-1] + 6_000]:  # across several 1-minute bars
+        before = original._indicators._close
+        original.update(tick)
+        minute_bars += original._bar_state is None
+        if original._bar_state is None:
+            pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL)  # a snapshot after each bar, as a live run takes
+        assert original._bar_state is not None or original._indicators._close == before
+    assert minute_bars >= 3
+    restored = pickle.loads(pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL))
+    assert restored._bar_state == original._bar_state
+    for tick in ibm_ticks[SNAPSHOT_AT[-1] + 6_000:SNAPSHOT_AT[-1] + 30_000]:
+        expected, got = original.update(tick), restored.update(tick)
+        assert [(row.offset, _bits(row.values)) for row in got] == [(row.offset, _bits(row.values)) for row in expected]
+    stale = pickle.loads(first)  # the first snapshot restores as it was then, whatever was kept since
+    assert _bits(stale._indicators.values(0)) != _bits(original._indicators.values(0))
+
+
+class _OtherVolatility(EwmaVolatility):
+    """Another class than the prototype's in one place of the tree: the pack declines."""
+
+    __slots__ = ()
+
+
+def test_a_feature_state_not_shaped_like_its_prototype_is_pickled_slot_by_slot(ibm_ticks: list[ValidTick]) -> None:
+    """Where the pack declines, every slot is pickled as it is, and the copy still carries on to the bit."""
+    original = _fed(ibm_ticks[:SNAPSHOT_AT[-1]])
+    volatility = original._bars._minute_volatility
+    other = _OtherVolatility.__new__(_OtherVolatility)
+    for slot in _slot_names(EwmaVolatility):
+        setattr(other, slot, getattr(volatility, slot))
+    original._bars._minute_volatility = other
+    _, (_, packed, _, _) = original.__reduce__()
+    assert type(packed) is dict and "_bars" in packed
+    restored = pickle.loads(pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL))
+    assert type(restored._bars._minute_volatility) is _OtherVolatility
+    for tick in ibm_ticks[SNAPSHOT_AT[-1]:SNAPSHOT_AT[-1] + 4_000]:
+        expected, got = original.update(tick), restored.update(tick)
+        assert [(row.offset, _bits(row.values)) for row in got] == [(row.offset, _bits(row.values)) for row in expected]
