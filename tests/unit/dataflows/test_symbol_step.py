@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import lz4.block
+
 from dataflows.flow_metrics import FlowMetrics
 from dataflows.symbol_step import SymbolLogic, SymbolLogicBuilder, SymbolRules
 from operators.features.symbol import FeatureConfig
@@ -80,6 +82,24 @@ def test_symbol_step_when_restored_over_the_share_then_the_new_process_counts_it
 
     assert registry.value("tickwise_symbols_over_reject_share") == 1.0
     assert registry.value("tickwise_symbol_states") == 1.0
+
+
+def test_symbol_step_snapshot_leaves_the_flows_configs_to_the_builder_that_restores_it() -> None:
+    """Every key of a flow has the same guard, duplicate-filter and reject-share configs: a snapshot
+    stores none of them, and the restoring builder gives its own back."""
+    share = RejectShareConfig(threshold=0.5, window=10)
+    logic = builder(MetricsRegistry(), reject_share=share)(None)
+    run(logic, [trade("AIG", T0 + i * SECOND, i, seq=i % 4) for i in range(30)])
+    snapshot = logic.snapshot()
+    for name in (b"EventTimeConfig", b"DedupeConfig", b"RejectShareConfig"):
+        assert name not in lz4.block.decompress(snapshot.partition(b"\n")[2][1:])
+
+    restoring = builder(MetricsRegistry(), reject_share=share)
+    restored = restoring(snapshot)
+    assert restored._guard._config is restoring._clock and restored._dedupe._config is restoring._dedupe
+    assert restored._share._config is share and restored._share.share == logic._share.share > 0
+    ticks = [trade("AIG", T0 + (30 + i) * SECOND, 30 + i, seq=i % 6) for i in range(40)]
+    assert comparable(run(restored, ticks)) == comparable(run(logic, ticks))
 
 
 def test_symbol_step_when_validation_rejects_a_symbols_quotes_then_they_pass_through_and_count_in_its_share() -> None:

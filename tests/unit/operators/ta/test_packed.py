@@ -71,3 +71,71 @@ def test_an_object_without_slots_is_never_packed() -> None:
             self.value = 1.0
 
     assert PackedState(Loose()).pack(Loose()) is None
+
+
+# -- the whole-tree options a symbol's feature state uses (operators.features.symbol) -------------------
+
+
+class _Window:
+    """A node that writes its own state (as the rolling windows do: the live events only)."""
+
+    __slots__ = ("values", "spare")
+
+    def __init__(self) -> None:
+        self.values = [1.0]
+        self.spare = 16
+
+    def __getstate__(self) -> tuple[float, ...]:
+        return tuple(self.values)
+
+    def __setstate__(self, state: tuple[float, ...]) -> None:
+        self.values = list(state)
+        self.spare = 0  # a restore sizes the buffer to what it holds
+
+
+class _Leaf:
+    __slots__ = ("total",)
+
+    def __init__(self) -> None:
+        self.total = 0.0
+
+
+class _Tree:
+    __slots__ = ("config", "window", "leaves", "kept_apart", "count")
+
+    def __init__(self, config: tuple[int, ...]) -> None:
+        self.config = config
+        self.window = _Window()
+        self.leaves = [_Leaf(), _Leaf()]
+        self.kept_apart = "the caller's"
+        self.count = 0
+
+
+TREE_PACK = dict(within="tests.", shared=frozenset({"_Tree.config"}), leave=frozenset({"_Tree.kept_apart"}))
+
+
+def test_a_tree_packs_its_nodes_lists_and_own_states_leaving_out_shared_and_left_slots() -> None:
+    config = (1, 2, 3)
+    packer = PackedState(_Tree(config), **TREE_PACK)
+    tree = _Tree(config)
+    tree.window.values.append(2.5)
+    tree.leaves[1].total = 7.0
+    tree.count = 3
+    packed = packer.pack(tree)
+    assert packed is not None and config not in packed and "the caller's" not in packed
+    assert (1.0, 2.5) in packed  # the window's own state, not its slots
+    copy = packer.unpack(pickle.loads(pickle.dumps(packed)))
+    assert copy.config is config  # the prototype's, not a copy
+    assert not hasattr(copy, "kept_apart")  # the caller sets it
+    assert copy.window.values == [1.0, 2.5] and copy.window.spare == 0  # restored by its __setstate__
+    assert type(copy.leaves) is list and [leaf.total for leaf in copy.leaves] == [0.0, 7.0]
+    assert copy.leaves[0] is not tree.leaves[0] and copy.count == 3
+
+
+def test_a_tree_whose_list_of_nodes_changed_length_is_not_packed() -> None:
+    packer = PackedState(_Tree((1,)), **TREE_PACK)
+    tree = _Tree((1,))
+    tree.leaves.append(_Leaf())
+    assert packer.pack(tree) is None
+    tree.leaves = (tree.leaves[0], tree.leaves[1])  # a tuple where the prototype had a list
+    assert packer.pack(tree) is None
