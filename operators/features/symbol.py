@@ -108,7 +108,7 @@ class SymbolFeatures:
         self._last_offset = 0
         self._last_emitted_interval: int | None = None
         self._pending = False
-        # The state of the indicators that run on bars, pickled and LZ4-compressed (a third of its
+        # The state of the indicators that run on bars, pickled and LZ4-compressed (3 of its
         # 9 KB), kept from one snapshot to the next until a bar changes them (None: changed since):
         # 1-minute indicators are packed once a minute, not at every snapshot.
         self._bar_state: bytes | None = None
