@@ -108,9 +108,9 @@ class SymbolFeatures:
         self._last_offset = 0
         self._last_emitted_interval: int | None = None
         self._pending = False
-        # The state of the indicators that run on bars, pickled and LZ4-compressed (3 of its
-        # 9 KB), kept from one snapshot to the next until a bar changes them (None: changed since):
-        # 1-minute indicators are packed once a minute, not at every snapshot.
+        # The state of the groups that change only when a bar completes (_BAR_DRIVEN), pickled and
+        # LZ4-compressed (4 of their 12 KB), kept from one snapshot to the next until a bar changes
+        # them (None: changed since): 1-minute groups are packed once a minute, not every snapshot.
         self._bar_state: bytes | None = None
 
     def reset(self) -> None:
@@ -121,17 +121,19 @@ class SymbolFeatures:
         # generated once per feature set (operators.ta.packed): pickling them is all C, where the
         # tree would cost a Python call per object. The config is the same object for every symbol
         # of a flow, so a snapshot names it by its feature-set version; the layout and the
-        # indicators' specs follow from it. The indicators that run on bars are pickled apart, once
-        # per bar that changes them (``_bar_state``), not at every snapshot.
+        # indicators' specs follow from it. The groups that change only when a bar completes (the
+        # indicators, realized volatility) are pickled apart, once per bar (``_bar_state``), not at
+        # every snapshot.
         version = self._layout.version
         packs = _resolved(version, self.config)[1]
         bar_state = self._bar_state
         if bar_state is None:
-            minute = packs.minute.pack(self._indicators)
-            configured = packs.configured.pack(self._configured)
-            bar_state = self._bar_state = lz4.block.compress(pickle.dumps(
-                (self._indicators if minute is None else minute, self._configured if configured is None else configured),
-                protocol=pickle.HIGHEST_PROTOCOL))
+            parts = []
+            for name, pack in zip(_BAR_DRIVEN, packs.bar_driven):
+                group = getattr(self, name)
+                packed = pack.pack(group)
+                parts.append(group if packed is None else packed)
+            bar_state = self._bar_state = lz4.block.compress(pickle.dumps(tuple(parts), protocol=pickle.HIGHEST_PROTOCOL))
         packed = packs.rest.pack(self)
         if packed is None:  # not the prototype's shape: every slot as it is (never taken by the groups of today)
             packed = {name: getattr(self, name) for name in self.__slots__ if name not in _BY_BAR_STATE}
@@ -279,17 +281,18 @@ class SymbolFeatures:
 #: from it): a snapshot leaves them out, and a restore takes them from the feature set's prototype.
 _SHARED = frozenset({"SymbolFeatures.config", "SymbolFeatures._layout", "ConfiguredIndicators._specs",
                      "ConfiguredIndicators._outputs", "ConfiguredIndicators._sources", "ConfiguredIndicators._packers"})
-#: Slots a snapshot stores apart: the bar state (and what it holds: the indicators that run on
-#: bars), and the config and layout.
-_BY_BAR_STATE = ("config", "_layout", "_indicators", "_configured", "_bar_state")
+#: The groups that change only when a bar completes, which the bar state holds (the configured
+#: indicators' latest closes, which every 1-second bar moves, are stored apart).
+_BAR_DRIVEN = ("_indicators", "_realized", "_configured")
+#: Slots a snapshot stores apart: the config and layout, the bar-driven groups and their bar state.
+_BY_BAR_STATE = ("config", "_layout", *_BAR_DRIVEN, "_bar_state")
 
 
 class _Packs(NamedTuple):
-    """The packs of a feature set's symbol state: all but the bar state, and the two parts of that."""
+    """The packs of a feature set's symbol state: all but the bar state, and each bar-driven group."""
 
     rest: PackedState
-    minute: PackedState
-    configured: PackedState
+    bar_driven: tuple[PackedState, ...]
 
 
 #: Per feature-set version: a fresh symbol of its config (the prototype) and the packs of its shape.
@@ -305,9 +308,8 @@ def _resolved(version: str, config: FeatureConfig | None = None) -> tuple[Symbol
         packs = _Packs(
             PackedState(prototype, within="operators.", shared=_SHARED,
                         leave=frozenset(f"SymbolFeatures.{name}" for name in _BY_BAR_STATE[2:])),
-            PackedState(prototype._indicators, within="operators."),
-            PackedState(prototype._configured, within="operators.", shared=_SHARED,
-                        leave=frozenset({"ConfiguredIndicators._closes"})))
+            tuple(PackedState(getattr(prototype, name), within="operators.", shared=_SHARED,
+                              leave=frozenset({"ConfiguredIndicators._closes"})) for name in _BAR_DRIVEN))
         found = _RESOLVED[version] = (prototype, packs)
     return found
 
@@ -324,11 +326,9 @@ def _resumed(version: str, packed: tuple | dict[str, object], bar_state: bytes,
         features._layout = prototype._layout
     else:
         features = packs.rest.unpack(packed)
-    minute, configured = pickle.loads(lz4.block.decompress(bar_state))  # noqa: S301 - our own recovery snapshot
-    features._indicators = minute if type(minute) is MinuteIndicators else packs.minute.unpack(minute)
-    if type(configured) is not ConfiguredIndicators:
-        configured = packs.configured.unpack(configured)
-    configured._closes = closes
-    features._configured = configured
-    features._bar_state = bar_state  # what the indicators still are
+    parts = pickle.loads(lz4.block.decompress(bar_state))  # noqa: S301 - our own recovery snapshot
+    for name, pack, part in zip(_BAR_DRIVEN, packs.bar_driven, parts):
+        object.__setattr__(features, name, pack.unpack(part) if type(part) is tuple else part)
+    features._configured._closes = closes
+    features._bar_state = bar_state  # what the bar-driven groups still are
     return features

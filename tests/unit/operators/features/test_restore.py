@@ -87,34 +87,48 @@ def test_a_snapshot_holds_the_whole_feature_state_packed_flat(ibm_ticks: list[Va
     named = {argument for opcode, argument, _ in pickletools.genops(pickle.dumps(features, protocol=5))
              if opcode.name in ("SHORT_BINUNICODE", "BINUNICODE") and str(argument).startswith("operators.")}
     assert named == {"operators.features.symbol", "operators.features.bars"}, named
-    minute, configured = pickle.loads(lz4.block.decompress(bar_state))
-    assert type(minute) is tuple and type(configured) is tuple  # both packed
+    parts = pickle.loads(lz4.block.decompress(bar_state))
+    assert len(parts) == 3 and all(type(part) is tuple for part in parts)  # indicators, realized volatility: packed
 
 
-def test_a_restore_after_snapshots_that_kept_the_bar_state_continues_to_the_bit(ibm_ticks: list[ValidTick]) -> None:
-    """The indicators that run on bars are pickled once per bar that changes them and kept between
-    snapshots: a snapshot taken after more ticks must hold them as they are then, not as kept."""
+def _fresh_bar_state(features: SymbolFeatures) -> bytes:
+    """The bar state packed anew from the groups as they are now (what the kept one must equal)."""
+    kept = features._bar_state
+    features._bar_state = None
+    _, (_, _, fresh, _) = features.__reduce__()
+    features._bar_state = kept
+    return fresh
+
+
+def test_the_kept_bar_state_always_equals_the_groups_as_they_are(ibm_ticks: list[ValidTick]) -> None:
+    """The bar-driven groups are pickled once per bar that changes them and kept between snapshots:
+    after every tick, a kept bar state is exactly what packing them anew gives, and a restore from
+    a snapshot taken after more bars continues to the bit."""
     original = _fed(ibm_ticks[:SNAPSHOT_AT[-1]])
     first = pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL)
     kept = original._bar_state
     assert kept is not None
     assert pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL) == first and original._bar_state is kept
-    minute_bars = 0
-    for tick in ibm_ticks[SNAPSHOT_AT[-1]:SNAPSHOT_AT[-1] + 6_000]:  # across several 1-minute bars
-        before = original._indicators._close
+    dropped = checked = 0
+    for index, tick in enumerate(ibm_ticks[SNAPSHOT_AT[-1]:SNAPSHOT_AT[-1] + 6_000]):  # several 1-minute bars
+        had = original._bar_state is not None
         original.update(tick)
-        minute_bars += original._bar_state is None
         if original._bar_state is None:
-            pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL)  # a snapshot after each bar, as a live run takes
-        assert original._bar_state is not None or original._indicators._close == before
-    assert minute_bars >= 3
+            dropped += had
+        else:
+            assert original._bar_state == _fresh_bar_state(original)
+            checked += 1
+        if index % 250 == 0:
+            pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL)  # a snapshot now and then, as a live run takes
+    assert dropped >= 3 and checked > 1_000
     restored = pickle.loads(pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL))
-    assert restored._bar_state == original._bar_state
+    assert restored._bar_state == original._bar_state == _fresh_bar_state(restored)
     for tick in ibm_ticks[SNAPSHOT_AT[-1] + 6_000:SNAPSHOT_AT[-1] + 30_000]:
         expected, got = original.update(tick), restored.update(tick)
         assert [(row.offset, _bits(row.values)) for row in got] == [(row.offset, _bits(row.values)) for row in expected]
     stale = pickle.loads(first)  # the first snapshot restores as it was then, whatever was kept since
     assert _bits(stale._indicators.values(0)) != _bits(original._indicators.values(0))
+    assert _bits(stale._realized.values(0)) != _bits(original._realized.values(0))
 
 
 class _OtherVolatility(EwmaVolatility):
