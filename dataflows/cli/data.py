@@ -348,8 +348,7 @@ def features(
         client.close()
     if not values and not options:
         fail(f"no features stored for {symbol!r}")
-    print_record({**feature_record(symbol, values), **option_record(options)}, fmt,
-                 title=f"latest features of {symbol}")
+    print_record(online_record(symbol, values, options), fmt, title=f"latest features of {symbol}")
 
 
 #: Fields of a stored feature row that say where it comes from, shown before the features.
@@ -367,10 +366,10 @@ def feature_record(symbol: str, values: dict[str, float | int | str]) -> dict[st
     return record
 
 
-def option_record(values: dict[str, float | int | str]) -> dict[str, object]:
-    """An underlying's stored option features, each named ``opt_``: the minute they are as of (ISO 8601 UTC
-    and nanoseconds), the spot its chain was priced at, then the features in name order (no source message
-    makes a minute, so its partition, offset and flags are left out); empty when nothing is stored.
+def option_record(values: dict[str, float | int | str], prefix: str = "opt_") -> dict[str, object]:
+    """An underlying's stored option features, each named ``prefix`` + name: the minute they are as of (ISO
+    8601 UTC and nanoseconds), its chain's spot, then the features in name order (no source message makes a
+    minute, so its partition, offset and flags are left out); empty when nothing is stored.
 
     >>> option_record({"ts_ns": 60_000_000_000, "partition": 0, "offset": 0, "price": 750.5, "feature_set": "",
     ...                "quality": "", "rr25": -0.04, "atm_iv": 0.21})  # doctest: +NORMALIZE_WHITESPACE
@@ -379,12 +378,29 @@ def option_record(values: dict[str, float | int | str]) -> dict[str, object]:
     """
     record: dict[str, object] = {}
     if "ts_ns" in values:
-        record.update(opt_time=iso_time(int(values["ts_ns"])), opt_ts_ns=values["ts_ns"])
+        record.update({f"{prefix}time": iso_time(int(values["ts_ns"])), f"{prefix}ts_ns": values["ts_ns"]})
     if "price" in values:
-        record["opt_spot"] = values["price"]
-    record.update({f"opt_{name}": values[name] for name in sorted(values)
+        record[f"{prefix}spot"] = values["price"]
+    record.update({f"{prefix}{name}": values[name] for name in sorted(values)
                    if name not in FEATURE_ROW_FIELDS and name != "price"})
     return record
+
+
+def online_record(symbol: str, values: dict[str, float | int | str],
+                  options: dict[str, float | int | str]) -> dict[str, object]:
+    """What ``tickwise features`` shows: the symbol's stored row, then its chain's latest minute. The chain's
+    features are named ``opt_``, unless the row already carries its own ``opt_`` features (the options join
+    is on: those are the chain as of the row, what a model saw); the chain's latest minute is then named
+    ``chain_``, so no name means two things.
+
+    >>> online_record("GOOG", {"ts_ns": 61_000_000_000, "opt_atm_iv": 0.20, "opt_age_s": 1.0},
+    ...               {"ts_ns": 60_000_000_000, "atm_iv": 0.21})  # doctest: +NORMALIZE_WHITESPACE
+    {'symbol': 'GOOG', 'time': '1970-01-01T00:01:01Z', 'ts_ns': 61000000000, 'opt_age_s': 1.0, 'opt_atm_iv': 0.2,
+     'chain_time': '1970-01-01T00:01:00Z', 'chain_ts_ns': 60000000000, 'chain_atm_iv': 0.21}
+    """
+    record = feature_record(symbol, values)
+    joined = any(name.startswith("opt_") for name in values)
+    return {**record, **option_record(options, "chain_" if joined else "opt_")}
 
 
 def verify(

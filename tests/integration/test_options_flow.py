@@ -213,3 +213,7 @@ def test_with_the_join_the_online_store_row_has_the_chain_features(joined: dict)
     record = orjson.loads(done.stdout.strip().splitlines()[-1])
     assert done.returncode == 0, done.stderr[-2000:]
     assert record["opt_age_s"] is not None and 0 <= record["opt_age_s"] < 120 and 0.05 < record["opt_atm_iv"] < 2
+    # The chain's latest minute is named apart (chain_*): the row's opt_* are what the row carried.
+    minute = record["ts_ns"] - round(record["opt_age_s"] * 1e9)
+    assert record["chain_ts_ns"] >= minute and 0.05 < record["chain_atm_iv"] < 2
+    assert list(record).index("opt_atm_iv") < list(record).index("chain_time")
