@@ -25,8 +25,9 @@ from pathlib import Path
 
 import lz4.block
 
-# 14: a symbol's whole feature state is one flat tuple (operators.features.symbol), pickles of
-# COMPRESS_FROM bytes or more are LZ4 blocks; 13: the configured and 1-minute indicators snapshot packed, one flat tuple each (operators.ta.packed);
+# 14: a symbol's whole feature state packed flat (operators.features.symbol), its guard, duplicate
+# filter and reject share without their config, pickles of COMPRESS_FROM bytes or more LZ4 blocks;
+# 13: the configured and 1-minute indicators snapshot packed, one flat tuple each (operators.ta.packed);
 # 12: an option chain's volume counts one New York day, its expiries end at the last session's
 # close (no expiry_time in ChainConfig); 11: order-flow trade sizes and mid changes keep one value per event (EventTimeSum); 10: the
 # order-flow quote windows (OFI and depth) share one buffer; 9: indicators pickle flat

@@ -1,5 +1,10 @@
 """An indicator's whole state as one flat tuple, by two functions generated for its shape.
 
+(The same generator packs a symbol's whole feature state, :mod:`operators.features.symbol`:
+``within`` widens the classes read slot by slot, a node whose class writes its own
+``__getstate__`` is packed as that state, ``shared`` slots come back from the prototype and
+``leave`` slots are the caller's.)
+
 A symbol's snapshot holds every configured indicator, and each is a small tree of objects: the
 indicator, its sub-indicators, its rings. Pickling the tree costs a Python call per object
 (``FlatState.__reduce_ex__`` on the way out, ``restore`` on the way in), and the 28 indicators of
@@ -55,7 +60,8 @@ def _own_state(cls: type) -> bool:
 
 
 class PackedState:
-    """``pack`` and ``unpack`` generated for the shape of ``prototype`` (a freshly built indicator).
+    """``pack`` and ``unpack`` generated for the shape of ``prototype`` (a freshly built indicator, or
+    any freshly built tree of slotted objects of modules under ``within``).
 
     A prototype whose shape cannot be described (a slot unset, one object reached twice, an
     object without ``__slots__``) gets a ``pack`` that always answers ``None``.
