@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import platform
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from bench.machine import cpu_model
+from dataflows.snapshots import dump_state
 from dataflows.tickfiles import read_tick_frame
 from operators.features.symbol import FeatureConfig, SymbolFeatures, feature_layout
 from operators.ta.indicators.catalogue import talib_catalogue
@@ -92,7 +92,7 @@ def feature_step_cost(symbol: str, day: str, repeat: int) -> dict[str, object]:
             drain()
         best = min(best, time.process_time() - started)
         rows = emitted
-        state_bytes = len(pickle.dumps(features, protocol=pickle.HIGHEST_PROTOCOL))
+        state_bytes = len(dump_state(features))  # as a recovery snapshot stores it (LZ4-compressed)
     return {"symbol": symbol, "day": day, "ticks": len(ticks), "rows": rows,
             "features": len(feature_layout(config).names), "us_per_tick": best / len(ticks) * 1e6,
             "state_bytes_per_symbol": state_bytes, "feature_set": feature_layout(config).version}
