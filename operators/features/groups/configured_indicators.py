@@ -91,7 +91,8 @@ class ConfiguredIndicators:
 
     def learned(self) -> tuple[list[tuple | Indicator], dict[int, float]]:
         """Each indicator packed (the indicator itself where it does not pack) and the latest closes,
-        without the specs (which the feature config holds): what a symbol's snapshot stores."""
+        without the specs (which the feature config holds): what a pickle of the group alone stores (a
+        symbol's snapshot packs the group with the rest of its tree, ``operators.features.symbol``)."""
         states: list[tuple | Indicator] = []
         for packer, indicator in zip(self._packers, self._indicators):
             packed = packer.pack(indicator)
